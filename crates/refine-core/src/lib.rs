@@ -1,0 +1,254 @@
+//! Refine's application services: one module per capability group, the `Core` handle, the
+//! mutation pipeline and the event bus. Nothing here knows about HTTP, Tauri or the CLI.
+
+pub mod activity;
+pub mod apps;
+pub mod clock;
+pub mod daemon;
+pub mod events;
+pub mod operations;
+pub mod pipeline;
+pub mod project;
+pub mod settings;
+pub mod system;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use refine_model::{ApiError, Surface};
+use refine_store::{Store, StoreError};
+
+pub use events::EventBus;
+pub use pipeline::{Change, Mutated};
+
+/// Who is asking, through which surface, with which idempotency key and app context.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: String,
+    pub surface: Surface,
+    pub idempotency_key: Option<String>,
+    /// The app this request is about when the input does not name one (else the active app).
+    pub app_id: Option<String>,
+}
+
+impl Ctx {
+    pub fn new(surface: Surface) -> Ctx {
+        Ctx {
+            actor: "user".to_string(),
+            surface,
+            idempotency_key: None,
+            app_id: None,
+        }
+    }
+    pub fn with_key(mut self, key: impl Into<String>) -> Ctx {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+    pub fn with_actor(mut self, actor: impl Into<String>) -> Ctx {
+        self.actor = actor.into();
+        self
+    }
+
+    /// Check the parts a client chose: actor name and idempotency key.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let ok = |s: &str, max: usize| !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control);
+        if !ok(&self.actor, 100) {
+            return Err(ApiError::invalid("the actor must be 1-100 characters without control characters"));
+        }
+        if let Some(k) = &self.idempotency_key {
+            if !ok(k, 200) {
+                return Err(ApiError::invalid(
+                    "the Idempotency-Key must be 1-200 characters without control characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Static facts of this daemon instance.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    pub data_dir: PathBuf,
+    /// Capacity of the event replay buffer.
+    pub event_buffer: usize,
+}
+
+impl CoreConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        CoreConfig {
+            data_dir: data_dir.into(),
+            event_buffer: 1024,
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) bus: EventBus,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) node_id: String,
+    pub(crate) instance: String,
+    pub(crate) started: Instant,
+    pub(crate) started_at: String,
+    pub(crate) url: RwLock<Option<String>>,
+    pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
+    pub(crate) running_ops: Mutex<HashMap<String, Arc<AtomicBool>>>,
+}
+
+/// The handle every surface holds. Cheap to clone.
+#[derive(Clone)]
+pub struct Core(pub(crate) Arc<Inner>);
+
+/// What start-up repair found and settled.
+#[derive(Debug, Clone, Default)]
+pub struct RepairReport {
+    pub interrupted_operations: Vec<String>,
+    pub swept_idempotency_keys: usize,
+    pub swept_temp_files: usize,
+}
+
+impl Core {
+    /// Open the database in `config.data_dir`, migrate, and run start-up repair.
+    /// Call this before any listener opens.
+    pub fn open(config: CoreConfig) -> Result<(Core, RepairReport), ApiError> {
+        let store = Store::open(&config.data_dir.join("refine.db")).map_err(store_error)?;
+        let instance = uuid::Uuid::now_v7().to_string();
+        let now = clock::now();
+        let node_id = store
+            .write(|tx| {
+                if let Some(id) = refine_store::meta::get(tx, "node_id")? {
+                    return Ok::<_, StoreError>(id);
+                }
+                let id = uuid::Uuid::now_v7().to_string();
+                refine_store::meta::set(tx, "node_id", &id)?;
+                Ok(id)
+            })
+            .map_err(store_error)?;
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        let core = Core(Arc::new(Inner {
+            store,
+            bus: EventBus::new(config.event_buffer),
+            data_dir: config.data_dir.clone(),
+            node_id,
+            instance,
+            started: Instant::now(),
+            started_at: now,
+            url: RwLock::new(None),
+            shutdown,
+            running_ops: Mutex::new(HashMap::new()),
+        }));
+        let report = core.repair()?;
+        Ok((core, report))
+    }
+
+    fn repair(&self) -> Result<RepairReport, ApiError> {
+        let now = clock::now();
+        let cutoff = clock::hours_ago(24);
+        let instance = self.0.instance.clone();
+        let (interrupted, swept) = self
+            .0
+            .store
+            .write(|tx| {
+                let ids = refine_store::operations::interrupt_stale(tx, &instance, &now)?;
+                let swept = refine_store::idempotency::sweep(tx, &instance, &cutoff)?;
+                if !ids.is_empty() {
+                    let entry = refine_model::Activity {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        at: now.clone(),
+                        actor: "refine".to_string(),
+                        surface: Surface::System,
+                        operation: "system.repair".to_string(),
+                        app_id: None,
+                        target: None,
+                        summary: format!(
+                            "Start-up repair: {} operation(s) of a stopped daemon marked interrupted",
+                            ids.len()
+                        ),
+                        operation_id: None,
+                    };
+                    refine_store::activity::insert(tx, &entry, Some(&serde_json::json!({ "operations": ids })))?;
+                }
+                Ok::<_, StoreError>((ids, swept))
+            })
+            .map_err(store_error)?;
+        let swept_temp_files = daemon::sweep_temp(&self.0.data_dir);
+        if !interrupted.is_empty() || swept > 0 || swept_temp_files > 0 {
+            tracing::info!(
+                interrupted = interrupted.len(),
+                keys = swept,
+                temp_files = swept_temp_files,
+                "start-up repair"
+            );
+        }
+        Ok(RepairReport {
+            interrupted_operations: interrupted,
+            swept_idempotency_keys: swept,
+            swept_temp_files,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+    pub fn bus(&self) -> &EventBus {
+        &self.0.bus
+    }
+    pub fn data_dir(&self) -> &Path {
+        &self.0.data_dir
+    }
+    pub fn node_id(&self) -> &str {
+        &self.0.node_id
+    }
+    /// Record the URL the HTTP listener answers on (shown by `system.info`).
+    pub fn set_url(&self, url: Option<String>) {
+        *self.0.url.write().unwrap_or_else(|p| p.into_inner()) = url;
+    }
+    pub fn url(&self) -> Option<String> {
+        self.0.url.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    /// Resolves once a shutdown was requested (by `system.shutdown` or a signal).
+    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.shutdown.subscribe()
+    }
+    pub fn request_shutdown(&self) {
+        let _ = self.0.shutdown.send(true);
+    }
+
+    /// Run blocking database work off the async executor.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Core) -> Result<T, ApiError> + Send + 'static,
+    {
+        let core = self.clone();
+        tokio::task::spawn_blocking(move || f(&core))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "blocking task failed");
+                ApiError::internal("internal error")
+            })?
+    }
+
+    /// A read on the reader pool, off the executor.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&refine_store::rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.blocking(move |core| core.0.store.read(f).map_err(store_error)).await
+    }
+}
+
+/// Map storage failures to wire errors (see `From<StoreError> for ApiError`).
+pub fn store_error(e: StoreError) -> ApiError {
+    e.into()
+}
+
+/// Make a new UUIDv7 id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

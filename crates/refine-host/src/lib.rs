@@ -1,0 +1,4 @@
+//! Host mechanisms: everything that touches the machine outside the database.
+
+pub mod git;
+pub mod shape;

@@ -1,0 +1,19 @@
+//! Plain domain types of Refine and the pure rules over them. No I/O lives here.
+
+pub mod activity;
+pub mod app;
+pub mod error;
+pub mod event;
+pub mod operation;
+pub mod settings;
+pub mod system;
+
+pub use activity::{Activity, Surface};
+pub use app::{App, AppShape, LanguageCount, SuggestedCommands};
+pub use error::{ApiError, ErrorCode};
+pub use event::Event;
+pub use operation::{OperationReceipt, OperationStatus};
+pub use settings::{Settings, SettingsLayer, SettingsScope};
+
+/// The version of the wire contract; bumped when an operation changes incompatibly.
+pub const API_VERSION: &str = "1.0";

@@ -1,0 +1,278 @@
+//! Typed, validated, layered settings: defaults < global (user) < app.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use specta::Type;
+
+/// All settings, fully resolved. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Settings {
+    pub ui: UiSettings,
+    pub runner: RunnerSettings,
+    pub processes: ProcessSettings,
+    pub terminal: TerminalSettings,
+    pub git: GitSettings,
+    pub agents: AgentSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            ui: UiSettings::default(),
+            runner: RunnerSettings::default(),
+            processes: ProcessSettings::default(),
+            terminal: TerminalSettings::default(),
+            git: GitSettings::default(),
+            agents: AgentSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// Appearance of the desktop window and browser UI.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct UiSettings {
+    /// Colour theme.
+    pub theme: Theme,
+}
+
+/// How runner workers advance Goals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RunnerSettings {
+    /// Goals worked on at the same time on this node.
+    #[schemars(range(min = 1, max = 32))]
+    pub max_concurrent_goals: u32,
+    /// New Rounds a Goal may open after failed quality or governance checks.
+    #[schemars(range(min = 0, max = 10))]
+    pub retry_budget: u32,
+}
+
+impl Default for RunnerSettings {
+    fn default() -> Self {
+        RunnerSettings {
+            max_concurrent_goals: 2,
+            retry_budget: 2,
+        }
+    }
+}
+
+/// Supervised processes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ProcessSettings {
+    /// Processes running at once before new starts are refused.
+    #[schemars(range(min = 1, max = 256))]
+    pub max_concurrent: u32,
+    /// Seconds between SIGTERM and SIGKILL when stopping.
+    #[schemars(range(min = 1, max = 120))]
+    pub stop_grace_seconds: u32,
+}
+
+impl Default for ProcessSettings {
+    fn default() -> Self {
+        ProcessSettings {
+            max_concurrent: 32,
+            stop_grace_seconds: 5,
+        }
+    }
+}
+
+/// Terminal sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TerminalSettings {
+    /// Scrollback kept per session, in KiB.
+    #[schemars(range(min = 16, max = 16384))]
+    pub scrollback_kb: u32,
+    /// Minutes a detached session may idle before it is closed (0 = never).
+    #[schemars(range(min = 0, max = 10080))]
+    pub idle_close_minutes: u32,
+}
+
+impl Default for TerminalSettings {
+    fn default() -> Self {
+        TerminalSettings {
+            scrollback_kb: 512,
+            idle_close_minutes: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IntegrationStrategy {
+    #[default]
+    Merge,
+    Squash,
+    Rebase,
+}
+
+/// Git behaviour for Goal branches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct GitSettings {
+    /// How an approved Goal's branch is integrated.
+    pub integration: IntegrationStrategy,
+    /// Prefix of the branches Refine creates for Goals.
+    #[schemars(length(min = 1, max = 40), regex(pattern = r"^[A-Za-z0-9._/-]+$"))]
+    pub branch_prefix: String,
+}
+
+impl Default for GitSettings {
+    fn default() -> Self {
+        GitSettings {
+            integration: IntegrationStrategy::Merge,
+            branch_prefix: "refine/".to_string(),
+        }
+    }
+}
+
+/// Coding-agent defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AgentSettings {
+    /// The agent profile used when a Goal names none.
+    #[schemars(length(min = 1, max = 64))]
+    pub default_profile: String,
+    /// Minutes an agent run may take before it is stopped.
+    #[schemars(range(min = 1, max = 1440))]
+    pub run_timeout_minutes: u32,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            default_profile: "claude-code".to_string(),
+            run_timeout_minutes: 60,
+        }
+    }
+}
+
+/// Which layer a settings write targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SettingsScope {
+    Global,
+    App,
+}
+
+/// One stored layer: a partial settings object and its revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsLayer {
+    pub values: Value,
+    pub revision: u32,
+}
+
+/// RFC 7396 JSON merge patch: objects merge, `null` removes, everything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            let t = target.as_object_mut().expect("object");
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// Resolve layers (each a partial object) over the defaults and validate the result.
+pub fn resolve(layers: &[&Value]) -> Result<Settings, String> {
+    let mut merged = serde_json::to_value(Settings::default()).expect("defaults serialize");
+    for layer in layers {
+        merge_patch(&mut merged, layer);
+    }
+    let settings: Settings = serde_json::from_value(merged).map_err(|e| e.to_string())?;
+    settings.validate()?;
+    Ok(settings)
+}
+
+impl Settings {
+    /// Range and format checks that types alone do not express (mirrors the JSON Schema).
+    pub fn validate(&self) -> Result<(), String> {
+        fn range(path: &str, v: u32, min: u32, max: u32) -> Result<(), String> {
+            if v < min || v > max {
+                return Err(format!("{path} must be between {min} and {max}, got {v}"));
+            }
+            Ok(())
+        }
+        range("runner.maxConcurrentGoals", self.runner.max_concurrent_goals, 1, 32)?;
+        range("runner.retryBudget", self.runner.retry_budget, 0, 10)?;
+        range("processes.maxConcurrent", self.processes.max_concurrent, 1, 256)?;
+        range("processes.stopGraceSeconds", self.processes.stop_grace_seconds, 1, 120)?;
+        range("terminal.scrollbackKb", self.terminal.scrollback_kb, 16, 16384)?;
+        range("terminal.idleCloseMinutes", self.terminal.idle_close_minutes, 0, 10080)?;
+        range("agents.runTimeoutMinutes", self.agents.run_timeout_minutes, 1, 1440)?;
+        let prefix = &self.git.branch_prefix;
+        if prefix.is_empty()
+            || prefix.len() > 40
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+            || prefix.starts_with('-')
+            || prefix.contains("..")
+        {
+            return Err(format!(
+                "git.branchPrefix must be 1-40 characters of letters, digits, '.', '_', '/', '-' (got {prefix:?})"
+            ));
+        }
+        let profile = &self.agents.default_profile;
+        if profile.is_empty() || profile.len() > 64 {
+            return Err("agents.defaultProfile must be 1-64 characters".to_string());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn layers_override_in_order() {
+        let global = json!({"runner": {"maxConcurrentGoals": 4}, "ui": {"theme": "dark"}});
+        let app = json!({"runner": {"maxConcurrentGoals": 1}});
+        let s = resolve(&[&global, &app]).unwrap();
+        assert_eq!(s.runner.max_concurrent_goals, 1);
+        assert_eq!(s.ui.theme, Theme::Dark);
+        assert_eq!(s.runner.retry_budget, 2);
+    }
+
+    #[test]
+    fn unknown_fields_and_ranges_are_refused() {
+        assert!(resolve(&[&json!({"runner": {"bogus": 1}})]).is_err());
+        assert!(resolve(&[&json!({"nope": {}})]).is_err());
+        let e = resolve(&[&json!({"runner": {"maxConcurrentGoals": 0}})]).unwrap_err();
+        assert!(e.contains("maxConcurrentGoals"), "{e}");
+        assert!(resolve(&[&json!({"ui": {"theme": "pink"}})]).is_err());
+        assert!(resolve(&[&json!({"git": {"branchPrefix": "-x"}})]).is_err());
+    }
+
+    #[test]
+    fn merge_patch_removes_with_null() {
+        let mut v = json!({"a": {"b": 1, "c": 2}});
+        merge_patch(&mut v, &json!({"a": {"b": null, "d": 3}}));
+        assert_eq!(v, json!({"a": {"c": 2, "d": 3}}));
+    }
+}

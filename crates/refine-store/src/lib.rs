@@ -1,0 +1,186 @@
+//! SQLite storage: one writer connection (`BEGIN IMMEDIATE`, synchronous FULL), a small pool of
+//! readers, WAL, foreign keys, busy timeout, and embedded forward-only migrations.
+//! All calls are blocking; async callers run them on a blocking thread.
+
+pub mod activity;
+pub mod apps;
+pub mod idempotency;
+pub mod meta;
+mod migrations;
+pub mod operations;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use rusqlite;
+
+/// How long a writer waits for a lock held by someone else before giving up with `Busy`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const READERS: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is busy (locked by another writer)")]
+    Busy,
+    #[error("the disk is full")]
+    Full,
+    #[error("the database file is read-only or not writable")]
+    ReadOnly,
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    #[error("stored data could not be decoded: {0}")]
+    Decode(String),
+    #[error("the database schema version {found} is newer than this build supports ({supported})")]
+    TooNew { found: i64, supported: i64 },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            match f.code {
+                C::DatabaseBusy | C::DatabaseLocked => return StoreError::Busy,
+                C::DiskFull => return StoreError::Full,
+                C::ReadOnly => return StoreError::ReadOnly,
+                _ => {}
+            }
+        }
+        StoreError::Sqlite(e)
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Decode(e.to_string())
+    }
+}
+
+/// Storage failures on the wire: busy → 503 with a retry hint, disk full → 507; any other
+/// detail goes to the log only.
+impl From<StoreError> for refine_model::ApiError {
+    fn from(e: StoreError) -> Self {
+        use refine_model::{ApiError, ErrorCode};
+        match e {
+            StoreError::Busy => ApiError::new(ErrorCode::Unavailable, "the database is busy; retry shortly")
+                .with_details(serde_json::json!({ "retryAfter": 1 })),
+            StoreError::Full => ApiError::new(
+                ErrorCode::InsufficientStorage,
+                "the disk holding Refine's data is full; free space and retry",
+            ),
+            StoreError::ReadOnly => ApiError::unavailable("Refine's database is read-only"),
+            other => {
+                tracing::error!(error = %other, "storage error");
+                ApiError::internal("internal storage error")
+            }
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database: one writer, several readers.
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    reader_ready: Condvar,
+}
+
+fn configure(conn: &Connection, writer: bool) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    if writer {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and run pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        let writer = Connection::open(path)?;
+        configure(&writer, true)?;
+        migrations::run(&writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            configure(&r, false)?;
+            readers.push(r);
+        }
+        Ok(Store {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(readers),
+            reader_ready: Condvar::new(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` in one `BEGIN IMMEDIATE` transaction on the single writer; commit on `Ok`.
+    pub fn write<T, E>(&self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// Run `f` on a reader connection (waits for a free one).
+    pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let conn = {
+            let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if let Some(c) = pool.pop() {
+                    break c;
+                }
+                pool = self.reader_ready.wait(pool).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        let out = f(&conn);
+        self.readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(conn);
+        self.reader_ready.notify_one();
+        out
+    }
+
+    /// `PRAGMA integrity_check` on the writer; `Ok(())` when the database is sound.
+    pub fn integrity_check(&self) -> Result<Result<(), String>> {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let res: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(if res == "ok" { Ok(()) } else { Err(res) })
+    }
+
+    /// The schema version after migrations.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+    }
+}
+
+/// Turn an optional JSON column into a value.
+pub(crate) fn json_col(s: Option<String>) -> Result<Option<serde_json::Value>> {
+    match s {
+        None => Ok(None),
+        Some(s) => Ok(Some(serde_json::from_str(&s)?)),
+    }
+}
