@@ -26,6 +26,7 @@ pub struct SettingsView {
     pub global: SettingsLayer,
     pub app_id: Option<String>,
     pub app: Option<SettingsLayer>,
+    #[specta(type = specta_typescript::Unknown)]
     pub schema: Value,
 }
 
@@ -40,6 +41,7 @@ pub struct SettingsUpdateInput {
     /// The revision of the layer this patch was based on (0 for a layer never written).
     pub revision: u32,
     /// Partial settings object; `null` removes a key from the layer (back to the inherited value).
+    #[specta(type = specta_typescript::Unknown)]
     pub patch: Value,
 }
 

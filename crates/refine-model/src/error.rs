@@ -83,6 +83,7 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[specta(type = Option<specta_typescript::Unknown>)]
     pub details: Option<serde_json::Value>,
 }
 

@@ -13,5 +13,6 @@ pub struct Event {
     pub kind: String,
     pub at: String,
     pub app_id: Option<String>,
+    #[specta(type = specta_typescript::Unknown)]
     pub data: serde_json::Value,
 }

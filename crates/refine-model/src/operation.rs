@@ -51,6 +51,7 @@ pub struct OperationReceipt {
     /// 0..=100
     pub progress: u32,
     pub message: Option<String>,
+    #[specta(type = Option<specta_typescript::Unknown>)]
     pub result: Option<serde_json::Value>,
     pub error: Option<crate::ApiError>,
     pub idempotency_key: Option<String>,

@@ -172,6 +172,7 @@ pub enum SettingsScope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsLayer {
+    #[specta(type = specta_typescript::Unknown)]
     pub values: Value,
     pub revision: u32,
 }

@@ -1,0 +1,241 @@
+//! The registry's types and the one dispatch function every transport calls.
+
+use std::future::Future;
+use std::sync::LazyLock;
+
+use futures::future::BoxFuture;
+use refine_core::{Core, Ctx, Mutated};
+use refine_model::ApiError;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use specta::Type;
+
+/// Query (reads), mutation (writes through the pipeline) or long-running (202 + receipt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Query,
+    Mutation,
+    LongRunning,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+    /// Whether the method changes state (and so needs a JSON body type).
+    pub fn is_mutating(self) -> bool {
+        self != Method::Get
+    }
+}
+
+/// The answer of an operation on any transport.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub replayed: bool,
+}
+
+type Handler = Box<dyn Fn(Core, Ctx, Value) -> BoxFuture<'static, Result<Reply, ApiError>> + Send + Sync>;
+type TypeFn = fn(&mut specta::Types) -> specta::datatype::DataType;
+
+/// One declared operation.
+pub struct OpDef {
+    pub name: &'static str,
+    pub kind: OpKind,
+    pub method: Method,
+    /// Axum-style path, `{param}` segments filled from the input's fields of that name.
+    pub path: &'static str,
+    pub doc: &'static str,
+    /// Exposed as an MCP tool to agents.
+    pub mcp: bool,
+    /// Answers without the token (only `system.health`).
+    pub public: bool,
+    pub input_schema: fn() -> Value,
+    pub output_schema: fn() -> Value,
+    pub input_type: TypeFn,
+    pub output_type: TypeFn,
+    handler: Handler,
+}
+
+impl OpDef {
+    /// The names of `{param}` segments of the path.
+    pub fn path_params(&self) -> Vec<&'static str> {
+        self.path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect()
+    }
+    /// The MCP tool name (`apps.add` → `apps_add`).
+    pub fn tool_name(&self) -> String {
+        self.name.replace('.', "_")
+    }
+    pub fn info(&self) -> OperationInfo {
+        OperationInfo {
+            name: self.name.to_string(),
+            kind: self.kind,
+            method: self.method,
+            path: self.path.to_string(),
+            doc: self.doc.to_string(),
+            mcp: self.mcp,
+            public: self.public,
+            input_schema: (self.input_schema)(),
+            output_schema: (self.output_schema)(),
+        }
+    }
+}
+
+/// An operation as listed by `system.operations`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationInfo {
+    pub name: String,
+    pub kind: OpKind,
+    pub method: Method,
+    pub path: String,
+    pub doc: String,
+    pub mcp: bool,
+    pub public: bool,
+    #[specta(type = specta_typescript::Unknown)]
+    pub input_schema: Value,
+    #[specta(type = specta_typescript::Unknown)]
+    pub output_schema: Value,
+}
+
+fn schema_of<T: JsonSchema>() -> Value {
+    serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null)
+}
+
+fn type_of<T: Type>(types: &mut specta::Types) -> specta::datatype::DataType {
+    T::definition(types)
+}
+
+/// Decode an operation's input, with serde's precise message as a 400.
+pub(crate) fn decode<I: DeserializeOwned>(value: Value) -> Result<I, ApiError> {
+    // A missing body means "no fields".
+    let value = if value.is_null() { Value::Object(Default::default()) } else { value };
+    serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("invalid input: {e}")))
+}
+
+fn encode<O: Serialize>(o: &O) -> Result<Value, ApiError> {
+    serde_json::to_value(o).map_err(|e| {
+        tracing::error!(error = %e, "output did not serialize");
+        ApiError::internal("internal error")
+    })
+}
+
+/// What every declaration starts from.
+pub(crate) struct Decl {
+    pub name: &'static str,
+    pub method: Method,
+    pub path: &'static str,
+    pub doc: &'static str,
+    pub mcp: bool,
+}
+
+impl Decl {
+    fn def<I: JsonSchema + Type, O: JsonSchema + Type>(self, kind: OpKind, handler: Handler) -> OpDef {
+        OpDef {
+            name: self.name,
+            kind,
+            method: self.method,
+            path: self.path,
+            doc: self.doc,
+            mcp: self.mcp,
+            public: false,
+            input_schema: schema_of::<I>,
+            output_schema: schema_of::<O>,
+            input_type: type_of::<I>,
+            output_type: type_of::<O>,
+            handler,
+        }
+    }
+
+    /// A read: answers 200 with its output.
+    pub fn query<I, O, F, Fut>(self, f: F) -> OpDef
+    where
+        I: DeserializeOwned + JsonSchema + Type + Send + 'static,
+        O: Serialize + JsonSchema + Type + 'static,
+        F: Fn(Core, Ctx, I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ApiError>> + Send + 'static,
+    {
+        let handler: Handler = Box::new(move |core, ctx, input| match decode::<I>(input) {
+            Err(e) => Box::pin(async move { Err(e) }),
+            Ok(i) => {
+                let fut = f(core, ctx, i);
+                Box::pin(async move {
+                    let o = fut.await?;
+                    Ok(Reply {
+                        status: 200,
+                        body: encode(&o)?,
+                        replayed: false,
+                    })
+                })
+            }
+        });
+        self.def::<I, O>(OpKind::Query, handler)
+    }
+
+    /// A write through the mutation pipeline (200, or 202 for long-running work).
+    pub fn mutation<I, O, F, Fut>(self, kind: OpKind, f: F) -> OpDef
+    where
+        I: DeserializeOwned + JsonSchema + Type + Send + 'static,
+        O: Serialize + JsonSchema + Type + 'static,
+        F: Fn(Core, Ctx, I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Mutated<O>, ApiError>> + Send + 'static,
+    {
+        let handler: Handler = Box::new(move |core, ctx, input| match decode::<I>(input) {
+            Err(e) => Box::pin(async move { Err(e) }),
+            Ok(i) => {
+                let fut = f(core, ctx, i);
+                Box::pin(async move {
+                    let m = fut.await?;
+                    Ok(Reply {
+                        status: m.status,
+                        body: encode(&m.value)?,
+                        replayed: m.replayed,
+                    })
+                })
+            }
+        });
+        self.def::<I, O>(kind, handler)
+    }
+}
+
+static REGISTRY: LazyLock<Vec<OpDef>> = LazyLock::new(crate::ops::all);
+
+/// Every registered operation, in declaration order.
+pub fn registry() -> &'static [OpDef] {
+    &REGISTRY
+}
+
+pub fn find(name: &str) -> Option<&'static OpDef> {
+    registry().iter().find(|o| o.name == name)
+}
+
+/// Run an operation by name with a JSON input: the one entry point of every transport.
+pub async fn dispatch(core: &Core, ctx: Ctx, name: &str, input: Value) -> Result<Reply, ApiError> {
+    let op = find(name).ok_or_else(|| {
+        ApiError::not_found(format!("unknown operation {name:?}; `refine call --list` lists them"))
+    })?;
+    (op.handler)(core.clone(), ctx, input).await
+}
