@@ -1,0 +1,526 @@
+//! The subcommands: each maps to registry operations over HTTP.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+
+use crate::client::{CliError, Client};
+use crate::{table, Cli, Command, Result};
+
+#[derive(Subcommand, Debug)]
+pub enum AppsCmd {
+    /// Register a Git repository (default: the current directory).
+    Add {
+        path: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List registered apps.
+    List,
+    /// Show one app (by name, id or id prefix).
+    Show { app: String },
+    /// Forget an app (its files are untouched).
+    Remove { app: String },
+    /// Make an app the active one.
+    Select {
+        app: Option<String>,
+        /// Detach: no active app.
+        #[arg(long, conflicts_with = "app")]
+        none: bool,
+    },
+    /// Re-detect an app's shape (shows progress).
+    Rescan { app: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCmd {
+    /// Show effective settings (and where each layer stands).
+    Get {
+        /// An app's layer (name or id); default: the active app.
+        #[arg(long)]
+        app: Option<String>,
+    },
+    /// Set one value: `refine settings set runner.retryBudget 3` (VALUE is JSON or text; `null` resets).
+    Set {
+        key: String,
+        value: String,
+        /// Write the app's layer instead of the global one.
+        #[arg(long)]
+        app: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OpsCmd {
+    /// List operations, newest first.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Show one operation.
+    Show { id: String },
+    /// Cancel a running operation.
+    Cancel { id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct ActivityArgs {
+    /// Keep printing new entries.
+    #[arg(long, short)]
+    follow: bool,
+    /// Only this app (name or id).
+    #[arg(long)]
+    app: Option<String>,
+    /// Only this surface: desktop, browser, cli, http, mcp, system.
+    #[arg(long)]
+    surface: Option<String>,
+    /// Only this operation (`apps.add`) or group (`apps`).
+    #[arg(long)]
+    operation: Option<String>,
+    /// Only this actor.
+    #[arg(long)]
+    actor: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    limit: u32,
+}
+
+fn s(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::String(x)) => x.clone(),
+        Some(Value::Null) | None => "-".into(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// Resolve an app given by name, full id or unique id prefix.
+async fn app_id(c: &Client, given: &str) -> Result<String> {
+    let apps = c.call("apps.list", json!({})).await?;
+    let list = apps.as_array().cloned().unwrap_or_default();
+    let matches: Vec<&Value> = list
+        .iter()
+        .filter(|a| s(a, "id") == given || s(a, "name") == given || s(a, "id").starts_with(given))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(s(one, "id")),
+        [] => Err(CliError::Api(refine_model::ApiError::not_found(format!(
+            "no app named or with id {given:?}; `refine apps list` shows them"
+        )))),
+        _ => Err(CliError::Usage(format!("{given:?} matches several apps; use the full id"))),
+    }
+}
+
+fn app_row(a: &Value) -> Vec<String> {
+    let langs = a["shape"]["languages"]
+        .as_array()
+        .map(|l| l.iter().take(3).map(|x| format!("{} {}", s(x, "name"), x["files"])).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
+    vec![
+        if a["active"] == json!(true) { "*".into() } else { String::new() },
+        s(a, "name"),
+        s(a, "id"),
+        s(a, "defaultBranch"),
+        langs,
+        s(a, "path"),
+    ]
+}
+
+fn show_app(a: &Value) {
+    println!("{}{}", s(a, "name"), if a["active"] == json!(true) { "  (active)" } else { "" });
+    println!("  id:        {}", s(a, "id"));
+    println!("  path:      {}", s(a, "path"));
+    println!("  branch:    {}", s(a, "defaultBranch"));
+    let shape = &a["shape"];
+    let langs: Vec<String> = shape["languages"]
+        .as_array()
+        .map(|l| l.iter().map(|x| format!("{} ({})", s(x, "name"), x["files"])).collect())
+        .unwrap_or_default();
+    println!("  languages: {}", if langs.is_empty() { "-".into() } else { langs.join(", ") });
+    let pms: Vec<String> = shape["packageManagers"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    println!("  packages:  {}", if pms.is_empty() { "-".into() } else { pms.join(", ") });
+    for k in ["build", "test", "start"] {
+        let cmd = shape["commands"][k]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| "-".into());
+        println!("  {k:<10} {cmd}", k = format!("{k}:"));
+    }
+}
+
+/// Turn `a.b.c` + value into `{"a":{"b":{"c":value}}}`.
+fn nested_patch(key: &str, value: Value) -> Result<Value> {
+    if key.is_empty() || key.split('.').any(str::is_empty) {
+        return Err(CliError::Usage(format!("bad settings key {key:?}; use e.g. runner.retryBudget")));
+    }
+    let mut v = value;
+    for part in key.rsplit('.') {
+        let mut m = Map::new();
+        m.insert(part.to_string(), v);
+        v = Value::Object(m);
+    }
+    Ok(v)
+}
+
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&p, x, out);
+            }
+        }
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+fn lookup<'a>(v: &'a Value, dotted: &str) -> Option<&'a Value> {
+    dotted.split('.').try_fold(v, |acc, k| acc.get(k))
+}
+
+fn read_input(raw: Option<&str>) -> Result<Value> {
+    let text = match raw {
+        None => return Ok(json!({})),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| CliError::Usage(e.to_string()))?;
+            s
+        }
+        Some(s) => s.to_string(),
+    };
+    serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("the input is not valid JSON: {e}")))
+}
+
+fn activity_line(a: &Value) -> String {
+    let at = s(a, "at");
+    let time = at.get(..19).unwrap_or(&at).replace('T', " ");
+    format!("{time}  {:<8} {:<10} {:<20} {}", s(a, "surface"), s(a, "actor"), s(a, "operation"), s(a, "summary"))
+}
+
+/// Follow an operation's receipt with a progress bar until it ends.
+async fn wait_operation(c: &Client, receipt: Value, json_out: bool) -> Result<Value> {
+    let id = s(&receipt, "id");
+    let bar = indicatif::ProgressBar::new(100);
+    if !json_out {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos:>3}% {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+    }
+    let mut last = receipt;
+    // Subscribe first, then re-read the receipt, so no update can slip between.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let follower = {
+        let id = id.clone();
+        let c2 = c.clone();
+        tokio::spawn(async move {
+            let _ = c2
+                .follow(None, |ev| {
+                    if ev.kind == "operations.updated" && ev.data["id"] == json!(id) {
+                        return tx.send(ev.data).is_ok();
+                    }
+                    true
+                })
+                .await;
+        })
+    };
+    loop {
+        if last["status"] != json!("running") {
+            break;
+        }
+        tokio::select! {
+            Some(update) = rx.recv() => last = update,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                last = c.call("operations.get", json!({"id": id})).await?;
+            }
+        }
+        if !json_out {
+            bar.set_position(last["progress"].as_u64().unwrap_or(0));
+            bar.set_message(s(&last, "message").replace('-', ""));
+        }
+    }
+    follower.abort();
+    bar.finish_and_clear();
+    Ok(last)
+}
+
+pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
+    let c = Client::discover(cli.url.clone(), data_dir, cli.actor.clone())?;
+    let json_out = cli.json();
+    match command {
+        Command::Status => {
+            let info = c.call("system.info", json!({})).await?;
+            let apps = c.call("apps.list", json!({})).await?;
+            if json_out {
+                print_json(&json!({"info": info, "apps": apps}));
+                return Ok(());
+            }
+            let list = apps.as_array().cloned().unwrap_or_default();
+            let active = list.iter().find(|a| a["active"] == json!(true)).map(|a| s(a, "name"));
+            println!("Refine {} (API {}) is running", s(&info, "version"), s(&info, "apiVersion"));
+            println!("  url:      {}", s(&info, "url"));
+            println!("  pid:      {}", s(&info, "pid"));
+            println!("  uptime:   {}s", s(&info, "uptimeSeconds"));
+            println!("  data dir: {}", s(&info, "dataDir"));
+            println!("  node:     {}", s(&info, "nodeId"));
+            println!("  apps:     {} ({})", list.len(), active.map(|a| format!("active: {a}")).unwrap_or_else(|| "detached".into()));
+        }
+        Command::Apps(cmd) => match cmd {
+            AppsCmd::Add { path, name } => {
+                let raw = path.clone().unwrap_or_else(|| ".".into());
+                let p = Path::new(&raw);
+                let abs = p
+                    .canonicalize()
+                    .unwrap_or_else(|_| std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf()));
+                let app = c.call("apps.add", json!({"path": abs.to_string_lossy(), "name": name})).await?;
+                if json_out {
+                    print_json(&app);
+                } else {
+                    println!("Added app {} ({})", s(&app, "name"), s(&app, "id"));
+                    show_app(&app);
+                }
+            }
+            AppsCmd::List => {
+                let apps = c.call("apps.list", json!({})).await?;
+                if json_out {
+                    print_json(&apps);
+                } else {
+                    let rows = apps.as_array().map(|a| a.iter().map(app_row).collect()).unwrap_or_default();
+                    table::print(&["", "name", "id", "branch", "languages", "path"], rows);
+                }
+            }
+            AppsCmd::Show { app } => {
+                let id = app_id(&c, app).await?;
+                let a = c.call("apps.get", json!({"id": id})).await?;
+                if json_out { print_json(&a) } else { show_app(&a) }
+            }
+            AppsCmd::Remove { app } => {
+                let id = app_id(&c, app).await?;
+                let a = c.call("apps.remove", json!({"id": id})).await?;
+                if json_out { print_json(&a) } else { println!("Removed app {} ({}); its files are untouched", s(&a, "name"), s(&a, "id")) }
+            }
+            AppsCmd::Select { app, none } => {
+                let id = match (app, none) {
+                    (Some(a), false) => Some(app_id(&c, a).await?),
+                    (None, true) => None,
+                    _ => return Err(CliError::Usage("name an app, or pass --none to detach".into())),
+                };
+                let sel = c.call("apps.select", json!({"id": id})).await?;
+                if json_out {
+                    print_json(&sel);
+                } else {
+                    match sel["active"].as_object() {
+                        Some(a) => println!("Active app: {}", a.get("name").and_then(|v| v.as_str()).unwrap_or("")),
+                        None => println!("Detached: no active app"),
+                    }
+                }
+            }
+            AppsCmd::Rescan { app } => {
+                let id = app_id(&c, app).await?;
+                let receipt = c.call("apps.rescan", json!({"id": id})).await?;
+                let done = wait_operation(&c, receipt, json_out).await?;
+                if json_out {
+                    print_json(&done);
+                } else {
+                    println!("Rescan {}", s(&done, "status"));
+                    if done["status"] == json!("succeeded") {
+                        let a = c.call("apps.get", json!({"id": id})).await?;
+                        show_app(&a);
+                    } else if let Some(e) = done["error"].as_object() {
+                        println!("  error: {}", e.get("message").and_then(|v| v.as_str()).unwrap_or(""));
+                    }
+                }
+                if done["status"] != json!("succeeded") {
+                    return Err(CliError::Api(refine_model::ApiError::unavailable(format!("the rescan {}", s(&done, "status")))));
+                }
+            }
+        },
+        Command::Settings(cmd) => match cmd {
+            SettingsCmd::Get { app } => {
+                let app_id = match app {
+                    Some(a) => Some(app_id(&c, a).await?),
+                    None => None,
+                };
+                let mut view = c.call("settings.get", json!({"appId": app_id})).await?;
+                if json_out {
+                    if let Some(m) = view.as_object_mut() {
+                        m.remove("schema");
+                    }
+                    print_json(&view);
+                } else {
+                    let mut rows = Vec::new();
+                    flatten("", &view["effective"], &mut rows);
+                    let table_rows = rows
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let source = if lookup(&view["app"]["values"], &k).is_some() {
+                                "app"
+                            } else if lookup(&view["global"]["values"], &k).is_some() {
+                                "global"
+                            } else {
+                                "default"
+                            };
+                            vec![k, v, source.to_string()]
+                        })
+                        .collect();
+                    table::print(&["key", "value", "from"], table_rows);
+                    println!(
+                        "global revision {}{}",
+                        view["global"]["revision"],
+                        if view["app"].is_object() { format!(", app revision {}", view["app"]["revision"]) } else { String::new() }
+                    );
+                }
+            }
+            SettingsCmd::Set { key, value, app } => {
+                let v: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.clone()));
+                let app_id = match app {
+                    Some(a) => Some(app_id(&c, a).await?),
+                    None => None,
+                };
+                let view = c.call("settings.get", json!({"appId": app_id})).await?;
+                let (scope, revision) = match &app_id {
+                    Some(_) => ("app", view["app"]["revision"].clone()),
+                    None => ("global", view["global"]["revision"].clone()),
+                };
+                let mut input = json!({"scope": scope, "revision": revision, "patch": nested_patch(key, v)?});
+                if let Some(id) = app_id {
+                    input["appId"] = json!(id);
+                }
+                let out = c.call("settings.update", input).await?;
+                if json_out {
+                    print_json(&out["effective"]);
+                } else {
+                    println!("{key} = {} ({scope} settings)", lookup(&out["effective"], key).cloned().unwrap_or(Value::Null));
+                }
+            }
+        },
+        Command::Ops(cmd) => match cmd {
+            OpsCmd::List { status, kind, limit } => {
+                let page = c.call("operations.list", json!({"status": status, "kind": kind, "limit": limit})).await?;
+                if json_out {
+                    print_json(&page);
+                } else {
+                    let rows = page["items"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .map(|o| vec![s(o, "id"), s(o, "kind"), s(o, "status"), format!("{}%", o["progress"]), s(o, "surface"), s(o, "createdAt")])
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    table::print(&["id", "kind", "status", "progress", "surface", "created"], rows);
+                }
+            }
+            OpsCmd::Show { id } => {
+                let o = c.call("operations.get", json!({"id": id})).await?;
+                print_json(&o);
+            }
+            OpsCmd::Cancel { id } => {
+                let o = c.call("operations.cancel", json!({"id": id})).await?;
+                if json_out { print_json(&o) } else { println!("Operation {} is {}", s(&o, "id"), s(&o, "status")) }
+            }
+        },
+        Command::Activity(a) => {
+            let app = match &a.app {
+                Some(x) => Some(app_id(&c, x).await?),
+                None => None,
+            };
+            let filter = json!({"appId": app, "surface": a.surface, "operation": a.operation, "actor": a.actor, "limit": a.limit});
+            let page = c.call("activity.list", filter).await?;
+            let mut items = page["items"].as_array().cloned().unwrap_or_default();
+            items.reverse();
+            for it in &items {
+                if json_out {
+                    println!("{it}");
+                } else {
+                    println!("{}", activity_line(it));
+                }
+            }
+            if a.follow {
+                let matches = |v: &Value| {
+                    app.as_ref().is_none_or(|x| v["appId"] == json!(x))
+                        && a.surface.as_ref().is_none_or(|x| v["surface"] == json!(x))
+                        && a.actor.as_ref().is_none_or(|x| v["actor"] == json!(x))
+                        && a.operation.as_ref().is_none_or(|x| {
+                            let op = s(v, "operation");
+                            &op == x || op.starts_with(&format!("{x}."))
+                        })
+                };
+                c.follow(None, |ev| {
+                    if ev.kind == "activity.created" && matches(&ev.data) {
+                        if json_out {
+                            println!("{}", ev.data);
+                        } else {
+                            println!("{}", activity_line(&ev.data));
+                        }
+                    }
+                    true
+                })
+                .await?;
+            }
+        }
+        Command::Events { since } => {
+            c.follow(since.clone(), |ev| {
+                if json_out {
+                    println!("{}", serde_json::to_string(&ev).unwrap_or_default());
+                } else {
+                    println!("{}  {:<22} {}", ev.id, ev.kind, ev.data);
+                }
+                true
+            })
+            .await?;
+        }
+        Command::Call { op, input, list } => {
+            if *list || op.is_none() {
+                let ops = c.call("system.operations", json!({})).await?;
+                if json_out {
+                    print_json(&ops);
+                } else {
+                    let rows = ops
+                        .as_array()
+                        .map(|a| a.iter().map(|o| vec![s(o, "name"), s(o, "kind"), format!("{} {}", s(o, "method"), s(o, "path")), s(o, "doc")]).collect())
+                        .unwrap_or_default();
+                    table::print(&["operation", "kind", "route", "doc"], rows);
+                }
+                return Ok(());
+            }
+            let op = op.as_deref().unwrap_or_default();
+            let out = c.call(op, read_input(input.as_deref())?).await?;
+            print_json(&out);
+        }
+        Command::Open => {
+            let token = c.token().ok_or_else(|| CliError::Usage(format!("no token in {}", data_dir.display())))?;
+            let url = format!("{}/?token={token}", c.base());
+            println!("{url}");
+            if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+                let _ = std::process::Command::new("xdg-open")
+                    .arg(&url)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn();
+            }
+        }
+        Command::Stop => {
+            c.call("system.shutdown", json!({})).await?;
+            if !json_out {
+                println!("Refine is stopping");
+            }
+        }
+        Command::Completions { .. } => unreachable!("handled before connecting"),
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+import { useEffect, useState } from 'react';
+import { AppSwitcher } from './components/AppSwitcher';
+import { CommandPalette } from './components/CommandPalette';
+import { ConnectionIndicator } from './components/ConnectionIndicator';
+import { Icon } from './components/Icon';
+import { ThemeToggle } from './components/ThemeToggle';
+import { AREAS, type Area } from './routes/areas';
+import { AreaPage } from './routes/AreaPage';
+import { hrefFor, useArea } from './state/router';
+
+const SECTIONS: Area['section'][] = ['Work', 'Workspace', 'Daemon'];
+const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+
+/** The shell: navigation, top bar, the current area, and the command palette. */
+export function App() {
+  const area = useArea();
+  const [paletteOpen, setPaletteOpen] = useState(false);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setPaletteOpen((open) => !open);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const current = AREAS.find((a) => a.id === area);
+  useEffect(() => {
+    document.title = current ? `${current.label} · Refine` : 'Refine';
+  }, [current]);
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">
+          <span className="brand-mark">
+            <Icon name="logo" size={18} />
+          </span>
+          <span className="brand-name">Refine</span>
+        </div>
+        {SECTIONS.map((section) => (
+          <div className="nav-section" key={section}>
+            <div className="nav-heading">{section}</div>
+            <ul>
+              {AREAS.filter((a) => a.section === section).map((a) => (
+                <li key={a.id}>
+                  <a
+                    href={hrefFor(a.id)}
+                    className={a.id === area ? 'nav-link active' : 'nav-link'}
+                    aria-current={a.id === area ? 'page' : undefined}
+                    data-testid={`nav-${a.id}`}
+                  >
+                    <Icon name={a.icon} />
+                    {a.label}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      </nav>
+      <div className="main-column">
+        <header className="topbar">
+          <AppSwitcher />
+          <div className="topbar-spacer" />
+          <button type="button" className="palette-button" onClick={() => setPaletteOpen(true)} data-testid="palette-button">
+            <Icon name="search" />
+            <span>Search or run…</span>
+            <kbd>{isMac ? '⌘' : 'Ctrl'} K</kbd>
+          </button>
+          <ConnectionIndicator />
+          <ThemeToggle />
+        </header>
+        <main id="main" className="content" tabIndex={-1}>
+          <AreaPage area={area} />
+        </main>
+      </div>
+      {paletteOpen && <CommandPalette onClose={() => setPaletteOpen(false)} />}
+    </div>
+  );
+}

@@ -1,0 +1,29 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { EventsProvider } from './api/EventsProvider';
+import { App } from './App';
+import { ToastProvider } from './components/Toasts';
+import { AppsProvider } from './state/AppsProvider';
+import { applyTheme } from './state/theme';
+import './styles/base.css';
+import './styles/shell.css';
+import './styles/components.css';
+import './styles/pages.css';
+
+// Before the first render, so the page never flashes the wrong theme (no inline script: CSP).
+applyTheme();
+
+const root = document.getElementById('root');
+if (!root) throw new Error('missing #root');
+
+createRoot(root).render(
+  <StrictMode>
+    <ToastProvider>
+      <EventsProvider>
+        <AppsProvider>
+          <App />
+        </AppsProvider>
+      </EventsProvider>
+    </ToastProvider>
+  </StrictMode>,
+);

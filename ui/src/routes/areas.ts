@@ -1,0 +1,46 @@
+import type { IconName } from '../components/Icon';
+
+export type AreaId =
+  | 'dashboard'
+  | 'goals'
+  | 'features'
+  | 'changes'
+  | 'processes'
+  | 'terminal'
+  | 'files'
+  | 'chat'
+  | 'activity'
+  | 'apps'
+  | 'settings'
+  | 'system';
+
+export interface Area {
+  id: AreaId;
+  label: string;
+  icon: IconName;
+  section: 'Work' | 'Workspace' | 'Daemon';
+  /** One line for the command palette. */
+  hint: string;
+}
+
+/** The product areas in navigation order. */
+export const AREAS: readonly Area[] = [
+  { id: 'dashboard', label: 'Dashboard', icon: 'dashboard', section: 'Work', hint: 'Overview of the active app' },
+  { id: 'goals', label: 'Goals', icon: 'goals', section: 'Work', hint: 'Units of work and their rounds' },
+  { id: 'features', label: 'Features', icon: 'features', section: 'Work', hint: 'Ordered groups of goals' },
+  { id: 'changes', label: 'Changes', icon: 'changes', section: 'Work', hint: 'Git status, diffs and integration' },
+  { id: 'processes', label: 'Processes', icon: 'processes', section: 'Workspace', hint: 'Supervised processes and logs' },
+  { id: 'terminal', label: 'Terminal', icon: 'terminal', section: 'Workspace', hint: 'PTY sessions' },
+  { id: 'files', label: 'Files', icon: 'files', section: 'Workspace', hint: 'The app’s files' },
+  { id: 'chat', label: 'Chat', icon: 'chat', section: 'Workspace', hint: 'Threads with an agent' },
+  { id: 'activity', label: 'Activity', icon: 'activity', section: 'Daemon', hint: 'The audit log, live' },
+  { id: 'apps', label: 'Apps', icon: 'apps', section: 'Daemon', hint: 'Registered target apps' },
+  { id: 'settings', label: 'Settings', icon: 'settings', section: 'Daemon', hint: 'Global and per-app settings' },
+  { id: 'system', label: 'System', icon: 'system', section: 'Daemon', hint: 'Daemon info and the operation catalogue' },
+];
+
+export const DEFAULT_AREA: AreaId = 'dashboard';
+
+export function isAreaId(value: string): value is AreaId {
+  return AREAS.some((a) => a.id === value);
+}

@@ -1,0 +1,26 @@
+import { useQuery, useRefetchOn } from '../../api/hooks';
+import { Banner, Spinner } from '../../components/Feedback';
+import { Page } from '../../components/Page';
+import { OperationCatalogue } from './OperationCatalogue';
+import { SystemInfoCard } from './SystemInfoCard';
+
+const NO_EVENTS: readonly string[] = [];
+
+export function SystemPage() {
+  const info = useQuery('system.info', {});
+  const catalogue = useQuery('system.operations', {});
+  useRefetchOn(NO_EVENTS, info.reload);
+
+  return (
+    <Page title="System" subtitle="The daemon and the operations it offers" testId="page-system">
+      {info.error ? <Banner tone="error">{info.error.message}</Banner> : info.data ? <SystemInfoCard info={info.data} /> : <Spinner />}
+      {catalogue.error ? (
+        <Banner tone="error">{catalogue.error.message}</Banner>
+      ) : catalogue.data ? (
+        <OperationCatalogue operations={catalogue.data} />
+      ) : (
+        <Spinner label="Loading operations" />
+      )}
+    </Page>
+  );
+}
