@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
-use crate::client::{CliError, Client};
+use refine_client::{CliError, Client};
 use crate::{table, Cli, Command, Result};
 
 #[derive(Subcommand, Debug)]

@@ -1,6 +1,5 @@
 //! `refine`: the headless daemon (`refine --serve`) and the command line over its HTTP API.
 
-mod client;
 mod commands;
 mod table;
 
@@ -8,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use client::CliError;
+use refine_client::CliError;
 
 #[derive(Parser, Debug)]
 #[command(name = "refine", version, about = "Refine: plan, run and review coding-agent work on your app", args_conflicts_with_subcommands = true)]

@@ -73,7 +73,8 @@ pub(crate) fn context(headers: &HeaderMap, default_surface: Surface) -> Result<C
             Some(Surface::Cli) => Surface::Cli,
             Some(Surface::Http) => Surface::Http,
             Some(Surface::Mcp) => Surface::Mcp,
-            _ => return Err(ApiError::invalid("X-Refine-Surface must be browser, cli, http or mcp")),
+            Some(Surface::Desktop) => Surface::Desktop,
+            _ => return Err(ApiError::invalid("X-Refine-Surface must be browser, cli, desktop, http or mcp")),
         },
     };
     let mut ctx = Ctx::new(surface);

@@ -1,4 +1,4 @@
-//! The CLI's HTTP client: finds the daemon, sends any registry operation, follows events.
+//! HTTP client of the daemon: finds it, sends any registry operation, follows events.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,7 +8,7 @@ use refine_api::{find, Method};
 use refine_model::{ApiError, ErrorCode, Event};
 use serde_json::{Map, Value};
 
-/// A failure the CLI reports and turns into an exit code.
+/// A failure a client reports (the CLI turns it into an exit code).
 #[derive(Debug)]
 pub enum CliError {
     Api(ApiError),
@@ -47,6 +47,7 @@ impl From<ApiError> for CliError {
 
 #[derive(Clone)]
 pub struct Client {
+    surface: &'static str,
     base: String,
     token: Option<String>,
     actor: Option<String>,
@@ -57,6 +58,11 @@ pub struct Client {
 impl Client {
     /// Locate the daemon: `--url`/`REFINE_URL`, else the data dir's `daemon.json`.
     pub fn discover(url: Option<String>, data_dir: &Path, actor: Option<String>) -> Result<Client, CliError> {
+        Self::discover_as(url, data_dir, actor, "cli")
+    }
+
+    /// Like [`Client::discover`], naming the surface the requests come from (`cli`, `desktop`).
+    pub fn discover_as(url: Option<String>, data_dir: &Path, actor: Option<String>, surface: &'static str) -> Result<Client, CliError> {
         let base = match url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => match refine_core::daemon::read_daemon_info(data_dir) {
@@ -78,6 +84,7 @@ impl Client {
             .build()
             .map_err(|e| CliError::Usage(e.to_string()))?;
         Ok(Client {
+            surface,
             base,
             token,
             actor,
@@ -94,7 +101,7 @@ impl Client {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut r = self.http.request(method, format!("{}{}", self.base, path)).header("x-refine-surface", "cli");
+        let mut r = self.http.request(method, format!("{}{}", self.base, path)).header("x-refine-surface", self.surface);
         if let Some(t) = &self.token {
             r = r.bearer_auth(t);
         }
@@ -119,6 +126,11 @@ impl Client {
     }
 
     pub async fn call_with_status(&self, name: &str, input: Value) -> Result<(u16, Value), CliError> {
+        self.call_keyed(name, input, None).await
+    }
+
+    /// Call with a caller-chosen Idempotency-Key (mutations; a fresh one is made otherwise).
+    pub async fn call_keyed(&self, name: &str, input: Value, key: Option<String>) -> Result<(u16, Value), CliError> {
         let op = find(name).ok_or_else(|| {
             CliError::Usage(format!("unknown operation {name:?}; `refine call --list` lists them"))
         })?;
@@ -152,7 +164,7 @@ impl Client {
             req = req.query(&q);
         } else {
             req = req
-                .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+                .header("idempotency-key", key.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()))
                 .json(&Value::Object(fields));
         }
         // One retry for a busy daemon, same request (and same key).
