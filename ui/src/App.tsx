@@ -38,32 +38,34 @@ export function App() {
         Skip to content
       </a>
       <nav className="sidebar" aria-label="Main">
-        <div className="brand">
-          <span className="brand-mark">
-            <Icon name="logo" size={18} />
-          </span>
-          <span className="brand-name">Refine</span>
-        </div>
-        {SECTIONS.map((section) => (
-          <div className="nav-section" key={section}>
-            <div className="nav-heading">{section}</div>
-            <ul>
-              {AREAS.filter((a) => a.section === section).map((a) => (
-                <li key={a.id}>
-                  <a
-                    href={hrefFor(a.id)}
-                    className={a.id === area ? 'nav-link active' : 'nav-link'}
-                    aria-current={a.id === area ? 'page' : undefined}
-                    data-testid={`nav-${a.id}`}
-                  >
-                    <Icon name={a.icon} />
-                    {a.label}
-                  </a>
-                </li>
-              ))}
-            </ul>
+        <div className="sidebar-inner">
+          <div className="brand">
+            <span className="brand-mark">
+              <Icon name="logo" size={18} />
+            </span>
+            <span className="brand-name">Refine</span>
           </div>
-        ))}
+          {SECTIONS.map((section) => (
+            <div className="nav-section" key={section}>
+              <div className="nav-heading">{section}</div>
+              <ul>
+                {AREAS.filter((a) => a.section === section).map((a) => (
+                  <li key={a.id}>
+                    <a
+                      href={hrefFor(a.id)}
+                      className={a.id === area ? 'nav-link active' : 'nav-link'}
+                      aria-current={a.id === area ? 'page' : undefined}
+                      data-testid={`nav-${a.id}`}
+                    >
+                      <Icon name={a.icon} />
+                      {a.label}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ))}
+        </div>
       </nav>
       <div className="main-column">
         <header className="topbar">

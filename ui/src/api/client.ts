@@ -24,7 +24,7 @@ async function dispatch(op: string, route: Route, input: unknown, opts: CallOpti
   const idempotencyKey = mutating ? (opts.idempotencyKey ?? crypto.randomUUID()) : undefined;
   try {
     if (isTauri()) {
-      return await invoke<unknown>('rpc', { op, input, idempotencyKey: idempotencyKey ?? null });
+      return await invoke<unknown>('rpc', { op, input, idempotencyKey: idempotencyKey ?? null, actor: opts.actor ?? null });
     }
     return await httpCall(op, route, input, {
       actor: opts.actor ?? DEFAULT_ACTOR,

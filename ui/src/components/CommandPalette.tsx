@@ -60,6 +60,7 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
   const [activeIndex, setActiveIndex] = useState(0);
   const [view, setView] = useState<View>({ mode: 'list' });
   const inputRef = useRef<HTMLInputElement>(null);
+  const runRef = useRef<HTMLDivElement>(null);
   const listId = useId();
 
   const items = useMemo<Item[]>(() => {
@@ -89,6 +90,7 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
 
   const run = async (op: OperationInfo, input: unknown) => {
     setView({ mode: 'result', op, running: true });
+    requestAnimationFrame(() => runRef.current?.focus());
     try {
       const result = await callByName(op.name, input, { method: op.method, path: op.path });
       setView({ mode: 'result', op, result, running: false });
@@ -135,25 +137,29 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
     }
   };
 
-  const onDialogKey = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      if (view.mode === 'list') onClose();
-      else {
-        setView({ mode: 'list' });
-        requestAnimationFrame(() => inputRef.current?.focus());
-      }
-    }
-  };
-
   const back = () => {
     setView({ mode: 'list' });
     requestAnimationFrame(() => inputRef.current?.focus());
   };
 
+  // Escape on the window, not the dialog: after a run the focused input is gone.
+  const onEscape = useRef<() => void>(() => undefined);
+  useEffect(() => {
+    onEscape.current = view.mode === 'list' ? onClose : back;
+  });
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      onEscape.current();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   return (
     <div className="palette-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="palette" role="dialog" aria-modal="true" aria-label="Command palette" data-testid="command-palette" onKeyDown={onDialogKey}>
+      <div className="palette" role="dialog" aria-modal="true" aria-label="Command palette" data-testid="command-palette">
         {view.mode === 'list' ? (
           <>
             <div className="palette-search">
@@ -210,7 +216,7 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
             </footer>
           </>
         ) : (
-          <div className="palette-run">
+          <div className="palette-run" tabIndex={-1} ref={runRef}>
             <header className="palette-run-header">
               <button type="button" className="button ghost small" onClick={back}>
                 ← Back

@@ -33,7 +33,7 @@ export function ActivityTable({ items, fresh, apps }: { items: Activity[]; fresh
                 </td>
                 <td className="summary">
                   {a.summary}
-                  {app && <span className="muted small"> · {app}</span>}
+                  {app && !a.summary.includes(app) && <span className="muted small"> · {app}</span>}
                 </td>
               </tr>
             );

@@ -66,7 +66,7 @@ export function SettingsPage() {
   const view = loaded?.view;
   const scope: SettingsScope = view?.appId && view.app ? scopeChoice : 'global';
   const layer = view ? (scope === 'app' ? view.app : view.global) : null;
-  const sections = useMemo(() => sectionsFromSchema(view?.schema), [view?.schema]);
+  const sections = useMemo(() => sectionsFromSchema(view?.schema, view?.effective), [view?.schema, view?.effective]);
   const dirty = edits.size > 0;
 
   useLiveEvents((event) => {

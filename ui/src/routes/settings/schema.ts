@@ -121,18 +121,47 @@ function str(value: unknown): string | undefined {
 }
 
 /** `maxConcurrentGoals` → "Max concurrent goals". */
+const ACRONYMS: Record<string, string> = { ui: 'UI', kb: 'KB', mb: 'MB', id: 'ID', url: 'URL', api: 'API', pty: 'PTY', cpu: 'CPU', mcp: 'MCP' };
+
 export function humanizeKey(key: string): string {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/[_-]+/g, ' ')
     .trim()
-    .toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+    .toLowerCase()
+    .split(/\s+/)
+    .map((w) => ACRONYMS[w] ?? w);
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function fieldsOf(schema: JsonObject, root: JsonObject, path: string[], labelPrefix: string, parentDefault: unknown, out: FieldSpec[], depth: number): void {
+/**
+ * Orders `keys` like the keys of `reference` (the effective settings, which the server writes in
+ * declaration order, while schema properties arrive sorted by name); unknown keys keep their place at the end.
+ */
+function orderLike(keys: string[], reference: unknown): string[] {
+  if (!isObject(reference)) return keys;
+  const order = Object.keys(reference);
+  const rank = (k: string) => {
+    const i = order.indexOf(k);
+    return i === -1 ? order.length : i;
+  };
+  return [...keys].sort((a, b) => rank(a) - rank(b));
+}
+
+function fieldsOf(
+  schema: JsonObject,
+  root: JsonObject,
+  path: string[],
+  labelPrefix: string,
+  parentDefault: unknown,
+  reference: unknown,
+  out: FieldSpec[],
+  depth: number,
+): void {
   const properties = isObject(schema.properties) ? schema.properties : {};
-  for (const [key, raw] of Object.entries(properties)) {
+  for (const key of orderLike(Object.keys(properties), reference)) {
+    const raw = properties[key];
     const prop = resolveSchema(raw, root);
     const fieldPath = [...path, key];
     const label = labelPrefix ? `${labelPrefix} › ${humanizeKey(key)}` : humanizeKey(key);
@@ -142,7 +171,7 @@ function fieldsOf(schema: JsonObject, root: JsonObject, path: string[], labelPre
     const options = enumOptions(prop, root);
 
     if (!options && type === 'object' && isObject(prop.properties) && depth < 4) {
-      fieldsOf(prop, root, fieldPath, label, fallbackDefault, out, depth + 1);
+      fieldsOf(prop, root, fieldPath, label, fallbackDefault, getIn(reference, [key]), out, depth + 1);
       continue;
     }
     const control: Control = options
@@ -173,22 +202,26 @@ function fieldsOf(schema: JsonObject, root: JsonObject, path: string[], labelPre
   }
 }
 
-/** One section per top-level property of the settings schema. */
-export function sectionsFromSchema(schema: unknown): SectionSpec[] {
+/**
+ * One section per top-level property of the settings schema, ordered like `reference` (the
+ * effective settings object) where it names the same keys.
+ */
+export function sectionsFromSchema(schema: unknown, reference?: unknown): SectionSpec[] {
   if (!isObject(schema)) return [];
   const root = schema;
   const top = resolveSchema(root, root);
   const properties = isObject(top.properties) ? top.properties : {};
-  return Object.entries(properties).map(([key, raw]) => {
+  return orderLike(Object.keys(properties), reference).map((key) => {
+    const raw = properties[key];
     const section = resolveSchema(raw, root);
     const fields: FieldSpec[] = [];
     const { type } = primaryType(section);
     if (type === 'object' || isObject(section.properties)) {
-      fieldsOf(section, root, [key], '', section.default, fields, 0);
+      fieldsOf(section, root, [key], '', section.default, getIn(reference, [key]), fields, 0);
     } else {
       // A scalar at the top level becomes a one-field section.
       const wrapper: JsonObject = { properties: { [key]: raw } };
-      fieldsOf(wrapper, root, [], '', top.default, fields, 0);
+      fieldsOf(wrapper, root, [], '', top.default, reference, fields, 0);
     }
     return {
       key,

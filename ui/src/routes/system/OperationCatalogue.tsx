@@ -21,6 +21,15 @@ function matches(op: OperationInfo, filter: string): boolean {
     .every((t) => text.includes(t));
 }
 
+/** A doc line with `backticked` spans shown as code. */
+function Doc({ text }: { text: string }) {
+  return (
+    <>
+      {text.split('`').map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part))}
+    </>
+  );
+}
+
 /** Every operation the daemon declares, with its schemas; filterable. */
 export function OperationCatalogue({ operations }: { operations: OperationInfo[] }) {
   const [filter, setFilter] = useState('');
@@ -70,8 +79,10 @@ export function OperationCatalogue({ operations }: { operations: OperationInfo[]
                   <span className="op-route mono">
                     <span className={`method method-${op.method.toLowerCase()}`}>{op.method}</span> {op.path}
                   </span>
-                  <span className="op-doc">{op.doc}</span>
-                  {op.mcp && <Badge>MCP</Badge>}
+                  <span className="op-doc" title={op.doc}>
+                    <Doc text={op.doc} />
+                  </span>
+                  {op.mcp ? <Badge>MCP</Badge> : <span />}
                 </button>
                 {expanded && (
                   <div className="op-schemas" data-testid="operation-schemas">

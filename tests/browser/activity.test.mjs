@@ -1,0 +1,74 @@
+// (b) A change made through the CLI appears in the open page's Activity page without a reload.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { goTo, launchBrowser, makeGitRepo, openUi, screenshot, startDaemon } from './harness.mjs';
+
+describe('activity page', () => {
+  let daemon;
+  let browser;
+  const cleanups = [];
+
+  before(async () => {
+    daemon = await startDaemon();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await daemon?.stop();
+    await Promise.all(cleanups.map((c) => c()));
+  });
+
+  test('an app added through the CLI appears live', async () => {
+    const repo = await makeGitRepo('billing', {
+      'pyproject.toml': '[project]\nname = "billing"\n',
+      'billing/__init__.py': '',
+      'billing/invoice.py': 'def total(lines):\n    return sum(lines)\n',
+    });
+    cleanups.push(repo.cleanup);
+    const { page, context } = await openUi(browser, daemon);
+    await goTo(page, 'activity');
+    await page.getByTestId('activity-empty').waitFor();
+    // A marker on window proves that the page was not reloaded.
+    await page.evaluate(() => {
+      window.__refineMarker = 'still here';
+    });
+
+    await daemon.cli('apps', 'add', repo.dir);
+
+    const row = page.locator('[data-testid="activity-row"][data-operation="apps.add"]');
+    await row.waitFor({ timeout: 10_000 });
+    assert.equal(await row.getAttribute('data-surface'), 'cli');
+    assert.match(await row.innerText(), /billing/);
+    assert.equal(await page.evaluate(() => window.__refineMarker), 'still here');
+
+    // The top bar's app switcher learned about the app from the same event stream.
+    await page.getByTestId('app-switcher').locator('option', { hasText: 'billing' }).waitFor({ state: 'attached' });
+    await screenshot(page, 'activity-light');
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+
+  test('live entries respect the filters', async () => {
+    const { page, context } = await openUi(browser, daemon, { colorScheme: 'dark' });
+    await goTo(page, 'activity');
+    await page.locator('[data-testid="activity-row"]').first().waitFor();
+
+    await page.getByTestId('filter-surface').selectOption('browser');
+    await page.getByTestId('activity-empty').waitFor();
+
+    // A CLI change does not match the "browser" filter; a browser change (here: through the UI) does.
+    await daemon.cli('settings', 'set', 'runner.retryBudget', '3');
+    await page.getByTestId('app-switcher').selectOption({ label: 'Detached (no app)' });
+    const row = page.locator('[data-testid="activity-row"][data-operation="apps.select"]');
+    await row.waitFor({ timeout: 10_000 });
+    assert.equal(await row.getAttribute('data-surface'), 'browser');
+    assert.equal(await page.locator('[data-testid="activity-row"][data-operation="settings.update"]').count(), 0);
+
+    await page.getByTestId('filter-surface').selectOption('');
+    await page.locator('[data-testid="activity-row"][data-operation="settings.update"]').waitFor();
+    await screenshot(page, 'activity-dark');
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+});
