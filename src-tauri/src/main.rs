@@ -39,6 +39,7 @@ async fn rpc(
     idempotency_key: Option<String>,
     actor: Option<String>,
 ) -> Result<Value, ApiError> {
+    tracing::debug!(%op, "rpc");
     match backend.inner() {
         Backend::Embedded(core) => {
             let mut ctx = Ctx::new(Surface::Desktop);
@@ -182,7 +183,9 @@ fn navigation_allowed(url: &tauri::Url) -> bool {
 
 fn main() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("REFINE_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 
     let commands = tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![rpc]);
     let nav_guard = tauri::plugin::Builder::<tauri::Wry>::new("refine-navigation")

@@ -1,7 +1,7 @@
 // (c) Settings: a saved change survives a reload; saving on a stale revision shows the conflict banner.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
+import { goTo, launchBrowser, makeGitRepo, openUi, screenshot, startDaemon } from './harness.mjs';
 
 describe('settings page', () => {
   let daemon;
@@ -88,5 +88,38 @@ describe('settings page', () => {
     );
     assert.deepEqual(page.errors, []);
     await context.close();
+  });
+
+  test('the app layer overrides the global one and shows where values come from', async () => {
+    const repo = await makeGitRepo('catalog', { 'main.py': 'print("hi")\n' });
+    await daemon.cli('apps', 'add', repo.dir);
+    const { page, context } = await openUi(browser, daemon);
+    await goTo(page, 'settings');
+    await page.getByTestId('scope-app').click();
+    await page.locator('[data-testid="settings-form"][data-scope="app"]').waitFor();
+    // Global values written earlier are inherited in the app layer.
+    assert.equal(await page.getByTestId('origin-runner.maxConcurrentGoals').innerText(), 'Inherited from global');
+    assert.equal(await page.getByTestId('origin-git.integration').innerText(), 'Default');
+
+    await page.getByTestId('setting-git.integration').selectOption('squash');
+    await page.getByTestId('settings-save').click();
+    await page.getByText('All changes saved').waitFor();
+    assert.equal(await page.getByTestId('origin-git.integration').innerText(), 'Set for this app');
+    await screenshot(page, 'settings-app-light');
+
+    const shown = JSON.parse(await daemon.cli('settings', 'get', '--json'));
+    assert.equal(shown.effective.git.integration, 'squash');
+    assert.deepEqual(shown.app.values, { git: { integration: 'squash' } });
+    assert.equal(shown.global.values.git, undefined, 'the global layer is untouched');
+
+    // Back to the inherited value: the key is removed from the app layer.
+    await page.getByTestId('reset-git.integration').click();
+    await page.getByTestId('settings-save').click();
+    await page.getByText('All changes saved').waitFor();
+    assert.equal(await page.getByTestId('origin-git.integration').innerText(), 'Default');
+    assert.equal(await page.getByTestId('setting-git.integration').inputValue(), '"merge"');
+    assert.deepEqual(page.errors, []);
+    await context.close();
+    await repo.cleanup();
   });
 });

@@ -1,0 +1,171 @@
+//! Helpers for end-to-end tests: a real `refine --serve` process in a temp data dir, the real CLI
+//! run through bash, and a blocking HTTP client.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The `refine` binary under test: `$REFINE_BIN`, else next to the test executable's folder.
+pub fn refine_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("REFINE_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("refine");
+    assert!(bin.exists(), "build the CLI first (cargo build -p refine-cli): {} missing", bin.display());
+    bin
+}
+
+/// A `refine --serve` child process.
+pub struct Daemon {
+    pub child: Child,
+    pub data: PathBuf,
+    pub url: String,
+    pub token: String,
+}
+
+impl Daemon {
+    /// Start a daemon on a free port; returns once it printed its URL.
+    pub fn start(data: &Path) -> Daemon {
+        let mut child = Command::new(refine_bin())
+            .args(["--serve", "--port", "0", "--data-dir"])
+            .arg(data)
+            .env("REFINE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start refine --serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let login = line
+            .trim()
+            .strip_prefix("Refine is listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        let (url, token) = login.split_once("/?token=").unwrap();
+        Daemon {
+            child,
+            data: data.to_path_buf(),
+            url: url.to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Send a signal and wait for the exit status.
+    pub fn signal(&mut self, sig: i32) -> std::process::ExitStatus {
+        unsafe {
+            libc::kill(self.pid(), sig);
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "the daemon did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn client(&self) -> Http {
+        Http {
+            base: self.url.clone(),
+            token: self.token.clone(),
+            http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+        }
+    }
+
+    /// Run the CLI through bash, as a person would type it, against this daemon's data dir.
+    pub fn sh(&self, script: &str, cwd: &Path) -> Output {
+        sh(script, cwd, &self.data)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run `script` in bash with `refine` on PATH and `REFINE_HOME` set to `data`.
+pub fn sh(script: &str, cwd: &Path, data: &Path) -> Output {
+    let bin = refine_bin();
+    let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    Command::new("bash")
+        .args(["-c", script])
+        .current_dir(cwd)
+        .env("PATH", path)
+        .env("REFINE_HOME", data)
+        .env_remove("REFINE_URL")
+        .env_remove("REFINE_TOKEN")
+        .output()
+        .unwrap()
+}
+
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A blocking HTTP client with the daemon's token.
+pub struct Http {
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::blocking::Client,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub replayed: bool,
+    pub body: Value,
+}
+
+impl Http {
+    pub fn send(&self, method: &str, path: &str, body: Option<&Value>, key: Option<&str>) -> Result<Resp, reqwest::Error> {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut r = self.http.request(m, format!("{}{}", self.base, path)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        if let Some(k) = key {
+            r = r.header("idempotency-key", k);
+        }
+        let resp = r.send()?;
+        let status = resp.status().as_u16();
+        let replayed = resp.headers().get("idempotent-replayed").is_some();
+        let body = resp.json().unwrap_or(Value::Null);
+        Ok(Resp { status, replayed, body })
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        let r = self.send("GET", path, None, None).unwrap();
+        assert_eq!(r.status, 200, "GET {path}: {:?}", r.body);
+        r.body
+    }
+}
+
+/// A Git repository with a couple of committed files.
+pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
+    let p = parent.join(name);
+    std::fs::create_dir_all(p.join("src")).unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new("git").arg("-C").arg(&p).args(args).output().unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&["init", "-q", "-b", "main"]);
+    std::fs::write(p.join("src/app.ts"), "export const x = 1;\n").unwrap();
+    std::fs::write(p.join("src/util.ts"), "export const y = 2;\n").unwrap();
+    std::fs::write(p.join("package.json"), r#"{"scripts":{"test":"vitest","build":"vite build"}}"#).unwrap();
+    std::fs::write(p.join("package-lock.json"), "{}").unwrap();
+    run(&["add", "."]);
+    run(&["-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-qm", "init"]);
+    p.canonicalize().unwrap()
+}

@@ -90,7 +90,9 @@ fn data_dir(cli: &Cli) -> PathBuf {
 
 async fn serve(cli: &Cli) -> std::result::Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("REFINE_LOG").unwrap_or_else(|_| "info,tower=warn,hyper=warn".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     let mut opts = refine_server::daemon::DaemonOptions::new(data_dir(cli));
     opts.port = cli.port;
     opts.bind = cli.bind;

@@ -252,3 +252,82 @@ pub fn store_error(e: StoreError) -> ApiError {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use refine_model::OperationStatus;
+    use refine_store::operations::NewOperation;
+
+    #[test]
+    fn start_up_repair_interrupts_work_of_a_dead_instance() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (core, report) = Core::open(CoreConfig::new(dir.path())).unwrap();
+            assert!(report.interrupted_operations.is_empty());
+            core.store()
+                .write(|tx| {
+                    refine_store::operations::insert(
+                        tx,
+                        &NewOperation {
+                            id: "op-1",
+                            kind: "apps.rescan",
+                            status: OperationStatus::Running,
+                            input: &serde_json::json!({}),
+                            result: None,
+                            idempotency_key: Some("k"),
+                            app_id: None,
+                            actor: "user",
+                            surface: Surface::Cli,
+                            instance: &core.0.instance,
+                            at: &clock::now(),
+                        },
+                    )?;
+                    refine_store::idempotency::claim(tx, "k2", "apps.add", "h", &core.0.instance, &clock::now())
+                })
+                .unwrap();
+            std::fs::create_dir_all(dir.path().join("tmp/leftover")).unwrap();
+        }
+        let (core, report) = Core::open(CoreConfig::new(dir.path())).unwrap();
+        assert_eq!(report.interrupted_operations, vec!["op-1".to_string()]);
+        assert_eq!(report.swept_idempotency_keys, 1, "the dead claim is released");
+        assert_eq!(report.swept_temp_files, 1);
+        let op = core.store().read(|c| refine_store::operations::get(c, "op-1")).unwrap().unwrap();
+        assert_eq!(op.status, OperationStatus::Interrupted);
+        assert!(op.error.unwrap().message.contains("retry"));
+        let n: i64 = core
+            .store()
+            .read(|c| c.query_row("SELECT COUNT(*) FROM activity WHERE operation = 'system.repair'", [], |r| r.get(0)).map_err(StoreError::from))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_a_running_operation() {
+        let dir = tempfile::tempdir().unwrap();
+        let (core, _) = Core::open(CoreConfig::new(dir.path())).unwrap();
+        let ctx = Ctx::new(Surface::Cli);
+        let started = core
+            .start_operation(&ctx, "test.wait", &serde_json::json!({}), Change::new("Waiting"), |h| async move {
+                while !h.is_cancelled() {
+                    h.progress(10, Some("waiting".into())).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                Err(pipeline::OperationHandle::cancelled_error())
+            })
+            .await
+            .unwrap();
+        assert_eq!(started.status, 202);
+        let id = started.value.id.clone();
+        let cancelled = core
+            .cancel_operation(&ctx, operations::OperationIdInput { id: id.clone() })
+            .await
+            .unwrap();
+        assert_eq!(cancelled.value.status, OperationStatus::Cancelled);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let op = core.get_operation(operations::OperationIdInput { id: id.clone() }).await.unwrap();
+        assert_eq!(op.status, OperationStatus::Cancelled, "the worker's late finish changes nothing");
+        let again = core.cancel_operation(&ctx, operations::OperationIdInput { id }).await.unwrap_err();
+        assert_eq!(again.code, refine_model::ErrorCode::Conflict);
+    }
+}

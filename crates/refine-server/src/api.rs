@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State as AxState};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,7 +35,9 @@ pub(crate) fn routes() -> Router<State> {
     let mut paths: HashMap<&'static str, axum::routing::MethodRouter<State>> = HashMap::new();
     for op in registry() {
         let op: &'static OpDef = op;
-        let handler = move |st: AxState<State>, params: Path<HashMap<String, String>>, req: Request| call(st, op, params, req);
+        let handler = move |st: AxState<State>, params: Result<Path<HashMap<String, String>>, PathRejection>, req: Request| {
+            call(st, op, params, req)
+        };
         let entry = paths.remove(op.path).unwrap_or_default();
         paths.insert(op.path, entry.on(filter(op.method), handler));
     }
@@ -243,9 +246,13 @@ pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::b
 async fn call(
     AxState(state): AxState<State>,
     op: &'static OpDef,
-    Path(params): Path<HashMap<String, String>>,
+    params: Result<Path<HashMap<String, String>>, PathRejection>,
     req: Request,
 ) -> Response {
+    let params = match params {
+        Ok(Path(p)) => p,
+        Err(e) => return error_response(&ApiError::invalid(format!("bad path parameter: {}", e.body_text()))),
+    };
     let ctx = match context(req.headers(), Surface::Http) {
         Ok(c) => c,
         Err(e) => return error_response(&e),

@@ -1,0 +1,61 @@
+# Refine: `make run` and `make test` do all set-up on a fresh Debian machine (root or sudo).
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/refine-target
+export CARGO_TERM_COLOR ?= never
+BIN := $(CARGO_TARGET_DIR)/debug
+PORT ?= 7878
+
+.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop bench clean
+
+deps:
+	@scripts/deps.sh
+
+ui: deps
+	npm --prefix ui run build --silent
+
+build: ui
+	cargo build -p refine-cli
+
+desktop: ui
+	cargo build -p refine-desktop
+
+## Start Refine: the desktop window when a display is available, else the headless daemon.
+run: ui
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  cargo build -p refine-desktop && exec $(BIN)/refine-desktop; \
+	else \
+	  cargo build -p refine-cli && echo "No display: starting the headless daemon (open the printed URL in a browser)" && \
+	  exec $(BIN)/refine --serve --port $(PORT); \
+	fi
+
+## Regenerate ui/src/gen/bindings.ts and openapi.json from the operation registry.
+bindings:
+	cargo test -p refine-api --lib -- --quiet
+
+lint: deps
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	npm --prefix ui run typecheck --silent
+	npm --prefix ui run lint --silent
+
+test-rust: build
+	REFINE_CHECK_BINDINGS=1 REFINE_BIN=$(BIN)/refine cargo test
+
+test-browser: build
+	REFINE_BIN=$(BIN)/refine node --test tests/browser/
+
+test-desktop: desktop
+	cargo clippy -p refine-desktop -- -D warnings
+	tests/desktop/smoke.sh $(BIN)/refine-desktop
+
+## Every test: lint, Rust (unit, integration, CLI end-to-end, crash), browser, desktop window.
+test: lint test-rust test-browser test-desktop
+	@echo "All Refine tests passed."
+
+## Benchmarks (release build; prints figures, asserts nothing).
+bench: deps
+	cargo build --release -p refine-cli -p refine-bench
+	$(CARGO_TARGET_DIR)/release/refine-bench $(CARGO_TARGET_DIR)/release/refine
+
+clean:
+	rm -rf $(CARGO_TARGET_DIR) ui/dist ui/node_modules artifacts

@@ -1,0 +1,11 @@
+//! Integration tests of the HTTP transport, driven by the operation registry: security matrix,
+//! parity with in-process dispatch, idempotency, bad input, events, MCP. Routers are exercised
+//! with `oneshot` (no socket).
+
+mod events;
+mod idempotency;
+mod input;
+mod mcp;
+mod parity;
+mod security;
+mod support;

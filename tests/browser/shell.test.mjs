@@ -1,0 +1,55 @@
+// The shell: the theme toggle persists its choice; the connection indicator follows the event stream.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
+
+describe('shell', () => {
+  let daemon;
+  let browser;
+
+  before(async () => {
+    daemon = await startDaemon();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await daemon?.stop();
+  });
+
+  test('the theme toggle cycles light → dark → system and survives a reload', async () => {
+    const { page, context } = await openUi(browser, daemon, { colorScheme: 'light' });
+    const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+    const toggle = page.getByTestId('theme-toggle');
+    assert.equal(await toggle.getAttribute('data-theme-choice'), 'system');
+    assert.equal(await theme(), 'light');
+
+    await toggle.click(); // system → light
+    assert.equal(await toggle.getAttribute('data-theme-choice'), 'light');
+    await toggle.click(); // light → dark
+    assert.equal(await toggle.getAttribute('data-theme-choice'), 'dark');
+    assert.equal(await theme(), 'dark');
+
+    await page.reload();
+    await page.getByTestId('theme-toggle').waitFor();
+    assert.equal(await theme(), 'dark', 'the choice is kept in localStorage');
+    await page.getByTestId('theme-toggle').click(); // dark → system (light here)
+    assert.equal(await theme(), 'light');
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+
+  test('the connection indicator leaves "connected" when the daemon goes away', async () => {
+    const { page, context } = await openUi(browser, daemon);
+    const indicator = page.getByTestId('connection');
+    assert.equal(await indicator.getAttribute('data-state'), 'connected');
+    await daemon.stop();
+    await page.waitForFunction(
+      () => ['reconnecting', 'offline'].includes(document.querySelector('[data-testid="connection"]')?.dataset.state ?? ''),
+      null,
+      { timeout: 15_000 },
+    );
+    await screenshot(page, 'connection-lost-light');
+    await context.close();
+  });
+});

@@ -1,0 +1,139 @@
+//! The CLI as a person uses it: typed in bash, against a daemon process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use refine_e2e::{git_repo, refine_bin, sh, text, Daemon};
+use serde_json::Value;
+
+fn json(o: &std::process::Output) -> Value {
+    assert!(o.status.success(), "{}", text(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(o)))
+}
+
+#[test]
+fn without_a_daemon_the_cli_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sh("refine status", tmp.path(), &tmp.path().join("data"));
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    assert!(text(&o).contains("no Refine daemon is running"), "{}", text(&o));
+}
+
+#[test]
+fn a_whole_session_in_the_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = Daemon::start(&data);
+    let repo = git_repo(tmp.path(), "shop");
+    let dir = tmp.path();
+
+    let o = d.sh("refine status", dir);
+    assert!(o.status.success() && text(&o).contains("is running"), "{}", text(&o));
+    assert!(text(&o).contains(&d.url), "{}", text(&o));
+
+    // Relative paths resolve against the shell's directory.
+    let o = d.sh("cd shop/src && refine apps add ..", dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Added app shop"), "{}", text(&o));
+    assert!(text(&o).contains("TypeScript (2)"), "{}", text(&o));
+    assert!(text(&o).contains("npm run test"), "{}", text(&o));
+
+    let apps = json(&d.sh("refine apps list --json", dir));
+    assert_eq!(apps.as_array().unwrap().len(), 1);
+    assert_eq!(apps[0]["path"], repo.to_string_lossy().as_ref());
+    assert_eq!(apps[0]["active"], true);
+
+    let o = d.sh("refine apps list", dir);
+    assert!(text(&o).contains("NAME") && text(&o).contains("shop"), "{}", text(&o));
+
+    let o = d.sh("refine apps show nope", dir);
+    assert_eq!(o.status.code(), Some(3), "not found → 3: {}", text(&o));
+    let o = d.sh("mkdir -p plain && refine apps add plain", dir);
+    assert_eq!(o.status.code(), Some(2), "invalid input → 2: {}", text(&o));
+    assert!(text(&o).contains("not inside a Git work tree"), "{}", text(&o));
+    let o = d.sh("refine apps add shop", dir);
+    assert_eq!(o.status.code(), Some(4), "conflict → 4: {}", text(&o));
+
+    let o = d.sh("refine settings set runner.retryBudget 3 && refine settings set ui.theme dark", dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let s = json(&d.sh("refine settings get --json", dir));
+    assert_eq!(s["effective"]["runner"]["retryBudget"], 3);
+    assert_eq!(s["effective"]["ui"]["theme"], "dark");
+    assert_eq!(s["global"]["revision"], 2);
+    let o = d.sh("refine settings set runner.retryBudget 99", dir);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("retryBudget"), "{}", text(&o));
+    let o = d.sh("refine settings set runner.retryBudget 5 --app shop && refine settings get", dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).lines().any(|l| l.starts_with("runner.retryBudget") && l.contains('5') && l.trim_end().ends_with("app")), "{}", text(&o));
+
+    let o = d.sh("refine apps rescan shop", dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Rescan succeeded"), "{}", text(&o));
+    let ops = json(&d.sh("refine ops list --json --kind apps.rescan", dir));
+    assert_eq!(ops["items"][0]["status"], "succeeded");
+    assert_eq!(ops["items"][0]["surface"], "cli");
+    let id = ops["items"][0]["id"].as_str().unwrap().to_string();
+    let o = d.sh(&format!("refine ops cancel {id}"), dir);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+
+    let o = d.sh("refine activity --operation apps", dir);
+    assert!(text(&o).contains("apps.add") && text(&o).contains("cli"), "{}", text(&o));
+
+    let o = d.sh("refine call apps.list | head -c 1", dir);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "[");
+    let o = d.sh("echo '{}' | refine call project.overview -", dir);
+    let ov: Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(ov["branch"], "main", "{}", text(&o));
+    assert_eq!(ov["changedFiles"], 0);
+    let o = d.sh("refine call nope.nothing", dir);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = d.sh("refine call --list", dir);
+    assert!(text(&o).contains("apps.add") && text(&o).contains("POST /api/v1/apps"), "{}", text(&o));
+
+    let o = d.sh("refine completions bash", dir);
+    assert!(o.status.success() && text(&o).contains("complete"), "{}", text(&o));
+    let o = d.sh("refine open", dir);
+    assert!(text(&o).contains(&format!("{}/?token={}", d.url, d.token)), "{}", text(&o));
+}
+
+#[test]
+fn events_and_activity_follow_live() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut d = Daemon::start(&data);
+    git_repo(tmp.path(), "web");
+    let bin = refine_bin();
+    let follow = |args: &[&str]| {
+        Command::new(&bin)
+            .args(args)
+            .env("REFINE_HOME", &data)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut events = follow(&["events", "--json"]);
+    let mut activity = follow(&["activity", "--follow"]);
+    std::thread::sleep(Duration::from_millis(400));
+    let o = d.sh("refine apps add web", tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+
+    let mut lines = BufReader::new(events.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["kind"], "apps.added");
+    assert_eq!(first["data"]["name"], "web");
+    let mut alines = BufReader::new(activity.stdout.take().unwrap()).lines();
+    let line = alines.next().unwrap().unwrap();
+    assert!(line.contains("apps.add") && line.contains("Added app web"), "{line}");
+
+    // `refine stop` ends the daemon cleanly; followers end with it.
+    let o = d.sh("refine stop", tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let st = d.signal(0);
+    assert!(st.success(), "clean exit: {st:?}");
+    assert!(!data.join("daemon.json").exists(), "daemon.json is removed on shutdown");
+    let ev = events.wait().unwrap();
+    assert_eq!(ev.code(), Some(7), "the follower reports the daemon stopped");
+    let _ = activity.kill();
+}
