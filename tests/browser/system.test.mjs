@@ -82,8 +82,20 @@ describe('system page and command palette', () => {
     assert.equal(await editor.inputValue(), '{}');
     await editor.fill('{"id": "no-such-app"}');
     await page.getByTestId('palette-run').click();
-    await page.getByTestId('palette-error').waitFor();
+    const error = page.getByTestId('palette-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), /^invalid_input: /);
+    assert.equal(await editor.inputValue(), '{"id": "no-such-app"}', 'the input stays for a retry');
     await screenshot(page, 'palette-error-dark');
+
+    // A mutation runs through the same client and its result is shown.
+    await page.keyboard.press('Escape');
+    await page.getByTestId('palette-input').fill('apps.select');
+    await page.keyboard.press('Enter');
+    await editor.fill('{"id": null}');
+    await page.keyboard.press('Control+Enter');
+    await page.getByTestId('palette-result').waitFor();
+    assert.match(await page.getByTestId('palette-result').innerText(), /"active": null/);
     assert.deepEqual(page.errors, []);
     await context.close();
   });

@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { callByName } from '../api/client';
-import { errorMessage } from '../api/errors';
+import { toApiFailure } from '../api/errors';
 import { useQuery } from '../api/hooks';
 import { operations as declared, type OperationInfo } from '../gen/bindings';
 import { AREAS, type AreaId } from '../routes/areas';
@@ -17,7 +17,7 @@ type Item =
 type View =
   | { mode: 'list' }
   | { mode: 'input'; op: OperationInfo; text: string; error?: string; running: boolean }
-  | { mode: 'result'; op: OperationInfo; result?: unknown; error?: string; running: boolean };
+  | { mode: 'result'; op: OperationInfo; result?: unknown; error?: string; running: boolean; text?: string };
 
 /** Operations known to this bundle, used until (or if) the daemon's catalogue cannot be read. */
 function fallbackCatalogue(): OperationInfo[] {
@@ -88,15 +88,19 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
     document.getElementById(`${listId}-${active}`)?.scrollIntoView({ block: 'nearest' });
   }, [active, listId]);
 
-  const run = async (op: OperationInfo, input: unknown) => {
-    setView({ mode: 'result', op, running: true });
+  /** Runs `op`; `text` is the JSON the user typed, kept so a failed run can be edited and retried. */
+  const run = async (op: OperationInfo, input: unknown, text?: string) => {
+    setView({ mode: 'result', op, running: true, text });
     requestAnimationFrame(() => runRef.current?.focus());
     try {
       const result = await callByName(op.name, input, { method: op.method, path: op.path });
-      setView({ mode: 'result', op, result, running: false });
+      setView({ mode: 'result', op, result, running: false, text });
       if (op.kind !== 'query') toast.show('success', `${op.name} done`);
     } catch (error) {
-      setView({ mode: 'result', op, error: errorMessage(error), running: false });
+      const failure = toApiFailure(error);
+      const message = `${failure.code}: ${failure.message}`;
+      if (text !== undefined) setView({ mode: 'input', op, text, error: message, running: false });
+      else setView({ mode: 'result', op, error: message, running: false });
     }
   };
 
@@ -121,7 +125,7 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
       setView({ ...view, error: `Not valid JSON: ${(error as Error).message}` });
       return;
     }
-    void run(view.op, input);
+    void run(view.op, input, view.text);
   };
 
   const onListKey = (e: KeyboardEvent<HTMLInputElement>) => {
@@ -254,7 +258,11 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
                   }}
                   data-testid="palette-json"
                 />
-                {view.error && <p className="field-error">{view.error}</p>}
+                {view.error && (
+                  <p className="field-error" role="alert" data-testid="palette-error">
+                    {view.error}
+                  </p>
+                )}
                 <div className="row">
                   <button type="submit" className="button primary" data-testid="palette-run">
                     <Icon name="play" /> Run
@@ -269,7 +277,20 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
                 {view.error}
               </p>
             ) : (
-              <JsonView value={view.result} testId="palette-result" />
+              <>
+                <JsonView value={view.result} testId="palette-result" />
+                {view.text !== undefined && (
+                  <div className="row">
+                    <button
+                      type="button"
+                      className="button small"
+                      onClick={() => setView({ mode: 'input', op: view.op, text: view.text ?? '{}', running: false })}
+                    >
+                      Edit input
+                    </button>
+                  </div>
+                )}
+              </>
             )}
           </div>
         )}
