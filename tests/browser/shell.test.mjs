@@ -1,7 +1,7 @@
 // The shell: the theme toggle persists its choice; the connection indicator follows the event stream.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
+import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
 
 describe('shell', () => {
   let daemon;
@@ -36,6 +36,17 @@ describe('shell', () => {
     await page.getByTestId('theme-toggle').click(); // dark → system (light here)
     assert.equal(await theme(), 'light');
     assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+
+  test('losing the session cookie shows how to sign in again', async () => {
+    const { page, context } = await openUi(browser, daemon);
+    await context.clearCookies();
+    await goTo(page, 'system');
+    const banner = page.getByTestId('unauthorized');
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /refine open/);
+    await screenshot(page, 'unauthorized-light');
     await context.close();
   });
 

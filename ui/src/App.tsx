@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
+import { useUnauthorized } from './api/session';
 import { AppSwitcher } from './components/AppSwitcher';
 import { CommandPalette } from './components/CommandPalette';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
+import { Banner } from './components/Feedback';
 import { Icon } from './components/Icon';
 import { ThemeToggle } from './components/ThemeToggle';
 import { AREAS, type Area } from './routes/areas';
@@ -14,6 +16,7 @@ const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigat
 /** The shell: navigation, top bar, the current area, and the command palette. */
 export function App() {
   const area = useArea();
+  const unauthorized = useUnauthorized();
   const [paletteOpen, setPaletteOpen] = useState(false);
 
   useEffect(() => {
@@ -80,6 +83,14 @@ export function App() {
           <ThemeToggle />
         </header>
         <main id="main" className="content" tabIndex={-1}>
+          {unauthorized && (
+            <div className="page session-banner">
+              <Banner tone="error" testId="unauthorized">
+                <strong>This page is not signed in to the daemon.</strong> Open the access link again: run <code>refine open</code>, or use the URL the
+                daemon printed when it started.
+              </Banner>
+            </div>
+          )}
           <AreaPage area={area} />
         </main>
       </div>

@@ -2,6 +2,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { operations, type Input, type OperationName, type Output } from '../gen/bindings';
 import { toApiFailure } from './errors';
 import { httpCall, type Route } from './http';
+import { markUnauthorized } from './session';
 import { isTauri } from './transport';
 
 export interface CallOptions {
@@ -33,7 +34,9 @@ async function dispatch(op: string, route: Route, input: unknown, opts: CallOpti
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw toApiFailure(error);
+    const failure = toApiFailure(error);
+    if (failure.code === 'unauthorized') markUnauthorized();
+    throw failure;
   }
 }
 
