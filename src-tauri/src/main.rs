@@ -47,7 +47,9 @@ async fn rpc(
             if let Some(a) = actor {
                 ctx.actor = a;
             }
-            refine_api::dispatch(core, ctx, &op, input).await.map(|r| r.body)
+            refine_api::dispatch(core, ctx, &op, input)
+                .await
+                .map(|r| r.body)
         }
         Backend::Attached(client) => client
             .call_keyed(&op, input, idempotency_key)
@@ -63,7 +65,10 @@ async fn rpc(
 async fn connect(app: &AppHandle) -> Result<Backend, String> {
     let data_dir = refine_core::daemon::default_data_dir();
     let mut opts = DaemonOptions::new(data_dir.clone());
-    if let Some(p) = std::env::var("REFINE_PORT").ok().and_then(|p| p.parse().ok()) {
+    if let Some(p) = std::env::var("REFINE_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+    {
         opts.port = p;
     }
     let started = match refine_server::daemon::start(opts.clone()).await {
@@ -88,7 +93,8 @@ async fn connect(app: &AppHandle) -> Result<Backend, String> {
         }
         Err(StartError::DataDir(refine_core::daemon::DataDirError::Locked { running, .. })) => {
             let url = running.map(|r| r.url);
-            let client = Client::discover_as(url, &data_dir, None, "desktop").map_err(|e| e.to_string())?;
+            let client =
+                Client::discover_as(url, &data_dir, None, "desktop").map_err(|e| e.to_string())?;
             tracing::info!(url = client.base(), "attached to the running daemon");
             bridge_attached(app.clone(), client.clone());
             Ok(Backend::Attached(client))
@@ -176,18 +182,25 @@ fn tray(app: &tauri::App) -> tauri::Result<()> {
 fn navigation_allowed(url: &tauri::Url) -> bool {
     match url.scheme() {
         "tauri" => true,
-        "http" | "https" => matches!(url.host_str(), Some("tauri.localhost")) || (cfg!(debug_assertions) && url.host_str() == Some("localhost")),
+        "http" | "https" => {
+            matches!(url.host_str(), Some("tauri.localhost"))
+                || (cfg!(debug_assertions) && url.host_str() == Some("localhost"))
+        }
         _ => false,
     }
 }
 
 fn main() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("REFINE_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("REFINE_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    let commands = tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![rpc]);
+    let commands =
+        tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![rpc]);
     let nav_guard = tauri::plugin::Builder::<tauri::Wry>::new("refine-navigation")
         .on_navigation(|_, url| {
             let ok = navigation_allowed(url);
@@ -216,7 +229,9 @@ fn main() {
         })
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                if HAS_TRAY.load(Ordering::SeqCst) && std::env::var_os("REFINE_EXIT_ON_CLOSE").is_none() {
+                if HAS_TRAY.load(Ordering::SeqCst)
+                    && std::env::var_os("REFINE_EXIT_ON_CLOSE").is_none()
+                {
                     // Keep the daemon (and its sessions) alive; the tray brings the window back.
                     api.prevent_close();
                     let _ = window.hide();

@@ -71,4 +71,24 @@ describe('activity page', () => {
     assert.deepEqual(page.errors, []);
     await context.close();
   });
+
+  test('"load more" pages through the log with the cursor', async () => {
+    // More entries than one page (50): detach repeatedly through the HTTP API, as an agent.
+    for (let i = 0; i < 55; i++) await daemon.http('POST', '/api/v1/apps/select', { id: null });
+    const { page, context } = await openUi(browser, daemon);
+    await goTo(page, 'activity');
+    const rows = page.getByTestId('activity-row');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 50);
+    await page.getByTestId('activity-load-more').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="activity-row"]').length > 50);
+    const ids = await rows.evaluateAll((els) => els.length);
+    assert.ok(ids >= 58, `all entries are listed after loading more (got ${ids})`);
+    assert.equal(await page.getByTestId('activity-load-more').count(), 0, 'no more pages');
+
+    await page.getByTestId('filter-actor').fill('e2e-agent');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="activity-row"]').length === 50);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
 });

@@ -2,7 +2,8 @@
 // driven by playwright-core (resolved from ui/node_modules), temp Git repositories, screenshots.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -75,6 +76,20 @@ export async function startDaemon() {
     return stdout;
   };
 
+  /** Calls the HTTP API directly with the data dir's token (as an agent would). */
+  const http = async (method, path, body) => {
+    const token = (await readFile(join(dataDir, 'token'), 'utf8')).trim();
+    const headers = { Authorization: `Bearer ${token}`, 'X-Refine-Actor': 'e2e-agent' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Idempotency-Key'] = randomUUID();
+    }
+    const response = await fetch(new URL(path, baseUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -86,7 +101,7 @@ export async function startDaemon() {
     await rm(dataDir, { recursive: true, force: true });
   };
 
-  return { dataDir, loginUrl, baseUrl, cli, stop, stderr: () => stderr };
+  return { dataDir, loginUrl, baseUrl, cli, http, stop, stderr: () => stderr };
 }
 
 export const CHROMIUM_ARGS = [

@@ -39,6 +39,18 @@ describe('shell', () => {
     await context.close();
   });
 
+  test("the daemon's ui.theme setting is the default until this browser chooses", async () => {
+    const { page, context } = await openUi(browser, daemon, { colorScheme: 'light' });
+    const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+    assert.equal(await theme(), 'light');
+    await daemon.cli('settings', 'set', 'ui.theme', 'dark');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark', null, { timeout: 10_000 });
+    await daemon.cli('settings', 'set', 'ui.theme', 'null');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'light', null, { timeout: 10_000 });
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+
   test('losing the session cookie shows how to sign in again', async () => {
     const { page, context } = await openUi(browser, daemon);
     await context.clearCookies();

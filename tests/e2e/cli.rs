@@ -17,7 +17,11 @@ fn without_a_daemon_the_cli_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let o = sh("refine status", tmp.path(), &tmp.path().join("data"));
     assert_eq!(o.status.code(), Some(7), "{}", text(&o));
-    assert!(text(&o).contains("no Refine daemon is running"), "{}", text(&o));
+    assert!(
+        text(&o).contains("no Refine daemon is running"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -29,7 +33,11 @@ fn a_whole_session_in_the_shell() {
     let dir = tmp.path();
 
     let o = d.sh("refine status", dir);
-    assert!(o.status.success() && text(&o).contains("is running"), "{}", text(&o));
+    assert!(
+        o.status.success() && text(&o).contains("is running"),
+        "{}",
+        text(&o)
+    );
     assert!(text(&o).contains(&d.url), "{}", text(&o));
 
     // Relative paths resolve against the shell's directory.
@@ -45,17 +53,28 @@ fn a_whole_session_in_the_shell() {
     assert_eq!(apps[0]["active"], true);
 
     let o = d.sh("refine apps list", dir);
-    assert!(text(&o).contains("NAME") && text(&o).contains("shop"), "{}", text(&o));
+    assert!(
+        text(&o).contains("NAME") && text(&o).contains("shop"),
+        "{}",
+        text(&o)
+    );
 
     let o = d.sh("refine apps show nope", dir);
     assert_eq!(o.status.code(), Some(3), "not found → 3: {}", text(&o));
     let o = d.sh("mkdir -p plain && refine apps add plain", dir);
     assert_eq!(o.status.code(), Some(2), "invalid input → 2: {}", text(&o));
-    assert!(text(&o).contains("not inside a Git work tree"), "{}", text(&o));
+    assert!(
+        text(&o).contains("not inside a Git work tree"),
+        "{}",
+        text(&o)
+    );
     let o = d.sh("refine apps add shop", dir);
     assert_eq!(o.status.code(), Some(4), "conflict → 4: {}", text(&o));
 
-    let o = d.sh("refine settings set runner.retryBudget 3 && refine settings set ui.theme dark", dir);
+    let o = d.sh(
+        "refine settings set runner.retryBudget 3 && refine settings set ui.theme dark",
+        dir,
+    );
     assert!(o.status.success(), "{}", text(&o));
     let s = json(&d.sh("refine settings get --json", dir));
     assert_eq!(s["effective"]["runner"]["retryBudget"], 3);
@@ -64,9 +83,18 @@ fn a_whole_session_in_the_shell() {
     let o = d.sh("refine settings set runner.retryBudget 99", dir);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("retryBudget"), "{}", text(&o));
-    let o = d.sh("refine settings set runner.retryBudget 5 --app shop && refine settings get", dir);
+    let o = d.sh(
+        "refine settings set runner.retryBudget 5 --app shop && refine settings get",
+        dir,
+    );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).lines().any(|l| l.starts_with("runner.retryBudget") && l.contains('5') && l.trim_end().ends_with("app")), "{}", text(&o));
+    assert!(
+        text(&o).lines().any(|l| l.starts_with("runner.retryBudget")
+            && l.contains('5')
+            && l.trim_end().ends_with("app")),
+        "{}",
+        text(&o)
+    );
 
     let o = d.sh("refine apps rescan shop", dir);
     assert!(o.status.success(), "{}", text(&o));
@@ -79,7 +107,11 @@ fn a_whole_session_in_the_shell() {
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
 
     let o = d.sh("refine activity --operation apps", dir);
-    assert!(text(&o).contains("apps.add") && text(&o).contains("cli"), "{}", text(&o));
+    assert!(
+        text(&o).contains("apps.add") && text(&o).contains("cli"),
+        "{}",
+        text(&o)
+    );
 
     let o = d.sh("refine call apps.list | head -c 1", dir);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "[");
@@ -90,12 +122,24 @@ fn a_whole_session_in_the_shell() {
     let o = d.sh("refine call nope.nothing", dir);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = d.sh("refine call --list", dir);
-    assert!(text(&o).contains("apps.add") && text(&o).contains("POST /api/v1/apps"), "{}", text(&o));
+    assert!(
+        text(&o).contains("apps.add") && text(&o).contains("POST /api/v1/apps"),
+        "{}",
+        text(&o)
+    );
 
     let o = d.sh("refine completions bash", dir);
-    assert!(o.status.success() && text(&o).contains("complete"), "{}", text(&o));
+    assert!(
+        o.status.success() && text(&o).contains("complete"),
+        "{}",
+        text(&o)
+    );
     let o = d.sh("refine open", dir);
-    assert!(text(&o).contains(&format!("{}/?token={}", d.url, d.token)), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("{}/?token={}", d.url, d.token)),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -125,15 +169,25 @@ fn events_and_activity_follow_live() {
     assert_eq!(first["data"]["name"], "web");
     let mut alines = BufReader::new(activity.stdout.take().unwrap()).lines();
     let line = alines.next().unwrap().unwrap();
-    assert!(line.contains("apps.add") && line.contains("Added app web"), "{line}");
+    assert!(
+        line.contains("apps.add") && line.contains("Added app web"),
+        "{line}"
+    );
 
     // `refine stop` ends the daemon cleanly; followers end with it.
     let o = d.sh("refine stop", tmp.path());
     assert!(o.status.success(), "{}", text(&o));
     let st = d.signal(0);
     assert!(st.success(), "clean exit: {st:?}");
-    assert!(!data.join("daemon.json").exists(), "daemon.json is removed on shutdown");
+    assert!(
+        !data.join("daemon.json").exists(),
+        "daemon.json is removed on shutdown"
+    );
     let ev = events.wait().unwrap();
-    assert_eq!(ev.code(), Some(7), "the follower reports the daemon stopped");
-    let _ = activity.kill();
+    assert_eq!(
+        ev.code(),
+        Some(7),
+        "the follower reports the daemon stopped"
+    );
+    assert_eq!(activity.wait().unwrap().code(), Some(7));
 }

@@ -21,7 +21,11 @@ fn kill_9_loses_nothing_acknowledged() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let repos: Vec<String> = (0..48)
-        .map(|i| git_repo(tmp.path(), &format!("repo{i}")).to_string_lossy().to_string())
+        .map(|i| {
+            git_repo(tmp.path(), &format!("repo{i}"))
+                .to_string_lossy()
+                .to_string()
+        })
         .collect();
     let mut d = Daemon::start(&data);
     let acks: Arc<Mutex<Vec<Ack>>> = Arc::default();
@@ -41,19 +45,35 @@ fn kill_9_loses_nothing_acknowledged() {
                 }
                 let key = format!("w{w}-add-{i}");
                 let body = json!({"path": path});
-                let Ok(r) = http.send("POST", "/api/v1/apps", Some(&body), Some(&key)) else { return };
+                let Ok(r) = http.send("POST", "/api/v1/apps", Some(&body), Some(&key)) else {
+                    return;
+                };
                 if r.status != 200 {
                     continue;
                 }
                 let id = r.body["id"].as_str().unwrap().to_string();
-                acks.lock().unwrap().push(Ack { key, path: "/api/v1/apps".into(), body: Some(body), status: 200, response: r.body });
+                acks.lock().unwrap().push(Ack {
+                    key,
+                    path: "/api/v1/apps".into(),
+                    body: Some(body),
+                    status: 200,
+                    response: r.body,
+                });
                 count.fetch_add(1, Ordering::SeqCst);
                 // A long-running operation too, so the kill can land while one runs.
                 let key = format!("w{w}-rescan-{i}");
                 let path = format!("/api/v1/apps/{id}/rescan");
-                let Ok(r) = http.send("POST", &path, Some(&json!({})), Some(&key)) else { return };
+                let Ok(r) = http.send("POST", &path, Some(&json!({})), Some(&key)) else {
+                    return;
+                };
                 if r.status == 202 {
-                    acks.lock().unwrap().push(Ack { key, path, body: Some(json!({})), status: 202, response: r.body });
+                    acks.lock().unwrap().push(Ack {
+                        key,
+                        path,
+                        body: Some(json!({})),
+                        status: 202,
+                        response: r.body,
+                    });
                 }
             }
         }));
@@ -68,7 +88,10 @@ fn kill_9_loses_nothing_acknowledged() {
         w.join().unwrap();
     }
     drop(d);
-    assert!(data.join("daemon.json").exists(), "a killed daemon leaves its daemon.json behind");
+    assert!(
+        data.join("daemon.json").exists(),
+        "a killed daemon leaves its daemon.json behind"
+    );
 
     let d = Daemon::start(&data);
     let http = d.client();
@@ -77,24 +100,43 @@ fn kill_9_loses_nothing_acknowledged() {
         refine_store::rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap();
-    let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
 
     let acks = acks.lock().unwrap();
     assert!(acks.len() >= 12);
     let apps = http.get("/api/v1/apps");
-    let ids: Vec<&str> = apps.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
     for a in acks.iter().filter(|a| a.status == 200) {
-        assert!(ids.contains(&a.response["id"].as_str().unwrap()), "acknowledged app {} is there", a.response["id"]);
+        assert!(
+            ids.contains(&a.response["id"].as_str().unwrap()),
+            "acknowledged app {} is there",
+            a.response["id"]
+        );
     }
     let running = http.get("/api/v1/operations?status=running");
     assert_eq!(running["items"], json!([]), "nothing is left running");
     for a in acks.iter().filter(|a| a.status == 202) {
-        let op = http.get(&format!("/api/v1/operations/{}", a.response["id"].as_str().unwrap()));
-        assert!(op["status"] == "succeeded" || op["status"] == "interrupted", "{op}");
+        let op = http.get(&format!(
+            "/api/v1/operations/{}",
+            a.response["id"].as_str().unwrap()
+        ));
+        assert!(
+            op["status"] == "succeeded" || op["status"] == "interrupted",
+            "{op}"
+        );
     }
     for a in acks.iter() {
-        let r = http.send("POST", &a.path, a.body.as_ref(), Some(&a.key)).unwrap();
+        let r = http
+            .send("POST", &a.path, a.body.as_ref(), Some(&a.key))
+            .unwrap();
         assert_eq!(r.status, a.status, "replay of {}", a.key);
         assert!(r.replayed, "replay of {} is marked", a.key);
         assert_eq!(r.body, a.response, "replay of {} is identical", a.key);

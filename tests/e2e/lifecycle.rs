@@ -16,24 +16,38 @@ fn one_daemon_per_data_dir_and_clean_sigterm() {
     assert_eq!(mode(&data.join("token")), 0o600);
     assert_eq!(mode(&data.join("daemon.json")), 0o600);
     assert_eq!(d.token.len(), 64);
-    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(data.join("daemon.json")).unwrap()).unwrap();
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("daemon.json")).unwrap()).unwrap();
     assert_eq!(info["url"], d.url.as_str());
     assert_eq!(info["pid"], d.pid());
 
-    let second = Command::new(refine_bin()).args(["--serve", "--port", "0", "--data-dir"]).arg(&data).output().unwrap();
+    let second = Command::new(refine_bin())
+        .args(["--serve", "--port", "0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
     assert!(!second.status.success());
     let msg = text(&second);
-    assert!(msg.contains("already runs") && msg.contains(&d.pid().to_string()) && msg.contains(&d.url), "{msg}");
+    assert!(
+        msg.contains("already runs") && msg.contains(&d.pid().to_string()) && msg.contains(&d.url),
+        "{msg}"
+    );
 
     // Health answers without the token and says nothing else; the rest needs it.
     let http = reqwest::blocking::Client::new();
-    let h = http.get(format!("{}/api/v1/system/health", d.url)).send().unwrap();
+    let h = http
+        .get(format!("{}/api/v1/system/health", d.url))
+        .send()
+        .unwrap();
     assert_eq!(h.status(), 200);
     assert_eq!(h.text().unwrap(), r#"{"status":"ok"}"#);
     let r = http.get(format!("{}/api/v1/apps", d.url)).send().unwrap();
     assert_eq!(r.status(), 401);
     let info = d.client().get("/api/v1/system/info");
-    assert_eq!(info["dataDir"], data.canonicalize().unwrap().to_string_lossy().as_ref());
+    assert_eq!(
+        info["dataDir"],
+        data.canonicalize().unwrap().to_string_lossy().as_ref()
+    );
 
     let st = d.signal(libc::SIGTERM);
     assert!(st.success(), "SIGTERM exits 0: {st:?}");

@@ -16,7 +16,11 @@ pub fn refine_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join("refine");
-    assert!(bin.exists(), "build the CLI first (cargo build -p refine-cli): {} missing", bin.display());
+    assert!(
+        bin.exists(),
+        "build the CLI first (cargo build -p refine-cli): {} missing",
+        bin.display()
+    );
     bin
 }
 
@@ -79,7 +83,10 @@ impl Daemon {
         Http {
             base: self.url.clone(),
             token: self.token.clone(),
-            http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
         }
     }
 
@@ -99,7 +106,11 @@ impl Drop for Daemon {
 /// Run `script` in bash with `refine` on PATH and `REFINE_HOME` set to `data`.
 pub fn sh(script: &str, cwd: &Path, data: &Path) -> Output {
     let bin = refine_bin();
-    let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     Command::new("bash")
         .args(["-c", script])
         .current_dir(cwd)
@@ -112,7 +123,11 @@ pub fn sh(script: &str, cwd: &Path, data: &Path) -> Output {
 }
 
 pub fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// A blocking HTTP client with the daemon's token.
@@ -129,9 +144,18 @@ pub struct Resp {
 }
 
 impl Http {
-    pub fn send(&self, method: &str, path: &str, body: Option<&Value>, key: Option<&str>) -> Result<Resp, reqwest::Error> {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Result<Resp, reqwest::Error> {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut r = self.http.request(m, format!("{}{}", self.base, path)).bearer_auth(&self.token);
+        let mut r = self
+            .http
+            .request(m, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             r = r.json(b);
         }
@@ -142,7 +166,11 @@ impl Http {
         let status = resp.status().as_u16();
         let replayed = resp.headers().get("idempotent-replayed").is_some();
         let body = resp.json().unwrap_or(Value::Null);
-        Ok(Resp { status, replayed, body })
+        Ok(Resp {
+            status,
+            replayed,
+            body,
+        })
     }
 
     pub fn get(&self, path: &str) -> Value {
@@ -157,15 +185,36 @@ pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     let p = parent.join(name);
     std::fs::create_dir_all(p.join("src")).unwrap();
     let run = |args: &[&str]| {
-        let o = Command::new("git").arg("-C").arg(&p).args(args).output().unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(&p)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     run(&["init", "-q", "-b", "main"]);
     std::fs::write(p.join("src/app.ts"), "export const x = 1;\n").unwrap();
     std::fs::write(p.join("src/util.ts"), "export const y = 2;\n").unwrap();
-    std::fs::write(p.join("package.json"), r#"{"scripts":{"test":"vitest","build":"vite build"}}"#).unwrap();
+    std::fs::write(
+        p.join("package.json"),
+        r#"{"scripts":{"test":"vitest","build":"vite build"}}"#,
+    )
+    .unwrap();
     std::fs::write(p.join("package-lock.json"), "{}").unwrap();
     run(&["add", "."]);
-    run(&["-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-qm", "init"]);
+    run(&[
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "user.name=T",
+        "commit",
+        "-qm",
+        "init",
+    ]);
     p.canonicalize().unwrap()
 }

@@ -22,17 +22,25 @@ pub fn typescript() -> Result<String, String> {
         defs.push((op, i, o));
     }
     for (op, i, o) in &defs {
-        let input = specta_typescript::primitives::reference(&ts, &types, i).map_err(|e| e.to_string())?;
-        let output = specta_typescript::primitives::reference(&ts, &types, o).map_err(|e| e.to_string())?;
+        let input =
+            specta_typescript::primitives::reference(&ts, &types, i).map_err(|e| e.to_string())?;
+        let output =
+            specta_typescript::primitives::reference(&ts, &types, o).map_err(|e| e.to_string())?;
         table.push_str(&format!(
             "  {:?}: {{ method: {:?}, path: {:?}, kind: {:?}, mcp: {} }},\n",
             op.name,
             op.method.as_str(),
             op.path,
-            serde_json::to_value(op.kind).unwrap_or_default().as_str().unwrap_or_default(),
+            serde_json::to_value(op.kind)
+                .unwrap_or_default()
+                .as_str()
+                .unwrap_or_default(),
             op.mcp
         ));
-        map.push_str(&format!("  {:?}: {{ input: {input}; output: {output} }};\n", op.name));
+        map.push_str(&format!(
+            "  {:?}: {{ input: {input}; output: {output} }};\n",
+            op.name
+        ));
     }
     table.push_str("} as const;\n");
     map.push_str("};\n");
@@ -52,7 +60,8 @@ mod tests {
     #[test]
     fn committed_bindings_match_the_registry() {
         let text = super::typescript().expect("bindings generate");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/gen/bindings.ts");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/gen/bindings.ts");
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         if std::env::var_os("REFINE_CHECK_BINDINGS").is_some() {
             assert!(

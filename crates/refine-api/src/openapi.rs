@@ -40,7 +40,8 @@ pub fn document() -> Value {
                 }
             }
         } else if has_body(&input, &path_params) {
-            o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": input}}});
+            o["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": input}}});
         }
         if !params.is_empty() {
             o["parameters"] = Value::Array(params);
@@ -53,10 +54,13 @@ pub fn document() -> Value {
                 .map(|a| a.push(idempotency_param()))
                 .unwrap_or_else(|| o["parameters"] = json!([idempotency_param()]));
         }
-        let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
+        let entry = paths
+            .entry(op.path.to_string())
+            .or_insert_with(|| json!({}));
         entry[op.method.as_str().to_ascii_lowercase()] = o;
     }
-    let error_schema = serde_json::to_value(schemars::schema_for!(refine_model::ApiError)).unwrap_or_default();
+    let error_schema =
+        serde_json::to_value(schemars::schema_for!(refine_model::ApiError)).unwrap_or_default();
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Refine daemon API", "version": refine_model::API_VERSION},
@@ -98,7 +102,10 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi.json");
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         if std::env::var_os("REFINE_CHECK_BINDINGS").is_some() {
-            assert!(current == text, "openapi.json is out of date; run `make bindings` and commit the result");
+            assert!(
+                current == text,
+                "openapi.json is out of date; run `make bindings` and commit the result"
+            );
         } else if current != text {
             std::fs::write(&path, text).unwrap();
         }

@@ -55,7 +55,8 @@ pub struct Reply {
     pub replayed: bool,
 }
 
-type Handler = Box<dyn Fn(Core, Ctx, Value) -> BoxFuture<'static, Result<Reply, ApiError>> + Send + Sync>;
+type Handler =
+    Box<dyn Fn(Core, Ctx, Value) -> BoxFuture<'static, Result<Reply, ApiError>> + Send + Sync>;
 type TypeFn = fn(&mut specta::Types) -> specta::datatype::DataType;
 
 /// One declared operation.
@@ -132,7 +133,11 @@ fn type_of<T: Type>(types: &mut specta::Types) -> specta::datatype::DataType {
 /// Decode an operation's input, with serde's precise message as a 400.
 pub(crate) fn decode<I: DeserializeOwned>(value: Value) -> Result<I, ApiError> {
     // A missing body means "no fields".
-    let value = if value.is_null() { Value::Object(Default::default()) } else { value };
+    let value = if value.is_null() {
+        Value::Object(Default::default())
+    } else {
+        value
+    };
     serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("invalid input: {e}")))
 }
 
@@ -153,7 +158,11 @@ pub(crate) struct Decl {
 }
 
 impl Decl {
-    fn def<I: JsonSchema + Type, O: JsonSchema + Type>(self, kind: OpKind, handler: Handler) -> OpDef {
+    fn def<I: JsonSchema + Type, O: JsonSchema + Type>(
+        self,
+        kind: OpKind,
+        handler: Handler,
+    ) -> OpDef {
         OpDef {
             name: self.name,
             kind,
@@ -235,7 +244,9 @@ pub fn find(name: &str) -> Option<&'static OpDef> {
 /// Run an operation by name with a JSON input: the one entry point of every transport.
 pub async fn dispatch(core: &Core, ctx: Ctx, name: &str, input: Value) -> Result<Reply, ApiError> {
     let op = find(name).ok_or_else(|| {
-        ApiError::not_found(format!("unknown operation {name:?}; `refine call --list` lists them"))
+        ApiError::not_found(format!(
+            "unknown operation {name:?}; `refine call --list` lists them"
+        ))
     })?;
     (op.handler)(core.clone(), ctx, input).await
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
-use refine_client::{CliError, Client};
 use crate::{table, Cli, Command, Result};
+use refine_client::{CliError, Client};
 
 #[derive(Subcommand, Debug)]
 pub enum AppsCmd {
@@ -116,17 +116,29 @@ async fn app_id(c: &Client, given: &str) -> Result<String> {
         [] => Err(CliError::Api(refine_model::ApiError::not_found(format!(
             "no app named or with id {given:?}; `refine apps list` shows them"
         )))),
-        _ => Err(CliError::Usage(format!("{given:?} matches several apps; use the full id"))),
+        _ => Err(CliError::Usage(format!(
+            "{given:?} matches several apps; use the full id"
+        ))),
     }
 }
 
 fn app_row(a: &Value) -> Vec<String> {
     let langs = a["shape"]["languages"]
         .as_array()
-        .map(|l| l.iter().take(3).map(|x| format!("{} {}", s(x, "name"), x["files"])).collect::<Vec<_>>().join(", "))
+        .map(|l| {
+            l.iter()
+                .take(3)
+                .map(|x| format!("{} {}", s(x, "name"), x["files"]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .unwrap_or_default();
     vec![
-        if a["active"] == json!(true) { "*".into() } else { String::new() },
+        if a["active"] == json!(true) {
+            "*".into()
+        } else {
+            String::new()
+        },
         s(a, "name"),
         s(a, "id"),
         s(a, "defaultBranch"),
@@ -136,25 +148,60 @@ fn app_row(a: &Value) -> Vec<String> {
 }
 
 fn show_app(a: &Value) {
-    println!("{}{}", s(a, "name"), if a["active"] == json!(true) { "  (active)" } else { "" });
+    println!(
+        "{}{}",
+        s(a, "name"),
+        if a["active"] == json!(true) {
+            "  (active)"
+        } else {
+            ""
+        }
+    );
     println!("  id:        {}", s(a, "id"));
     println!("  path:      {}", s(a, "path"));
     println!("  branch:    {}", s(a, "defaultBranch"));
     let shape = &a["shape"];
     let langs: Vec<String> = shape["languages"]
         .as_array()
-        .map(|l| l.iter().map(|x| format!("{} ({})", s(x, "name"), x["files"])).collect())
+        .map(|l| {
+            l.iter()
+                .map(|x| format!("{} ({})", s(x, "name"), x["files"]))
+                .collect()
+        })
         .unwrap_or_default();
-    println!("  languages: {}", if langs.is_empty() { "-".into() } else { langs.join(", ") });
+    println!(
+        "  languages: {}",
+        if langs.is_empty() {
+            "-".into()
+        } else {
+            langs.join(", ")
+        }
+    );
     let pms: Vec<String> = shape["packageManagers"]
         .as_array()
-        .map(|l| l.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
-    println!("  packages:  {}", if pms.is_empty() { "-".into() } else { pms.join(", ") });
+    println!(
+        "  packages:  {}",
+        if pms.is_empty() {
+            "-".into()
+        } else {
+            pms.join(", ")
+        }
+    );
     for k in ["build", "test", "start"] {
         let cmd = shape["commands"][k]
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(" "))
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .unwrap_or_else(|| "-".into());
         println!("  {k:<10} {cmd}", k = format!("{k}:"));
     }
@@ -163,7 +210,9 @@ fn show_app(a: &Value) {
 /// Turn `a.b.c` + value into `{"a":{"b":{"c":value}}}`.
 fn nested_patch(key: &str, value: Value) -> Result<Value> {
     if key.is_empty() || key.split('.').any(str::is_empty) {
-        return Err(CliError::Usage(format!("bad settings key {key:?}; use e.g. runner.retryBudget")));
+        return Err(CliError::Usage(format!(
+            "bad settings key {key:?}; use e.g. runner.retryBudget"
+        )));
     }
     let mut v = value;
     for part in key.rsplit('.') {
@@ -178,7 +227,11 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&p, x, out);
             }
         }
@@ -195,18 +248,27 @@ fn read_input(raw: Option<&str>) -> Result<Value> {
         None => return Ok(json!({})),
         Some("-") => {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|e| CliError::Usage(e.to_string()))?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
             s
         }
         Some(s) => s.to_string(),
     };
-    serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("the input is not valid JSON: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("the input is not valid JSON: {e}")))
 }
 
 fn activity_line(a: &Value) -> String {
     let at = s(a, "at");
     let time = at.get(..19).unwrap_or(&at).replace('T', " ");
-    format!("{time}  {:<8} {:<10} {:<20} {}", s(a, "surface"), s(a, "actor"), s(a, "operation"), s(a, "summary"))
+    format!(
+        "{time}  {:<8} {:<10} {:<20} {}",
+        s(a, "surface"),
+        s(a, "actor"),
+        s(a, "operation"),
+        s(a, "summary")
+    )
 }
 
 /// Follow an operation's receipt with a progress bar until it ends.
@@ -270,23 +332,43 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                 return Ok(());
             }
             let list = apps.as_array().cloned().unwrap_or_default();
-            let active = list.iter().find(|a| a["active"] == json!(true)).map(|a| s(a, "name"));
-            println!("Refine {} (API {}) is running", s(&info, "version"), s(&info, "apiVersion"));
+            let active = list
+                .iter()
+                .find(|a| a["active"] == json!(true))
+                .map(|a| s(a, "name"));
+            println!(
+                "Refine {} (API {}) is running",
+                s(&info, "version"),
+                s(&info, "apiVersion")
+            );
             println!("  url:      {}", s(&info, "url"));
             println!("  pid:      {}", s(&info, "pid"));
             println!("  uptime:   {}s", s(&info, "uptimeSeconds"));
             println!("  data dir: {}", s(&info, "dataDir"));
             println!("  node:     {}", s(&info, "nodeId"));
-            println!("  apps:     {} ({})", list.len(), active.map(|a| format!("active: {a}")).unwrap_or_else(|| "detached".into()));
+            println!(
+                "  apps:     {} ({})",
+                list.len(),
+                active
+                    .map(|a| format!("active: {a}"))
+                    .unwrap_or_else(|| "detached".into())
+            );
         }
         Command::Apps(cmd) => match cmd {
             AppsCmd::Add { path, name } => {
                 let raw = path.clone().unwrap_or_else(|| ".".into());
                 let p = Path::new(&raw);
-                let abs = p
-                    .canonicalize()
-                    .unwrap_or_else(|_| std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf()));
-                let app = c.call("apps.add", json!({"path": abs.to_string_lossy(), "name": name})).await?;
+                let abs = p.canonicalize().unwrap_or_else(|_| {
+                    std::env::current_dir()
+                        .map(|d| d.join(p))
+                        .unwrap_or_else(|_| p.to_path_buf())
+                });
+                let app = c
+                    .call(
+                        "apps.add",
+                        json!({"path": abs.to_string_lossy(), "name": name}),
+                    )
+                    .await?;
                 if json_out {
                     print_json(&app);
                 } else {
@@ -299,32 +381,54 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                 if json_out {
                     print_json(&apps);
                 } else {
-                    let rows = apps.as_array().map(|a| a.iter().map(app_row).collect()).unwrap_or_default();
+                    let rows = apps
+                        .as_array()
+                        .map(|a| a.iter().map(app_row).collect())
+                        .unwrap_or_default();
                     table::print(&["", "name", "id", "branch", "languages", "path"], rows);
                 }
             }
             AppsCmd::Show { app } => {
                 let id = app_id(&c, app).await?;
                 let a = c.call("apps.get", json!({"id": id})).await?;
-                if json_out { print_json(&a) } else { show_app(&a) }
+                if json_out {
+                    print_json(&a)
+                } else {
+                    show_app(&a)
+                }
             }
             AppsCmd::Remove { app } => {
                 let id = app_id(&c, app).await?;
                 let a = c.call("apps.remove", json!({"id": id})).await?;
-                if json_out { print_json(&a) } else { println!("Removed app {} ({}); its files are untouched", s(&a, "name"), s(&a, "id")) }
+                if json_out {
+                    print_json(&a)
+                } else {
+                    println!(
+                        "Removed app {} ({}); its files are untouched",
+                        s(&a, "name"),
+                        s(&a, "id")
+                    )
+                }
             }
             AppsCmd::Select { app, none } => {
                 let id = match (app, none) {
                     (Some(a), false) => Some(app_id(&c, a).await?),
                     (None, true) => None,
-                    _ => return Err(CliError::Usage("name an app, or pass --none to detach".into())),
+                    _ => {
+                        return Err(CliError::Usage(
+                            "name an app, or pass --none to detach".into(),
+                        ))
+                    }
                 };
                 let sel = c.call("apps.select", json!({"id": id})).await?;
                 if json_out {
                     print_json(&sel);
                 } else {
                     match sel["active"].as_object() {
-                        Some(a) => println!("Active app: {}", a.get("name").and_then(|v| v.as_str()).unwrap_or("")),
+                        Some(a) => println!(
+                            "Active app: {}",
+                            a.get("name").and_then(|v| v.as_str()).unwrap_or("")
+                        ),
                         None => println!("Detached: no active app"),
                     }
                 }
@@ -341,11 +445,17 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                         let a = c.call("apps.get", json!({"id": id})).await?;
                         show_app(&a);
                     } else if let Some(e) = done["error"].as_object() {
-                        println!("  error: {}", e.get("message").and_then(|v| v.as_str()).unwrap_or(""));
+                        println!(
+                            "  error: {}",
+                            e.get("message").and_then(|v| v.as_str()).unwrap_or("")
+                        );
                     }
                 }
                 if done["status"] != json!("succeeded") {
-                    return Err(CliError::Api(refine_model::ApiError::unavailable(format!("the rescan {}", s(&done, "status")))));
+                    return Err(CliError::Api(refine_model::ApiError::unavailable(format!(
+                        "the rescan {}",
+                        s(&done, "status")
+                    ))));
                 }
             }
         },
@@ -381,12 +491,17 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                     println!(
                         "global revision {}{}",
                         view["global"]["revision"],
-                        if view["app"].is_object() { format!(", app revision {}", view["app"]["revision"]) } else { String::new() }
+                        if view["app"].is_object() {
+                            format!(", app revision {}", view["app"]["revision"])
+                        } else {
+                            String::new()
+                        }
                     );
                 }
             }
             SettingsCmd::Set { key, value, app } => {
-                let v: Value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.clone()));
+                let v: Value =
+                    serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.clone()));
                 let app_id = match app {
                     Some(a) => Some(app_id(&c, a).await?),
                     None => None,
@@ -396,7 +511,8 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                     Some(_) => ("app", view["app"]["revision"].clone()),
                     None => ("global", view["global"]["revision"].clone()),
                 };
-                let mut input = json!({"scope": scope, "revision": revision, "patch": nested_patch(key, v)?});
+                let mut input =
+                    json!({"scope": scope, "revision": revision, "patch": nested_patch(key, v)?});
                 if let Some(id) = app_id {
                     input["appId"] = json!(id);
                 }
@@ -404,13 +520,27 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                 if json_out {
                     print_json(&out["effective"]);
                 } else {
-                    println!("{key} = {} ({scope} settings)", lookup(&out["effective"], key).cloned().unwrap_or(Value::Null));
+                    println!(
+                        "{key} = {} ({scope} settings)",
+                        lookup(&out["effective"], key)
+                            .cloned()
+                            .unwrap_or(Value::Null)
+                    );
                 }
             }
         },
         Command::Ops(cmd) => match cmd {
-            OpsCmd::List { status, kind, limit } => {
-                let page = c.call("operations.list", json!({"status": status, "kind": kind, "limit": limit})).await?;
+            OpsCmd::List {
+                status,
+                kind,
+                limit,
+            } => {
+                let page = c
+                    .call(
+                        "operations.list",
+                        json!({"status": status, "kind": kind, "limit": limit}),
+                    )
+                    .await?;
                 if json_out {
                     print_json(&page);
                 } else {
@@ -418,11 +548,23 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                         .as_array()
                         .map(|a| {
                             a.iter()
-                                .map(|o| vec![s(o, "id"), s(o, "kind"), s(o, "status"), format!("{}%", o["progress"]), s(o, "surface"), s(o, "createdAt")])
+                                .map(|o| {
+                                    vec![
+                                        s(o, "id"),
+                                        s(o, "kind"),
+                                        s(o, "status"),
+                                        format!("{}%", o["progress"]),
+                                        s(o, "surface"),
+                                        s(o, "createdAt"),
+                                    ]
+                                })
                                 .collect()
                         })
                         .unwrap_or_default();
-                    table::print(&["id", "kind", "status", "progress", "surface", "created"], rows);
+                    table::print(
+                        &["id", "kind", "status", "progress", "surface", "created"],
+                        rows,
+                    );
                 }
             }
             OpsCmd::Show { id } => {
@@ -431,7 +573,11 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
             }
             OpsCmd::Cancel { id } => {
                 let o = c.call("operations.cancel", json!({"id": id})).await?;
-                if json_out { print_json(&o) } else { println!("Operation {} is {}", s(&o, "id"), s(&o, "status")) }
+                if json_out {
+                    print_json(&o)
+                } else {
+                    println!("Operation {} is {}", s(&o, "id"), s(&o, "status"))
+                }
             }
         },
         Command::Activity(a) => {
@@ -492,7 +638,18 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                 } else {
                     let rows = ops
                         .as_array()
-                        .map(|a| a.iter().map(|o| vec![s(o, "name"), s(o, "kind"), format!("{} {}", s(o, "method"), s(o, "path")), s(o, "doc")]).collect())
+                        .map(|a| {
+                            a.iter()
+                                .map(|o| {
+                                    vec![
+                                        s(o, "name"),
+                                        s(o, "kind"),
+                                        format!("{} {}", s(o, "method"), s(o, "path")),
+                                        s(o, "doc"),
+                                    ]
+                                })
+                                .collect()
+                        })
                         .unwrap_or_default();
                     table::print(&["operation", "kind", "route", "doc"], rows);
                 }
@@ -503,10 +660,14 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
             print_json(&out);
         }
         Command::Open => {
-            let token = c.token().ok_or_else(|| CliError::Usage(format!("no token in {}", data_dir.display())))?;
+            let token = c
+                .token()
+                .ok_or_else(|| CliError::Usage(format!("no token in {}", data_dir.display())))?;
             let url = format!("{}/?token={token}", c.base());
             println!("{url}");
-            if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+            if std::env::var_os("DISPLAY").is_some()
+                || std::env::var_os("WAYLAND_DISPLAY").is_some()
+            {
                 let _ = std::process::Command::new("xdg-open")
                     .arg(&url)
                     .stdout(std::process::Stdio::null())

@@ -10,7 +10,12 @@ use clap::{CommandFactory, Parser, Subcommand};
 use refine_client::CliError;
 
 #[derive(Parser, Debug)]
-#[command(name = "refine", version, about = "Refine: plan, run and review coding-agent work on your app", args_conflicts_with_subcommands = true)]
+#[command(
+    name = "refine",
+    version,
+    about = "Refine: plan, run and review coding-agent work on your app",
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Run the daemon headless in the foreground.
     #[arg(long)]
@@ -85,12 +90,17 @@ pub enum Command {
 }
 
 fn data_dir(cli: &Cli) -> PathBuf {
-    cli.data_dir.clone().unwrap_or_else(refine_core::daemon::default_data_dir)
+    cli.data_dir
+        .clone()
+        .unwrap_or_else(refine_core::daemon::default_data_dir)
 }
 
 async fn serve(cli: &Cli) -> std::result::Result<(), String> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("REFINE_LOG").unwrap_or_else(|_| "info,tower=warn,hyper=warn".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REFINE_LOG")
+        .unwrap_or_else(|_| "info,tower=warn,hyper=warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let mut opts = refine_server::daemon::DaemonOptions::new(data_dir(cli));
@@ -98,11 +108,16 @@ async fn serve(cli: &Cli) -> std::result::Result<(), String> {
     opts.bind = cli.bind;
     opts.allow_remote = cli.allow_remote;
     opts.ui_dir = cli.ui_dir.clone();
-    let daemon = refine_server::daemon::start(opts).await.map_err(|e| e.to_string())?;
+    let daemon = refine_server::daemon::start(opts)
+        .await
+        .map_err(|e| e.to_string())?;
     let core = daemon.core.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             return;
         };
         tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
@@ -138,7 +153,12 @@ async fn main() {
         std::process::exit(2);
     };
     if let Command::Completions { shell } = command {
-        clap_complete::generate(*shell, &mut Cli::command(), "refine", &mut std::io::stdout());
+        clap_complete::generate(
+            *shell,
+            &mut Cli::command(),
+            "refine",
+            &mut std::io::stdout(),
+        );
         return;
     }
     let code = match commands::run(&cli, command, &data_dir(&cli)).await {

@@ -16,7 +16,11 @@ pub fn print(headers: &[&str], rows: Vec<Vec<String>>) {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let c: String = if c.chars().count() > 60 { c.chars().take(59).collect::<String>() + "…" } else { c.clone() };
+                let c: String = if c.chars().count() > 60 {
+                    c.chars().take(59).collect::<String>() + "…"
+                } else {
+                    c.clone()
+                };
                 format!("{c:<w$}", w = widths[i])
             })
             .collect();
@@ -27,4 +31,3 @@ pub fn print(headers: &[&str], rows: Vec<Vec<String>>) {
         line(r);
     }
 }
-

@@ -31,7 +31,10 @@ impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CliError::Api(e) => {
-                let code = serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let code = serde_json::to_value(e.code)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
                 write!(f, "{} ({code})", e.message)
             }
             CliError::NoDaemon(m) | CliError::Usage(m) => write!(f, "{m}"),
@@ -57,12 +60,21 @@ pub struct Client {
 
 impl Client {
     /// Locate the daemon: `--url`/`REFINE_URL`, else the data dir's `daemon.json`.
-    pub fn discover(url: Option<String>, data_dir: &Path, actor: Option<String>) -> Result<Client, CliError> {
+    pub fn discover(
+        url: Option<String>,
+        data_dir: &Path,
+        actor: Option<String>,
+    ) -> Result<Client, CliError> {
         Self::discover_as(url, data_dir, actor, "cli")
     }
 
     /// Like [`Client::discover`], naming the surface the requests come from (`cli`, `desktop`).
-    pub fn discover_as(url: Option<String>, data_dir: &Path, actor: Option<String>, surface: &'static str) -> Result<Client, CliError> {
+    pub fn discover_as(
+        url: Option<String>,
+        data_dir: &Path,
+        actor: Option<String>,
+        surface: &'static str,
+    ) -> Result<Client, CliError> {
         let base = match url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => match refine_core::daemon::read_daemon_info(data_dir) {
@@ -77,7 +89,8 @@ impl Client {
         };
         let token = match std::env::var("REFINE_TOKEN").ok().filter(|t| !t.is_empty()) {
             Some(t) => Some(t),
-            None => refine_core::daemon::read_token(data_dir).map_err(|e| CliError::Usage(e.to_string()))?,
+            None => refine_core::daemon::read_token(data_dir)
+                .map_err(|e| CliError::Usage(e.to_string()))?,
         };
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
@@ -101,7 +114,10 @@ impl Client {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut r = self.http.request(method, format!("{}{}", self.base, path)).header("x-refine-surface", self.surface);
+        let mut r = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .header("x-refine-surface", self.surface);
         if let Some(t) = &self.token {
             r = r.bearer_auth(t);
         }
@@ -125,14 +141,25 @@ impl Client {
         self.call_with_status(name, input).await.map(|(_, v)| v)
     }
 
-    pub async fn call_with_status(&self, name: &str, input: Value) -> Result<(u16, Value), CliError> {
+    pub async fn call_with_status(
+        &self,
+        name: &str,
+        input: Value,
+    ) -> Result<(u16, Value), CliError> {
         self.call_keyed(name, input, None).await
     }
 
     /// Call with a caller-chosen Idempotency-Key (mutations; a fresh one is made otherwise).
-    pub async fn call_keyed(&self, name: &str, input: Value, key: Option<String>) -> Result<(u16, Value), CliError> {
+    pub async fn call_keyed(
+        &self,
+        name: &str,
+        input: Value,
+        key: Option<String>,
+    ) -> Result<(u16, Value), CliError> {
         let op = find(name).ok_or_else(|| {
-            CliError::Usage(format!("unknown operation {name:?}; `refine call --list` lists them"))
+            CliError::Usage(format!(
+                "unknown operation {name:?}; `refine call --list` lists them"
+            ))
         })?;
         let mut fields: Map<String, Value> = match input {
             Value::Object(m) => m,
@@ -147,31 +174,50 @@ impl Client {
                     let v = fields
                         .remove(param)
                         .ok_or_else(|| CliError::Usage(format!("{name} needs {param:?}")))?;
-                    let s = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                    let s = v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string());
                     path.push_str(&encode(&s));
                 }
                 None => path.push_str(seg),
             }
         }
-        let method = reqwest::Method::from_bytes(op.method.as_str().as_bytes()).expect("valid method");
+        let method =
+            reqwest::Method::from_bytes(op.method.as_str().as_bytes()).expect("valid method");
         let mut req = self.request(method, &path);
         if op.method == Method::Get {
             let q: Vec<(String, String)> = fields
                 .into_iter()
                 .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                .map(|(k, v)| {
+                    (
+                        k,
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
                 .collect();
             req = req.query(&q);
         } else {
             req = req
-                .header("idempotency-key", key.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()))
+                .header(
+                    "idempotency-key",
+                    key.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+                )
                 .json(&Value::Object(fields));
         }
         // One retry for a busy daemon, same request (and same key).
         let req2 = req.try_clone();
         let mut resp = req.send().await.map_err(|e| self.unreachable(e))?;
         if resp.status().as_u16() == 503 {
-            if let (Some(r2), Some(after)) = (req2, resp.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok())) {
+            if let (Some(r2), Some(after)) = (
+                req2,
+                resp.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()?.parse::<u64>().ok()),
+            ) {
                 tokio::time::sleep(Duration::from_secs(after.min(5))).await;
                 resp = r2.send().await.map_err(|e| self.unreachable(e))?;
             }
@@ -180,7 +226,10 @@ impl Client {
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         if status >= 400 {
             let err: ApiError = serde_json::from_value(body).unwrap_or_else(|_| {
-                ApiError::new(ErrorCode::from_http_status(status), format!("the daemon answered HTTP {status}"))
+                ApiError::new(
+                    ErrorCode::from_http_status(status),
+                    format!("the daemon answered HTTP {status}"),
+                )
             });
             return Err(CliError::Api(err));
         }
@@ -188,7 +237,11 @@ impl Client {
     }
 
     /// Follow the event stream, calling `f` for each event until it returns false.
-    pub async fn follow(&self, last_id: Option<String>, mut f: impl FnMut(Event) -> bool) -> Result<(), CliError> {
+    pub async fn follow(
+        &self,
+        last_id: Option<String>,
+        mut f: impl FnMut(Event) -> bool,
+    ) -> Result<(), CliError> {
         let mut last = last_id;
         loop {
             let mut req = self.request(reqwest::Method::GET, "/api/v1/events");
@@ -199,9 +252,14 @@ impl Client {
             if !resp.status().is_success() {
                 let status = resp.status().as_u16();
                 let body: Value = resp.json().await.unwrap_or(Value::Null);
-                return Err(CliError::Api(serde_json::from_value(body).unwrap_or_else(|_| {
-                    ApiError::new(ErrorCode::from_http_status(status), format!("HTTP {status}"))
-                })));
+                return Err(CliError::Api(serde_json::from_value(body).unwrap_or_else(
+                    |_| {
+                        ApiError::new(
+                            ErrorCode::from_http_status(status),
+                            format!("HTTP {status}"),
+                        )
+                    },
+                )));
             }
             let mut stream = resp.bytes_stream();
             let mut buf = String::new();
@@ -228,8 +286,16 @@ impl Client {
                 }
             }
             // The daemon went away: say so rather than spin.
-            if self.request(reqwest::Method::GET, "/api/v1/system/health").send().await.is_err() {
-                return Err(CliError::NoDaemon(format!("the daemon at {} stopped", self.base)));
+            if self
+                .request(reqwest::Method::GET, "/api/v1/system/health")
+                .send()
+                .await
+                .is_err()
+            {
+                return Err(CliError::NoDaemon(format!(
+                    "the daemon at {} stopped",
+                    self.base
+                )));
             }
         }
     }
@@ -238,7 +304,9 @@ impl Client {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

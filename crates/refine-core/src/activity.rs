@@ -48,7 +48,9 @@ fn time_filter(name: &str, v: &Option<String>) -> Result<Option<String>, ApiErro
     v.as_deref()
         .map(|s| {
             clock::normalize(s).ok_or_else(|| {
-                ApiError::invalid(format!("{name} must be an RFC 3339 time like 2026-01-31T12:00:00Z"))
+                ApiError::invalid(format!(
+                    "{name} must be an RFC 3339 time like 2026-01-31T12:00:00Z"
+                ))
             })
         })
         .transpose()
@@ -66,7 +68,11 @@ impl Core {
         let before_seq = input
             .cursor
             .as_deref()
-            .map(|c| c.parse::<i64>().map_err(|_| ApiError::invalid("cursor is malformed; pass nextCursor unchanged")))
+            .map(|c| {
+                c.parse::<i64>().map_err(|_| {
+                    ApiError::invalid("cursor is malformed; pass nextCursor unchanged")
+                })
+            })
             .transpose()?;
         let rows = self
             .read(move |c| {

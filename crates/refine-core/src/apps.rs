@@ -48,7 +48,10 @@ pub struct Selection {
 /// Check that `id` looks like one of our ids.
 pub fn validate_id(what: &str, id: &str) -> Result<(), ApiError> {
     if uuid::Uuid::parse_str(id).is_err() {
-        return Err(ApiError::invalid(format!("{what} id must be a UUID, got {:?}", truncate(id, 60))));
+        return Err(ApiError::invalid(format!(
+            "{what} id must be a UUID, got {:?}",
+            truncate(id, 60)
+        )));
     }
     Ok(())
 }
@@ -60,7 +63,9 @@ fn truncate(s: &str, n: usize) -> String {
 fn validate_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid("name must be 1-120 characters without control characters"));
+        return Err(ApiError::invalid(
+            "name must be 1-120 characters without control characters",
+        ));
     }
     Ok(name.to_string())
 }
@@ -78,7 +83,9 @@ fn resolve_repo(raw: &str) -> Result<PathBuf, ApiError> {
     }
     let p = Path::new(raw);
     if !p.is_absolute() {
-        return Err(ApiError::invalid(format!("path must be absolute, got {raw:?}")));
+        return Err(ApiError::invalid(format!(
+            "path must be absolute, got {raw:?}"
+        )));
     }
     let canon = p
         .canonicalize()
@@ -87,7 +94,9 @@ fn resolve_repo(raw: &str) -> Result<PathBuf, ApiError> {
         return Err(ApiError::invalid(format!("{raw} is not a directory")));
     }
     let root = git::work_tree_root(&canon).map_err(|e| match e {
-        git::GitError::Missing => ApiError::unavailable("git is not installed; Refine needs it to manage apps"),
+        git::GitError::Missing => {
+            ApiError::unavailable("git is not installed; Refine needs it to manage apps")
+        }
         other => ApiError::invalid(other.to_string()),
     })?;
     root.canonicalize()
@@ -111,7 +120,9 @@ impl Core {
         .await?
         .ok_or_else(|| match explicit {
             Some(id) => ApiError::not_found(format!("no app with id {id}")),
-            None => ApiError::precondition("no app is selected; add one or select one first (refine apps select)"),
+            None => ApiError::precondition(
+                "no app is selected; add one or select one first (refine apps select)",
+            ),
         })
     }
 
@@ -129,42 +140,48 @@ impl Core {
             .await
             .map_err(|_| ApiError::internal("detection failed"))?
         };
-        self.mutate(ctx, "apps.add", &input, prepare, move |tx, (root, shape, branch)| {
-            let path = root.to_string_lossy().to_string();
-            if let Some(existing) = table::find_by_path(tx, &path).map_err(store_error)? {
-                return Err(ApiError::conflict(format!(
-                    "{path} is already registered as app {:?} ({})",
-                    existing.name, existing.id
-                ))
-                .with_details(json!({ "appId": existing.id })));
-            }
-            let now = clock::now();
-            let dir_name = root
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_else(|| path.clone());
-            let mut app = App {
-                id: new_id(),
-                name: name.unwrap_or(dir_name),
-                path,
-                default_branch: branch,
-                shape,
-                created_at: now.clone(),
-                updated_at: now,
-                active: false,
-            };
-            table::insert(tx, &app).map_err(store_error)?;
-            // The first app becomes the active one: there is nothing else to work on.
-            if table::active_id(tx).map_err(store_error)?.is_none() {
-                refine_store::meta::set(tx, table::ACTIVE_KEY, &app.id).map_err(store_error)?;
-                app.active = true;
-            }
-            let change = Change::new(format!("Added app {} ({})", app.name, app.path))
-                .app(Some(app.id.clone()))
-                .target(app.id.clone())
-                .event("apps.added", serde_json::to_value(&app).unwrap_or_default());
-            Ok((app, change))
-        })
+        self.mutate(
+            ctx,
+            "apps.add",
+            &input,
+            prepare,
+            move |tx, (root, shape, branch)| {
+                let path = root.to_string_lossy().to_string();
+                if let Some(existing) = table::find_by_path(tx, &path).map_err(store_error)? {
+                    return Err(ApiError::conflict(format!(
+                        "{path} is already registered as app {:?} ({})",
+                        existing.name, existing.id
+                    ))
+                    .with_details(json!({ "appId": existing.id })));
+                }
+                let now = clock::now();
+                let dir_name = root
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_else(|| path.clone());
+                let mut app = App {
+                    id: new_id(),
+                    name: name.unwrap_or(dir_name),
+                    path,
+                    default_branch: branch,
+                    shape,
+                    created_at: now.clone(),
+                    updated_at: now,
+                    active: false,
+                };
+                table::insert(tx, &app).map_err(store_error)?;
+                // The first app becomes the active one: there is nothing else to work on.
+                if table::active_id(tx).map_err(store_error)?.is_none() {
+                    refine_store::meta::set(tx, table::ACTIVE_KEY, &app.id).map_err(store_error)?;
+                    app.active = true;
+                }
+                let change = Change::new(format!("Added app {} ({})", app.name, app.path))
+                    .app(Some(app.id.clone()))
+                    .target(app.id.clone())
+                    .event("apps.added", serde_json::to_value(&app).unwrap_or_default());
+                Ok((app, change))
+            },
+        )
         .await
     }
 
@@ -186,103 +203,147 @@ impl Core {
     pub async fn remove_app(&self, ctx: &Ctx, input: AppIdInput) -> Result<Mutated<App>, ApiError> {
         validate_id("app", &input.id)?;
         let id = input.id.clone();
-        self.mutate(ctx, "apps.remove", &input, async { Ok(()) }, move |tx, ()| {
-            let app = table::get(tx, &id)
-                .map_err(store_error)?
-                .ok_or_else(|| ApiError::not_found(format!("no app with id {id}")))?;
-            table::delete(tx, &id).map_err(store_error)?;
-            if app.active {
-                refine_store::meta::delete(tx, table::ACTIVE_KEY).map_err(store_error)?;
-            }
-            let change = Change::new(format!("Removed app {} ({}); its files are untouched", app.name, app.path))
+        self.mutate(
+            ctx,
+            "apps.remove",
+            &input,
+            async { Ok(()) },
+            move |tx, ()| {
+                let app = table::get(tx, &id)
+                    .map_err(store_error)?
+                    .ok_or_else(|| ApiError::not_found(format!("no app with id {id}")))?;
+                table::delete(tx, &id).map_err(store_error)?;
+                if app.active {
+                    refine_store::meta::delete(tx, table::ACTIVE_KEY).map_err(store_error)?;
+                }
+                let change = Change::new(format!(
+                    "Removed app {} ({}); its files are untouched",
+                    app.name, app.path
+                ))
                 .app(Some(app.id.clone()))
                 .target(app.id.clone())
                 .event("apps.removed", json!({ "id": app.id }));
-            Ok((app, change))
-        })
+                Ok((app, change))
+            },
+        )
         .await
     }
 
     /// `apps.select`
-    pub async fn select_app(&self, ctx: &Ctx, input: SelectAppInput) -> Result<Mutated<Selection>, ApiError> {
+    pub async fn select_app(
+        &self,
+        ctx: &Ctx,
+        input: SelectAppInput,
+    ) -> Result<Mutated<Selection>, ApiError> {
         if let Some(id) = &input.id {
             validate_id("app", id)?;
         }
         let id = input.id.clone();
-        self.mutate(ctx, "apps.select", &input, async { Ok(()) }, move |tx, ()| {
-            let active = match &id {
-                Some(id) => {
-                    let mut app = table::get(tx, id)
-                        .map_err(store_error)?
-                        .ok_or_else(|| ApiError::not_found(format!("no app with id {id}")))?;
-                    refine_store::meta::set(tx, table::ACTIVE_KEY, id).map_err(store_error)?;
-                    app.active = true;
-                    Some(app)
-                }
-                None => {
-                    refine_store::meta::delete(tx, table::ACTIVE_KEY).map_err(store_error)?;
-                    None
-                }
-            };
-            let summary = match &active {
-                Some(a) => format!("Selected app {}", a.name),
-                None => "Detached: no active app".to_string(),
-            };
-            let change = Change::new(summary)
-                .app(active.as_ref().map(|a| a.id.clone()))
-                .event("apps.selected", json!({ "id": active.as_ref().map(|a| a.id.clone()) }));
-            Ok((Selection { active }, change))
-        })
+        self.mutate(
+            ctx,
+            "apps.select",
+            &input,
+            async { Ok(()) },
+            move |tx, ()| {
+                let active = match &id {
+                    Some(id) => {
+                        let mut app = table::get(tx, id)
+                            .map_err(store_error)?
+                            .ok_or_else(|| ApiError::not_found(format!("no app with id {id}")))?;
+                        refine_store::meta::set(tx, table::ACTIVE_KEY, id).map_err(store_error)?;
+                        app.active = true;
+                        Some(app)
+                    }
+                    None => {
+                        refine_store::meta::delete(tx, table::ACTIVE_KEY).map_err(store_error)?;
+                        None
+                    }
+                };
+                let summary = match &active {
+                    Some(a) => format!("Selected app {}", a.name),
+                    None => "Detached: no active app".to_string(),
+                };
+                let change = Change::new(summary)
+                    .app(active.as_ref().map(|a| a.id.clone()))
+                    .event(
+                        "apps.selected",
+                        json!({ "id": active.as_ref().map(|a| a.id.clone()) }),
+                    );
+                Ok((Selection { active }, change))
+            },
+        )
         .await
     }
 
     /// `apps.rescan`: re-detect an app's shape as a long-running operation with progress.
-    pub async fn rescan_app(&self, ctx: &Ctx, input: AppIdInput) -> Result<Mutated<OperationReceipt>, ApiError> {
+    pub async fn rescan_app(
+        &self,
+        ctx: &Ctx,
+        input: AppIdInput,
+    ) -> Result<Mutated<OperationReceipt>, ApiError> {
         let app = self.get_app(input.clone()).await?;
         let change = Change::new(format!("Rescan of app {}", app.name))
             .app(Some(app.id.clone()))
             .target(app.id.clone());
         let core = self.clone();
-        self.start_operation(ctx, "apps.rescan", &input, change, move |handle| async move {
-            let shape = rescan(&handle, Path::new(&app.path)).await?;
-            let root = PathBuf::from(&app.path);
-            let branch = tokio::task::spawn_blocking(move || git::default_branch(&root))
-                .await
-                .unwrap_or(None);
-            let id = app.id.clone();
-            let shape2 = shape.clone();
-            let updated = core
-                .blocking(move |core| {
-                    core.store()
-                        .write(|tx| {
-                            table::update_shape(tx, &id, &shape2, branch.as_deref(), &clock::now())?;
-                            table::get(tx, &id)
-                        })
-                        .map_err(store_error)
-                })
-                .await?
-                .ok_or_else(|| ApiError::not_found("the app was removed during the rescan"))?;
-            core.bus().publish(
-                "apps.updated",
-                Some(updated.id.clone()),
-                serde_json::to_value(&updated).unwrap_or_default(),
-            );
-            Ok(serde_json::to_value(&shape).unwrap_or_default())
-        })
+        self.start_operation(
+            ctx,
+            "apps.rescan",
+            &input,
+            change,
+            move |handle| async move {
+                let shape = rescan(&handle, Path::new(&app.path)).await?;
+                let root = PathBuf::from(&app.path);
+                let branch = tokio::task::spawn_blocking(move || git::default_branch(&root))
+                    .await
+                    .unwrap_or(None);
+                let id = app.id.clone();
+                let shape2 = shape.clone();
+                let updated = core
+                    .blocking(move |core| {
+                        core.store()
+                            .write(|tx| {
+                                table::update_shape(
+                                    tx,
+                                    &id,
+                                    &shape2,
+                                    branch.as_deref(),
+                                    &clock::now(),
+                                )?;
+                                table::get(tx, &id)
+                            })
+                            .map_err(store_error)
+                    })
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("the app was removed during the rescan"))?;
+                core.bus().publish(
+                    "apps.updated",
+                    Some(updated.id.clone()),
+                    serde_json::to_value(&updated).unwrap_or_default(),
+                );
+                Ok(serde_json::to_value(&shape).unwrap_or_default())
+            },
+        )
         .await
     }
 }
 
 async fn rescan(handle: &OperationHandle, root: &Path) -> Result<AppShape, ApiError> {
     if !root.is_dir() {
-        return Err(ApiError::precondition(format!("{} no longer exists", root.display())));
+        return Err(ApiError::precondition(format!(
+            "{} no longer exists",
+            root.display()
+        )));
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(8);
     let root2 = root.to_path_buf();
     let h2 = handle.clone();
     let total = {
         let r = root.to_path_buf();
-        tokio::task::spawn_blocking(move || count_files(&r)).await.unwrap_or(0).max(1)
+        tokio::task::spawn_blocking(move || count_files(&r))
+            .await
+            .unwrap_or(0)
+            .max(1)
     };
     let walk = tokio::task::spawn_blocking(move || {
         shape::detect(&root2, |seen| {
@@ -292,9 +353,13 @@ async fn rescan(handle: &OperationHandle, root: &Path) -> Result<AppShape, ApiEr
     });
     while let Some(seen) = rx.recv().await {
         let pct = ((seen as u64 * 100) / total as u64).min(99) as u32;
-        handle.progress(pct, Some(format!("{seen} of ~{total} files"))).await;
+        handle
+            .progress(pct, Some(format!("{seen} of ~{total} files")))
+            .await;
     }
-    let shape = walk.await.map_err(|_| ApiError::internal("detection failed"))?;
+    let shape = walk
+        .await
+        .map_err(|_| ApiError::internal("detection failed"))?;
     if handle.is_cancelled() {
         return Err(OperationHandle::cancelled_error());
     }

@@ -8,7 +8,9 @@ const FORMAT: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 pub fn format(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(FORMAT).expect("timestamp formats")
+    t.to_offset(time::UtcOffset::UTC)
+        .format(FORMAT)
+        .expect("timestamp formats")
 }
 
 pub fn now() -> String {

@@ -28,7 +28,10 @@ pub struct DaemonInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum DataDirError {
     #[error("another Refine daemon already runs for {dir}{}", .running.as_ref().map(|i| format!(" (pid {}, {})", i.pid, i.url)).unwrap_or_default())]
-    Locked { dir: PathBuf, running: Option<DaemonInfo> },
+    Locked {
+        dir: PathBuf,
+        running: Option<DaemonInfo>,
+    },
     #[error("{what} {path}: {source}")]
     Io {
         what: &'static str,
@@ -47,7 +50,9 @@ pub fn default_data_dir() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(x).join("refine");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
     home.join(".local/share/refine")
 }
 
@@ -68,7 +73,8 @@ fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
 /// Create `path` (and parents) and force mode 0700 on it.
 pub fn ensure_private_dir(path: &Path) -> Result<(), DataDirError> {
     fs::create_dir_all(path).map_err(io("cannot create data dir", path))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(io("cannot restrict data dir", path))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+        .map_err(io("cannot restrict data dir", path))?;
     Ok(())
 }
 
@@ -76,7 +82,9 @@ impl DataDir {
     /// Create (mode 0700) and lock the data dir; fails if another daemon holds it.
     pub fn open(path: &Path) -> Result<DataDir, DataDirError> {
         ensure_private_dir(path)?;
-        let path = path.canonicalize().map_err(io("cannot resolve data dir", path))?;
+        let path = path
+            .canonicalize()
+            .map_err(io("cannot resolve data dir", path))?;
         let lock_path = path.join(LOCK_FILE);
         let lock = OpenOptions::new()
             .create(true)
@@ -93,7 +101,9 @@ impl DataDir {
                     dir: path,
                 })
             }
-            Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock data dir", &lock_path)(e)),
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(io("cannot lock data dir", &lock_path)(e))
+            }
         }
         Ok(DataDir { path, _lock: lock })
     }
@@ -106,7 +116,8 @@ impl DataDir {
     pub fn token(&self) -> Result<String, DataDirError> {
         let p = self.path.join(TOKEN_FILE);
         if p.exists() {
-            fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).map_err(io("cannot restrict token", &p))?;
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o600))
+                .map_err(io("cannot restrict token", &p))?;
             return read_token(&self.path)?.ok_or(DataDirError::BadToken(p));
         }
         let mut bytes = [0u8; 32];
@@ -152,7 +163,8 @@ pub fn read_token(dir: &Path) -> Result<Option<String>, DataDirError> {
     let mut s = String::new();
     match File::open(&p) {
         Ok(mut f) => {
-            f.read_to_string(&mut s).map_err(io("cannot read token", &p))?;
+            f.read_to_string(&mut s)
+                .map_err(io("cannot read token", &p))?;
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io("cannot read token", &p)(e)),
@@ -174,7 +186,11 @@ pub fn sweep_temp(dir: &Path) -> usize {
     if let Ok(entries) = fs::read_dir(&tmp) {
         for e in entries.flatten() {
             let p = e.path();
-            let ok = if p.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+            let ok = if p.is_dir() {
+                fs::remove_dir_all(&p)
+            } else {
+                fs::remove_file(&p)
+            };
             if ok.is_ok() {
                 n += 1;
             }
@@ -183,7 +199,9 @@ pub fn sweep_temp(dir: &Path) -> usize {
     // Half-written daemon.json/token temp files from an interrupted atomic write.
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
-            if e.file_name().to_string_lossy().contains(".tmp-") && fs::remove_file(e.path()).is_ok() {
+            if e.file_name().to_string_lossy().contains(".tmp-")
+                && fs::remove_file(e.path()).is_ok()
+            {
                 n += 1;
             }
         }
@@ -205,7 +223,11 @@ mod tests {
         let t = a.token().unwrap();
         assert_eq!(t.len(), 64);
         assert_eq!(a.token().unwrap(), t, "the token is stable");
-        let tmode = fs::metadata(dir.join("token")).unwrap().permissions().mode() & 0o777;
+        let tmode = fs::metadata(dir.join("token"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(tmode, 0o600);
         a.write_info(&DaemonInfo {
             url: "http://127.0.0.1:1".into(),
@@ -216,7 +238,9 @@ mod tests {
         })
         .unwrap();
         match DataDir::open(&dir) {
-            Err(e @ DataDirError::Locked { .. }) => assert!(e.to_string().contains("pid 42"), "{e}"),
+            Err(e @ DataDirError::Locked { .. }) => {
+                assert!(e.to_string().contains("pid 42"), "{e}")
+            }
             other => panic!("expected a lock error, got {:?}", other.err()),
         }
         drop(a);

@@ -74,7 +74,10 @@ impl EventBus {
                 Err(_) => Backlog::Resync,
                 Ok(last) => {
                     let newest = ring.next_id - 1;
-                    let oldest = ring.buffer.front().map(|e| e.id.parse::<u64>().unwrap_or(0));
+                    let oldest = ring
+                        .buffer
+                        .front()
+                        .map(|e| e.id.parse::<u64>().unwrap_or(0));
                     if last > newest {
                         Backlog::Resync
                     } else if last == newest {
@@ -135,7 +138,10 @@ mod tests {
         }
         assert!(matches!(bus.subscribe(Some(&first.id)).0, Backlog::Resync));
         assert!(matches!(bus.subscribe(Some("garbage")).0, Backlog::Resync));
-        assert!(matches!(bus.subscribe(Some("99999999999999999")).0, Backlog::Resync));
+        assert!(matches!(
+            bus.subscribe(Some("99999999999999999")).0,
+            Backlog::Resync
+        ));
     }
 
     #[tokio::test]

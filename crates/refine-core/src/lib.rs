@@ -54,9 +54,13 @@ impl Ctx {
 
     /// Check the parts a client chose: actor name and idempotency key.
     pub fn validate(&self) -> Result<(), ApiError> {
-        let ok = |s: &str, max: usize| !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control);
+        let ok = |s: &str, max: usize| {
+            !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control)
+        };
         if !ok(&self.actor, 100) {
-            return Err(ApiError::invalid("the actor must be 1-100 characters without control characters"));
+            return Err(ApiError::invalid(
+                "the actor must be 1-100 characters without control characters",
+            ));
         }
         if let Some(k) = &self.idempotency_key {
             if !ok(k, 200) {
@@ -239,7 +243,8 @@ impl Core {
         T: Send + 'static,
         F: FnOnce(&refine_store::rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.blocking(move |core| core.0.store.read(f).map_err(store_error)).await
+        self.blocking(move |core| core.0.store.read(f).map_err(store_error))
+            .await
     }
 }
 
@@ -283,21 +288,42 @@ mod tests {
                             at: &clock::now(),
                         },
                     )?;
-                    refine_store::idempotency::claim(tx, "k2", "apps.add", "h", &core.0.instance, &clock::now())
+                    refine_store::idempotency::claim(
+                        tx,
+                        "k2",
+                        "apps.add",
+                        "h",
+                        &core.0.instance,
+                        &clock::now(),
+                    )
                 })
                 .unwrap();
             std::fs::create_dir_all(dir.path().join("tmp/leftover")).unwrap();
         }
         let (core, report) = Core::open(CoreConfig::new(dir.path())).unwrap();
         assert_eq!(report.interrupted_operations, vec!["op-1".to_string()]);
-        assert_eq!(report.swept_idempotency_keys, 1, "the dead claim is released");
+        assert_eq!(
+            report.swept_idempotency_keys, 1,
+            "the dead claim is released"
+        );
         assert_eq!(report.swept_temp_files, 1);
-        let op = core.store().read(|c| refine_store::operations::get(c, "op-1")).unwrap().unwrap();
+        let op = core
+            .store()
+            .read(|c| refine_store::operations::get(c, "op-1"))
+            .unwrap()
+            .unwrap();
         assert_eq!(op.status, OperationStatus::Interrupted);
         assert!(op.error.unwrap().message.contains("retry"));
         let n: i64 = core
             .store()
-            .read(|c| c.query_row("SELECT COUNT(*) FROM activity WHERE operation = 'system.repair'", [], |r| r.get(0)).map_err(StoreError::from))
+            .read(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM activity WHERE operation = 'system.repair'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::from)
+            })
             .unwrap();
         assert_eq!(n, 1);
     }
@@ -308,13 +334,19 @@ mod tests {
         let (core, _) = Core::open(CoreConfig::new(dir.path())).unwrap();
         let ctx = Ctx::new(Surface::Cli);
         let started = core
-            .start_operation(&ctx, "test.wait", &serde_json::json!({}), Change::new("Waiting"), |h| async move {
-                while !h.is_cancelled() {
-                    h.progress(10, Some("waiting".into())).await;
-                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                }
-                Err(pipeline::OperationHandle::cancelled_error())
-            })
+            .start_operation(
+                &ctx,
+                "test.wait",
+                &serde_json::json!({}),
+                Change::new("Waiting"),
+                |h| async move {
+                    while !h.is_cancelled() {
+                        h.progress(10, Some("waiting".into())).await;
+                        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    }
+                    Err(pipeline::OperationHandle::cancelled_error())
+                },
+            )
             .await
             .unwrap();
         assert_eq!(started.status, 202);
@@ -325,9 +357,19 @@ mod tests {
             .unwrap();
         assert_eq!(cancelled.value.status, OperationStatus::Cancelled);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let op = core.get_operation(operations::OperationIdInput { id: id.clone() }).await.unwrap();
-        assert_eq!(op.status, OperationStatus::Cancelled, "the worker's late finish changes nothing");
-        let again = core.cancel_operation(&ctx, operations::OperationIdInput { id }).await.unwrap_err();
+        let op = core
+            .get_operation(operations::OperationIdInput { id: id.clone() })
+            .await
+            .unwrap();
+        assert_eq!(
+            op.status,
+            OperationStatus::Cancelled,
+            "the worker's late finish changes nothing"
+        );
+        let again = core
+            .cancel_operation(&ctx, operations::OperationIdInput { id })
+            .await
+            .unwrap_err();
         assert_eq!(again.code, refine_model::ErrorCode::Conflict);
     }
 }

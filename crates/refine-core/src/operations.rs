@@ -47,13 +47,18 @@ pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     match limit {
         None => Ok(50),
         Some(n) if (1..=500).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::invalid(format!("limit must be between 1 and 500, got {n}"))),
+        Some(n) => Err(ApiError::invalid(format!(
+            "limit must be between 1 and 500, got {n}"
+        ))),
     }
 }
 
 impl Core {
     /// `operations.list`
-    pub async fn list_operations(&self, input: OperationsListInput) -> Result<OperationPage, ApiError> {
+    pub async fn list_operations(
+        &self,
+        input: OperationsListInput,
+    ) -> Result<OperationPage, ApiError> {
         let limit = page_limit(input.limit)?;
         if let Some(a) = &input.app_id {
             validate_id("app", a)?;
@@ -62,9 +67,9 @@ impl Core {
         let cursor = match &input.cursor {
             None => None,
             Some(c) => {
-                let (at, id) = c
-                    .split_once('|')
-                    .ok_or_else(|| ApiError::invalid("cursor is malformed; pass nextCursor unchanged"))?;
+                let (at, id) = c.split_once('|').ok_or_else(|| {
+                    ApiError::invalid("cursor is malformed; pass nextCursor unchanged")
+                })?;
                 Some((at.to_string(), id.to_string()))
             }
         };
@@ -87,7 +92,10 @@ impl Core {
     }
 
     /// `operations.get`
-    pub async fn get_operation(&self, input: OperationIdInput) -> Result<OperationReceipt, ApiError> {
+    pub async fn get_operation(
+        &self,
+        input: OperationIdInput,
+    ) -> Result<OperationReceipt, ApiError> {
         validate_id("operation", &input.id)?;
         let id = input.id.clone();
         self.read(move |c| table::get(c, &id))
@@ -96,7 +104,11 @@ impl Core {
     }
 
     /// `operations.cancel`: stop a running operation; its receipt becomes `cancelled`.
-    pub async fn cancel_operation(&self, ctx: &Ctx, input: OperationIdInput) -> Result<Mutated<OperationReceipt>, ApiError> {
+    pub async fn cancel_operation(
+        &self,
+        ctx: &Ctx,
+        input: OperationIdInput,
+    ) -> Result<Mutated<OperationReceipt>, ApiError> {
         validate_id("operation", &input.id)?;
         let id = input.id.clone();
         let core = self.clone();
@@ -115,14 +127,28 @@ impl Core {
                     op.status.as_str()
                 )));
             }
-            table::finish(tx, &id, OperationStatus::Cancelled, None, None, &clock::now()).map_err(store_error)?;
+            table::finish(
+                tx,
+                &id,
+                OperationStatus::Cancelled,
+                None,
+                None,
+                &clock::now(),
+            )
+            .map_err(store_error)?;
             let receipt = table::get(tx, &id)
                 .map_err(store_error)?
                 .ok_or_else(|| ApiError::internal("operation vanished"))?;
-            let change = Change::new(format!("Cancelled operation {} ({})", receipt.kind, receipt.id))
-                .app(receipt.app_id.clone())
-                .target(receipt.id.clone())
-                .event("operations.updated", serde_json::to_value(&receipt).unwrap_or_default());
+            let change = Change::new(format!(
+                "Cancelled operation {} ({})",
+                receipt.kind, receipt.id
+            ))
+            .app(receipt.app_id.clone())
+            .target(receipt.id.clone())
+            .event(
+                "operations.updated",
+                serde_json::to_value(&receipt).unwrap_or_default(),
+            );
             Ok((receipt, change))
         })
         .await
@@ -130,7 +156,11 @@ impl Core {
 }
 
 /// Cut a `limit + 1` fetch into a page and the cursor of its last item (if more follow).
-pub(crate) fn paginate<T>(mut items: Vec<T>, limit: u32, cursor: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+pub(crate) fn paginate<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    cursor: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let next = if more { items.last().map(cursor) } else { None };

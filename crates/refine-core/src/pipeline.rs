@@ -121,12 +121,23 @@ impl Core {
     async fn release(&self, ctx: &Ctx) {
         if let Some(key) = ctx.idempotency_key.clone() {
             let _ = self
-                .blocking(move |core| core.0.store.write(|tx| idempotency::release(tx, &key)).map_err(store_error))
+                .blocking(move |core| {
+                    core.0
+                        .store
+                        .write(|tx| idempotency::release(tx, &key))
+                        .map_err(store_error)
+                })
                 .await;
         }
     }
 
-    fn activity_entry(ctx: &Ctx, op: &str, change: &Change, operation_id: Option<&str>, at: &str) -> Activity {
+    fn activity_entry(
+        ctx: &Ctx,
+        op: &str,
+        change: &Change,
+        operation_id: Option<&str>,
+        at: &str,
+    ) -> Activity {
         Activity {
             id: new_id(),
             at: at.to_string(),
@@ -142,7 +153,9 @@ impl Core {
 
     fn publish_after_commit(&self, activity: &Activity, change: &Change) {
         if let Some((kind, data)) = &change.event {
-            self.0.bus.publish(kind, change.app_id.clone(), data.clone());
+            self.0
+                .bus
+                .publish(kind, change.app_id.clone(), data.clone());
         }
         self.0.bus.publish(
             "activity.created",
@@ -209,7 +222,8 @@ impl Core {
                     let entry = Core::activity_entry(&ctx2, op, &change, Some(&op_id), &at);
                     activity_table::insert(tx, &entry, None).map_err(store_error)?;
                     if let Some(key) = &ctx2.idempotency_key {
-                        idempotency::complete(tx, key, 200, &json.to_string()).map_err(store_error)?;
+                        idempotency::complete(tx, key, 200, &json.to_string())
+                            .map_err(store_error)?;
                     }
                     Ok::<_, ApiError>((value, change, entry))
                 })
@@ -296,7 +310,13 @@ impl Core {
                 return Err(e);
             }
         };
-        self.publish_after_commit(&entry, &Change { event: None, ..change.clone() });
+        self.publish_after_commit(
+            &entry,
+            &Change {
+                event: None,
+                ..change.clone()
+            },
+        );
         self.publish_operation(&receipt);
 
         let cancel = Arc::new(AtomicBool::new(false));
@@ -314,7 +334,8 @@ impl Core {
         let ctx3 = ctx.clone();
         tokio::spawn(async move {
             let outcome = work(handle).await;
-            core.finish_operation(&ctx3, op, &op_id, &change, outcome).await;
+            core.finish_operation(&ctx3, op, &op_id, &change, outcome)
+                .await;
         });
         Ok(Mutated {
             value: receipt,
@@ -323,7 +344,14 @@ impl Core {
         })
     }
 
-    async fn finish_operation(&self, ctx: &Ctx, op: &'static str, id: &str, change: &Change, outcome: Result<Value, ApiError>) {
+    async fn finish_operation(
+        &self,
+        ctx: &Ctx,
+        op: &'static str,
+        id: &str,
+        change: &Change,
+        outcome: Result<Value, ApiError>,
+    ) {
         self.0
             .running_ops
             .lock()
@@ -331,7 +359,9 @@ impl Core {
             .remove(id);
         let (status, result, error) = match outcome {
             Ok(v) => (OperationStatus::Succeeded, Some(v), None),
-            Err(e) if e.code == ErrorCode::Conflict && e.message == CANCELLED => (OperationStatus::Cancelled, None, None),
+            Err(e) if e.code == ErrorCode::Conflict && e.message == CANCELLED => {
+                (OperationStatus::Cancelled, None, None)
+            }
             Err(e) => (OperationStatus::Failed, None, Some(e)),
         };
         let id2 = id.to_string();
@@ -344,7 +374,14 @@ impl Core {
                 core.0
                     .store
                     .write(|tx| {
-                        if !ops_table::finish(tx, &id2, status, result.as_ref(), error.as_ref(), &at)? {
+                        if !ops_table::finish(
+                            tx,
+                            &id2,
+                            status,
+                            result.as_ref(),
+                            error.as_ref(),
+                            &at,
+                        )? {
                             // Already settled (cancelled by a person): nothing more to record.
                             return Ok::<_, StoreError>(None);
                         }
@@ -357,11 +394,19 @@ impl Core {
             .await;
         match done {
             Ok(Some((Some(receipt), entry))) => {
-                self.publish_after_commit(&entry, &Change { event: None, ..change.clone() });
+                self.publish_after_commit(
+                    &entry,
+                    &Change {
+                        event: None,
+                        ..change.clone()
+                    },
+                );
                 self.publish_operation(&receipt);
             }
             Ok(_) => {}
-            Err(e) => tracing::error!(operation = id, error = %e.message, "could not record the end of an operation"),
+            Err(e) => {
+                tracing::error!(operation = id, error = %e.message, "could not record the end of an operation")
+            }
         }
     }
 
@@ -375,7 +420,13 @@ impl Core {
 
     /// Signal a running operation of this daemon to stop; false when none runs with that id.
     pub(crate) fn signal_cancel(&self, id: &str) -> bool {
-        match self.0.running_ops.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
+        match self
+            .0
+            .running_ops
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+        {
             Some(flag) => {
                 flag.store(true, Ordering::SeqCst);
                 true

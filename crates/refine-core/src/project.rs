@@ -52,7 +52,11 @@ pub struct ProjectOverview {
 
 impl Core {
     /// `project.overview`
-    pub async fn project_overview(&self, ctx: &Ctx, input: ProjectInput) -> Result<ProjectOverview, ApiError> {
+    pub async fn project_overview(
+        &self,
+        ctx: &Ctx,
+        input: ProjectInput,
+    ) -> Result<ProjectOverview, ApiError> {
         let app = self.resolve_app(ctx, input.app_id.as_deref()).await?;
         let root = PathBuf::from(&app.path);
         if !root.is_dir() {
@@ -73,8 +77,15 @@ impl Core {
         let counts = self
             .read(move |c| {
                 let activity = refine_store::activity::count(c, Some(&id))?;
-                let operations: u32 = c.query_row("SELECT COUNT(*) FROM operations WHERE app_id = ?1", [&id], |r| r.get(0))?;
-                Ok(ObjectCounts { activity, operations })
+                let operations: u32 = c.query_row(
+                    "SELECT COUNT(*) FROM operations WHERE app_id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )?;
+                Ok(ObjectCounts {
+                    activity,
+                    operations,
+                })
             })
             .await?;
         Ok(ProjectOverview {

@@ -51,7 +51,11 @@ pub fn schema() -> Value {
 }
 
 impl Core {
-    async fn settings_app_id(&self, ctx: &Ctx, explicit: Option<&str>) -> Result<Option<String>, ApiError> {
+    async fn settings_app_id(
+        &self,
+        ctx: &Ctx,
+        explicit: Option<&str>,
+    ) -> Result<Option<String>, ApiError> {
         if explicit.is_none() && ctx.app_id.is_none() {
             // No app named: the active one if any; detached is fine for settings.
             return self.read(refine_store::apps::active_id).await;
@@ -60,12 +64,19 @@ impl Core {
     }
 
     /// `settings.get`
-    pub async fn get_settings(&self, ctx: &Ctx, input: SettingsGetInput) -> Result<SettingsView, ApiError> {
+    pub async fn get_settings(
+        &self,
+        ctx: &Ctx,
+        input: SettingsGetInput,
+    ) -> Result<SettingsView, ApiError> {
         let app_id = self.settings_app_id(ctx, input.app_id.as_deref()).await?;
         let (global, app) = self
             .read(move |c| {
                 let global = table::get(c, None)?;
-                let app = app_id.as_deref().map(|a| table::get(c, Some(a))).transpose()?;
+                let app = app_id
+                    .as_deref()
+                    .map(|a| table::get(c, Some(a)))
+                    .transpose()?;
                 Ok((global, app.map(|l| (app_id.unwrap_or_default(), l))))
             })
             .await?;
@@ -91,7 +102,11 @@ impl Core {
     }
 
     /// `settings.update`
-    pub async fn update_settings(&self, ctx: &Ctx, input: SettingsUpdateInput) -> Result<Mutated<SettingsView>, ApiError> {
+    pub async fn update_settings(
+        &self,
+        ctx: &Ctx,
+        input: SettingsUpdateInput,
+    ) -> Result<Mutated<SettingsView>, ApiError> {
         if !input.patch.is_object() {
             return Err(ApiError::invalid("patch must be a JSON object of settings"));
         }
@@ -150,7 +165,10 @@ impl Core {
     /// Effective settings for code paths inside the daemon.
     pub async fn effective_settings(&self, app_id: Option<String>) -> Result<Settings, ApiError> {
         Ok(self
-            .get_settings(&Ctx::new(refine_model::Surface::System), SettingsGetInput { app_id })
+            .get_settings(
+                &Ctx::new(refine_model::Surface::System),
+                SettingsGetInput { app_id },
+            )
             .await?
             .effective)
     }

@@ -2,8 +2,8 @@
 
 use refine_model::system::{Health, SystemInfo};
 use refine_model::ApiError;
-use serde::{Deserialize, Serialize};
 use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::{Change, Core, Ctx, Mutated};
@@ -38,7 +38,12 @@ impl Core {
             data_dir: self.0.data_dir.to_string_lossy().to_string(),
             started_at: self.0.started_at.clone(),
             uptime_seconds: self.0.started.elapsed().as_secs().min(u32::MAX as u64) as u32,
-            build_profile: if cfg!(debug_assertions) { "debug" } else { "release" }.to_string(),
+            build_profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_string(),
             pid: std::process::id(),
             url: self.url(),
         }
@@ -47,12 +52,19 @@ impl Core {
     /// `system.shutdown`: stop the daemon cleanly after answering.
     pub async fn shutdown(&self, ctx: &Ctx) -> Result<Mutated<ShutdownAck>, ApiError> {
         let out = self
-            .mutate(ctx, "system.shutdown", &Empty {}, async { Ok(()) }, |_, ()| {
-                Ok((
-                    ShutdownAck { stopping: true },
-                    Change::new("Daemon shutdown requested").event("system.shutdown", serde_json::json!({})),
-                ))
-            })
+            .mutate(
+                ctx,
+                "system.shutdown",
+                &Empty {},
+                async { Ok(()) },
+                |_, ()| {
+                    Ok((
+                        ShutdownAck { stopping: true },
+                        Change::new("Daemon shutdown requested")
+                            .event("system.shutdown", serde_json::json!({})),
+                    ))
+                },
+            )
             .await?;
         self.request_shutdown();
         Ok(out)

@@ -37,7 +37,9 @@ fn git_ok(dir: &Path, args: &[&str]) -> Result<String, GitError> {
         let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
         return Err(GitError::Failed(err));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_string())
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim_end_matches('\n')
+        .to_string())
 }
 
 /// The top of the work tree containing `dir`, or an error saying why it is not one.
@@ -49,12 +51,23 @@ pub fn work_tree_root(dir: &Path) -> Result<PathBuf, GitError> {
             dir.display()
         )));
     }
-    Ok(PathBuf::from(git_ok(dir, &["rev-parse", "--show-toplevel"])?))
+    Ok(PathBuf::from(git_ok(
+        dir,
+        &["rev-parse", "--show-toplevel"],
+    )?))
 }
 
 /// The default branch: origin's HEAD if known, else the checked-out branch.
 pub fn default_branch(root: &Path) -> Option<String> {
-    if let Ok(r) = git_ok(root, &["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]) {
+    if let Ok(r) = git_ok(
+        root,
+        &[
+            "symbolic-ref",
+            "--quiet",
+            "--short",
+            "refs/remotes/origin/HEAD",
+        ],
+    ) {
         if let Some(b) = r.strip_prefix("origin/") {
             return Some(b.to_string());
         }
@@ -77,7 +90,16 @@ pub struct Commit {
 }
 
 pub fn head_commit(root: &Path) -> Result<Option<Commit>, GitError> {
-    let out = git(root, &["log", "-1", "--format=%H%x00%s%x00%an%x00%aI", "--end-of-options", "HEAD"])?;
+    let out = git(
+        root,
+        &[
+            "log",
+            "-1",
+            "--format=%H%x00%s%x00%an%x00%aI",
+            "--end-of-options",
+            "HEAD",
+        ],
+    )?;
     if !out.status.success() {
         // A repository without commits has no HEAD yet.
         return Ok(None);
@@ -95,9 +117,14 @@ pub fn head_commit(root: &Path) -> Result<Option<Commit>, GitError> {
 
 /// Number of paths with changes (staged, unstaged or untracked).
 pub fn changed_files(root: &Path) -> Result<u32, GitError> {
-    let out = git(root, &["status", "--porcelain=v1", "-z", "--untracked-files=all"])?;
+    let out = git(
+        root,
+        &["status", "--porcelain=v1", "-z", "--untracked-files=all"],
+    )?;
     if !out.status.success() {
-        return Err(GitError::Failed(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+        return Err(GitError::Failed(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
     }
     // Entries are NUL-terminated; a rename carries its old path as an extra NUL field.
     let mut count = 0u32;
@@ -118,8 +145,17 @@ mod tests {
     fn repo() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
         let run = |args: &[&str]| {
-            let ok = Command::new("git").arg("-C").arg(d.path()).args(args).output().unwrap();
-            assert!(ok.status.success(), "{:?}", String::from_utf8_lossy(&ok.stderr));
+            let ok = Command::new("git")
+                .arg("-C")
+                .arg(d.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                ok.status.success(),
+                "{:?}",
+                String::from_utf8_lossy(&ok.stderr)
+            );
         };
         run(&["init", "-q", "-b", "main"]);
         run(&["config", "user.email", "t@example.com"]);

@@ -32,7 +32,7 @@ pub fn detect(root: &Path, mut progress: impl FnMut(u32) -> bool) -> AppShape {
             scanned = FILE_LIMIT;
             break;
         }
-        if scanned % 500 == 0 && !progress(scanned) {
+        if scanned.is_multiple_of(500) && !progress(scanned) {
             truncated = true;
             break;
         }
@@ -51,10 +51,17 @@ pub fn detect(root: &Path, mut progress: impl FnMut(u32) -> bool) -> AppShape {
     }
     let mut languages: Vec<LanguageCount> = counts
         .into_iter()
-        .map(|(name, files)| LanguageCount { name: name.to_string(), files })
+        .map(|(name, files)| LanguageCount {
+            name: name.to_string(),
+            files,
+        })
         .collect();
     languages.sort_by(|a, b| b.files.cmp(&a.files).then(a.name.cmp(&b.name)));
-    let commands = suggest_commands(&managers, root.join("Makefile").is_file(), &npm_scripts(root));
+    let commands = suggest_commands(
+        &managers,
+        root.join("Makefile").is_file(),
+        &npm_scripts(root),
+    );
     AppShape {
         languages,
         package_managers: managers,
@@ -93,11 +100,18 @@ mod tests {
         std::fs::write(p.join("src/c.py"), "").unwrap();
         std::fs::write(p.join("node_modules/x/i.js"), "").unwrap();
         std::fs::write(p.join("package-lock.json"), "{}").unwrap();
-        std::fs::write(p.join("package.json"), r#"{"scripts":{"test":"vitest","build":"vite build"}}"#).unwrap();
+        std::fs::write(
+            p.join("package.json"),
+            r#"{"scripts":{"test":"vitest","build":"vite build"}}"#,
+        )
+        .unwrap();
         let shape = detect(p, |_| true);
         assert_eq!(shape.languages[0].name, "TypeScript");
         assert_eq!(shape.languages[0].files, 2);
-        assert!(!shape.languages.iter().any(|l| l.name == "JavaScript"), "gitignored files must not count");
+        assert!(
+            !shape.languages.iter().any(|l| l.name == "JavaScript"),
+            "gitignored files must not count"
+        );
         assert_eq!(shape.package_managers, vec!["npm".to_string()]);
         assert_eq!(shape.commands.test.unwrap(), vec!["npm", "run", "test"]);
         assert!(shape.commands.start.is_none());

@@ -121,7 +121,11 @@ pub const PACKAGE_MANAGER_FILES: &[(&str, &str)] = &[
 ];
 
 /// Suggest build/test/start commands from the package managers found (first match wins).
-pub fn suggest_commands(managers: &[String], has_makefile: bool, npm_scripts: &[String]) -> SuggestedCommands {
+pub fn suggest_commands(
+    managers: &[String],
+    has_makefile: bool,
+    npm_scripts: &[String],
+) -> SuggestedCommands {
     let argv = |parts: &[&str]| Some(parts.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     let has = |m: &str| managers.iter().any(|x| x == m);
     let mut c = SuggestedCommands::default();
@@ -157,11 +161,15 @@ pub fn suggest_commands(managers: &[String], has_makefile: bool, npm_scripts: &[
         c.test = c.test.or_else(|| argv(runner));
     }
     if has("maven") {
-        c.build = c.build.or_else(|| argv(&["mvn", "-q", "package", "-DskipTests"]));
+        c.build = c
+            .build
+            .or_else(|| argv(&["mvn", "-q", "package", "-DskipTests"]));
         c.test = c.test.or_else(|| argv(&["mvn", "-q", "test"]));
     }
     if has("gradle") {
-        c.build = c.build.or_else(|| argv(&["./gradlew", "build", "-x", "test"]));
+        c.build = c
+            .build
+            .or_else(|| argv(&["./gradlew", "build", "-x", "test"]));
         c.test = c.test.or_else(|| argv(&["./gradlew", "test"]));
     }
     if has_makefile {

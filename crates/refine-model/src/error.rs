@@ -50,16 +50,15 @@ impl ErrorCode {
             ErrorCode::PreconditionFailed => 5,
             ErrorCode::Unauthorized | ErrorCode::Forbidden => 6,
             ErrorCode::PayloadTooLarge | ErrorCode::UnsupportedMediaType => 2,
-            ErrorCode::TooManyRequests | ErrorCode::Unavailable | ErrorCode::InsufficientStorage => {
-                7
-            }
+            ErrorCode::TooManyRequests
+            | ErrorCode::Unavailable
+            | ErrorCode::InsufficientStorage => 7,
             ErrorCode::Internal => 10,
         }
     }
 
     pub fn from_http_status(status: u16) -> ErrorCode {
         match status {
-            400 => ErrorCode::InvalidInput,
             401 => ErrorCode::Unauthorized,
             403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,

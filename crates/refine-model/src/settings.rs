@@ -6,7 +6,7 @@ use serde_json::Value;
 use specta::Type;
 
 /// All settings, fully resolved. Every field has a default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Settings {
     pub ui: UiSettings,
@@ -15,19 +15,6 @@ pub struct Settings {
     pub terminal: TerminalSettings,
     pub git: GitSettings,
     pub agents: AgentSettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            ui: UiSettings::default(),
-            runner: RunnerSettings::default(),
-            processes: ProcessSettings::default(),
-            terminal: TerminalSettings::default(),
-            git: GitSettings::default(),
-            agents: AgentSettings::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type, JsonSchema)]
@@ -217,13 +204,43 @@ impl Settings {
             }
             Ok(())
         }
-        range("runner.maxConcurrentGoals", self.runner.max_concurrent_goals, 1, 32)?;
+        range(
+            "runner.maxConcurrentGoals",
+            self.runner.max_concurrent_goals,
+            1,
+            32,
+        )?;
         range("runner.retryBudget", self.runner.retry_budget, 0, 10)?;
-        range("processes.maxConcurrent", self.processes.max_concurrent, 1, 256)?;
-        range("processes.stopGraceSeconds", self.processes.stop_grace_seconds, 1, 120)?;
-        range("terminal.scrollbackKb", self.terminal.scrollback_kb, 16, 16384)?;
-        range("terminal.idleCloseMinutes", self.terminal.idle_close_minutes, 0, 10080)?;
-        range("agents.runTimeoutMinutes", self.agents.run_timeout_minutes, 1, 1440)?;
+        range(
+            "processes.maxConcurrent",
+            self.processes.max_concurrent,
+            1,
+            256,
+        )?;
+        range(
+            "processes.stopGraceSeconds",
+            self.processes.stop_grace_seconds,
+            1,
+            120,
+        )?;
+        range(
+            "terminal.scrollbackKb",
+            self.terminal.scrollback_kb,
+            16,
+            16384,
+        )?;
+        range(
+            "terminal.idleCloseMinutes",
+            self.terminal.idle_close_minutes,
+            0,
+            10080,
+        )?;
+        range(
+            "agents.runTimeoutMinutes",
+            self.agents.run_timeout_minutes,
+            1,
+            1440,
+        )?;
         let prefix = &self.git.branch_prefix;
         if prefix.is_empty()
             || prefix.len() > 40

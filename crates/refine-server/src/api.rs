@@ -35,16 +35,18 @@ pub(crate) fn routes() -> Router<State> {
     let mut paths: HashMap<&'static str, axum::routing::MethodRouter<State>> = HashMap::new();
     for op in registry() {
         let op: &'static OpDef = op;
-        let handler = move |st: AxState<State>, params: Result<Path<HashMap<String, String>>, PathRejection>, req: Request| {
-            call(st, op, params, req)
-        };
+        let handler = move |st: AxState<State>,
+                            params: Result<Path<HashMap<String, String>>, PathRejection>,
+                            req: Request| { call(st, op, params, req) };
         let entry = paths.remove(op.path).unwrap_or_default();
         paths.insert(op.path, entry.on(filter(op.method), handler));
     }
     let mut router = Router::new();
     for (path, mr) in paths {
         let mr = mr.fallback(|| async {
-            let mut r = error_response(&ApiError::invalid("this route does not take that HTTP method"));
+            let mut r = error_response(&ApiError::invalid(
+                "this route does not take that HTTP method",
+            ));
             *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
             r
         });
@@ -53,7 +55,9 @@ pub(crate) fn routes() -> Router<State> {
     router.route(
         "/api/{*rest}",
         axum::routing::any(|| async {
-            error_response(&ApiError::not_found("no such API route; GET /api/v1/system/operations lists them"))
+            error_response(&ApiError::not_found(
+                "no such API route; GET /api/v1/system/operations lists them",
+            ))
         }),
     )
 }
@@ -77,7 +81,11 @@ pub(crate) fn context(headers: &HeaderMap, default_surface: Surface) -> Result<C
             Some(Surface::Http) => Surface::Http,
             Some(Surface::Mcp) => Surface::Mcp,
             Some(Surface::Desktop) => Surface::Desktop,
-            _ => return Err(ApiError::invalid("X-Refine-Surface must be browser, cli, desktop, http or mcp")),
+            _ => {
+                return Err(ApiError::invalid(
+                    "X-Refine-Surface must be browser, cli, desktop, http or mcp",
+                ))
+            }
         },
     };
     let mut ctx = Ctx::new(surface);
@@ -97,7 +105,10 @@ fn schema_types(schema: &Value, prop: &str) -> Vec<String> {
     };
     match p.get("type") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -138,8 +149,9 @@ fn parse_query(q: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
             let dec = |s: &str| {
-                percent_decode(&s.replace('+', " "))
-                    .ok_or_else(|| ApiError::invalid("query string is not valid percent-encoded UTF-8"))
+                percent_decode(&s.replace('+', " ")).ok_or_else(|| {
+                    ApiError::invalid("query string is not valid percent-encoded UTF-8")
+                })
             };
             Ok((dec(k)?, dec(v)?))
         })
@@ -164,14 +176,20 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// Assemble the operation's JSON input from path parameters, query string and body.
-async fn input_of(op: &OpDef, params: HashMap<String, String>, req: Request) -> Result<Value, ApiError> {
+async fn input_of(
+    op: &OpDef,
+    params: HashMap<String, String>,
+    req: Request,
+) -> Result<Value, ApiError> {
     let (parts, body) = req.into_parts();
     let mut obj = Map::new();
     if op.method == Method::Get {
         let schema = (op.input_schema)();
         for (k, v) in parse_query(parts.uri.query())? {
             if obj.contains_key(&k) {
-                return Err(ApiError::invalid(format!("query parameter {k:?} is given twice")));
+                return Err(ApiError::invalid(format!(
+                    "query parameter {k:?} is given twice"
+                )));
             }
             let v = coerce(&schema, &k, v);
             obj.insert(k, v);
@@ -189,7 +207,13 @@ async fn input_of(op: &OpDef, params: HashMap<String, String>, req: Request) -> 
                 .headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .map(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+                .map(|ct| {
+                    ct.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .eq_ignore_ascii_case("application/json")
+                })
                 .unwrap_or(false);
             if !json_ct {
                 return Err(ApiError::new(
@@ -213,7 +237,9 @@ async fn input_of(op: &OpDef, params: HashMap<String, String>, req: Request) -> 
     for (k, v) in params {
         match obj.get(&k) {
             Some(existing) if existing != &Value::String(v.clone()) => {
-                return Err(ApiError::invalid(format!("{k:?} differs between the path and the body")));
+                return Err(ApiError::invalid(format!(
+                    "{k:?} differs between the path and the body"
+                )));
             }
             _ => {
                 obj.insert(k, Value::String(v));
@@ -226,11 +252,25 @@ async fn input_of(op: &OpDef, params: HashMap<String, String>, req: Request) -> 
 fn has_json_ct(h: &HeaderMap) -> bool {
     h.get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
 }
 
-pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
-    let too_large = || ApiError::new(ErrorCode::PayloadTooLarge, format!("request bodies are limited to {MAX_BODY} bytes"));
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<axum::body::Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request bodies are limited to {MAX_BODY} bytes"),
+        )
+    };
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -240,7 +280,9 @@ pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::b
             return Err(too_large());
         }
     }
-    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| too_large())
+    axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| too_large())
 }
 
 async fn call(
@@ -251,7 +293,12 @@ async fn call(
 ) -> Response {
     let params = match params {
         Ok(Path(p)) => p,
-        Err(e) => return error_response(&ApiError::invalid(format!("bad path parameter: {}", e.body_text()))),
+        Err(e) => {
+            return error_response(&ApiError::invalid(format!(
+                "bad path parameter: {}",
+                e.body_text()
+            )))
+        }
     };
     let ctx = match context(req.headers(), Surface::Http) {
         Ok(c) => c,
@@ -269,7 +316,8 @@ async fn call(
             let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
             let mut r = (status, axum::Json(reply.body)).into_response();
             if reply.replayed {
-                r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+                r.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
             }
             r
         }
@@ -279,8 +327,10 @@ async fn call(
             error_response(&ApiError::internal("internal error"))
         }
         Err(_) => error_response(
-            &ApiError::unavailable("the request took too long; check `refine ops list` for its outcome")
-                .with_details(serde_json::json!({ "retryAfter": 5 })),
+            &ApiError::unavailable(
+                "the request took too long; check `refine ops list` for its outcome",
+            )
+            .with_details(serde_json::json!({ "retryAfter": 5 })),
         ),
     }
 }

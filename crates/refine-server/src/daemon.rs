@@ -94,7 +94,10 @@ pub async fn start(opts: DaemonOptions) -> Result<RunningDaemon, StartError> {
             StartError::Bind(addr, e)
         }
     })?;
-    let port = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?.port();
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(addr, e))?
+        .port();
     let url = format!("http://127.0.0.1:{port}");
     core.set_url(Some(url.clone()));
     data_dir.write_info(&DaemonInfo {

@@ -47,19 +47,32 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
     Router::new()
         .merge(api::routes())
         .route("/api/v1/events", axum::routing::get(sse::events))
-        .route("/mcp", axum::routing::post(mcp::handle).get(mcp::get_not_allowed))
+        .route(
+            "/mcp",
+            axum::routing::post(mcp::handle).get(mcp::get_not_allowed),
+        )
         .fallback(static_ui::serve)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
         .with_state(state)
 }
 
 /// Serve `router` on `listener` until the core asks for shutdown; returns when connections drain.
-pub async fn serve(core: Core, listener: tokio::net::TcpListener, config: ServerConfig) -> std::io::Result<()> {
+pub async fn serve(
+    core: Core,
+    listener: tokio::net::TcpListener,
+    config: ServerConfig,
+) -> std::io::Result<()> {
     let mut shutdown = core.shutdown_signal();
     let app = router(core, config);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|v| *v).await;
-        })
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = shutdown.wait_for(|v| *v).await;
+    })
+    .await
 }

@@ -25,7 +25,9 @@ fn rpc_result(id: Value, result: Value) -> Value {
 }
 
 pub(crate) async fn get_not_allowed() -> Response {
-    let mut r = error_response(&ApiError::invalid("this MCP endpoint answers POST only (no server-initiated stream)"));
+    let mut r = error_response(&ApiError::invalid(
+        "this MCP endpoint answers POST only (no server-initiated stream)",
+    ));
     *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     r
 }
@@ -50,11 +52,17 @@ pub(crate) async fn handle(AxState(state): AxState<State>, req: Request) -> Resp
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if !ct_ok {
-        return error_response(&ApiError::new(ErrorCode::UnsupportedMediaType, "MCP messages must be application/json"));
+        return error_response(&ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "MCP messages must be application/json",
+        ));
     }
     let msg: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
-        Err(e) => return Json(rpc_error(Value::Null, -32700, &format!("parse error: {e}"))).into_response(),
+        Err(e) => {
+            return Json(rpc_error(Value::Null, -32700, &format!("parse error: {e}")))
+                .into_response()
+        }
     };
     let Some(method) = msg.get("method").and_then(Value::as_str) else {
         return Json(rpc_error(Value::Null, -32600, "invalid request: no method")).into_response();
@@ -66,8 +74,15 @@ pub(crate) async fn handle(AxState(state): AxState<State>, req: Request) -> Resp
     let params = msg.get("params").cloned().unwrap_or(Value::Null);
     let answer = match method {
         "initialize" => {
-            let asked = params.get("protocolVersion").and_then(Value::as_str).unwrap_or("");
-            let version = if PROTOCOL_VERSIONS.contains(&asked) { asked } else { PROTOCOL_VERSIONS[0] };
+            let asked = params
+                .get("protocolVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let version = if PROTOCOL_VERSIONS.contains(&asked) {
+                asked
+            } else {
+                PROTOCOL_VERSIONS[0]
+            };
             rpc_result(
                 id,
                 json!({
@@ -96,7 +111,8 @@ pub(crate) async fn handle(AxState(state): AxState<State>, req: Request) -> Resp
         "tools/call" => {
             let name = params.get("name").and_then(Value::as_str).unwrap_or("");
             let Some(op) = registry().iter().find(|o| o.mcp && o.tool_name() == name) else {
-                return Json(rpc_error(id, -32602, &format!("unknown tool {name:?}"))).into_response();
+                return Json(rpc_error(id, -32602, &format!("unknown tool {name:?}")))
+                    .into_response();
             };
             let args = params.get("arguments").cloned().unwrap_or(json!({}));
             match refine_api::dispatch(&state.core, ctx, op.name, args).await {

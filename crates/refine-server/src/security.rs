@@ -20,8 +20,14 @@ const PUBLIC_PATHS: &[&str] = &["/api/v1/system/health"];
 pub(crate) fn error_response(e: &ApiError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut r = (status, axum::Json(e)).into_response();
-    if let Some(after) = e.details.as_ref().and_then(|d| d.get("retryAfter")).and_then(|v| v.as_u64()) {
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(after));
+    if let Some(after) = e
+        .details
+        .as_ref()
+        .and_then(|d| d.get("retryAfter"))
+        .and_then(|v| v.as_u64())
+    {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(after));
     }
     r
 }
@@ -45,14 +51,20 @@ fn host_allowed(headers: &HeaderMap, port: u16, extra: &[String]) -> bool {
 
 fn origin_allowed(origin: &str, port: u16, extra: &[String]) -> bool {
     let origin = origin.to_ascii_lowercase();
-    if matches!(origin.as_str(), "tauri://localhost" | "http://tauri.localhost" | "https://tauri.localhost") {
+    if matches!(
+        origin.as_str(),
+        "tauri://localhost" | "http://tauri.localhost" | "https://tauri.localhost"
+    ) {
         return true;
     }
     ["localhost", "127.0.0.1", "[::1]"]
         .iter()
         .map(|n| n.to_string())
         .chain(extra.iter().cloned())
-        .any(|n| origin == format!("http://{n}:{port}") || (port == 80 && origin == format!("http://{n}")))
+        .any(|n| {
+            origin == format!("http://{n}:{port}")
+                || (port == 80 && origin == format!("http://{n}"))
+        })
 }
 
 fn ct_eq(a: &str, b: &str) -> bool {
@@ -60,7 +72,10 @@ fn ct_eq(a: &str, b: &str) -> bool {
 }
 
 fn presented_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         return auth.strip_prefix("Bearer ").map(|t| t.trim().to_string());
     }
     headers
@@ -86,7 +101,10 @@ const LOCKED_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Refine</tit
 
 fn harden(r: &mut Response) {
     let h = r.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -108,12 +126,21 @@ async fn check(state: &State, req: Request, next: Next) -> Response {
     let cfg = &state.config;
     let headers = req.headers();
     if !host_allowed(headers, cfg.port, &cfg.extra_hosts) {
-        return deny(ErrorCode::Forbidden, "this Host is not allowed; use http://127.0.0.1 or http://localhost");
+        return deny(
+            ErrorCode::Forbidden,
+            "this Host is not allowed; use http://127.0.0.1 or http://localhost",
+        );
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let ok = origin.to_str().map(|o| origin_allowed(o, cfg.port, &cfg.extra_hosts)).unwrap_or(false);
+        let ok = origin
+            .to_str()
+            .map(|o| origin_allowed(o, cfg.port, &cfg.extra_hosts))
+            .unwrap_or(false);
         if !ok {
-            return deny(ErrorCode::Forbidden, "cross-origin requests are not allowed");
+            return deny(
+                ErrorCode::Forbidden,
+                "cross-origin requests are not allowed",
+            );
         }
     }
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
@@ -127,9 +154,15 @@ async fn check(state: &State, req: Request, next: Next) -> Response {
     if req.method() == Method::GET && !path.starts_with("/api/") && path != "/mcp" {
         if let Some(t) = query_token(req.uri()) {
             if !ct_eq(&t, &cfg.token) {
-                return deny(ErrorCode::Unauthorized, "the access link is not valid (wrong token)");
+                return deny(
+                    ErrorCode::Unauthorized,
+                    "the access link is not valid (wrong token)",
+                );
             }
-            let cookie = format!("{TOKEN_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", cfg.token);
+            let cookie = format!(
+                "{TOKEN_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+                cfg.token
+            );
             let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, path)]).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
@@ -161,14 +194,25 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:7878"));
         assert!(host_allowed(&h, 7878, &[]));
-        for bad in ["evil.test", "0.0.0.0:7878", "localhost.evil.test:7878", "127.0.0.1:1", "localhost"] {
+        for bad in [
+            "evil.test",
+            "0.0.0.0:7878",
+            "localhost.evil.test:7878",
+            "127.0.0.1:1",
+            "localhost",
+        ] {
             h.insert(header::HOST, HeaderValue::from_static(bad));
             assert!(!host_allowed(&h, 7878, &[]), "{bad}");
         }
         assert!(!host_allowed(&HeaderMap::new(), 7878, &[]));
         assert!(origin_allowed("http://localhost:7878", 7878, &[]));
         assert!(origin_allowed("tauri://localhost", 7878, &[]));
-        for bad in ["null", "http://evil.test", "http://localhost:7879", "https://localhost:7878"] {
+        for bad in [
+            "null",
+            "http://evil.test",
+            "http://localhost:7879",
+            "https://localhost:7878",
+        ] {
             assert!(!origin_allowed(bad, 7878, &[]), "{bad}");
         }
     }
@@ -176,9 +220,15 @@ mod tests {
     #[test]
     fn tokens_from_header_or_cookie() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=b; refine_token=xyz"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=b; refine_token=xyz"),
+        );
         assert_eq!(presented_token(&h).as_deref(), Some("xyz"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(presented_token(&h).as_deref(), Some("abc"));
         assert!(ct_eq("abc", "abc") && !ct_eq("abc", "abd") && !ct_eq("abc", "ab"));
     }

@@ -38,7 +38,11 @@ fn resync(state: &State) -> Event {
     }
 }
 
-pub(crate) async fn events(AxState(state): AxState<State>, headers: HeaderMap, Query(q): Query<EventsQuery>) -> Response {
+pub(crate) async fn events(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Query(q): Query<EventsQuery>,
+) -> Response {
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -51,16 +55,13 @@ pub(crate) async fn events(AxState(state): AxState<State>, headers: HeaderMap, Q
     };
     let st = state.clone();
     let live = stream::unfold((rx, st), |(mut rx, st)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) => return Some((e, (rx, st))),
-                Err(RecvError::Lagged(_)) => {
-                    let r = resync(&st);
-                    return Some((r, (rx, st)));
-                }
-                Err(RecvError::Closed) => return None,
-            }
-        }
+        let next = match rx.recv().await {
+            Ok(e) => e,
+            // Fell behind the broadcast buffer: tell the client to reload, then keep following.
+            Err(RecvError::Lagged(_)) => resync(&st),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((next, (rx, st)))
     });
     let mut shutdown = state.core.shutdown_signal();
     let stop = async move {

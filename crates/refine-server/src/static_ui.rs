@@ -51,14 +51,23 @@ pub(crate) async fn serve(AxState(state): AxState<State>, req: Request) -> Respo
     let Some(rel) = safe_relative(path) else {
         return error_response(&ApiError::not_found("no such file"));
     };
-    let rel = if rel.as_os_str().is_empty() { PathBuf::from("index.html") } else { rel };
+    let rel = if rel.as_os_str().is_empty() {
+        PathBuf::from("index.html")
+    } else {
+        rel
+    };
     let (body, name) = match file(&state, &rel) {
         Some(b) => (b, rel),
         // Client-side routes (no extension) get the app shell; missing assets are 404s.
         None if rel.extension().is_none() => match file(&state, Path::new("index.html")) {
             Some(b) => (b, PathBuf::from("index.html")),
             None => {
-                return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], NOT_BUILT).into_response()
+                return (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    NOT_BUILT,
+                )
+                    .into_response()
             }
         },
         None => return error_response(&ApiError::not_found("no such file")),

@@ -102,7 +102,8 @@ pub fn list(conn: &Connection, f: &ActivityFilter) -> Result<Vec<(i64, Activity)
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
         .map(|(seq, mut a, surface)| {
-            a.surface = Surface::parse(&surface).ok_or_else(|| StoreError::Decode(format!("surface {surface}")))?;
+            a.surface = Surface::parse(&surface)
+                .ok_or_else(|| StoreError::Decode(format!("surface {surface}")))?;
             Ok((seq, a))
         })
         .collect()
@@ -110,7 +111,11 @@ pub fn list(conn: &Connection, f: &ActivityFilter) -> Result<Vec<(i64, Activity)
 
 pub fn count(conn: &Connection, app_id: Option<&str>) -> Result<u32> {
     Ok(match app_id {
-        Some(a) => conn.query_row("SELECT COUNT(*) FROM activity WHERE app_id = ?1", [a], |r| r.get(0))?,
+        Some(a) => conn.query_row(
+            "SELECT COUNT(*) FROM activity WHERE app_id = ?1",
+            [a],
+            |r| r.get(0),
+        )?,
         None => conn.query_row("SELECT COUNT(*) FROM activity", [], |r| r.get(0))?,
     })
 }

@@ -49,7 +49,13 @@ pub fn insert(conn: &Connection, app: &App) -> Result<()> {
     Ok(())
 }
 
-pub fn update_shape(conn: &Connection, id: &str, shape: &AppShape, branch: Option<&str>, at: &str) -> Result<bool> {
+pub fn update_shape(
+    conn: &Connection,
+    id: &str,
+    shape: &AppShape,
+    branch: Option<&str>,
+    at: &str,
+) -> Result<bool> {
     let n = conn.execute(
         "UPDATE apps SET shape = ?2, default_branch = COALESCE(?3, default_branch), updated_at = ?4 WHERE id = ?1",
         params![id, serde_json::to_string(shape)?, branch, at],
@@ -59,7 +65,9 @@ pub fn update_shape(conn: &Connection, id: &str, shape: &AppShape, branch: Optio
 
 pub fn list(conn: &Connection) -> Result<Vec<App>> {
     let active = meta::get(conn, ACTIVE_KEY)?;
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM apps ORDER BY name, created_at"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM apps ORDER BY name, created_at"
+    ))?;
     let rows = stmt
         .query_map([], |r| from_row(r, active.as_deref()))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -69,9 +77,11 @@ pub fn list(conn: &Connection) -> Result<Vec<App>> {
 pub fn get(conn: &Connection, id: &str) -> Result<Option<App>> {
     let active = meta::get(conn, ACTIVE_KEY)?;
     let row = conn
-        .query_row(&format!("SELECT {COLUMNS} FROM apps WHERE id = ?1"), [id], |r| {
-            from_row(r, active.as_deref())
-        })
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM apps WHERE id = ?1"),
+            [id],
+            |r| from_row(r, active.as_deref()),
+        )
         .optional()?;
     row.map(decode).transpose()
 }
@@ -79,9 +89,11 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<App>> {
 pub fn find_by_path(conn: &Connection, path: &str) -> Result<Option<App>> {
     let active = meta::get(conn, ACTIVE_KEY)?;
     let row = conn
-        .query_row(&format!("SELECT {COLUMNS} FROM apps WHERE path = ?1"), [path], |r| {
-            from_row(r, active.as_deref())
-        })
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM apps WHERE path = ?1"),
+            [path],
+            |r| from_row(r, active.as_deref()),
+        )
         .optional()?;
     row.map(decode).transpose()
 }

@@ -18,8 +18,16 @@ pub enum Claim {
 }
 
 /// Try to claim `key` for `operation` + `request_hash` in its own short transaction.
-pub fn claim(conn: &Connection, key: &str, operation: &str, request_hash: &str, instance: &str, at: &str) -> Result<Claim> {
-    let row: Option<(String, String, String, Option<u16>, Option<String>)> = conn
+pub fn claim(
+    conn: &Connection,
+    key: &str,
+    operation: &str,
+    request_hash: &str,
+    instance: &str,
+    at: &str,
+) -> Result<Claim> {
+    type Stored = (String, String, String, Option<u16>, Option<String>);
+    let row: Option<Stored> = conn
         .query_row(
             "SELECT operation, request_hash, state, status, response FROM idempotency WHERE key = ?1",
             [key],
@@ -53,7 +61,10 @@ pub fn complete(conn: &Connection, key: &str, status: u16, response: &str) -> Re
 
 /// Release a claim whose request failed before changing anything.
 pub fn release(conn: &Connection, key: &str) -> Result<()> {
-    conn.execute("DELETE FROM idempotency WHERE key = ?1 AND state = 'running'", [key])?;
+    conn.execute(
+        "DELETE FROM idempotency WHERE key = ?1 AND state = 'running'",
+        [key],
+    )?;
     Ok(())
 }
 

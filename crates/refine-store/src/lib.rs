@@ -65,8 +65,11 @@ impl From<StoreError> for refine_model::ApiError {
     fn from(e: StoreError) -> Self {
         use refine_model::{ApiError, ErrorCode};
         match e {
-            StoreError::Busy => ApiError::new(ErrorCode::Unavailable, "the database is busy; retry shortly")
-                .with_details(serde_json::json!({ "retryAfter": 1 })),
+            StoreError::Busy => ApiError::new(
+                ErrorCode::Unavailable,
+                "the database is busy; retry shortly",
+            )
+            .with_details(serde_json::json!({ "retryAfter": 1 })),
             StoreError::Full => ApiError::new(
                 ErrorCode::InsufficientStorage,
                 "the disk holding Refine's data is full; free space and retry",
@@ -128,7 +131,10 @@ impl Store {
     }
 
     /// Run `f` in one `BEGIN IMMEDIATE` transaction on the single writer; commit on `Ok`.
-    pub fn write<T, E>(&self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T, E>) -> Result<T, E>
+    pub fn write<T, E>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         E: From<StoreError>,
     {
@@ -152,7 +158,10 @@ impl Store {
                 if let Some(c) = pool.pop() {
                     break c;
                 }
-                pool = self.reader_ready.wait(pool).unwrap_or_else(|p| p.into_inner());
+                pool = self
+                    .reader_ready
+                    .wait(pool)
+                    .unwrap_or_else(|p| p.into_inner());
             }
         };
         let out = f(&conn);

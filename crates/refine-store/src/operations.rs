@@ -25,7 +25,11 @@ pub struct NewOperation<'a> {
 
 pub fn insert(conn: &Connection, op: &NewOperation) -> Result<()> {
     let finished = op.status.is_terminal().then_some(op.at);
-    let progress = if op.status == OperationStatus::Succeeded { 100 } else { 0 };
+    let progress = if op.status == OperationStatus::Succeeded {
+        100
+    } else {
+        0
+    };
     conn.execute(
         "INSERT INTO operations(id, kind, status, progress, input, result, idempotency_key, app_id, actor, surface, instance, created_at, updated_at, finished_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
@@ -49,7 +53,13 @@ pub fn insert(conn: &Connection, op: &NewOperation) -> Result<()> {
 }
 
 /// Update progress of a running operation; returns false when it is no longer running.
-pub fn set_progress(conn: &Connection, id: &str, progress: u32, message: Option<&str>, at: &str) -> Result<bool> {
+pub fn set_progress(
+    conn: &Connection,
+    id: &str,
+    progress: u32,
+    message: Option<&str>,
+    at: &str,
+) -> Result<bool> {
     let n = conn.execute(
         "UPDATE operations SET progress = ?2, message = COALESCE(?3, message), updated_at = ?4 WHERE id = ?1 AND status = 'running'",
         params![id, progress.min(100), message, at],
@@ -66,7 +76,11 @@ pub fn finish(
     error: Option<&ApiError>,
     at: &str,
 ) -> Result<bool> {
-    let progress_sql = if status == OperationStatus::Succeeded { "100" } else { "progress" };
+    let progress_sql = if status == OperationStatus::Succeeded {
+        "100"
+    } else {
+        "progress"
+    };
     let n = conn.execute(
         &format!(
             "UPDATE operations SET status = ?2, result = ?3, error = ?4, updated_at = ?5, finished_at = ?5, progress = {progress_sql}
@@ -83,7 +97,16 @@ pub fn finish(
     Ok(n > 0)
 }
 
-fn from_row(r: &Row) -> rusqlite::Result<(OperationReceipt, Option<String>, Option<String>, String, String)> {
+/// A receipt with its still-encoded columns: result, error, status, surface.
+type RawRow = (
+    OperationReceipt,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+fn from_row(r: &Row) -> rusqlite::Result<RawRow> {
     Ok((
         OperationReceipt {
             id: r.get(0)?,
@@ -108,21 +131,25 @@ fn from_row(r: &Row) -> rusqlite::Result<(OperationReceipt, Option<String>, Opti
     ))
 }
 
-fn decode(
-    (mut op, result, error, status, surface): (OperationReceipt, Option<String>, Option<String>, String, String),
-) -> Result<OperationReceipt> {
-    op.status = OperationStatus::parse(&status).ok_or_else(|| StoreError::Decode(format!("status {status}")))?;
-    op.surface = Surface::parse(&surface).ok_or_else(|| StoreError::Decode(format!("surface {surface}")))?;
+fn decode((mut op, result, error, status, surface): RawRow) -> Result<OperationReceipt> {
+    op.status = OperationStatus::parse(&status)
+        .ok_or_else(|| StoreError::Decode(format!("status {status}")))?;
+    op.surface =
+        Surface::parse(&surface).ok_or_else(|| StoreError::Decode(format!("surface {surface}")))?;
     op.result = json_col(result)?;
     op.error = error.map(|e| serde_json::from_str(&e)).transpose()?;
     Ok(op)
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<OperationReceipt>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM operations WHERE id = ?1"), [id], from_row)
-        .optional()?
-        .map(decode)
-        .transpose()
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM operations WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .map(decode)
+    .transpose()
 }
 
 /// Filters for listing operations, newest first.
@@ -161,7 +188,10 @@ pub fn list(conn: &Connection, f: &OperationFilter) -> Result<Vec<OperationRecei
         ));
     }
     args.push(Box::new(f.limit));
-    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ?{}", args.len()));
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, id DESC LIMIT ?{}",
+        args.len()
+    ));
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
@@ -171,7 +201,8 @@ pub fn list(conn: &Connection, f: &OperationFilter) -> Result<Vec<OperationRecei
 
 /// Start-up repair: every operation left running by another daemon instance becomes interrupted.
 pub fn interrupt_stale(conn: &Connection, current_instance: &str, at: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT id FROM operations WHERE status = 'running' AND instance != ?1")?;
+    let mut stmt =
+        conn.prepare("SELECT id FROM operations WHERE status = 'running' AND instance != ?1")?;
     let ids = stmt
         .query_map([current_instance], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -39,7 +39,12 @@ pub fn put(conn: &Connection, app_id: Option<&str>, values: &Value, revision: u3
     conn.execute(
         "INSERT INTO settings_layers(scope, app_id, doc, revision) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(scope) DO UPDATE SET doc = excluded.doc, revision = excluded.revision",
-        params![scope_key(app_id), app_id, serde_json::to_string(values)?, revision],
+        params![
+            scope_key(app_id),
+            app_id,
+            serde_json::to_string(values)?,
+            revision
+        ],
     )?;
     Ok(())
 }

@@ -19,7 +19,12 @@ async fn read_events(d: &TestDaemon, last_id: Option<&str>, n: usize) -> Vec<Val
     if let Some(id) = last_id {
         b = b.header("last-event-id", id);
     }
-    let resp = d.router.clone().oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+    let resp = d
+        .router
+        .clone()
+        .oneshot(b.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let mut stream = resp.into_body().into_data_stream();

@@ -31,8 +31,17 @@ async fn malformed_and_wrong_input_is_a_clear_4xx_and_stores_nothing() {
     ];
     for (method, uri, body) in cases {
         let a = d.raw(method, uri, &ct, Some(body.clone()), true).await;
-        assert!(a.status.is_client_error(), "{method} {uri} {:?} → {}", String::from_utf8_lossy(&body), a.status);
-        assert!(a.body["code"].is_string() && a.body["message"].is_string(), "{method} {uri}: error body {:?}", a.body);
+        assert!(
+            a.status.is_client_error(),
+            "{method} {uri} {:?} → {}",
+            String::from_utf8_lossy(&body),
+            a.status
+        );
+        assert!(
+            a.body["code"].is_string() && a.body["message"].is_string(),
+            "{method} {uri}: error body {:?}",
+            a.body
+        );
     }
     for uri in [
         "/api/v1/activity?limit=0",
@@ -53,7 +62,11 @@ async fn malformed_and_wrong_input_is_a_clear_4xx_and_stores_nothing() {
     assert_eq!(d.count("SELECT COUNT(*) FROM settings_layers"), 0);
     assert_eq!(d.count("SELECT COUNT(*) FROM activity"), 0);
     assert_eq!(d.count("SELECT COUNT(*) FROM operations"), 0);
-    assert_eq!(d.count("SELECT COUNT(*) FROM idempotency"), 0, "failed requests release their keys");
+    assert_eq!(
+        d.count("SELECT COUNT(*) FROM idempotency"),
+        0,
+        "failed requests release their keys"
+    );
 }
 
 #[tokio::test]
@@ -80,16 +93,32 @@ async fn not_found_and_conflicts_have_their_codes() {
 #[tokio::test]
 async fn settings_revisions_fence_writers() {
     let d = TestDaemon::new();
-    let a = d.call("settings.update", json!({"scope": "global", "revision": 0, "patch": {"runner": {"retryBudget": 4}}})).await;
+    let a = d
+        .call(
+            "settings.update",
+            json!({"scope": "global", "revision": 0, "patch": {"runner": {"retryBudget": 4}}}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     assert_eq!(a.body["effective"]["runner"]["retryBudget"], 4);
     assert_eq!(a.body["global"]["revision"], 1);
-    let stale = d.call("settings.update", json!({"scope": "global", "revision": 0, "patch": {"runner": {"retryBudget": 1}}})).await;
+    let stale = d
+        .call(
+            "settings.update",
+            json!({"scope": "global", "revision": 0, "patch": {"runner": {"retryBudget": 1}}}),
+        )
+        .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert_eq!(stale.body["details"]["currentRevision"], 1);
     let g = d.call("settings.get", json!({})).await;
-    assert_eq!(g.body["effective"]["runner"]["retryBudget"], 4, "the stale write changed nothing");
-    assert!(g.body["schema"]["properties"]["runner"].is_object() || g.body["schema"]["$defs"].is_object());
+    assert_eq!(
+        g.body["effective"]["runner"]["retryBudget"], 4,
+        "the stale write changed nothing"
+    );
+    assert!(
+        g.body["schema"]["properties"]["runner"].is_object()
+            || g.body["schema"]["$defs"].is_object()
+    );
     // App layer overrides global.
     let repo = crate::support::git_repo(d.dir.path(), "r");
     let app = d.call("apps.add", json!({"path": repo})).await.body;
@@ -101,5 +130,8 @@ async fn settings_revisions_fence_writers() {
     let reset = d
         .call("settings.update", json!({"scope": "app", "appId": app["id"], "revision": 1, "patch": {"runner": {"retryBudget": null}}}))
         .await;
-    assert_eq!(reset.body["effective"]["runner"]["retryBudget"], 4, "null falls back to the global value");
+    assert_eq!(
+        reset.body["effective"]["runner"]["retryBudget"], 4,
+        "null falls back to the global value"
+    );
 }

@@ -6,7 +6,13 @@ use crate::support::{git_repo, TestDaemon};
 
 async fn rpc(d: &TestDaemon, body: Value) -> Value {
     let a = d
-        .raw("POST", "/mcp", &[("content-type", "application/json")], Some(serde_json::to_vec(&body).unwrap()), true)
+        .raw(
+            "POST",
+            "/mcp",
+            &[("content-type", "application/json")],
+            Some(serde_json::to_vec(&body).unwrap()),
+            true,
+        )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     a.body
@@ -18,10 +24,25 @@ async fn tools_are_the_registry_and_calls_are_audited() {
     let init = rpc(&d, json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})).await;
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
     assert_eq!(init["result"]["serverInfo"]["name"], "refine");
-    let tools = rpc(&d, json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).await;
-    let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"apps_add") && names.contains(&"activity_list"), "{names:?}");
-    assert!(!names.contains(&"system_shutdown") && !names.contains(&"apps_remove"), "not exposed to agents");
+    let tools = rpc(
+        &d,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    )
+    .await;
+    let names: Vec<&str> = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"apps_add") && names.contains(&"activity_list"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"system_shutdown") && !names.contains(&"apps_remove"),
+        "not exposed to agents"
+    );
     let expected = refine_api::registry().iter().filter(|o| o.mcp).count();
     assert_eq!(names.len(), expected);
 

@@ -26,8 +26,14 @@ fn script() -> Vec<(&'static str, Value)> {
         ("apps.select", json!({"id": "$APP"})),
         ("project.overview", json!({})),
         ("settings.get", json!({})),
-        ("settings.update", json!({"scope": "global", "revision": 0, "patch": {"ui": {"theme": "dark"}}})),
-        ("settings.update", json!({"scope": "global", "revision": 0, "patch": {"ui": {"theme": "light"}}})),
+        (
+            "settings.update",
+            json!({"scope": "global", "revision": 0, "patch": {"ui": {"theme": "dark"}}}),
+        ),
+        (
+            "settings.update",
+            json!({"scope": "global", "revision": 0, "patch": {"ui": {"theme": "light"}}}),
+        ),
         ("apps.rescan", json!({"id": "$APP"})),
         ("operations.list", json!({"kind": "apps.rescan"})),
         ("operations.get", json!({"id": "$OP"})),
@@ -67,7 +73,11 @@ fn blank_uuids(s: &str) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < s.len() {
-        if s.is_char_boundary(i) && s.len() >= i + 36 && s.is_char_boundary(i + 36) && is_uuid(&s[i..i + 36]) {
+        if s.is_char_boundary(i)
+            && s.len() >= i + 36
+            && s.is_char_boundary(i + 36)
+            && is_uuid(&s[i..i + 36])
+        {
             out.push_str("<id>");
             i += 36;
         } else {
@@ -107,7 +117,9 @@ fn normalize(v: &Value, dir: &str) -> Value {
 
 async fn settle_rescans(s: &Side) {
     for _ in 0..200 {
-        let page = s.d.call("operations.list", json!({"status": "running"})).await;
+        let page =
+            s.d.call("operations.list", json!({"status": "running"}))
+                .await;
         if page.body["items"].as_array().is_some_and(|a| a.is_empty()) {
             return;
         }
@@ -120,20 +132,30 @@ async fn settle_rescans(s: &Side) {
 async fn dispatch_and_http_answer_identically() {
     let names: HashSet<&str> = script().iter().map(|(n, _)| *n).collect();
     for op in registry() {
-        assert!(names.contains(op.name), "add {} to the parity script", op.name);
+        assert!(
+            names.contains(op.name),
+            "add {} to the parity script",
+            op.name
+        );
     }
     let mut sides = Vec::new();
     for _ in 0..2 {
         let d = TestDaemon::new();
         let repo = git_repo(d.dir.path(), "demo").to_string_lossy().to_string();
-        sides.push(Side { d, repo, app: String::new(), op: String::new() });
+        sides.push(Side {
+            d,
+            repo,
+            app: String::new(),
+            op: String::new(),
+        });
     }
     for (name, input) in script() {
         let mut answers = Vec::new();
         for (i, side) in sides.iter_mut().enumerate() {
             let input = fill(&input, side);
             let (status, body) = if i == 0 {
-                match refine_api::dispatch(&side.d.core, Ctx::new(Surface::Http), name, input).await {
+                match refine_api::dispatch(&side.d.core, Ctx::new(Surface::Http), name, input).await
+                {
                     Ok(r) => (r.status, r.body),
                     Err(e) => (e.status(), serde_json::to_value(&e).unwrap()),
                 }
@@ -152,9 +174,19 @@ async fn dispatch_and_http_answer_identically() {
                     side.op = first["id"].as_str().unwrap_or_default().to_string();
                 }
             }
-            let dir = side.d.dir.path().canonicalize().unwrap().to_string_lossy().to_string();
+            let dir = side
+                .d
+                .dir
+                .path()
+                .canonicalize()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             answers.push((status, normalize(&body, &dir)));
         }
-        assert_eq!(answers[0], answers[1], "{name}: dispatch (left) and HTTP (right) differ");
+        assert_eq!(
+            answers[0], answers[1],
+            "{name}: dispatch (left) and HTTP (right) differ"
+        );
     }
 }

@@ -41,25 +41,47 @@ impl TestDaemon {
                 extra_hosts: vec![],
             },
         );
-        TestDaemon { core, router, token, dir }
+        TestDaemon {
+            core,
+            router,
+            token,
+            dir,
+        }
     }
 
     /// A raw request; `headers` are added after Host and (unless `auth` is false) the token.
-    pub async fn raw(&self, method: &str, uri: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>, auth: bool) -> Answer {
-        let mut b = Request::builder().method(method).uri(uri).header("host", HOST);
+    pub async fn raw(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+        auth: bool,
+    ) -> Answer {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", HOST);
         if auth {
             b = b.header("authorization", format!("Bearer {}", self.token));
         }
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        let req = b.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
+        let req = b
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).to_string()));
-        Answer { status, headers, body }
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).to_string()));
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Call an operation over HTTP the way a client derived from the registry does.
@@ -72,11 +94,13 @@ impl TestDaemon {
         if let Some(k) = key {
             headers.push(("idempotency-key", k));
         }
-        self.raw(op.method.as_str(), &uri, &headers, body, true).await
+        self.raw(op.method.as_str(), &uri, &headers, body, true)
+            .await
     }
 
     pub async fn call(&self, name: &str, input: Value) -> Answer {
-        self.http(refine_api::find(name).unwrap(), input, None).await
+        self.http(refine_api::find(name).unwrap(), input, None)
+            .await
     }
 
     pub fn count(&self, sql: &str) -> i64 {
@@ -92,7 +116,9 @@ fn rusqlite_conn(dir: &Path) -> refine_store::rusqlite::Connection {
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -107,7 +133,11 @@ pub fn request_for(op: &OpDef, input: Value) -> (String, Option<Vec<u8>>) {
         match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             Some(p) => {
                 let v = fields.remove(p).unwrap_or(Value::String("missing".into()));
-                path.push_str(&enc(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()).as_str()));
+                path.push_str(&enc(v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+                    .as_str()));
             }
             None => path.push_str(seg),
         }
@@ -116,14 +146,26 @@ pub fn request_for(op: &OpDef, input: Value) -> (String, Option<Vec<u8>>) {
         let q: Vec<String> = fields
             .into_iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{}={}", enc(&k), enc(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    enc(&k),
+                    enc(&v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()))
+                )
+            })
             .collect();
         if !q.is_empty() {
             path = format!("{path}?{}", q.join("&"));
         }
         (path, None)
     } else {
-        (path, Some(serde_json::to_vec(&Value::Object(fields)).unwrap()))
+        (
+            path,
+            Some(serde_json::to_vec(&Value::Object(fields)).unwrap()),
+        )
     }
 }
 
@@ -132,13 +174,30 @@ pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     let p = parent.join(name);
     std::fs::create_dir_all(&p).unwrap();
     let run = |args: &[&str]| {
-        let o = Command::new("git").arg("-C").arg(&p).args(args).output().unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(&p)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     run(&["init", "-q", "-b", "main"]);
     std::fs::write(p.join("main.rs"), "fn main() {}\n").unwrap();
     std::fs::write(p.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
     run(&["add", "."]);
-    run(&["-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-qm", "init"]);
+    run(&[
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "user.name=T",
+        "commit",
+        "-qm",
+        "init",
+    ]);
     p.canonicalize().unwrap()
 }
