@@ -9,6 +9,7 @@ import { ThemeToggle } from './components/ThemeToggle';
 import { AREAS, type Area } from './routes/areas';
 import { AreaPage } from './routes/AreaPage';
 import { hrefFor, useArea } from './state/router';
+import { ThemeFromSettings } from './state/ThemeFromSettings';
 
 const SECTIONS: Area['section'][] = ['Work', 'Workspace', 'Daemon'];
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -95,6 +96,7 @@ export function App() {
         </main>
       </div>
       {paletteOpen && <CommandPalette onClose={() => setPaletteOpen(false)} />}
+      <ThemeFromSettings />
     </div>
   );
 }
