@@ -46,7 +46,7 @@ test-browser: build
 
 test-desktop: desktop
 	cargo clippy -p refine-desktop -- -D warnings
-	tests/desktop/smoke.sh $(BIN)/refine-desktop
+	tests/desktop/smoke.sh $(BIN)/refine-desktop $(BIN)/refine
 
 ## Every test: lint, Rust (unit, integration, CLI end-to-end, crash), browser, desktop window.
 test: lint test-rust test-browser test-desktop
@@ -54,7 +54,7 @@ test: lint test-rust test-browser test-desktop
 
 ## Benchmarks (release build; prints figures, asserts nothing).
 bench: deps
-	cargo build --release -p refine-cli -p refine-bench
+	cargo build --release -p refine-cli -p refine-e2e --bin refine --bin refine-bench
 	$(CARGO_TARGET_DIR)/release/refine-bench $(CARGO_TARGET_DIR)/release/refine
 
 clean:

@@ -2,7 +2,8 @@
 # Desktop smoke test: under Xvfb the window opens, its UI loads and talks to the embedded daemon
 # over IPC, and the daemon also answers on loopback. Keeps artifacts/desktop/window.png.
 set -euo pipefail
-bin=${1:?usage: smoke.sh path/to/refine-desktop}
+bin=${1:?usage: smoke.sh path/to/refine-desktop [path/to/refine]}
+cli=${2:-$(dirname "$bin")/refine}
 cd "$(dirname "$0")/../.."
 out=artifacts/desktop
 mkdir -p "$out"
@@ -35,3 +36,27 @@ kill "$pid"
 wait "$pid" || true
 echo "desktop smoke: window shown ($colors colours), IPC and loopback daemon answer; screenshot $out/window.png"
 INNER
+
+# A second launch while a daemon already runs for the data dir attaches to it over loopback.
+export REFINE_HOME="$work/attach"
+"$cli" --serve --port 0 --data-dir "$REFINE_HOME" >"$out/daemon.log" 2>&1 &
+daemon=$!
+for _ in $(seq 1 100); do [ -f "$REFINE_HOME/daemon.json" ] && break; sleep 0.1; done
+xvfb-run -a -s "-screen 0 1280x800x24" bash -s "$bin" "$out" <<'INNER'
+set -euo pipefail
+bin=$1 out=$2
+"$bin" >"$out/desktop-attached.log" 2>&1 &
+pid=$!
+fail() { echo "desktop smoke (attach): $*" >&2; tail -n 40 "$out/desktop-attached.log" >&2 || true; kill "$pid" 2>/dev/null || true; exit 1; }
+for _ in $(seq 1 100); do grep -q 'attached to the running daemon' "$out/desktop-attached.log" && break; kill -0 "$pid" 2>/dev/null || fail "the app exited"; sleep 0.2; done
+grep -q 'attached to the running daemon' "$out/desktop-attached.log" || fail "did not attach"
+for _ in $(seq 1 100); do grep -q 'rpc op=apps.list' "$out/desktop-attached.log" && break; sleep 0.2; done
+grep -q 'rpc op=apps.list' "$out/desktop-attached.log" || fail "the window's UI never called the daemon"
+sleep 2
+import -window root "$out/window-attached.png"
+kill "$pid"
+wait "$pid" || true
+echo "desktop smoke: a second launch attached to the running daemon; screenshot $out/window-attached.png"
+INNER
+kill "$daemon"
+wait "$daemon" || true
