@@ -15,6 +15,9 @@ fn one_daemon_per_data_dir_and_clean_sigterm() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("token")), 0o600);
     assert_eq!(mode(&data.join("daemon.json")), 0o600);
+    for f in ["refine.db", "refine.db-wal", "refine.db-shm"] {
+        assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+    }
     assert_eq!(d.token.len(), 64);
     let info: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("daemon.json")).unwrap()).unwrap();

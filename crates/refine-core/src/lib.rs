@@ -119,7 +119,12 @@ impl Core {
     /// Open the database in `config.data_dir`, migrate, and run start-up repair.
     /// Call this before any listener opens.
     pub fn open(config: CoreConfig) -> Result<(Core, RepairReport), ApiError> {
-        let store = Store::open(&config.data_dir.join("refine.db")).map_err(store_error)?;
+        let db = config.data_dir.join("refine.db");
+        daemon::ensure_private_file(&db).map_err(|e| {
+            tracing::error!(error = %e, "cannot create the database file");
+            ApiError::unavailable(format!("cannot create {}: {e}", db.display()))
+        })?;
+        let store = Store::open(&db).map_err(store_error)?;
         let instance = uuid::Uuid::now_v7().to_string();
         let now = clock::now();
         let node_id = store

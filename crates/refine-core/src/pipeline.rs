@@ -63,9 +63,21 @@ fn request_hash(op: &str, request: &Value) -> String {
     let mut h = Sha256::new();
     h.update(op.as_bytes());
     h.update([0]);
-    // serde_json maps are ordered by key, so this text is canonical.
-    h.update(request.to_string().as_bytes());
+    h.update(canonical(request).to_string().as_bytes());
     hex::encode(h.finalize())
+}
+
+/// The same JSON with object keys sorted, so key order never changes a request's identity.
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&m[k]))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
 }
 
 fn in_flight() -> ApiError {

@@ -180,7 +180,7 @@ async fn check(state: &State, req: Request, next: Next) -> Response {
             .into_response(),
         _ => deny(
             ErrorCode::Unauthorized,
-            "missing or wrong token: send `Authorization: Bearer <token>` (the token is in the data dir's `token` file)",
+            "missing or wrong token: programs send `Authorization: Bearer <token>` (the data dir's `token` file); browsers sign in through the link `refine open` prints",
         ),
     }
 }
