@@ -53,18 +53,27 @@ fn start(bin: &Path, data: &Path) -> (std::process::Child, String, String, Durat
                     .is_ok_and(|r| r.status() == 200)
                 {
                     let elapsed = t0.elapsed();
-                    let token = std::fs::read_to_string(data.join("token")).unwrap().trim().to_string();
+                    let token = std::fs::read_to_string(data.join("token"))
+                        .unwrap()
+                        .trim()
+                        .to_string();
                     return (child, url, token, elapsed);
                 }
             }
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "the daemon did not come up");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the daemon did not come up"
+        );
         std::thread::sleep(Duration::from_micros(200));
     }
 }
 
 async fn latency(url: &str, token: &str, path: &str, conc: usize, total: usize) -> Vec<Duration> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(conc).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(conc)
+        .build()
+        .unwrap();
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..conc {
@@ -128,10 +137,18 @@ async fn mutations(url: &str, token: &str, app_id: &str, conc: usize, dur: Durat
 
 #[tokio::main]
 async fn main() {
-    let bin = std::env::args().nth(1).expect("usage: refine-bench PATH/TO/refine");
+    let bin = std::env::args()
+        .nth(1)
+        .expect("usage: refine-bench PATH/TO/refine");
     let bin = Path::new(&bin);
     let tmp = tempfile::tempdir().unwrap();
-    println!("Refine benchmark ({}; {} cores)", bin.display(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "Refine benchmark ({}; {} cores)",
+        bin.display(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
 
     let mut starts = Vec::new();
     for i in 0..5 {
@@ -142,7 +159,12 @@ async fn main() {
         let _ = child.wait();
     }
     starts.sort();
-    println!("start-up to first healthy answer: median {} (min {}, max {}) over 5 cold data dirs", ms(starts[2]), ms(starts[0]), ms(starts[4]));
+    println!(
+        "start-up to first healthy answer: median {} (min {}, max {}) over 5 cold data dirs",
+        ms(starts[2]),
+        ms(starts[0]),
+        ms(starts[4])
+    );
 
     let data = tmp.path().join("main");
     let (mut child, url, token, _) = start(bin, &data);
@@ -163,7 +185,10 @@ async fn main() {
         .unwrap();
     let app_id = app["id"].as_str().unwrap().to_string();
 
-    for (name, path) in [("system.info", "/api/v1/system/info"), ("apps.list", "/api/v1/apps")] {
+    for (name, path) in [
+        ("system.info", "/api/v1/system/info"),
+        ("apps.list", "/api/v1/apps"),
+    ] {
         for conc in [1usize, 64] {
             let total = if conc == 1 { 3000 } else { 20000 };
             let _warm = latency(&url, &token, path, conc, 200).await;
@@ -183,7 +208,10 @@ async fn main() {
         let rate = mutations(&url, &token, &app_id, conc, Duration::from_secs(3)).await;
         println!("keyed mutations (apps.select, fsync'd WAL), {conc:>2} clients: {rate:.0}/s");
     }
-    println!("RSS after load: {:.1} MiB", rss_kib(child.id()) as f64 / 1024.0);
+    println!(
+        "RSS after load: {:.1} MiB",
+        rss_kib(child.id()) as f64 / 1024.0
+    );
     let _ = child.kill();
     let _ = child.wait();
 }

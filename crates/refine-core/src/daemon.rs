@@ -144,7 +144,11 @@ impl DataDir {
 /// Create `path` empty with mode 0600 if missing, else force 0600 on it. SQLite gives its
 /// `-wal` and `-shm` files the database file's mode, so they stay private too.
 pub fn ensure_private_file(path: &Path) -> std::io::Result<()> {
-    OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))
 }
 

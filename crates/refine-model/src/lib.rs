@@ -7,6 +7,8 @@ pub mod event;
 pub mod operation;
 pub mod settings;
 pub mod system;
+pub mod work;
+pub mod workflow;
 
 pub use activity::{Activity, Surface};
 pub use app::{App, AppShape, LanguageCount, SuggestedCommands};

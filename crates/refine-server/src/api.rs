@@ -311,10 +311,14 @@ async fn call(
     let core = state.core.clone();
     // Writes run in their own task: a client that hangs up changes nothing. Reads just run.
     let task = if op.kind == refine_api::OpKind::Query {
-        let fut = async move { Ok::<_, tokio::task::JoinError>(refine_api::dispatch(&core, ctx, op.name, input).await) };
+        let fut = async move {
+            Ok::<_, tokio::task::JoinError>(refine_api::dispatch(&core, ctx, op.name, input).await)
+        };
         futures::future::Either::Left(fut)
     } else {
-        futures::future::Either::Right(tokio::spawn(async move { refine_api::dispatch(&core, ctx, op.name, input).await }))
+        futures::future::Either::Right(tokio::spawn(async move {
+            refine_api::dispatch(&core, ctx, op.name, input).await
+        }))
     };
     match tokio::time::timeout(REQUEST_TIMEOUT, task).await {
         Ok(Ok(Ok(reply))) => {
