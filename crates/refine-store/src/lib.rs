@@ -4,6 +4,9 @@
 
 pub mod activity;
 pub mod apps;
+pub mod features;
+pub mod goals;
+pub mod reporters;
 pub mod idempotency;
 pub mod meta;
 mod migrations;

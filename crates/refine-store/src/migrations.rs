@@ -73,6 +73,105 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX idempotency_created ON idempotency(created_at);
     "#,
+    // 2: work and workflow
+    r#"
+    CREATE TABLE reporters (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        removed_at  TEXT,
+        merged_into TEXT
+    );
+    CREATE UNIQUE INDEX reporters_live_name ON reporters(name) WHERE removed_at IS NULL;
+    CREATE TABLE todos (
+        id          TEXT PRIMARY KEY,
+        reporter_id TEXT NOT NULL REFERENCES reporters(id) ON DELETE CASCADE,
+        text        TEXT NOT NULL,
+        done        INTEGER NOT NULL DEFAULT 0,
+        position    INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE INDEX todos_reporter ON todos(reporter_id, position);
+    CREATE TABLE features (
+        id          TEXT PRIMARY KEY,
+        app_id      TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE INDEX features_app ON features(app_id, name);
+    CREATE TABLE goals (
+        id          TEXT PRIMARY KEY,
+        app_id      TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        number      INTEGER NOT NULL,
+        title       TEXT NOT NULL,
+        prompt      TEXT NOT NULL DEFAULT '',
+        notes       TEXT NOT NULL DEFAULT '',
+        status      TEXT NOT NULL,
+        priority    INTEGER NOT NULL DEFAULT 0,
+        reporter_id TEXT REFERENCES reporters(id),
+        assignee    TEXT,
+        feature_id  TEXT REFERENCES features(id) ON DELETE SET NULL,
+        position    INTEGER,
+        node_id     TEXT NOT NULL,
+        labels      TEXT NOT NULL DEFAULT '[]',
+        ext_source  TEXT,
+        ext_id      TEXT,
+        ext_url     TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        deleted_at  TEXT,
+        UNIQUE (app_id, number)
+    );
+    CREATE UNIQUE INDEX goals_external ON goals(app_id, ext_source, ext_id) WHERE ext_source IS NOT NULL;
+    CREATE INDEX goals_priority ON goals(app_id, priority DESC, number);
+    CREATE INDEX goals_status ON goals(app_id, status);
+    CREATE INDEX goals_feature ON goals(feature_id, position);
+    CREATE INDEX goals_created ON goals(app_id, created_at);
+    CREATE INDEX goals_updated ON goals(app_id, updated_at);
+    CREATE TABLE goal_labels (
+        goal_id TEXT NOT NULL REFERENCES goals(id) ON DELETE CASCADE,
+        label   TEXT NOT NULL,
+        PRIMARY KEY (goal_id, label)
+    ) WITHOUT ROWID;
+    CREATE INDEX goal_labels_label ON goal_labels(label);
+    CREATE TABLE rounds (
+        goal_id    TEXT NOT NULL REFERENCES goals(id) ON DELETE CASCADE,
+        number     INTEGER NOT NULL,
+        request    TEXT NOT NULL,
+        plan       TEXT,
+        outcome    TEXT,
+        evidence   TEXT NOT NULL DEFAULT '[]',
+        started_at TEXT NOT NULL,
+        ended_at   TEXT,
+        PRIMARY KEY (goal_id, number)
+    ) WITHOUT ROWID;
+    CREATE TABLE goal_transitions (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        goal_id     TEXT NOT NULL REFERENCES goals(id) ON DELETE CASCADE,
+        app_id      TEXT NOT NULL,
+        from_status TEXT,
+        to_status   TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL
+    );
+    CREATE INDEX goal_transitions_goal ON goal_transitions(goal_id, seq);
+    CREATE INDEX goal_transitions_to ON goal_transitions(app_id, to_status, at);
+    CREATE VIRTUAL TABLE goals_fts USING fts5(title, prompt, notes, content='goals', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER goals_fts_insert AFTER INSERT ON goals BEGIN
+        INSERT INTO goals_fts(rowid, title, prompt, notes) VALUES (new.rowid, new.title, new.prompt, new.notes);
+    END;
+    CREATE TRIGGER goals_fts_delete AFTER DELETE ON goals BEGIN
+        INSERT INTO goals_fts(goals_fts, rowid, title, prompt, notes) VALUES ('delete', old.rowid, old.title, old.prompt, old.notes);
+    END;
+    CREATE TRIGGER goals_fts_update AFTER UPDATE OF title, prompt, notes ON goals BEGIN
+        INSERT INTO goals_fts(goals_fts, rowid, title, prompt, notes) VALUES ('delete', old.rowid, old.title, old.prompt, old.notes);
+        INSERT INTO goals_fts(rowid, title, prompt, notes) VALUES (new.rowid, new.title, new.prompt, new.notes);
+    END;
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -1,0 +1,432 @@
+//! The `goals`, `goal_labels`, `rounds` and `goal_transitions` tables.
+
+use std::collections::HashMap;
+
+use refine_model::work::{EvidenceLink, ExternalRef, Goal, Round};
+use refine_model::workflow::{GoalFacts, WorkflowState};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
+
+use crate::{Result, StoreError};
+
+const SELECT: &str = "SELECT g.id, g.app_id, g.number, g.title, g.prompt, g.notes, g.status, g.priority, \
+    g.reporter_id, r.name, g.assignee, g.feature_id, f.name, g.position, g.node_id, g.labels, \
+    g.ext_source, g.ext_id, g.ext_url, g.created_at, g.updated_at, g.deleted_at \
+    FROM goals g LEFT JOIN reporters r ON r.id = g.reporter_id LEFT JOIN features f ON f.id = g.feature_id";
+
+type RawGoal = (Goal, String, String);
+
+fn from_row(r: &Row) -> rusqlite::Result<RawGoal> {
+    let ext_source: Option<String> = r.get(16)?;
+    let ext_id: Option<String> = r.get(17)?;
+    let external = match (ext_source, ext_id) {
+        (Some(source), Some(id)) => Some(ExternalRef { source, id, url: r.get(18)? }),
+        _ => None,
+    };
+    Ok((
+        Goal {
+            id: r.get(0)?,
+            app_id: r.get(1)?,
+            number: r.get(2)?,
+            title: r.get(3)?,
+            prompt: r.get(4)?,
+            notes: r.get(5)?,
+            status: WorkflowState::Backlog,
+            priority: r.get(7)?,
+            reporter_id: r.get(8)?,
+            reporter_name: r.get(9)?,
+            assignee: r.get(10)?,
+            feature_id: r.get(11)?,
+            feature_name: r.get(12)?,
+            position: r.get(13)?,
+            node_id: r.get(14)?,
+            labels: Vec::new(),
+            external,
+            created_at: r.get(19)?,
+            updated_at: r.get(20)?,
+            deleted_at: r.get(21)?,
+            rounds: Vec::new(),
+        },
+        r.get(6)?,
+        r.get(15)?,
+    ))
+}
+
+fn decode((mut g, status, labels): RawGoal) -> Result<Goal> {
+    g.status = WorkflowState::parse(&status).ok_or_else(|| StoreError::Decode(format!("goal status {status}")))?;
+    g.labels = serde_json::from_str(&labels)?;
+    Ok(g)
+}
+
+/// Attach rounds to goals (one query).
+fn with_rounds(conn: &Connection, mut goals: Vec<Goal>) -> Result<Vec<Goal>> {
+    if goals.is_empty() {
+        return Ok(goals);
+    }
+    let ids: Vec<&str> = goals.iter().map(|g| g.id.as_str()).collect();
+    let mut map = rounds_of(conn, &ids)?;
+    for g in &mut goals {
+        g.rounds = map.remove(&g.id).unwrap_or_default();
+    }
+    Ok(goals)
+}
+
+pub fn rounds_of(conn: &Connection, ids: &[&str]) -> Result<HashMap<String, Vec<Round>>> {
+    let mut out: HashMap<String, Vec<Round>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT goal_id, number, request, plan, outcome, evidence, started_at, ended_at FROM rounds WHERE goal_id IN ({marks}) ORDER BY goal_id, number"
+        ))?;
+        let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        for row in rows {
+            let (goal, number, request, plan, outcome, evidence, started_at, ended_at) = row?;
+            let evidence: Vec<EvidenceLink> = serde_json::from_str(&evidence)?;
+            out.entry(goal).or_default().push(Round {
+                number,
+                request,
+                plan,
+                outcome,
+                evidence,
+                started_at,
+                ended_at,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Goal>> {
+    let g = conn
+        .query_row(&format!("{SELECT} WHERE g.id = ?1"), [id], from_row)
+        .optional()?
+        .map(decode)
+        .transpose()?;
+    Ok(match g {
+        Some(g) => with_rounds(conn, vec![g])?.pop(),
+        None => None,
+    })
+}
+
+pub fn get_by_number(conn: &Connection, app_id: &str, number: u32) -> Result<Option<Goal>> {
+    let id: Option<String> = conn
+        .query_row("SELECT id FROM goals WHERE app_id = ?1 AND number = ?2", params![app_id, number], |r| r.get(0))
+        .optional()?;
+    match id {
+        Some(id) => get(conn, &id),
+        None => Ok(None),
+    }
+}
+
+pub fn find_external(conn: &Connection, app_id: &str, source: &str, ext_id: &str) -> Result<Option<Goal>> {
+    let id: Option<String> = conn
+        .query_row(
+            "SELECT id FROM goals WHERE app_id = ?1 AND ext_source = ?2 AND ext_id = ?3",
+            params![app_id, source, ext_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => get(conn, &id),
+        None => Ok(None),
+    }
+}
+
+pub fn next_number(conn: &Connection, app_id: &str) -> Result<u32> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(number), 0) + 1 FROM goals WHERE app_id = ?1", [app_id], |r| r.get(0))?)
+}
+
+fn sync_labels(conn: &Connection, g: &Goal) -> Result<()> {
+    conn.execute("DELETE FROM goal_labels WHERE goal_id = ?1", [&g.id])?;
+    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO goal_labels(goal_id, label) VALUES (?1, ?2)")?;
+    for l in &g.labels {
+        stmt.execute(params![g.id, l])?;
+    }
+    Ok(())
+}
+
+/// Insert a new goal (and its labels). Rounds are added with [`insert_round`].
+pub fn insert(conn: &Connection, g: &Goal) -> Result<()> {
+    let ext = g.external.as_ref();
+    conn.execute(
+        "INSERT INTO goals(id, app_id, number, title, prompt, notes, status, priority, reporter_id, assignee, feature_id, position, node_id, labels, ext_source, ext_id, ext_url, created_at, updated_at, deleted_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        params![
+            g.id,
+            g.app_id,
+            g.number,
+            g.title,
+            g.prompt,
+            g.notes,
+            g.status.as_str(),
+            g.priority,
+            g.reporter_id,
+            g.assignee,
+            g.feature_id,
+            g.position,
+            g.node_id,
+            serde_json::to_string(&g.labels)?,
+            ext.map(|e| &e.source),
+            ext.map(|e| &e.id),
+            ext.and_then(|e| e.url.as_ref()),
+            g.created_at,
+            g.updated_at,
+            g.deleted_at,
+        ],
+    )?;
+    sync_labels(conn, g)
+}
+
+/// Write every column of an existing goal (and its labels).
+pub fn update(conn: &Connection, g: &Goal) -> Result<()> {
+    let ext = g.external.as_ref();
+    conn.execute(
+        "UPDATE goals SET title = ?2, prompt = ?3, notes = ?4, status = ?5, priority = ?6, reporter_id = ?7, assignee = ?8,
+         feature_id = ?9, position = ?10, node_id = ?11, labels = ?12, ext_source = ?13, ext_id = ?14, ext_url = ?15,
+         updated_at = ?16, deleted_at = ?17 WHERE id = ?1",
+        params![
+            g.id,
+            g.title,
+            g.prompt,
+            g.notes,
+            g.status.as_str(),
+            g.priority,
+            g.reporter_id,
+            g.assignee,
+            g.feature_id,
+            g.position,
+            g.node_id,
+            serde_json::to_string(&g.labels)?,
+            ext.map(|e| &e.source),
+            ext.map(|e| &e.id),
+            ext.and_then(|e| e.url.as_ref()),
+            g.updated_at,
+            g.deleted_at,
+        ],
+    )?;
+    sync_labels(conn, g)
+}
+
+pub fn insert_round(conn: &Connection, goal_id: &str, number: u32, request: &str, at: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO rounds(goal_id, number, request, started_at) VALUES (?1, ?2, ?3, ?4)",
+        params![goal_id, number, request, at],
+    )?;
+    Ok(())
+}
+
+/// Close the goal's open round with an outcome.
+pub fn end_round(conn: &Connection, goal_id: &str, outcome: &str, at: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE rounds SET outcome = ?2, ended_at = ?3 WHERE goal_id = ?1 AND ended_at IS NULL",
+        params![goal_id, outcome, at],
+    )?;
+    Ok(())
+}
+
+pub fn record_transition(conn: &Connection, g: &Goal, from: Option<WorkflowState>, to: WorkflowState, at: &str, actor: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO goal_transitions(goal_id, app_id, from_status, to_status, at, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![g.id, g.app_id, from.map(|s| s.as_str()), to.as_str(), at, actor],
+    )?;
+    Ok(())
+}
+
+/// How a goal list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Priority high → low, then number.
+    Priority,
+    Newest,
+    Oldest,
+    Updated,
+    Number,
+    Title,
+}
+
+impl Sort {
+    fn column(self) -> (&'static str, bool) {
+        match self {
+            Sort::Priority => ("g.priority", true),
+            Sort::Newest => ("g.created_at", true),
+            Sort::Oldest => ("g.created_at", false),
+            Sort::Updated => ("g.updated_at", true),
+            Sort::Number => ("g.number", false),
+            Sort::Title => ("g.title", false),
+        }
+    }
+}
+
+/// Which goals to list.
+#[derive(Debug, Default)]
+pub struct GoalFilter {
+    pub app_id: String,
+    pub statuses: Vec<WorkflowState>,
+    /// `Some(None)`: goals without a feature.
+    pub feature_id: Option<Option<String>>,
+    pub label: Option<String>,
+    pub reporter_id: Option<String>,
+    pub assignee: Option<String>,
+    pub node_id: Option<String>,
+    /// Full-text query (FTS5 syntax already sanitised).
+    pub text: Option<String>,
+    pub deleted: bool,
+    pub sort: Option<Sort>,
+    /// (sort value, number) of the last item of the previous page.
+    pub after: Option<(serde_json::Value, u32)>,
+    pub limit: u32,
+}
+
+/// A page of goals.
+pub struct GoalPage {
+    pub goals: Vec<Goal>,
+    /// (sort value, number) of the last item when more follow.
+    pub next: Option<(serde_json::Value, u32)>,
+    /// Matching goals in all pages (first page only).
+    pub total: Option<u32>,
+}
+
+pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
+    let mut cond = String::from(" WHERE g.app_id = ?1");
+    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(f.app_id.clone())];
+    let mut push = |sql: &str, v: Box<dyn ToSql>, cond: &mut String| {
+        args.push(v);
+        cond.push_str(&sql.replace("?#", &format!("?{}", args.len())));
+    };
+    cond.push_str(if f.deleted { " AND g.deleted_at IS NOT NULL" } else { " AND g.deleted_at IS NULL" });
+    if !f.statuses.is_empty() {
+        let list = f.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+        cond.push_str(&format!(" AND g.status IN ({list})"));
+    }
+    match &f.feature_id {
+        Some(Some(fid)) => push(" AND g.feature_id = ?#", Box::new(fid.clone()), &mut cond),
+        Some(None) => cond.push_str(" AND g.feature_id IS NULL"),
+        None => {}
+    }
+    if let Some(l) = &f.label {
+        push(" AND g.id IN (SELECT goal_id FROM goal_labels WHERE label = ?#)", Box::new(l.clone()), &mut cond);
+    }
+    if let Some(r) = &f.reporter_id {
+        push(" AND g.reporter_id = ?#", Box::new(r.clone()), &mut cond);
+    }
+    if let Some(a) = &f.assignee {
+        push(" AND g.assignee = ?#", Box::new(a.clone()), &mut cond);
+    }
+    if let Some(n) = &f.node_id {
+        push(" AND g.node_id = ?#", Box::new(n.clone()), &mut cond);
+    }
+    if let Some(t) = &f.text {
+        push(" AND g.rowid IN (SELECT rowid FROM goals_fts WHERE goals_fts MATCH ?#)", Box::new(t.clone()), &mut cond);
+    }
+    let total = if f.after.is_none() {
+        let sql = format!("SELECT COUNT(*) FROM goals g{cond}");
+        Some(conn.query_row(&sql, params_from_iter(args.iter()), |r| r.get::<_, u32>(0))?)
+    } else {
+        None
+    };
+    let sort = f.sort.unwrap_or(Sort::Priority);
+    let (col, desc) = sort.column();
+    let mut page_cond = cond.clone();
+    if let Some((v, n)) = &f.after {
+        let v: Box<dyn ToSql> = match v {
+            serde_json::Value::Number(x) => Box::new(x.as_i64().unwrap_or(0)),
+            other => Box::new(other.as_str().unwrap_or_default().to_string()),
+        };
+        args.push(v);
+        let vi = args.len();
+        args.push(Box::new(*n));
+        let ni = args.len();
+        let cmp = if desc { "<" } else { ">" };
+        page_cond.push_str(&format!(" AND ({col} {cmp} ?{vi} OR ({col} = ?{vi} AND g.number > ?{ni}))"));
+    }
+    args.push(Box::new(f.limit + 1));
+    let sql = format!(
+        "{SELECT}{page_cond} ORDER BY {col} {}, g.number ASC LIMIT ?{}",
+        if desc { "DESC" } else { "ASC" },
+        args.len()
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(args.iter()), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut goals = rows.into_iter().map(decode).collect::<Result<Vec<_>>>()?;
+    let more = goals.len() > f.limit as usize;
+    goals.truncate(f.limit as usize);
+    let cursor = if more {
+        goals.last().map(|g| {
+            let v = match sort {
+                Sort::Priority => serde_json::json!(g.priority),
+                Sort::Newest | Sort::Oldest => serde_json::json!(g.created_at),
+                Sort::Updated => serde_json::json!(g.updated_at),
+                Sort::Number => serde_json::json!(g.number),
+                Sort::Title => serde_json::json!(g.title),
+            };
+            (v, g.number)
+        })
+    } else {
+        None
+    };
+    Ok(GoalPage {
+        goals: with_rounds(conn, goals)?,
+        next: cursor,
+        total,
+    })
+}
+
+/// Every live goal of an app, in number order (exports, eligibility).
+pub fn all(conn: &Connection, app_id: &str) -> Result<Vec<Goal>> {
+    let mut stmt = conn.prepare(&format!("{SELECT} WHERE g.app_id = ?1 AND g.deleted_at IS NULL ORDER BY g.number"))?;
+    let rows = stmt.query_map([app_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let goals = rows.into_iter().map(decode).collect::<Result<Vec<_>>>()?;
+    with_rounds(conn, goals)
+}
+
+/// The facts eligibility needs, for every live goal of an app (no rounds, no joins beyond names).
+pub fn facts(conn: &Connection, app_id: &str) -> Result<Vec<GoalFacts>> {
+    let mut stmt = conn.prepare(
+        "SELECT g.id, g.title, g.number, g.status, g.priority, g.feature_id, f.name, g.position, g.node_id
+         FROM goals g LEFT JOIN features f ON f.id = g.feature_id
+         WHERE g.app_id = ?1 AND g.deleted_at IS NULL AND g.status NOT IN ('done', 'cancelled', 'backlog')
+            OR (g.app_id = ?1 AND g.deleted_at IS NULL AND g.feature_id IS NOT NULL)",
+    )?;
+    let rows = stmt.query_map([app_id], |r| {
+        let fid: Option<String> = r.get(5)?;
+        let fname: Option<String> = r.get(6)?;
+        let pos: Option<u32> = r.get(7)?;
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u32>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i32>(4)?,
+            fid.map(|f| (f, fname.unwrap_or_default(), pos.unwrap_or(0))),
+            r.get::<_, String>(8)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, title, number, status, priority, feature, node_id) = row?;
+        let status = WorkflowState::parse(&status).ok_or_else(|| StoreError::Decode(format!("goal status {status}")))?;
+        out.push(GoalFacts { id, title, number, status, priority, feature, node_id });
+    }
+    Ok(out)
+}
+
+/// Goal count per status for an app (live goals).
+pub fn count_by_status(conn: &Connection, app_id: &str) -> Result<Vec<(WorkflowState, u32)>> {
+    let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM goals WHERE app_id = ?1 AND deleted_at IS NULL GROUP BY status")?;
+    let rows = stmt
+        .query_map([app_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows.into_iter().filter_map(|(s, n)| WorkflowState::parse(&s).map(|s| (s, n))).collect())
+}
