@@ -2,10 +2,15 @@
 
 mod activity;
 mod apps;
+mod dashboard;
+mod import;
 mod operations;
 mod project;
+mod reporters;
 mod settings;
 mod system;
+mod work;
+mod workflow;
 
 use crate::registry::OpDef;
 
@@ -17,5 +22,10 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(settings::ops());
     v.extend(operations::ops());
     v.extend(activity::ops());
+    v.extend(work::ops());
+    v.extend(workflow::ops());
+    v.extend(reporters::ops());
+    v.extend(import::ops());
+    v.extend(dashboard::ops());
     v
 }

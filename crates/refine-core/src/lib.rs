@@ -5,12 +5,18 @@ pub mod activity;
 pub mod apps;
 pub mod clock;
 pub mod daemon;
+pub mod dashboard;
 pub mod events;
+pub mod import;
 pub mod operations;
 pub mod pipeline;
 pub mod project;
+pub mod reporters;
 pub mod settings;
 pub mod system;
+pub mod wire;
+pub mod work;
+pub mod workflow;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

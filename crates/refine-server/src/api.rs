@@ -136,6 +136,14 @@ fn coerce(schema: &Value, key: &str, raw: String) -> Value {
         if let Ok(v) = serde_json::from_str(&raw) {
             return v;
         }
+        // `status=todo,review` for a list of plain values.
+        if has("array") {
+            return Value::Array(
+                raw.split(',')
+                    .map(|s| Value::String(s.trim().to_string()))
+                    .collect(),
+            );
+        }
     }
     Value::String(raw)
 }
@@ -355,6 +363,15 @@ mod tests {
         assert_eq!(coerce(&schema, "limit", "5".into()), json!(5));
         assert_eq!(coerce(&schema, "actor", "5".into()), json!("5"));
         assert_eq!(coerce(&schema, "limit", "x".into()), json!("x"));
+        let list = json!({"properties": {"status": {"type": ["array", "null"], "items": {"type": "string"}}}});
+        assert_eq!(
+            coerce(&list, "status", "todo,review".into()),
+            json!(["todo", "review"])
+        );
+        assert_eq!(
+            coerce(&list, "status", "[\"done\"]".into()),
+            json!(["done"])
+        );
         assert_eq!(
             parse_query(Some("a=b%20c&d=1+2")).unwrap(),
             vec![("a".into(), "b c".into()), ("d".into(), "1 2".into())]

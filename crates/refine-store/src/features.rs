@@ -24,7 +24,13 @@ pub fn insert(conn: &Connection, f: &FeatureRow) -> Result<()> {
     Ok(())
 }
 
-pub fn update(conn: &Connection, id: &str, name: &str, description: &str, at: &str) -> Result<bool> {
+pub fn update(
+    conn: &Connection,
+    id: &str,
+    name: &str,
+    description: &str,
+    at: &str,
+) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE features SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, name, description, at],
@@ -32,13 +38,19 @@ pub fn update(conn: &Connection, id: &str, name: &str, description: &str, at: &s
 }
 
 pub fn touch(conn: &Connection, id: &str, at: &str) -> Result<()> {
-    conn.execute("UPDATE features SET updated_at = ?2 WHERE id = ?1", params![id, at])?;
+    conn.execute(
+        "UPDATE features SET updated_at = ?2 WHERE id = ?1",
+        params![id, at],
+    )?;
     Ok(())
 }
 
 /// Delete a feature; its goals stay, without a feature.
 pub fn delete(conn: &Connection, id: &str) -> Result<bool> {
-    conn.execute("UPDATE goals SET feature_id = NULL, position = NULL WHERE feature_id = ?1", [id])?;
+    conn.execute(
+        "UPDATE goals SET feature_id = NULL, position = NULL WHERE feature_id = ?1",
+        [id],
+    )?;
     Ok(conn.execute("DELETE FROM features WHERE id = ?1", [id])? > 0)
 }
 
@@ -48,17 +60,25 @@ pub fn goals_in(conn: &Connection, feature_id: &str) -> Result<Vec<(String, Work
         "SELECT id, status FROM goals WHERE feature_id = ?1 AND deleted_at IS NULL ORDER BY position, number",
     )?;
     let rows = stmt
-        .query_map([feature_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .query_map([feature_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows
         .into_iter()
-        .map(|(id, s)| (id, WorkflowState::parse(&s).unwrap_or(WorkflowState::Backlog)))
+        .map(|(id, s)| {
+            (
+                id,
+                WorkflowState::parse(&s).unwrap_or(WorkflowState::Backlog),
+            )
+        })
         .collect())
 }
 
 /// Give the listed goals positions 0..n in this order.
 pub fn set_order(conn: &Connection, feature_id: &str, ordered: &[String]) -> Result<()> {
-    let mut stmt = conn.prepare_cached("UPDATE goals SET position = ?3 WHERE id = ?1 AND feature_id = ?2")?;
+    let mut stmt =
+        conn.prepare_cached("UPDATE goals SET position = ?3 WHERE id = ?1 AND feature_id = ?2")?;
     for (i, id) in ordered.iter().enumerate() {
         stmt.execute(params![id, feature_id, i as u32])?;
     }
@@ -71,7 +91,10 @@ fn build(conn: &Connection, row: FeatureRow) -> Result<Feature> {
     Ok(Feature {
         status: feature_status(&states),
         done: states.iter().filter(|s| **s == WorkflowState::Done).count() as u32,
-        total: states.iter().filter(|s| **s != WorkflowState::Cancelled).count() as u32,
+        total: states
+            .iter()
+            .filter(|s| **s != WorkflowState::Cancelled)
+            .count() as u32,
         goal_ids: goals.into_iter().map(|(id, _)| id).collect(),
         id: row.id,
         app_id: row.app_id,
@@ -106,7 +129,11 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Feature>> {
 
 pub fn find_by_name(conn: &Connection, app_id: &str, name: &str) -> Result<Option<Feature>> {
     let id: Option<String> = conn
-        .query_row("SELECT id FROM features WHERE app_id = ?1 AND name = ?2", params![app_id, name], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM features WHERE app_id = ?1 AND name = ?2",
+            params![app_id, name],
+            |r| r.get(0),
+        )
         .optional()?;
     id.map(|id| get(conn, &id)).transpose().map(Option::flatten)
 }
@@ -115,6 +142,8 @@ pub fn list(conn: &Connection, app_id: &str) -> Result<Vec<Feature>> {
     let mut stmt = conn.prepare(
         "SELECT id, app_id, name, description, created_at, updated_at FROM features WHERE app_id = ?1 ORDER BY created_at, name",
     )?;
-    let rows = stmt.query_map([app_id], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([app_id], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(|r| build(conn, r)).collect()
 }

@@ -19,7 +19,11 @@ fn from_row(r: &Row) -> rusqlite::Result<RawGoal> {
     let ext_source: Option<String> = r.get(16)?;
     let ext_id: Option<String> = r.get(17)?;
     let external = match (ext_source, ext_id) {
-        (Some(source), Some(id)) => Some(ExternalRef { source, id, url: r.get(18)? }),
+        (Some(source), Some(id)) => Some(ExternalRef {
+            source,
+            id,
+            url: r.get(18)?,
+        }),
         _ => None,
     };
     Ok((
@@ -52,7 +56,8 @@ fn from_row(r: &Row) -> rusqlite::Result<RawGoal> {
 }
 
 fn decode((mut g, status, labels): RawGoal) -> Result<Goal> {
-    g.status = WorkflowState::parse(&status).ok_or_else(|| StoreError::Decode(format!("goal status {status}")))?;
+    g.status = WorkflowState::parse(&status)
+        .ok_or_else(|| StoreError::Decode(format!("goal status {status}")))?;
     g.labels = serde_json::from_str(&labels)?;
     Ok(g)
 }
@@ -120,7 +125,11 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Goal>> {
 
 pub fn get_by_number(conn: &Connection, app_id: &str, number: u32) -> Result<Option<Goal>> {
     let id: Option<String> = conn
-        .query_row("SELECT id FROM goals WHERE app_id = ?1 AND number = ?2", params![app_id, number], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM goals WHERE app_id = ?1 AND number = ?2",
+            params![app_id, number],
+            |r| r.get(0),
+        )
         .optional()?;
     match id {
         Some(id) => get(conn, &id),
@@ -128,7 +137,12 @@ pub fn get_by_number(conn: &Connection, app_id: &str, number: u32) -> Result<Opt
     }
 }
 
-pub fn find_external(conn: &Connection, app_id: &str, source: &str, ext_id: &str) -> Result<Option<Goal>> {
+pub fn find_external(
+    conn: &Connection,
+    app_id: &str,
+    source: &str,
+    ext_id: &str,
+) -> Result<Option<Goal>> {
     let id: Option<String> = conn
         .query_row(
             "SELECT id FROM goals WHERE app_id = ?1 AND ext_source = ?2 AND ext_id = ?3",
@@ -143,12 +157,17 @@ pub fn find_external(conn: &Connection, app_id: &str, source: &str, ext_id: &str
 }
 
 pub fn next_number(conn: &Connection, app_id: &str) -> Result<u32> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(number), 0) + 1 FROM goals WHERE app_id = ?1", [app_id], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM goals WHERE app_id = ?1",
+        [app_id],
+        |r| r.get(0),
+    )?)
 }
 
 fn sync_labels(conn: &Connection, g: &Goal) -> Result<()> {
     conn.execute("DELETE FROM goal_labels WHERE goal_id = ?1", [&g.id])?;
-    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO goal_labels(goal_id, label) VALUES (?1, ?2)")?;
+    let mut stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO goal_labels(goal_id, label) VALUES (?1, ?2)")?;
     for l in &g.labels {
         stmt.execute(params![g.id, l])?;
     }
@@ -217,7 +236,13 @@ pub fn update(conn: &Connection, g: &Goal) -> Result<()> {
     sync_labels(conn, g)
 }
 
-pub fn insert_round(conn: &Connection, goal_id: &str, number: u32, request: &str, at: &str) -> Result<()> {
+pub fn insert_round(
+    conn: &Connection,
+    goal_id: &str,
+    number: u32,
+    request: &str,
+    at: &str,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO rounds(goal_id, number, request, started_at) VALUES (?1, ?2, ?3, ?4)",
         params![goal_id, number, request, at],
@@ -234,7 +259,14 @@ pub fn end_round(conn: &Connection, goal_id: &str, outcome: &str, at: &str) -> R
     Ok(())
 }
 
-pub fn record_transition(conn: &Connection, g: &Goal, from: Option<WorkflowState>, to: WorkflowState, at: &str, actor: &str) -> Result<()> {
+pub fn record_transition(
+    conn: &Connection,
+    g: &Goal,
+    from: Option<WorkflowState>,
+    to: WorkflowState,
+    at: &str,
+    actor: &str,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO goal_transitions(goal_id, app_id, from_status, to_status, at, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![g.id, g.app_id, from.map(|s| s.as_str()), to.as_str(), at, actor],
@@ -303,9 +335,18 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
         args.push(v);
         cond.push_str(&sql.replace("?#", &format!("?{}", args.len())));
     };
-    cond.push_str(if f.deleted { " AND g.deleted_at IS NOT NULL" } else { " AND g.deleted_at IS NULL" });
+    cond.push_str(if f.deleted {
+        " AND g.deleted_at IS NOT NULL"
+    } else {
+        " AND g.deleted_at IS NULL"
+    });
     if !f.statuses.is_empty() {
-        let list = f.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+        let list = f
+            .statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
         cond.push_str(&format!(" AND g.status IN ({list})"));
     }
     match &f.feature_id {
@@ -314,7 +355,11 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
         None => {}
     }
     if let Some(l) = &f.label {
-        push(" AND g.id IN (SELECT goal_id FROM goal_labels WHERE label = ?#)", Box::new(l.clone()), &mut cond);
+        push(
+            " AND g.id IN (SELECT goal_id FROM goal_labels WHERE label = ?#)",
+            Box::new(l.clone()),
+            &mut cond,
+        );
     }
     if let Some(r) = &f.reporter_id {
         push(" AND g.reporter_id = ?#", Box::new(r.clone()), &mut cond);
@@ -326,7 +371,11 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
         push(" AND g.node_id = ?#", Box::new(n.clone()), &mut cond);
     }
     if let Some(t) = &f.text {
-        push(" AND g.rowid IN (SELECT rowid FROM goals_fts WHERE goals_fts MATCH ?#)", Box::new(t.clone()), &mut cond);
+        push(
+            " AND g.rowid IN (SELECT rowid FROM goals_fts WHERE goals_fts MATCH ?#)",
+            Box::new(t.clone()),
+            &mut cond,
+        );
     }
     let total = if f.after.is_none() {
         let sql = format!("SELECT COUNT(*) FROM goals g{cond}");
@@ -347,7 +396,9 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
         args.push(Box::new(*n));
         let ni = args.len();
         let cmp = if desc { "<" } else { ">" };
-        page_cond.push_str(&format!(" AND ({col} {cmp} ?{vi} OR ({col} = ?{vi} AND g.number > ?{ni}))"));
+        page_cond.push_str(&format!(
+            " AND ({col} {cmp} ?{vi} OR ({col} = ?{vi} AND g.number > ?{ni}))"
+        ));
     }
     args.push(Box::new(f.limit + 1));
     let sql = format!(
@@ -385,8 +436,12 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
 
 /// Every live goal of an app, in number order (exports, eligibility).
 pub fn all(conn: &Connection, app_id: &str) -> Result<Vec<Goal>> {
-    let mut stmt = conn.prepare(&format!("{SELECT} WHERE g.app_id = ?1 AND g.deleted_at IS NULL ORDER BY g.number"))?;
-    let rows = stmt.query_map([app_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE g.app_id = ?1 AND g.deleted_at IS NULL ORDER BY g.number"
+    ))?;
+    let rows = stmt
+        .query_map([app_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let goals = rows.into_iter().map(decode).collect::<Result<Vec<_>>>()?;
     with_rounds(conn, goals)
 }
@@ -416,8 +471,17 @@ pub fn facts(conn: &Connection, app_id: &str) -> Result<Vec<GoalFacts>> {
     let mut out = Vec::new();
     for row in rows {
         let (id, title, number, status, priority, feature, node_id) = row?;
-        let status = WorkflowState::parse(&status).ok_or_else(|| StoreError::Decode(format!("goal status {status}")))?;
-        out.push(GoalFacts { id, title, number, status, priority, feature, node_id });
+        let status = WorkflowState::parse(&status)
+            .ok_or_else(|| StoreError::Decode(format!("goal status {status}")))?;
+        out.push(GoalFacts {
+            id,
+            title,
+            number,
+            status,
+            priority,
+            feature,
+            node_id,
+        });
     }
     Ok(out)
 }
@@ -426,7 +490,12 @@ pub fn facts(conn: &Connection, app_id: &str) -> Result<Vec<GoalFacts>> {
 pub fn count_by_status(conn: &Connection, app_id: &str) -> Result<Vec<(WorkflowState, u32)>> {
     let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM goals WHERE app_id = ?1 AND deleted_at IS NULL GROUP BY status")?;
     let rows = stmt
-        .query_map([app_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
+        .query_map([app_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows.into_iter().filter_map(|(s, n)| WorkflowState::parse(&s).map(|s| (s, n))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| WorkflowState::parse(&s).map(|s| (s, n)))
+        .collect())
 }

@@ -6,11 +6,11 @@ pub mod activity;
 pub mod apps;
 pub mod features;
 pub mod goals;
-pub mod reporters;
 pub mod idempotency;
 pub mod meta;
 mod migrations;
 pub mod operations;
+pub mod reporters;
 pub mod settings;
 
 use std::path::{Path, PathBuf};

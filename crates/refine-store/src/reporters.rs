@@ -56,10 +56,14 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Reporter>> {
 }
 
 pub fn find_live_by_name(conn: &Connection, name: &str) -> Result<Option<Reporter>> {
-    conn.query_row(&format!("{SELECT} WHERE r.name = ?1 AND r.removed_at IS NULL"), [name], reporter)
-        .optional()?
-        .map(decode)
-        .transpose()
+    conn.query_row(
+        &format!("{SELECT} WHERE r.name = ?1 AND r.removed_at IS NULL"),
+        [name],
+        reporter,
+    )
+    .optional()?
+    .map(decode)
+    .transpose()
 }
 
 pub fn list(conn: &Connection, include_removed: bool) -> Result<Vec<Reporter>> {
@@ -69,18 +73,30 @@ pub fn list(conn: &Connection, include_removed: bool) -> Result<Vec<Reporter>> {
         format!("{SELECT} WHERE r.removed_at IS NULL ORDER BY r.name")
     };
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], reporter)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([], reporter)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(decode).collect()
 }
 
 pub fn rename(conn: &Connection, id: &str, name: &str) -> Result<bool> {
-    Ok(conn.execute("UPDATE reporters SET name = ?2 WHERE id = ?1", params![id, name])? > 0)
+    Ok(conn.execute(
+        "UPDATE reporters SET name = ?2 WHERE id = ?1",
+        params![id, name],
+    )? > 0)
 }
 
 /// Move everything of `from` to `into` and retire `from`. Returns goals moved.
 pub fn merge(conn: &Connection, from: &str, into: &str, at: &str) -> Result<u32> {
-    let goals = conn.execute("UPDATE goals SET reporter_id = ?2 WHERE reporter_id = ?1", params![from, into])?;
-    let base: u32 = conn.query_row("SELECT COALESCE(MAX(position) + 1, 0) FROM todos WHERE reporter_id = ?1", [into], |r| r.get(0))?;
+    let goals = conn.execute(
+        "UPDATE goals SET reporter_id = ?2 WHERE reporter_id = ?1",
+        params![from, into],
+    )?;
+    let base: u32 = conn.query_row(
+        "SELECT COALESCE(MAX(position) + 1, 0) FROM todos WHERE reporter_id = ?1",
+        [into],
+        |r| r.get(0),
+    )?;
     conn.execute(
         "UPDATE todos SET reporter_id = ?2, position = position + ?3 WHERE reporter_id = ?1",
         params![from, into, base],
@@ -93,7 +109,10 @@ pub fn merge(conn: &Connection, from: &str, into: &str, at: &str) -> Result<u32>
 }
 
 pub fn remove(conn: &Connection, id: &str, at: &str) -> Result<bool> {
-    Ok(conn.execute("UPDATE reporters SET removed_at = ?2 WHERE id = ?1 AND removed_at IS NULL", params![id, at])? > 0)
+    Ok(conn.execute(
+        "UPDATE reporters SET removed_at = ?2 WHERE id = ?1 AND removed_at IS NULL",
+        params![id, at],
+    )? > 0)
 }
 
 fn todo(r: &Row) -> rusqlite::Result<Todo> {
@@ -108,16 +127,23 @@ fn todo(r: &Row) -> rusqlite::Result<Todo> {
     })
 }
 
-const TODO_SELECT: &str = "SELECT id, reporter_id, text, done, position, created_at, updated_at FROM todos";
+const TODO_SELECT: &str =
+    "SELECT id, reporter_id, text, done, position, created_at, updated_at FROM todos";
 
 pub fn todos(conn: &Connection, reporter_id: &str) -> Result<Vec<Todo>> {
-    let mut stmt = conn.prepare(&format!("{TODO_SELECT} WHERE reporter_id = ?1 ORDER BY position"))?;
-    let rows = stmt.query_map([reporter_id], todo)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare(&format!(
+        "{TODO_SELECT} WHERE reporter_id = ?1 ORDER BY position"
+    ))?;
+    let rows = stmt
+        .query_map([reporter_id], todo)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 pub fn get_todo(conn: &Connection, id: &str) -> Result<Option<Todo>> {
-    Ok(conn.query_row(&format!("{TODO_SELECT} WHERE id = ?1"), [id], todo).optional()?)
+    Ok(conn
+        .query_row(&format!("{TODO_SELECT} WHERE id = ?1"), [id], todo)
+        .optional()?)
 }
 
 pub fn insert_todo(conn: &Connection, t: &Todo) -> Result<()> {
@@ -141,5 +167,9 @@ pub fn delete_todo(conn: &Connection, id: &str) -> Result<bool> {
 }
 
 pub fn next_todo_position(conn: &Connection, reporter_id: &str) -> Result<u32> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(position) + 1, 0) FROM todos WHERE reporter_id = ?1", [reporter_id], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(position) + 1, 0) FROM todos WHERE reporter_id = ?1",
+        [reporter_id],
+        |r| r.get(0),
+    )?)
 }

@@ -48,6 +48,19 @@ export type AddAppInput = {
 	name?: string | null,
 };
 
+export type AddTodoInput = {
+	reporterId: string,
+	text: string,
+};
+
+/**  Step a Goal through the automated states (what runner workers do), with the same guards. */
+export type AdvanceInput = {
+	goalId: string,
+	to: WorkflowState,
+	/**  Why (e.g. the quality finding that sends it back to implement). */
+	reason?: string | null,
+};
+
 /**  Coding-agent defaults. */
 export type AgentSettings = {
 	/**  The agent profile used when a Goal names none. */
@@ -82,6 +95,10 @@ export type AppIdInput = {
 	id: string,
 };
 
+export type AppScopeInput = {
+	appId?: string | null,
+};
+
 /**  What Refine detected about an app's code: languages, package managers, likely commands. */
 export type AppShape = {
 	/**  Languages by number of files, most first. */
@@ -94,12 +111,169 @@ export type AppShape = {
 	truncated: boolean,
 };
 
+/**  Something a person should look at. */
+export type AttentionItem = {
+	kind: AttentionKind,
+	goalId: string,
+	number: number,
+	title: string,
+	reason: string,
+};
+
+export type AttentionKind = "failed" | "review" | "blocked";
+
+/**  The durable automation flag of an app. */
+export type AutomationState = {
+	appId: string,
+	paused: boolean,
+	reason: string | null,
+	since: string | null,
+	by: string | null,
+};
+
+export type BlockedGoal = {
+	goalId: string,
+	number: number,
+	title: string,
+	priority: number,
+	reason: string,
+};
+
+/**  What happened to one Goal of a bulk edit. */
+export type BulkItem = {
+	id: string,
+	ok: boolean,
+	error: ApiError | null,
+	goal: Goal | null,
+};
+
+export type BulkPatch = {
+	/**  `backlog`, `todo` or `cancelled` (through the workflow's rules). */
+	status?: WorkflowState | null,
+	priority?: number | null,
+	addLabels?: string[] | null,
+	removeLabels?: string[] | null,
+	assignee?: string | null,
+	featureId?: string | null,
+};
+
+export type BulkResult = {
+	updated: number,
+	failed: number,
+	results: BulkItem[],
+};
+
+/**  The same change applied to many Goals; each succeeds or fails on its own. */
+export type BulkUpdateInput = {
+	/**  Goal ids or numbers (at most 1,000). */
+	ids: string[],
+	patch: BulkPatch,
+};
+
 /**  A commit as shown in overviews. */
 export type CommitInfo = {
 	sha: string,
 	subject: string,
 	author: string,
 	at: string,
+};
+
+/**  A new Feature. */
+export type CreateFeatureInput = {
+	appId?: string | null,
+	name: string,
+	description?: string | null,
+	/**  Goals to put in it, in this order. */
+	goalIds?: string[] | null,
+};
+
+/**  A new Goal. */
+export type CreateGoalInput = {
+	/**  Default: the active app. */
+	appId?: string | null,
+	title: string,
+	/**  Markdown: what exists vs. what should exist. */
+	prompt?: string | null,
+	notes?: string | null,
+	/**  `backlog` (default) or `todo`. */
+	status?: WorkflowState | null,
+	/**  Higher first (default 0). */
+	priority?: number | null,
+	reporterId?: string | null,
+	assignee?: string | null,
+	/**  Appended at the end of this Feature. */
+	featureId?: string | null,
+	labels?: string[] | null,
+	external?: ExternalRef | null,
+};
+
+export type CreateReporterInput = {
+	name: string,
+	/**  Default `person`. */
+	kind?: ReporterKind | null,
+};
+
+/**  Which CSV column holds what (names as in the header row; matching ignores case). */
+export type CsvMapping = {
+	title: string,
+	prompt?: string | null,
+	notes?: string | null,
+	/**  Comma- or semicolon-separated labels. */
+	labels?: string | null,
+	/**  An integer, or Highest/High/Medium/Low/Lowest. */
+	priority?: string | null,
+	status?: string | null,
+	feature?: string | null,
+	/**  A stable id per row: re-imports update instead of duplicating. */
+	externalId?: string | null,
+	assignee?: string | null,
+};
+
+/**  An app's work at a glance. */
+export type Dashboard = {
+	appId: string,
+	/**  Every state, in workflow order. */
+	counts: StateCount[],
+	total: number,
+	/**  Goals in plan..governance. */
+	running: number,
+	features: FeatureProgress[],
+	attention: AttentionItem[],
+	/**  Goals done per day, the last 14 days, oldest first. */
+	throughput: DayCount[],
+	/**
+	 *  Median hours from start (plan) — or creation, for work never planned — to done, over the
+	 *  last 90 days.
+	 */
+	medianCycleHours: number | null,
+	automationPaused: boolean,
+	recent: Activity[],
+};
+
+export type DayCount = {
+	/**  `YYYY-MM-DD` (UTC) */
+	day: string,
+	done: number,
+};
+
+/**  Decline a Goal in review: back to todo with a new Round, or cancel it. */
+export type DeclineInput = {
+	goalId: string,
+	/**  What should change in the next attempt. */
+	reason?: string | null,
+	/**  Cancel instead of sending it back. */
+	cancel?: boolean | null,
+};
+
+export type DraftAction = "create" | "update" | "unchanged";
+
+/**  What may start now, and why everything else in todo waits. */
+export type Eligibility = {
+	/**  Highest priority first. */
+	eligible: StartableGoal[],
+	blocked: BlockedGoal[],
+	/**  Automation is paused: nothing starts by itself. */
+	paused: boolean,
 };
 
 /**  No input. */
@@ -118,6 +292,102 @@ export type Event = {
 	data: unknown,
 };
 
+/**  A link to evidence gathered in a Round (logs, diffs, verdicts). */
+export type EvidenceLink = {
+	kind: string,
+	label: string,
+	href: string,
+};
+
+/**  An export, as text to save. */
+export type ExportFile = {
+	filename: string,
+	contentType: string,
+	goals: number,
+	content: string,
+};
+
+export type ExportFormat = 
+/**  Lossless; `import` reads it back. */
+"json" | 
+/**  Jira-compatible columns. */
+"csv";
+
+export type ExportInput = {
+	appId?: string | null,
+	format: ExportFormat,
+};
+
+/**  Where an imported Goal came from (dedupes re-imports). */
+export type ExternalRef = {
+	/**  e.g. `github`, `jira`, `markdown`, `csv` */
+	source: string,
+	id: string,
+	url?: string | null,
+};
+
+/**  An ordered group of Goals. */
+export type Feature = {
+	id: string,
+	appId: string,
+	name: string,
+	description: string,
+	status: FeatureStatus,
+	/**  Goal ids in order. */
+	goalIds: string[],
+	done: number,
+	total: number,
+	createdAt: string,
+	updatedAt: string,
+};
+
+/**  A Feature with its Goals in order. */
+export type FeatureDetail = {
+	feature: Feature,
+	goals: Goal[],
+};
+
+export type FeatureDraft = {
+	name: string,
+	goals: number,
+	/**  Not there yet: the import creates it. */
+	new: boolean,
+};
+
+/**  Put a Goal into a Feature at a position (default: the end); it leaves its previous Feature. */
+export type FeatureGoalInput = {
+	id: string,
+	goalId: string,
+	index?: number | null,
+};
+
+export type FeatureIdInput = {
+	id: string,
+};
+
+export type FeatureProgress = {
+	id: string,
+	name: string,
+	status: FeatureStatus,
+	done: number,
+	total: number,
+};
+
+/**  Status of a Feature, derived from its Goals. */
+export type FeatureStatus = 
+/**  No Goals yet. */
+"empty" | 
+/**  Nothing started (backlog/todo only). */
+"todo" | 
+/**  Something is running or waiting for review. */
+"in_progress" | 
+/**  A Goal failed: the rest of the Feature waits. */
+"blocked" | 
+/**  Every Goal is done or cancelled (and at least one is done). */
+"done" | 
+/**  Every Goal was cancelled. */
+"cancelled";
+
 /**  Git behaviour for Goal branches. */
 export type GitSettings = {
 	/**  How an approved Goal's branch is integrated. */
@@ -126,9 +396,111 @@ export type GitSettings = {
 	branchPrefix?: string,
 };
 
+/**  The smallest schedulable unit of work. */
+export type Goal = {
+	id: string,
+	appId: string,
+	/**  Per-app number, shown as `#12`. */
+	number: number,
+	title: string,
+	/**  Markdown: what exists vs. what should exist. */
+	prompt: string,
+	notes: string,
+	status: WorkflowState,
+	/**  Higher first. */
+	priority: number,
+	reporterId: string | null,
+	reporterName: string | null,
+	/**  A person or an agent profile name. */
+	assignee: string | null,
+	featureId: string | null,
+	featureName: string | null,
+	/**  Position within the Feature (0-based). */
+	position: number | null,
+	nodeId: string,
+	labels: string[],
+	external: ExternalRef | null,
+	createdAt: string,
+	updatedAt: string,
+	deletedAt: string | null,
+	rounds: Round[],
+};
+
+/**  Approve, retry or cancel a Goal, with an optional note. */
+export type GoalActionInput = {
+	goalId: string,
+	reason?: string | null,
+};
+
+/**  One Goal as the import would write it. */
+export type GoalDraft = {
+	/**  Line (Markdown, CSV) or item (JSON) number in the source, from 1. */
+	row: number,
+	title: string,
+	prompt: string,
+	notes: string,
+	labels: string[],
+	priority: number,
+	status: WorkflowState,
+	feature: string | null,
+	assignee: string | null,
+	external: ExternalRef,
+	action: DraftAction,
+	/**  The existing Goal this draft updates. */
+	goalId: string | null,
+};
+
+/**  A Goal by id, or by number (`12` or `#12`) within the active app. */
+export type GoalIdInput = {
+	id: string,
+};
+
+export type GoalPage = {
+	items: Goal[],
+	nextCursor: string | null,
+	/**  Matching Goals across all pages (first page only). */
+	total: number | null,
+};
+
+export type GoalSort = 
+/**  Priority high → low, then number (default). */
+"priority" | "newest" | "oldest" | "updated" | "number" | "title";
+
 /**  The unauthenticated health answer: deliberately says nothing else. */
 export type Health = {
 	status: string,
+};
+
+export type ImportFormat = 
+/**  Headings → Features, `- [ ]` items → Goals, indented text → prompt. */
+"markdown" | 
+/**  A header row and a column mapping. */
+"csv" | 
+/**  `gh issue list --json number,title,body,labels,state,url` */
+"github" | 
+/**  Jira's CSV export. */
+"jira" | 
+/**  Refine's own JSON export (lossless). */
+"refine";
+
+/**  Outside work to turn into Goals. */
+export type ImportInput = {
+	appId?: string | null,
+	format: ImportFormat,
+	/**  The file's text. */
+	content: string,
+	/**  For `csv`: which column is what (default: guessed from the header names). */
+	mapping?: CsvMapping | null,
+};
+
+/**  What an import would do; nothing is stored. */
+export type ImportPreview = {
+	features: FeatureDraft[],
+	goals: GoalDraft[],
+	errors: RowError[],
+	create: number,
+	update: number,
+	unchanged: number,
 };
 
 export type IntegrationStrategy = "merge" | "squash" | "rebase";
@@ -138,7 +510,54 @@ export type LanguageCount = {
 	files: number,
 };
 
+export type ListFeaturesInput = {
+	appId?: string | null,
+};
+
+/**  Filters, sort and cursor pagination for Goals. */
+export type ListGoalsInput = {
+	appId?: string | null,
+	/**  Any of these states (query string: `status=todo,review`). */
+	status?: WorkflowState[] | null,
+	/**  A Feature id, or `none` for Goals without a Feature. */
+	featureId?: string | null,
+	label?: string | null,
+	reporterId?: string | null,
+	assignee?: string | null,
+	nodeId?: string | null,
+	/**  Full-text search over title, prompt and notes (words; prefix match). */
+	q?: string | null,
+	/**  List deleted (restorable) Goals instead. */
+	deleted?: boolean | null,
+	sort?: GoalSort | null,
+	/**  1..=500, default 50. */
+	limit?: number | null,
+	cursor?: string | null,
+};
+
+export type ListReportersInput = {
+	/**  Also list removed and merged reporters. */
+	includeRemoved?: boolean | null,
+};
+
+/**  Fold one reporter into another: its Goals and todos move, it is retired. */
+export type MergeReportersInput = {
+	fromId: string,
+	intoId: string,
+};
+
+export type MergeResult = {
+	into: Reporter,
+	goalsMoved: number,
+};
+
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**  A person moves a Goal between backlog and todo. */
+export type MoveInput = {
+	goalId: string,
+	to: WorkflowState,
+};
 
 /**  Counts of Refine's own objects for the app. */
 export type ObjectCounts = {
@@ -209,6 +628,12 @@ export type OperationsListInput = {
 	cursor?: string | null,
 };
 
+/**  Pause or resume automation for an app. */
+export type PauseInput = {
+	appId?: string | null,
+	reason?: string | null,
+};
+
 /**  Supervised processes. */
 export type ProcessSettings = {
 	/**  Processes running at once before new starts are refused. */
@@ -232,6 +657,57 @@ export type ProjectOverview = {
 	/**  Paths with staged, unstaged or untracked changes. */
 	changedFiles: number,
 	counts: ObjectCounts,
+};
+
+export type RenameReporterInput = {
+	id: string,
+	name: string,
+};
+
+/**  The complete new order of a Feature's Goals. */
+export type ReorderFeatureInput = {
+	id: string,
+	goalIds: string[],
+};
+
+export type ReorderTodosInput = {
+	reporterId: string,
+	/**  Every todo id of the reporter, in the new order. */
+	ids: string[],
+};
+
+/**  Who reported work. */
+export type Reporter = {
+	id: string,
+	name: string,
+	kind: ReporterKind,
+	createdAt: string,
+	/**  Set when removed (history keeps the name). */
+	removedAt: string | null,
+	openTodos: number,
+};
+
+export type ReporterIdInput = {
+	id: string,
+};
+
+export type ReporterKind = "person" | "agent" | "system";
+
+/**  One attempt at a Goal. */
+export type Round = {
+	number: number,
+	/**  Why this attempt was opened (first attempt, retry, declined review, …). */
+	request: string,
+	plan: string | null,
+	outcome: string | null,
+	evidence: EvidenceLink[],
+	startedAt: string,
+	endedAt: string | null,
+};
+
+export type RowError = {
+	row: number,
+	message: string,
 };
 
 /**  How runner workers advance Goals. */
@@ -301,6 +777,18 @@ export type ShutdownAck = {
 	stopping: boolean,
 };
 
+export type StartableGoal = {
+	goalId: string,
+	number: number,
+	title: string,
+	priority: number,
+};
+
+export type StateCount = {
+	state: WorkflowState,
+	count: number,
+};
+
 /**  Suggested lifecycle commands, as argv arrays (never shell strings). */
 export type SuggestedCommands = {
 	build: string[] | null,
@@ -335,11 +823,69 @@ export type TerminalSettings = {
 
 export type Theme = "system" | "light" | "dark";
 
+/**  One item of a reporter's todo list. */
+export type Todo = {
+	id: string,
+	reporterId: string,
+	text: string,
+	done: boolean,
+	position: number,
+	createdAt: string,
+	updatedAt: string,
+};
+
+export type TodoIdInput = {
+	id: string,
+};
+
+export type TodoListInput = {
+	reporterId: string,
+};
+
+/**  The result of a transition. */
+export type TransitionResult = {
+	from: WorkflowState,
+	to: WorkflowState,
+	newRound: boolean,
+	goal: Goal,
+};
+
 /**  Appearance of the desktop window and browser UI. */
 export type UiSettings = {
 	/**  Colour theme. */
 	theme?: Theme,
 };
+
+export type UpdateFeatureInput = {
+	id: string,
+	name?: string | null,
+	description?: string | null,
+};
+
+/**  A partial patch of a Goal (status changes go through the workflow operations). */
+export type UpdateGoalInput = {
+	id: string,
+	title?: string | null,
+	prompt?: string | null,
+	notes?: string | null,
+	priority?: number | null,
+	/**  `null` clears it. */
+	reporterId?: string | null,
+	/**  `null` clears it. */
+	assignee?: string | null,
+	labels?: string[] | null,
+	/**  Move into this Feature (appended), or `null` to take it out of its Feature. */
+	featureId?: string | null,
+};
+
+export type UpdateTodoInput = {
+	id: string,
+	text?: string | null,
+	done?: boolean | null,
+};
+
+/**  Where a Goal stands. */
+export type WorkflowState = "backlog" | "todo" | "plan" | "implement" | "quality" | "governance" | "review" | "done" | "failed" | "cancelled";
 
 export const operations = {
   "system.health": { method: "GET", path: "/api/v1/system/health", kind: "query", mcp: false },
@@ -359,6 +905,45 @@ export const operations = {
   "operations.get": { method: "GET", path: "/api/v1/operations/{id}", kind: "query", mcp: true },
   "operations.cancel": { method: "POST", path: "/api/v1/operations/{id}/cancel", kind: "mutation", mcp: true },
   "activity.list": { method: "GET", path: "/api/v1/activity", kind: "query", mcp: true },
+  "work.list_goals": { method: "GET", path: "/api/v1/work/goals", kind: "query", mcp: true },
+  "work.create_goal": { method: "POST", path: "/api/v1/work/goals", kind: "mutation", mcp: true },
+  "work.get_goal": { method: "GET", path: "/api/v1/work/goals/{id}", kind: "query", mcp: true },
+  "work.update_goal": { method: "PATCH", path: "/api/v1/work/goals/{id}", kind: "mutation", mcp: true },
+  "work.delete_goal": { method: "DELETE", path: "/api/v1/work/goals/{id}", kind: "mutation", mcp: false },
+  "work.restore_goal": { method: "POST", path: "/api/v1/work/goals/{id}/restore", kind: "mutation", mcp: false },
+  "work.bulk_update_goals": { method: "POST", path: "/api/v1/work/goals/bulk", kind: "mutation", mcp: true },
+  "work.export": { method: "GET", path: "/api/v1/work/export", kind: "query", mcp: true },
+  "work.list_features": { method: "GET", path: "/api/v1/work/features", kind: "query", mcp: true },
+  "work.create_feature": { method: "POST", path: "/api/v1/work/features", kind: "mutation", mcp: true },
+  "work.get_feature": { method: "GET", path: "/api/v1/work/features/{id}", kind: "query", mcp: true },
+  "work.update_feature": { method: "PATCH", path: "/api/v1/work/features/{id}", kind: "mutation", mcp: true },
+  "work.delete_feature": { method: "DELETE", path: "/api/v1/work/features/{id}", kind: "mutation", mcp: false },
+  "work.add_to_feature": { method: "POST", path: "/api/v1/work/features/{id}/goals", kind: "mutation", mcp: true },
+  "work.remove_from_feature": { method: "POST", path: "/api/v1/work/features/{id}/remove", kind: "mutation", mcp: true },
+  "work.reorder_feature": { method: "POST", path: "/api/v1/work/features/{id}/order", kind: "mutation", mcp: true },
+  "workflow.move": { method: "POST", path: "/api/v1/workflow/move", kind: "mutation", mcp: true },
+  "workflow.advance": { method: "POST", path: "/api/v1/workflow/advance", kind: "mutation", mcp: true },
+  "workflow.approve": { method: "POST", path: "/api/v1/workflow/approve", kind: "mutation", mcp: false },
+  "workflow.decline": { method: "POST", path: "/api/v1/workflow/decline", kind: "mutation", mcp: false },
+  "workflow.retry": { method: "POST", path: "/api/v1/workflow/retry", kind: "mutation", mcp: true },
+  "workflow.cancel": { method: "POST", path: "/api/v1/workflow/cancel", kind: "mutation", mcp: true },
+  "workflow.eligible": { method: "GET", path: "/api/v1/workflow/eligible", kind: "query", mcp: true },
+  "workflow.automation": { method: "GET", path: "/api/v1/workflow/automation", kind: "query", mcp: true },
+  "workflow.pause": { method: "POST", path: "/api/v1/workflow/pause", kind: "mutation", mcp: false },
+  "workflow.resume": { method: "POST", path: "/api/v1/workflow/resume", kind: "mutation", mcp: false },
+  "reporters.list": { method: "GET", path: "/api/v1/reporters", kind: "query", mcp: true },
+  "reporters.create": { method: "POST", path: "/api/v1/reporters", kind: "mutation", mcp: true },
+  "reporters.rename": { method: "POST", path: "/api/v1/reporters/{id}/rename", kind: "mutation", mcp: false },
+  "reporters.merge": { method: "POST", path: "/api/v1/reporters/merge", kind: "mutation", mcp: false },
+  "reporters.remove": { method: "DELETE", path: "/api/v1/reporters/{id}", kind: "mutation", mcp: false },
+  "todos.list": { method: "GET", path: "/api/v1/reporters/{reporterId}/todos", kind: "query", mcp: true },
+  "todos.add": { method: "POST", path: "/api/v1/reporters/{reporterId}/todos", kind: "mutation", mcp: true },
+  "todos.update": { method: "PATCH", path: "/api/v1/todos/{id}", kind: "mutation", mcp: true },
+  "todos.remove": { method: "DELETE", path: "/api/v1/todos/{id}", kind: "mutation", mcp: false },
+  "todos.reorder": { method: "POST", path: "/api/v1/reporters/{reporterId}/todos/order", kind: "mutation", mcp: false },
+  "import.preview": { method: "POST", path: "/api/v1/import/preview", kind: "query", mcp: true },
+  "import.commit": { method: "POST", path: "/api/v1/import", kind: "long_running", mcp: true },
+  "dashboard.summary": { method: "GET", path: "/api/v1/dashboard", kind: "query", mcp: true },
 } as const;
 
 export type Operations = {
@@ -379,6 +964,45 @@ export type Operations = {
   "operations.get": { input: OperationIdInput; output: OperationReceipt };
   "operations.cancel": { input: OperationIdInput; output: OperationReceipt };
   "activity.list": { input: ActivityListInput; output: ActivityPage };
+  "work.list_goals": { input: ListGoalsInput; output: GoalPage };
+  "work.create_goal": { input: CreateGoalInput; output: Goal };
+  "work.get_goal": { input: GoalIdInput; output: Goal };
+  "work.update_goal": { input: UpdateGoalInput; output: Goal };
+  "work.delete_goal": { input: GoalIdInput; output: Goal };
+  "work.restore_goal": { input: GoalIdInput; output: Goal };
+  "work.bulk_update_goals": { input: BulkUpdateInput; output: BulkResult };
+  "work.export": { input: ExportInput; output: ExportFile };
+  "work.list_features": { input: ListFeaturesInput; output: Feature[] };
+  "work.create_feature": { input: CreateFeatureInput; output: FeatureDetail };
+  "work.get_feature": { input: FeatureIdInput; output: FeatureDetail };
+  "work.update_feature": { input: UpdateFeatureInput; output: FeatureDetail };
+  "work.delete_feature": { input: FeatureIdInput; output: Feature };
+  "work.add_to_feature": { input: FeatureGoalInput; output: FeatureDetail };
+  "work.remove_from_feature": { input: FeatureGoalInput; output: FeatureDetail };
+  "work.reorder_feature": { input: ReorderFeatureInput; output: FeatureDetail };
+  "workflow.move": { input: MoveInput; output: TransitionResult };
+  "workflow.advance": { input: AdvanceInput; output: TransitionResult };
+  "workflow.approve": { input: GoalActionInput; output: TransitionResult };
+  "workflow.decline": { input: DeclineInput; output: TransitionResult };
+  "workflow.retry": { input: GoalActionInput; output: TransitionResult };
+  "workflow.cancel": { input: GoalActionInput; output: TransitionResult };
+  "workflow.eligible": { input: AppScopeInput; output: Eligibility };
+  "workflow.automation": { input: AppScopeInput; output: AutomationState };
+  "workflow.pause": { input: PauseInput; output: AutomationState };
+  "workflow.resume": { input: PauseInput; output: AutomationState };
+  "reporters.list": { input: ListReportersInput; output: Reporter[] };
+  "reporters.create": { input: CreateReporterInput; output: Reporter };
+  "reporters.rename": { input: RenameReporterInput; output: Reporter };
+  "reporters.merge": { input: MergeReportersInput; output: MergeResult };
+  "reporters.remove": { input: ReporterIdInput; output: Reporter };
+  "todos.list": { input: TodoListInput; output: Todo[] };
+  "todos.add": { input: AddTodoInput; output: Todo };
+  "todos.update": { input: UpdateTodoInput; output: Todo };
+  "todos.remove": { input: TodoIdInput; output: Todo };
+  "todos.reorder": { input: ReorderTodosInput; output: Todo[] };
+  "import.preview": { input: ImportInput; output: ImportPreview };
+  "import.commit": { input: ImportInput; output: OperationReceipt };
+  "dashboard.summary": { input: AppScopeInput; output: Dashboard };
 };
 
 export type OperationName = keyof Operations;

@@ -41,6 +41,95 @@ fn script() -> Vec<(&'static str, Value)> {
         ("operations.list", json!({"limit": 3})),
         ("activity.list", json!({"limit": 4, "operation": "apps"})),
         ("activity.list", json!({"surface": "cli"})),
+        ("reporters.create", json!({"name": "Ada"})),
+        ("reporters.create", json!({"name": "Ada"})),
+        ("reporters.list", json!({})),
+        ("work.create_feature", json!({"name": "Checkout"})),
+        ("work.list_features", json!({})),
+        (
+            "work.create_goal",
+            json!({"title": "Coupon field", "prompt": "Add a coupon input", "featureId": "$FEATURE", "labels": ["ui"], "priority": 2}),
+        ),
+        (
+            "work.create_goal",
+            json!({"title": "Coupon API", "status": "todo", "featureId": "$FEATURE"}),
+        ),
+        ("work.create_goal", json!({"title": ""})),
+        ("work.get_goal", json!({"id": "#1"})),
+        (
+            "work.update_goal",
+            json!({"id": "#1", "notes": "from a call", "assignee": "claude-code"}),
+        ),
+        ("work.list_goals", json!({"q": "coupon", "sort": "number"})),
+        ("work.list_goals", json!({"status": ["todo"]})),
+        ("work.get_feature", json!({"id": "$FEATURE"})),
+        (
+            "work.update_feature",
+            json!({"id": "$FEATURE", "description": "Pay less"}),
+        ),
+        (
+            "work.reorder_feature",
+            json!({"id": "$FEATURE", "goalIds": ["#2", "#1"]}),
+        ),
+        (
+            "work.remove_from_feature",
+            json!({"id": "$FEATURE", "goalId": "#1"}),
+        ),
+        (
+            "work.add_to_feature",
+            json!({"id": "$FEATURE", "goalId": "#1", "index": 0}),
+        ),
+        ("workflow.eligible", json!({})),
+        ("workflow.move", json!({"goalId": "#1", "to": "todo"})),
+        ("workflow.advance", json!({"goalId": "#2", "to": "plan"})),
+        ("workflow.advance", json!({"goalId": "#1", "to": "plan"})),
+        ("workflow.advance", json!({"goalId": "#1", "to": "review"})),
+        ("workflow.advance", json!({"goalId": "#1", "to": "failed"})),
+        ("workflow.retry", json!({"goalId": "#1", "reason": "flaky"})),
+        ("workflow.cancel", json!({"goalId": "#2"})),
+        ("workflow.approve", json!({"goalId": "#1"})),
+        ("workflow.decline", json!({"goalId": "#1"})),
+        ("workflow.pause", json!({"reason": "lunch"})),
+        ("workflow.automation", json!({})),
+        ("workflow.resume", json!({})),
+        (
+            "work.bulk_update_goals",
+            json!({"ids": ["#1", "#2", "#99"], "patch": {"addLabels": ["bulk"]}}),
+        ),
+        ("work.delete_goal", json!({"id": "#2"})),
+        ("work.restore_goal", json!({"id": "#2"})),
+        ("work.export", json!({"format": "csv"})),
+        (
+            "import.preview",
+            json!({"format": "markdown", "content": "# Search\n- [ ] Fuzzy search\n- [ ] \n"}),
+        ),
+        (
+            "import.commit",
+            json!({"format": "markdown", "content": "# Search\n- [ ] Fuzzy search\n"}),
+        ),
+        ("dashboard.summary", json!({})),
+        ("work.delete_feature", json!({"id": "$FEATURE"})),
+        (
+            "todos.add",
+            json!({"reporterId": "$REPORTER", "text": "Write docs"}),
+        ),
+        ("todos.list", json!({"reporterId": "$REPORTER"})),
+        ("todos.update", json!({"id": "$TODO", "done": true})),
+        (
+            "todos.reorder",
+            json!({"reporterId": "$REPORTER", "ids": ["$TODO"]}),
+        ),
+        ("todos.remove", json!({"id": "$TODO"})),
+        (
+            "reporters.rename",
+            json!({"id": "$REPORTER", "name": "Ada L."}),
+        ),
+        ("reporters.create", json!({"name": "Bob", "kind": "agent"})),
+        (
+            "reporters.merge",
+            json!({"fromId": "$REPORTER2", "intoId": "$REPORTER"}),
+        ),
+        ("reporters.remove", json!({"id": "$REPORTER"})),
         ("apps.remove", json!({"id": "$APP"})),
         ("apps.get", json!({"id": "$APP"})),
         ("system.shutdown", json!({})),
@@ -52,6 +141,7 @@ struct Side {
     repo: String,
     app: String,
     op: String,
+    vars: std::collections::HashMap<String, String>,
 }
 
 fn fill(v: &Value, s: &Side) -> Value {
@@ -59,7 +149,9 @@ fn fill(v: &Value, s: &Side) -> Value {
         Value::String(x) if x == "$REPO" => json!(s.repo),
         Value::String(x) if x == "$APP" => json!(s.app),
         Value::String(x) if x == "$OP" => json!(s.op),
+        Value::String(x) if x.starts_with('$') && s.vars.contains_key(x) => json!(s.vars[x]),
         Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), fill(v, s))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|v| fill(v, s)).collect()),
         other => other.clone(),
     }
 }
@@ -89,6 +181,30 @@ fn blank_uuids(s: &str) -> String {
     out
 }
 
+/// Replace RFC 3339 timestamps inside text (exports embed them).
+fn blank_times(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let looks = b.len() >= i + 24
+            && b[i..i + 4].iter().all(u8::is_ascii_digit)
+            && b[i + 4] == b'-'
+            && b[i + 10] == b'T'
+            && b[i + 13] == b':'
+            && b[i + 23] == b'Z';
+        if looks {
+            out.push_str("<time>");
+            i += 24;
+        } else {
+            let c = s[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 fn is_time(s: &str) -> bool {
     s.len() >= 20 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b'T'
 }
@@ -98,7 +214,7 @@ fn normalize(v: &Value, dir: &str) -> Value {
     match v {
         Value::String(s) if is_uuid(s) => json!("<id>"),
         Value::String(s) if is_time(s) => json!("<time>"),
-        Value::String(s) => json!(blank_uuids(&s.replace(dir, "<dir>"))),
+        Value::String(s) => json!(blank_times(&blank_uuids(&s.replace(dir, "<dir>")))),
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, v)| {
@@ -147,6 +263,7 @@ async fn dispatch_and_http_answer_identically() {
             repo,
             app: String::new(),
             op: String::new(),
+            vars: Default::default(),
         });
     }
     for (name, input) in script() {
@@ -166,7 +283,23 @@ async fn dispatch_and_http_answer_identically() {
             if name == "apps.add" && status == 200 {
                 side.app = body["id"].as_str().unwrap().to_string();
             }
-            if name == "apps.rescan" {
+            let remember = |key: &str, side: &mut Side, v: &Value| {
+                if let Some(id) = v.as_str() {
+                    if status < 300 && !side.vars.contains_key(key) {
+                        side.vars.insert(key.to_string(), id.to_string());
+                    }
+                }
+            };
+            match name {
+                "work.create_feature" => remember("$FEATURE", side, &body["feature"]["id"]),
+                "reporters.create" if body["name"] == "Bob" => {
+                    remember("$REPORTER2", side, &body["id"])
+                }
+                "reporters.create" => remember("$REPORTER", side, &body["id"]),
+                "todos.add" => remember("$TODO", side, &body["id"]),
+                _ => {}
+            }
+            if name == "apps.rescan" || name == "import.commit" {
                 settle_rescans(side).await;
             }
             if name == "operations.list" {

@@ -1,0 +1,449 @@
+//! workflow: moving Goals through the states (the table is `refine_model::workflow`), start
+//! eligibility, and the durable pause flag of the automation.
+
+use refine_model::work::Goal;
+use refine_model::workflow::{self as rules, Action, WorkflowState};
+use refine_model::ApiError;
+use refine_store::goals as gtable;
+use refine_store::rusqlite::Connection;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use specta::Type;
+
+use crate::work::find_goal;
+use crate::{clock, store_error, wire, Change, Core, Ctx, Mutated};
+
+/// A person moves a Goal between backlog and todo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MoveInput {
+    pub goal_id: String,
+    pub to: WorkflowState,
+}
+
+/// Step a Goal through the automated states (what runner workers do), with the same guards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdvanceInput {
+    pub goal_id: String,
+    pub to: WorkflowState,
+    /// Why (e.g. the quality finding that sends it back to implement).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Approve, retry or cancel a Goal, with an optional note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoalActionInput {
+    pub goal_id: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Decline a Goal in review: back to todo with a new Round, or cancel it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeclineInput {
+    pub goal_id: String,
+    /// What should change in the next attempt.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Cancel instead of sending it back.
+    #[serde(default)]
+    pub cancel: Option<bool>,
+}
+
+/// The result of a transition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransitionResult {
+    pub from: WorkflowState,
+    pub to: WorkflowState,
+    pub new_round: bool,
+    pub goal: Goal,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppScopeInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StartableGoal {
+    pub goal_id: String,
+    pub number: u32,
+    pub title: String,
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockedGoal {
+    pub goal_id: String,
+    pub number: u32,
+    pub title: String,
+    pub priority: i32,
+    pub reason: String,
+}
+
+/// What may start now, and why everything else in todo waits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Eligibility {
+    /// Highest priority first.
+    pub eligible: Vec<StartableGoal>,
+    pub blocked: Vec<BlockedGoal>,
+    /// Automation is paused: nothing starts by itself.
+    pub paused: bool,
+}
+
+/// Pause or resume automation for an app.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PauseInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The durable automation flag of an app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutomationState {
+    pub app_id: String,
+    pub paused: bool,
+    pub reason: Option<String>,
+    pub since: Option<String>,
+    pub by: Option<String>,
+}
+
+fn pause_key(app: &str) -> String {
+    format!("automation_paused:{app}")
+}
+
+fn automation(conn: &Connection, app: &str) -> Result<AutomationState, ApiError> {
+    let raw = refine_store::meta::get(conn, &pause_key(app)).map_err(store_error)?;
+    Ok(
+        match raw.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok()) {
+            Some(v) => AutomationState {
+                app_id: app.to_string(),
+                paused: true,
+                reason: v["reason"].as_str().map(str::to_string),
+                since: v["since"].as_str().map(str::to_string),
+                by: v["by"].as_str().map(str::to_string),
+            },
+            None => AutomationState {
+                app_id: app.to_string(),
+                paused: false,
+                reason: None,
+                since: None,
+                by: None,
+            },
+        },
+    )
+}
+
+/// Verdicts for every todo Goal of an app.
+pub(crate) fn eligibility(conn: &Connection, app: &str) -> Result<Eligibility, ApiError> {
+    let facts = gtable::facts(conn, app).map_err(store_error)?;
+    let verdicts = rules::eligibility(&facts);
+    let mut eligible = Vec::new();
+    let mut blocked = Vec::new();
+    for v in verdicts {
+        let f = facts
+            .iter()
+            .find(|f| f.id == v.goal_id)
+            .expect("verdicts name known goals");
+        match v.reason {
+            None => eligible.push(StartableGoal {
+                goal_id: f.id.clone(),
+                number: f.number,
+                title: f.title.clone(),
+                priority: f.priority,
+            }),
+            Some(reason) => blocked.push(BlockedGoal {
+                goal_id: f.id.clone(),
+                number: f.number,
+                title: f.title.clone(),
+                priority: f.priority,
+                reason,
+            }),
+        }
+    }
+    eligible.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.number.cmp(&b.number)));
+    Ok(Eligibility {
+        eligible,
+        blocked,
+        paused: automation(conn, app)?.paused,
+    })
+}
+
+fn outcome_of(to: WorkflowState, action: Action) -> Option<&'static str> {
+    match (to, action) {
+        (WorkflowState::Done, _) => Some("approved"),
+        (WorkflowState::Failed, _) => Some("failed"),
+        (WorkflowState::Cancelled, Action::Decline { .. }) => Some("declined and cancelled"),
+        (WorkflowState::Cancelled, _) => Some("cancelled"),
+        (WorkflowState::Todo, Action::Decline { .. }) => Some("declined"),
+        (WorkflowState::Implement, Action::Advance(_)) => Some("sent back by checks"),
+        _ => None,
+    }
+}
+
+impl Core {
+    /// Apply one workflow action to a Goal through the pipeline.
+    async fn transition(
+        &self,
+        ctx: &Ctx,
+        op: &'static str,
+        input: &impl Serialize,
+        goal_ref: String,
+        action: Action,
+        reason: Option<String>,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
+        if let Some(r) = &reason {
+            wire::text("reason", r, 10_000, true)?;
+        }
+        let app = self.resolve_app(ctx, None).await.ok().map(|a| a.id);
+        let actor = ctx.actor.clone();
+        self.mutate(ctx, op, input, async { Ok(()) }, move |tx, ()| {
+            let mut g = find_goal(tx, app.as_deref(), &goal_ref)?;
+            if g.deleted_at.is_some() {
+                return Err(ApiError::conflict(format!("Goal #{} is deleted; restore it first", g.number)));
+            }
+            let from = g.status;
+            let t = rules::transition(from, action).map_err(|why| {
+                ApiError::conflict(format!("Goal #{}: {why}", g.number)).with_details(json!({ "from": from, "reason": why }))
+            })?;
+            // Starting work also needs the start rules (feature order, priority).
+            if from == WorkflowState::Todo && t.to == WorkflowState::Plan {
+                let e = eligibility(tx, &g.app_id)?;
+                if let Some(b) = e.blocked.iter().find(|b| b.goal_id == g.id) {
+                    return Err(ApiError::conflict(format!("Goal #{} cannot start: {}", g.number, b.reason))
+                        .with_details(json!({ "from": from, "reason": b.reason })));
+                }
+            }
+            let at = clock::now();
+            if let Some(outcome) = outcome_of(t.to, action) {
+                let outcome = match &reason {
+                    Some(r) => format!("{outcome}: {r}"),
+                    None => outcome.to_string(),
+                };
+                gtable::end_round(tx, &g.id, &outcome, &at).map_err(store_error)?;
+            }
+            if t.new_round {
+                let next = g.rounds.iter().map(|r| r.number).max().unwrap_or(0) + 1;
+                let request = match (action, &reason) {
+                    (Action::Retry, r) => format!("Retry after failure{}", r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()),
+                    (Action::Decline { .. }, r) => format!("Review declined{}", r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()),
+                    (_, r) => format!("Checks sent it back{}", r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()),
+                };
+                gtable::insert_round(tx, &g.id, next, &request, &at).map_err(store_error)?;
+            }
+            g.status = t.to;
+            g.updated_at = at.clone();
+            gtable::update(tx, &g).map_err(store_error)?;
+            gtable::record_transition(tx, &g, Some(from), t.to, &at, &actor).map_err(store_error)?;
+            let goal = gtable::get(tx, &g.id).map_err(store_error)?.ok_or_else(|| ApiError::internal("goal vanished"))?;
+            let summary = format!(
+                "Goal #{} “{}”: {} → {}{}",
+                goal.number,
+                goal.title,
+                from.as_str(),
+                t.to.as_str(),
+                reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+            );
+            let change = Change::new(summary)
+                .app(Some(goal.app_id.clone()))
+                .target(goal.id.clone())
+                .event(
+                    "workflow.transitioned",
+                    json!({ "goalId": goal.id, "from": from, "to": t.to, "newRound": t.new_round, "goal": goal }),
+                );
+            Ok((TransitionResult { from, to: t.to, new_round: t.new_round, goal }, change))
+        })
+        .await
+    }
+
+    /// `workflow.move`
+    pub async fn move_goal(
+        &self,
+        ctx: &Ctx,
+        i: MoveInput,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
+        self.transition(
+            ctx,
+            "workflow.move",
+            &i,
+            i.goal_id.clone(),
+            Action::Move(i.to),
+            None,
+        )
+        .await
+    }
+
+    /// `workflow.advance`
+    pub async fn advance_goal(
+        &self,
+        ctx: &Ctx,
+        i: AdvanceInput,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
+        self.transition(
+            ctx,
+            "workflow.advance",
+            &i,
+            i.goal_id.clone(),
+            Action::Advance(i.to),
+            i.reason.clone(),
+        )
+        .await
+    }
+
+    /// `workflow.approve`
+    pub async fn approve_goal(
+        &self,
+        ctx: &Ctx,
+        i: GoalActionInput,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
+        self.transition(
+            ctx,
+            "workflow.approve",
+            &i,
+            i.goal_id.clone(),
+            Action::Approve,
+            i.reason.clone(),
+        )
+        .await
+    }
+
+    /// `workflow.decline`
+    pub async fn decline_goal(
+        &self,
+        ctx: &Ctx,
+        i: DeclineInput,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
+        let action = Action::Decline {
+            cancel: i.cancel.unwrap_or(false),
+        };
+        self.transition(
+            ctx,
+            "workflow.decline",
+            &i,
+            i.goal_id.clone(),
+            action,
+            i.reason.clone(),
+        )
+        .await
+    }
+
+    /// `workflow.retry`
+    pub async fn retry_goal(
+        &self,
+        ctx: &Ctx,
+        i: GoalActionInput,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
+        self.transition(
+            ctx,
+            "workflow.retry",
+            &i,
+            i.goal_id.clone(),
+            Action::Retry,
+            i.reason.clone(),
+        )
+        .await
+    }
+
+    /// `workflow.cancel`
+    pub async fn cancel_goal(
+        &self,
+        ctx: &Ctx,
+        i: GoalActionInput,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
+        self.transition(
+            ctx,
+            "workflow.cancel",
+            &i,
+            i.goal_id.clone(),
+            Action::Cancel,
+            i.reason.clone(),
+        )
+        .await
+    }
+
+    /// `workflow.eligible`
+    pub async fn eligible(&self, ctx: &Ctx, i: AppScopeInput) -> Result<Eligibility, ApiError> {
+        let app = self.work_app(ctx, i.app_id.as_deref()).await?;
+        self.read(move |c| Ok(eligibility(c, &app))).await?
+    }
+
+    /// `workflow.automation`
+    pub async fn automation(
+        &self,
+        ctx: &Ctx,
+        i: AppScopeInput,
+    ) -> Result<AutomationState, ApiError> {
+        let app = self.work_app(ctx, i.app_id.as_deref()).await?;
+        self.read(move |c| Ok(automation(c, &app))).await?
+    }
+
+    /// `workflow.pause` / `workflow.resume`
+    pub async fn set_paused(
+        &self,
+        ctx: &Ctx,
+        i: PauseInput,
+        paused: bool,
+    ) -> Result<Mutated<AutomationState>, ApiError> {
+        if let Some(r) = &i.reason {
+            wire::text("reason", r, 2000, false)?;
+        }
+        let app = self.work_app(ctx, i.app_id.as_deref()).await?;
+        let op = if paused {
+            "workflow.pause"
+        } else {
+            "workflow.resume"
+        };
+        let actor = ctx.actor.clone();
+        let reason = i.reason.clone();
+        self.mutate(ctx, op, &i, async { Ok(()) }, move |tx, ()| {
+            let now = automation(tx, &app)?;
+            if now.paused == paused {
+                return Err(ApiError::conflict(if paused {
+                    "automation is already paused"
+                } else {
+                    "automation is not paused"
+                }));
+            }
+            if paused {
+                let v = json!({ "reason": reason, "since": clock::now(), "by": actor });
+                refine_store::meta::set(tx, &pause_key(&app), &v.to_string())
+                    .map_err(store_error)?;
+            } else {
+                refine_store::meta::delete(tx, &pause_key(&app)).map_err(store_error)?;
+            }
+            let state = automation(tx, &app)?;
+            let summary = if paused {
+                format!(
+                    "Paused automation{}",
+                    reason
+                        .as_ref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )
+            } else {
+                "Resumed automation".to_string()
+            };
+            let change = Change::new(summary).app(Some(app.clone())).event(
+                "workflow.automation",
+                serde_json::to_value(&state).unwrap_or_default(),
+            );
+            Ok((state, change))
+        })
+        .await
+    }
+}
