@@ -91,7 +91,7 @@ pub struct ActivityArgs {
     limit: u32,
 }
 
-fn s(v: &Value, k: &str) -> String {
+pub(crate) fn s(v: &Value, k: &str) -> String {
     match v.get(k) {
         Some(Value::String(x)) => x.clone(),
         Some(Value::Null) | None => "-".into(),
@@ -99,7 +99,7 @@ fn s(v: &Value, k: &str) -> String {
     }
 }
 
-fn print_json(v: &Value) {
+pub(crate) fn print_json(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
@@ -272,7 +272,7 @@ fn activity_line(a: &Value) -> String {
 }
 
 /// Follow an operation's receipt with a progress bar until it ends.
-async fn wait_operation(c: &Client, receipt: Value, json_out: bool) -> Result<Value> {
+pub(crate) async fn wait_operation(c: &Client, receipt: Value, json_out: bool) -> Result<Value> {
     let id = s(&receipt, "id");
     let bar = indicatif::ProgressBar::new(100);
     if !json_out {
@@ -681,6 +681,18 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                 println!("Refine is stopping");
             }
         }
+        Command::Goal(cmd) => crate::work::goal(&c, cmd, json_out, cli.actor.as_deref()).await?,
+        Command::Feature(cmd) => crate::work::feature(&c, cmd, json_out).await?,
+        Command::Import {
+            file,
+            format,
+            map,
+            dry_run,
+        } => crate::work::import(&c, file, format.as_deref(), map, *dry_run, json_out).await?,
+        Command::Dashboard => crate::work::dashboard(&c, json_out).await?,
+        Command::Reporter(cmd) => crate::work::reporter(&c, cmd, json_out).await?,
+        Command::Todo(cmd) => crate::work::todo(&c, cmd, json_out, cli.actor.as_deref()).await?,
+        Command::Automation(cmd) => crate::work::automation(&c, cmd, json_out).await?,
         Command::Completions { .. } => unreachable!("handled before connecting"),
     }
     Ok(())

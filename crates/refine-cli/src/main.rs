@@ -2,6 +2,7 @@
 
 mod commands;
 mod table;
+mod work;
 
 use std::path::PathBuf;
 
@@ -71,6 +72,37 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Goals: create, list, show, edit, move, approve, decline, retry, cancel, delete.
+    #[command(subcommand)]
+    Goal(work::GoalCmd),
+    /// Features: ordered groups of Goals.
+    #[command(subcommand)]
+    Feature(work::FeatureCmd),
+    /// Import Goals from Markdown, CSV, GitHub issue JSON, Jira CSV or a Refine export.
+    Import {
+        /// The file (`-` = standard input).
+        file: String,
+        /// markdown, csv, github, jira or refine (default: guessed from the file).
+        #[arg(long)]
+        format: Option<String>,
+        /// CSV column mapping, e.g. --map title=Summary --map labels=Tags.
+        #[arg(long)]
+        map: Vec<String>,
+        /// Preview only: show what would happen, store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The app's work at a glance.
+    Dashboard,
+    /// Reporters: people, agents and systems that report work.
+    #[command(subcommand)]
+    Reporter(work::ReporterCmd),
+    /// A reporter's todo list.
+    #[command(subcommand)]
+    Todo(work::TodoCmd),
+    /// Pause or resume automation for the active app.
+    #[command(subcommand)]
+    Automation(work::AutomationCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).

@@ -8,7 +8,12 @@ pub fn print(headers: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count()).min(60);
+            let cap = if i + 1 == headers.len() {
+                usize::MAX
+            } else {
+                60
+            };
+            widths[i] = widths[i].max(c.chars().count()).min(cap);
         }
     }
     let line = |cells: Vec<String>| {

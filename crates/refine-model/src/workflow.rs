@@ -225,7 +225,9 @@ fn label(g: &GoalFacts) -> String {
 ///
 /// Rules: within a Feature, a Goal may not start before every earlier Goal reached review, done
 /// or cancelled (a failed one blocks the rest of its Feature); a lower-priority todo may not start
-/// while higher-priority work on the same node is in todo..governance.
+/// while higher-priority work on the same node is in todo..governance. A higher-priority todo that
+/// itself waits for its Feature's order does not hold others back: otherwise a Feature whose
+/// later Goal has the higher priority would wait for itself forever.
 pub fn eligibility(goals: &[GoalFacts]) -> Vec<Verdict> {
     use std::collections::HashMap;
     // Per feature: goal indices in order.
@@ -279,10 +281,13 @@ pub fn eligibility(goals: &[GoalFacts]) -> Vec<Verdict> {
             }
         }
     }
-    // Per node: the highest-priority pending goal.
+    // Per node: the highest-priority pending goal that can move (running, or a todo free of its
+    // Feature's order).
     let mut top: HashMap<&str, usize> = HashMap::new();
     for (i, g) in goals.iter().enumerate() {
-        if g.status.is_pending() {
+        let can_move = g.status.is_running()
+            || (g.status == WorkflowState::Todo && !feature_block.contains_key(&i));
+        if can_move {
             let e = top.entry(g.node_id.as_str()).or_insert(i);
             if goals[*e].priority < g.priority {
                 *e = i;
@@ -295,7 +300,7 @@ pub fn eligibility(goals: &[GoalFacts]) -> Vec<Verdict> {
         .filter(|(_, g)| g.status == WorkflowState::Todo)
         .map(|(i, g)| {
             let reason = feature_block.get(&i).cloned().or_else(|| {
-                let t = &goals[top[g.node_id.as_str()]];
+                let t = &goals[*top.get(g.node_id.as_str())?];
                 (t.priority > g.priority).then(|| {
                     format!(
                         "waiting for higher-priority work on this node: {} (priority {}, {})",
@@ -425,10 +430,26 @@ mod tests {
                 .filter(|o| o.feature.as_ref().is_some_and(|of| &of.0 == f) && key(o) < key(g))
                 .all(|o| o.status.releases_next()),
         };
-        let priority_ok = !goals
-            .iter()
-            .any(|o| o.node_id == g.node_id && o.status.is_pending() && o.priority > g.priority);
-        feature_ok && priority_ok
+        feature_ok
+            && !goals
+                .iter()
+                .any(|o| o.node_id == g.node_id && o.priority > g.priority && moves(goals, o))
+    }
+
+    /// Running, or a todo whose Feature lets it start.
+    fn moves(goals: &[GoalFacts], o: &GoalFacts) -> bool {
+        o.status.is_running() || (o.status == Todo && feature_free(goals, o))
+    }
+
+    fn feature_free(goals: &[GoalFacts], g: &GoalFacts) -> bool {
+        let key = |x: &GoalFacts| (x.feature.as_ref().map(|f| f.2).unwrap_or(0), x.number);
+        match &g.feature {
+            None => true,
+            Some((f, _, _)) => goals
+                .iter()
+                .filter(|o| o.feature.as_ref().is_some_and(|of| &of.0 == f) && key(o) < key(g))
+                .all(|o| o.status.releases_next()),
+        }
     }
 
     proptest! {
@@ -476,5 +497,9 @@ mod tests {
             v[1].reason.as_deref(),
             Some("waiting for higher-priority work on this node: #1 “T1” (priority 5, todo)")
         );
+        // A later Goal of a Feature with a higher priority does not block the earlier one.
+        let v = eligibility(&[g(1, Todo, 0, Some(0)), g(2, Todo, 9, Some(1))]);
+        assert!(v[0].eligible, "{v:?}");
+        assert!(!v[1].eligible);
     }
 }
