@@ -116,7 +116,11 @@ async fn mutations(url: &str, token: &str, app_id: &str, conc: usize, dur: Durat
         tasks.push(tokio::spawn(async move {
             let mut i = 0u64;
             while start.elapsed() < dur {
-                let id = if i.is_multiple_of(2) { json!(app) } else { json!(null) };
+                let id = if i.is_multiple_of(2) {
+                    json!(app)
+                } else {
+                    json!(null)
+                };
                 let r = client
                     .post(&url)
                     .bearer_auth(&token)

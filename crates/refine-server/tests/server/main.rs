@@ -9,3 +9,4 @@ mod mcp;
 mod parity;
 mod security;
 mod support;
+mod work;
