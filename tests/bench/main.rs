@@ -8,15 +8,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod work;
+
 use refine_e2e::git_repo;
 use serde_json::json;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
@@ -33,7 +35,7 @@ fn rss_kib(pid: u32) -> u64 {
 
 /// Spawn a daemon (the caller kills and waits for it); returns (child, url, token, time to first healthy answer).
 #[allow(clippy::zombie_processes)]
-fn start(bin: &Path, data: &Path) -> (std::process::Child, String, String, Duration) {
+pub(crate) fn start(bin: &Path, data: &Path) -> (std::process::Child, String, String, Duration) {
     let t0 = Instant::now();
     let mut child = Command::new(bin)
         .args(["--serve", "--port", "0", "--data-dir"])
@@ -220,4 +222,8 @@ async fn main() {
     );
     let _ = child.kill();
     let _ = child.wait();
+    let (bin, dir) = (bin.to_path_buf(), tmp.path().to_path_buf());
+    tokio::task::spawn_blocking(move || work::run(&bin, &dir))
+        .await
+        .unwrap();
 }

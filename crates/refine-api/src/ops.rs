@@ -2,6 +2,7 @@
 
 mod activity;
 mod apps;
+mod changes;
 mod dashboard;
 mod import;
 mod operations;
@@ -27,5 +28,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(reporters::ops());
     v.extend(import::ops());
     v.extend(dashboard::ops());
+    v.extend(changes::ops());
     v
 }

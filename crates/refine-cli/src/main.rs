@@ -1,5 +1,6 @@
 //! `refine`: the headless daemon (`refine --serve`) and the command line over its HTTP API.
 
+mod changes;
 mod commands;
 mod table;
 mod work;
@@ -103,6 +104,9 @@ pub enum Command {
     /// Pause or resume automation for the active app.
     #[command(subcommand)]
     Automation(work::AutomationCmd),
+    /// The app's Git changes: status, diff, log, commit, revert, stage, unstage, churn.
+    #[command(subcommand)]
+    Changes(changes::ChangesCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).

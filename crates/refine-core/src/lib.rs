@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod apps;
+pub mod changes;
 pub mod clock;
 pub mod daemon;
 pub mod dashboard;

@@ -139,6 +139,14 @@ export type BlockedGoal = {
 	reason: string,
 };
 
+export type BranchInfo = {
+	name: string,
+	sha: string,
+	remote: boolean,
+	current: boolean,
+	upstream: string | null,
+};
+
 /**  What happened to one Goal of a bulk edit. */
 export type BulkItem = {
 	id: string,
@@ -170,12 +178,55 @@ export type BulkUpdateInput = {
 	patch: BulkPatch,
 };
 
+export type ChangesInput = {
+	appId?: string | null,
+};
+
+export type ChangesStatus = {
+	branch: string | null,
+	head: string | null,
+	files: StatusFile[],
+	staged: number,
+	unstaged: number,
+	untracked: number,
+};
+
+export type Churn = {
+	/**  Every day of the window, oldest first. */
+	days: DayChurn[],
+	files: FileChurn[],
+};
+
+export type ChurnInput = {
+	appId?: string | null,
+	/**  1..=365, default 30. */
+	days?: number | null,
+	/**  Most-changed files to list (default 10, at most 100). */
+	top?: number | null,
+};
+
+export type Commit = {
+	sha: string,
+	parents: string[],
+	author: string,
+	email: string,
+	at: string,
+	subject: string,
+};
+
 /**  A commit as shown in overviews. */
 export type CommitInfo = {
 	sha: string,
 	subject: string,
 	author: string,
 	at: string,
+};
+
+export type CommitInput = {
+	appId?: string | null,
+	message: string,
+	/**  Stage every tracked change first (`git commit --all`). */
+	all?: boolean | null,
 };
 
 /**  A new Feature. */
@@ -250,6 +301,13 @@ export type Dashboard = {
 	recent: Activity[],
 };
 
+export type DayChurn = {
+	day: string,
+	added: number,
+	removed: number,
+	commits: number,
+};
+
 export type DayCount = {
 	/**  `YYYY-MM-DD` (UTC) */
 	day: string,
@@ -264,6 +322,34 @@ export type DeclineInput = {
 	/**  Cancel instead of sending it back. */
 	cancel?: boolean | null,
 };
+
+export type Diff = {
+	files: FileDiff[],
+	filesChanged: number,
+	additions: number,
+	deletions: number,
+};
+
+/**  What to diff: a scope of the working tree, or two revisions. */
+export type DiffInput = {
+	appId?: string | null,
+	scope?: DiffScope | null,
+	/**  Compare two revisions instead (both needed): branch, tag, sha, `HEAD~1`. */
+	from?: string | null,
+	to?: string | null,
+	/**  Only these repository-relative paths. */
+	paths?: string[] | null,
+	/**  Context lines (default 3, at most 50). */
+	context?: number | null,
+};
+
+export type DiffScope = 
+/**  Working tree against the index, plus untracked files. */
+"unstaged" | 
+/**  Index against HEAD. */
+"staged" | 
+/**  Working tree against HEAD, plus untracked files (default). */
+"all";
 
 export type DraftAction = "create" | "update" | "unchanged";
 
@@ -387,6 +473,27 @@ export type FeatureStatus =
 "done" | 
 /**  Every Goal was cancelled. */
 "cancelled";
+
+export type FileChurn = {
+	path: string,
+	added: number,
+	removed: number,
+	commits: number,
+};
+
+export type FileDiff = {
+	path: string,
+	oldPath: string | null,
+	/**  added, deleted, modified, renamed, copied, type_changed */
+	status: string,
+	binary: boolean,
+	additions: number,
+	deletions: number,
+	/**  Unified diff of this file (empty for binary files). */
+	patch: string,
+	/**  The patch was too large to send. */
+	truncated: boolean,
+};
 
 /**  Git behaviour for Goal branches. */
 export type GitSettings = {
@@ -540,6 +647,29 @@ export type ListReportersInput = {
 	includeRemoved?: boolean | null,
 };
 
+export type LogInput = {
+	appId?: string | null,
+	/**  Branch, tag or sha (default HEAD). */
+	ref?: string | null,
+	/**  Only commits touching this path. */
+	path?: string | null,
+	author?: string | null,
+	/**  Words in the message (case-insensitive). */
+	grep?: string | null,
+	/**  e.g. `2026-01-01` or `2 weeks ago`. */
+	since?: string | null,
+	until?: string | null,
+	/**  1..=500, default 50. */
+	limit?: number | null,
+	skip?: number | null,
+};
+
+export type LogPage = {
+	commits: Commit[],
+	/**  Pass as `skip` for the next page. */
+	nextSkip: number | null,
+};
+
 /**  Fold one reporter into another: its Goals and todos move, it is retired. */
 export type MergeReportersInput = {
 	fromId: string,
@@ -628,6 +758,11 @@ export type OperationsListInput = {
 	cursor?: string | null,
 };
 
+export type PathsInput = {
+	appId?: string | null,
+	paths: string[],
+};
+
 /**  Pause or resume automation for an app. */
 export type PauseInput = {
 	appId?: string | null,
@@ -657,6 +792,11 @@ export type ProjectOverview = {
 	/**  Paths with staged, unstaged or untracked changes. */
 	changedFiles: number,
 	counts: ObjectCounts,
+};
+
+export type Refs = {
+	branches: BranchInfo[],
+	worktrees: WorktreeInfo[],
 };
 
 export type RenameReporterInput = {
@@ -692,6 +832,12 @@ export type ReporterIdInput = {
 };
 
 export type ReporterKind = "person" | "agent" | "system";
+
+export type RevertInput = {
+	appId?: string | null,
+	/**  The commit to revert. */
+	sha: string,
+};
 
 /**  One attempt at a Goal. */
 export type Round = {
@@ -787,6 +933,18 @@ export type StartableGoal = {
 export type StateCount = {
 	state: WorkflowState,
 	count: number,
+};
+
+export type StatusFile = {
+	path: string,
+	origPath: string | null,
+	/**  Porcelain code of the index side (`M`, `A`, `D`, `R`, `?` …, or space). */
+	index: string,
+	/**  Porcelain code of the working-tree side. */
+	worktree: string,
+	staged: boolean,
+	unstaged: boolean,
+	untracked: boolean,
 };
 
 /**  Suggested lifecycle commands, as argv arrays (never shell strings). */
@@ -887,6 +1045,12 @@ export type UpdateTodoInput = {
 /**  Where a Goal stands. */
 export type WorkflowState = "backlog" | "todo" | "plan" | "implement" | "quality" | "governance" | "review" | "done" | "failed" | "cancelled";
 
+export type WorktreeInfo = {
+	path: string,
+	head: string | null,
+	branch: string | null,
+};
+
 export const operations = {
   "system.health": { method: "GET", path: "/api/v1/system/health", kind: "query", mcp: false },
   "system.info": { method: "GET", path: "/api/v1/system/info", kind: "query", mcp: true },
@@ -944,6 +1108,15 @@ export const operations = {
   "import.preview": { method: "POST", path: "/api/v1/import/preview", kind: "query", mcp: true },
   "import.commit": { method: "POST", path: "/api/v1/import", kind: "long_running", mcp: true },
   "dashboard.summary": { method: "GET", path: "/api/v1/dashboard", kind: "query", mcp: true },
+  "changes.status": { method: "GET", path: "/api/v1/changes/status", kind: "query", mcp: true },
+  "changes.diff": { method: "GET", path: "/api/v1/changes/diff", kind: "query", mcp: true },
+  "changes.log": { method: "GET", path: "/api/v1/changes/log", kind: "query", mcp: true },
+  "changes.refs": { method: "GET", path: "/api/v1/changes/refs", kind: "query", mcp: true },
+  "changes.churn": { method: "GET", path: "/api/v1/changes/churn", kind: "query", mcp: true },
+  "changes.stage": { method: "POST", path: "/api/v1/changes/stage", kind: "mutation", mcp: false },
+  "changes.unstage": { method: "POST", path: "/api/v1/changes/unstage", kind: "mutation", mcp: false },
+  "changes.commit": { method: "POST", path: "/api/v1/changes/commit", kind: "mutation", mcp: false },
+  "changes.revert": { method: "POST", path: "/api/v1/changes/revert", kind: "mutation", mcp: false },
 } as const;
 
 export type Operations = {
@@ -1003,6 +1176,15 @@ export type Operations = {
   "import.preview": { input: ImportInput; output: ImportPreview };
   "import.commit": { input: ImportInput; output: OperationReceipt };
   "dashboard.summary": { input: AppScopeInput; output: Dashboard };
+  "changes.status": { input: ChangesInput; output: ChangesStatus };
+  "changes.diff": { input: DiffInput; output: Diff };
+  "changes.log": { input: LogInput; output: LogPage };
+  "changes.refs": { input: ChangesInput; output: Refs };
+  "changes.churn": { input: ChurnInput; output: Churn };
+  "changes.stage": { input: PathsInput; output: ChangesStatus };
+  "changes.unstage": { input: PathsInput; output: ChangesStatus };
+  "changes.commit": { input: CommitInput; output: Commit };
+  "changes.revert": { input: RevertInput; output: Commit };
 };
 
 export type OperationName = keyof Operations;

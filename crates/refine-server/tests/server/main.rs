@@ -2,6 +2,7 @@
 //! parity with in-process dispatch, idempotency, bad input, events, MCP. Routers are exercised
 //! with `oneshot` (no socket).
 
+mod changes;
 mod events;
 mod idempotency;
 mod input;
