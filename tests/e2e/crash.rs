@@ -142,3 +142,78 @@ fn kill_9_loses_nothing_acknowledged() {
         assert_eq!(r.body, a.response, "replay of {} is identical", a.key);
     }
 }
+
+#[test]
+fn kill_9_with_children_running_leaves_no_orphans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let repo = git_repo(tmp.path(), "app");
+    let mut d = Daemon::start(&data);
+    let http = d.client();
+    assert_eq!(
+        http.send("POST", "/api/v1/apps", Some(&json!({"path": repo})), None)
+            .unwrap()
+            .status,
+        200
+    );
+    // A leader with a grandchild in its group: PR_SET_PDEATHSIG only covers the leader.
+    let p = http
+        .send(
+            "POST",
+            "/api/v1/processes",
+            Some(&json!({"argv": ["bash", "-c", "sleep 300 & sleep 300"]})),
+            Some("start-1"),
+        )
+        .unwrap();
+    assert_eq!(p.status, 200, "{:?}", p.body);
+    let pgid = p.body["pid"].as_i64().unwrap() as i32;
+    std::thread::sleep(Duration::from_millis(300));
+    // Live (non-zombie) members of the group, from /proc.
+    let alive = |g: i32| {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                return false;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+                .split_whitespace()
+                .collect();
+            f[0] != "Z" && f[2].parse::<i32>().ok() == Some(g)
+        })
+    };
+    assert!(alive(pgid));
+    d.signal(libc::SIGKILL);
+    drop(d);
+
+    let d = Daemon::start(&data);
+    let http = d.client();
+    let got = http.get(&format!(
+        "/api/v1/processes/{}",
+        p.body["id"].as_str().unwrap()
+    ));
+    assert_eq!(got["status"], "lost", "{got}");
+    assert!(
+        got["error"].as_str().unwrap().contains("daemon stopped"),
+        "{got}"
+    );
+    assert!(
+        !alive(pgid),
+        "no process of the dead daemon's group survives the restart"
+    );
+    let running = http.get("/api/v1/processes?live=true");
+    assert_eq!(running, json!([]));
+    let replay = http
+        .send(
+            "POST",
+            "/api/v1/processes",
+            Some(&json!({"argv": ["bash", "-c", "sleep 300 & sleep 300"]})),
+            Some("start-1"),
+        )
+        .unwrap();
+    assert!(
+        replay.replayed && replay.body == p.body,
+        "the acknowledged start replays, it does not run again"
+    );
+}

@@ -6,6 +6,7 @@ mod changes;
 mod dashboard;
 mod import;
 mod operations;
+mod processes;
 mod project;
 mod reporters;
 mod settings;
@@ -29,5 +30,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(import::ops());
     v.extend(dashboard::ops());
     v.extend(changes::ops());
+    v.extend(processes::ops());
     v
 }

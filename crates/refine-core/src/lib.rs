@@ -11,6 +11,7 @@ pub mod events;
 pub mod import;
 pub mod operations;
 pub mod pipeline;
+pub mod processes;
 pub mod project;
 pub mod reporters;
 pub mod settings;
@@ -108,6 +109,7 @@ pub(crate) struct Inner {
     pub(crate) url: RwLock<Option<String>>,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) running_ops: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    pub(crate) procs: Mutex<HashMap<String, Arc<processes::Live>>>,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -118,6 +120,8 @@ pub struct Core(pub(crate) Arc<Inner>);
 #[derive(Debug, Clone, Default)]
 pub struct RepairReport {
     pub interrupted_operations: Vec<String>,
+    /// Process records of the dead daemon, settled as lost (their groups killed).
+    pub lost_processes: Vec<String>,
     pub swept_idempotency_keys: usize,
     pub swept_temp_files: usize,
 }
@@ -156,6 +160,7 @@ impl Core {
             url: RwLock::new(None),
             shutdown,
             running_ops: Mutex::new(HashMap::new()),
+            procs: Mutex::new(HashMap::new()),
         }));
         let report = core.repair()?;
         Ok((core, report))
@@ -192,6 +197,7 @@ impl Core {
             })
             .map_err(store_error)?;
         let swept_temp_files = daemon::sweep_temp(&self.0.data_dir);
+        let lost_processes = self.repair_processes(&now)?;
         if !interrupted.is_empty() || swept > 0 || swept_temp_files > 0 {
             tracing::info!(
                 interrupted = interrupted.len(),
@@ -201,6 +207,7 @@ impl Core {
             );
         }
         Ok(RepairReport {
+            lost_processes,
             interrupted_operations: interrupted,
             swept_idempotency_keys: swept,
             swept_temp_files,

@@ -2,4 +2,5 @@
 
 pub mod changes;
 pub mod git;
+pub mod process;
 pub mod shape;

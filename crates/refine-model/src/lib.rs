@@ -5,6 +5,7 @@ pub mod app;
 pub mod error;
 pub mod event;
 pub mod operation;
+pub mod process;
 pub mod settings;
 pub mod system;
 pub mod work;

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod meta;
 mod migrations;
 pub mod operations;
+pub mod processes;
 pub mod reporters;
 pub mod settings;
 

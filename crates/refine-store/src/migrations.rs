@@ -172,6 +172,30 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO goals_fts(rowid, title, prompt, notes) VALUES (new.rowid, new.title, new.prompt, new.notes);
     END;
     "#,
+    // 3: supervised processes
+    r#"
+    CREATE TABLE processes (
+        id          TEXT PRIMARY KEY,
+        app_id      TEXT NOT NULL,
+        argv        TEXT NOT NULL,
+        cwd         TEXT NOT NULL,
+        env_keys    TEXT NOT NULL,
+        label       TEXT,
+        owner       TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        pid         INTEGER,
+        pgid        INTEGER,
+        start_ticks INTEGER,
+        instance    TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT,
+        exit_code   INTEGER,
+        signal      INTEGER,
+        error       TEXT
+    );
+    CREATE INDEX processes_app ON processes(app_id, started_at);
+    CREATE INDEX processes_status ON processes(status);
+    "#,
 ];
 
 /// The newest schema version this build knows.

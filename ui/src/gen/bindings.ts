@@ -642,6 +642,14 @@ export type ListGoalsInput = {
 	cursor?: string | null,
 };
 
+export type ListProcessesInput = {
+	appId?: string | null,
+	/**  Only starting or running ones. */
+	live?: boolean | null,
+	/**  1..=500, default 50. */
+	limit?: number | null,
+};
+
 export type ListReportersInput = {
 	/**  Also list removed and merged reporters. */
 	includeRemoved?: boolean | null,
@@ -662,6 +670,13 @@ export type LogInput = {
 	/**  1..=500, default 50. */
 	limit?: number | null,
 	skip?: number | null,
+};
+
+/**  One line of a process's output. */
+export type LogLine = {
+	/**  `stdout` or `stderr` */
+	stream: string,
+	text: string,
 };
 
 export type LogPage = {
@@ -769,6 +784,51 @@ export type PauseInput = {
 	reason?: string | null,
 };
 
+export type ProcessIdInput = {
+	id: string,
+};
+
+/**  A supervised process and how it ended. */
+export type ProcessInfo = {
+	id: string,
+	appId: string,
+	argv: string[],
+	/**  Working directory, relative to the app root ("" = the root). */
+	cwd: string,
+	/**  Names of the extra environment variables (values are not echoed back). */
+	envKeys: string[],
+	label: string | null,
+	owner: ProcessOwner,
+	status: ProcessStatus,
+	pid: number | null,
+	startedAt: string,
+	endedAt: string | null,
+	exitCode: number | null,
+	signal: number | null,
+	/**  Why it failed to start or was lost. */
+	error: string | null,
+};
+
+export type ProcessLogs = {
+	id: string,
+	lines: LogLine[],
+	/**  Older lines exist in the log file. */
+	truncated: boolean,
+};
+
+export type ProcessLogsInput = {
+	id: string,
+	/**  Last lines to return (default 200, at most 2,000). */
+	tail?: number | null,
+};
+
+/**  Who a process belongs to. */
+export type ProcessOwner = {
+	goalId?: string | null,
+	round?: number | null,
+	operationId?: string | null,
+};
+
 /**  Supervised processes. */
 export type ProcessSettings = {
 	/**  Processes running at once before new starts are refused. */
@@ -776,6 +836,18 @@ export type ProcessSettings = {
 	/**  Seconds between SIGTERM and SIGKILL when stopping. */
 	stopGraceSeconds?: number,
 };
+
+export type ProcessStatus = 
+/**  Journaled, not spawned yet. */
+"starting" | "running" | 
+/**  Ended on its own with exit code 0. */
+"exited" | 
+/**  Ended on its own with another code or a signal, or could not start. */
+"failed" | 
+/**  Ended because someone stopped it. */
+"stopped" | 
+/**  The daemon died while it ran; settled (and its group killed) by start-up repair. */
+"lost";
 
 /**  Which app to describe (default: the active app). */
 export type ProjectInput = {
@@ -921,6 +993,19 @@ export type SettingsView = {
 /**  Acknowledgement of a shutdown request. */
 export type ShutdownAck = {
 	stopping: boolean,
+};
+
+/**  Start a process. */
+export type StartProcessInput = {
+	appId?: string | null,
+	/**  The program and its arguments; never a shell string (use `["bash", "-lc", "…"]` to choose a shell). */
+	argv: string[],
+	/**  Working directory relative to the app root (default: the root). */
+	cwd?: string | null,
+	/**  Extra environment variables on top of a clean base. */
+	env?: { [key in string]: string } | null,
+	label?: string | null,
+	owner?: ProcessOwner | null,
 };
 
 export type StartableGoal = {
@@ -1117,6 +1202,12 @@ export const operations = {
   "changes.unstage": { method: "POST", path: "/api/v1/changes/unstage", kind: "mutation", mcp: false },
   "changes.commit": { method: "POST", path: "/api/v1/changes/commit", kind: "mutation", mcp: false },
   "changes.revert": { method: "POST", path: "/api/v1/changes/revert", kind: "mutation", mcp: false },
+  "processes.list": { method: "GET", path: "/api/v1/processes", kind: "query", mcp: true },
+  "processes.start": { method: "POST", path: "/api/v1/processes", kind: "mutation", mcp: true },
+  "processes.get": { method: "GET", path: "/api/v1/processes/{id}", kind: "query", mcp: true },
+  "processes.stop": { method: "POST", path: "/api/v1/processes/{id}/stop", kind: "mutation", mcp: true },
+  "processes.restart": { method: "POST", path: "/api/v1/processes/{id}/restart", kind: "mutation", mcp: true },
+  "processes.logs": { method: "GET", path: "/api/v1/processes/{id}/logs", kind: "query", mcp: true },
 } as const;
 
 export type Operations = {
@@ -1185,6 +1276,12 @@ export type Operations = {
   "changes.unstage": { input: PathsInput; output: ChangesStatus };
   "changes.commit": { input: CommitInput; output: Commit };
   "changes.revert": { input: RevertInput; output: Commit };
+  "processes.list": { input: ListProcessesInput; output: ProcessInfo[] };
+  "processes.start": { input: StartProcessInput; output: ProcessInfo };
+  "processes.get": { input: ProcessIdInput; output: ProcessInfo };
+  "processes.stop": { input: ProcessIdInput; output: ProcessInfo };
+  "processes.restart": { input: ProcessIdInput; output: ProcessInfo };
+  "processes.logs": { input: ProcessLogsInput; output: ProcessLogs };
 };
 
 export type OperationName = keyof Operations;

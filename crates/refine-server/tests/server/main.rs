@@ -8,6 +8,7 @@ mod idempotency;
 mod input;
 mod mcp;
 mod parity;
+mod processes;
 mod security;
 mod support;
 mod work;

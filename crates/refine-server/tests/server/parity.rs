@@ -139,6 +139,27 @@ fn script() -> Vec<(&'static str, Value)> {
         ("changes.unstage", json!({"paths": ["main.rs"]})),
         ("changes.commit", json!({"message": "nothing to commit"})),
         ("changes.revert", json!({"sha": "HEAD~5"})),
+        (
+            "processes.start",
+            json!({"argv": ["true"], "label": "parity"}),
+        ),
+        ("processes.list", json!({"live": true, "limit": 0})),
+        (
+            "processes.get",
+            json!({"id": "00000000-0000-0000-0000-000000000000"}),
+        ),
+        (
+            "processes.logs",
+            json!({"id": "00000000-0000-0000-0000-000000000000"}),
+        ),
+        (
+            "processes.stop",
+            json!({"id": "00000000-0000-0000-0000-000000000000"}),
+        ),
+        (
+            "processes.restart",
+            json!({"id": "00000000-0000-0000-0000-000000000000"}),
+        ),
         ("apps.remove", json!({"id": "$APP"})),
         ("apps.get", json!({"id": "$APP"})),
         ("system.shutdown", json!({})),

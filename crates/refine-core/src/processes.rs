@@ -1,0 +1,676 @@
+//! processes: supervised processes of an app. Started from argv arrays in the app root, own
+//! process group, clean environment; output to a log file, an in-memory ring and live events;
+//! stop = SIGTERM to the group, SIGKILL after the grace period; start-up repair settles records
+//! of a dead daemon and kills its leftover groups.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use refine_host::process as host;
+use refine_model::process::{LogLine, ProcessInfo, ProcessOwner, ProcessStatus};
+use refine_model::{Activity, ApiError, ErrorCode, Surface};
+use refine_store::processes as table;
+use refine_store::StoreError;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use specta::Type;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
+
+/// Lines of output kept in memory per process.
+const RING: usize = 2000;
+/// Longest line kept (longer lines are cut).
+const MAX_LINE: usize = 16 * 1024;
+
+/// A process this daemon runs right now.
+pub(crate) struct Live {
+    pgid: i32,
+    stop_requested: AtomicBool,
+    ring: Mutex<VecDeque<LogLine>>,
+    done: tokio::sync::watch::Sender<bool>,
+}
+
+/// Start a process.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartProcessInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// The program and its arguments; never a shell string (use `["bash", "-lc", "…"]` to choose a shell).
+    pub argv: Vec<String>,
+    /// Working directory relative to the app root (default: the root).
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Extra environment variables on top of a clean base.
+    #[serde(default)]
+    pub env: Option<HashMap<String, String>>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub owner: Option<ProcessOwner>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProcessIdInput {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListProcessesInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// Only starting or running ones.
+    #[serde(default)]
+    pub live: Option<bool>,
+    /// 1..=500, default 50.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProcessLogsInput {
+    pub id: String,
+    /// Last lines to return (default 200, at most 2,000).
+    #[serde(default)]
+    pub tail: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessLogs {
+    pub id: String,
+    pub lines: Vec<LogLine>,
+    /// Older lines exist in the log file.
+    pub truncated: bool,
+}
+
+fn log_path(data: &Path, id: &str) -> PathBuf {
+    data.join("logs")
+        .join("processes")
+        .join(format!("{id}.log"))
+}
+
+fn validate(input: &StartProcessInput) -> Result<(), ApiError> {
+    if input.argv.is_empty() || input.argv[0].is_empty() {
+        return Err(ApiError::invalid("argv needs at least the program to run"));
+    }
+    if input.argv.len() > 512 {
+        return Err(ApiError::invalid("argv has more than 512 entries"));
+    }
+    for a in &input.argv {
+        if a.contains('\0') || a.len() > 64 * 1024 {
+            return Err(ApiError::invalid(
+                "argv entries must be text without NUL, at most 64 KiB",
+            ));
+        }
+    }
+    for (k, v) in input.env.iter().flatten() {
+        let ok = !k.is_empty()
+            && k.len() <= 200
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !k.chars().next().is_some_and(|c| c.is_ascii_digit());
+        if !ok || v.contains('\0') || v.len() > 64 * 1024 {
+            return Err(ApiError::invalid(format!(
+                "environment variable {k:?} is not a valid NAME=value"
+            )));
+        }
+    }
+    if let Some(l) = &input.label {
+        crate::wire::text("label", l, 100, false)?;
+    }
+    Ok(())
+}
+
+/// Resolve `cwd` inside the app root: relative, no `..`, existing directory, no symlink escape.
+fn resolve_cwd(root: &Path, cwd: Option<&str>) -> Result<(PathBuf, String), ApiError> {
+    let rel = cwd.unwrap_or("").trim_matches('/');
+    let p = Path::new(rel);
+    if rel.contains('\0') || p.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(ApiError::invalid(format!(
+            "cwd {rel:?} must be a path inside the app (no `..`, not absolute)"
+        )));
+    }
+    let full = root
+        .join(p)
+        .canonicalize()
+        .map_err(|_| ApiError::invalid(format!("cwd {rel:?} does not exist in the app")))?;
+    let root = root
+        .canonicalize()
+        .map_err(|_| ApiError::precondition("the app's folder is gone"))?;
+    if !full.starts_with(&root) || !full.is_dir() {
+        return Err(ApiError::invalid(format!(
+            "cwd {rel:?} is not a directory inside the app"
+        )));
+    }
+    Ok((full, rel.to_string()))
+}
+
+impl Core {
+    fn live(&self, id: &str) -> Option<Arc<Live>> {
+        self.0
+            .procs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Start-up repair of processes of a dead daemon: kill leftover groups, settle the records.
+    pub(crate) fn repair_processes(&self, at: &str) -> Result<Vec<String>, ApiError> {
+        let instance = self.0.instance.clone();
+        let stale = self
+            .0
+            .store
+            .read(|c| table::stale(c, &instance))
+            .map_err(store_error)?;
+        let mut settled = Vec::new();
+        for refine_store::processes::StaleProcess {
+            id,
+            pid,
+            pgid,
+            start_ticks: ticks,
+        } in stale
+        {
+            let leader_same =
+                matches!((pid, ticks), (Some(p), Some(t)) if host::start_time(p) == Some(t));
+            let leader_gone = pid.is_none_or(|p| host::start_time(p).is_none());
+            let mut killed = false;
+            if let Some(g) = pgid {
+                // Kill only our own group: its leader is the same process, or gone with members
+                // left (Linux never reuses a pid that still names a live group).
+                if (leader_same || leader_gone) && host::group_alive(g) {
+                    killed = host::signal_group(g, libc::SIGKILL);
+                }
+            }
+            let msg = if killed {
+                "the daemon stopped while it ran; its leftover processes were killed at start-up"
+            } else {
+                "the daemon stopped while it ran"
+            };
+            self.0
+                .store
+                .write(|tx| table::finish(tx, &id, ProcessStatus::Lost, None, None, Some(msg), at))
+                .map_err(store_error)?;
+            settled.push(id);
+        }
+        Ok(settled)
+    }
+
+    /// `processes.start`
+    pub async fn start_process(
+        &self,
+        ctx: &Ctx,
+        input: StartProcessInput,
+    ) -> Result<Mutated<ProcessInfo>, ApiError> {
+        validate(&input)?;
+        let app = self.resolve_app(ctx, input.app_id.as_deref()).await?;
+        let settings = self.effective_settings(Some(app.id.clone())).await?;
+        let running = self.0.procs.lock().unwrap_or_else(|p| p.into_inner()).len() as u32;
+        if running >= settings.processes.max_concurrent {
+            return Err(ApiError::new(
+                ErrorCode::TooManyRequests,
+                format!("{running} processes are running (the limit is processes.maxConcurrent = {}); stop one first", settings.processes.max_concurrent),
+            )
+            .with_details(json!({ "retryAfter": 5 })));
+        }
+        let (cwd_abs, cwd_rel) = resolve_cwd(Path::new(&app.path), input.cwd.as_deref())?;
+        let core = self.clone();
+        let i = input.clone();
+        let app_id = app.id.clone();
+        let prepare = async move { core.spawn(app_id, i, cwd_abs, cwd_rel).await };
+        self.mutate(
+            ctx,
+            "processes.start",
+            &input,
+            prepare,
+            |_, info: ProcessInfo| {
+                let change = Change::new(format!(
+                    "Started {} (pid {})",
+                    info.argv.join(" "),
+                    info.pid.unwrap_or(0)
+                ))
+                .app(Some(info.app_id.clone()))
+                .target(info.id.clone())
+                .event(
+                    "processes.started",
+                    serde_json::to_value(&info).unwrap_or_default(),
+                );
+                Ok((info, change))
+            },
+        )
+        .await
+    }
+
+    /// Journal, spawn, record the pid, and hand the output and exit to daemon-owned tasks.
+    /// Must run on a runtime worker thread: PR_SET_PDEATHSIG is tied to the spawning thread.
+    async fn spawn(
+        &self,
+        app_id: String,
+        input: StartProcessInput,
+        cwd: PathBuf,
+        cwd_rel: String,
+    ) -> Result<ProcessInfo, ApiError> {
+        let env = input.env.clone().unwrap_or_default();
+        let mut env_keys: Vec<String> = env.keys().cloned().collect();
+        env_keys.sort();
+        let mut info = ProcessInfo {
+            id: new_id(),
+            app_id,
+            argv: input.argv.clone(),
+            cwd: cwd_rel,
+            env_keys,
+            label: input.label.clone(),
+            owner: input.owner.clone().unwrap_or_default(),
+            status: ProcessStatus::Starting,
+            pid: None,
+            started_at: clock::now(),
+            ended_at: None,
+            exit_code: None,
+            signal: None,
+            error: None,
+        };
+        let instance = self.0.instance.clone();
+        let i2 = info.clone();
+        self.blocking(move |core| {
+            core.0
+                .store
+                .write(|tx| table::insert(tx, &i2, &instance))
+                .map_err(store_error)
+        })
+        .await?;
+        let log = log_path(&self.0.data_dir, &info.id);
+        let _ = tokio::fs::create_dir_all(log.parent().expect("has a parent")).await;
+        let mut child = match host::command(&input.argv, &cwd, &host::child_env(&env)).spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = if e.kind() == std::io::ErrorKind::NotFound {
+                    format!(
+                        "{} was not found (is it installed and on PATH?)",
+                        input.argv[0]
+                    )
+                } else {
+                    format!("could not start {}: {e}", input.argv[0])
+                };
+                let id = info.id.clone();
+                let m2 = msg.clone();
+                let _ = self
+                    .blocking(move |core| {
+                        core.0
+                            .store
+                            .write(|tx| {
+                                table::finish(
+                                    tx,
+                                    &id,
+                                    ProcessStatus::Failed,
+                                    None,
+                                    None,
+                                    Some(&m2),
+                                    &clock::now(),
+                                )
+                            })
+                            .map_err(store_error)
+                    })
+                    .await;
+                return Err(ApiError::invalid(msg));
+            }
+        };
+        let pid = child.id().unwrap_or(0);
+        let pgid = pid as i32;
+        let ticks = host::start_time(pid);
+        let id = info.id.clone();
+        self.blocking(move |core| {
+            core.0
+                .store
+                .write(|tx| table::set_running(tx, &id, pid, pgid, ticks))
+                .map_err(store_error)
+        })
+        .await?;
+        info.status = ProcessStatus::Running;
+        info.pid = Some(pid);
+
+        let (done_tx, _) = tokio::sync::watch::channel(false);
+        let live = Arc::new(Live {
+            pgid,
+            stop_requested: AtomicBool::new(false),
+            ring: Mutex::new(VecDeque::new()),
+            done: done_tx,
+        });
+        self.0
+            .procs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(info.id.clone(), live.clone());
+
+        // Output: both streams into one channel → log file, ring, batched events.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<LogLine>(1024);
+        for (stream, name) in [
+            (
+                child
+                    .stdout
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+                "stdout",
+            ),
+            (
+                child
+                    .stderr
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+                "stderr",
+            ),
+        ] {
+            let Some(stream) = stream else { continue };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut reader = BufReader::new(stream);
+                let mut buf = Vec::new();
+                loop {
+                    buf.clear();
+                    match reader.read_until(b'\n', &mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            let mut text = String::from_utf8_lossy(&buf)
+                                .trim_end_matches(['\n', '\r'])
+                                .to_string();
+                            if text.len() > MAX_LINE {
+                                let mut cut = MAX_LINE;
+                                while !text.is_char_boundary(cut) {
+                                    cut -= 1;
+                                }
+                                text.truncate(cut);
+                            }
+                            if tx
+                                .send(LogLine {
+                                    stream: name.to_string(),
+                                    text,
+                                })
+                                .await
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let core = self.clone();
+        let pid_id = info.id.clone();
+        let app_for_events = info.app_id.clone();
+        let live2 = live.clone();
+        let pump = tokio::spawn(async move {
+            let mut file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .await
+                .ok();
+            let mut batch: Vec<LogLine> = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    line = rx.recv() => match line {
+                        Some(l) => {
+                            if let Some(f) = file.as_mut() {
+                                let tag = if l.stream == "stderr" { "E " } else { "O " };
+                                let _ = f.write_all(format!("{tag}{}\n", l.text).as_bytes()).await;
+                            }
+                            {
+                                let mut ring = live2.ring.lock().unwrap_or_else(|p| p.into_inner());
+                                if ring.len() == RING {
+                                    ring.pop_front();
+                                }
+                                ring.push_back(l.clone());
+                            }
+                            batch.push(l);
+                            if batch.len() >= 200 {
+                                core.bus().publish("processes.output", Some(app_for_events.clone()), json!({ "id": pid_id, "lines": std::mem::take(&mut batch) }));
+                            }
+                        }
+                        None => break,
+                    },
+                    _ = tick.tick() => {
+                        if !batch.is_empty() {
+                            core.bus().publish("processes.output", Some(app_for_events.clone()), json!({ "id": pid_id, "lines": std::mem::take(&mut batch) }));
+                        }
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                core.bus().publish(
+                    "processes.output",
+                    Some(app_for_events.clone()),
+                    json!({ "id": pid_id, "lines": batch }),
+                );
+            }
+            if let Some(f) = file.as_mut() {
+                let _ = f.flush().await;
+            }
+        });
+        let core = self.clone();
+        let id = info.id.clone();
+        let argv = info.argv.join(" ");
+        let app_id = info.app_id.clone();
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            let _ = pump.await;
+            let stopped = live.stop_requested.load(Ordering::SeqCst);
+            // Whatever the leader did, leave nothing of its group behind.
+            host::signal_group(live.pgid, libc::SIGKILL);
+            let (st, code, sig) = match status {
+                Ok(s) => {
+                    use std::os::unix::process::ExitStatusExt;
+                    let (code, sig) = (s.code(), s.signal());
+                    let st = if stopped {
+                        ProcessStatus::Stopped
+                    } else if code == Some(0) {
+                        ProcessStatus::Exited
+                    } else {
+                        ProcessStatus::Failed
+                    };
+                    (st, code, sig)
+                }
+                Err(_) => (ProcessStatus::Failed, None, None),
+            };
+            let at = clock::now();
+            let id2 = id.clone();
+            let summary = match (st, code, sig) {
+                (ProcessStatus::Stopped, _, _) => format!("Stopped {argv}"),
+                (_, Some(c), _) => format!("{argv} exited with code {c}"),
+                (_, _, Some(s)) => format!("{argv} was killed by signal {s}"),
+                _ => format!("{argv} ended"),
+            };
+            let app2 = app_id.clone();
+            let saved = core
+                .blocking(move |core| {
+                    core.0
+                        .store
+                        .write(|tx| {
+                            table::finish(tx, &id2, st, code, sig, None, &at)?;
+                            let entry = Activity {
+                                id: new_id(),
+                                at: at.clone(),
+                                actor: "refine".into(),
+                                surface: Surface::System,
+                                operation: "processes.exited".into(),
+                                app_id: Some(app2.clone()),
+                                target: Some(id2.clone()),
+                                summary,
+                                operation_id: None,
+                            };
+                            refine_store::activity::insert(tx, &entry, None)?;
+                            Ok::<_, StoreError>((table::get(tx, &id2)?, entry))
+                        })
+                        .map_err(store_error)
+                })
+                .await;
+            core.0
+                .procs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+            let _ = live.done.send(true);
+            if let Ok((Some(info), entry)) = saved {
+                core.bus().publish(
+                    "processes.exited",
+                    Some(app_id.clone()),
+                    serde_json::to_value(&info).unwrap_or_default(),
+                );
+                core.bus().publish(
+                    "activity.created",
+                    Some(app_id),
+                    serde_json::to_value(&entry).unwrap_or_default(),
+                );
+            }
+        });
+        Ok(info)
+    }
+
+    /// `processes.list`
+    pub async fn list_processes(
+        &self,
+        ctx: &Ctx,
+        i: ListProcessesInput,
+    ) -> Result<Vec<ProcessInfo>, ApiError> {
+        let limit = crate::operations::page_limit(i.limit)?;
+        let app = match &i.app_id {
+            Some(a) => Some(self.resolve_app(ctx, Some(a)).await?.id),
+            None => self.resolve_app(ctx, None).await.ok().map(|a| a.id),
+        };
+        let live = i.live.unwrap_or(false);
+        self.read(move |c| table::list(c, app.as_deref(), live, limit))
+            .await
+    }
+
+    /// `processes.get`
+    pub async fn get_process(&self, i: ProcessIdInput) -> Result<ProcessInfo, ApiError> {
+        crate::apps::validate_id("process", &i.id)?;
+        let id = i.id.clone();
+        self.read(move |c| table::get(c, &id))
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no process {}", i.id)))
+    }
+
+    /// `processes.stop`: SIGTERM to the group, SIGKILL after the grace period; answers once it ended.
+    pub async fn stop_process(
+        &self,
+        ctx: &Ctx,
+        i: ProcessIdInput,
+    ) -> Result<Mutated<ProcessInfo>, ApiError> {
+        let before = self.get_process(i.clone()).await?;
+        let Some(live) = self.live(&i.id) else {
+            return Err(ApiError::conflict(format!(
+                "process {} is not running ({})",
+                i.id,
+                before.status.as_str()
+            )));
+        };
+        let grace = self
+            .effective_settings(Some(before.app_id.clone()))
+            .await?
+            .processes
+            .stop_grace_seconds;
+        let core = self.clone();
+        let id = i.id.clone();
+        let prepare = async move {
+            live.stop_requested.store(true, Ordering::SeqCst);
+            let mut done = live.done.subscribe();
+            host::signal_group(live.pgid, libc::SIGTERM);
+            if tokio::time::timeout(Duration::from_secs(grace as u64), done.wait_for(|d| *d))
+                .await
+                .is_err()
+            {
+                host::signal_group(live.pgid, libc::SIGKILL);
+                let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await;
+            }
+            core.get_process(ProcessIdInput { id }).await
+        };
+        self.mutate(
+            ctx,
+            "processes.stop",
+            &i,
+            prepare,
+            |_, info: ProcessInfo| {
+                let change = Change::new(format!("Stopped {}", info.argv.join(" ")))
+                    .app(Some(info.app_id.clone()))
+                    .target(info.id.clone());
+                Ok((info, change))
+            },
+        )
+        .await
+    }
+
+    /// `processes.restart`: stop it (if running) and start the same command again.
+    pub async fn restart_process(
+        &self,
+        ctx: &Ctx,
+        i: ProcessIdInput,
+    ) -> Result<Mutated<ProcessInfo>, ApiError> {
+        let p = self.get_process(i.clone()).await?;
+        if self.live(&i.id).is_some() {
+            let mut stop_ctx = ctx.clone();
+            stop_ctx.idempotency_key = ctx.idempotency_key.as_ref().map(|k| format!("{k}:stop"));
+            self.stop_process(&stop_ctx, i.clone()).await?;
+        }
+        let input = StartProcessInput {
+            app_id: Some(p.app_id.clone()),
+            argv: p.argv.clone(),
+            cwd: Some(p.cwd.clone()),
+            env: None,
+            label: p.label.clone(),
+            owner: Some(p.owner.clone()),
+        };
+        if !p.env_keys.is_empty() {
+            return Err(ApiError::precondition("this process had extra environment variables, which Refine does not keep; start it again with them"));
+        }
+        self.start_process(ctx, input).await
+    }
+
+    /// `processes.logs`
+    pub async fn process_logs(&self, i: ProcessLogsInput) -> Result<ProcessLogs, ApiError> {
+        let p = self
+            .get_process(ProcessIdInput { id: i.id.clone() })
+            .await?;
+        let tail = i.tail.unwrap_or(200).clamp(1, 2000) as usize;
+        if let Some(live) = self.live(&p.id) {
+            let ring = live.ring.lock().unwrap_or_else(|p| p.into_inner());
+            let skip = ring.len().saturating_sub(tail);
+            return Ok(ProcessLogs {
+                id: p.id,
+                truncated: skip > 0,
+                lines: ring.iter().skip(skip).cloned().collect(),
+            });
+        }
+        let path = log_path(&self.0.data_dir, &p.id);
+        let text = tokio::fs::read_to_string(&path).await.unwrap_or_default();
+        let all: Vec<LogLine> = text
+            .lines()
+            .map(|l| {
+                let (stream, rest) = match l.get(..2) {
+                    Some("E ") => ("stderr", &l[2..]),
+                    Some("O ") => ("stdout", &l[2..]),
+                    _ => ("stdout", l),
+                };
+                LogLine {
+                    stream: stream.into(),
+                    text: rest.into(),
+                }
+            })
+            .collect();
+        let skip = all.len().saturating_sub(tail);
+        Ok(ProcessLogs {
+            id: p.id,
+            truncated: skip > 0,
+            lines: all.into_iter().skip(skip).collect(),
+        })
+    }
+}
