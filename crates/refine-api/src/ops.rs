@@ -3,6 +3,7 @@
 mod activity;
 mod apps;
 mod dashboard;
+mod files;
 mod import;
 mod operations;
 mod project;
@@ -27,5 +28,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(reporters::ops());
     v.extend(import::ops());
     v.extend(dashboard::ops());
+    v.extend(files::ops());
     v
 }

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod daemon;
 pub mod dashboard;
 pub mod events;
+pub mod files;
 pub mod import;
 pub mod operations;
 pub mod pipeline;
@@ -107,6 +108,8 @@ pub(crate) struct Inner {
     pub(crate) url: RwLock<Option<String>>,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) running_ops: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// File watchers by app id (started on an app's first files call, stopped on removal).
+    pub(crate) watchers: Mutex<HashMap<String, refine_host::files::Watcher>>,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -155,6 +158,7 @@ impl Core {
             url: RwLock::new(None),
             shutdown,
             running_ops: Mutex::new(HashMap::new()),
+            watchers: Mutex::new(HashMap::new()),
         }));
         let report = core.repair()?;
         Ok((core, report))

@@ -11,10 +11,10 @@ pub enum ErrorCode {
     InvalidInput,
     NotFound,
     Conflict,
-    /// A precondition of the request does not hold (no app selected, Idempotency-Key reused).
+    // A precondition of the request does not hold (no app selected, Idempotency-Key reused): 422.
     PreconditionFailed,
-    /// The client's version of a resource is out of date (a file's `etag` no longer matches):
-    /// nothing was written; `details` carries the current version. HTTP 412.
+    // The client's version of a resource is out of date (a file's `etag` no longer matches):
+    // nothing was written; `details` carries the current version: 412.
     Stale,
     Forbidden,
     Unauthorized,

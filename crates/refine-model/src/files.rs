@@ -1,5 +1,7 @@
 //! Files of an app as the file operations show them. Paths are always relative to the app's
 //! root, `/`-separated, without `.` or `..` components (`""` is the root itself).
+//! Sizes and offsets are `f64` (exact to 2^53, no BigInt in TypeScript); they are never NaN,
+//! so their TypeScript type is given as a plain `number` (`#[specta(type = u32)]`).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,7 @@ pub struct FileEntry {
     pub path: String,
     pub kind: FileKind,
     /// Bytes (0 for directories).
+    #[specta(type = u32)]
     pub size: f64,
     /// Last modification, milliseconds since the Unix epoch.
     pub modified_ms: Option<f64>,
@@ -48,6 +51,7 @@ pub struct DirListing {
 pub struct FileContent {
     pub path: String,
     /// Size of the whole file in bytes.
+    #[specta(type = u32)]
     pub size: f64,
     pub modified_ms: Option<f64>,
     /// Version of the whole file (SHA-256 of its bytes, hex); send it back when writing.
@@ -57,6 +61,7 @@ pub struct FileContent {
     /// The text (of the requested range, when one was given); `null` for binary files.
     pub content: Option<String>,
     /// First byte of `content` within the file.
+    #[specta(type = u32)]
     pub offset: f64,
 }
 
@@ -66,6 +71,7 @@ pub struct FileContent {
 pub struct FileInfo {
     pub path: String,
     pub kind: FileKind,
+    #[specta(type = u32)]
     pub size: f64,
     pub modified_ms: Option<f64>,
     /// Version of a regular file's content (`null` for directories and links).
@@ -79,6 +85,7 @@ pub struct NameMatch {
     pub path: String,
     pub kind: FileKind,
     /// Higher is better.
+    #[specta(type = u32)]
     pub score: f64,
     /// Character indexes within `path` that matched the query (for highlighting).
     pub positions: Vec<u32>,
