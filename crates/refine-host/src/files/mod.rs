@@ -257,7 +257,14 @@ impl Root {
         }
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotADirectory => {
-                ApiError::invalid(format!("{rel} is not a directory"))
+                // Say "not a directory" only about files Refine may show.
+                match self.dir.open(rel.to_path()) {
+                    Ok(f) => match self.check_opened(&f, rel) {
+                        Err(e) => e,
+                        Ok(()) => ApiError::invalid(format!("{rel} is not a directory")),
+                    },
+                    Err(e) => io_error(e, rel),
+                }
             }
             _ => io_error(e, rel),
         })?;

@@ -3,6 +3,7 @@
 //! with `oneshot` (no socket).
 
 mod events;
+mod files;
 mod idempotency;
 mod input;
 mod mcp;
