@@ -1,6 +1,7 @@
 //! `refine`: the headless daemon (`refine --serve`) and the command line over its HTTP API.
 
 mod commands;
+mod files;
 mod table;
 mod work;
 
@@ -103,6 +104,9 @@ pub enum Command {
     /// Pause or resume automation for the active app.
     #[command(subcommand)]
     Automation(work::AutomationCmd),
+    /// The active app's files: ls, cat, find (fuzzy), grep (regex).
+    #[command(subcommand)]
+    Files(files::FilesCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).
