@@ -191,3 +191,44 @@ fn events_and_activity_follow_live() {
     );
     assert_eq!(activity.wait().unwrap().code(), Some(7));
 }
+
+#[test]
+fn files_from_the_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = Daemon::start(&data);
+    git_repo(tmp.path(), "shop");
+    let dir = tmp.path();
+    let o = d.sh("refine apps add shop", dir);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = d.sh("refine files ls src", dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("app.ts") && text(&o).contains("util.ts"),
+        "{}",
+        text(&o)
+    );
+    let o = d.sh("refine files cat src/app.ts", dir);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "export const x = 1;\n");
+    let o = d.sh("refine files find utl", dir);
+    assert!(text(&o).contains("src/util.ts"), "{}", text(&o));
+    let o = d.sh("refine files grep 'const [xy]' src", dir);
+    assert!(
+        text(&o).contains("src/app.ts:1:export const x = 1;"),
+        "{}",
+        text(&o)
+    );
+
+    // Refusals keep their exit codes: 2 invalid input, 5 a stale etag.
+    let o = d.sh("refine files cat ../../etc/passwd", dir);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = d.sh(
+        r#"refine call files.write '{"path":"src/app.ts","content":"x","etag":"0"}'"#,
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(text(&o).contains("stale"), "{}", text(&o));
+    let o = d.sh("refine files cat src/app.ts", dir);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "export const x = 1;\n");
+}

@@ -4,6 +4,7 @@ mod activity;
 mod apps;
 mod changes;
 mod dashboard;
+mod files;
 mod import;
 mod operations;
 mod processes;
@@ -31,5 +32,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(dashboard::ops());
     v.extend(changes::ops());
     v.extend(processes::ops());
+    v.extend(files::ops());
     v
 }

@@ -104,7 +104,7 @@ pub(crate) fn print_json(v: &Value) {
 }
 
 /// Resolve an app given by name, full id or unique id prefix.
-async fn app_id(c: &Client, given: &str) -> Result<String> {
+pub(crate) async fn app_id(c: &Client, given: &str) -> Result<String> {
     let apps = c.call("apps.list", json!({})).await?;
     let list = apps.as_array().cloned().unwrap_or_default();
     let matches: Vec<&Value> = list
@@ -690,6 +690,7 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
             dry_run,
         } => crate::work::import(&c, file, format.as_deref(), map, *dry_run, json_out).await?,
         Command::Dashboard => crate::work::dashboard(&c, json_out).await?,
+        Command::Files(cmd) => crate::files::files(&c, cmd, json_out).await?,
         Command::Reporter(cmd) => crate::work::reporter(&c, cmd, json_out).await?,
         Command::Todo(cmd) => crate::work::todo(&c, cmd, json_out, cli.actor.as_deref()).await?,
         Command::Automation(cmd) => crate::work::automation(&c, cmd, json_out).await?,

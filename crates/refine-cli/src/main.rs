@@ -2,6 +2,7 @@
 
 mod changes;
 mod commands;
+mod files;
 mod table;
 mod work;
 
@@ -107,6 +108,9 @@ pub enum Command {
     /// The app's Git changes: status, diff, log, commit, revert, stage, unstage, churn.
     #[command(subcommand)]
     Changes(changes::ChangesCmd),
+    /// The active app's files: ls, cat, find (fuzzy), grep (regex).
+    #[command(subcommand)]
+    Files(files::FilesCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).

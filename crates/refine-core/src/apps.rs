@@ -227,6 +227,7 @@ impl Core {
             },
         )
         .await
+        .inspect(|removed| self.unwatch_app(&removed.value.id))
     }
 
     /// `apps.select`

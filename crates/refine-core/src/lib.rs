@@ -8,6 +8,7 @@ pub mod clock;
 pub mod daemon;
 pub mod dashboard;
 pub mod events;
+pub mod files;
 pub mod import;
 pub mod operations;
 pub mod pipeline;
@@ -110,6 +111,8 @@ pub(crate) struct Inner {
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) running_ops: Mutex<HashMap<String, Arc<AtomicBool>>>,
     pub(crate) procs: Mutex<HashMap<String, Arc<processes::Live>>>,
+    /// File watchers by app id (started on an app's first files call, stopped on removal).
+    pub(crate) watchers: Mutex<HashMap<String, refine_host::files::Watcher>>,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -161,6 +164,7 @@ impl Core {
             shutdown,
             running_ops: Mutex::new(HashMap::new()),
             procs: Mutex::new(HashMap::new()),
+            watchers: Mutex::new(HashMap::new()),
         }));
         let report = core.repair()?;
         Ok((core, report))

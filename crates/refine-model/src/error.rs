@@ -11,7 +11,11 @@ pub enum ErrorCode {
     InvalidInput,
     NotFound,
     Conflict,
+    // A precondition of the request does not hold (no app selected, Idempotency-Key reused): 422.
     PreconditionFailed,
+    // The client's version of a resource is out of date (a file's `etag` no longer matches):
+    // nothing was written; `details` carries the current version: 412.
+    Stale,
     Forbidden,
     Unauthorized,
     PayloadTooLarge,
@@ -34,6 +38,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::PreconditionFailed => 422,
+            ErrorCode::Stale => 412,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
@@ -47,7 +52,7 @@ impl ErrorCode {
             ErrorCode::InvalidInput => 2,
             ErrorCode::NotFound => 3,
             ErrorCode::Conflict => 4,
-            ErrorCode::PreconditionFailed => 5,
+            ErrorCode::PreconditionFailed | ErrorCode::Stale => 5,
             ErrorCode::Unauthorized | ErrorCode::Forbidden => 6,
             ErrorCode::PayloadTooLarge | ErrorCode::UnsupportedMediaType => 2,
             ErrorCode::TooManyRequests
@@ -64,6 +69,7 @@ impl ErrorCode {
             404 => ErrorCode::NotFound,
             409 => ErrorCode::Conflict,
             413 => ErrorCode::PayloadTooLarge,
+            412 => ErrorCode::Stale,
             415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::PreconditionFailed,
             429 => ErrorCode::TooManyRequests,
@@ -109,6 +115,15 @@ impl ApiError {
     }
     pub fn precondition(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::PreconditionFailed, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+    pub fn stale(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Stale, message)
+    }
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::PayloadTooLarge, message)
     }
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unavailable, message)

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod app;
 pub mod error;
 pub mod event;
+pub mod files;
 pub mod operation;
 pub mod process;
 pub mod settings;

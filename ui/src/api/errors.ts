@@ -21,6 +21,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'not_found',
   'conflict',
   'precondition_failed',
+  'stale',
   'forbidden',
   'unauthorized',
   'payload_too_large',

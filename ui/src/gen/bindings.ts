@@ -258,6 +258,16 @@ export type CreateGoalInput = {
 	external?: ExternalRef | null,
 };
 
+/**  Create a new file or directory (the parent must exist). */
+export type CreateInput = {
+	appId?: string | null,
+	path: string,
+	/**  `file` (default) or `dir`. */
+	kind?: FileKind | null,
+	/**  Initial text of a file. */
+	content?: string | null,
+};
+
 export type CreateReporterInput = {
 	name: string,
 	/**  Default `person`. */
@@ -323,6 +333,19 @@ export type DeclineInput = {
 	cancel?: boolean | null,
 };
 
+/**  Delete a file, a link or a directory (non-empty ones need `recursive: true`). */
+export type DeleteInput = {
+	appId?: string | null,
+	path: string,
+	recursive?: boolean | null,
+};
+
+/**  What a delete removed. */
+export type Deleted = {
+	path: string,
+	kind: FileKind,
+};
+
 export type Diff = {
 	files: FileDiff[],
 	filesChanged: number,
@@ -351,6 +374,14 @@ export type DiffScope =
 /**  Working tree against HEAD, plus untracked files (default). */
 "all";
 
+/**  One directory's entries: directories first, then by name. */
+export type DirListing = {
+	path: string,
+	entries: FileEntry[],
+	/**  More entries exist than a listing returns. */
+	truncated: boolean,
+};
+
 export type DraftAction = "create" | "update" | "unchanged";
 
 /**  What may start now, and why everything else in todo waits. */
@@ -366,7 +397,7 @@ export type Eligibility = {
 export type Empty = Record<string, never>;
 
 /**  Small error-code enum; clients branch on the code, never on message text. */
-export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "precondition_failed" | "forbidden" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "insufficient_storage" | "unavailable" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "precondition_failed" | "stale" | "forbidden" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "insufficient_storage" | "unavailable" | "internal";
 
 /**  A typed live notification that something changed. `kind` is dotted, e.g. `apps.added`. */
 export type Event = {
@@ -481,6 +512,22 @@ export type FileChurn = {
 	commits: number,
 };
 
+/**  A file's content (text) or the fact that it is binary. */
+export type FileContent = {
+	path: string,
+	/**  Size of the whole file in bytes. */
+	size: number,
+	modifiedMs: number | null,
+	/**  Version of the whole file (SHA-256 of its bytes, hex); send it back when writing. */
+	etag: string,
+	/**  NUL bytes in the first 8 KiB or invalid UTF-8: no `content` is returned. */
+	binary: boolean,
+	/**  The text (of the requested range, when one was given); `null` for binary files. */
+	content: string | null,
+	/**  First byte of `content` within the file. */
+	offset: number,
+};
+
 export type FileDiff = {
 	path: string,
 	oldPath: string | null,
@@ -492,6 +539,51 @@ export type FileDiff = {
 	/**  Unified diff of this file (empty for binary files). */
 	patch: string,
 	/**  The patch was too large to send. */
+	truncated: boolean,
+};
+
+/**  One entry of a directory listing. */
+export type FileEntry = {
+	name: string,
+	/**  Relative to the app root. */
+	path: string,
+	kind: FileKind,
+	/**  Bytes (0 for directories). */
+	size: number,
+	/**  Last modification, milliseconds since the Unix epoch. */
+	modifiedMs: number | null,
+	/**  Matched by a `.gitignore` rule (listed only when ignored entries were asked for). */
+	ignored: boolean,
+};
+
+/**  A file or directory after a change. */
+export type FileInfo = {
+	path: string,
+	kind: FileKind,
+	size: number,
+	modifiedMs: number | null,
+	/**  Version of a regular file's content (`null` for directories and links). */
+	etag: string | null,
+};
+
+/**  What a directory entry is. Symbolic links are reported as links and never followed by walks. */
+export type FileKind = "file" | "dir" | "symlink" | 
+/**  Sockets, FIFOs, devices. */
+"other";
+
+/**  Fuzzy search over file paths (gitignore-aware). */
+export type FindInput = {
+	appId?: string | null,
+	query: string,
+	/**  Most results (default 50, at most 500). */
+	limit?: number | null,
+	showIgnored?: boolean | null,
+};
+
+/**  Fuzzy name search results, best first. */
+export type FindResult = {
+	items: NameMatch[],
+	/**  The walk stopped at its bound before seeing every file. */
 	truncated: boolean,
 };
 
@@ -572,6 +664,37 @@ export type GoalPage = {
 export type GoalSort = 
 /**  Priority high → low, then number (default). */
 "priority" | "newest" | "oldest" | "updated" | "number" | "title";
+
+/**  Regex search over file contents (gitignore-aware; binary files skipped). */
+export type GrepInput = {
+	appId?: string | null,
+	/**  A regular expression (Rust `regex` syntax), or literal text with `fixedStrings`. */
+	pattern: string,
+	/**  Directory to search below (default: the root). */
+	path?: string | null,
+	caseInsensitive?: boolean | null,
+	fixedStrings?: boolean | null,
+	/**  Most matching lines (default 200, at most 2000). */
+	limit?: number | null,
+	showIgnored?: boolean | null,
+};
+
+/**  One matching line of a content search. */
+export type GrepMatch = {
+	path: string,
+	/**  1-based line number. */
+	line: number,
+	/**  The line without its terminator (cut at 500 characters). */
+	text: string,
+};
+
+/**  Content search results in walk order. */
+export type GrepResult = {
+	matches: GrepMatch[],
+	/**  More matches exist (the limit was reached) or the walk stopped at its bound. */
+	truncated: boolean,
+	filesSearched: number,
+};
 
 /**  The unauthenticated health answer: deliberately says nothing else. */
 export type Health = {
@@ -702,6 +825,16 @@ export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export type MoveInput = {
 	goalId: string,
 	to: WorkflowState,
+};
+
+/**  A path found by the fuzzy name search. */
+export type NameMatch = {
+	path: string,
+	kind: FileKind,
+	/**  Higher is better. */
+	score: number,
+	/**  Character indexes within `path` that matched the query (for highlighting). */
+	positions: number[],
 };
 
 /**  Counts of Refine's own objects for the app. */
@@ -866,9 +999,26 @@ export type ProjectOverview = {
 	counts: ObjectCounts,
 };
 
+/**  Read one file, whole (up to 2 MiB) or a byte range of it. */
+export type ReadInput = {
+	appId?: string | null,
+	path: string,
+	/**  First byte of a range. */
+	offset?: number | null,
+	/**  Bytes of a range (at most 2 MiB). */
+	length?: number | null,
+};
+
 export type Refs = {
 	branches: BranchInfo[],
 	worktrees: WorktreeInfo[],
+};
+
+/**  Rename or move an entry inside the app. */
+export type RenameInput = {
+	appId?: string | null,
+	from: string,
+	to: string,
 };
 
 export type RenameReporterInput = {
@@ -1093,6 +1243,15 @@ export type TransitionResult = {
 	goal: Goal,
 };
 
+/**  List one directory of the app (default: its root). */
+export type TreeInput = {
+	appId?: string | null,
+	/**  Directory relative to the app root (`""` or absent: the root). */
+	path?: string | null,
+	/**  Also list entries matched by `.gitignore` (marked `ignored`). */
+	showIgnored?: boolean | null,
+};
+
 /**  Appearance of the desktop window and browser UI. */
 export type UiSettings = {
 	/**  Colour theme. */
@@ -1134,6 +1293,18 @@ export type WorktreeInfo = {
 	path: string,
 	head: string | null,
 	branch: string | null,
+};
+
+/**  Replace an existing file's text. */
+export type WriteInput = {
+	appId?: string | null,
+	path: string,
+	content: string,
+	/**
+	 *  The `etag` the content was based on (from `files.read`); when the file changed since,
+	 *  the write is refused with 412 `stale` and the current etag. Absent: overwrite.
+	 */
+	etag?: string | null,
 };
 
 export const operations = {
@@ -1208,6 +1379,14 @@ export const operations = {
   "processes.stop": { method: "POST", path: "/api/v1/processes/{id}/stop", kind: "mutation", mcp: true },
   "processes.restart": { method: "POST", path: "/api/v1/processes/{id}/restart", kind: "mutation", mcp: true },
   "processes.logs": { method: "GET", path: "/api/v1/processes/{id}/logs", kind: "query", mcp: true },
+  "files.tree": { method: "GET", path: "/api/v1/files/tree", kind: "query", mcp: true },
+  "files.read": { method: "GET", path: "/api/v1/files/content", kind: "query", mcp: true },
+  "files.write": { method: "PUT", path: "/api/v1/files/content", kind: "mutation", mcp: false },
+  "files.create": { method: "POST", path: "/api/v1/files", kind: "mutation", mcp: false },
+  "files.rename": { method: "POST", path: "/api/v1/files/rename", kind: "mutation", mcp: false },
+  "files.delete": { method: "POST", path: "/api/v1/files/delete", kind: "mutation", mcp: false },
+  "files.find": { method: "GET", path: "/api/v1/files/find", kind: "query", mcp: true },
+  "files.grep": { method: "GET", path: "/api/v1/files/grep", kind: "query", mcp: true },
 } as const;
 
 export type Operations = {
@@ -1282,6 +1461,14 @@ export type Operations = {
   "processes.stop": { input: ProcessIdInput; output: ProcessInfo };
   "processes.restart": { input: ProcessIdInput; output: ProcessInfo };
   "processes.logs": { input: ProcessLogsInput; output: ProcessLogs };
+  "files.tree": { input: TreeInput; output: DirListing };
+  "files.read": { input: ReadInput; output: FileContent };
+  "files.write": { input: WriteInput; output: FileInfo };
+  "files.create": { input: CreateInput; output: FileInfo };
+  "files.rename": { input: RenameInput; output: FileInfo };
+  "files.delete": { input: DeleteInput; output: Deleted };
+  "files.find": { input: FindInput; output: FindResult };
+  "files.grep": { input: GrepInput; output: GrepResult };
 };
 
 export type OperationName = keyof Operations;

@@ -4,6 +4,7 @@
 
 mod changes;
 mod events;
+mod files;
 mod idempotency;
 mod input;
 mod mcp;

@@ -25,6 +25,34 @@ fn script() -> Vec<(&'static str, Value)> {
         ("project.overview", json!({})),
         ("apps.select", json!({"id": "$APP"})),
         ("project.overview", json!({})),
+        ("files.tree", json!({})),
+        ("files.tree", json!({"path": "../x"})),
+        (
+            "files.create",
+            json!({"path": "notes.md", "content": "# Notes\n"}),
+        ),
+        ("files.create", json!({"path": "docs", "kind": "dir"})),
+        ("files.create", json!({"path": "docs", "kind": "dir"})),
+        ("files.read", json!({"path": "notes.md"})),
+        ("files.read", json!({"path": "/etc/passwd"})),
+        (
+            "files.write",
+            json!({"path": "notes.md", "content": "stale\n", "etag": "0000"}),
+        ),
+        (
+            "files.write",
+            json!({"path": "notes.md", "content": "# Notes\nmore\n"}),
+        ),
+        (
+            "files.rename",
+            json!({"from": "notes.md", "to": "docs/notes.md"}),
+        ),
+        ("files.find", json!({"query": "notes"})),
+        ("files.grep", json!({"pattern": "^more$"})),
+        ("files.grep", json!({"pattern": "("})),
+        ("files.tree", json!({"path": "docs"})),
+        ("files.delete", json!({"path": "docs"})),
+        ("files.delete", json!({"path": "docs", "recursive": true})),
         ("settings.get", json!({})),
         (
             "settings.update",
@@ -249,7 +277,9 @@ fn normalize(v: &Value, dir: &str) -> Value {
             m.iter()
                 .map(|(k, v)| {
                     let v = match k.as_str() {
-                        "pid" | "uptimeSeconds" | "url" | "nextCursor" => json!("<varies>"),
+                        "pid" | "uptimeSeconds" | "url" | "nextCursor" | "modifiedMs" => {
+                            json!("<varies>")
+                        }
                         _ => normalize(v, dir),
                     };
                     (k.clone(), v)

@@ -30,7 +30,14 @@ pub struct Answer {
 impl TestDaemon {
     pub fn new() -> TestDaemon {
         let dir = tempfile::tempdir().unwrap();
-        let (core, _) = Core::open(CoreConfig::new(dir.path())).unwrap();
+        let data = dir.path().to_path_buf();
+        TestDaemon::with_data_dir(dir, &data)
+    }
+
+    /// A daemon whose data dir is `data` (somewhere inside `dir`, which the daemon keeps).
+    pub fn with_data_dir(dir: tempfile::TempDir, data: &Path) -> TestDaemon {
+        std::fs::create_dir_all(data).unwrap();
+        let (core, _) = Core::open(CoreConfig::new(data)).unwrap();
         let token = "a".repeat(64);
         let router = router(
             core.clone(),

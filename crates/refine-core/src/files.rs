@@ -1,0 +1,464 @@
+//! files: the app's files, confined to its root (refine-host's `files::Root`): a lazy
+//! gitignore-aware tree, reads with binary detection and a size cap, etag-checked atomic
+//! writes, create / rename / delete through the mutation pipeline, fuzzy name search, regex
+//! content search, and `files.changed` events from a debounced watcher per app.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use refine_host::files::{FindOptions, GrepOptions, RelPath, Root, Watcher, READ_LIMIT};
+use refine_model::files::{DirListing, FileContent, FileInfo, FileKind, FindResult, GrepResult};
+use refine_model::{ApiError, App};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use specta::Type;
+
+use crate::{Change, Core, Ctx, Mutated};
+
+/// How long the watcher waits for the file system to go quiet before it reports.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// List one directory of the app (default: its root).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TreeInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// Directory relative to the app root (`""` or absent: the root).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Also list entries matched by `.gitignore` (marked `ignored`).
+    #[serde(default)]
+    pub show_ignored: Option<bool>,
+}
+
+/// Read one file, whole (up to 2 MiB) or a byte range of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReadInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub path: String,
+    /// First byte of a range.
+    #[serde(default)]
+    pub offset: Option<f64>,
+    /// Bytes of a range (at most 2 MiB).
+    #[serde(default)]
+    pub length: Option<u32>,
+}
+
+/// Replace an existing file's text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WriteInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub path: String,
+    pub content: String,
+    /// The `etag` the content was based on (from `files.read`); when the file changed since,
+    /// the write is refused with 412 `stale` and the current etag. Absent: overwrite.
+    #[serde(default)]
+    pub etag: Option<String>,
+}
+
+/// Create a new file or directory (the parent must exist).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub path: String,
+    /// `file` (default) or `dir`.
+    #[serde(default)]
+    pub kind: Option<FileKind>,
+    /// Initial text of a file.
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// Rename or move an entry inside the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RenameInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub from: String,
+    pub to: String,
+}
+
+/// Delete a file, a link or a directory (non-empty ones need `recursive: true`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub path: String,
+    #[serde(default)]
+    pub recursive: Option<bool>,
+}
+
+/// What a delete removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Deleted {
+    pub path: String,
+    pub kind: FileKind,
+}
+
+/// Fuzzy search over file paths (gitignore-aware).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FindInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub query: String,
+    /// Most results (default 50, at most 500).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub show_ignored: Option<bool>,
+}
+
+/// Regex search over file contents (gitignore-aware; binary files skipped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GrepInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// A regular expression (Rust `regex` syntax), or literal text with `fixedStrings`.
+    pub pattern: String,
+    /// Directory to search below (default: the root).
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub case_insensitive: Option<bool>,
+    #[serde(default)]
+    pub fixed_strings: Option<bool>,
+    /// Most matching lines (default 200, at most 2000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub show_ignored: Option<bool>,
+}
+
+fn bounded(limit: Option<u32>, default: u32, max: u32, what: &str) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(default as usize),
+        Some(0) => Err(ApiError::invalid(format!("{what} must be at least 1"))),
+        Some(n) if n > max => Err(ApiError::invalid(format!("{what} must be at most {max}"))),
+        Some(n) => Ok(n as usize),
+    }
+}
+
+fn opt_path(path: Option<&str>) -> Result<RelPath, ApiError> {
+    RelPath::parse(path.unwrap_or(""))
+}
+
+fn check_content(content: &str) -> Result<(), ApiError> {
+    if content.len() as u64 > READ_LIMIT {
+        return Err(ApiError::too_large(format!(
+            "content is {} bytes, more than the {READ_LIMIT}-byte limit",
+            content.len()
+        )));
+    }
+    Ok(())
+}
+
+fn content_digest(content: &str) -> serde_json::Value {
+    json!({ "bytes": content.len(), "sha256": refine_host::files::etag_of(content.as_bytes()) })
+}
+
+impl Core {
+    /// Start the app's watcher unless it runs already. Changes become `files.changed` events
+    /// `{appId, paths, kinds}` (`kinds[i]` is what happened to `paths[i]`: created, modified,
+    /// removed or renamed).
+    fn watch_app(&self, app: &App) {
+        let mut map = self.0.watchers.lock().unwrap_or_else(|p| p.into_inner());
+        if map.contains_key(&app.id) {
+            return;
+        }
+        let weak = Arc::downgrade(&self.0);
+        let app_id = app.id.clone();
+        let started = Watcher::start(
+            Path::new(&app.path),
+            &self.0.data_dir,
+            DEBOUNCE,
+            move |batch| {
+                let Some(inner) = weak.upgrade() else { return };
+                let (paths, kinds): (Vec<String>, Vec<&str>) =
+                    batch.into_iter().map(|(p, k)| (p, k.as_str())).unzip();
+                Core(inner).bus().publish(
+                    "files.changed",
+                    Some(app_id.clone()),
+                    json!({ "appId": app_id, "paths": paths, "kinds": kinds }),
+                );
+            },
+        );
+        match started {
+            Ok(w) => {
+                map.insert(app.id.clone(), w);
+            }
+            Err(e) => tracing::warn!(app = %app.id, error = %e.message, "no file watcher"),
+        }
+    }
+
+    /// Stop the watcher of an app (it was removed).
+    pub(crate) fn unwatch_app(&self, app_id: &str) {
+        self.0
+            .watchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(app_id);
+    }
+
+    /// Resolve the app, make sure it is watched, and run `f` on its opened root off the
+    /// executor.
+    async fn with_root<T, F>(&self, ctx: &Ctx, app_id: Option<&str>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Root) -> Result<T, ApiError> + Send + 'static,
+    {
+        let app = self.resolve_app(ctx, app_id).await?;
+        self.blocking(move |core| {
+            let root = Root::open(Path::new(&app.path), core.data_dir())?;
+            core.watch_app(&app);
+            f(&root)
+        })
+        .await
+    }
+
+    /// `files.tree`
+    pub async fn files_tree(&self, ctx: &Ctx, input: TreeInput) -> Result<DirListing, ApiError> {
+        let rel = opt_path(input.path.as_deref())?;
+        let show = input.show_ignored.unwrap_or(false);
+        self.with_root(ctx, input.app_id.as_deref(), move |root| {
+            root.list(&rel, show)
+        })
+        .await
+    }
+
+    /// `files.read`
+    pub async fn files_read(&self, ctx: &Ctx, input: ReadInput) -> Result<FileContent, ApiError> {
+        let rel = RelPath::parse(&input.path)?;
+        let offset = match input.offset {
+            None => None,
+            Some(o) if o.is_finite() && o >= 0.0 && o.fract() == 0.0 => Some(o as u64),
+            Some(_) => return Err(ApiError::invalid("offset must be a whole number ≥ 0")),
+        };
+        let length = input.length.map(u64::from);
+        self.with_root(ctx, input.app_id.as_deref(), move |root| {
+            root.read(&rel, offset, length)
+        })
+        .await
+    }
+
+    /// `files.find`
+    pub async fn files_find(&self, ctx: &Ctx, input: FindInput) -> Result<FindResult, ApiError> {
+        let opts = FindOptions {
+            limit: bounded(input.limit, 50, 500, "limit")?,
+            show_ignored: input.show_ignored.unwrap_or(false),
+        };
+        let query = input.query;
+        self.with_root(ctx, input.app_id.as_deref(), move |root| {
+            root.find(&query, &opts)
+        })
+        .await
+    }
+
+    /// `files.grep`
+    pub async fn files_grep(&self, ctx: &Ctx, input: GrepInput) -> Result<GrepResult, ApiError> {
+        let start = opt_path(input.path.as_deref())?;
+        let opts = GrepOptions {
+            case_insensitive: input.case_insensitive.unwrap_or(false),
+            fixed_strings: input.fixed_strings.unwrap_or(false),
+            limit: bounded(input.limit, 200, 2000, "limit")?,
+            show_ignored: input.show_ignored.unwrap_or(false),
+        };
+        let pattern = input.pattern;
+        self.with_root(ctx, input.app_id.as_deref(), move |root| {
+            root.grep(&pattern, &start, &opts)
+        })
+        .await
+    }
+
+    /// Run a file mutation through the pipeline. The file system change happens inside the
+    /// write transaction, so Refine's own writers are serialised (an etag check and its write
+    /// cannot interleave with another) and a refused change records nothing.
+    async fn files_mutation<T, F>(
+        &self,
+        ctx: &Ctx,
+        op: &'static str,
+        app_id: Option<&str>,
+        request: serde_json::Value,
+        f: F,
+    ) -> Result<Mutated<T>, ApiError>
+    where
+        T: Serialize + serde::de::DeserializeOwned + Send + 'static,
+        F: FnOnce(&Root) -> Result<(T, String, serde_json::Value), ApiError> + Send + 'static,
+    {
+        let app = self.resolve_app(ctx, app_id).await?;
+        // The journal keeps the request with the app resolved and file content as a digest.
+        let mut request = request;
+        request["appId"] = json!(app.id);
+        let core = self.clone();
+        let app2 = app.clone();
+        self.mutate(ctx, op, &request, async { Ok(()) }, move |_tx, ()| {
+            let root = Root::open(Path::new(&app2.path), core.data_dir())?;
+            core.watch_app(&app2);
+            let (value, summary, mut event) = f(&root)?;
+            event["appId"] = json!(app2.id);
+            let target = event["path"]
+                .as_str()
+                .or(event["to"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            let change = Change::new(summary)
+                .app(Some(app2.id.clone()))
+                .target(target)
+                .event(event_kind(op), event);
+            Ok((value, change))
+        })
+        .await
+    }
+
+    /// `files.write`
+    pub async fn files_write(
+        &self,
+        ctx: &Ctx,
+        input: WriteInput,
+    ) -> Result<Mutated<FileInfo>, ApiError> {
+        let rel = RelPath::parse(&input.path)?;
+        check_content(&input.content)?;
+        let request = json!({
+            "path": rel.as_string(),
+            "etag": input.etag,
+            "content": content_digest(&input.content),
+        });
+        self.files_mutation(
+            ctx,
+            "files.write",
+            input.app_id.as_deref(),
+            request,
+            move |root| {
+                let info = root.write(&rel, input.content.as_bytes(), input.etag.as_deref())?;
+                let summary = format!("Wrote {} ({} bytes)", info.path, input.content.len());
+                let event = json!({ "path": info.path, "etag": info.etag });
+                Ok((info, summary, event))
+            },
+        )
+        .await
+    }
+
+    /// `files.create`
+    pub async fn files_create(
+        &self,
+        ctx: &Ctx,
+        input: CreateInput,
+    ) -> Result<Mutated<FileInfo>, ApiError> {
+        let rel = RelPath::parse(&input.path)?;
+        let kind = input.kind.unwrap_or(FileKind::File);
+        if !matches!(kind, FileKind::File | FileKind::Dir) {
+            return Err(ApiError::invalid("kind must be file or dir"));
+        }
+        let content = input.content.unwrap_or_default();
+        check_content(&content)?;
+        let request = json!({
+            "path": rel.as_string(),
+            "kind": kind,
+            "content": content_digest(&content),
+        });
+        self.files_mutation(
+            ctx,
+            "files.create",
+            input.app_id.as_deref(),
+            request,
+            move |root| {
+                let info = root.create(&rel, kind, content.as_bytes())?;
+                let what = if kind == FileKind::Dir {
+                    "directory"
+                } else {
+                    "file"
+                };
+                let summary = format!("Created {what} {}", info.path);
+                let event = json!({ "path": info.path, "kind": kind });
+                Ok((info, summary, event))
+            },
+        )
+        .await
+    }
+
+    /// `files.rename`
+    pub async fn files_rename(
+        &self,
+        ctx: &Ctx,
+        input: RenameInput,
+    ) -> Result<Mutated<FileInfo>, ApiError> {
+        let from = RelPath::parse(&input.from)?;
+        let to = RelPath::parse(&input.to)?;
+        let request = json!({ "from": from.as_string(), "to": to.as_string() });
+        self.files_mutation(
+            ctx,
+            "files.rename",
+            input.app_id.as_deref(),
+            request,
+            move |root| {
+                let info = root.rename(&from, &to)?;
+                let summary = format!("Renamed {} to {}", from.as_string(), to.as_string());
+                let event =
+                    json!({ "from": from.as_string(), "to": to.as_string(), "kind": info.kind });
+                Ok((info, summary, event))
+            },
+        )
+        .await
+    }
+
+    /// `files.delete`
+    pub async fn files_delete(
+        &self,
+        ctx: &Ctx,
+        input: DeleteInput,
+    ) -> Result<Mutated<Deleted>, ApiError> {
+        let rel = RelPath::parse(&input.path)?;
+        let recursive = input.recursive.unwrap_or(false);
+        let request = json!({ "path": rel.as_string(), "recursive": recursive });
+        self.files_mutation(
+            ctx,
+            "files.delete",
+            input.app_id.as_deref(),
+            request,
+            move |root| {
+                let kind = root.delete(&rel, recursive)?;
+                let what = match kind {
+                    FileKind::Dir if recursive => "directory (with its content)",
+                    FileKind::Dir => "directory",
+                    FileKind::Symlink => "link",
+                    _ => "file",
+                };
+                let summary = format!("Deleted {what} {}", rel.as_string());
+                let event = json!({ "path": rel.as_string(), "kind": kind });
+                Ok((
+                    Deleted {
+                        path: rel.as_string(),
+                        kind,
+                    },
+                    summary,
+                    event,
+                ))
+            },
+        )
+        .await
+    }
+}
+
+/// `files.write` → `files.written`, and so on.
+fn event_kind(op: &str) -> &str {
+    match op {
+        "files.write" => "files.written",
+        "files.create" => "files.created",
+        "files.rename" => "files.renamed",
+        "files.delete" => "files.deleted",
+        other => other,
+    }
+}
