@@ -36,7 +36,7 @@ pub enum AttentionKind {
     Blocked,
 }
 
-/// Something a person should look at.
+/// Something a person should look at (at most 50 of each kind; `counts` has the totals).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttentionItem {
@@ -120,8 +120,11 @@ impl Core {
                 let counts = refine_store::goals::count_by_status(c, &app2)?;
                 let features = refine_store::features::list(c, &app2)?;
                 let mut stmt = c.prepare(
-                    "SELECT id, number, title, status, updated_at FROM goals
-                     WHERE app_id = ?1 AND deleted_at IS NULL AND status IN ('failed', 'review') ORDER BY updated_at",
+                    "SELECT * FROM (SELECT id, number, title, status, updated_at FROM goals
+                       WHERE app_id = ?1 AND deleted_at IS NULL AND status = 'failed' ORDER BY updated_at LIMIT 50)
+                     UNION ALL
+                     SELECT * FROM (SELECT id, number, title, status, updated_at FROM goals
+                       WHERE app_id = ?1 AND deleted_at IS NULL AND status = 'review' ORDER BY updated_at LIMIT 50)",
                 )?;
                 let attention_rows = stmt
                     .query_map([&app2], |r| {
@@ -182,7 +185,7 @@ impl Core {
                 }
             })
             .collect();
-        attention.extend(elig.blocked.into_iter().map(|b| AttentionItem {
+        attention.extend(elig.blocked.into_iter().take(50).map(|b| AttentionItem {
             kind: AttentionKind::Blocked,
             goal_id: b.goal_id,
             number: b.number,

@@ -155,11 +155,10 @@ pub(crate) fn eligibility(conn: &Connection, app: &str) -> Result<Eligibility, A
     let verdicts = rules::eligibility(&facts);
     let mut eligible = Vec::new();
     let mut blocked = Vec::new();
+    let by_id: std::collections::HashMap<&str, &rules::GoalFacts> =
+        facts.iter().map(|f| (f.id.as_str(), f)).collect();
     for v in verdicts {
-        let f = facts
-            .iter()
-            .find(|f| f.id == v.goal_id)
-            .expect("verdicts name known goals");
+        let f = by_id[v.goal_id.as_str()];
         match v.reason {
             None => eligible.push(StartableGoal {
                 goal_id: f.id.clone(),

@@ -113,6 +113,8 @@ impl Store {
         let writer = Connection::open(path)?;
         configure(&writer, true)?;
         migrations::run(&writer)?;
+        // Refresh the planner's statistics where they are stale (cheap when nothing changed).
+        writer.execute_batch("PRAGMA optimize=0x10002;")?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(

@@ -196,6 +196,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX processes_app ON processes(app_id, started_at);
     CREATE INDEX processes_status ON processes(status);
     "#,
+    // 4: covering indexes of live (not deleted) goals: counts and status pages without
+    // reading the table.
+    r#"
+    CREATE INDEX goals_live ON goals(app_id, priority DESC, number) WHERE deleted_at IS NULL;
+    CREATE INDEX goals_live_status ON goals(app_id, status, priority DESC, number) WHERE deleted_at IS NULL;
+    "#,
 ];
 
 /// The newest schema version this build knows.
