@@ -123,9 +123,17 @@ export async function launchBrowser() {
 /**
  * Opens the UI logged in through the daemon's `?token=` URL (cookie set, redirect to `/`) and
  * waits for the live connection. Page errors are collected in `page.errors` for assertions.
+ *
+ * The UI asks once who the person is. `identity: 'skip'` (default) answers "not now" before the
+ * page loads, so tests about other things see no dialog; `'ask'` leaves the question to the test.
  */
-export async function openUi(browser, daemon, { colorScheme = 'light', viewport = { width: 1360, height: 900 } } = {}) {
+export async function openUi(browser, daemon, { colorScheme = 'light', viewport = { width: 1360, height: 900 }, identity = 'skip' } = {}) {
   const context = await browser.newContext({ colorScheme, viewport });
+  if (identity === 'skip') {
+    await context.addInitScript(() => {
+      if (!localStorage.getItem('refine.identity')) localStorage.setItem('refine.identity', JSON.stringify({ kind: 'skipped' }));
+    });
+  }
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (error) => page.errors.push(error));

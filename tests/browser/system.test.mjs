@@ -107,12 +107,12 @@ describe('system page and command palette', () => {
     });
     await daemon.cli('apps', 'add', repo.dir);
     const { page, context } = await openUi(browser, daemon);
-    for (const area of ['goals', 'features', 'changes', 'processes', 'terminal', 'files', 'chat']) {
+    for (const area of ['changes', 'processes', 'terminal', 'files', 'chat']) {
       await goTo(page, area);
       assert.match(await page.getByTestId('coming-soon').innerText(), /^Coming:/);
     }
-    await goTo(page, 'goals');
-    await screenshot(page, 'coming-goals-light');
+    await goTo(page, 'changes');
+    await screenshot(page, 'coming-changes-light');
     await goTo(page, 'dashboard');
     const overview = page.getByTestId('project-overview');
     await overview.waitFor();

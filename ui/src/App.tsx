@@ -5,11 +5,16 @@ import { CommandPalette } from './components/CommandPalette';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
 import { Banner } from './components/Feedback';
 import { Icon } from './components/Icon';
+import { IdentityChip, IdentityPicker } from './components/IdentityPicker';
+import { NewGoalDialog } from './components/NewGoalDialog';
 import { ThemeToggle } from './components/ThemeToggle';
 import { AREAS, type Area } from './routes/areas';
 import { AreaPage } from './routes/AreaPage';
 import { hrefFor, useArea } from './state/router';
 import { ThemeFromSettings } from './state/ThemeFromSettings';
+import { useIdentity } from './state/identity';
+import { handleShortcut } from './state/shortcuts';
+import { closeIdentityPicker, closeNewGoal, useIdentityPickerOpen, useNewGoal } from './state/uiActions';
 
 const SECTIONS: Area['section'][] = ['Work', 'Workspace', 'Daemon'];
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -19,13 +24,20 @@ export function App() {
   const area = useArea();
   const unauthorized = useUnauthorized();
   const [paletteOpen, setPaletteOpen] = useState(false);
+  const newGoal = useNewGoal();
+  const me = useIdentity();
+  const pickerOpen = useIdentityPickerOpen();
+  // Asked once: until the person picks, adds or skips, the picker opens by itself.
+  const showPicker = pickerOpen || me === null;
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
         e.preventDefault();
         setPaletteOpen((open) => !open);
+        return;
       }
+      handleShortcut(e);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -53,7 +65,7 @@ export function App() {
             <div className="nav-section" key={section}>
               <div className="nav-heading">{section}</div>
               <ul>
-                {AREAS.filter((a) => a.section === section).map((a) => (
+                {AREAS.filter((a) => a.section === section && !a.hidden).map((a) => (
                   <li key={a.id}>
                     <a
                       href={hrefFor(a.id)}
@@ -81,6 +93,7 @@ export function App() {
             <kbd>{isMac ? '⌘' : 'Ctrl'} K</kbd>
           </button>
           <ConnectionIndicator />
+          <IdentityChip />
           <ThemeToggle />
         </header>
         <main id="main" className="content" tabIndex={-1}>
@@ -96,6 +109,8 @@ export function App() {
         </main>
       </div>
       {paletteOpen && <CommandPalette onClose={() => setPaletteOpen(false)} />}
+      {newGoal && <NewGoalDialog defaults={newGoal} onClose={closeNewGoal} />}
+      {showPicker && !paletteOpen && <IdentityPicker onClose={closeIdentityPicker} />}
       <ThemeFromSettings />
     </div>
   );

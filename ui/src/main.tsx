@@ -9,6 +9,7 @@ import './styles/base.css';
 import './styles/shell.css';
 import './styles/components.css';
 import './styles/pages.css';
+import './styles/work.css';
 
 // Before the first render, so the page never flashes the wrong theme (no inline script: CSP).
 applyTheme();

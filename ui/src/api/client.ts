@@ -1,4 +1,5 @@
 import { invoke } from '@tauri-apps/api/core';
+import { actorHeader, chosenActor, currentActor } from './actor';
 import { operations, type Input, type OperationName, type Output } from '../gen/bindings';
 import { toApiFailure } from './errors';
 import { httpCall, type Route } from './http';
@@ -13,8 +14,6 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULT_ACTOR = 'user';
-
 /** True for an operation name declared in the generated registry. */
 export function isOperationName(name: string): name is OperationName {
   return Object.prototype.hasOwnProperty.call(operations, name);
@@ -25,10 +24,10 @@ async function dispatch(op: string, route: Route, input: unknown, opts: CallOpti
   const idempotencyKey = mutating ? (opts.idempotencyKey ?? crypto.randomUUID()) : undefined;
   try {
     if (isTauri()) {
-      return await invoke<unknown>('rpc', { op, input, idempotencyKey: idempotencyKey ?? null, actor: opts.actor ?? null });
+      return await invoke<unknown>('rpc', { op, input, idempotencyKey: idempotencyKey ?? null, actor: opts.actor ?? chosenActor() });
     }
     return await httpCall(op, route, input, {
-      actor: opts.actor ?? DEFAULT_ACTOR,
+      actor: actorHeader(opts.actor ?? currentActor()),
       idempotencyKey,
       signal: opts.signal,
     });

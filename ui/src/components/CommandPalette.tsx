@@ -4,7 +4,10 @@ import { toApiFailure } from '../api/errors';
 import { useQuery } from '../api/hooks';
 import { operations as declared, type OperationInfo } from '../gen/bindings';
 import { AREAS, type AreaId } from '../routes/areas';
+import { useApps } from '../state/appsContext';
 import { navigate } from '../state/router';
+import { errorMessage } from '../api/errors';
+import { paletteActions, type PaletteAction } from './paletteActions';
 import { Icon } from './Icon';
 import { JsonView } from './JsonView';
 import { Badge } from './Feedback';
@@ -12,6 +15,7 @@ import { useToast } from './toastContext';
 
 type Item =
   | { type: 'nav'; id: string; label: string; hint: string; area: AreaId }
+  | { type: 'action'; id: string; label: string; hint: string; action: PaletteAction }
   | { type: 'op'; id: string; label: string; hint: string; op: OperationInfo };
 
 type View =
@@ -55,6 +59,9 @@ function matches(item: Item, query: string): boolean {
 /** Ctrl/Cmd-K: jump to an area or run any operation of the daemon's catalogue. */
 export function CommandPalette({ onClose }: { onClose: () => void }) {
   const catalogue = useQuery('system.operations', {});
+  const { active: activeApp } = useApps();
+  const automation = useQuery('workflow.automation', { appId: activeApp?.id ?? null }, activeApp?.id ?? 'none');
+  const paused = activeApp ? automation.data?.paused : undefined;
   const toast = useToast();
   const [query, setQuery] = useState('');
   const [activeIndex, setActiveIndex] = useState(0);
@@ -72,8 +79,15 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
       hint: op.doc || `${op.method} ${op.path}`,
       op,
     }));
-    return [...nav, ...ops];
-  }, [catalogue.data]);
+    const actions: Item[] = paletteActions(activeApp, paused).map((action) => ({
+      type: 'action',
+      id: `action:${action.id}`,
+      label: action.label,
+      hint: action.hint,
+      action,
+    }));
+    return [...nav, ...actions, ...ops];
+  }, [catalogue.data, activeApp, paused]);
 
   const visible = useMemo(() => items.filter((item) => matches(item, query)), [items, query]);
   const active = Math.min(activeIndex, Math.max(visible.length - 1, 0));
@@ -109,6 +123,14 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
     if (item.type === 'nav') {
       navigate(item.area);
       onClose();
+    } else if (item.type === 'action') {
+      onClose();
+      Promise.resolve()
+        .then(() => item.action.run())
+        .then(
+          (message) => message && toast.show('success', message),
+          (error: unknown) => toast.show('error', `${item.label} failed`, errorMessage(error)),
+        );
     } else if (item.op.kind === 'query' && needsNoInput(item.op)) {
       void run(item.op, {});
     } else {
@@ -200,7 +222,7 @@ export function CommandPalette({ onClose }: { onClose: () => void }) {
                   data-testid="palette-item"
                   data-item={item.id}
                 >
-                  <Icon name={item.type === 'nav' ? (AREAS.find((a) => a.id === item.area)?.icon ?? 'chevronRight') : 'play'} />
+                  <Icon name={item.type === 'nav' ? (AREAS.find((a) => a.id === item.area)?.icon ?? 'chevronRight') : item.type === 'action' ? item.action.icon : 'play'} />
                   <span className="palette-label">{item.label}</span>
                   <span className="palette-hint">{item.hint}</span>
                   {item.type === 'op' && <Badge tone={item.op.kind === 'query' ? 'neutral' : 'accent'}>{item.op.kind.replace('_', '-')}</Badge>}

@@ -7,15 +7,18 @@ export function Page({
   actions,
   children,
   testId,
+  wide = false,
 }: {
   title: string;
   subtitle?: ReactNode;
   actions?: ReactNode;
   children: ReactNode;
   testId?: string;
+  /** Use the full width (boards). */
+  wide?: boolean;
 }) {
   return (
-    <section className="page" data-testid={testId} aria-labelledby="page-title">
+    <section className={wide ? 'page wide' : 'page'} data-testid={testId} aria-labelledby="page-title">
       <header className="page-header">
         <div>
           <h1 id="page-title">{title}</h1>

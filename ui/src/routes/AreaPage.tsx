@@ -1,16 +1,31 @@
 import { ActivityPage } from './activity/ActivityPage';
 import { AppsPage } from './apps/AppsPage';
 import type { AreaId } from './areas';
+import { BoardPage } from './board/BoardPage';
 import { ComingPage } from './coming/ComingPage';
 import { DashboardPage } from './dashboard/DashboardPage';
+import { FeaturesPage } from './features/FeaturesPage';
+import { GoalsPage } from './goals/GoalsPage';
+import { ImportPage } from './import/ImportPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { SystemPage } from './system/SystemPage';
+import { TodosPage } from './todos/TodosPage';
 
 /** Picks the page for an area. */
 export function AreaPage({ area }: { area: AreaId }) {
   switch (area) {
     case 'dashboard':
       return <DashboardPage />;
+    case 'goals':
+      return <GoalsPage />;
+    case 'board':
+      return <BoardPage />;
+    case 'features':
+      return <FeaturesPage />;
+    case 'todos':
+      return <TodosPage />;
+    case 'import':
+      return <ImportPage />;
     case 'apps':
       return <AppsPage />;
     case 'activity':

@@ -3,7 +3,10 @@ import type { IconName } from '../components/Icon';
 export type AreaId =
   | 'dashboard'
   | 'goals'
+  | 'board'
   | 'features'
+  | 'todos'
+  | 'import'
   | 'changes'
   | 'processes'
   | 'terminal'
@@ -21,13 +24,18 @@ export interface Area {
   section: 'Work' | 'Workspace' | 'Daemon';
   /** One line for the command palette. */
   hint: string;
+  /** Reached from other pages and the palette, not listed in the sidebar. */
+  hidden?: boolean;
 }
 
 /** The product areas in navigation order. */
 export const AREAS: readonly Area[] = [
   { id: 'dashboard', label: 'Dashboard', icon: 'dashboard', section: 'Work', hint: 'Overview of the active app' },
   { id: 'goals', label: 'Goals', icon: 'goals', section: 'Work', hint: 'Units of work and their rounds' },
+  { id: 'board', label: 'Board', icon: 'board', section: 'Work', hint: 'Goals by workflow state; drag to move' },
   { id: 'features', label: 'Features', icon: 'features', section: 'Work', hint: 'Ordered groups of goals' },
+  { id: 'todos', label: 'Todos', icon: 'todos', section: 'Work', hint: 'Your own todo list' },
+  { id: 'import', label: 'Import', icon: 'upload', section: 'Work', hint: 'Markdown, CSV, GitHub, Jira or Refine JSON → Goals', hidden: true },
   { id: 'changes', label: 'Changes', icon: 'changes', section: 'Work', hint: 'Git status, diffs and integration' },
   { id: 'processes', label: 'Processes', icon: 'processes', section: 'Workspace', hint: 'Supervised processes and logs' },
   { id: 'terminal', label: 'Terminal', icon: 'terminal', section: 'Workspace', hint: 'PTY sessions' },

@@ -2,27 +2,10 @@ import { ComingSoon } from '../../components/ComingSoon';
 import { Page } from '../../components/Page';
 import { AREAS, type AreaId } from '../areas';
 
-type PlannedArea = Exclude<AreaId, 'dashboard' | 'apps' | 'activity' | 'settings' | 'system'>;
+export type PlannedArea = Extract<AreaId, 'changes' | 'processes' | 'terminal' | 'files' | 'chat'>;
 
 /** What each planned area will do, from the product description. Nothing here is live data. */
 const PLANS: Record<PlannedArea, { title: string; items: string[] }> = {
-  goals: {
-    title: 'Goals and their Rounds',
-    items: [
-      'Write down what should change as Goals: title, prompt, notes, priority, reporter, assignee, labels.',
-      'Follow each Goal through backlog → todo → plan → implement → quality → governance → review → done.',
-      'Inspect every Round: pinned context, plan, agent runs, quality and governance evidence, outcome.',
-      'Move, pause, retry, cancel, approve or decline; filter, search, bulk edit and export (JSON, CSV).',
-    ],
-  },
-  features: {
-    title: 'Features',
-    items: [
-      'Group Goals into ordered Features; the order is the dependency model.',
-      'See which Goal is next and which are blocked by an earlier failure.',
-      'Reorder Goals and import task lists (Markdown, CSV, JSON) as draft Features.',
-    ],
-  },
   changes: {
     title: 'Changes',
     items: [

@@ -1,10 +1,10 @@
 import { useQuery, useRefetchOn } from '../../api/hooks';
-import { ComingSoon } from '../../components/ComingSoon';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatRelative } from '../../components/format';
 import { Page } from '../../components/Page';
 import { useApps } from '../../state/appsContext';
 import { hrefFor } from '../../state/router';
+import { WorkSummary } from './WorkSummary';
 
 const OVERVIEW_EVENTS = ['apps.', 'activity.created'] as const;
 
@@ -56,9 +56,12 @@ function ProjectOverviewCard({ appId }: { appId: string }) {
 export function DashboardPage() {
   const { active, apps, loading } = useApps();
   return (
-    <Page title="Dashboard" subtitle="The state of the active app at a glance" testId="page-dashboard">
+    <Page title="Dashboard" subtitle={active ? `The state of ${active.name} at a glance. Everything here links to the list behind it.` : 'The state of the active app at a glance'} testId="page-dashboard">
       {active ? (
-        <ProjectOverviewCard appId={active.id} />
+        <>
+          <WorkSummary appId={active.id} />
+          <ProjectOverviewCard appId={active.id} />
+        </>
       ) : loading ? (
         <Spinner />
       ) : (
@@ -72,15 +75,6 @@ export function DashboardPage() {
           )}
         </EmptyState>
       )}
-      <ComingSoon
-        icon="dashboard"
-        title="Work summary"
-        items={[
-          'Goal counts per workflow state, throughput and cycle time.',
-          'Running agents and quality pass rate.',
-          'Items that need your attention: reviews waiting, failed Goals, blocked Features.',
-        ]}
-      />
     </Page>
   );
 }

@@ -1,0 +1,63 @@
+// Helpers for the work-area browser tests (Goals, Board, Features, Import, Dashboard, Todos).
+import { makeGitRepo } from './harness.mjs';
+
+/** Registers a fresh Git repository (the first app added becomes the active one). */
+export async function addApp(daemon, name = 'shop') {
+  const repo = await makeGitRepo(name, { 'README.md': `# ${name}\n`, 'src/main.js': 'console.log("hi");\n' });
+  await daemon.cli('apps', 'add', repo.dir);
+  return repo;
+}
+
+/** `refine call OP INPUT` against the test's daemon (REFINE_HOME = its data dir); parsed JSON. */
+export async function callCli(daemon, op, input = {}) {
+  const out = await daemon.cli('call', op, JSON.stringify(input));
+  return JSON.parse(out);
+}
+
+/** Steps a Goal through the automated states to `to` (as the runner would), through the CLI. */
+export async function advanceTo(daemon, goalId, to) {
+  const path = ['plan', 'implement', 'quality', 'governance', 'review'];
+  for (const state of path) {
+    await callCli(daemon, 'workflow.advance', { goalId, to: state });
+    if (state === to) return;
+  }
+}
+
+/** Waits until `check()` is truthy (polling a test-side condition, not the UI). */
+export async function eventually(check, { timeout = 10_000, interval = 100, message = 'condition' } = {}) {
+  const until = Date.now() + timeout;
+  let last;
+  while (Date.now() < until) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`timed out waiting for ${message} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+/** The titles of the locator's elements, in order (text of `[data-title]` children or links). */
+export async function texts(locator) {
+  return locator.evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? ''));
+}
+
+/**
+ * HTML5 drag and drop from `source` to `target` when the target is scrolled out of view (board
+ * columns): the drag starts on the source first, then the target is scrolled to and dropped on.
+ * (`locator.dragTo` scrolls the target into view before the drag starts, which moves the source
+ * out from under the pointer.)
+ */
+export async function dragAcross(page, source, target) {
+  await source.scrollIntoViewIfNeeded();
+  await source.hover();
+  await page.mouse.down();
+  const from = await source.boundingBox();
+  await page.mouse.move(from.x + from.width / 2 + 12, from.y + from.height / 2 + 12, { steps: 2 });
+  await target.scrollIntoViewIfNeeded();
+  const to = await target.boundingBox();
+  await page.mouse.move(to.x + to.width / 2, to.y + Math.min(60, to.height / 2), { steps: 4 });
+  await page.mouse.up();
+}

@@ -1,0 +1,250 @@
+import { useMemo, useState, type DragEvent } from 'react';
+import { errorMessage } from '../../api/errors';
+import { useQuery } from '../../api/hooks';
+import { DebouncedInput } from '../../components/DebouncedInput';
+import { Dialog } from '../../components/Dialog';
+import { Banner, Spinner } from '../../components/Feedback';
+import { Icon } from '../../components/Icon';
+import { Page } from '../../components/Page';
+import { useToast } from '../../components/toastContext';
+import type { App, Goal, WorkflowState } from '../../gen/bindings';
+import { hrefFor, replaceQuery, useRoute } from '../../state/router';
+import { openNewGoal } from '../../state/uiActions';
+import { AutomationBanner } from '../work/AutomationBanner';
+import { GOAL_EVENTS, useDebouncedRefetch, useFeatures } from '../work/hooks';
+import { RequireApp } from '../work/RequireApp';
+import { allowedTargets, moveOpFor, STATE_HINTS, STATE_LABELS, STATES } from '../work/states';
+import { moveGoal } from '../work/transition';
+import { BoardCard, DRAG_TYPE } from './BoardCard';
+import { useBoardGoals } from './useBoardGoals';
+
+export function BoardPage() {
+  return (
+    <Page
+      title="Board"
+      subtitle="Goals by workflow state. Drag a card to another column, or use its “Move to…” menu."
+      testId="page-board"
+      wide
+      actions={
+        <button type="button" className="button primary" onClick={() => openNewGoal()} data-testid="new-goal">
+          <Icon name="plus" /> New goal
+        </button>
+      }
+    >
+      <RequireApp>{(app) => <Board key={app.id} app={app} />}</RequireApp>
+    </Page>
+  );
+}
+
+interface Refusal {
+  goal: Goal;
+  to: WorkflowState;
+  message: string;
+}
+
+function byPriority(a: Goal, b: Goal): number {
+  return b.priority - a.priority || a.number - b.number;
+}
+
+function Board({ app }: { app: App }) {
+  const toast = useToast();
+  const route = useRoute();
+  const featureFilter = route.query.get('feature') ?? '';
+  const q = route.query.get('q') ?? '';
+  const setQuery = (patch: Record<string, string>) => replaceQuery({ feature: featureFilter, q, ...patch });
+
+  const { goals, error, upsert } = useBoardGoals(app.id);
+  const features = useFeatures(app.id);
+  const eligibility = useQuery('workflow.eligible', { appId: app.id }, app.id);
+  useDebouncedRefetch(GOAL_EVENTS, eligibility.reload);
+
+  const [dragging, setDragging] = useState<Goal | null>(null);
+  const [over, setOver] = useState<WorkflowState | null>(null);
+  const [pending, setPending] = useState<Record<string, WorkflowState>>({});
+  const [refusal, setRefusal] = useState<Refusal | null>(null);
+  const [asking, setAsking] = useState<{ goal: Goal; to: WorkflowState } | null>(null);
+  const [reason, setReason] = useState('');
+
+  const blocked = useMemo(() => new Map((eligibility.data?.blocked ?? []).map((b) => [b.goalId, b.reason])), [eligibility.data]);
+
+  const columns = useMemo(() => {
+    const words = q.toLowerCase().split(/\s+/).filter(Boolean);
+    const byState = new Map<WorkflowState, Goal[]>(STATES.map((s) => [s, []]));
+    for (const g of goals ?? []) {
+      if (featureFilter === 'none' ? g.featureId : featureFilter && g.featureId !== featureFilter) continue;
+      if (words.length && !words.every((w) => `#${g.number} ${g.title} ${g.labels.join(' ')}`.toLowerCase().includes(w))) continue;
+      byState.get(pending[g.id] ?? g.status)?.push(g);
+    }
+    for (const list of byState.values()) list.sort(byPriority);
+    return byState;
+  }, [goals, featureFilter, q, pending]);
+
+  const doMove = async (goal: Goal, to: WorkflowState, opts: { reason?: string } = {}) => {
+    setPending((p) => ({ ...p, [goal.id]: to }));
+    setRefusal(null);
+    try {
+      const result = await moveGoal(goal, to, opts);
+      upsert(result.goal);
+      toast.show('success', `#${goal.number} → ${STATE_LABELS[result.to]}`, result.newRound ? 'A new round was opened.' : undefined);
+    } catch (err) {
+      setRefusal({ goal, to, message: errorMessage(err) });
+    } finally {
+      setPending((p) => {
+        const next = { ...p };
+        delete next[goal.id];
+        return next;
+      });
+    }
+  };
+
+  const requestMove = (goal: Goal, to: WorkflowState) => {
+    if (to === goal.status) return;
+    const op = moveOpFor(goal.status, to);
+    if (op === 'workflow.cancel' || op === 'workflow.decline') {
+      setReason('');
+      setAsking({ goal, to });
+    } else {
+      void doMove(goal, to);
+    }
+  };
+
+  const onDrop = (e: DragEvent<HTMLElement>, to: WorkflowState) => {
+    e.preventDefault();
+    setOver(null);
+    const id = e.dataTransfer.getData(DRAG_TYPE) || dragging?.id;
+    setDragging(null);
+    const goal = goals?.find((g) => g.id === id);
+    if (goal) requestMove(goal, to);
+  };
+
+  const allowed = dragging ? allowedTargets(dragging.status) : [];
+
+  if (error) return <Banner tone="error">{error}</Banner>;
+  if (!goals) return <Spinner />;
+
+  return (
+    <>
+      <AutomationBanner appId={app.id} />
+      <div className="board-toolbar">
+        <div className="search-box">
+          <Icon name="search" />
+          <DebouncedInput type="search" value={q} onCommit={(v) => setQuery({ q: v })} placeholder="Filter cards…" aria-label="Filter cards" data-shortcut="search" data-testid="board-search" />
+        </div>
+        <select value={featureFilter} onChange={(e) => setQuery({ feature: e.target.value })} aria-label="Feature" data-testid="board-feature">
+          <option value="">All features</option>
+          <option value="none">No feature</option>
+          {(features.data ?? []).map((f) => (
+            <option key={f.id} value={f.id}>
+              {f.name}
+            </option>
+          ))}
+        </select>
+        <span className="muted small">{goals.length} goals</span>
+      </div>
+      {refusal && (
+        <Banner
+          tone="error"
+          testId="board-refusal"
+          action={
+            <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => setRefusal(null)}>
+              <Icon name="x" />
+            </button>
+          }
+        >
+          <strong>
+            #{refusal.goal.number} “{refusal.goal.title}” was not moved to {STATE_LABELS[refusal.to].toLowerCase()}.
+          </strong>{' '}
+          <span data-testid="board-refusal-reason">{refusal.message}</span>
+        </Banner>
+      )}
+      <div className="board" data-testid="board" data-dragging={dragging ? 'true' : undefined}>
+        {STATES.map((state) => {
+          const cards = columns.get(state) ?? [];
+          const classes = ['board-column', `column-${state}`];
+          if (dragging && state !== dragging.status) classes.push(allowed.includes(state) ? 'drop-ok' : 'drop-unlikely');
+          if (over === state) classes.push('drop-over');
+          return (
+            <section
+              key={state}
+              className={classes.join(' ')}
+              aria-label={`${STATE_LABELS[state]}: ${cards.length}`}
+              data-testid={`board-column-${state}`}
+              onDragOver={(e) => {
+                if (!dragging || dragging.status === state) return;
+                e.preventDefault();
+                e.dataTransfer.dropEffect = 'move';
+                if (over !== state) setOver(state);
+              }}
+              onDragLeave={(e) => {
+                if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setOver((o) => (o === state ? null : o));
+              }}
+              onDrop={(e) => onDrop(e, state)}
+            >
+              <header className="board-column-head" title={STATE_HINTS[state]}>
+                <span className={`state-dot state-${state}`} aria-hidden="true" />
+                <a href={hrefFor('goals', [], { status: state })} className="board-column-title">
+                  {STATE_LABELS[state]}
+                </a>
+                <span className="board-count" data-testid={`board-count-${state}`}>
+                  {cards.length}
+                </span>
+              </header>
+              <div className="board-column-body">
+                {cards.map((g) => (
+                  <BoardCard
+                    key={g.id}
+                    goal={g}
+                    blockedReason={g.status === 'todo' ? blocked.get(g.id) : undefined}
+                    pending={g.id in pending}
+                    onDragStart={setDragging}
+                    onDragEnd={() => {
+                      setDragging(null);
+                      setOver(null);
+                    }}
+                    onMove={requestMove}
+                  />
+                ))}
+                {cards.length === 0 && <div className="board-empty">{dragging && state !== dragging.status ? 'Drop here' : 'Nothing here'}</div>}
+              </div>
+            </section>
+          );
+        })}
+      </div>
+      {asking && (
+        <Dialog
+          title={moveOpFor(asking.goal.status, asking.to) === 'workflow.cancel' ? `Cancel #${asking.goal.number}?` : `Decline #${asking.goal.number}?`}
+          onClose={() => setAsking(null)}
+          testId="move-dialog"
+          footer={
+            <>
+              <button type="button" className="button ghost" onClick={() => setAsking(null)}>
+                Never mind
+              </button>
+              <button
+                type="button"
+                className={asking.to === 'cancelled' ? 'button danger' : 'button primary'}
+                onClick={() => {
+                  const { goal, to } = asking;
+                  setAsking(null);
+                  void doMove(goal, to, { reason });
+                }}
+                data-testid="move-dialog-confirm"
+              >
+                {asking.to === 'cancelled' ? 'Cancel goal' : 'Decline'}
+              </button>
+            </>
+          }
+        >
+          <p className="dialog-lead">
+            “{asking.goal.title}”{' '}
+            {asking.to === 'cancelled' ? 'will be cancelled. A cancelled goal cannot be moved again.' : 'goes back to todo with a new round.'}
+          </p>
+          <label className="field">
+            <span className="field-label">{asking.to === 'cancelled' ? 'Why? (optional)' : 'What should change in the next attempt? (optional)'}</span>
+            <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="move-dialog-reason" />
+          </label>
+        </Dialog>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,307 @@
+import { useState } from 'react';
+import { call } from '../../api/client';
+import { errorMessage } from '../../api/errors';
+import { useQuery } from '../../api/hooks';
+import { Banner, EmptyState, ProgressBar, Spinner } from '../../components/Feedback';
+import { Icon } from '../../components/Icon';
+import { Page } from '../../components/Page';
+import { useToast } from '../../components/toastContext';
+import type { FeatureDetail, Goal, WorkflowState } from '../../gen/bindings';
+import { useReporterId } from '../../state/identity';
+import { hrefFor, navigate } from '../../state/router';
+import { FEATURE_EVENTS, GOAL_EVENTS, useDebouncedRefetch } from '../work/hooks';
+import { FeatureStatusBadge } from '../work/StatusBadge';
+import { FeatureGoalList } from './FeatureGoalList';
+
+/** The newer of two answers about the same Feature. */
+function newer(a: FeatureDetail | undefined, b: FeatureDetail | null): FeatureDetail | undefined {
+  if (!b) return a;
+  if (!a) return b;
+  return b.feature.updatedAt > a.feature.updatedAt ? b : a;
+}
+
+/** `#/features/<id>`: rename, delete, and the ordered goals (drag to reorder, add, take out). */
+export function FeatureDetailPage({ id }: { id: string }) {
+  const toast = useToast();
+  const query = useQuery('work.get_feature', { id }, id);
+  useDebouncedRefetch(FEATURE_EVENTS, query.reload);
+  const [answer, setAnswer] = useState<FeatureDetail | null>(null);
+  const [optimistic, setOptimistic] = useState<string[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const detail = newer(query.data, answer);
+  const appId = detail?.feature.appId ?? '';
+  const eligibility = useQuery('workflow.eligible', { appId: appId || null }, appId);
+  useDebouncedRefetch(GOAL_EVENTS, eligibility.reload);
+
+  const back = (
+    <a href={hrefFor('features')} className="back-link">
+      ← Features
+    </a>
+  );
+
+  if (!detail) {
+    return (
+      <Page title="Feature" subtitle={back} testId="page-features">
+        {query.error ? (
+          query.error.code === 'not_found' ? (
+            <EmptyState title="No such feature" testId="feature-not-found">
+              <p>It may have been deleted.</p>
+            </EmptyState>
+          ) : (
+            <Banner tone="error">{query.error.message}</Banner>
+          )
+        ) : (
+          <Spinner />
+        )}
+      </Page>
+    );
+  }
+
+  const { feature } = detail;
+  const byId = new Map(detail.goals.map((g) => [g.id, g]));
+  const order = optimistic ?? detail.goals.map((g) => g.id);
+  const goals = order.map((gid) => byId.get(gid)).filter((g): g is Goal => Boolean(g));
+  const blocked = new Map((eligibility.data?.blocked ?? []).map((b) => [b.goalId, b.reason]));
+
+  const mutate = async (run: () => Promise<FeatureDetail>, success?: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const next = await run();
+      setAnswer(next);
+      if (success) toast.show('success', success);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setOptimistic(null);
+      setBusy(false);
+    }
+  };
+
+  const reorderTo = (ids: string[]) => {
+    setOptimistic(ids);
+    void mutate(() => call('work.reorder_feature', { id: feature.id, goalIds: ids }));
+  };
+
+  return (
+    <Page
+      title={feature.name}
+      subtitle={
+        <span className="goal-subtitle">
+          {back}
+          <FeatureStatusBadge status={feature.status} testId="feature-status" />
+          <span className="muted small">
+            {feature.done} of {feature.total} done
+          </span>
+        </span>
+      }
+      testId="page-feature"
+      actions={<FeatureActions key={feature.updatedAt} detail={detail} onSaved={setAnswer} />}
+    >
+      {feature.description && <p className="feature-description">{feature.description}</p>}
+      <ProgressBar value={feature.total ? (feature.done / feature.total) * 100 : 0} label={`${feature.done} of ${feature.total} done`} testId="feature-progress" />
+      {error && (
+        <Banner tone="error" testId="feature-error">
+          {error}
+        </Banner>
+      )}
+      <section className="card" aria-labelledby="feature-goals-title" data-feature-id={feature.id}>
+        <div className="card-header">
+          <h2 id="feature-goals-title">Goals, in order</h2>
+          <span className="muted small">Drag a row, or use the arrows. Goal N+1 starts only after goal N reached review.</span>
+        </div>
+        {goals.length === 0 ? (
+          <EmptyState title="No goals in this feature yet" testId="feature-goals-empty">
+            <p>Add a new goal below, or put an existing one in.</p>
+          </EmptyState>
+        ) : (
+          <FeatureGoalList
+            goals={goals}
+            blocked={blocked}
+            busy={busy}
+            onReorder={reorderTo}
+            onRemove={(g) => mutate(() => call('work.remove_from_feature', { id: feature.id, goalId: g.id }), `Took #${g.number} out of “${feature.name}”`)}
+          />
+        )}
+        <AddGoals featureId={feature.id} appId={feature.appId} onAdded={setAnswer} />
+      </section>
+    </Page>
+  );
+}
+
+function FeatureActions({ detail, onSaved }: { detail: FeatureDetail; onSaved: (d: FeatureDetail) => void }) {
+  const toast = useToast();
+  const { feature } = detail;
+  const [mode, setMode] = useState<'idle' | 'rename' | 'delete'>('idle');
+  const [name, setName] = useState(feature.name);
+  const [description, setDescription] = useState(feature.description);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const next = await call('work.update_feature', { id: feature.id, name: name.trim(), description });
+      onSaved(next);
+      toast.show('success', 'Feature saved');
+      setMode('idle');
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    setBusy(true);
+    try {
+      await call('work.delete_feature', { id: feature.id });
+      toast.show('success', `Deleted feature “${feature.name}”`, feature.total ? `Its ${feature.total} goal(s) stay, without a feature.` : undefined);
+      navigate('features');
+    } catch (err) {
+      toast.show('error', 'Could not delete the feature', errorMessage(err));
+      setBusy(false);
+    }
+  };
+
+  if (mode === 'rename') {
+    return (
+      <form
+        className="rename-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+        aria-label="Rename feature"
+      >
+        <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Name" autoFocus maxLength={200} data-testid="feature-rename-input" />
+        <input value={description} onChange={(e) => setDescription(e.target.value)} aria-label="Description" placeholder="Description" className="rename-desc" />
+        <button type="submit" className="button primary small" disabled={busy || !name.trim()} data-testid="feature-rename-save">
+          Save
+        </button>
+        <button type="button" className="button ghost small" onClick={() => setMode('idle')}>
+          Cancel
+        </button>
+        {error && <span className="field-error">{error}</span>}
+      </form>
+    );
+  }
+  if (mode === 'delete') {
+    return (
+      <div className="confirm inline" role="alertdialog" aria-label="Delete this feature?">
+        <span>Delete “{feature.name}”? Its goals stay.</span>
+        <button type="button" className="button small" onClick={() => setMode('idle')} autoFocus>
+          Keep
+        </button>
+        <button type="button" className="button small danger" onClick={remove} disabled={busy} data-testid="feature-delete-confirm">
+          Delete
+        </button>
+      </div>
+    );
+  }
+  return (
+    <>
+      <button type="button" className="button" onClick={() => setMode('rename')} data-testid="feature-rename">
+        <Icon name="edit" /> Rename
+      </button>
+      <button type="button" className="button danger-ghost" onClick={() => setMode('delete')} data-testid="feature-delete">
+        <Icon name="trash" /> Delete
+      </button>
+    </>
+  );
+}
+
+/** A new goal at the end of the feature, or an existing goal without a feature. */
+function AddGoals({ featureId, appId, onAdded }: { featureId: string; appId: string; onAdded: (d: FeatureDetail) => void }) {
+  const toast = useToast();
+  const reporterId = useReporterId();
+  const [title, setTitle] = useState('');
+  const [status, setStatus] = useState<WorkflowState>('backlog');
+  const [existing, setExisting] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const loose = useQuery('work.list_goals', { appId, featureId: 'none', limit: 200, sort: 'number' }, `${appId}|loose`);
+  useDebouncedRefetch(GOAL_EVENTS, loose.reload);
+  const candidates = (loose.data?.items ?? []).filter((g) => g.status !== 'done' && g.status !== 'cancelled');
+
+  const createGoal = async () => {
+    if (!title.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const goal = await call('work.create_goal', { appId, title: title.trim(), featureId, status, reporterId });
+      setTitle('');
+      toast.show('success', `Added #${goal.number}`, goal.title);
+      onAdded(await call('work.get_feature', { id: featureId }));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const addExisting = async () => {
+    if (!existing) return;
+    setBusy(true);
+    setError(null);
+    try {
+      onAdded(await call('work.add_to_feature', { id: featureId, goalId: existing }));
+      setExisting('');
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="add-goals">
+      <form
+        className="add-goal-row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void createGoal();
+        }}
+        aria-label="New goal in this feature"
+      >
+        <input value={title} onChange={(e) => setTitle(e.target.value)} placeholder="New goal title…" maxLength={300} aria-label="New goal title" className="grow" data-testid="feature-new-goal-title" />
+        <select value={status} onChange={(e) => setStatus(e.target.value as WorkflowState)} aria-label="Start in" data-testid="feature-new-goal-status">
+          <option value="backlog">Backlog</option>
+          <option value="todo">Todo</option>
+        </select>
+        <button type="submit" className="button primary" disabled={busy || !title.trim()} data-testid="feature-new-goal-add">
+          <Icon name="plus" /> Add goal
+        </button>
+      </form>
+      {candidates.length > 0 && (
+        <form
+          className="add-goal-row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void addExisting();
+          }}
+          aria-label="Put an existing goal in"
+        >
+          <select value={existing} onChange={(e) => setExisting(e.target.value)} aria-label="Existing goal" className="grow" data-testid="feature-add-existing">
+            <option value="">Put an existing goal (without a feature) in…</option>
+            {candidates.map((g) => (
+              <option key={g.id} value={g.id}>
+                #{g.number} {g.title}
+              </option>
+            ))}
+          </select>
+          <button type="submit" className="button" disabled={busy || !existing} data-testid="feature-add-existing-submit">
+            Put in
+          </button>
+        </form>
+      )}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

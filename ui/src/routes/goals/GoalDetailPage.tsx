@@ -1,0 +1,169 @@
+import { useState, type ReactNode } from 'react';
+import { call } from '../../api/client';
+import { errorMessage } from '../../api/errors';
+import { useQuery } from '../../api/hooks';
+import { Banner, EmptyState, Spinner } from '../../components/Feedback';
+import { formatRelative, formatTime } from '../../components/format';
+import { Icon } from '../../components/Icon';
+import { Page } from '../../components/Page';
+import { useToast } from '../../components/toastContext';
+import type { Goal } from '../../gen/bindings';
+import { hrefFor } from '../../state/router';
+import { GOAL_EVENTS, useDebouncedRefetch, useFeatures, useReporters } from '../work/hooks';
+import { Labels, PriorityTag, StatusBadge } from '../work/StatusBadge';
+import { lastGoalsHref } from './listMemory';
+import { GoalActivity } from './GoalActivity';
+import { GoalEditor } from './GoalEditor';
+import { RoundsList } from './RoundsList';
+import { TransitionPanel } from './TransitionPanel';
+
+/** `#/goals/<id>`: one Goal: edit it, move it, see its rounds and its history. */
+export function GoalDetailPage({ id }: { id: string }) {
+  const goal = useQuery('work.get_goal', { id }, id);
+  useDebouncedRefetch(GOAL_EVENTS, goal.reload);
+  const back = (
+    <a href={lastGoalsHref()} className="back-link" data-testid="back-to-goals">
+      ← Goals
+    </a>
+  );
+
+  if (!goal.data) {
+    return (
+      <Page title="Goal" subtitle={back} testId="page-goals">
+        {goal.error ? (
+          goal.error.code === 'not_found' ? (
+            <EmptyState title="No such goal" testId="goal-not-found">
+              <p>It may belong to another app. Go back to the list.</p>
+            </EmptyState>
+          ) : (
+            <Banner tone="error">{goal.error.message}</Banner>
+          )
+        ) : (
+          <Spinner />
+        )}
+      </Page>
+    );
+  }
+  return <GoalDetail goal={goal.data} back={back} />;
+}
+
+function GoalDetail({ goal, back }: { goal: Goal; back: ReactNode }) {
+  const features = useFeatures(goal.appId);
+  const reporters = useReporters();
+  return (
+    <Page
+      title={`#${goal.number} ${goal.title}`}
+      subtitle={
+        <span className="goal-subtitle">
+          {back}
+          <StatusBadge status={goal.status} testId="goal-status" />
+          {goal.featureId && (
+            <a href={hrefFor('features', [goal.featureId])} className="feature-link">
+              <Icon name="features" size={14} /> {goal.featureName}
+              {goal.position !== null && <span className="muted"> · step {goal.position + 1}</span>}
+            </a>
+          )}
+          <span className="muted small" title={formatTime(goal.updatedAt)}>
+            updated {formatRelative(goal.updatedAt)}
+          </span>
+        </span>
+      }
+      testId="page-goal"
+      actions={<DeleteRestore goal={goal} />}
+    >
+      {goal.deletedAt && (
+        <Banner tone="warning" testId="goal-deleted-banner">
+          This goal was deleted {formatRelative(goal.deletedAt)}. Restore it to work on it again.
+        </Banner>
+      )}
+      <div className="goal-layout" data-goal-id={goal.id}>
+        <div className="goal-main">
+          <GoalEditor key={goal.id} goal={goal} features={features.data ?? []} reporters={reporters.data ?? []} />
+          <RoundsList rounds={goal.rounds} />
+        </div>
+        <aside className="goal-side">
+          {!goal.deletedAt && <TransitionPanel goal={goal} />}
+          <div className="card">
+            <h3>Details</h3>
+            <dl className="facts">
+              <dt>Priority</dt>
+              <dd>
+                <PriorityTag priority={goal.priority} />
+              </dd>
+              <dt>Reporter</dt>
+              <dd>{goal.reporterName ?? <span className="muted">—</span>}</dd>
+              <dt>Assignee</dt>
+              <dd>{goal.assignee ?? <span className="muted">—</span>}</dd>
+              <dt>Labels</dt>
+              <dd>{goal.labels.length ? <Labels labels={goal.labels} /> : <span className="muted">—</span>}</dd>
+              <dt>Node</dt>
+              <dd className="mono small">{goal.nodeId.slice(0, 12)}</dd>
+              <dt>Created</dt>
+              <dd title={formatTime(goal.createdAt)}>{formatRelative(goal.createdAt)}</dd>
+              {goal.external && (
+                <>
+                  <dt>Imported from</dt>
+                  <dd>
+                    {goal.external.url ? (
+                      <a href={goal.external.url} target="_blank" rel="noreferrer noopener">
+                        {goal.external.source} {goal.external.id}
+                      </a>
+                    ) : (
+                      <span>
+                        {goal.external.source} <span className="mono small">{goal.external.id}</span>
+                      </span>
+                    )}
+                  </dd>
+                </>
+              )}
+            </dl>
+          </div>
+          <GoalActivity goalId={goal.id} appId={goal.appId} />
+        </aside>
+      </div>
+    </Page>
+  );
+}
+
+function DeleteRestore({ goal }: { goal: Goal }) {
+  const toast = useToast();
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const act = async (op: 'work.delete_goal' | 'work.restore_goal') => {
+    setBusy(true);
+    try {
+      await call(op, { id: goal.id });
+      toast.show('success', op === 'work.delete_goal' ? `Deleted #${goal.number}` : `Restored #${goal.number}`, op === 'work.delete_goal' ? 'It can be restored from the Deleted view.' : undefined);
+      setConfirming(false);
+    } catch (err) {
+      toast.show('error', 'That did not work', errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (goal.deletedAt) {
+    return (
+      <button type="button" className="button primary" onClick={() => act('work.restore_goal')} disabled={busy} data-testid="goal-restore">
+        <Icon name="restore" /> Restore
+      </button>
+    );
+  }
+  if (confirming) {
+    return (
+      <div className="confirm inline" role="alertdialog" aria-label="Delete this goal?">
+        <span>Delete #{goal.number}?</span>
+        <button type="button" className="button small" onClick={() => setConfirming(false)} autoFocus>
+          Keep
+        </button>
+        <button type="button" className="button small danger" onClick={() => act('work.delete_goal')} disabled={busy} data-testid="goal-delete-confirm">
+          Delete
+        </button>
+      </div>
+    );
+  }
+  return (
+    <button type="button" className="button danger-ghost" onClick={() => setConfirming(true)} data-testid="goal-delete">
+      <Icon name="trash" /> Delete
+    </button>
+  );
+}

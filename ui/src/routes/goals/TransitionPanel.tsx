@@ -1,0 +1,151 @@
+import { useState } from 'react';
+import { errorMessage } from '../../api/errors';
+import { Banner } from '../../components/Feedback';
+import { Icon } from '../../components/Icon';
+import { useToast } from '../../components/toastContext';
+import type { Goal, WorkflowState } from '../../gen/bindings';
+import { allowedTargets, isRunning, moveLabel, moveOpFor, STATE_LABELS } from '../work/states';
+import { moveGoal } from '../work/transition';
+
+type Asking = { kind: 'decline' } | { kind: 'retry' } | { kind: 'cancel' } | null;
+
+/** The moves a person can make from the Goal's state, plus automation steps for testing. */
+export function TransitionPanel({ goal }: { goal: Goal }) {
+  const toast = useToast();
+  const [busy, setBusy] = useState<WorkflowState | null>(null);
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const [asking, setAsking] = useState<Asking>(null);
+  const [reason, setReason] = useState('');
+  const [cancelInstead, setCancelInstead] = useState(false);
+
+  const targets = allowedTargets(goal.status);
+  // Approve first: it is what a goal in review waits for.
+  const human = targets
+    .filter((t) => {
+      const op = moveOpFor(goal.status, t);
+      return op !== 'workflow.advance' && op !== 'workflow.cancel';
+    })
+    .sort((a, b) => Number(b === 'done') - Number(a === 'done'));
+  const automated = targets.filter((t) => moveOpFor(goal.status, t) === 'workflow.advance');
+
+  const run = async (to: WorkflowState, opts: { reason?: string; cancel?: boolean } = {}) => {
+    setBusy(to);
+    setRefusal(null);
+    try {
+      const result = await moveGoal(goal, to, opts);
+      toast.show('success', `#${goal.number}: ${STATE_LABELS[result.from]} → ${STATE_LABELS[result.to]}`, result.newRound ? 'A new round was opened.' : undefined);
+      setAsking(null);
+      setReason('');
+      setCancelInstead(false);
+    } catch (err) {
+      setRefusal(errorMessage(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const click = (to: WorkflowState) => {
+    const op = moveOpFor(goal.status, to);
+    if (op === 'workflow.decline') setAsking({ kind: 'decline' });
+    else if (op === 'workflow.retry') setAsking({ kind: 'retry' });
+    else void run(to);
+  };
+
+  if (targets.length === 0) {
+    return (
+      <div className="card transition-panel" data-testid="transition-panel">
+        <h3>Workflow</h3>
+        <p className="muted small">This goal is {STATE_LABELS[goal.status].toLowerCase()}; nothing moves it any more.</p>
+      </div>
+    );
+  }
+
+  return (
+    <div className="card transition-panel" data-testid="transition-panel">
+      <h3>Workflow</h3>
+      {refusal && (
+        <Banner tone="error" testId="transition-error">
+          <strong>Refused.</strong> {refusal}
+        </Banner>
+      )}
+      {human.length > 0 && (
+        <div className="transition-buttons">
+          {human.map((to) => (
+            <button
+              key={to}
+              type="button"
+              className={to === 'done' ? 'button primary' : 'button'}
+              onClick={() => click(to)}
+              disabled={busy !== null}
+              data-testid={`transition-${moveOpFor(goal.status, to).replace('workflow.', '')}`}
+              data-to={to}
+            >
+              {to === 'done' && <Icon name="check" />}
+              {busy === to ? 'Working…' : moveLabel(goal.status, to)}
+            </button>
+          ))}
+        </div>
+      )}
+      {asking && asking.kind !== 'cancel' && (
+        <form
+          className="reason-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run('todo', { reason, cancel: asking.kind === 'decline' ? cancelInstead : undefined });
+          }}
+          data-testid="reason-form"
+        >
+          <label className="field">
+            <span className="field-label">{asking.kind === 'decline' ? 'What should change in the next attempt?' : 'Why retry? (optional)'}</span>
+            <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="reason-input" />
+          </label>
+          {asking.kind === 'decline' && (
+            <label className="check-item">
+              <input type="checkbox" checked={cancelInstead} onChange={(e) => setCancelInstead(e.target.checked)} data-testid="decline-cancel" />
+              Cancel the goal instead of sending it back
+            </label>
+          )}
+          <div className="row">
+            <button type="submit" className={cancelInstead ? 'button danger small' : 'button primary small'} disabled={busy !== null} data-testid="reason-submit">
+              {asking.kind === 'decline' ? (cancelInstead ? 'Decline and cancel' : 'Decline') : 'Retry'}
+            </button>
+            <button type="button" className="button ghost small" onClick={() => setAsking(null)}>
+              Never mind
+            </button>
+          </div>
+        </form>
+      )}
+      {automated.length > 0 && (
+        <div className="automation-steps">
+          <span className="muted small">{isRunning(goal.status) || goal.status === 'todo' ? 'Step the automation by hand (testing):' : 'Automation:'}</span>
+          <div className="transition-buttons">
+            {automated.map((to) => (
+              <button key={to} type="button" className="button small" onClick={() => click(to)} disabled={busy !== null} data-testid="transition-advance" data-to={to}>
+                {busy === to ? 'Working…' : moveLabel(goal.status, to)}
+              </button>
+            ))}
+          </div>
+        </div>
+      )}
+      <div className="cancel-row">
+        {asking?.kind === 'cancel' ? (
+          <div className="confirm" role="alertdialog" aria-label="Cancel this goal?">
+            <span>Cancel #{goal.number}? A cancelled goal cannot be moved again.</span>
+            <div className="row">
+              <button type="button" className="button small" onClick={() => setAsking(null)} autoFocus>
+                Keep it
+              </button>
+              <button type="button" className="button small danger" onClick={() => void run('cancelled')} disabled={busy !== null} data-testid="transition-cancel-confirm">
+                Cancel goal
+              </button>
+            </div>
+          </div>
+        ) : (
+          <button type="button" className="button small danger-ghost" onClick={() => setAsking({ kind: 'cancel' })} disabled={busy !== null} data-testid="transition-cancel">
+            <Icon name="x" /> Cancel goal
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
