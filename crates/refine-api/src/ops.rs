@@ -12,6 +12,7 @@ mod project;
 mod reporters;
 mod settings;
 mod system;
+mod target;
 mod work;
 mod workflow;
 
@@ -32,6 +33,7 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(dashboard::ops());
     v.extend(changes::ops());
     v.extend(processes::ops());
+    v.extend(target::ops());
     v.extend(files::ops());
     v
 }

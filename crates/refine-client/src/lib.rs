@@ -122,7 +122,7 @@ impl Client {
             r = r.bearer_auth(t);
         }
         if let Some(a) = &self.actor {
-            r = r.header("x-refine-actor", a);
+            r = r.header("x-refine-actor", encode(a));
         }
         r
     }

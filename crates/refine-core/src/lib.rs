@@ -17,6 +17,7 @@ pub mod project;
 pub mod reporters;
 pub mod settings;
 pub mod system;
+pub mod target;
 pub mod wire;
 pub mod work;
 pub mod workflow;

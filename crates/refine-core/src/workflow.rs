@@ -183,14 +183,19 @@ pub(crate) fn eligibility(conn: &Connection, app: &str) -> Result<Eligibility, A
     })
 }
 
-fn outcome_of(to: WorkflowState, action: Action) -> Option<&'static str> {
+fn outcome_of(from: WorkflowState, to: WorkflowState, action: Action) -> Option<&'static str> {
     match (to, action) {
         (WorkflowState::Done, _) => Some("approved"),
         (WorkflowState::Failed, _) => Some("failed"),
         (WorkflowState::Cancelled, Action::Decline { .. }) => Some("declined and cancelled"),
         (WorkflowState::Cancelled, _) => Some("cancelled"),
         (WorkflowState::Todo, Action::Decline { .. }) => Some("declined"),
-        (WorkflowState::Implement, Action::Advance(_)) => Some("sent back by checks"),
+        // Only a step back from the checks ends the attempt; plan → implement continues it.
+        (WorkflowState::Implement, Action::Advance(_))
+            if matches!(from, WorkflowState::Quality | WorkflowState::Governance) =>
+        {
+            Some("sent back by checks")
+        }
         _ => None,
     }
 }
@@ -229,7 +234,7 @@ impl Core {
                 }
             }
             let at = clock::now();
-            if let Some(outcome) = outcome_of(t.to, action) {
+            if let Some(outcome) = outcome_of(from, t.to, action) {
                 let outcome = match &reason {
                     Some(r) => format!("{outcome}: {r}"),
                     None => outcome.to_string(),

@@ -90,7 +90,10 @@ pub(crate) fn context(headers: &HeaderMap, default_surface: Surface) -> Result<C
     };
     let mut ctx = Ctx::new(surface);
     if let Some(a) = text("x-refine-actor")? {
-        ctx.actor = a;
+        // Header values are ASCII: clients percent-encode other characters (e.g. "Zo%C3%AB").
+        ctx.actor = percent_decode(&a).ok_or_else(|| {
+            ApiError::invalid("X-Refine-Actor is not valid percent-encoded UTF-8")
+        })?;
     }
     ctx.idempotency_key = text("idempotency-key")?;
     ctx.app_id = text("x-refine-app")?;

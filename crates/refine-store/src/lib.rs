@@ -7,6 +7,7 @@ pub mod apps;
 pub mod features;
 pub mod goals;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod meta;
 mod migrations;
 pub mod operations;

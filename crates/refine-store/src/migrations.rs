@@ -202,6 +202,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX goals_live ON goals(app_id, priority DESC, number) WHERE deleted_at IS NULL;
     CREATE INDEX goals_live_status ON goals(app_id, status, priority DESC, number) WHERE deleted_at IS NULL;
     "#,
+    // 5: target-app lifecycle commands (edited; absent = suggested from the app's shape)
+    r#"
+    CREATE TABLE app_lifecycle (
+        app_id   TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+        config   TEXT NOT NULL,
+        revision INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

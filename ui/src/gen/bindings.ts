@@ -111,7 +111,7 @@ export type AppShape = {
 	truncated: boolean,
 };
 
-/**  Something a person should look at. */
+/**  Something a person should look at (at most 50 of each kind; `counts` has the totals). */
 export type AttentionItem = {
 	kind: AttentionKind,
 	goalId: string,
@@ -227,6 +227,18 @@ export type CommitInput = {
 	message: string,
 	/**  Stage every tracked change first (`git commit --all`). */
 	all?: boolean | null,
+};
+
+/**  Edit lifecycle commands; `null` clears one. Fenced by the revision read. */
+export type ConfigureTargetInput = {
+	appId?: string | null,
+	revision: number,
+	start?: string[] | null,
+	stop?: string[] | null,
+	build?: string[] | null,
+	test?: string[] | null,
+	healthUrl?: string | null,
+	healthCommand?: string[] | null,
 };
 
 /**  A new Feature. */
@@ -701,6 +713,11 @@ export type Health = {
 	status: string,
 };
 
+export type HealthCheck = {
+	ok: boolean,
+	detail: string,
+};
+
 export type ImportFormat = 
 /**  Headings → Features, `- [ ]` items → Goals, indented text → prompt. */
 "markdown" | 
@@ -738,6 +755,19 @@ export type IntegrationStrategy = "merge" | "squash" | "rebase";
 export type LanguageCount = {
 	name: string,
 	files: number,
+};
+
+/**  An app's lifecycle commands (argv arrays) and health check. */
+export type Lifecycle = {
+	start: string[] | null,
+	/**  Run to stop the app; without it, stopping stops the start process's group. */
+	stop: string[] | null,
+	build: string[] | null,
+	test: string[] | null,
+	/**  A loopback URL answering 2xx/3xx when the app is healthy, e.g. `http://localhost:3000/health`. */
+	healthUrl: string | null,
+	/**  Or a command whose exit code 0 means healthy. */
+	healthCommand: string[] | null,
 };
 
 export type ListFeaturesInput = {
@@ -1206,6 +1236,31 @@ export type SystemInfo = {
 	url: string | null,
 };
 
+export type TargetInput = {
+	appId?: string | null,
+};
+
+/**  The app's lifecycle at a glance. */
+export type TargetState = {
+	appId: string,
+	lifecycle: Lifecycle,
+	/**  The commands were suggested from the app's shape (never edited). */
+	suggested: boolean,
+	revision: number,
+	status: TargetStatus,
+	health: HealthCheck | null,
+	/**  The running start process, if any. */
+	process: ProcessInfo | null,
+	lastBuild: ProcessInfo | null,
+	lastTest: ProcessInfo | null,
+};
+
+export type TargetStatus = "stopped" | 
+/**  Running, no health check configured. */
+"running" | "healthy" | 
+/**  Running but the health check fails. */
+"failing";
+
 /**  Terminal sessions. */
 export type TerminalSettings = {
 	/**  Scrollback kept per session, in KiB. */
@@ -1379,6 +1434,12 @@ export const operations = {
   "processes.stop": { method: "POST", path: "/api/v1/processes/{id}/stop", kind: "mutation", mcp: true },
   "processes.restart": { method: "POST", path: "/api/v1/processes/{id}/restart", kind: "mutation", mcp: true },
   "processes.logs": { method: "GET", path: "/api/v1/processes/{id}/logs", kind: "query", mcp: true },
+  "target.get": { method: "GET", path: "/api/v1/target", kind: "query", mcp: true },
+  "target.configure": { method: "PATCH", path: "/api/v1/target", kind: "mutation", mcp: false },
+  "target.start": { method: "POST", path: "/api/v1/target/start", kind: "mutation", mcp: true },
+  "target.stop": { method: "POST", path: "/api/v1/target/stop", kind: "mutation", mcp: true },
+  "target.build": { method: "POST", path: "/api/v1/target/build", kind: "mutation", mcp: true },
+  "target.test": { method: "POST", path: "/api/v1/target/test", kind: "mutation", mcp: true },
   "files.tree": { method: "GET", path: "/api/v1/files/tree", kind: "query", mcp: true },
   "files.read": { method: "GET", path: "/api/v1/files/content", kind: "query", mcp: true },
   "files.write": { method: "PUT", path: "/api/v1/files/content", kind: "mutation", mcp: false },
@@ -1461,6 +1522,12 @@ export type Operations = {
   "processes.stop": { input: ProcessIdInput; output: ProcessInfo };
   "processes.restart": { input: ProcessIdInput; output: ProcessInfo };
   "processes.logs": { input: ProcessLogsInput; output: ProcessLogs };
+  "target.get": { input: TargetInput; output: TargetState };
+  "target.configure": { input: ConfigureTargetInput; output: Lifecycle };
+  "target.start": { input: TargetInput; output: ProcessInfo };
+  "target.stop": { input: TargetInput; output: ProcessInfo };
+  "target.build": { input: TargetInput; output: ProcessInfo };
+  "target.test": { input: TargetInput; output: ProcessInfo };
   "files.tree": { input: TreeInput; output: DirListing };
   "files.read": { input: ReadInput; output: FileContent };
   "files.write": { input: WriteInput; output: FileInfo };

@@ -188,6 +188,18 @@ fn script() -> Vec<(&'static str, Value)> {
             "processes.restart",
             json!({"id": "00000000-0000-0000-0000-000000000000"}),
         ),
+        ("target.get", json!({})),
+        (
+            "target.configure",
+            json!({"revision": 0, "start": ["sleep", "30"], "test": null}),
+        ),
+        ("target.test", json!({})),
+        ("target.build", json!({})),
+        ("target.stop", json!({})),
+        (
+            "target.start",
+            json!({"appId": "00000000-0000-0000-0000-000000000000"}),
+        ),
         ("apps.remove", json!({"id": "$APP"})),
         ("apps.get", json!({"id": "$APP"})),
         ("system.shutdown", json!({})),

@@ -565,7 +565,30 @@ async fn dashboard_counts_throughput_and_attention() {
     };
     assert_eq!(count(&before, "review"), 1);
     assert_eq!(before["attention"][0]["kind"], "review");
-    d.call("workflow.approve", json!({"goalId": "#1"})).await;
+    let approved = d
+        .raw(
+            "POST",
+            "/api/v1/workflow/approve",
+            &[
+                ("content-type", "application/json"),
+                ("x-refine-actor", "Zo%C3%AB"),
+            ],
+            Some(br##"{"goalId": "#1"}"##.to_vec()),
+            true,
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let rounds = approved.body["goal"]["rounds"].as_array().unwrap().clone();
+    assert_eq!(rounds.len(), 1, "stepping forward keeps one attempt");
+    assert_eq!(rounds[0]["outcome"], "approved");
+    let who = d
+        .call("activity.list", json!({"operation": "workflow.approve"}))
+        .await
+        .body;
+    assert_eq!(
+        who["items"][0]["actor"], "Zoë",
+        "percent-encoded actors are decoded"
+    );
     let after = d.call("dashboard.summary", json!({})).await.body;
     assert_eq!(count(&after, "review"), 0);
     assert_eq!(count(&after, "done"), 1);
