@@ -62,3 +62,46 @@ fn changes_in_the_shell() {
     let none = d.sh("refine changes commit -m empty", dir);
     assert_eq!(none.status.code(), Some(5), "{}", text(&none));
 }
+
+#[test]
+fn processes_and_the_target_app_in_the_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&tmp.path().join("data"));
+    git_repo(tmp.path(), "web");
+    let dir = tmp.path();
+    let ok = |script: &str| {
+        let o = d.sh(script, dir);
+        assert!(o.status.success(), "{script}: {}", text(&o));
+        text(&o)
+    };
+    ok("refine apps add web");
+    let started = ok("refine proc start --label hello --env WHO=shell -- bash -c 'echo hello $WHO; echo oops >&2'");
+    let id = started.split_whitespace().last().unwrap().to_string();
+    let logs = ok(&format!("sleep 0.5 && refine proc logs {id} --follow"));
+    assert!(
+        logs.contains("hello shell") && logs.contains("oops"),
+        "{logs}"
+    );
+    let list = ok("refine proc list");
+    assert!(list.contains("exited") && list.contains("hello"), "{list}");
+    let status = ok("refine target status");
+    assert!(
+        status.starts_with("stopped")
+            && status.contains("npm run build")
+            && status.contains("suggested"),
+        "{status}"
+    );
+    ok("refine target set start -- sleep 300 && refine target set test -- bash -c 'exit 1'");
+    let s = ok("refine target start");
+    assert!(s.contains("running sleep 300"), "{s}");
+    let again = d.sh("refine target start", dir);
+    assert_eq!(again.status.code(), Some(4), "{}", text(&again));
+    assert!(ok("refine target status").starts_with("running"));
+    let stopped = ok("refine target stop");
+    assert!(stopped.contains("stopped"), "{stopped}");
+    let none = d.sh(
+        "refine target set build --clear && refine target build",
+        dir,
+    );
+    assert_eq!(none.status.code(), Some(5), "{}", text(&none));
+}

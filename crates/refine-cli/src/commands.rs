@@ -695,6 +695,8 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
         Command::Todo(cmd) => crate::work::todo(&c, cmd, json_out, cli.actor.as_deref()).await?,
         Command::Automation(cmd) => crate::work::automation(&c, cmd, json_out).await?,
         Command::Changes(cmd) => crate::changes::run(&c, cmd, json_out).await?,
+        Command::Proc(cmd) => crate::procs::proc(&c, cmd, json_out).await?,
+        Command::Target(cmd) => crate::procs::target(&c, cmd, json_out).await?,
         Command::Completions { .. } => unreachable!("handled before connecting"),
     }
     Ok(())

@@ -3,6 +3,7 @@
 mod changes;
 mod commands;
 mod files;
+mod procs;
 mod table;
 mod work;
 
@@ -111,6 +112,12 @@ pub enum Command {
     /// The active app's files: ls, cat, find (fuzzy), grep (regex).
     #[command(subcommand)]
     Files(files::FilesCmd),
+    /// Supervised processes: list, start, stop, restart, logs.
+    #[command(subcommand)]
+    Proc(procs::ProcCmd),
+    /// The app's own lifecycle: status, start, stop, build, test, set.
+    #[command(subcommand)]
+    Target(procs::TargetCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).
