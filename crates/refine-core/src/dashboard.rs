@@ -118,7 +118,7 @@ impl Core {
         let (counts, features, attention_rows, throughput, cycles, recent) = self
             .read(move |c| {
                 let counts = refine_store::goals::count_by_status(c, &app2)?;
-                let features = refine_store::features::list(c, &app2)?;
+                let features = refine_store::features::progress(c, &app2)?;
                 let mut stmt = c.prepare(
                     "SELECT * FROM (SELECT id, number, title, status, updated_at FROM goals
                        WHERE app_id = ?1 AND deleted_at IS NULL AND status = 'failed' ORDER BY updated_at LIMIT 50)
@@ -220,12 +220,12 @@ impl Core {
                 .sum(),
             features: features
                 .into_iter()
-                .map(|f| FeatureProgress {
-                    id: f.id,
-                    name: f.name,
-                    status: f.status,
-                    done: f.done,
-                    total: f.total,
+                .map(|(id, name, status, done, total)| FeatureProgress {
+                    id,
+                    name,
+                    status,
+                    done,
+                    total,
                 })
                 .collect(),
             attention,

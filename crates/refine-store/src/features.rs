@@ -147,3 +147,52 @@ pub fn list(conn: &Connection, app_id: &str) -> Result<Vec<Feature>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(|r| build(conn, r)).collect()
 }
+
+/// One Feature's progress: (id, name, status, done, total).
+pub type Progress = (String, String, refine_model::work::FeatureStatus, u32, u32);
+
+/// Per-feature progress in one grouped query (the dashboard's view; no goal ids).
+pub fn progress(conn: &Connection, app_id: &str) -> Result<Vec<Progress>> {
+    let mut stmt = conn.prepare(
+        "SELECT f.id, f.name, g.status, COUNT(g.id) FROM features f
+         LEFT JOIN goals g ON g.feature_id = f.id AND g.deleted_at IS NULL
+         WHERE f.app_id = ?1 GROUP BY f.id, g.status ORDER BY f.created_at, f.name",
+    )?;
+    let rows = stmt
+        .query_map([app_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, u32>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    type Counts = Vec<(WorkflowState, u32)>;
+    let mut out: Vec<(String, String, Counts)> = Vec::new();
+    for (id, name, status, n) in rows {
+        if out.last().map(|l| &l.0) != Some(&id) {
+            out.push((id.clone(), name, Vec::new()));
+        }
+        if let Some(s) = status.as_deref().and_then(WorkflowState::parse) {
+            out.last_mut().expect("pushed").2.push((s, n));
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(id, name, counts)| {
+            let states: Vec<WorkflowState> = counts.iter().map(|(s, _)| *s).collect();
+            let done = counts
+                .iter()
+                .filter(|(s, _)| *s == WorkflowState::Done)
+                .map(|(_, n)| n)
+                .sum();
+            let total = counts
+                .iter()
+                .filter(|(s, _)| *s != WorkflowState::Cancelled)
+                .map(|(_, n)| n)
+                .sum();
+            (id, name, feature_status(&states), done, total)
+        })
+        .collect())
+}
