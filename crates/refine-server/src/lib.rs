@@ -48,6 +48,10 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         .merge(api::routes())
         .route("/api/v1/events", axum::routing::get(sse::events))
         .route(
+            "/api/v1/processes/{id}/stream",
+            axum::routing::get(sse::process_stream),
+        )
+        .route(
             "/mcp",
             axum::routing::post(mcp::handle).get(mcp::get_not_allowed),
         )

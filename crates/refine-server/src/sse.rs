@@ -77,3 +77,87 @@ pub(crate) async fn events(
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
+
+/// `GET /api/v1/processes/{id}/stream`: one process's output as SSE — the last lines first,
+/// then live lines, then an `exit` event with the final record when it ends.
+pub(crate) async fn process_stream(
+    AxState(state): AxState<State>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    use refine_core::processes::{ProcessIdInput, ProcessLogsInput};
+    // Subscribe before reading the backlog so no line falls between the two.
+    let (_, rx) = state.core.bus().subscribe(None);
+    let logs = match state
+        .core
+        .process_logs(ProcessLogsInput {
+            id: id.clone(),
+            tail: Some(500),
+        })
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return crate::security::error_response(&e),
+    };
+    let info = match state
+        .core
+        .get_process(ProcessIdInput { id: id.clone() })
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return crate::security::error_response(&e),
+    };
+    let line = |l: &refine_model::process::LogLine| {
+        SseEvent::default()
+            .event("line")
+            .data(serde_json::to_string(l).unwrap_or_default())
+    };
+    let backlog: Vec<SseEvent> = logs.lines.iter().map(line).collect();
+    let ended = !info.status.is_live();
+    let exit_now = ended.then(|| {
+        SseEvent::default()
+            .event("exit")
+            .data(serde_json::to_string(&info).unwrap_or_default())
+    });
+    let live = stream::unfold((rx, id, ended), move |(mut rx, id, done)| async move {
+        if done {
+            return None;
+        }
+        loop {
+            match rx.recv().await {
+                Ok(e) if e.data["id"] == serde_json::json!(id) && e.kind == "processes.output" => {
+                    let lines: Vec<SseEvent> = e.data["lines"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .map(|l| SseEvent::default().event("line").data(l.to_string()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    return Some((lines, (rx, id, false)));
+                }
+                Ok(e) if e.data["id"] == serde_json::json!(id) && e.kind == "processes.exited" => {
+                    let exit = SseEvent::default().event("exit").data(e.data.to_string());
+                    return Some((vec![exit], (rx, id, true)));
+                }
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => {
+                    return Some((
+                        vec![SseEvent::default().event("resync").data("{}")],
+                        (rx, id, false),
+                    ));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+    .flat_map(stream::iter);
+    let all: std::pin::Pin<Box<dyn Stream<Item = Result<SseEvent, Infallible>> + Send>> = Box::pin(
+        stream::iter(backlog)
+            .chain(stream::iter(exit_now))
+            .chain(live)
+            .map(Ok),
+    );
+    Sse::new(all)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}

@@ -183,3 +183,69 @@ async fn stop_kills_the_whole_group_and_bad_starts_are_refused() {
         .unwrap()
         .contains("was not found"));
 }
+
+#[tokio::test]
+async fn a_process_has_its_own_output_stream() {
+    use futures::StreamExt;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let d = TestDaemon::new();
+    app(&d).await;
+    let p = d
+        .call(
+            "processes.start",
+            json!({"argv": ["bash", "-c", "echo first; sleep 0.3; echo second"]}),
+        )
+        .await
+        .body;
+    let req = axum::http::Request::builder()
+        .uri(format!(
+            "/api/v1/processes/{}/stream",
+            p["id"].as_str().unwrap()
+        ))
+        .header("host", crate::support::HOST)
+        .header("authorization", format!("Bearer {}", d.token))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = d.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body().into_data_stream();
+    let mut text = String::new();
+    while !text.contains("event: exit") {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), body.next())
+            .await
+            .expect("output within 10 s");
+        match chunk {
+            Some(Ok(b)) => text.push_str(&String::from_utf8_lossy(&b)),
+            _ => break,
+        }
+    }
+    assert!(
+        text.contains("\"first\"") && text.contains("\"second\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("event: exit") && text.contains("\"exited\""),
+        "{text}"
+    );
+    let missing = d
+        .raw(
+            "GET",
+            "/api/v1/processes/00000000-0000-0000-0000-000000000000/stream",
+            &[],
+            None,
+            true,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let no_token = d
+        .raw(
+            "GET",
+            &format!("/api/v1/processes/{}/stream", p["id"].as_str().unwrap()),
+            &[],
+            None,
+            false,
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
+}
