@@ -187,7 +187,6 @@ async fn stop_kills_the_whole_group_and_bad_starts_are_refused() {
 #[tokio::test]
 async fn a_process_has_its_own_output_stream() {
     use futures::StreamExt;
-    use http_body_util::BodyExt;
     use tower::ServiceExt;
     let d = TestDaemon::new();
     app(&d).await;
