@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod host;
 mod work;
 
 use refine_e2e::git_repo;
@@ -223,7 +224,10 @@ async fn main() {
     let _ = child.kill();
     let _ = child.wait();
     let (bin, dir) = (bin.to_path_buf(), tmp.path().to_path_buf());
-    tokio::task::spawn_blocking(move || work::run(&bin, &dir))
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        work::run(&bin, &dir);
+        host::run(&bin, &dir);
+    })
+    .await
+    .unwrap();
 }
