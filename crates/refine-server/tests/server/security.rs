@@ -21,7 +21,11 @@ fn all_routes() -> Vec<(String, String, bool)> {
         })
         .collect();
     v.push(("GET".into(), "/api/v1/events".into(), false));
-    v.push(("GET".into(), format!("/api/v1/processes/{}/stream", uuid::Uuid::now_v7()), false));
+    v.push((
+        "GET".into(),
+        format!("/api/v1/processes/{}/stream", uuid::Uuid::now_v7()),
+        false,
+    ));
     v.push(("POST".into(), "/mcp".into(), false));
     v.push(("GET".into(), "/".into(), false));
     v
