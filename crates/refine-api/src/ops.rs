@@ -12,6 +12,7 @@ mod project;
 mod reporters;
 mod settings;
 mod system;
+mod terminal;
 mod work;
 mod workflow;
 
@@ -33,5 +34,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(changes::ops());
     v.extend(processes::ops());
     v.extend(files::ops());
+    v.extend(terminal::ops());
     v
 }

@@ -95,9 +95,7 @@ fn resize(s: &Session, cols: u16, rows: u16) -> Result<(), ApiError> {
 
 fn check_size(cols: u16, rows: u16) -> Result<(), ApiError> {
     if !(2..=1000).contains(&cols) || !(1..=500).contains(&rows) {
-        return Err(ApiError::invalid(
-            "cols must be 2-1000 and rows 1-500",
-        ));
+        return Err(ApiError::invalid("cols must be 2-1000 and rows 1-500"));
     }
     Ok(())
 }
@@ -296,16 +294,22 @@ impl Core {
             core.start_reaper();
             Ok(info)
         };
-        self.mutate(ctx, "terminal.create", &input, prepare, |_, info: TerminalInfo| {
-            let change = Change::new(format!("Opened a terminal: {}", info.argv.join(" ")))
-                .app(Some(info.app_id.clone()))
-                .target(info.id.clone())
-                .event(
-                    "terminal.created",
-                    serde_json::to_value(&info).unwrap_or_default(),
-                );
-            Ok((info, change))
-        })
+        self.mutate(
+            ctx,
+            "terminal.create",
+            &input,
+            prepare,
+            |_, info: TerminalInfo| {
+                let change = Change::new(format!("Opened a terminal: {}", info.argv.join(" ")))
+                    .app(Some(info.app_id.clone()))
+                    .target(info.id.clone())
+                    .event(
+                        "terminal.created",
+                        serde_json::to_value(&info).unwrap_or_default(),
+                    );
+                Ok((info, change))
+            },
+        )
         .await
     }
 
@@ -381,7 +385,13 @@ impl Core {
             }
             let ctx = Ctx::new(Surface::System).with_actor("refine");
             if self
-                .close_terminal_as(&ctx, TerminalIdInput { id: info.id.clone() }, "idle")
+                .close_terminal_as(
+                    &ctx,
+                    TerminalIdInput {
+                        id: info.id.clone(),
+                    },
+                    "idle",
+                )
                 .await
                 .is_ok()
             {
@@ -465,15 +475,21 @@ impl Core {
             resize(&s, cols, rows)?;
             Ok(s.snapshot())
         };
-        self.mutate(ctx, "terminal.resize", &i, prepare, |_, info: TerminalInfo| {
-            let change = Change::new(format!(
-                "Resized terminal {} to {}x{}",
-                info.title, info.cols, info.rows
-            ))
-            .app(Some(info.app_id.clone()))
-            .target(info.id.clone());
-            Ok((info, change))
-        })
+        self.mutate(
+            ctx,
+            "terminal.resize",
+            &i,
+            prepare,
+            |_, info: TerminalInfo| {
+                let change = Change::new(format!(
+                    "Resized terminal {} to {}x{}",
+                    info.title, info.cols, info.rows
+                ))
+                .app(Some(info.app_id.clone()))
+                .target(info.id.clone());
+                Ok((info, change))
+            },
+        )
         .await
     }
 
@@ -499,16 +515,24 @@ impl Core {
             tokio::task::spawn_blocking(move || pty.write(&data))
                 .await
                 .map_err(|_| ApiError::internal("input task failed"))?
-                .map_err(|e| ApiError::conflict(format!("the terminal does not take input: {e}")))?;
+                .map_err(|e| {
+                    ApiError::conflict(format!("the terminal does not take input: {e}"))
+                })?;
             Ok(s.snapshot())
         };
         let n = i.text.len();
-        self.mutate(ctx, "terminal.input", &i, prepare, move |_, info: TerminalInfo| {
-            let change = Change::new(format!("Typed {n} bytes into terminal {}", info.title))
-                .app(Some(info.app_id.clone()))
-                .target(info.id.clone());
-            Ok((info, change))
-        })
+        self.mutate(
+            ctx,
+            "terminal.input",
+            &i,
+            prepare,
+            move |_, info: TerminalInfo| {
+                let change = Change::new(format!("Typed {n} bytes into terminal {}", info.title))
+                    .app(Some(info.app_id.clone()))
+                    .target(info.id.clone());
+                Ok((info, change))
+            },
+        )
         .await
     }
 
@@ -528,16 +552,22 @@ impl Core {
             s.info.lock().unwrap_or_else(|p| p.into_inner()).title = title;
             Ok(s.snapshot())
         };
-        self.mutate(ctx, "terminal.rename", &i, prepare, |_, info: TerminalInfo| {
-            let change = Change::new(format!("Renamed a terminal to {}", info.title))
-                .app(Some(info.app_id.clone()))
-                .target(info.id.clone())
-                .event(
-                    "terminal.updated",
-                    serde_json::to_value(&info).unwrap_or_default(),
-                );
-            Ok((info, change))
-        })
+        self.mutate(
+            ctx,
+            "terminal.rename",
+            &i,
+            prepare,
+            |_, info: TerminalInfo| {
+                let change = Change::new(format!("Renamed a terminal to {}", info.title))
+                    .app(Some(info.app_id.clone()))
+                    .target(info.id.clone())
+                    .event(
+                        "terminal.updated",
+                        serde_json::to_value(&info).unwrap_or_default(),
+                    );
+                Ok((info, change))
+            },
+        )
         .await
     }
 
@@ -592,21 +622,27 @@ impl Core {
             }
             Ok(info)
         };
-        self.mutate(ctx, "terminal.close", &i, prepare, move |_, info: TerminalInfo| {
-            let what = if reason == "idle" {
-                "Closed an idle terminal"
-            } else {
-                "Closed a terminal"
-            };
-            let change = Change::new(format!("{what}: {}", info.title))
-                .app(Some(info.app_id.clone()))
-                .target(info.id.clone())
-                .event(
-                    "terminal.closed",
-                    json!({ "id": info.id, "appId": info.app_id, "reason": reason }),
-                );
-            Ok((info, change))
-        })
+        self.mutate(
+            ctx,
+            "terminal.close",
+            &i,
+            prepare,
+            move |_, info: TerminalInfo| {
+                let what = if reason == "idle" {
+                    "Closed an idle terminal"
+                } else {
+                    "Closed a terminal"
+                };
+                let change = Change::new(format!("{what}: {}", info.title))
+                    .app(Some(info.app_id.clone()))
+                    .target(info.id.clone())
+                    .event(
+                        "terminal.closed",
+                        json!({ "id": info.id, "appId": info.app_id, "reason": reason }),
+                    );
+                Ok((info, change))
+            },
+        )
         .await
     }
 }
@@ -664,9 +700,15 @@ mod tests {
         )
         .await
         .unwrap();
-        assert!(core.reap_terminals(Instant::now()).await.is_empty(), "not yet");
+        assert!(
+            core.reap_terminals(Instant::now()).await.is_empty(),
+            "not yet"
+        );
         assert_eq!(core.reap_terminals(later).await, vec![a.id.clone()]);
-        assert!(core.get_terminal(TerminalIdInput { id: a.id }).await.is_err());
+        assert!(core
+            .get_terminal(TerminalIdInput { id: a.id })
+            .await
+            .is_err());
         assert_eq!(
             core.get_terminal(TerminalIdInput { id: b.id.clone() })
                 .await

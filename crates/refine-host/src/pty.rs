@@ -239,8 +239,8 @@ impl Pty {
             .is_ok();
         if !ended || !session_members(sid).is_empty() {
             signal_session(sid, libc::SIGKILL);
-            let _ = tokio::time::timeout(Duration::from_secs(3), rx.wait_for(|e| e.is_some()))
-                .await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(3), rx.wait_for(|e| e.is_some())).await;
         }
     }
 }
@@ -330,7 +330,10 @@ mod tests {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert!(session_members(sid).is_empty(), "the background job died too");
+        assert!(
+            session_members(sid).is_empty(),
+            "the background job died too"
+        );
 
         let pty = Pty::spawn(spec(&["bash", "-c", "exit 7"])).unwrap();
         let mut rx = pty.exited();

@@ -12,4 +12,5 @@ mod parity;
 mod processes;
 mod security;
 mod support;
+mod terminal;
 mod work;
