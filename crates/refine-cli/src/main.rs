@@ -4,6 +4,7 @@ mod changes;
 mod commands;
 mod files;
 mod table;
+mod term;
 mod work;
 
 use std::path::PathBuf;
@@ -111,6 +112,9 @@ pub enum Command {
     /// The active app's files: ls, cat, find (fuzzy), grep (regex).
     #[command(subcommand)]
     Files(files::FilesCmd),
+    /// Terminal sessions in the daemon: list, new, attach (Ctrl-] detaches), close.
+    #[command(subcommand)]
+    Term(term::TermCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).
