@@ -5,6 +5,7 @@ import { ComingPage } from './coming/ComingPage';
 import { DashboardPage } from './dashboard/DashboardPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { SystemPage } from './system/SystemPage';
+import { TerminalPage } from './terminal/TerminalPage';
 
 /** Picks the page for an area. */
 export function AreaPage({ area }: { area: AreaId }) {
@@ -19,6 +20,8 @@ export function AreaPage({ area }: { area: AreaId }) {
       return <SettingsPage />;
     case 'system':
       return <SystemPage />;
+    case 'terminal':
+      return <TerminalPage />;
     default:
       return <ComingPage area={area} />;
   }
