@@ -14,7 +14,7 @@ export default defineConfig({
   server: {
     // `npm run dev` proxies the API to a daemon started with `refine --serve --port 7878`.
     proxy: {
-      '/api': { target: 'http://127.0.0.1:7878', changeOrigin: false },
+      '/api': { target: 'http://127.0.0.1:7878', changeOrigin: false, ws: true },
     },
   },
 });

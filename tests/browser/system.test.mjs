@@ -107,7 +107,7 @@ describe('system page and command palette', () => {
     });
     await daemon.cli('apps', 'add', repo.dir);
     const { page, context } = await openUi(browser, daemon);
-    for (const area of ['changes', 'processes', 'terminal', 'files', 'chat']) {
+    for (const area of ['changes', 'processes', 'files', 'chat']) {
       await goTo(page, area);
       assert.match(await page.getByTestId('coming-soon').innerText(), /^Coming:/);
     }

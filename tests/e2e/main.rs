@@ -5,4 +5,5 @@ mod changes;
 mod cli;
 mod crash;
 mod lifecycle;
+mod terminal;
 mod work;

@@ -13,6 +13,7 @@ mod reporters;
 mod settings;
 mod system;
 mod target;
+mod terminal;
 mod work;
 mod workflow;
 
@@ -35,5 +36,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(processes::ops());
     v.extend(target::ops());
     v.extend(files::ops());
+    v.extend(terminal::ops());
     v
 }

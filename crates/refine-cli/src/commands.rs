@@ -691,6 +691,7 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
         } => crate::work::import(&c, file, format.as_deref(), map, *dry_run, json_out).await?,
         Command::Dashboard => crate::work::dashboard(&c, json_out).await?,
         Command::Files(cmd) => crate::files::files(&c, cmd, json_out).await?,
+        Command::Term(cmd) => crate::term::run(&c, cmd, json_out).await?,
         Command::Reporter(cmd) => crate::work::reporter(&c, cmd, json_out).await?,
         Command::Todo(cmd) => crate::work::todo(&c, cmd, json_out, cli.actor.as_deref()).await?,
         Command::Automation(cmd) => crate::work::automation(&c, cmd, json_out).await?,

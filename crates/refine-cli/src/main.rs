@@ -5,6 +5,7 @@ mod commands;
 mod files;
 mod procs;
 mod table;
+mod term;
 mod work;
 
 use std::path::PathBuf;
@@ -118,6 +119,9 @@ pub enum Command {
     /// The app's own lifecycle: status, start, stop, build, test, set.
     #[command(subcommand)]
     Target(procs::TargetCmd),
+    /// Terminal sessions in the daemon: list, new, attach (Ctrl-] detaches), close.
+    #[command(subcommand)]
+    Term(term::TermCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).

@@ -18,6 +18,7 @@ pub mod reporters;
 pub mod settings;
 pub mod system;
 pub mod target;
+pub mod terminal;
 pub mod wire;
 pub mod work;
 pub mod workflow;
@@ -114,6 +115,10 @@ pub(crate) struct Inner {
     pub(crate) procs: Mutex<HashMap<String, Arc<processes::Live>>>,
     /// File watchers by app id (started on an app's first files call, stopped on removal).
     pub(crate) watchers: Mutex<HashMap<String, refine_host::files::Watcher>>,
+    /// Terminal sessions by id (they live as long as the daemon, or until closed or reaped).
+    pub(crate) terms: Mutex<HashMap<String, Arc<terminal::Session>>>,
+    /// Whether the idle reaper runs (started with the first session).
+    pub(crate) term_reaper: AtomicBool,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -166,6 +171,8 @@ impl Core {
             running_ops: Mutex::new(HashMap::new()),
             procs: Mutex::new(HashMap::new()),
             watchers: Mutex::new(HashMap::new()),
+            terms: Mutex::new(HashMap::new()),
+            term_reaper: AtomicBool::new(false),
         }));
         let report = core.repair()?;
         Ok((core, report))

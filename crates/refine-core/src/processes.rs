@@ -130,7 +130,7 @@ fn validate(input: &StartProcessInput) -> Result<(), ApiError> {
 }
 
 /// Resolve `cwd` inside the app root: relative, no `..`, existing directory, no symlink escape.
-fn resolve_cwd(root: &Path, cwd: Option<&str>) -> Result<(PathBuf, String), ApiError> {
+pub(crate) fn resolve_cwd(root: &Path, cwd: Option<&str>) -> Result<(PathBuf, String), ApiError> {
     let rel = cwd.unwrap_or("").trim_matches('/');
     let p = Path::new(rel);
     if rel.contains('\0') || p.components().any(|c| !matches!(c, Component::Normal(_))) {

@@ -4,4 +4,5 @@ pub mod changes;
 pub mod files;
 pub mod git;
 pub mod process;
+pub mod pty;
 pub mod shape;

@@ -9,6 +9,7 @@ pub mod operation;
 pub mod process;
 pub mod settings;
 pub mod system;
+pub mod terminal;
 pub mod work;
 pub mod workflow;
 

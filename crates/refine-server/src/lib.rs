@@ -1,6 +1,6 @@
 //! The loopback HTTP transport of the daemon. Every API route is generated from the operation
-//! registry; beside them: the SSE event stream, the MCP endpoint and the static UI. All of it sits
-//! behind one security layer (Host, Origin, token; SECURITY.md).
+//! registry; beside them: the SSE event stream, terminal WebSockets, the MCP endpoint and the
+//! static UI. All of it sits behind one security layer (Host, Origin, token; SECURITY.md).
 
 mod api;
 pub mod daemon;
@@ -8,6 +8,7 @@ mod mcp;
 mod security;
 mod sse;
 mod static_ui;
+mod terminal;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +51,10 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         .route(
             "/api/v1/processes/{id}/stream",
             axum::routing::get(sse::process_stream),
+        )
+        .route(
+            "/api/v1/terminal/{id}/ws",
+            axum::routing::get(terminal::attach),
         )
         .route(
             "/mcp",

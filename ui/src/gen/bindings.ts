@@ -286,6 +286,21 @@ export type CreateReporterInput = {
 	kind?: ReporterKind | null,
 };
 
+/**  Open a terminal session. */
+export type CreateTerminalInput = {
+	appId?: string | null,
+	/**  The program and its arguments (default: the user's $SHELL as a login shell, else `bash -l`). */
+	argv?: string[] | null,
+	/**  Working directory relative to the app root (default: the root). */
+	cwd?: string | null,
+	/**  Columns (default 80). */
+	cols?: number | null,
+	/**  Rows (default 24). */
+	rows?: number | null,
+	/**  Tab title (default: the program's name). */
+	title?: string | null,
+};
+
 /**  Which CSV column holds what (names as in the header row; matching ignores case). */
 export type CsvMapping = {
 	title: string,
@@ -808,6 +823,11 @@ export type ListReportersInput = {
 	includeRemoved?: boolean | null,
 };
 
+export type ListTerminalsInput = {
+	/**  Only this app's sessions (default: all). */
+	appId?: string | null,
+};
+
 export type LogInput = {
 	appId?: string | null,
 	/**  Branch, tag or sha (default HEAD). */
@@ -1056,6 +1076,11 @@ export type RenameReporterInput = {
 	name: string,
 };
 
+export type RenameTerminalInput = {
+	id: string,
+	title: string,
+};
+
 /**  The complete new order of a Feature's Goals. */
 export type ReorderFeatureInput = {
 	id: string,
@@ -1084,6 +1109,12 @@ export type ReporterIdInput = {
 };
 
 export type ReporterKind = "person" | "agent" | "system";
+
+export type ResizeTerminalInput = {
+	id: string,
+	cols: number,
+	rows: number,
+};
 
 export type RevertInput = {
 	appId?: string | null,
@@ -1260,6 +1291,48 @@ export type TargetStatus = "stopped" |
 "running" | "healthy" | 
 /**  Running but the health check fails. */
 "failing";
+
+export type TerminalIdInput = {
+	id: string,
+};
+
+/**  A terminal session. It lives in the daemon: closing a window or reloading a page loses nothing. */
+export type TerminalInfo = {
+	id: string,
+	appId: string,
+	argv: string[],
+	/**  Working directory, relative to the app root ("" = the root). */
+	cwd: string,
+	title: string,
+	cols: number,
+	rows: number,
+	pid: number,
+	createdAt: string,
+	/**  WebSocket clients attached right now. */
+	clients: number,
+	exited: boolean,
+	exitCode: number | null,
+};
+
+export type TerminalInputInput = {
+	id: string,
+	/**  Text typed into the terminal as is (send "\r" for Enter); at most 64 KiB. */
+	text: string,
+};
+
+/**  The tail of a session's output as text (invalid UTF-8 replaced). */
+export type TerminalScrollback = {
+	id: string,
+	text: string,
+	/**  Bytes of `text` before decoding. */
+	bytes: number,
+};
+
+export type TerminalScrollbackInput = {
+	id: string,
+	/**  The last KiB of output to return (default 64, at most 16,384). */
+	kb?: number | null,
+};
 
 /**  Terminal sessions. */
 export type TerminalSettings = {
@@ -1448,6 +1521,14 @@ export const operations = {
   "files.delete": { method: "POST", path: "/api/v1/files/delete", kind: "mutation", mcp: false },
   "files.find": { method: "GET", path: "/api/v1/files/find", kind: "query", mcp: true },
   "files.grep": { method: "GET", path: "/api/v1/files/grep", kind: "query", mcp: true },
+  "terminal.list": { method: "GET", path: "/api/v1/terminal", kind: "query", mcp: true },
+  "terminal.create": { method: "POST", path: "/api/v1/terminal", kind: "mutation", mcp: true },
+  "terminal.get": { method: "GET", path: "/api/v1/terminal/{id}", kind: "query", mcp: true },
+  "terminal.resize": { method: "POST", path: "/api/v1/terminal/{id}/resize", kind: "mutation", mcp: false },
+  "terminal.input": { method: "POST", path: "/api/v1/terminal/{id}/input", kind: "mutation", mcp: true },
+  "terminal.rename": { method: "POST", path: "/api/v1/terminal/{id}/rename", kind: "mutation", mcp: false },
+  "terminal.scrollback": { method: "GET", path: "/api/v1/terminal/{id}/scrollback", kind: "query", mcp: true },
+  "terminal.close": { method: "DELETE", path: "/api/v1/terminal/{id}", kind: "mutation", mcp: true },
 } as const;
 
 export type Operations = {
@@ -1536,6 +1617,14 @@ export type Operations = {
   "files.delete": { input: DeleteInput; output: Deleted };
   "files.find": { input: FindInput; output: FindResult };
   "files.grep": { input: GrepInput; output: GrepResult };
+  "terminal.list": { input: ListTerminalsInput; output: TerminalInfo[] };
+  "terminal.create": { input: CreateTerminalInput; output: TerminalInfo };
+  "terminal.get": { input: TerminalIdInput; output: TerminalInfo };
+  "terminal.resize": { input: ResizeTerminalInput; output: TerminalInfo };
+  "terminal.input": { input: TerminalInputInput; output: TerminalInfo };
+  "terminal.rename": { input: RenameTerminalInput; output: TerminalInfo };
+  "terminal.scrollback": { input: TerminalScrollbackInput; output: TerminalScrollback };
+  "terminal.close": { input: TerminalIdInput; output: TerminalInfo };
 };
 
 export type OperationName = keyof Operations;

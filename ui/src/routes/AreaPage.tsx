@@ -10,6 +10,7 @@ import { ImportPage } from './import/ImportPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { SystemPage } from './system/SystemPage';
 import { TodosPage } from './todos/TodosPage';
+import { TerminalPage } from './terminal/TerminalPage';
 
 /** Picks the page for an area. */
 export function AreaPage({ area }: { area: AreaId }) {
@@ -34,6 +35,8 @@ export function AreaPage({ area }: { area: AreaId }) {
       return <SettingsPage />;
     case 'system':
       return <SystemPage />;
+    case 'terminal':
+      return <TerminalPage />;
     default:
       return <ComingPage area={area} />;
   }

@@ -13,4 +13,5 @@ mod processes;
 mod security;
 mod support;
 mod target;
+mod terminal;
 mod work;

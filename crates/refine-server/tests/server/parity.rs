@@ -200,6 +200,27 @@ fn script() -> Vec<(&'static str, Value)> {
             "target.start",
             json!({"appId": "00000000-0000-0000-0000-000000000000"}),
         ),
+        (
+            "terminal.create",
+            json!({"argv": ["cat"], "cols": 80, "rows": 24}),
+        ),
+        ("terminal.list", json!({})),
+        ("terminal.get", json!({"id": "$TERM"})),
+        (
+            "terminal.resize",
+            json!({"id": "$TERM", "cols": 100, "rows": 30}),
+        ),
+        (
+            "terminal.rename",
+            json!({"id": "$TERM", "title": "cat here"}),
+        ),
+        ("terminal.scrollback", json!({"id": "$TERM", "kb": 0})),
+        (
+            "terminal.input",
+            json!({"id": "00000000-0000-0000-0000-000000000000", "text": "x"}),
+        ),
+        ("terminal.close", json!({"id": "$TERM"})),
+        ("terminal.get", json!({"id": "$TERM"})),
         ("apps.remove", json!({"id": "$APP"})),
         ("apps.get", json!({"id": "$APP"})),
         ("system.shutdown", json!({})),
@@ -369,6 +390,7 @@ async fn dispatch_and_http_answer_identically() {
                 }
                 "reporters.create" => remember("$REPORTER", side, &body["id"]),
                 "todos.add" => remember("$TODO", side, &body["id"]),
+                "terminal.create" => remember("$TERM", side, &body["id"]),
                 _ => {}
             }
             if name == "apps.rescan" || name == "import.commit" {

@@ -2,7 +2,7 @@ import { ComingSoon } from '../../components/ComingSoon';
 import { Page } from '../../components/Page';
 import { AREAS, type AreaId } from '../areas';
 
-export type PlannedArea = Extract<AreaId, 'changes' | 'processes' | 'terminal' | 'files' | 'chat'>;
+export type PlannedArea = Extract<AreaId, 'changes' | 'processes' | 'files' | 'chat'>;
 
 /** What each planned area will do, from the product description. Nothing here is live data. */
 const PLANS: Record<PlannedArea, { title: string; items: string[] }> = {
@@ -20,13 +20,6 @@ const PLANS: Record<PlannedArea, { title: string; items: string[] }> = {
       'Start, stop and restart the app’s dev server, build and tests as supervised processes.',
       'Status, exit codes and persisted, streamed logs, with the Goal or operation that owns each process.',
       'Health checks of the running app.',
-    ],
-  },
-  terminal: {
-    title: 'Terminal',
-    items: [
-      'Shell and agent PTY sessions inside the app’s directory.',
-      'Sessions outlive a closed window; reattach with scrollback replay.',
     ],
   },
   files: {

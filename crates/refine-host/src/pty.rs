@@ -1,0 +1,359 @@
+//! Pseudo-terminals (portable-pty): a program from an argv array on a new PTY in its own session,
+//! a clean environment, a reader thread that keeps a bounded scrollback and fans output out to
+//! attached clients, input, resize, and kill (the whole session) on close.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
+use tokio::sync::{broadcast, watch};
+
+/// Live output chunks waiting for a slow client before it lags.
+const FANOUT: usize = 1024;
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct PtySpec {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    /// The complete environment of the child (see [`crate::process::child_env`]).
+    pub env: HashMap<String, String>,
+    pub cols: u16,
+    pub rows: u16,
+    /// Bytes of output kept for replay on (re)attach.
+    pub scrollback: usize,
+}
+
+/// How the program ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PtyExit {
+    /// Exit code (signals are reported by portable-pty as code 1).
+    pub code: i32,
+}
+
+struct Ring {
+    buf: VecDeque<u8>,
+    cap: usize,
+    /// Bytes were dropped from the front.
+    cut: bool,
+}
+
+impl Ring {
+    fn push(&mut self, data: &[u8]) {
+        if data.len() >= self.cap {
+            self.buf.clear();
+            self.buf.extend(&data[data.len() - self.cap..]);
+            self.cut = true;
+            return;
+        }
+        let over = (self.buf.len() + data.len()).saturating_sub(self.cap);
+        if over > 0 {
+            self.buf.drain(..over);
+            self.cut = true;
+        }
+        self.buf.extend(data);
+    }
+
+    /// The kept bytes; after a cut, starting at a line so no half escape sequence leads.
+    fn snapshot(&self, max: usize) -> Vec<u8> {
+        let skip = self.buf.len().saturating_sub(max);
+        let mut v: Vec<u8> = self.buf.iter().skip(skip).copied().collect();
+        if self.cut || skip > 0 {
+            if let Some(nl) = v.iter().position(|&b| b == b'\n') {
+                if nl < 4096 {
+                    v.drain(..=nl);
+                }
+            }
+        }
+        v
+    }
+}
+
+/// A running (or ended) program on a PTY.
+pub struct Pty {
+    pid: u32,
+    master: Mutex<Box<dyn MasterPty + Send>>,
+    writer: Mutex<Box<dyn Write + Send>>,
+    ring: Mutex<Ring>,
+    tx: broadcast::Sender<Arc<[u8]>>,
+    exit: watch::Sender<Option<PtyExit>>,
+}
+
+impl std::fmt::Debug for Pty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pty").field("pid", &self.pid).finish()
+    }
+}
+
+fn io_err(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+impl Pty {
+    /// Open a PTY and start `spec.argv` on it (own session, the PTY as controlling terminal).
+    pub fn spawn(spec: PtySpec) -> std::io::Result<Arc<Pty>> {
+        if spec.argv.is_empty() {
+            return Err(io_err("argv is empty"));
+        }
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: spec.rows,
+                cols: spec.cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .map_err(io_err)?;
+        let mut cmd = CommandBuilder::new(&spec.argv[0]);
+        cmd.args(&spec.argv[1..]);
+        cmd.cwd(&spec.cwd);
+        cmd.env_clear();
+        for (k, v) in &spec.env {
+            cmd.env(k, v);
+        }
+        let mut child = pair.slave.spawn_command(cmd).map_err(|e| {
+            let msg = e.to_string();
+            if msg.contains("No such file") || msg.contains("Unable to spawn") {
+                std::io::Error::new(std::io::ErrorKind::NotFound, msg)
+            } else {
+                io_err(msg)
+            }
+        })?;
+        // Only the child may hold the slave side, or the reader never sees the end.
+        drop(pair.slave);
+        let pid = child.process_id().unwrap_or(0);
+        let mut reader = pair.master.try_clone_reader().map_err(io_err)?;
+        let writer = pair.master.take_writer().map_err(io_err)?;
+        let (tx, _) = broadcast::channel(FANOUT);
+        let (exit, _) = watch::channel(None);
+        let pty = Arc::new(Pty {
+            pid,
+            master: Mutex::new(pair.master),
+            writer: Mutex::new(writer),
+            ring: Mutex::new(Ring {
+                buf: VecDeque::new(),
+                cap: spec.scrollback.max(1024),
+                cut: false,
+            }),
+            tx,
+            exit,
+        });
+        let (eof_tx, eof_rx) = std::sync::mpsc::channel::<()>();
+        let p = pty.clone();
+        std::thread::Builder::new()
+            .name(format!("pty-read-{pid}"))
+            .spawn(move || {
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
+                            // Ring and fan-out under one lock: an attach sees each byte once.
+                            let mut ring = p.ring.lock().unwrap_or_else(|e| e.into_inner());
+                            ring.push(&chunk);
+                            let _ = p.tx.send(chunk);
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        // EIO: every slave fd is closed.
+                        Err(_) => break,
+                    }
+                }
+                let _ = eof_tx.send(());
+            })?;
+        let p = pty.clone();
+        std::thread::Builder::new()
+            .name(format!("pty-wait-{pid}"))
+            .spawn(move || {
+                let code = match child.wait() {
+                    Ok(s) => s.exit_code() as i32,
+                    Err(_) => -1,
+                };
+                // Let the last output arrive (unless a background job keeps the PTY open).
+                let _ = eof_rx.recv_timeout(Duration::from_millis(500));
+                p.exit.send_replace(Some(PtyExit { code }));
+            })?;
+        Ok(pty)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The scrollback and a receiver of everything after it (no gap, no overlap).
+    pub fn attach(&self) -> (Vec<u8>, broadcast::Receiver<Arc<[u8]>>) {
+        let ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
+        (ring.snapshot(usize::MAX), self.tx.subscribe())
+    }
+
+    /// The last `max` bytes of output.
+    pub fn scrollback(&self, max: usize) -> Vec<u8> {
+        self.ring
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .snapshot(max)
+    }
+
+    /// Send input bytes (blocks while the program does not read and the PTY buffer is full).
+    pub fn write(&self, data: &[u8]) -> std::io::Result<()> {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        w.write_all(data)?;
+        w.flush()
+    }
+
+    pub fn resize(&self, cols: u16, rows: u16) -> std::io::Result<()> {
+        self.master
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .map_err(io_err)
+    }
+
+    /// `None` while running, then how it ended.
+    pub fn exit_status(&self) -> Option<PtyExit> {
+        *self.exit.borrow()
+    }
+
+    pub fn exited(&self) -> watch::Receiver<Option<PtyExit>> {
+        self.exit.subscribe()
+    }
+
+    /// End the program and everything in its session: SIGHUP, then SIGKILL after `grace`.
+    pub async fn kill(&self, grace: Duration) {
+        let sid = self.pid as i32;
+        if sid <= 1 {
+            return;
+        }
+        signal_session(sid, libc::SIGHUP);
+        signal_session(sid, libc::SIGCONT);
+        let mut rx = self.exited();
+        let ended = tokio::time::timeout(grace, rx.wait_for(|e| e.is_some()))
+            .await
+            .is_ok();
+        if !ended || !session_members(sid).is_empty() {
+            signal_session(sid, libc::SIGKILL);
+            let _ =
+                tokio::time::timeout(Duration::from_secs(3), rx.wait_for(|e| e.is_some())).await;
+        }
+    }
+}
+
+/// Pids (not zombies) whose session id is `sid`.
+pub fn session_members(sid: i32) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let Some(close) = stat.rfind(')') else {
+                return false;
+            };
+            // state ppid pgrp session
+            let f: Vec<&str> = stat[close + 2..].split_whitespace().take(4).collect();
+            f.len() == 4 && f[0] != "Z" && f[3].parse::<i32>().ok() == Some(sid)
+        })
+        .collect()
+}
+
+/// Signal every process of session `sid` (process groups of background jobs included).
+pub fn signal_session(sid: i32, sig: i32) {
+    for pid in session_members(sid) {
+        // SAFETY: plain syscall.
+        unsafe {
+            libc::kill(pid, sig);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(argv: &[&str]) -> PtySpec {
+        PtySpec {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            cwd: std::env::temp_dir(),
+            env: crate::process::child_env(&HashMap::from([(
+                "TERM".to_string(),
+                "xterm-256color".to_string(),
+            )])),
+            cols: 80,
+            rows: 24,
+            scrollback: 64 * 1024,
+        }
+    }
+
+    async fn until(pty: &Pty, needle: &str) -> String {
+        for _ in 0..300 {
+            let s = String::from_utf8_lossy(&pty.scrollback(usize::MAX)).to_string();
+            if s.contains(needle) {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "never saw {needle:?}: {:?}",
+            String::from_utf8_lossy(&pty.scrollback(usize::MAX))
+        );
+    }
+
+    #[tokio::test]
+    async fn echo_resize_exit_and_kill() {
+        let pty = Pty::spawn(spec(&["bash", "--norc", "--noprofile"])).unwrap();
+        pty.write(b"echo $((40+2)) $TERM\r").unwrap();
+        until(&pty, "42 xterm-256color").await;
+        pty.resize(100, 30).unwrap();
+        pty.write(b"stty size\r").unwrap();
+        until(&pty, "30 100").await;
+        pty.write(b"sleep 300 &\r").unwrap();
+        pty.write(b"echo bg=$!\r").unwrap();
+        let out = until(&pty, "bg=").await;
+        assert!(!out.is_empty());
+        let sid = pty.pid() as i32;
+        assert!(session_members(sid).len() >= 2);
+        pty.kill(Duration::from_secs(2)).await;
+        assert!(pty.exit_status().is_some());
+        for _ in 0..100 {
+            if session_members(sid).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            session_members(sid).is_empty(),
+            "the background job died too"
+        );
+
+        let pty = Pty::spawn(spec(&["bash", "-c", "exit 7"])).unwrap();
+        let mut rx = pty.exited();
+        let e = rx.wait_for(|e| e.is_some()).await.unwrap().unwrap();
+        assert_eq!(e.code, 7);
+        assert!(Pty::spawn(spec(&["no-such-program-xyz"])).is_err());
+    }
+
+    #[test]
+    fn ring_keeps_the_tail_from_a_line_start() {
+        let mut r = Ring {
+            buf: VecDeque::new(),
+            cap: 10,
+            cut: false,
+        };
+        r.push(b"abc\n");
+        assert_eq!(r.snapshot(usize::MAX), b"abc\n");
+        r.push(b"defgh\nij");
+        assert_eq!(r.snapshot(usize::MAX), b"defgh\nij");
+        r.push(b"0123456789XYZ");
+        assert_eq!(r.buf.len(), 10);
+    }
+}

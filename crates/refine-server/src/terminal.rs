@@ -1,0 +1,132 @@
+//! `GET /api/v1/terminal/{id}/ws`: a terminal session over a WebSocket. The security layer has
+//! checked Host, Origin and the token before this handler runs, so a refused client never sees
+//! `101`. Protocol: the server sends the scrollback as one binary message, then live output as
+//! binary messages; the client sends input as binary (or text) frames, except a text frame that
+//! is JSON `{"type":"resize","cols":N,"rows":M}`; when the program exits the server sends
+//! `{"type":"exit","code":N}` and closes. Several clients may attach to one session.
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State as AxState};
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use refine_core::terminal::TerminalClient;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+use crate::security::error_response;
+use crate::State;
+
+/// Largest message a client may send (input or resize).
+const MAX_IN: usize = 256 * 1024;
+/// Output chunks are coalesced up to this size per message.
+const MAX_OUT: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Control {
+    Resize { cols: u16, rows: u16 },
+}
+
+pub(crate) async fn attach(
+    AxState(state): AxState<State>,
+    Path(id): Path<String>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(r) => return r.into_response(),
+    };
+    let client = match state.core.attach_terminal(&id) {
+        Ok(c) => c,
+        Err(e) => return error_response(&e),
+    };
+    ws.max_message_size(MAX_IN)
+        .on_upgrade(move |socket| run(socket, client))
+}
+
+fn exit_frame(code: Option<i32>) -> Message {
+    Message::Text(
+        serde_json::json!({ "type": "exit", "code": code })
+            .to_string()
+            .into(),
+    )
+}
+
+async fn run(socket: WebSocket, mut c: TerminalClient) {
+    let (mut tx, mut rx) = socket.split();
+    let first = std::mem::take(&mut c.scrollback);
+    if tx.send(Message::Binary(first.into())).await.is_err() {
+        return;
+    }
+    let mut exit = c.exit.clone();
+    loop {
+        tokio::select! {
+            out = c.output.recv() => match out {
+                Ok(chunk) => {
+                    let mut buf = chunk.to_vec();
+                    while buf.len() < MAX_OUT {
+                        match c.output.try_recv() {
+                            Ok(more) => buf.extend_from_slice(&more),
+                            Err(TryRecvError::Lagged(_)) => continue,
+                            Err(_) => break,
+                        }
+                    }
+                    if tx.send(Message::Binary(buf.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    let note = serde_json::json!({ "type": "lagged", "missed": n }).to_string();
+                    if tx.send(Message::Text(note.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Closed) => {
+                    let code = c.exit.borrow().map(|e| e.code);
+                    let _ = tx.send(exit_frame(code)).await;
+                    let _ = tx.close().await;
+                    return;
+                }
+            },
+            code = async { exit.wait_for(|e| e.is_some()).await.ok().and_then(|e| e.map(|x| x.code)) } => {
+                // Whatever output is still queued goes first.
+                let mut rest = Vec::new();
+                loop {
+                    match c.output.try_recv() {
+                        Ok(more) => rest.extend_from_slice(&more),
+                        Err(TryRecvError::Lagged(_)) => continue,
+                        Err(_) => break,
+                    }
+                }
+                if !rest.is_empty() {
+                    let _ = tx.send(Message::Binary(rest.into())).await;
+                }
+                let _ = tx.send(exit_frame(code)).await;
+                let _ = tx.close().await;
+                return;
+            },
+            msg = rx.next() => match msg {
+                Some(Ok(Message::Binary(b))) => {
+                    if c.input(b.to_vec()).await.is_err() {
+                        continue;
+                    }
+                }
+                Some(Ok(Message::Text(t))) => {
+                    let s = t.as_str();
+                    if s.starts_with('{') {
+                        if let Ok(Control::Resize { cols, rows }) = serde_json::from_str::<Control>(s) {
+                            if let Err(e) = c.resize(cols, rows) {
+                                let note = serde_json::json!({ "type": "error", "message": e.message }).to_string();
+                                let _ = tx.send(Message::Text(note.into())).await;
+                            }
+                            continue;
+                        }
+                    }
+                    let _ = c.input(s.as_bytes().to_vec()).await;
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}

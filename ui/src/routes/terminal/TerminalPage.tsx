@@ -1,0 +1,191 @@
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { call } from '../../api/client';
+import { errorMessage } from '../../api/errors';
+import { useQuery, useRefetchOn } from '../../api/hooks';
+import { isTauri } from '../../api/transport';
+import { Banner, EmptyState, Spinner } from '../../components/Feedback';
+import { Icon } from '../../components/Icon';
+import { Page } from '../../components/Page';
+import { useToast } from '../../components/toastContext';
+import type { TerminalInfo } from '../../gen/bindings';
+
+const ACTIVE_KEY = 'refine.terminal.active';
+
+// xterm.js is loaded only when a terminal is shown.
+const TerminalView = lazy(() => import('./TerminalView').then((m) => ({ default: m.TerminalView })));
+
+function TabTitle({ session, onRename }: { session: TerminalInfo; onRename: (title: string) => void }) {
+  const [editing, setEditing] = useState(false);
+  const [value, setValue] = useState(session.title);
+  if (!editing) {
+    return (
+      <span
+        className="terminal-tab-title"
+        title="Double-click to rename"
+        onDoubleClick={() => {
+          setValue(session.title);
+          setEditing(true);
+        }}
+      >
+        {session.title}
+      </span>
+    );
+  }
+  const done = (save: boolean) => {
+    setEditing(false);
+    const t = value.trim();
+    if (save && t && t !== session.title) onRename(t);
+  };
+  return (
+    <input
+      className="terminal-tab-rename"
+      value={value}
+      autoFocus
+      maxLength={100}
+      aria-label="Terminal title"
+      data-testid="terminal-rename"
+      onChange={(e) => setValue(e.target.value)}
+      onBlur={() => done(true)}
+      onClick={(e) => e.stopPropagation()}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') done(true);
+        if (e.key === 'Escape') done(false);
+      }}
+    />
+  );
+}
+
+/** The desktop window cannot open the daemon's WebSocket yet: say so, and where it works. */
+function DesktopNotice() {
+  const info = useQuery('system.info', {});
+  const url = info.data?.url;
+  return (
+    <Banner tone="info" testId="terminal-desktop-notice">
+      Terminal sessions are shown in the browser for now: the desktop window talks to the daemon over IPC and cannot
+      attach to a session&apos;s WebSocket yet.{' '}
+      {url ? (
+        <>
+          Open <code>{url}</code> in a browser (<code>refine open</code> prints a login link), or use{' '}
+          <code>refine term attach</code>.
+        </>
+      ) : (
+        <>
+          This daemon has no HTTP listener; use <code>refine term attach</code> from a shell.
+        </>
+      )}
+    </Banner>
+  );
+}
+
+export function TerminalPage() {
+  const toast = useToast();
+  const sessions = useQuery('terminal.list', {});
+  useRefetchOn(['terminal.'], sessions.reload);
+  const [active, setActive] = useState<string | null>(() => sessionStorage.getItem(ACTIVE_KEY));
+  const [creating, setCreating] = useState(false);
+  const desktop = isTauri();
+
+  const list = sessions.data ?? [];
+  const current = list.find((s) => s.id === active) ?? list[list.length - 1];
+
+  useEffect(() => {
+    if (current) sessionStorage.setItem(ACTIVE_KEY, current.id);
+  }, [current]);
+
+  const create = async () => {
+    setCreating(true);
+    try {
+      const t = await call('terminal.create', { cols: 100, rows: 30 });
+      setActive(t.id);
+      sessions.reload();
+    } catch (err) {
+      toast.show('error', 'Could not open a terminal', errorMessage(err));
+    } finally {
+      setCreating(false);
+    }
+  };
+
+  const close = async (s: TerminalInfo) => {
+    try {
+      await call('terminal.close', { id: s.id });
+      if (s.id === current?.id) setActive(null);
+      sessions.reload();
+    } catch (err) {
+      toast.show('error', `Could not close ${s.title}`, errorMessage(err));
+    }
+  };
+
+  const rename = async (s: TerminalInfo, title: string) => {
+    try {
+      await call('terminal.rename', { id: s.id, title });
+      sessions.reload();
+    } catch (err) {
+      toast.show('error', 'Could not rename the terminal', errorMessage(err));
+    }
+  };
+
+  return (
+    <Page
+      title="Terminal"
+      subtitle="Shells and programs on a PTY in the daemon: closing the window or reloading keeps them running."
+      testId="page-terminal"
+      actions={
+        <button type="button" className="button primary" onClick={create} disabled={creating} data-testid="terminal-new">
+          <Icon name="plus" /> New terminal
+        </button>
+      }
+    >
+      {desktop && <DesktopNotice />}
+      {sessions.error && <Banner tone="error">{sessions.error.message}</Banner>}
+      {sessions.loading && !sessions.data && <Spinner />}
+      {sessions.data && list.length === 0 && (
+        <EmptyState title="No terminal sessions" testId="terminal-empty">
+          Open one with <strong>New terminal</strong> (your login shell in the active app), or{' '}
+          <code>refine term new</code>.
+        </EmptyState>
+      )}
+      {list.length > 0 && (
+        <div className="terminal-panel">
+          <div className="terminal-tabs" role="tablist" data-testid="terminal-tabs">
+            {list.map((s) => (
+              <div
+                key={s.id}
+                role="tab"
+                tabIndex={0}
+                aria-selected={s.id === current?.id}
+                className={`terminal-tab${s.id === current?.id ? ' active' : ''}${s.exited ? ' exited' : ''}`}
+                data-testid="terminal-tab"
+                data-session-id={s.id}
+                onClick={() => setActive(s.id)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter') setActive(s.id);
+                }}
+              >
+                <Icon name="terminal" />
+                <TabTitle session={s} onRename={(t) => void rename(s, t)} />
+                {s.exited && <span className="muted small">exited</span>}
+                <button
+                  type="button"
+                  className="terminal-tab-close"
+                  aria-label={`Close ${s.title}`}
+                  data-testid="terminal-close"
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    void close(s);
+                  }}
+                >
+                  <Icon name="x" size={12} />
+                </button>
+              </div>
+            ))}
+          </div>
+          {current && !desktop && (
+            <Suspense fallback={<Spinner label="Loading the terminal" />}>
+              <TerminalView key={current.id} session={current} />
+            </Suspense>
+          )}
+        </div>
+      )}
+    </Page>
+  );
+}
