@@ -118,6 +118,28 @@ describe('changes', () => {
       return stdout.includes('src/greet.js') && !stdout.includes('src/hello.js');
     }, { message: 'the revert restored greet.js' });
 
+    // Someone rewrites the README line the first commit changed; reverting that commit again now
+    // conflicts: refused (409), nothing changes.
+    await writeFile(join(repo.dir, 'README.md'), '# shop\n\nA big shop.\n');
+    await run('git', ['commit', '-qam', 'Grow the shop'], { cwd: repo.dir });
+    await page.getByTestId('changes-tab-working').click();
+    await page.getByTestId('changes-tab-log').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="commit"]').length === 4);
+    await page
+      .getByTestId('commit')
+      .filter({ has: page.getByTestId('commit-subject').getByText('Rename greet to hello and refresh the logo', { exact: true }) })
+      .getByTestId('commit-revert')
+      .click();
+    await page.getByTestId('revert-confirm').click();
+    const refusal = page.getByTestId('revert-refusal');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /^Refused: /);
+    await screenshot(page, 'changes-revert-refused-light');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('revert-dialog').waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('commit').count(), 4);
+    assert.equal((await run('git', ['status', '--porcelain'], { cwd: repo.dir })).stdout, '');
+
     // Churn: per-day stacked bars and the most-changed files.
     await page.getByTestId('changes-tab-churn').click();
     await page.getByTestId('churn-days-chart').waitFor();

@@ -1,8 +1,8 @@
 import type { DayChurn, FileChurn } from '../../gen/bindings';
 import { hrefFor } from '../../state/router';
 
-const W = 720;
-const H = 200;
+const W = 1000;
+const H = 220;
 const PAD_L = 40;
 const PAD_B = 22;
 const PAD_T = 10;
@@ -56,8 +56,13 @@ export function ChurnDaysChart({ days }: { days: DayChurn[] }) {
 }
 
 const ROW = 24;
-const LABEL_W = 300;
-const COUNT_W = 96;
+const LABEL_W = 380;
+const COUNT_W = 110;
+
+/** Git's numstat spells a rename `src/{a.js => b.js}`; the file is now at the new path. */
+export function currentPath(path: string): string {
+  return path.replace(/\{([^{}]*) => ([^{}]*)\}/g, '$2').replace(/\/\/+/g, '/').replace(/^\//, '');
+}
 
 /** The most-changed files as horizontal bars (added and removed side by side); each opens the file. */
 export function ChurnFilesChart({ files }: { files: FileChurn[] }) {
@@ -69,9 +74,9 @@ export function ChurnFilesChart({ files }: { files: FileChurn[] }) {
         const y = i * ROW;
         const aw = (f.added / max) * barW;
         const rw = (f.removed / max) * barW;
-        const label = f.path.length > 44 ? `…${f.path.slice(-43)}` : f.path;
+        const label = f.path.length > 52 ? `…${f.path.slice(-51)}` : f.path;
         return (
-          <a key={f.path} href={hrefFor('files', [], { path: f.path })} role="listitem" className="chart-link" data-testid="churn-file" data-path={f.path}>
+          <a key={f.path} href={hrefFor('files', [], { path: currentPath(f.path) })} role="listitem" className="chart-link" data-testid="churn-file" data-path={f.path}>
             <title>{`${f.path}: +${f.added} −${f.removed} in ${f.commits} commit${f.commits === 1 ? '' : 's'}`}</title>
             <rect className="chart-hover" x={0} y={y} width={W} height={ROW} rx={6} />
             <text className="chart-label mono-label" x={8} y={y + ROW / 2} dominantBaseline="central">

@@ -25,15 +25,27 @@ export function ProcessesPage() {
   );
 }
 
-/** A clock for live durations (re-renders once a second while something runs). */
-function useNow(active: boolean): number {
+/**
+ * A clock for durations and "started … ago": once a second while something runs, else every
+ * 15 s; it also catches up whenever the list changes (`version`).
+ */
+function useNow(active: boolean, version: unknown): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    if (!active) return;
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, [active]);
+    const first = setTimeout(() => setNow(Date.now()), 0);
+    const t = setInterval(() => setNow(Date.now()), active ? 1000 : 15_000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(t);
+    };
+  }, [active, version]);
   return now;
+}
+
+/** "started 3 seconds ago"; a start a moment ahead of this browser's clock reads "just now". */
+function startedAgo(p: ProcessInfo, now: number): string {
+  const start = new Date(p.startedAt).getTime();
+  return start > now ? 'just now' : formatRelative(p.startedAt, now);
 }
 
 function Processes({ app, selectedId }: { app: App; selectedId: string | null }) {
@@ -42,7 +54,7 @@ function Processes({ app, selectedId }: { app: App; selectedId: string | null })
   const items = list.data ?? [];
   const live = items.filter(isLive);
   const recent = items.filter((p) => !isLive(p));
-  const now = useNow(live.length > 0);
+  const now = useNow(live.length > 0, list.data);
   const selected = items.find((p) => p.id === selectedId) ?? null;
 
   return (
@@ -119,7 +131,7 @@ function ProcessTable({ title, items, selectedId, now, testId }: { title: string
                 <span className="muted small">
                   {p.pid !== null && `pid ${p.pid} · `}
                   {exitOf(p) && `${exitOf(p)} · `}
-                  started {formatRelative(p.startedAt, now)}
+                  started {startedAgo(p, now)}
                 </span>
               </a>
             </li>
@@ -169,7 +181,7 @@ function ProcessDetail({ process: p, now }: { process: ProcessInfo; now: number 
         <dt>PID</dt>
         <dd>{p.pid ?? '—'}</dd>
         <dt>Started</dt>
-        <dd title={formatTime(p.startedAt)}>{formatRelative(p.startedAt, now)}</dd>
+        <dd title={formatTime(p.startedAt)}>{startedAgo(p, now)}</dd>
         <dt>Duration</dt>
         <dd>{durationOf(p, now)}</dd>
         {exitOf(p) && (

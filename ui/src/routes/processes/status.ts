@@ -21,7 +21,7 @@ export function durationOf(p: ProcessInfo, now = Date.now()): string {
   const start = new Date(p.startedAt).getTime();
   const end = p.endedAt ? new Date(p.endedAt).getTime() : now;
   if (Number.isNaN(start) || Number.isNaN(end)) return '';
-  return formatDuration((end - start) / 1000);
+  return formatDuration(Math.max(0, end - start) / 1000);
 }
 
 const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
