@@ -107,12 +107,13 @@ describe('system page and command palette', () => {
     });
     await daemon.cli('apps', 'add', repo.dir);
     const { page, context } = await openUi(browser, daemon);
-    for (const area of ['changes', 'processes', 'files', 'chat']) {
+    // Changes, Files, Processes and Terminal are built (their own tests); Chat is still planned.
+    for (const area of ['chat']) {
       await goTo(page, area);
       assert.match(await page.getByTestId('coming-soon').innerText(), /^Coming:/);
     }
-    await goTo(page, 'changes');
-    await screenshot(page, 'coming-changes-light');
+    await goTo(page, 'chat');
+    await screenshot(page, 'coming-chat-light');
     await goTo(page, 'dashboard');
     const overview = page.getByTestId('project-overview');
     await overview.waitFor();

@@ -28,10 +28,15 @@ xdotool search --name '^Refine$' >/dev/null 2>&1 || fail "no window titled Refin
 # The UI's first IPC calls prove the page loaded and reached the daemon.
 for _ in $(seq 1 100); do grep -q 'rpc op=apps.list' "$out/desktop.log" && break; sleep 0.2; done
 grep -q 'rpc op=apps.list' "$out/desktop.log" || fail "the window's UI never called the daemon over IPC"
-sleep 2
-import -window root "$out/window.png"
-colors=$(convert "$out/window.png" -format %k info:)
-[ "$colors" -gt 64 ] || fail "the window looks blank ($colors colours)"
+# WebKit paints a moment after the first IPC calls (longer on a loaded machine): wait for it.
+colors=0
+for _ in $(seq 1 40); do
+  sleep 0.5
+  import -window root "$out/window.png"
+  colors=$(convert "$out/window.png" -format %k info:)
+  [ "$colors" -gt 64 ] && break
+done
+[ "$colors" -gt 64 ] || fail "the window looks blank ($colors colours) after 20 s"
 kill "$pid"
 wait "$pid" || true
 echo "desktop smoke: window shown ($colors colours), IPC and loopback daemon answer; screenshot $out/window.png"

@@ -7,6 +7,7 @@ import { Banner } from './components/Feedback';
 import { Icon } from './components/Icon';
 import { IdentityChip, IdentityPicker } from './components/IdentityPicker';
 import { NewGoalDialog } from './components/NewGoalDialog';
+import { TargetPill } from './components/TargetPill';
 import { ThemeToggle } from './components/ThemeToggle';
 import { AREAS, type Area } from './routes/areas';
 import { AreaPage } from './routes/AreaPage';
@@ -86,6 +87,7 @@ export function App() {
       <div className="main-column">
         <header className="topbar">
           <AppSwitcher />
+          <TargetPill />
           <div className="topbar-spacer" />
           <button type="button" className="palette-button" onClick={() => setPaletteOpen(true)} data-testid="palette-button">
             <Icon name="search" />

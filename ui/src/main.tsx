@@ -10,6 +10,7 @@ import './styles/shell.css';
 import './styles/components.css';
 import './styles/pages.css';
 import './styles/work.css';
+import './styles/workspace.css';
 
 // Before the first render, so the page never flashes the wrong theme (no inline script: CSP).
 applyTheme();

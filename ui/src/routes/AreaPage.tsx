@@ -2,11 +2,14 @@ import { ActivityPage } from './activity/ActivityPage';
 import { AppsPage } from './apps/AppsPage';
 import type { AreaId } from './areas';
 import { BoardPage } from './board/BoardPage';
+import { ChangesPage } from './changes/ChangesPage';
 import { ComingPage } from './coming/ComingPage';
 import { DashboardPage } from './dashboard/DashboardPage';
 import { FeaturesPage } from './features/FeaturesPage';
+import { FilesPage } from './files/FilesPage';
 import { GoalsPage } from './goals/GoalsPage';
 import { ImportPage } from './import/ImportPage';
+import { ProcessesPage } from './processes/ProcessesPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { SystemPage } from './system/SystemPage';
 import { TodosPage } from './todos/TodosPage';
@@ -27,6 +30,12 @@ export function AreaPage({ area }: { area: AreaId }) {
       return <TodosPage />;
     case 'import':
       return <ImportPage />;
+    case 'changes':
+      return <ChangesPage />;
+    case 'files':
+      return <FilesPage />;
+    case 'processes':
+      return <ProcessesPage />;
     case 'apps':
       return <AppsPage />;
     case 'activity':

@@ -1,0 +1,112 @@
+import { useEffect, useRef, useState } from 'react';
+import { call } from '../api/client';
+import { errorMessage, toApiFailure } from '../api/errors';
+import { useQuery } from '../api/hooks';
+import type { TargetState } from '../gen/bindings';
+import { TargetConfigDialog } from '../routes/processes/TargetConfigDialog';
+import { useDebouncedRefetch } from '../routes/work/hooks';
+import { useApps } from '../state/appsContext';
+import { navigate } from '../state/router';
+import { Icon } from './Icon';
+import { Popover } from './Popover';
+import { useToast } from './toastContext';
+
+const TARGET_EVENTS = ['processes.started', 'processes.exited', 'target.'] as const;
+const LABEL: Record<TargetState['status'], string> = { stopped: 'stopped', running: 'running', healthy: 'healthy', failing: 'failing' };
+
+/** The active app's lifecycle in the top bar: status and a menu (start, stop, build, test, logs, configure). */
+export function TargetPill() {
+  const { active } = useApps();
+  if (!active) return null;
+  return <Pill key={active.id} appId={active.id} />;
+}
+
+/**
+ * Health is a probe the daemon makes when asked, not an event: while the app runs with a health
+ * check that does not pass yet, ask again with a growing delay (1 s … 15 s).
+ */
+function useHealthRecheck(target: TargetState | undefined, reload: () => void) {
+  const delay = useRef(1000);
+  const waiting = target?.status === 'failing' || (target?.status === 'running' && target.process?.status === 'starting');
+  useEffect(() => {
+    if (!waiting) {
+      delay.current = 1000;
+      return;
+    }
+    const t = setTimeout(reload, delay.current);
+    delay.current = Math.min(delay.current * 2, 15_000);
+    return () => clearTimeout(t);
+  }, [waiting, target, reload]);
+}
+
+function Pill({ appId }: { appId: string }) {
+  const toast = useToast();
+  const target = useQuery('target.get', { appId }, appId);
+  useDebouncedRefetch(TARGET_EVENTS, target.reload, 150);
+  useHealthRecheck(target.data, target.reload);
+  const [configuring, setConfiguring] = useState(false);
+  const t = target.data;
+  const status = t?.status ?? 'stopped';
+  const running = status !== 'stopped';
+
+  const run = async (op: 'target.start' | 'target.stop' | 'target.build' | 'target.test') => {
+    try {
+      const p = await call(op, { appId });
+      if (op === 'target.build' || op === 'target.test') toast.show('info', op === 'target.build' ? 'Build started' : 'Tests started', p.argv.join(' '));
+    } catch (err) {
+      const f = toApiFailure(err);
+      const what = op.replace('target.', '');
+      if (f.status === 422) toast.show('error', `No ${what} command`, 'Set one in “Configure…”.');
+      else toast.show('error', `Could not ${what}`, errorMessage(err));
+    } finally {
+      target.reload();
+    }
+  };
+
+  const logsOf = t?.process ?? t?.lastBuild ?? t?.lastTest ?? null;
+  return (
+    <>
+      <Popover
+        label={
+          <>
+            <span className={`target-dot status-${status}`} aria-hidden="true" />
+            <span className="target-label">App</span>
+            <span data-testid="target-status">{target.error ? 'unknown' : t ? LABEL[status] : '…'}</span>
+          </>
+        }
+        buttonClass={`target-pill status-${status}`}
+        ariaLabel={`The app is ${status}. Lifecycle menu`}
+        title={t?.health ? `Health: ${t.health.detail}` : 'The app’s dev server'}
+        align="end"
+        testId="target-pill"
+      >
+        {(close) => (
+          <div role="menu" className="menu" aria-label="App lifecycle" data-status={status}>
+            <div className="menu-heading">The app · {LABEL[status]}</div>
+            {t?.health && (
+              <div className={t.health.ok ? 'menu-note ok' : 'menu-note bad'} data-testid="target-health">
+                {t.health.detail}
+              </div>
+            )}
+            <MenuItem icon="play" label="Start" disabled={running} onClick={() => (close(), void run('target.start'))} testId="target-start" />
+            <MenuItem icon="pause" label="Stop" disabled={!running} onClick={() => (close(), void run('target.stop'))} testId="target-stop" />
+            <MenuItem icon="refresh" label="Build" onClick={() => (close(), void run('target.build'))} testId="target-build" />
+            <MenuItem icon="check" label="Test" onClick={() => (close(), void run('target.test'))} testId="target-test" />
+            <MenuItem icon="processes" label="Logs" disabled={!logsOf} onClick={() => (close(), logsOf && navigate('processes', [logsOf.id]))} testId="target-logs" />
+            <MenuItem icon="settings" label="Configure…" onClick={() => (close(), setConfiguring(true))} testId="target-configure" />
+          </div>
+        )}
+      </Popover>
+      {configuring && t && <TargetConfigDialog key={t.revision} target={t} onClose={() => setConfiguring(false)} onSaved={target.reload} />}
+    </>
+  );
+}
+
+function MenuItem({ icon, label, onClick, disabled, testId }: { icon: 'play' | 'pause' | 'refresh' | 'check' | 'processes' | 'settings'; label: string; onClick: () => void; disabled?: boolean; testId: string }) {
+  return (
+    <button type="button" role="menuitem" className="menu-item" disabled={disabled} onClick={onClick} data-testid={testId}>
+      <Icon name={icon} size={14} />
+      {label}
+    </button>
+  );
+}
