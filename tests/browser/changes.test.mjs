@@ -163,6 +163,13 @@ describe('changes', () => {
     await screenshot(page, 'changes-unified-dark');
     await page.getByTestId('diff-mode-split').click();
     await screenshot(page, 'changes-split-dark');
+    // Compare two revisions: the last commit rewrote the README.
+    await page.getByTestId('changes-tab-compare').click();
+    await page.getByTestId('compare-from').fill('HEAD~1');
+    await page.getByTestId('compare-to').fill('HEAD');
+    await page.getByTestId('compare-go').click();
+    await page.locator('[data-testid="diff-file"][data-path="README.md"]').waitFor();
+    assert.equal(await page.getByTestId('diff-file').count(), 1);
     await page.getByTestId('changes-tab-churn').click();
     await page.getByTestId('churn-files-chart').waitFor();
     await screenshot(page, 'changes-churn-dark');

@@ -125,9 +125,12 @@ describe('files', () => {
     await page.getByTestId('entry-submit').click();
     await page.locator('[data-testid="tree-entry"][data-path="guide.txt"]').waitFor();
     assert.equal(await page.getByTestId('editor-path').innerText(), 'guide.txt');
+    // Delete through the right-click menu.
     const renamed = page.locator('[data-testid="tree-entry"][data-path="guide.txt"]');
-    await renamed.hover();
-    await renamed.getByTestId('tree-delete').click();
+    await renamed.click({ button: 'right' });
+    await page.getByTestId('tree-context-menu').waitFor();
+    await screenshot(page, 'files-context-menu-dark');
+    await page.getByTestId('tree-context-menu').getByRole('menuitem', { name: 'Delete…' }).click();
     await page.getByTestId('entry-submit').click();
     await renamed.waitFor({ state: 'detached' });
     assert.deepEqual(page.errors, []);

@@ -28,6 +28,7 @@ interface DirState {
 export function FileTree({ appId, showIgnored, openPath, dirtyPath, onOpen, onAction }: Props) {
   const [dirs, setDirs] = useState<Map<string, DirState>>(new Map());
   const [expanded, setExpanded] = useState<Set<string>>(() => new Set(['']));
+  const [menu, setMenu] = useState<{ entry: FileEntry; x: number; y: number } | null>(null);
   const loaded = useRef(dirs);
   useEffect(() => {
     loaded.current = dirs;
@@ -118,7 +119,7 @@ export function FileTree({ appId, showIgnored, openPath, dirtyPath, onOpen, onAc
                 data-kind={e.kind}
                 onContextMenu={(ev) => {
                   ev.preventDefault();
-                  onAction('rename', e);
+                  setMenu({ entry: e, x: ev.clientX, y: ev.clientY });
                 }}
               >
                 <button type="button" className="tree-name" onClick={() => (isDir ? toggle(e.path) : onOpen(e.path))} title={e.path}>
@@ -154,6 +155,64 @@ export function FileTree({ appId, showIgnored, openPath, dirtyPath, onOpen, onAc
   return (
     <div className="file-tree" role="tree" aria-label="Files" data-testid="file-tree">
       {renderDir('', 0)}
+      {menu && (
+        <ContextMenu
+          x={menu.x}
+          y={menu.y}
+          onClose={() => setMenu(null)}
+          items={[
+            ...(menu.entry.kind === 'dir'
+              ? [
+                  { label: 'New file here…', run: () => onAction('newFile', menu.entry) },
+                  { label: 'New folder here…', run: () => onAction('newDir', menu.entry) },
+                ]
+              : [{ label: 'Open', run: () => onOpen(menu.entry.path) }]),
+            { label: 'Rename or move…', run: () => onAction('rename', menu.entry) },
+            { label: 'Delete…', run: () => onAction('delete', menu.entry), danger: true },
+          ]}
+        />
+      )}
+    </div>
+  );
+}
+
+/** A right-click menu at the pointer; Escape, a click elsewhere or a choice closes it. */
+function ContextMenu({ x, y, items, onClose }: { x: number; y: number; items: { label: string; run: () => void; danger?: boolean }[]; onClose: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    const onDown = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) onClose();
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.stopPropagation();
+        onClose();
+      }
+    };
+    document.addEventListener('mousedown', onDown);
+    document.addEventListener('keydown', onKey, true);
+    return () => {
+      document.removeEventListener('mousedown', onDown);
+      document.removeEventListener('keydown', onKey, true);
+    };
+  }, [onClose]);
+  return (
+    <div ref={ref} className="context-menu menu" role="menu" style={{ left: Math.min(x, window.innerWidth - 220), top: Math.min(y, window.innerHeight - 200) }} data-testid="tree-context-menu">
+      {items.map((item) => (
+        <button
+          key={item.label}
+          type="button"
+          role="menuitem"
+          className={item.danger ? 'menu-item danger-text' : 'menu-item'}
+          onClick={() => {
+            onClose();
+            item.run();
+          }}
+        >
+          {item.label}
+        </button>
+      ))}
     </div>
   );
 }
