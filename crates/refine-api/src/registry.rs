@@ -71,6 +71,8 @@ pub struct OpDef {
     pub mcp: bool,
     /// Answers without the token (only `system.health`).
     pub public: bool,
+    /// A larger request body limit than the default 1 MiB (imports of whole trackers).
+    pub max_body: Option<usize>,
     pub input_schema: fn() -> Value,
     pub output_schema: fn() -> Value,
     pub input_type: TypeFn,
@@ -171,6 +173,7 @@ impl Decl {
             doc: self.doc,
             mcp: self.mcp,
             public: false,
+            max_body: None,
             input_schema: schema_of::<I>,
             output_schema: schema_of::<O>,
             input_type: type_of::<I>,

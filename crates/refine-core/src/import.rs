@@ -19,8 +19,8 @@ use specta::Type;
 use crate::work::{insert_goal, join_feature, CreateGoalInput};
 use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
 
-/// Largest import accepted (characters of content).
-const MAX_CONTENT: usize = 900 * 1024;
+/// Largest import accepted (bytes of content).
+pub const MAX_CONTENT: usize = 16 * 1024 * 1024;
 /// Rows per transaction when committing.
 const BATCH: usize = 250;
 
@@ -668,7 +668,7 @@ fn parse(input: &ImportInput) -> Result<(Vec<Parsed>, Vec<RowError>), ApiError> 
     if input.content.len() > MAX_CONTENT {
         return Err(ApiError::new(
             refine_model::ErrorCode::PayloadTooLarge,
-            "imports are limited to 900 KiB of text",
+            "imports are limited to 16 MiB of text",
         ));
     }
     if input.content.contains('\0') {

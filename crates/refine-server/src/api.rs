@@ -212,7 +212,7 @@ async fn input_of(
                 op.method.as_str()
             )));
         }
-        let bytes = read_body(&parts.headers, body).await?;
+        let bytes = read_body_up_to(&parts.headers, body, op.max_body.unwrap_or(MAX_BODY)).await?;
         if !bytes.is_empty() {
             let json_ct = parts
                 .headers
@@ -276,10 +276,19 @@ pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<axum::body::Bytes, ApiError> {
+    read_body_up_to(headers, body, MAX_BODY).await
+}
+
+/// Read a body of at most `limit` bytes (413 past it, checked on Content-Length first).
+pub(crate) async fn read_body_up_to(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             ErrorCode::PayloadTooLarge,
-            format!("request bodies are limited to {MAX_BODY} bytes"),
+            format!("request bodies are limited to {limit} bytes"),
         )
     };
     if let Some(len) = headers
@@ -287,11 +296,11 @@ pub(crate) async fn read_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
     {
-        if len > MAX_BODY {
+        if len > limit {
             return Err(too_large());
         }
     }
-    axum::body::to_bytes(body, MAX_BODY)
+    axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| too_large())
 }

@@ -2,8 +2,11 @@ use refine_core::import::ImportInput;
 
 use crate::registry::{Decl, Method, OpDef, OpKind};
 
+/// Imports carry whole exports of other trackers.
+const IMPORT_BODY: usize = refine_core::import::MAX_CONTENT + 64 * 1024;
+
 pub(crate) fn ops() -> Vec<OpDef> {
-    vec![
+    let mut v = vec![
         Decl {
             name: "import.preview",
             method: Method::Post,
@@ -20,5 +23,9 @@ pub(crate) fn ops() -> Vec<OpDef> {
             mcp: true,
         }
         .mutation(OpKind::LongRunning, |core, ctx, i: ImportInput| async move { core.import_commit(&ctx, i).await }),
-    ]
+    ];
+    for op in &mut v {
+        op.max_body = Some(IMPORT_BODY);
+    }
+    v
 }

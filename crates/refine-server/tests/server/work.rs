@@ -430,6 +430,19 @@ async fn imports_preview_commit_and_reimport_without_duplicates() {
             .body["goals"][0]["priority"],
         2
     );
+    // Whole tracker exports are bigger than the default 1 MiB body limit.
+    let big: String = (0..40_000)
+        .map(|i| format!("- [ ] Task number {i} with some words\n"))
+        .collect();
+    assert!(big.len() > 1024 * 1024);
+    let p = d
+        .call(
+            "import.preview",
+            json!({"format": "markdown", "content": big}),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{:?}", p.body["message"]);
+    assert_eq!(p.body["create"], 40_000);
     let bad = d
         .call(
             "import.preview",
