@@ -640,6 +640,7 @@ pub fn churn(
         &[
             "log",
             "--no-merges",
+            "--no-renames",
             "--numstat",
             "--format=%x1e%aI",
             &format!("--since={since}"),
