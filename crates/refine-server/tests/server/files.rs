@@ -609,3 +609,54 @@ async fn the_watcher_reports_changes_made_on_disk() {
         .unwrap();
     assert_eq!(removed.data["kinds"][i], "removed");
 }
+
+/// The symlink-swap race: while a thread keeps replacing `swap/` between a real directory and a
+/// link to the outside, reads and writes of `swap/secret.txt` never reach the outside file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_swapped_in_mid_request_never_escapes() {
+    let s = setup().await;
+    let swap = s.repo.join("swap");
+    let outside = s.outside.path().to_path_buf();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (swap, outside, stop) = (swap.clone(), outside.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut flips = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = std::fs::remove_dir_all(&swap).or_else(|_| std::fs::remove_file(&swap));
+                if flips.is_multiple_of(2) {
+                    let _ = std::fs::create_dir(&swap);
+                    let _ = std::fs::write(swap.join("secret.txt"), "inside");
+                } else {
+                    let _ = symlink(&outside, &swap);
+                }
+                flips += 1;
+            }
+            flips
+        })
+    };
+    for i in 0..200 {
+        let r =
+            s.d.call("files.read", json!({"path": "swap/secret.txt"}))
+                .await;
+        if r.status == StatusCode::OK {
+            assert_ne!(
+                r.body["content"], "sentinel",
+                "a read went outside the root"
+            );
+        }
+        let _ =
+            s.d.call(
+                "files.write",
+                json!({"path": "swap/secret.txt", "content": format!("w{i}")}),
+            )
+            .await;
+        let _ =
+            s.d.call("files.delete", json!({"path": "swap/secret.txt"}))
+                .await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let flips = swapper.join().unwrap();
+    assert!(flips > 10, "the swapper ran ({flips} flips)");
+    sentinel_intact(&outside);
+}
