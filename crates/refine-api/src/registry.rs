@@ -159,6 +159,23 @@ pub(crate) struct Decl {
     pub mcp: bool,
 }
 
+/// Shorthand for a declaration (most operation files call it `d`).
+pub(crate) fn decl(
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    doc: &'static str,
+    mcp: bool,
+) -> Decl {
+    Decl {
+        name,
+        method,
+        path,
+        doc,
+        mcp,
+    }
+}
+
 impl Decl {
     fn def<I: JsonSchema + Type, O: JsonSchema + Type>(
         self,

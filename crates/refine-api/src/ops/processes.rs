@@ -2,17 +2,7 @@ use refine_core::processes::{
     ListProcessesInput, ProcessIdInput, ProcessLogsInput, StartProcessInput,
 };
 
-use crate::registry::{Decl, Method, OpDef, OpKind};
-
-fn d(name: &'static str, method: Method, path: &'static str, doc: &'static str, mcp: bool) -> Decl {
-    Decl {
-        name,
-        method,
-        path,
-        doc,
-        mcp,
-    }
-}
+use crate::registry::{decl as d, Method, OpDef, OpKind};
 
 pub(crate) fn ops() -> Vec<OpDef> {
     use Method::*;

@@ -4,17 +4,7 @@ use refine_core::work::{
     UpdateFeatureInput, UpdateGoalInput,
 };
 
-use crate::registry::{Decl, Method, OpDef, OpKind};
-
-fn d(name: &'static str, method: Method, path: &'static str, doc: &'static str, mcp: bool) -> Decl {
-    Decl {
-        name,
-        method,
-        path,
-        doc,
-        mcp,
-    }
-}
+use crate::registry::{decl as d, Method, OpDef, OpKind};
 
 pub(crate) fn ops() -> Vec<OpDef> {
     use Method::*;
