@@ -194,10 +194,15 @@ pub fn run(bin: &Path, tmp: &Path) {
         .collect();
     let content = serde_json::to_string(&issues).unwrap();
     let t = Instant::now();
-    let receipt = post(
-        "/api/v1/import",
-        json!({"format": "github", "content": content}),
-    );
+    // The second daemon listens on a new port: `post` above still names the first one.
+    let receipt: Value = http
+        .post(format!("{url}/api/v1/import"))
+        .bearer_auth(&token)
+        .json(&json!({"format": "github", "content": content}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let id = receipt["id"]
         .as_str()
         .expect("an import receipt")
