@@ -183,8 +183,10 @@ pub struct ListGoalsInput {
 pub struct GoalPage {
     pub items: Vec<Goal>,
     pub next_cursor: Option<String>,
-    /// Matching Goals across all pages (first page only).
+    /// Matching Goals across all pages (first page only), counted up to 10,000.
     pub total: Option<u32>,
+    /// More Goals match than `total` says (it stopped counting at 10,000).
+    pub total_is_lower_bound: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
@@ -857,6 +859,7 @@ impl Core {
                 .next
                 .map(|n| hex::encode(serde_json::to_vec(&n).unwrap_or_default())),
             total: page.total,
+            total_is_lower_bound: page.total_capped,
         })
     }
 

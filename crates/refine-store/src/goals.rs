@@ -324,9 +324,14 @@ pub struct GoalPage {
     pub goals: Vec<Goal>,
     /// (sort value, number) of the last item when more follow.
     pub next: Option<(serde_json::Value, u32)>,
-    /// Matching goals in all pages (first page only).
+    /// Matching goals in all pages (first page only), at most [`TOTAL_CAP`].
     pub total: Option<u32>,
+    /// More than [`TOTAL_CAP`] goals match.
+    pub total_capped: bool,
 }
+
+/// Largest total a goal page counts exactly.
+pub const TOTAL_CAP: u32 = 10_000;
 
 pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
     let mut cond = String::from(" WHERE g.app_id = ?1");
@@ -377,12 +382,18 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
             &mut cond,
         );
     }
+    // Counting is bounded: past TOTAL_CAP the page says "at least" instead of reading every row.
     let total = if f.after.is_none() {
-        let sql = format!("SELECT COUNT(*) FROM goals g{cond}");
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM goals g{cond} LIMIT {})",
+            TOTAL_CAP + 1
+        );
         Some(conn.query_row(&sql, params_from_iter(args.iter()), |r| r.get::<_, u32>(0))?)
     } else {
         None
     };
+    let total_capped = total.is_some_and(|t| t > TOTAL_CAP);
+    let total = total.map(|t| t.min(TOTAL_CAP));
     let sort = f.sort.unwrap_or(Sort::Priority);
     let (col, desc) = sort.column();
     let mut page_cond = cond.clone();
@@ -431,6 +442,7 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
         goals: with_rounds(conn, goals)?,
         next: cursor,
         total,
+        total_capped,
     })
 }
 

@@ -684,8 +684,10 @@ export type GoalIdInput = {
 export type GoalPage = {
 	items: Goal[],
 	nextCursor: string | null,
-	/**  Matching Goals across all pages (first page only). */
+	/**  Matching Goals across all pages (first page only), counted up to 10,000. */
 	total: number | null,
+	/**  More Goals match than `total` says (it stopped counting at 10,000). */
+	totalIsLowerBound: boolean,
 };
 
 export type GoalSort = 

@@ -24,6 +24,7 @@ interface Loaded {
   items: Goal[];
   nextCursor: string | null;
   total: number | null;
+  totalIsLowerBound: boolean;
 }
 
 /** `#/goals` lists; `#/goals/<id>` shows one Goal. */
@@ -112,7 +113,7 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
     call('work.list_goals', { ...input, limit }).then(
       (page) => {
         if (!current) return;
-        setLoaded({ key, items: page.items, nextCursor: page.nextCursor, total: page.total });
+        setLoaded({ key, items: page.items, nextCursor: page.nextCursor, total: page.total, totalIsLowerBound: page.totalIsLowerBound });
         setError(null);
         setSelected((s) => {
           const visible = new Set(page.items.map((g) => g.id));
@@ -180,7 +181,7 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
           {current && current.total !== null && (
             <>
               {current.items.length < current.total ? `${current.items.length} of ` : ''}
-              <strong>{current.total}</strong> {filters.deleted ? 'deleted ' : ''}goal{current.total === 1 ? '' : 's'}
+              <strong>{current.total.toLocaleString()}{current.totalIsLowerBound ? '+' : ''}</strong> {filters.deleted ? 'deleted ' : ''}goal{current.total === 1 ? '' : 's'}
               {filtered ? ' match' : ''}
             </>
           )}
