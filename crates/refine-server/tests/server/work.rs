@@ -623,3 +623,53 @@ async fn dashboard_counts_throughput_and_attention() {
         true
     );
 }
+
+#[tokio::test]
+async fn page_totals_stop_counting_at_ten_thousand() {
+    let d = with_app().await;
+    let app = d.call("apps.list", json!({})).await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let now = "2026-11-01T00:00:00.000Z";
+    d.core
+        .store()
+        .write(|tx| {
+            for i in 0..10_005u32 {
+                let g = refine_model::work::Goal {
+                    id: format!("01900000-0000-7000-8000-{i:012}"),
+                    app_id: app.clone(),
+                    number: i + 1,
+                    title: format!("Goal {i}"),
+                    prompt: String::new(),
+                    notes: String::new(),
+                    status: refine_model::workflow::WorkflowState::Backlog,
+                    priority: 0,
+                    reporter_id: None,
+                    reporter_name: None,
+                    assignee: None,
+                    feature_id: None,
+                    feature_name: None,
+                    position: None,
+                    node_id: "n".into(),
+                    labels: vec![],
+                    external: None,
+                    created_at: now.into(),
+                    updated_at: now.into(),
+                    deleted_at: None,
+                    rounds: vec![],
+                };
+                refine_store::goals::insert(tx, &g)?;
+            }
+            Ok::<_, refine_store::StoreError>(())
+        })
+        .unwrap();
+    let page = d.call("work.list_goals", json!({"limit": 5})).await.body;
+    assert_eq!(page["total"], 10_000);
+    assert_eq!(page["totalIsLowerBound"], true);
+    let few = d.call("work.list_goals", json!({"q": "9999"})).await.body;
+    assert_eq!(
+        (few["total"].as_u64(), few["totalIsLowerBound"].as_bool()),
+        (Some(1), Some(false))
+    );
+}
