@@ -486,35 +486,7 @@ impl Core {
         ctx: &Ctx,
         i: PathsInput,
     ) -> Result<Mutated<ChangesStatus>, ApiError> {
-        check_paths(&i.paths)?;
-        if i.paths.is_empty() {
-            return Err(ApiError::invalid("name at least one path"));
-        }
-        let paths = i.paths.clone();
-        let summary = format!("Staged {}", i.paths.join(", "));
-        let out = self
-            .git_write(
-                ctx,
-                "changes.stage",
-                &i,
-                i.app_id.as_deref(),
-                summary,
-                move |root| git::stage(&root, &paths).map_err(git_error),
-            )
-            .await?;
-        let status = self
-            .changes_status(
-                ctx,
-                ChangesInput {
-                    app_id: i.app_id.clone(),
-                },
-            )
-            .await?;
-        Ok(Mutated {
-            value: status,
-            status: 200,
-            replayed: out.replayed,
-        })
+        self.stage_paths(ctx, i, true).await
     }
 
     /// `changes.unstage`
@@ -523,21 +495,36 @@ impl Core {
         ctx: &Ctx,
         i: PathsInput,
     ) -> Result<Mutated<ChangesStatus>, ApiError> {
+        self.stage_paths(ctx, i, false).await
+    }
+
+    /// Stage or unstage paths, then answer with the new status.
+    async fn stage_paths(
+        &self,
+        ctx: &Ctx,
+        i: PathsInput,
+        stage: bool,
+    ) -> Result<Mutated<ChangesStatus>, ApiError> {
         check_paths(&i.paths)?;
         if i.paths.is_empty() {
             return Err(ApiError::invalid("name at least one path"));
         }
         let paths = i.paths.clone();
-        let summary = format!("Unstaged {}", i.paths.join(", "));
+        let (op, verb) = if stage {
+            ("changes.stage", "Staged")
+        } else {
+            ("changes.unstage", "Unstaged")
+        };
+        let summary = format!("{verb} {}", i.paths.join(", "));
         let out = self
-            .git_write(
-                ctx,
-                "changes.unstage",
-                &i,
-                i.app_id.as_deref(),
-                summary,
-                move |root| git::unstage(&root, &paths).map_err(git_error),
-            )
+            .git_write(ctx, op, &i, i.app_id.as_deref(), summary, move |root| {
+                if stage {
+                    git::stage(&root, &paths)
+                } else {
+                    git::unstage(&root, &paths)
+                }
+                .map_err(git_error)
+            })
             .await?;
         let status = self
             .changes_status(
