@@ -4,10 +4,10 @@
 //! content search, and `files.changed` events from a debounced watcher per app.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use refine_host::files::{FindOptions, GrepOptions, RelPath, Root, Watcher, READ_LIMIT};
+use refine_host::files::{FileIndex, FindOptions, GrepOptions, RelPath, Root, Watcher, READ_LIMIT};
 use refine_model::files::{DirListing, FileContent, FileInfo, FileKind, FindResult, GrepResult};
 use refine_model::{ApiError, App};
 use schemars::JsonSchema;
@@ -19,6 +19,20 @@ use crate::{Change, Core, Ctx, Mutated};
 
 /// How long the watcher waits for the file system to go quiet before it reports.
 const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// A watched app: its watcher, and the list of its files that name search scores, kept until
+/// the watcher reports a change (so repeated searches do not walk the disk again).
+pub(crate) struct Watched {
+    _watcher: Watcher,
+    index: Arc<Mutex<IndexSlot>>,
+}
+
+#[derive(Default)]
+struct IndexSlot {
+    /// Bumped by every change batch; an index built across a bump is not kept.
+    generation: u64,
+    index: Option<Arc<FileIndex>>,
+}
 
 /// List one directory of the app (default: its root).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -181,11 +195,18 @@ impl Core {
         }
         let weak = Arc::downgrade(&self.0);
         let app_id = app.id.clone();
+        let index = Arc::new(Mutex::new(IndexSlot::default()));
+        let slot = index.clone();
         let started = Watcher::start(
             Path::new(&app.path),
             &self.0.data_dir,
             DEBOUNCE,
             move |batch| {
+                {
+                    let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
+                    s.generation += 1;
+                    s.index = None;
+                }
                 let Some(inner) = weak.upgrade() else { return };
                 let (paths, kinds): (Vec<String>, Vec<&str>) =
                     batch.into_iter().map(|(p, k)| (p, k.as_str())).unzip();
@@ -198,9 +219,53 @@ impl Core {
         );
         match started {
             Ok(w) => {
-                map.insert(app.id.clone(), w);
+                map.insert(app.id.clone(), Watched { _watcher: w, index });
             }
             Err(e) => tracing::warn!(app = %app.id, error = %e.message, "no file watcher"),
+        }
+    }
+
+    /// The app's file list for name search: the kept one while the watcher has reported no
+    /// change since it was built, else a fresh walk (kept unless a change arrived meanwhile).
+    /// Without a watcher nothing is kept.
+    fn file_index(&self, app_id: &str, root: &Root) -> Result<Arc<FileIndex>, ApiError> {
+        let slot = self
+            .0
+            .watchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(app_id)
+            .map(|w| w.index.clone());
+        let Some(slot) = slot else {
+            return Ok(Arc::new(root.index_files(false)?));
+        };
+        let generation = {
+            let s = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(index) = &s.index {
+                return Ok(index.clone());
+            }
+            s.generation
+        };
+        let fresh = Arc::new(root.index_files(false)?);
+        let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if s.generation == generation {
+            s.index = Some(fresh.clone());
+        }
+        Ok(fresh)
+    }
+
+    /// Drop the app's kept file list (a change was made).
+    fn forget_file_index(&self, app_id: &str) {
+        if let Some(w) = self
+            .0
+            .watchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(app_id)
+        {
+            let mut s = w.index.lock().unwrap_or_else(|p| p.into_inner());
+            s.generation += 1;
+            s.index = None;
         }
     }
 
@@ -261,8 +326,14 @@ impl Core {
             show_ignored: input.show_ignored.unwrap_or(false),
         };
         let query = input.query;
-        self.with_root(ctx, input.app_id.as_deref(), move |root| {
-            root.find(&query, &opts)
+        let app = self.resolve_app(ctx, input.app_id.as_deref()).await?;
+        self.blocking(move |core| {
+            let root = Root::open(Path::new(&app.path), core.data_dir())?;
+            core.watch_app(&app);
+            if opts.show_ignored {
+                return root.find(&query, &opts);
+            }
+            core.file_index(&app.id, &root)?.find(&query, opts.limit)
         })
         .await
     }
@@ -307,7 +378,10 @@ impl Core {
         self.mutate(ctx, op, &request, async { Ok(()) }, move |_tx, ()| {
             let root = Root::open(Path::new(&app2.path), core.data_dir())?;
             core.watch_app(&app2);
-            let (value, summary, mut event) = f(&root)?;
+            let result = f(&root);
+            // The watcher reports this change later; name search must not miss it meanwhile.
+            core.forget_file_index(&app2.id);
+            let (value, summary, mut event) = result?;
             event["appId"] = json!(app2.id);
             let target = event["path"]
                 .as_str()

@@ -114,7 +114,7 @@ pub(crate) struct Inner {
     pub(crate) running_ops: Mutex<HashMap<String, Arc<AtomicBool>>>,
     pub(crate) procs: Mutex<HashMap<String, Arc<processes::Live>>>,
     /// File watchers by app id (started on an app's first files call, stopped on removal).
-    pub(crate) watchers: Mutex<HashMap<String, refine_host::files::Watcher>>,
+    pub(crate) watchers: Mutex<HashMap<String, files::Watched>>,
     /// Terminal sessions by id (they live as long as the daemon, or until closed or reaped).
     pub(crate) terms: Mutex<HashMap<String, Arc<terminal::Session>>>,
     /// Whether the idle reaper runs (started with the first session).

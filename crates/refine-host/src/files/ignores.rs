@@ -99,6 +99,29 @@ impl Ignores {
         (ig, ignored)
     }
 
+    /// Whether the entry `name` inside directory `dir` (both relative to the root) is ignored;
+    /// the same as [`Ignores::is_ignored`] without building the child's parts.
+    pub(crate) fn is_ignored_child(&self, dir: &[String], name: &str, is_dir: bool) -> bool {
+        let mut rel = String::new();
+        for level in self.levels.iter().rev() {
+            if level.depth > dir.len() {
+                continue;
+            }
+            rel.clear();
+            for part in &dir[level.depth..] {
+                rel.push_str(part);
+                rel.push('/');
+            }
+            rel.push_str(name);
+            match level.matcher.matched(&rel, is_dir) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
+            }
+        }
+        false
+    }
+
     /// Whether the path `parts` (relative to the root) is ignored by these rules. Only levels
     /// above the path apply; the caller accounts for ignored ancestors.
     pub(crate) fn is_ignored(&self, parts: &[String], is_dir: bool) -> bool {

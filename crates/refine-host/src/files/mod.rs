@@ -34,7 +34,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 pub use path::{RelPath, MAX_COMPONENT, MAX_PATH};
-pub use search::{FindOptions, GrepOptions};
+pub use search::{FileIndex, FindOptions, GrepOptions};
 pub use watch::{ChangeKind, Watcher};
 
 pub(crate) use ignores::Ignores;
@@ -194,6 +194,19 @@ impl Root {
             }
         }
         Ok(())
+    }
+
+    /// Whether the entry `name` in directory `dir` is the data dir or inside it (the walk's
+    /// allocation-free form of [`Root::check_name`]).
+    fn is_data_child(&self, dir: &RelPath, name: &str) -> bool {
+        let Some(DataDir { rel: Some(d), .. }) = &self.data else {
+            return false;
+        };
+        let (dp, cp) = (d.parts(), dir.parts());
+        if cp.len() >= dp.len() {
+            return cp[..dp.len()] == dp[..];
+        }
+        cp.len() + 1 == dp.len() && cp[..] == dp[..cp.len()] && dp[cp.len()] == name
     }
 
     /// After opening: refuse a handle whose real location is outside the root or in the data

@@ -23,10 +23,33 @@ const QUERY_LIMIT: usize = 1000;
 
 /// What a walk hands its visitor.
 pub(crate) struct Visit<'a> {
-    pub path: &'a RelPath,
+    /// The directory containing the entry, and its wire form (`""` for the root).
+    pub dir: &'a RelPath,
+    pub dir_str: &'a str,
+    pub name: &'a str,
     pub kind: FileKind,
-    /// The directory containing the entry (open it by `path.name()` relative to this).
+    /// The opened directory containing the entry (open it by `name` relative to this).
     pub parent: &'a Dir,
+}
+
+impl Visit<'_> {
+    /// The entry's `/`-joined path relative to the root.
+    pub fn path_string(&self) -> String {
+        if self.dir_str.is_empty() {
+            self.name.to_string()
+        } else {
+            let mut s = String::with_capacity(self.dir_str.len() + 1 + self.name.len());
+            s.push_str(self.dir_str);
+            s.push('/');
+            s.push_str(self.name);
+            s
+        }
+    }
+
+    /// The entry's path relative to the root.
+    pub fn rel(&self) -> RelPath {
+        self.dir.join(self.name)
+    }
 }
 
 /// Options of the fuzzy name search.
@@ -44,6 +67,76 @@ pub struct GrepOptions {
     pub fixed_strings: bool,
     pub limit: usize,
     pub show_ignored: bool,
+}
+
+/// The files of a root as one list, so repeated name searches need not walk the disk again
+/// (the daemon keeps one per watched app and drops it when the watcher reports a change).
+#[derive(Debug, Clone, Default)]
+pub struct FileIndex {
+    entries: Vec<(String, FileKind)>,
+    /// False when the walk stopped at [`WALK_LIMIT`].
+    complete: bool,
+}
+
+fn parse_query(query: &str) -> Result<Vec<char>, ApiError> {
+    if query.len() > QUERY_LIMIT {
+        return Err(ApiError::invalid(format!(
+            "query is longer than {QUERY_LIMIT} bytes"
+        )));
+    }
+    let q: Vec<char> = query
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if q.is_empty() {
+        return Err(ApiError::invalid("query must not be empty"));
+    }
+    Ok(q)
+}
+
+impl FileIndex {
+    /// How many files the index holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Fuzzy name search over the indexed paths (see [`Root::find`]).
+    pub fn find(&self, query: &str, limit: usize) -> Result<FindResult, ApiError> {
+        self.find_parsed(&parse_query(query)?, limit)
+    }
+
+    fn find_parsed(&self, q: &[char], limit: usize) -> Result<FindResult, ApiError> {
+        let mut items: Vec<NameMatch> = Vec::new();
+        for (path, kind) in &self.entries {
+            if !maybe_subsequence(q, path) {
+                continue;
+            }
+            if let Some((score, positions)) = fuzzy_score(q, path) {
+                items.push(NameMatch {
+                    path: path.clone(),
+                    kind: *kind,
+                    score,
+                    positions,
+                });
+            }
+        }
+        items.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.path.len().cmp(&b.path.len()))
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        items.truncate(limit);
+        Ok(FindResult {
+            items,
+            truncated: !self.complete,
+        })
+    }
 }
 
 impl Root {
@@ -90,19 +183,27 @@ impl Root {
             let Ok(ft) = entry.file_type() else { continue };
             entries.push((name, kind_of(ft)));
         }
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let dir_str = rel.as_string();
         for (name, kind) in entries {
             *seen += 1;
             if *seen > WALK_LIMIT {
                 return Ok(false);
             }
-            let path = rel.join(&name);
-            if self.check_name(&path).is_err() {
+            if self.is_data_child(rel, &name) {
                 continue;
             }
-            if !show_ignored && ignores.is_ignored(path.parts(), kind == FileKind::Dir) {
+            if !show_ignored && ignores.is_ignored_child(rel.parts(), &name, kind == FileKind::Dir)
+            {
                 continue;
             }
+            let v = Visit {
+                dir: rel,
+                dir_str: &dir_str,
+                name: &name,
+                kind,
+                parent: dir,
+            };
             if kind == FileKind::Dir {
                 // Opened beneath this directory: a swap to a link cannot lead outside it.
                 let Ok(child) = dir.open_dir(&name) else {
@@ -112,70 +213,39 @@ impl Root {
                     Ok(m) if !self.is_data_dir(&m) => {}
                     _ => continue,
                 }
-                if !visit(&Visit {
-                    path: &path,
-                    kind,
-                    parent: dir,
-                }) {
+                if !visit(&v) {
                     return Ok(false);
                 }
+                let path = rel.join(&name);
                 let child_ignores = ignores.descend(&child, path.parts().len());
                 if !self.walk_dir(&child, &path, &child_ignores, show_ignored, seen, visit)? {
                     return Ok(false);
                 }
-            } else if !visit(&Visit {
-                path: &path,
-                kind,
-                parent: dir,
-            }) {
+            } else if !visit(&v) {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
-    /// Fuzzy name search: files (and links) whose path contains the query's characters in
-    /// order, best first.
-    pub fn find(&self, query: &str, opts: &FindOptions) -> Result<FindResult, ApiError> {
-        let q: Vec<char> = query
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
-            .collect();
-        if q.is_empty() {
-            return Err(ApiError::invalid("query must not be empty"));
-        }
-        if query.len() > QUERY_LIMIT {
-            return Err(ApiError::invalid(format!(
-                "query is longer than {QUERY_LIMIT} bytes"
-            )));
-        }
-        let mut items: Vec<NameMatch> = Vec::new();
-        let complete = self.walk(&RelPath::root(), opts.show_ignored, &mut |v| {
+    /// Every file (and link) below the root, in walk order: what fuzzy name search scores.
+    pub fn index_files(&self, show_ignored: bool) -> Result<FileIndex, ApiError> {
+        let mut entries = Vec::new();
+        let complete = self.walk(&RelPath::root(), show_ignored, &mut |v| {
             if v.kind != FileKind::Dir {
-                let path = v.path.as_string();
-                if let Some((score, positions)) = fuzzy_score(&q, &path) {
-                    items.push(NameMatch {
-                        path,
-                        kind: v.kind,
-                        score,
-                        positions,
-                    });
-                }
+                entries.push((v.path_string(), v.kind));
             }
             true
         })?;
-        items.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.path.len().cmp(&b.path.len()))
-                .then_with(|| a.path.cmp(&b.path))
-        });
-        items.truncate(opts.limit);
-        Ok(FindResult {
-            items,
-            truncated: !complete,
-        })
+        Ok(FileIndex { entries, complete })
+    }
+
+    /// Fuzzy name search: files (and links) whose path contains the query's characters in
+    /// order, best first.
+    pub fn find(&self, query: &str, opts: &FindOptions) -> Result<FindResult, ApiError> {
+        let q = parse_query(query)?;
+        self.index_files(opts.show_ignored)?
+            .find_parsed(&q, opts.limit)
     }
 
     /// Regex content search below `start`: matching lines with numbers, in walk order.
@@ -214,10 +284,7 @@ impl Root {
             if v.kind != FileKind::File {
                 return true;
             }
-            let Some(name) = v.path.name() else {
-                return true;
-            };
-            let Ok(file) = v.parent.open(name) else {
+            let Ok(file) = v.parent.open(v.name) else {
                 return true;
             };
             if file
@@ -228,7 +295,7 @@ impl Root {
                 return true;
             }
             files_searched += 1;
-            let path = v.path.as_string();
+            let path = v.path_string();
             let file = file.into_std();
             let _ = searcher.search_file(
                 &matcher,
@@ -255,6 +322,22 @@ impl Root {
             files_searched,
         })
     }
+}
+
+/// A cheap pre-check before [`fuzzy_score`]: could the lower-cased query characters appear in
+/// order in `path`? ASCII is compared byte-wise; anything else is left to the full check.
+fn maybe_subsequence(q: &[char], path: &str) -> bool {
+    let mut qi = q.iter().peekable();
+    for b in path.bytes() {
+        let Some(&&c) = qi.peek() else { return true };
+        if !c.is_ascii() || !b.is_ascii() {
+            return true;
+        }
+        if b.to_ascii_lowercase() as char == c {
+            qi.next();
+        }
+    }
+    qi.peek().is_none()
 }
 
 fn is_boundary(prev: Option<char>, c: char) -> bool {

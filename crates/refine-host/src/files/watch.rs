@@ -95,12 +95,12 @@ fn add_watches(watcher: &mut RecommendedWatcher, root: &Root, start: &RelPath) -
     }
     let _ = root.walk(start, false, &mut |v| {
         if v.kind == FileKind::Dir {
-            if let Err(e) = watcher.watch(&abs.join(v.path.to_path()), RecursiveMode::NonRecursive)
+            if let Err(e) = watcher.watch(&abs.join(v.rel().to_path()), RecursiveMode::NonRecursive)
             {
                 tracing::debug!(error = %e, "cannot watch a directory");
             }
         } else {
-            files.push(v.path.as_string());
+            files.push(v.path_string());
         }
         true
     });

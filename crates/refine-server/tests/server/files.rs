@@ -610,6 +610,52 @@ async fn the_watcher_reports_changes_made_on_disk() {
     assert_eq!(removed.data["kinds"][i], "removed");
 }
 
+/// Name search keeps the app's file list between calls; it must follow every change: ones made
+/// on disk (once the watcher reported them) and ones made through Refine (at once).
+#[tokio::test]
+async fn name_search_follows_changes_on_disk_and_through_refine() {
+    let s = setup().await;
+    let (_, mut rx) = s.d.core.bus().subscribe(None);
+    let paths = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = s.d.call("files.find", json!({"query": "zebra"})).await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    assert!(paths(&first.body).is_empty());
+
+    std::fs::create_dir_all(s.repo.join("docs")).unwrap();
+    std::fs::write(s.repo.join("docs/zebra.md"), "z").unwrap();
+    next_change(&mut rx, "docs/zebra.md").await;
+    let found = s.d.call("files.find", json!({"query": "zebra"})).await;
+    assert_eq!(paths(&found.body), ["docs/zebra.md"]);
+
+    let created =
+        s.d.call(
+            "files.create",
+            json!({"path": "zebra2.txt", "content": "z"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{:?}", created.body);
+    let both = s.d.call("files.find", json!({"query": "zebra"})).await;
+    let mut got = paths(&both.body);
+    got.sort();
+    assert_eq!(
+        got,
+        ["docs/zebra.md", "zebra2.txt"],
+        "no wait for the watcher"
+    );
+
+    std::fs::remove_file(s.repo.join("docs/zebra.md")).unwrap();
+    next_change(&mut rx, "docs/zebra.md").await;
+    let left = s.d.call("files.find", json!({"query": "zebra"})).await;
+    assert_eq!(paths(&left.body), ["zebra2.txt"]);
+}
+
 /// The symlink-swap race: while a thread keeps replacing `swap/` between a real directory and a
 /// link to the outside, reads and writes of `swap/secret.txt` never reach the outside file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
