@@ -1,8 +1,11 @@
 //! Refine's desktop window. It embeds the daemon (also listening on loopback, so the browser and
 //! the CLI reach the same one) or, when a daemon already runs for the data dir, attaches to it.
-//! The window talks through one generic `rpc` IPC command and one event bridge.
+//! The window talks through one generic `rpc` IPC command and one event bridge; terminal
+//! sessions attach through the `term_*` commands (see `terminal.rs`).
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod terminal;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,7 +16,9 @@ use refine_server::daemon::{DaemonOptions, StartError};
 use serde_json::Value;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
+use tauri::webview::PageLoadEvent;
 use tauri::{AppHandle, Emitter, Manager};
+use terminal::{Endpoint, Terminals};
 
 /// The name of the one event the window listens to.
 const EVENT: &str = "refine://event";
@@ -62,7 +67,8 @@ async fn rpc(
     }
 }
 
-async fn connect(app: &AppHandle) -> Result<Backend, String> {
+/// The backend, and where its terminal sockets are (the daemon's loopback URL and token).
+async fn connect(app: &AppHandle) -> Result<(Backend, Endpoint), String> {
     let data_dir = refine_core::daemon::default_data_dir();
     let mut opts = DaemonOptions::new(data_dir.clone());
     if let Some(p) = std::env::var("REFINE_PORT")
@@ -83,13 +89,14 @@ async fn connect(app: &AppHandle) -> Result<Backend, String> {
         Ok(daemon) => {
             tracing::info!(url = %daemon.url, "embedded daemon listening");
             let core = daemon.core.clone();
+            let endpoint = Endpoint::new(&daemon.url, Some(daemon.token.clone()));
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = daemon.serve().await {
                     tracing::error!(error = %e, "embedded daemon stopped");
                 }
             });
             bridge_embedded(app.clone(), core.clone());
-            Ok(Backend::Embedded(core))
+            Ok((Backend::Embedded(core), endpoint))
         }
         Err(StartError::DataDir(refine_core::daemon::DataDirError::Locked { running, .. })) => {
             let url = running.map(|r| r.url);
@@ -97,7 +104,8 @@ async fn connect(app: &AppHandle) -> Result<Backend, String> {
                 Client::discover_as(url, &data_dir, None, "desktop").map_err(|e| e.to_string())?;
             tracing::info!(url = client.base(), "attached to the running daemon");
             bridge_attached(app.clone(), client.clone());
-            Ok(Backend::Attached(client))
+            let endpoint = Endpoint::new(client.base(), client.token().map(str::to_string));
+            Ok((Backend::Attached(client), endpoint))
         }
         Err(e) => Err(e.to_string()),
     }
@@ -200,7 +208,14 @@ fn main() {
         .init();
 
     let commands =
-        tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![rpc]);
+        tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+            rpc,
+            terminal::term_attach,
+            terminal::term_send,
+            terminal::term_resize,
+            terminal::term_ack,
+            terminal::term_detach,
+        ]);
     let nav_guard = tauri::plugin::Builder::<tauri::Wry>::new("refine-navigation")
         .on_navigation(|_, url| {
             let ok = navigation_allowed(url);
@@ -216,18 +231,36 @@ fn main() {
         .invoke_handler(commands.invoke_handler())
         .setup(|app| {
             let handle = app.handle().clone();
-            let backend = tauri::async_runtime::block_on(connect(&handle)).map_err(|e| {
-                eprintln!("refine-desktop: {e}");
-                e
-            })?;
+            let (backend, endpoint) =
+                tauri::async_runtime::block_on(connect(&handle)).map_err(|e| {
+                    eprintln!("refine-desktop: {e}");
+                    e
+                })?;
             app.manage(backend);
+            app.manage(Terminals::new(endpoint));
             match tray(app) {
                 Ok(()) => HAS_TRAY.store(true, Ordering::SeqCst),
                 Err(e) => tracing::warn!(error = %e, "no tray icon (no system tray here?)"),
             }
             Ok(())
         })
+        .on_page_load(|webview, payload| {
+            let (label, url, event) = (webview.label(), payload.url(), payload.event());
+            tracing::debug!(webview = label, %url, ?event, "page load");
+            // A (re)loading page has lost its channels: end the terminal attachments it made.
+            if event == PageLoadEvent::Started {
+                if let Some(terms) = webview.try_state::<Terminals>() {
+                    terms.page_gone(label);
+                }
+            }
+        })
         .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Destroyed = event {
+                // A window's own webview has the window's label.
+                if let Some(terms) = window.try_state::<Terminals>() {
+                    terms.page_gone(window.label());
+                }
+            }
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 if HAS_TRAY.load(Ordering::SeqCst)
                     && std::env::var_os("REFINE_EXIT_ON_CLOSE").is_none()

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Desktop smoke test: under Xvfb the window opens, its UI loads and talks to the embedded daemon
-# over IPC, and the daemon also answers on loopback. Keeps artifacts/desktop/window.png.
+# over IPC, and the daemon also answers on loopback; a terminal session works in the window
+# (tests/desktop/terminal.sh), with the embedded daemon and with an attached one. Keeps
+# artifacts/desktop/window.png and terminal-{embedded,attached}.png.
 set -euo pipefail
 bin=${1:?usage: smoke.sh path/to/refine-desktop [path/to/refine]}
 cli=${2:-$(dirname "$bin")/refine}
 cd "$(dirname "$0")/../.."
 out=artifacts/desktop
 mkdir -p "$out"
-rm -f "$out/window.png" "$out/desktop.log"
+rm -f "$out"/*.png "$out"/*.log
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export REFINE_HOME="$work/data" REFINE_PORT=0 REFINE_EXIT_ON_CLOSE=1 REFINE_LOG="info,refine_desktop=debug"
+# The webview's storage (the page's localStorage) starts empty and stays out of the real home.
+export XDG_DATA_HOME="$work/xdg-data"
 
 xvfb-run -a -s "-screen 0 1280x800x24" bash -s "$bin" "$out" <<'INNER'
 set -euo pipefail
@@ -37,9 +41,10 @@ for _ in $(seq 1 40); do
   [ "$colors" -gt 64 ] && break
 done
 [ "$colors" -gt 64 ] || fail "the window looks blank ($colors colours) after 20 s"
+echo "desktop smoke: window shown ($colors colours), IPC and loopback daemon answer; screenshot $out/window.png"
+tests/desktop/terminal.sh "$url" "$token" "$out" embedded "$out/desktop.log" || fail "the terminal does not work in the window"
 kill "$pid"
 wait "$pid" || true
-echo "desktop smoke: window shown ($colors colours), IPC and loopback daemon answer; screenshot $out/window.png"
 INNER
 
 # A second launch while a daemon already runs for the data dir attaches to it over loopback.
@@ -59,9 +64,11 @@ for _ in $(seq 1 100); do grep -q 'rpc op=apps.list' "$out/desktop-attached.log"
 grep -q 'rpc op=apps.list' "$out/desktop-attached.log" || fail "the window's UI never called the daemon"
 sleep 2
 import -window root "$out/window-attached.png"
+echo "desktop smoke: a second launch attached to the running daemon; screenshot $out/window-attached.png"
+url=$(sed -n 's/.*"url": *"\([^"]*\)".*/\1/p' "$REFINE_HOME/daemon.json")
+tests/desktop/terminal.sh "$url" "$(cat "$REFINE_HOME/token")" "$out" attached "$out/desktop-attached.log" || fail "the terminal does not work in the attached window"
 kill "$pid"
 wait "$pid" || true
-echo "desktop smoke: a second launch attached to the running daemon; screenshot $out/window-attached.png"
 INNER
 kill "$daemon"
 wait "$daemon" || true

@@ -2,7 +2,6 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { call } from '../../api/client';
 import { errorMessage } from '../../api/errors';
 import { useQuery, useRefetchOn } from '../../api/hooks';
-import { isTauri } from '../../api/transport';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
@@ -55,35 +54,12 @@ function TabTitle({ session, onRename }: { session: TerminalInfo; onRename: (tit
   );
 }
 
-/** The desktop window cannot open the daemon's WebSocket yet: say so, and where it works. */
-function DesktopNotice() {
-  const info = useQuery('system.info', {});
-  const url = info.data?.url;
-  return (
-    <Banner tone="info" testId="terminal-desktop-notice">
-      Terminal sessions are shown in the browser for now: the desktop window talks to the daemon over IPC and cannot
-      attach to a session&apos;s WebSocket yet.{' '}
-      {url ? (
-        <>
-          Open <code>{url}</code> in a browser (<code>refine open</code> prints a login link), or use{' '}
-          <code>refine term attach</code>.
-        </>
-      ) : (
-        <>
-          This daemon has no HTTP listener; use <code>refine term attach</code> from a shell.
-        </>
-      )}
-    </Banner>
-  );
-}
-
 export function TerminalPage() {
   const toast = useToast();
   const sessions = useQuery('terminal.list', {});
   useRefetchOn(['terminal.'], sessions.reload);
   const [active, setActive] = useState<string | null>(() => sessionStorage.getItem(ACTIVE_KEY));
   const [creating, setCreating] = useState(false);
-  const desktop = isTauri();
 
   const list = sessions.data ?? [];
   const current = list.find((s) => s.id === active) ?? list[list.length - 1];
@@ -135,7 +111,6 @@ export function TerminalPage() {
         </button>
       }
     >
-      {desktop && <DesktopNotice />}
       {sessions.error && <Banner tone="error">{sessions.error.message}</Banner>}
       {sessions.loading && !sessions.data && <Spinner />}
       {sessions.data && list.length === 0 && (
@@ -179,7 +154,7 @@ export function TerminalPage() {
               </div>
             ))}
           </div>
-          {current && !desktop && (
+          {current && (
             <Suspense fallback={<Spinner label="Loading the terminal" />}>
               <TerminalView key={current.id} session={current} />
             </Suspense>

@@ -6,14 +6,9 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import '@xterm/xterm/css/xterm.css';
 import { Icon } from '../../components/Icon';
 import type { TerminalInfo } from '../../gen/bindings';
+import { openLink } from './link';
 
 type Link = 'connecting' | 'open' | 'closed' | 'exited';
-
-/** The session's WebSocket URL on this origin (the cookie authenticates it). */
-function socketUrl(id: string): string {
-  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${window.location.host}/api/v1/terminal/${encodeURIComponent(id)}/ws`;
-}
 
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -21,8 +16,9 @@ function cssVar(name: string, fallback: string): string {
 }
 
 /**
- * One attached session: xterm.js (fit, search, web links) over the session's WebSocket. The
- * server replays the scrollback first, so a reload or a second tab shows what happened.
+ * One attached session: xterm.js (fit, search, web links) over a link to the session (its
+ * WebSocket in a browser, the desktop process in the Tauri window; see `link.ts`). The server
+ * replays the scrollback first, so a reload or a second tab shows what happened.
  */
 export function TerminalView({ session }: { session: TerminalInfo }) {
   const host = useRef<HTMLDivElement>(null);
@@ -59,40 +55,29 @@ export function TerminalView({ session }: { session: TerminalInfo }) {
     }
 
     const encoder = new TextEncoder();
-    const ws = new WebSocket(socketUrl(session.id));
-    ws.binaryType = 'arraybuffer';
     let ended = false;
-    const sendSize = () => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'resize', cols: term.cols, rows: term.rows }));
-    };
-    ws.onopen = () => {
-      setLink('open');
-      sendSize();
-      term.focus();
-    };
-    ws.onmessage = (m: MessageEvent<ArrayBuffer | string>) => {
-      if (typeof m.data !== 'string') {
-        term.write(new Uint8Array(m.data));
-        return;
-      }
-      try {
-        const msg = JSON.parse(m.data) as { type?: string; code?: number | null; message?: string };
+    const conn = openLink(session.id, {
+      onOpen: () => {
+        setLink('open');
+        conn.resize(term.cols, term.rows);
+        term.focus();
+      },
+      // Acknowledged once xterm.js has taken it (flow control in the desktop window).
+      onOutput: (bytes) => term.write(bytes, () => conn.consumed(bytes.length)),
+      onControl: (msg) => {
         if (msg.type === 'exit') {
           ended = true;
           setExitCode(msg.code ?? null);
           setLink('exited');
           term.write(`\r\n\x1b[2m[the program exited${msg.code == null ? '' : ` with code ${msg.code}`}]\x1b[0m\r\n`);
         }
-      } catch {
-        // not a control message
-      }
-    };
-    ws.onclose = () => {
-      if (!ended) setLink('closed');
-    };
-    const data = term.onData((d) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(encoder.encode(d));
+      },
+      onClosed: () => {
+        if (!ended) setLink('closed');
+      },
     });
+    const sendSize = () => conn.resize(term.cols, term.rows);
+    const data = term.onData((d) => conn.send(encoder.encode(d)));
     const resized = term.onResize(sendSize);
     const observer = new ResizeObserver(() => {
       try {
@@ -106,8 +91,7 @@ export function TerminalView({ session }: { session: TerminalInfo }) {
       observer.disconnect();
       data.dispose();
       resized.dispose();
-      ws.onclose = null;
-      ws.close();
+      conn.close();
       searchRef.current = null;
       term.dispose();
     };
