@@ -1,9 +1,11 @@
 //! End-to-end tests against the real `refine` binary: the CLI in bash against a real daemon,
 //! daemon lifecycle and data-dir security, and crash recovery after `kill -9`.
 
+mod agents;
 mod changes;
 mod cli;
 mod crash;
+mod governance;
 mod lifecycle;
 mod terminal;
 mod work;

@@ -173,6 +173,53 @@ impl Http {
         })
     }
 
+    /// Call an operation by name, routed as the registry declares it (`system.operations`):
+    /// `{param}` path segments come from the input, GET inputs go in the query.
+    pub fn call(&self, op: &str, input: Value) -> Resp {
+        let ops = self.get("/api/v1/system/operations");
+        let def = ops
+            .as_array()
+            .and_then(|a| a.iter().find(|o| o["name"] == op))
+            .unwrap_or_else(|| panic!("no operation {op}"))
+            .clone();
+        let mut fields = input.as_object().cloned().unwrap_or_default();
+        let mut path = String::new();
+        for seg in def["path"].as_str().unwrap().split('/').filter(|s| !s.is_empty()) {
+            path.push('/');
+            match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => {
+                    let v = fields.remove(param).unwrap_or_else(|| panic!("{op} needs {param}"));
+                    path.push_str(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                }
+                None => path.push_str(seg),
+            }
+        }
+        let method = def["method"].as_str().unwrap().to_uppercase();
+        if method == "GET" {
+            let q: Vec<String> = fields
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| {
+                    let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                    format!("{k}={}", v.replace('%', "%25").replace('&', "%26").replace('#', "%23").replace(' ', "%20").replace('+', "%2B"))
+                })
+                .collect();
+            if !q.is_empty() {
+                path = format!("{path}?{}", q.join("&"));
+            }
+            return self.send("GET", &path, None, None).unwrap();
+        }
+        self.send(&method, &path, Some(&Value::Object(fields)), None)
+            .unwrap()
+    }
+
+    /// [`Http::call`] that must answer 200.
+    pub fn ok(&self, op: &str, input: Value) -> Value {
+        let r = self.call(op, input.clone());
+        assert_eq!(r.status, 200, "{op} {input}: {}", r.body);
+        r.body
+    }
+
     pub fn get(&self, path: &str) -> Value {
         let r = self.send("GET", path, None, None).unwrap();
         assert_eq!(r.status, 200, "GET {path}: {:?}", r.body);

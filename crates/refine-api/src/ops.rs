@@ -1,14 +1,18 @@
 //! The declarations, one module per capability group.
 
 mod activity;
+mod agents;
 mod apps;
 mod changes;
 mod dashboard;
 mod files;
+mod governance;
+mod guidance;
 mod import;
 mod operations;
 mod processes;
 mod project;
+mod quality;
 mod reporters;
 mod settings;
 mod system;
@@ -35,7 +39,11 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(changes::ops());
     v.extend(processes::ops());
     v.extend(target::ops());
+    v.extend(quality::ops());
+    v.extend(governance::ops());
+    v.extend(guidance::ops());
     v.extend(files::ops());
     v.extend(terminal::ops());
+    v.extend(agents::ops());
     v
 }

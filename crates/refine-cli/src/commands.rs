@@ -695,10 +695,17 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
         Command::Reporter(cmd) => crate::work::reporter(&c, cmd, json_out).await?,
         Command::Todo(cmd) => crate::work::todo(&c, cmd, json_out, cli.actor.as_deref()).await?,
         Command::Automation(cmd) => crate::work::automation(&c, cmd, json_out).await?,
+        Command::Agent(cmd) => crate::agents::agent(&c, cmd, json_out).await?,
+        Command::Runner(cmd) => crate::agents::runner(&c, cmd, json_out).await?,
         Command::Changes(cmd) => crate::changes::run(&c, cmd, json_out).await?,
         Command::Proc(cmd) => crate::procs::proc(&c, cmd, json_out).await?,
         Command::Target(cmd) => crate::procs::target(&c, cmd, json_out).await?,
-        Command::Completions { .. } => unreachable!("handled before connecting"),
+        Command::Quality(a) => crate::governance::quality(&c, a, json_out).await?,
+        Command::Governance(a) => crate::governance::governance(&c, a, json_out).await?,
+        Command::Guidance(a) => crate::governance::guidance(&c, a, json_out).await?,
+        Command::Completions { .. } | Command::AgentScript { .. } => {
+            unreachable!("handled before connecting")
+        }
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
 //! `refine`: the headless daemon (`refine --serve`) and the command line over its HTTP API.
 
+mod agent_script;
+mod agents;
 mod changes;
 mod commands;
 mod files;
+mod governance;
 mod procs;
 mod table;
 mod term;
@@ -122,6 +125,18 @@ pub enum Command {
     /// Terminal sessions in the daemon: list, new, attach (Ctrl-] detaches), close.
     #[command(subcommand)]
     Term(term::TermCmd),
+    /// The app's quality tests and instructions, and the evaluation history.
+    Quality(governance::QualityArgs),
+    /// The app's governance: product statement, constitution, rules.
+    Governance(governance::GovernanceArgs),
+    /// Guidance entries given to agents: list, add, edit, enable, disable, rm.
+    Guidance(governance::GuidanceArgs),
+    /// Coding agents: list, detect, profiles, set, reset, attach, runs.
+    #[command(subcommand)]
+    Agent(agents::AgentCmd),
+    /// Runner workers: status, pause, resume, stop.
+    #[command(subcommand)]
+    Runner(agents::RunnerCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).
@@ -138,6 +153,13 @@ pub enum Command {
     Stop,
     /// Shell completions: bash, zsh, fish, elvish, powershell.
     Completions { shell: clap_complete::Shell },
+    /// The built-in scripted agent: reads a prompt (stdin or a file) and follows the
+    /// ```refine-script block in it. Used by tests and demos through the `scripted` profile.
+    #[command(name = "agent-script", disable_help_flag = true)]
+    AgentScript {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn data_dir(cli: &Cli) -> PathBuf {
@@ -199,10 +221,19 @@ async fn main() {
         }
         return;
     }
+    // A CLI whose output is piped into `head` should end quietly, not panic.
+    // SAFETY: restoring the default disposition before any other thread writes.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let Some(command) = &cli.command else {
         let _ = Cli::command().print_help();
         std::process::exit(2);
     };
+    if let Command::AgentScript { args } = command {
+        std::process::exit(agent_script::run(args));
+    }
     if let Command::Completions { shell } = command {
         clap_complete::generate(
             *shell,

@@ -48,7 +48,7 @@ pub enum TermCmd {
     Close { id: String },
 }
 
-fn size() -> (u16, u16) {
+pub(crate) fn size() -> (u16, u16) {
     // SAFETY: TIOCGWINSZ fills a winsize struct.
     unsafe {
         let mut ws: libc::winsize = std::mem::zeroed();

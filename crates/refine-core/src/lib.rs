@@ -2,19 +2,25 @@
 //! mutation pipeline and the event bus. Nothing here knows about HTTP, Tauri or the CLI.
 
 pub mod activity;
+pub mod agents;
 pub mod apps;
 pub mod changes;
+pub mod chat;
 pub mod clock;
 pub mod daemon;
 pub mod dashboard;
 pub mod events;
 pub mod files;
+pub mod governance;
+pub mod guidance;
 pub mod import;
 pub mod operations;
 pub mod pipeline;
 pub mod processes;
 pub mod project;
+pub mod quality;
 pub mod reporters;
+pub mod runner;
 pub mod settings;
 pub mod system;
 pub mod target;
@@ -119,6 +125,8 @@ pub(crate) struct Inner {
     pub(crate) terms: Mutex<HashMap<String, Arc<terminal::Session>>>,
     /// Whether the idle reaper runs (started with the first session).
     pub(crate) term_reaper: AtomicBool,
+    /// The scheduler and its workers.
+    pub(crate) runner: runner::Runner,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -173,6 +181,7 @@ impl Core {
             watchers: Mutex::new(HashMap::new()),
             terms: Mutex::new(HashMap::new()),
             term_reaper: AtomicBool::new(false),
+            runner: runner::Runner::default(),
         }));
         let report = core.repair()?;
         Ok((core, report))

@@ -225,7 +225,7 @@ impl Core {
         let core = self.clone();
         let i = input.clone();
         let app_id = app.id.clone();
-        let prepare = async move { core.spawn(app_id, i, cwd_abs, cwd_rel).await };
+        let prepare = async move { core.spawn(app_id, i, cwd_abs, cwd_rel, None).await };
         self.mutate(
             ctx,
             "processes.start",
@@ -257,6 +257,7 @@ impl Core {
         input: StartProcessInput,
         cwd: PathBuf,
         cwd_rel: String,
+        stdin: Option<Vec<u8>>,
     ) -> Result<ProcessInfo, ApiError> {
         let env = input.env.clone().unwrap_or_default();
         let mut env_keys: Vec<String> = env.keys().cloned().collect();
@@ -288,7 +289,11 @@ impl Core {
         .await?;
         let log = log_path(&self.0.data_dir, &info.id);
         let _ = tokio::fs::create_dir_all(log.parent().expect("has a parent")).await;
-        let mut child = match host::command(&input.argv, &cwd, &host::child_env(&env)).spawn() {
+        let mut cmd = host::command(&input.argv, &cwd, &host::child_env(&env));
+        if stdin.is_some() {
+            cmd.stdin(std::process::Stdio::piped());
+        }
+        let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
                 let msg = if e.kind() == std::io::ErrorKind::NotFound {
@@ -322,6 +327,14 @@ impl Core {
                 return Err(ApiError::invalid(msg));
             }
         };
+        if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            // Written off the caller's path; a program that never reads its input ends the
+            // write with a broken pipe, which is fine.
+            tokio::spawn(async move {
+                let _ = pipe.write_all(&data).await;
+                let _ = pipe.shutdown().await;
+            });
+        }
         let pid = child.id().unwrap_or(0);
         let pgid = pid as i32;
         let ticks = host::start_time(pid);
@@ -533,6 +546,87 @@ impl Core {
             }
         });
         Ok(info)
+    }
+
+    /// Start a process for the automation (an agent, a quality check): `cwd` is an absolute
+    /// directory Refine chose (a Goal's worktree), `stdin` optional input. Not journaled as an
+    /// operation of its own: the step that starts it is. Returns the process and a receiver
+    /// that turns true when it has ended and its record is final.
+    pub(crate) async fn start_owned_process(
+        &self,
+        app_id: &str,
+        input: StartProcessInput,
+        cwd: PathBuf,
+        stdin: Option<Vec<u8>>,
+    ) -> Result<(ProcessInfo, tokio::sync::watch::Receiver<bool>), ApiError> {
+        validate(&input)?;
+        let shown = cwd.to_string_lossy().to_string();
+        let info = self
+            .spawn(app_id.to_string(), input, cwd, shown, stdin)
+            .await?;
+        let rx = match self.live(&info.id) {
+            Some(l) => l.done.subscribe(),
+            None => tokio::sync::watch::channel(true).1,
+        };
+        self.bus().publish(
+            "processes.started",
+            Some(info.app_id.clone()),
+            serde_json::to_value(&info).unwrap_or_default(),
+        );
+        Ok((info, rx))
+    }
+
+    /// Stop a process for the automation (cancel, stop, timeout): SIGTERM to its group, SIGKILL
+    /// after the grace period; returns once it ended. No-op when it is not running.
+    pub(crate) async fn stop_process_quiet(&self, id: &str) -> Result<(), ApiError> {
+        let Some(live) = self.live(id) else {
+            return Ok(());
+        };
+        let grace = self
+            .effective_settings(None)
+            .await?
+            .processes
+            .stop_grace_seconds;
+        live.stop_requested.store(true, Ordering::SeqCst);
+        let mut done = live.done.subscribe();
+        host::signal_group(live.pgid, libc::SIGTERM);
+        if tokio::time::timeout(Duration::from_secs(grace as u64), done.wait_for(|d| *d))
+            .await
+            .is_err()
+        {
+            host::signal_group(live.pgid, libc::SIGKILL);
+            let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await;
+        }
+        Ok(())
+    }
+
+    /// The full stdout text of a process (from its log file).
+    pub(crate) async fn process_stdout(&self, id: &str) -> String {
+        let path = log_path(&self.0.data_dir, id);
+        let raw = tokio::fs::read_to_string(&path).await.unwrap_or_default();
+        let mut out = String::with_capacity(raw.len());
+        for line in raw.lines() {
+            if let Some(t) = line.strip_prefix("O ") {
+                out.push_str(t);
+                out.push('\n');
+            } else if line == "O" {
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// The last `n` lines of a process's output, both streams, as text.
+    pub(crate) async fn process_tail(&self, id: &str, n: usize) -> String {
+        let path = log_path(&self.0.data_dir, id);
+        let raw = tokio::fs::read_to_string(&path).await.unwrap_or_default();
+        let lines: Vec<&str> = raw.lines().collect();
+        let from = lines.len().saturating_sub(n);
+        lines[from..]
+            .iter()
+            .map(|l| l.get(2..).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// `processes.list`

@@ -521,6 +521,15 @@ impl Core {
             .await?
     }
 
+    /// A Goal by id (or by `#number` in the active app).
+    pub(crate) async fn get_goal_any(&self, id: &str) -> Result<Goal, ApiError> {
+        let ctx = Ctx::new(refine_model::Surface::System);
+        let app = self.resolve_app(&ctx, None).await.ok().map(|a| a.id);
+        let id = id.to_string();
+        self.read(move |c| Ok(find_goal(c, app.as_deref(), &id)))
+            .await?
+    }
+
     /// `work.update_goal`
     pub async fn update_goal(
         &self,

@@ -202,7 +202,7 @@ fn outcome_of(from: WorkflowState, to: WorkflowState, action: Action) -> Option<
 
 impl Core {
     /// Apply one workflow action to a Goal through the pipeline.
-    async fn transition(
+    pub(crate) async fn transition(
         &self,
         ctx: &Ctx,
         op: &'static str,
@@ -315,6 +315,18 @@ impl Core {
         ctx: &Ctx,
         i: GoalActionInput,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
+        // The prepared merge lands on the target branch first; a conflict refuses the approval.
+        let goal = self
+            .get_goal(
+                ctx,
+                crate::work::GoalIdInput {
+                    id: i.goal_id.clone(),
+                },
+            )
+            .await?;
+        if goal.status == WorkflowState::Review {
+            self.integrate_on_approve(&goal).await?;
+        }
         self.transition(
             ctx,
             "workflow.approve",
@@ -369,15 +381,20 @@ impl Core {
         ctx: &Ctx,
         i: GoalActionInput,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
-        self.transition(
-            ctx,
-            "workflow.cancel",
-            &i,
-            i.goal_id.clone(),
-            Action::Cancel,
-            i.reason.clone(),
-        )
-        .await
+        // Cancelled first, so no worker step goes on; then its processes are stopped. The
+        // worktree and branch stay as evidence.
+        let r = self
+            .transition(
+                ctx,
+                "workflow.cancel",
+                &i,
+                i.goal_id.clone(),
+                Action::Cancel,
+                i.reason.clone(),
+            )
+            .await?;
+        self.stop_goal_work(&r.value.goal.id).await;
+        Ok(r)
     }
 
     /// `workflow.eligible`

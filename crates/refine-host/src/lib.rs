@@ -6,3 +6,4 @@ pub mod git;
 pub mod process;
 pub mod pty;
 pub mod shape;
+pub mod worktree;

@@ -1,18 +1,32 @@
 //! Pseudo-terminals (portable-pty): a program from an argv array on a new PTY in its own session,
 //! a clean environment, a reader thread that keeps a bounded scrollback and fans output out to
 //! attached clients, input, resize, and kill (the whole session) on close.
+//!
+//! Flow control: while the slowest attached client has `HIGH_WATER` chunks queued the reader
+//! stops reading, the PTY fills and the program blocks on its writes, as in any terminal; output
+//! is never dropped for a client that keeps reading. A client that takes nothing for `STALL`
+//! stops holding the program back and lags instead (it gets a `lagged` note and can reattach).
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use tokio::sync::{broadcast, watch};
 
 /// Live output chunks waiting for a slow client before it lags.
 const FANOUT: usize = 1024;
+/// Queued chunks at which the reader waits for the slowest client (backpressure).
+const HIGH_WATER: usize = FANOUT * 3 / 4;
+/// A client that takes nothing for this long no longer holds the program back.
+const STALL: Duration = Duration::from_secs(2);
+/// After the program ended: how long to wait for its last output (background jobs may keep the
+/// PTY open), and the most a client still draining the output may extend that.
+const LAST_OUTPUT: Duration = Duration::from_millis(500);
+const LAST_OUTPUT_HELD: Duration = Duration::from_secs(30);
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -80,6 +94,28 @@ pub struct Pty {
     ring: Mutex<Ring>,
     tx: broadcast::Sender<Arc<[u8]>>,
     exit: watch::Sender<Option<PtyExit>>,
+    /// The reader waits for a slow client (see [`wait_for_room`]).
+    held: AtomicBool,
+}
+
+/// Backpressure: block while the slowest receiver has `HIGH_WATER` chunks queued, unless it took
+/// nothing for `STALL`. Without receivers nothing is queued and this returns at once.
+fn wait_for_room(tx: &broadcast::Sender<Arc<[u8]>>, held: &AtomicBool) {
+    let mut queued = tx.len();
+    if queued < HIGH_WATER {
+        return;
+    }
+    held.store(true, Ordering::SeqCst);
+    let mut progress = Instant::now();
+    while queued >= HIGH_WATER && progress.elapsed() < STALL {
+        std::thread::sleep(Duration::from_millis(1));
+        let now = tx.len();
+        if now < queued {
+            progress = Instant::now();
+        }
+        queued = now;
+    }
+    held.store(false, Ordering::SeqCst);
 }
 
 impl std::fmt::Debug for Pty {
@@ -139,6 +175,7 @@ impl Pty {
             }),
             tx,
             exit,
+            held: AtomicBool::new(false),
         });
         let (eof_tx, eof_rx) = std::sync::mpsc::channel::<()>();
         let p = pty.clone();
@@ -150,6 +187,7 @@ impl Pty {
                     match reader.read(&mut buf) {
                         Ok(0) => break,
                         Ok(n) => {
+                            wait_for_room(&p.tx, &p.held);
                             let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
                             // Ring and fan-out under one lock: an attach sees each byte once.
                             let mut ring = p.ring.lock().unwrap_or_else(|e| e.into_inner());
@@ -171,8 +209,19 @@ impl Pty {
                     Ok(s) => s.exit_code() as i32,
                     Err(_) => -1,
                 };
-                // Let the last output arrive (unless a background job keeps the PTY open).
-                let _ = eof_rx.recv_timeout(Duration::from_millis(500));
+                // Let the last output arrive (unless a background job keeps the PTY open), for
+                // longer while a client is still taking it.
+                let ended = Instant::now();
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    eof_rx.recv_timeout(Duration::from_millis(50))
+                {
+                    let waited = ended.elapsed();
+                    if waited >= LAST_OUTPUT_HELD
+                        || (waited >= LAST_OUTPUT && !p.held.load(Ordering::SeqCst))
+                    {
+                        break;
+                    }
+                }
                 p.exit.send_replace(Some(PtyExit { code }));
             })?;
         Ok(pty)
@@ -340,6 +389,36 @@ mod tests {
         let e = rx.wait_for(|e| e.is_some()).await.unwrap().unwrap();
         assert_eq!(e.code, 7);
         assert!(Pty::spawn(spec(&["no-such-program-xyz"])).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_slow_client_holds_the_program_back_instead_of_losing_output() {
+        let pty = Pty::spawn(spec(&[
+            "bash",
+            "-c",
+            "read -r _; head -c 32000000 /dev/zero | tr '\\0' x; echo; echo END",
+        ]))
+        .unwrap();
+        let (_, mut rx) = pty.attach();
+        pty.write(b"\r").unwrap();
+        // Far more than the fan-out queue holds is written while this client takes nothing.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut xs = 0usize;
+        let mut tail = Vec::new();
+        loop {
+            let chunk = match rx.recv().await {
+                Ok(c) => c,
+                Err(e) => panic!("output was lost: {e:?}"),
+            };
+            xs += chunk.iter().filter(|&&b| b == b'x').count();
+            tail.extend_from_slice(&chunk);
+            if String::from_utf8_lossy(&tail).contains("END") {
+                break;
+            }
+            tail.drain(..tail.len().saturating_sub(8));
+        }
+        assert_eq!(xs, 32_000_000);
+        pty.kill(Duration::from_secs(1)).await;
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Plain domain types of Refine and the pure rules over them. No I/O lives here.
 
 pub mod activity;
+pub mod agents;
 pub mod app;
 pub mod error;
 pub mod event;
 pub mod files;
+pub mod governance;
 pub mod operation;
 pub mod process;
+pub mod quality;
 pub mod settings;
 pub mod system;
 pub mod terminal;

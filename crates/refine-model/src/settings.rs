@@ -44,13 +44,25 @@ pub struct RunnerSettings {
     /// New Rounds a Goal may open after failed quality or governance checks.
     #[schemars(range(min = 0, max = 10))]
     pub retry_budget: u32,
+    /// Goals of one app worked on at the same time.
+    #[schemars(range(min = 1, max = 32))]
+    pub max_per_app: u32,
+    /// Goals one agent provider works on at the same time.
+    #[schemars(range(min = 1, max = 32))]
+    pub max_per_provider: u32,
+    /// Seconds between scheduler passes when nothing wakes it sooner.
+    #[schemars(range(min = 1, max = 600))]
+    pub poll_seconds: u32,
 }
 
 impl Default for RunnerSettings {
     fn default() -> Self {
         RunnerSettings {
             max_concurrent_goals: 2,
-            retry_budget: 2,
+            retry_budget: 5,
+            max_per_app: 4,
+            max_per_provider: 4,
+            poll_seconds: 5,
         }
     }
 }
@@ -211,6 +223,9 @@ impl Settings {
             32,
         )?;
         range("runner.retryBudget", self.runner.retry_budget, 0, 10)?;
+        range("runner.maxPerApp", self.runner.max_per_app, 1, 32)?;
+        range("runner.maxPerProvider", self.runner.max_per_provider, 1, 32)?;
+        range("runner.pollSeconds", self.runner.poll_seconds, 1, 600)?;
         range(
             "processes.maxConcurrent",
             self.processes.max_concurrent,

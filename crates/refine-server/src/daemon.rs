@@ -68,6 +68,7 @@ impl RunningDaemon {
     /// Serve until shutdown is requested; removes `daemon.json` on the way out.
     pub async fn serve(mut self) -> std::io::Result<()> {
         let listener = self.listener.take().expect("serve is called once");
+        self.core.start_runner();
         let r = crate::serve(self.core.clone(), listener, self.config.clone()).await;
         self.data_dir.remove_info();
         r

@@ -3,15 +3,19 @@
 //! All calls are blocking; async callers run them on a blocking thread.
 
 pub mod activity;
+pub mod agents;
 pub mod apps;
 pub mod features;
 pub mod goals;
+pub mod governance;
+pub mod guidance;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod meta;
 mod migrations;
 pub mod operations;
 pub mod processes;
+pub mod quality;
 pub mod reporters;
 pub mod settings;
 

@@ -210,6 +210,106 @@ const MIGRATIONS: &[&str] = &[
         revision INTEGER NOT NULL
     );
     "#,
+    // 6: agents (profiles, runs), what the automation records per Round, quality, governance,
+    // guidance and chat.
+    r#"
+    CREATE TABLE agent_profiles (
+        name       TEXT PRIMARY KEY,
+        spec       TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE agent_runs (
+        id          TEXT PRIMARY KEY,
+        app_id      TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        goal_id     TEXT REFERENCES goals(id) ON DELETE CASCADE,
+        round       INTEGER,
+        phase       TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        profile     TEXT NOT NULL,
+        process_id  TEXT,
+        status      TEXT NOT NULL,
+        result      TEXT,
+        error       TEXT,
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT
+    );
+    CREATE INDEX agent_runs_goal ON agent_runs(goal_id, round, started_at);
+    ALTER TABLE rounds ADD COLUMN work TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE quality_settings (
+        app_id       TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+        tests        TEXT NOT NULL DEFAULT '[]',
+        instructions TEXT NOT NULL DEFAULT '',
+        revision     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE quality_evaluations (
+        id          TEXT PRIMARY KEY,
+        app_id      TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        goal_id     TEXT REFERENCES goals(id) ON DELETE CASCADE,
+        round       INTEGER,
+        commit_sha  TEXT,
+        trigger     TEXT NOT NULL,
+        passed      INTEGER,
+        checks      TEXT NOT NULL DEFAULT '[]',
+        error       TEXT,
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT
+    );
+    CREATE INDEX quality_evaluations_app ON quality_evaluations(app_id, started_at);
+    CREATE TABLE governance (
+        app_id       TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+        statement    TEXT NOT NULL DEFAULT '',
+        constitution TEXT NOT NULL DEFAULT '',
+        revision     INTEGER NOT NULL DEFAULT 0,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE governance_rules (
+        id         TEXT PRIMARY KEY,
+        app_id     TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL,
+        title      TEXT NOT NULL,
+        body       TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX governance_rules_app ON governance_rules(app_id, position);
+    CREATE TABLE guidance (
+        id         TEXT PRIMARY KEY,
+        app_id     TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL,
+        title      TEXT NOT NULL,
+        body       TEXT NOT NULL DEFAULT '',
+        enabled    INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX guidance_app ON guidance(app_id, position);
+    CREATE TABLE guidance_revision (
+        app_id   TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+        revision INTEGER NOT NULL
+    );
+    CREATE TABLE chat_threads (
+        id         TEXT PRIMARY KEY,
+        app_id     TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL,
+        goal_id    TEXT REFERENCES goals(id) ON DELETE SET NULL,
+        title      TEXT NOT NULL,
+        profile    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX chat_threads_app ON chat_threads(app_id, updated_at);
+    CREATE TABLE chat_messages (
+        id         TEXT PRIMARY KEY,
+        thread_id  TEXT NOT NULL REFERENCES chat_threads(id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        role       TEXT NOT NULL,
+        content    TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        run_id     TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (thread_id, seq)
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -48,6 +48,27 @@ export type AddAppInput = {
 	name?: string | null,
 };
 
+export type AddGovernanceRuleInput = {
+	appId?: string | null,
+	revision: number,
+	/**  One line, 1–200 characters. */
+	title: string,
+	/**  At most 20,000 characters. */
+	body?: string,
+};
+
+export type AddGuidanceInput = {
+	appId?: string | null,
+	/**  The revision you read. */
+	revision: number,
+	/**  One line, 1–200 characters. */
+	title: string,
+	/**  At most 20,000 characters. */
+	body?: string,
+	/**  Default true. */
+	enabled?: boolean | null,
+};
+
 export type AddTodoInput = {
 	reporterId: string,
 	text: string,
@@ -694,6 +715,38 @@ export type GoalSort =
 /**  Priority high → low, then number (default). */
 "priority" | "newest" | "oldest" | "updated" | "number" | "title";
 
+/**  An app's governance: what the product is, its constitution, and its rules. */
+export type Governance = {
+	appId: string,
+	/**  What the product is and is for, in a few sentences. */
+	statement: string,
+	/**  The principles every change must respect (Markdown). */
+	constitution: string,
+	rules: GovernanceRule[],
+	/**  One revision for the whole collection; every write bumps it. 0 = never edited. */
+	revision: number,
+	updatedAt: string | null,
+};
+
+export type GovernanceInput = {
+	/**  Default: the active app. */
+	appId?: string | null,
+};
+
+/**
+ *  One governance rule. Its id (`R1`, `R2`, …) never changes and is never given to another
+ *  rule, so verdicts can cite it.
+ */
+export type GovernanceRule = {
+	id: string,
+	title: string,
+	body: string,
+	/**  0-based place in the app's list. */
+	position: number,
+	createdAt: string,
+	updatedAt: string,
+};
+
 /**  Regex search over file contents (gitignore-aware; binary files skipped). */
 export type GrepInput = {
 	appId?: string | null,
@@ -723,6 +776,31 @@ export type GrepResult = {
 	/**  More matches exist (the limit was reached) or the walk stopped at its bound. */
 	truncated: boolean,
 	filesSearched: number,
+};
+
+/**  One guidance entry. Its id (`G1`, `G2`, …) never changes and is never reused. */
+export type GuidanceEntry = {
+	id: string,
+	title: string,
+	body: string,
+	/**  Disabled entries are kept but not given to agents. */
+	enabled: boolean,
+	position: number,
+	createdAt: string,
+	updatedAt: string,
+};
+
+export type GuidanceInput = {
+	/**  Default: the active app. */
+	appId?: string | null,
+};
+
+/**  An app's guidance entries in order, with the collection's revision. */
+export type GuidanceList = {
+	appId: string,
+	entries: GuidanceEntry[],
+	/**  Every write bumps it. 0 = never edited. */
+	revision: number,
 };
 
 /**  The unauthenticated health answer: deliberately says nothing else. */
@@ -1051,6 +1129,64 @@ export type ProjectOverview = {
 	counts: ObjectCounts,
 };
 
+/**  One plain-text test of the project and the command that checked it. */
+export type QualityCheck = {
+	test: string,
+	command: string,
+	exitCode: number | null,
+	passed: boolean,
+	/**  Milliseconds (a plain `number` in TypeScript). */
+	durationMs: number,
+	logExcerpt: string,
+	processId: string | null,
+};
+
+/**  One evaluation of an app's quality tests (for a Goal's Round, or asked for by hand). */
+export type QualityEvaluation = {
+	id: string,
+	appId: string,
+	goalId: string | null,
+	round: number | null,
+	/**  The commit that was evaluated. */
+	commitSha: string | null,
+	/**  What started it, e.g. `round` or `manual`. */
+	trigger: string,
+	/**  None while running (or when it could not finish). */
+	passed: boolean | null,
+	checks: QualityCheck[],
+	error: string | null,
+	startedAt: string,
+	endedAt: string | null,
+};
+
+export type QualityEvaluationIdInput = {
+	id: string,
+};
+
+export type QualityHistoryInput = {
+	appId?: string | null,
+	/**  Only this Goal's evaluations (a UUID or `#12`). */
+	goalId?: string | null,
+	/**  1–500, default 50. */
+	limit?: number | null,
+};
+
+/**  An app's quality settings: what "works" means, in plain text, and how to check it. */
+export type QualitySettings = {
+	appId: string,
+	/**  Plain-text tests, e.g. "the checkout page shows a coupon field", in order. */
+	tests: string[],
+	/**  How to evaluate them (commands to run, what to look at), for the quality phase. */
+	instructions: string,
+	/**  Send it back with an update; 0 = never edited. */
+	revision: number,
+};
+
+export type QualitySettingsInput = {
+	/**  Default: the active app. */
+	appId?: string | null,
+};
+
 /**  Read one file, whole (up to 2 MiB) or a byte range of it. */
 export type ReadInput = {
 	appId?: string | null,
@@ -1064,6 +1200,18 @@ export type ReadInput = {
 export type Refs = {
 	branches: BranchInfo[],
 	worktrees: WorktreeInfo[],
+};
+
+export type RemoveGovernanceRuleInput = {
+	appId?: string | null,
+	revision: number,
+	id: string,
+};
+
+export type RemoveGuidanceInput = {
+	appId?: string | null,
+	revision: number,
+	id: string,
 };
 
 /**  Rename or move an entry inside the app. */
@@ -1087,6 +1235,20 @@ export type RenameTerminalInput = {
 export type ReorderFeatureInput = {
 	id: string,
 	goalIds: string[],
+};
+
+export type ReorderGovernanceRulesInput = {
+	appId?: string | null,
+	revision: number,
+	/**  Every rule id of the app, in the new order. */
+	ids: string[],
+};
+
+export type ReorderGuidanceInput = {
+	appId?: string | null,
+	revision: number,
+	/**  Every entry id of the app, in the new order. */
+	ids: string[],
 };
 
 export type ReorderTodosInput = {
@@ -1147,6 +1309,12 @@ export type RunnerSettings = {
 	maxConcurrentGoals?: number,
 	/**  New Rounds a Goal may open after failed quality or governance checks. */
 	retryBudget?: number,
+	/**  Goals of one app worked on at the same time. */
+	maxPerApp?: number,
+	/**  Goals one agent provider works on at the same time. */
+	maxPerProvider?: number,
+	/**  Seconds between scheduler passes when nothing wakes it sooner. */
+	pollSeconds?: number,
 };
 
 /**  Choose the active app; `null` detaches (no active app). */
@@ -1410,6 +1578,46 @@ export type UpdateGoalInput = {
 	featureId?: string | null,
 };
 
+/**  Edit the product statement and/or the constitution. */
+export type UpdateGovernanceInput = {
+	appId?: string | null,
+	/**  The revision you read. */
+	revision: number,
+	/**  At most 5,000 characters. */
+	statement?: string | null,
+	/**  At most 50,000 characters (Markdown). */
+	constitution?: string | null,
+};
+
+export type UpdateGovernanceRuleInput = {
+	appId?: string | null,
+	revision: number,
+	/**  The rule's id, e.g. `R3`. */
+	id: string,
+	title?: string | null,
+	body?: string | null,
+};
+
+export type UpdateGuidanceInput = {
+	appId?: string | null,
+	revision: number,
+	/**  The entry's id, e.g. `G2`. */
+	id: string,
+	title?: string | null,
+	body?: string | null,
+	enabled?: boolean | null,
+};
+
+/**  Replace the tests and instructions. Fenced by the revision read: a stale one is a 409. */
+export type UpdateQualitySettingsInput = {
+	appId?: string | null,
+	revision: number,
+	/**  At most 100 plain-text tests, each 1–2,000 characters. */
+	tests: string[],
+	/**  At most 20,000 characters. */
+	instructions: string,
+};
+
 export type UpdateTodoInput = {
 	id: string,
 	text?: string | null,
@@ -1515,6 +1723,21 @@ export const operations = {
   "target.stop": { method: "POST", path: "/api/v1/target/stop", kind: "mutation", mcp: true },
   "target.build": { method: "POST", path: "/api/v1/target/build", kind: "mutation", mcp: true },
   "target.test": { method: "POST", path: "/api/v1/target/test", kind: "mutation", mcp: true },
+  "quality.settings.get": { method: "GET", path: "/api/v1/quality/settings", kind: "query", mcp: true },
+  "quality.settings.update": { method: "PUT", path: "/api/v1/quality/settings", kind: "mutation", mcp: false },
+  "quality.history": { method: "GET", path: "/api/v1/quality/evaluations", kind: "query", mcp: true },
+  "quality.evaluation.get": { method: "GET", path: "/api/v1/quality/evaluations/{id}", kind: "query", mcp: true },
+  "governance.get": { method: "GET", path: "/api/v1/governance", kind: "query", mcp: true },
+  "governance.update": { method: "PATCH", path: "/api/v1/governance", kind: "mutation", mcp: false },
+  "governance.rules.add": { method: "POST", path: "/api/v1/governance/rules", kind: "mutation", mcp: false },
+  "governance.rules.update": { method: "PATCH", path: "/api/v1/governance/rules/{id}", kind: "mutation", mcp: false },
+  "governance.rules.remove": { method: "DELETE", path: "/api/v1/governance/rules/{id}", kind: "mutation", mcp: false },
+  "governance.rules.reorder": { method: "POST", path: "/api/v1/governance/rules/order", kind: "mutation", mcp: false },
+  "guidance.list": { method: "GET", path: "/api/v1/guidance", kind: "query", mcp: true },
+  "guidance.add": { method: "POST", path: "/api/v1/guidance", kind: "mutation", mcp: false },
+  "guidance.update": { method: "PATCH", path: "/api/v1/guidance/{id}", kind: "mutation", mcp: false },
+  "guidance.remove": { method: "DELETE", path: "/api/v1/guidance/{id}", kind: "mutation", mcp: false },
+  "guidance.reorder": { method: "POST", path: "/api/v1/guidance/order", kind: "mutation", mcp: false },
   "files.tree": { method: "GET", path: "/api/v1/files/tree", kind: "query", mcp: true },
   "files.read": { method: "GET", path: "/api/v1/files/content", kind: "query", mcp: true },
   "files.write": { method: "PUT", path: "/api/v1/files/content", kind: "mutation", mcp: false },
@@ -1611,6 +1834,21 @@ export type Operations = {
   "target.stop": { input: TargetInput; output: ProcessInfo };
   "target.build": { input: TargetInput; output: ProcessInfo };
   "target.test": { input: TargetInput; output: ProcessInfo };
+  "quality.settings.get": { input: QualitySettingsInput; output: QualitySettings };
+  "quality.settings.update": { input: UpdateQualitySettingsInput; output: QualitySettings };
+  "quality.history": { input: QualityHistoryInput; output: QualityEvaluation[] };
+  "quality.evaluation.get": { input: QualityEvaluationIdInput; output: QualityEvaluation };
+  "governance.get": { input: GovernanceInput; output: Governance };
+  "governance.update": { input: UpdateGovernanceInput; output: Governance };
+  "governance.rules.add": { input: AddGovernanceRuleInput; output: Governance };
+  "governance.rules.update": { input: UpdateGovernanceRuleInput; output: Governance };
+  "governance.rules.remove": { input: RemoveGovernanceRuleInput; output: Governance };
+  "governance.rules.reorder": { input: ReorderGovernanceRulesInput; output: Governance };
+  "guidance.list": { input: GuidanceInput; output: GuidanceList };
+  "guidance.add": { input: AddGuidanceInput; output: GuidanceList };
+  "guidance.update": { input: UpdateGuidanceInput; output: GuidanceList };
+  "guidance.remove": { input: RemoveGuidanceInput; output: GuidanceList };
+  "guidance.reorder": { input: ReorderGuidanceInput; output: GuidanceList };
   "files.tree": { input: TreeInput; output: DirListing };
   "files.read": { input: ReadInput; output: FileContent };
   "files.write": { input: WriteInput; output: FileInfo };

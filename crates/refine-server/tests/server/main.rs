@@ -5,6 +5,7 @@
 mod changes;
 mod events;
 mod files;
+mod governance;
 mod idempotency;
 mod input;
 mod mcp;

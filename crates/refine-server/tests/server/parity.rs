@@ -221,6 +221,76 @@ fn script() -> Vec<(&'static str, Value)> {
         ),
         ("terminal.close", json!({"id": "$TERM"})),
         ("terminal.get", json!({"id": "$TERM"})),
+        ("quality.settings.get", json!({})),
+        (
+            "quality.settings.update",
+            json!({"revision": 0, "tests": ["The cart shows a coupon field"], "instructions": "npm test"}),
+        ),
+        (
+            "quality.settings.update",
+            json!({"revision": 0, "tests": [], "instructions": ""}),
+        ),
+        (
+            "quality.settings.update",
+            json!({"revision": 1, "tests": [""], "instructions": ""}),
+        ),
+        ("quality.history", json!({"limit": 5})),
+        (
+            "quality.evaluation.get",
+            json!({"id": "00000000-0000-0000-0000-000000000000"}),
+        ),
+        ("governance.get", json!({})),
+        (
+            "governance.update",
+            json!({"revision": 0, "statement": "A demo shop", "constitution": "Be kind."}),
+        ),
+        (
+            "governance.rules.add",
+            json!({"revision": 1, "title": "No new dependencies", "body": "Ask first."}),
+        ),
+        (
+            "governance.rules.add",
+            json!({"revision": 1, "title": "Stale"}),
+        ),
+        (
+            "governance.rules.add",
+            json!({"revision": 2, "title": "Tests for every fix"}),
+        ),
+        (
+            "governance.rules.update",
+            json!({"revision": 3, "id": "R1", "body": "Ask the owner first."}),
+        ),
+        (
+            "governance.rules.reorder",
+            json!({"revision": 4, "ids": ["R2", "R1"]}),
+        ),
+        (
+            "governance.rules.remove",
+            json!({"revision": 5, "id": "R2"}),
+        ),
+        (
+            "governance.rules.remove",
+            json!({"revision": 6, "id": "R9"}),
+        ),
+        ("guidance.list", json!({})),
+        (
+            "guidance.add",
+            json!({"revision": 0, "title": "Small commits", "body": "One concern each."}),
+        ),
+        (
+            "guidance.add",
+            json!({"revision": 1, "title": "Design tokens", "enabled": false}),
+        ),
+        (
+            "guidance.update",
+            json!({"revision": 2, "id": "G2", "enabled": true}),
+        ),
+        (
+            "guidance.reorder",
+            json!({"revision": 3, "ids": ["G2", "G1"]}),
+        ),
+        ("guidance.remove", json!({"revision": 4, "id": "G1"})),
+        ("guidance.remove", json!({"revision": 4, "id": "G2"})),
         ("apps.remove", json!({"id": "$APP"})),
         ("apps.get", json!({"id": "$APP"})),
         ("system.shutdown", json!({})),

@@ -1,0 +1,397 @@
+//! `refine agent-script`: the deterministic scripted agent. It reads the prompt Refine gives it
+//! (standard input, `--prompt-file`, or `$REFINE_PROMPT_FILE`), finds the instructions a Goal
+//! embeds in a ```refine-script block, carries out those for the prompt's phase and Round, and
+//! ends with the ```refine-result block the completion contract asks for.
+//!
+//! Instruction lines: `[round N] PHASE: ACTION`, PHASE one of plan, implement, quality,
+//! governance, chat, or `*`. Actions:
+//! - `plan TEXT` — the plan (plan phase)
+//! - `write PATH TEXT`, `append PATH TEXT`, `delete PATH` — edit files (`\n` = newline)
+//! - `run COMMAND` — run a shell command in the working directory
+//! - `test N|* COMMAND` — the command proposed for test N (quality phase)
+//! - `verdict pass|fail [R1,R2] FINDINGS` — the governance verdict
+//! - `reply TEXT` — a chat reply
+//! - `say TEXT` — print a line
+//! - `sleep SECONDS` — wait
+//! - `fail MESSAGE` — exit with code 1
+//! - `garble [N]` — answer without a readable block (for the first N prompts; default all)
+//!
+//! Without instructions for a phase it does something sensible: a one-line plan, a note file
+//! `refine-scripted/goal-N.md`, `true` for every test, a passing verdict.
+
+use std::io::{BufRead, Read, Write};
+use std::path::{Component, Path};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const VERSION: &str = concat!("refine-scripted-agent ", env!("CARGO_PKG_VERSION"));
+
+struct Prompt {
+    phase: String,
+    round: u32,
+    repair: u32,
+    goal_number: Option<u32>,
+    goal_title: String,
+    guidance: Vec<String>,
+    tests: usize,
+    script: Vec<(Option<u32>, String, String)>,
+}
+
+fn parse(prompt: &str) -> Prompt {
+    let mut p = Prompt {
+        phase: "chat".into(),
+        round: 1,
+        repair: 0,
+        goal_number: None,
+        goal_title: String::new(),
+        guidance: Vec::new(),
+        tests: 0,
+        script: Vec::new(),
+    };
+    let mut in_script = false;
+    let mut section = String::new();
+    for line in prompt.lines() {
+        let t = line.trim();
+        if in_script {
+            if t.starts_with("```") {
+                in_script = false;
+                continue;
+            }
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let (round, rest) = match t.strip_prefix("round ") {
+                Some(r) => {
+                    let (n, rest) = r.split_once(' ').unwrap_or((r, ""));
+                    (n.parse::<u32>().ok(), rest.trim())
+                }
+                None => (None, t),
+            };
+            if let Some((phase, action)) = rest.split_once(':') {
+                p.script.push((
+                    round,
+                    phase.trim().to_lowercase(),
+                    action.trim().to_string(),
+                ));
+            }
+            continue;
+        }
+        if t.starts_with("```refine-script") {
+            in_script = true;
+            continue;
+        }
+        if let Some(h) = t.strip_prefix("## ") {
+            section = h.to_string();
+            if let Some(r) = h.strip_prefix("Repair ") {
+                p.repair = r
+                    .split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
+            }
+            continue;
+        }
+        if let Some(v) = t.strip_prefix("Phase: ") {
+            p.phase = v.trim().to_lowercase();
+        } else if let Some(v) = t.strip_prefix("Round: ") {
+            p.round = v.trim().parse().unwrap_or(1);
+        } else if let Some(v) = t.strip_prefix("Goal: #") {
+            let (n, title) = v.split_once(' ').unwrap_or((v, ""));
+            p.goal_number = n.parse().ok();
+            p.goal_title = title.to_string();
+        } else if section.starts_with("Guidance") && t.starts_with('[') {
+            if let Some(end) = t.find(']') {
+                p.guidance.push(t[1..end].to_string());
+            }
+        } else if section.starts_with("Tests") {
+            if let Some((n, _)) = t.split_once(". ") {
+                if n.parse::<usize>().is_ok() {
+                    p.tests += 1;
+                }
+            }
+        }
+    }
+    p
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("\\n", "\n").replace("\\t", "\t")
+}
+
+/// A path the script may touch: relative, inside the working directory.
+fn safe_path(p: &str) -> Result<&Path, String> {
+    let path = Path::new(p);
+    if p.is_empty()
+        || path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(format!(
+            "refusing path {p:?}: must be relative, without `..`"
+        ));
+    }
+    Ok(path)
+}
+
+fn split_first(s: &str) -> (&str, &str) {
+    match s.split_once(' ') {
+        Some((a, b)) => (a, b),
+        None => (s, ""),
+    }
+}
+
+fn block(v: &Value) -> String {
+    format!("```refine-result\n{v}\n```")
+}
+
+/// Run the scripted agent; returns the exit code.
+pub fn run(args: &[String]) -> i32 {
+    if args.iter().any(|a| a == "--version" || a == "-V") {
+        println!("{VERSION}");
+        return 0;
+    }
+    if args.iter().any(|a| a == "--interactive") {
+        return interactive();
+    }
+    let file = args
+        .iter()
+        .position(|a| a == "--prompt-file")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| args.iter().find(|a| !a.starts_with("--")).cloned());
+    let mut prompt = String::new();
+    let read = match file {
+        Some(f) => std::fs::read_to_string(&f).map(|s| prompt = s),
+        None => std::io::stdin().read_to_string(&mut prompt).map(|_| ()),
+    };
+    if let Err(e) = read {
+        eprintln!("scripted agent: cannot read the prompt: {e}");
+        return 2;
+    }
+    match act(&prompt) {
+        Ok(out) => {
+            println!("{out}");
+            0
+        }
+        Err(e) => {
+            eprintln!("scripted agent: {e}");
+            1
+        }
+    }
+}
+
+fn act(prompt: &str) -> Result<String, String> {
+    let p = parse(prompt);
+    println!(
+        "scripted agent: {} phase, round {}{}",
+        p.phase,
+        p.round,
+        if p.repair > 0 {
+            format!(", repair {}", p.repair)
+        } else {
+            String::new()
+        }
+    );
+    let mine: Vec<&(Option<u32>, String, String)> = p
+        .script
+        .iter()
+        .filter(|(r, ph, _)| (ph == &p.phase || ph == "*") && r.is_none_or(|r| r == p.round))
+        .collect();
+    let mut plan: Option<String> = None;
+    let mut tests: Vec<(String, String)> = Vec::new();
+    let mut verdict: Option<Value> = None;
+    let mut reply: Option<String> = None;
+    let mut garble = false;
+    let mut changed = false;
+    for (_, _, action) in &mine {
+        let (verb, rest) = split_first(action);
+        match verb {
+            "plan" => plan = Some(unescape(rest)),
+            "write" | "append" => {
+                let (path, text) = split_first(rest);
+                let path = safe_path(path)?;
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                }
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .append(verb == "append")
+                    .truncate(verb == "write")
+                    .open(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                f.write_all(unescape(text).as_bytes())
+                    .map_err(|e| e.to_string())?;
+                println!("{verb} {}", path.display());
+                changed = true;
+            }
+            "delete" => {
+                let path = safe_path(rest.trim())?;
+                std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                println!("deleted {}", path.display());
+                changed = true;
+            }
+            "run" => {
+                let st = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(rest)
+                    .status()
+                    .map_err(|e| e.to_string())?;
+                if !st.success() {
+                    return Err(format!("`{rest}` failed: {st}"));
+                }
+                changed = true;
+            }
+            "test" => {
+                let (n, cmd) = split_first(rest);
+                tests.push((n.to_string(), cmd.to_string()));
+            }
+            "verdict" => {
+                let (word, more) = split_first(rest);
+                let (rules, findings) = if more.starts_with('[') {
+                    let end = more.find(']').unwrap_or(more.len() - 1);
+                    (
+                        more[1..end]
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect::<Vec<_>>(),
+                        more[end + 1..].trim().to_string(),
+                    )
+                } else {
+                    (Vec::new(), more.to_string())
+                };
+                verdict = Some(json!({ "verdict": word, "rules": rules, "findings": findings }));
+            }
+            "reply" => reply = Some(unescape(rest)),
+            "say" => println!("{}", unescape(rest)),
+            "sleep" => {
+                let secs: f64 = rest.trim().parse().unwrap_or(1.0);
+                std::thread::sleep(Duration::from_secs_f64(secs));
+            }
+            "fail" => {
+                return Err(if rest.is_empty() {
+                    "told to fail".into()
+                } else {
+                    rest.to_string()
+                })
+            }
+            "garble" => {
+                let n: u32 = rest.trim().parse().unwrap_or(u32::MAX);
+                if p.repair < n {
+                    garble = true;
+                }
+            }
+            other => return Err(format!("unknown instruction {other:?}")),
+        }
+    }
+    if garble {
+        return Ok("I did my best, but here is no result block.".to_string());
+    }
+    let result = match p.phase.as_str() {
+        "plan" => json!({
+            "plan": plan.unwrap_or_else(|| format!("1. Make the change asked for in “{}”.\n2. Keep the tests passing.", p.goal_title))
+        }),
+        "implement" => {
+            if !changed {
+                let n = p.goal_number.unwrap_or(0);
+                let path = format!("refine-scripted/goal-{n}.md");
+                std::fs::create_dir_all("refine-scripted").map_err(|e| e.to_string())?;
+                std::fs::write(&path, format!("# {}\n\nRound {}\n", p.goal_title, p.round))
+                    .map_err(|e| e.to_string())?;
+                println!("write {path}");
+            }
+            json!({ "summary": format!("scripted change for round {}", p.round), "appliedGuidance": p.guidance })
+        }
+        "quality" => {
+            let list: Vec<Value> = (1..=p.tests.max(tests.len()))
+                .map(|i| {
+                    let cmd = tests
+                        .iter()
+                        .find(|(n, _)| n == &i.to_string())
+                        .or_else(|| tests.iter().find(|(n, _)| n == "*"))
+                        .map(|(_, c)| c.clone())
+                        .unwrap_or_else(|| "true".to_string());
+                    json!({ "test": i, "command": cmd })
+                })
+                .collect();
+            json!({ "tests": list })
+        }
+        "governance" => verdict.unwrap_or_else(
+            || json!({ "verdict": "pass", "rules": [], "findings": "no objections" }),
+        ),
+        _ => {
+            json!({ "reply": reply.clone().unwrap_or_else(|| "Scripted agent here. Tell me what to change.".into()) })
+        }
+    };
+    let mut out = String::new();
+    if let Some(r) = reply {
+        out.push_str(&r);
+        out.push('\n');
+    }
+    out.push_str(&block(&result));
+    Ok(out)
+}
+
+/// A tiny interactive session for terminals: echoes what it is told.
+fn interactive() -> i32 {
+    println!("scripted agent ready (type a request; `exit` quits)");
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        if line.trim() == "exit" {
+            break;
+        }
+        println!("scripted agent heard: {}", line.trim());
+        let _ = std::io::stdout().flush();
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prompt_header_and_script_are_read() {
+        let prompt = "# Refine: quality phase\nPhase: quality\nRound: 2\nGoal: #7 Add hello\n\n## What should change\nSay hi.\n```refine-script\nplan: plan text\nround 1 quality: test 1 false\nround 2 quality: test 1 test -f hello.txt\n```\n\n## Guidance (follow it)\n[G1] Small: keep it small\n## Tests of this project\n1. hello exists\n2. builds\n";
+        let p = parse(prompt);
+        assert_eq!(
+            (p.phase.as_str(), p.round, p.goal_number),
+            ("quality", 2, Some(7))
+        );
+        assert_eq!(p.guidance, ["G1"]);
+        assert_eq!(p.tests, 2);
+        assert_eq!(p.script.len(), 3);
+        let out = act(prompt).unwrap();
+        let v = refine_model::agents::parse_result_block(&out).unwrap();
+        assert_eq!(
+            v["tests"][0]["command"], "test -f hello.txt",
+            "round 2's line"
+        );
+        assert_eq!(v["tests"][1]["command"], "true", "default for the rest");
+    }
+
+    #[test]
+    fn garble_fails_only_the_first_prompts() {
+        let base = "Phase: governance\n```refine-script\ngovernance: garble 1\ngovernance: verdict fail [R2] too big\n```\n";
+        let out = act(base).unwrap();
+        assert!(refine_model::agents::parse_result_block(&out).is_err());
+        let repaired = format!("{base}\n## Repair 1 of 2\n");
+        let v = refine_model::agents::parse_result_block(&act(&repaired).unwrap()).unwrap();
+        assert_eq!(v["verdict"], "fail");
+        assert_eq!(v["rules"][0], "R2");
+        assert_eq!(v["findings"], "too big");
+    }
+
+    #[test]
+    fn paths_outside_the_worktree_are_refused() {
+        assert!(
+            act("Phase: implement\n```refine-script\nimplement: write ../x hi\n```\n").is_err()
+        );
+        assert!(
+            act("Phase: implement\n```refine-script\nimplement: write /etc/x hi\n```\n").is_err()
+        );
+    }
+}

@@ -1,0 +1,1373 @@
+//! chat: threads about the project, a Goal or planning, each with an agent profile. Messages are
+//! stored; a reply is written by a daemon-owned task (the assistant message goes pending →
+//! streaming → done or failed) whose output streams live as `chat.delta` events; a thread can
+//! become Goal drafts through import's Markdown preview, to be committed by `import.commit`.
+//!
+//! A reply whose daemon stopped is settled as failed the next time its thread is read or
+//! written to: a reply is "being written" only while this process holds it in [`LIVE`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::time::Duration;
+
+use refine_model::agents::{Phase, RESULT_FENCE};
+use refine_model::work::Goal;
+use refine_model::{ApiError, App, Event};
+use refine_store::rusqlite::{params, Connection, OptionalExtension, Row};
+use refine_store::StoreError;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use specta::Type;
+use tokio::sync::{broadcast, watch};
+
+use crate::agents::{AgentFailure, Answer, RunSpec};
+use crate::apps::validate_id;
+use crate::import::{parse_markdown, ImportFormat, ImportInput, ImportPreview};
+use crate::work::find_goal;
+use crate::{clock, new_id, store_error, wire, Change, Core, Ctx, Mutated};
+
+/// Longest message a person may send (characters).
+pub const MAX_MESSAGE: usize = 100_000;
+/// Longest thread title (characters).
+const MAX_TITLE: usize = 200;
+/// How much of the conversation goes into a prompt (bytes; the newest messages win). Some
+/// agents take the prompt as one argument, which Linux caps at 128 KiB.
+const HISTORY_BUDGET: usize = 90_000;
+/// A Goal draft is answered within one HTTP request (which times out after 60 s).
+const DRAFT_TIMEOUT: Duration = Duration::from_secs(50);
+/// What a reply left behind by a stopped daemon says.
+pub const DAEMON_STOPPED: &str = "No reply: the daemon stopped before the agent answered.";
+
+/// What a thread is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatKind {
+    /// The project as a whole.
+    Project,
+    /// One Goal: its title and prompt go into every prompt.
+    Goal,
+    /// Planning work, to turn into Goals.
+    Plan,
+}
+
+impl ChatKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatKind::Project => "project",
+            ChatKind::Goal => "goal",
+            ChatKind::Plan => "plan",
+        }
+    }
+    fn parse(s: &str) -> Result<ChatKind, StoreError> {
+        match s {
+            "project" => Ok(ChatKind::Project),
+            "goal" => Ok(ChatKind::Goal),
+            "plan" => Ok(ChatKind::Plan),
+            other => Err(StoreError::Decode(format!("chat kind {other}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    User,
+    Assistant,
+}
+
+/// An assistant message is pending (queued), streaming (the agent runs), then done or failed;
+/// a person's message is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatStatus {
+    Pending,
+    Streaming,
+    Done,
+    Failed,
+}
+
+impl ChatStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChatStatus::Pending => "pending",
+            ChatStatus::Streaming => "streaming",
+            ChatStatus::Done => "done",
+            ChatStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A conversation with an agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatThread {
+    pub id: String,
+    pub app_id: String,
+    pub kind: ChatKind,
+    /// The Goal a `goal` thread is about (None once that Goal is gone).
+    pub goal_id: Option<String>,
+    pub goal_number: Option<u32>,
+    pub goal_title: Option<String>,
+    pub title: String,
+    /// The agent profile that answers.
+    pub profile: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub message_count: u32,
+    /// The start of the newest message.
+    pub preview: Option<String>,
+    /// Whether a reply is being written.
+    pub replying: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub id: String,
+    pub thread_id: String,
+    /// Position in the thread, from 1.
+    pub seq: u32,
+    pub role: ChatRole,
+    /// The text; while streaming, what arrived so far; when failed, why.
+    pub content: String,
+    pub status: ChatStatus,
+    /// The agent run that wrote it (`agents.runs`).
+    pub run_id: Option<String>,
+    pub created_at: String,
+}
+
+/// A thread with its messages, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatView {
+    pub thread: ChatThread,
+    pub messages: Vec<ChatMessage>,
+}
+
+/// What `chat.send` stored: the person's message and the pending reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSent {
+    pub thread: ChatThread,
+    pub message: ChatMessage,
+    pub reply: ChatMessage,
+}
+
+/// Goal drafts from a conversation: import's preview of the Markdown the agent wrote, and the
+/// `import.commit` input that creates them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatGoalDraft {
+    pub thread_id: String,
+    /// Send this to `import.commit` to create the Goals.
+    pub import: ImportInput,
+    pub preview: ImportPreview,
+    /// The agent's answer as it gave it.
+    pub reply: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatListInput {
+    /// Default: the active app.
+    #[serde(default)]
+    pub app_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateChatInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    pub kind: ChatKind,
+    /// For `goal` threads: the Goal (`12`, `#12` or its id).
+    #[serde(default)]
+    pub goal_id: Option<String>,
+    /// Default: “Project chat”, the Goal's number and title, or “Planning”.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Agent profile (default: the `agents.defaultProfile` setting).
+    #[serde(default)]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatIdInput {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendChatInput {
+    pub thread_id: String,
+    /// Markdown; at most 100,000 characters.
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RenameChatInput {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatDraftInput {
+    pub thread_id: String,
+}
+
+/// A reply this process is writing.
+#[derive(Debug, Default)]
+struct LiveReply {
+    thread_id: String,
+    process: Option<String>,
+    /// What streamed so far (shown by `chat.get` while streaming).
+    partial: String,
+}
+
+/// Replies being written, by message id (process-wide: message ids are unique).
+static LIVE: LazyLock<Mutex<HashMap<String, LiveReply>>> = LazyLock::new(Default::default);
+
+fn live() -> MutexGuard<'static, HashMap<String, LiveReply>> {
+    LIVE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+// ---- storage ----
+
+const THREAD_SELECT: &str = "SELECT t.id, t.app_id, t.kind, t.goal_id, g.number, g.title, \
+    t.title, t.profile, t.created_at, t.updated_at, \
+    (SELECT COUNT(*) FROM chat_messages m WHERE m.thread_id = t.id), \
+    (SELECT substr(m.content, 1, 200) FROM chat_messages m WHERE m.thread_id = t.id \
+        AND m.content <> '' ORDER BY m.seq DESC LIMIT 1), \
+    (SELECT COUNT(*) FROM chat_messages m WHERE m.thread_id = t.id \
+        AND m.status IN ('pending', 'streaming')) \
+    FROM chat_threads t LEFT JOIN goals g ON g.id = t.goal_id";
+
+fn thread_row(r: &Row) -> refine_store::rusqlite::Result<(ChatThread, String)> {
+    let preview: Option<String> = r.get(11)?;
+    Ok((
+        ChatThread {
+            id: r.get(0)?,
+            app_id: r.get(1)?,
+            kind: ChatKind::Project,
+            goal_id: r.get(3)?,
+            goal_number: r.get(4)?,
+            goal_title: r.get(5)?,
+            title: r.get(6)?,
+            profile: r.get(7)?,
+            created_at: r.get(8)?,
+            updated_at: r.get(9)?,
+            message_count: r.get(10)?,
+            preview: preview.map(|p| one_line(&p, 140)),
+            replying: r.get::<_, i64>(12)? > 0,
+        },
+        r.get(2)?,
+    ))
+}
+
+fn decode_thread((mut t, kind): (ChatThread, String)) -> Result<ChatThread, StoreError> {
+    t.kind = ChatKind::parse(&kind)?;
+    Ok(t)
+}
+
+fn get_thread(conn: &Connection, id: &str) -> Result<Option<ChatThread>, StoreError> {
+    conn.query_row(&format!("{THREAD_SELECT} WHERE t.id = ?1"), [id], thread_row)
+        .optional()?
+        .map(decode_thread)
+        .transpose()
+}
+
+fn list_threads(conn: &Connection, app_id: &str) -> Result<Vec<ChatThread>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "{THREAD_SELECT} WHERE t.app_id = ?1 ORDER BY t.updated_at DESC, t.id DESC"
+    ))?;
+    let rows = stmt
+        .query_map([app_id], thread_row)?
+        .collect::<refine_store::rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(decode_thread).collect()
+}
+
+const MESSAGE_SELECT: &str =
+    "SELECT id, thread_id, seq, role, content, status, run_id, created_at FROM chat_messages";
+
+fn message_row(r: &Row) -> refine_store::rusqlite::Result<(ChatMessage, String, String)> {
+    Ok((
+        ChatMessage {
+            id: r.get(0)?,
+            thread_id: r.get(1)?,
+            seq: r.get(2)?,
+            role: ChatRole::User,
+            content: r.get(4)?,
+            status: ChatStatus::Done,
+            run_id: r.get(6)?,
+            created_at: r.get(7)?,
+        },
+        r.get(3)?,
+        r.get(5)?,
+    ))
+}
+
+fn decode_message(
+    (mut m, role, status): (ChatMessage, String, String),
+) -> Result<ChatMessage, StoreError> {
+    m.role = match role.as_str() {
+        "user" => ChatRole::User,
+        "assistant" => ChatRole::Assistant,
+        other => return Err(StoreError::Decode(format!("chat role {other}"))),
+    };
+    m.status = match status.as_str() {
+        "pending" => ChatStatus::Pending,
+        "streaming" => ChatStatus::Streaming,
+        "done" => ChatStatus::Done,
+        "failed" => ChatStatus::Failed,
+        other => return Err(StoreError::Decode(format!("chat message status {other}"))),
+    };
+    Ok(m)
+}
+
+fn get_message(conn: &Connection, id: &str) -> Result<Option<ChatMessage>, StoreError> {
+    conn.query_row(&format!("{MESSAGE_SELECT} WHERE id = ?1"), [id], message_row)
+        .optional()?
+        .map(decode_message)
+        .transpose()
+}
+
+fn messages_of(conn: &Connection, thread_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "{MESSAGE_SELECT} WHERE thread_id = ?1 ORDER BY seq"
+    ))?;
+    let rows = stmt
+        .query_map([thread_id], message_row)?
+        .collect::<refine_store::rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(decode_message).collect()
+}
+
+fn insert_message(
+    conn: &Connection,
+    id: &str,
+    thread_id: &str,
+    role: ChatRole,
+    content: &str,
+    status: ChatStatus,
+    at: &str,
+) -> Result<(), StoreError> {
+    let seq: u32 = conn.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages WHERE thread_id = ?1",
+        [thread_id],
+        |r| r.get(0),
+    )?;
+    let role = match role {
+        ChatRole::User => "user",
+        ChatRole::Assistant => "assistant",
+    };
+    conn.execute(
+        "INSERT INTO chat_messages(id, thread_id, seq, role, content, status, run_id, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
+        params![id, thread_id, seq, role, content, status.as_str(), at],
+    )?;
+    Ok(())
+}
+
+fn touch(conn: &Connection, thread_id: &str, at: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE chat_threads SET updated_at = ?2 WHERE id = ?1",
+        params![thread_id, at],
+    )?;
+    Ok(())
+}
+
+/// Replies of `thread_id` that nobody writes any more (their daemon stopped): settled as
+/// failed. Returns them.
+pub(crate) fn settle_orphans(
+    conn: &Connection,
+    thread_id: &str,
+) -> Result<Vec<ChatMessage>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM chat_messages WHERE thread_id = ?1 AND status IN ('pending', 'streaming')",
+    )?;
+    let ids = stmt
+        .query_map([thread_id], |r| r.get::<_, String>(0))?
+        .collect::<refine_store::rusqlite::Result<Vec<_>>>()?;
+    let orphans: Vec<String> = {
+        let l = live();
+        ids.into_iter().filter(|id| !l.contains_key(id)).collect()
+    };
+    let mut out = Vec::new();
+    for id in orphans {
+        conn.execute(
+            "UPDATE chat_messages SET status = 'failed', content = ?2 WHERE id = ?1",
+            params![id, DAEMON_STOPPED],
+        )?;
+        out.extend(get_message(conn, &id)?);
+    }
+    Ok(out)
+}
+
+fn has_orphans(messages: &[ChatMessage]) -> bool {
+    let l = live();
+    messages.iter().any(|m| {
+        matches!(m.status, ChatStatus::Pending | ChatStatus::Streaming) && !l.contains_key(&m.id)
+    })
+}
+
+fn not_found_thread(id: &str) -> ApiError {
+    ApiError::not_found(format!("no chat thread {id}"))
+}
+
+fn thread_in(conn: &Connection, id: &str) -> Result<ChatThread, ApiError> {
+    get_thread(conn, id)
+        .map_err(store_error)?
+        .ok_or_else(|| not_found_thread(id))
+}
+
+// ---- text ----
+
+/// The first line of `s`, at most `n` characters.
+fn one_line(s: &str, n: usize) -> String {
+    let line = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut out: String = line.chars().take(n).collect();
+    if line.chars().count() > n {
+        out.push('…');
+    }
+    out
+}
+
+fn default_title(kind: ChatKind, goal: Option<&Goal>) -> String {
+    match (kind, goal) {
+        (ChatKind::Goal, Some(g)) => one_line(&format!("#{} {}", g.number, g.title), MAX_TITLE),
+        (ChatKind::Plan, _) => "Planning".to_string(),
+        _ => "Project chat".to_string(),
+    }
+}
+
+/// The agent's output without any ```refine-result block.
+pub(crate) fn strip_result_block(out: &str) -> String {
+    let mut keep = String::new();
+    let mut inside = false;
+    for line in out.lines() {
+        if !inside && line.trim_start().starts_with(RESULT_FENCE) {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if line.trim() == "```" {
+                inside = false;
+            }
+            continue;
+        }
+        keep.push_str(line);
+        keep.push('\n');
+    }
+    keep
+}
+
+/// The reply in an answer: the block's `reply` when there is one, else the whole output
+/// without the block.
+fn reply_text(a: &Answer) -> String {
+    if let Ok(v) = &a.block {
+        if let Some(r) = v.get("reply").and_then(|r| r.as_str()) {
+            return r.trim().to_string();
+        }
+    }
+    strip_result_block(&a.output).trim().to_string()
+}
+
+fn clean_title(line: &str) -> String {
+    line.trim()
+        .trim_start_matches(['#', '-', '*', '>', ' '])
+        .trim_start_matches("[ ]")
+        .trim()
+        .trim_end_matches(':')
+        .trim()
+        .to_string()
+}
+
+/// Markdown the import reads as Goals: the agent's text when it is a task list already, else
+/// one Goal whose prompt is the text (titled by its short first line, or `fallback_title`).
+pub(crate) fn draft_markdown(text: &str, fallback_title: &str) -> String {
+    if !parse_markdown(text).0.is_empty() {
+        return text.trim().to_string() + "\n";
+    }
+    let lines: Vec<&str> = text.trim().lines().collect();
+    let first = lines.first().map(|l| clean_title(l)).unwrap_or_default();
+    let (title, body) = if lines.len() > 1 && !first.is_empty() && first.chars().count() <= 100 {
+        (first, lines[1..].join("\n"))
+    } else {
+        (fallback_title.to_string(), text.trim().to_string())
+    };
+    let mut md = format!("- [ ] {title}\n");
+    for l in body.trim().lines() {
+        if l.trim().is_empty() {
+            md.push('\n');
+            continue;
+        }
+        md.push_str("    ");
+        // A line starting with `#` would read as a Feature heading.
+        if l.trim_start().starts_with('#') {
+            md.push('\\');
+            md.push_str(l.trim_start());
+        } else {
+            md.push_str(l);
+        }
+        md.push('\n');
+    }
+    md
+}
+
+/// What the agent is told about the thread, and the conversation (newest messages first to
+/// fit the budget, shown oldest first).
+fn context(app: &App, thread: &ChatThread, goal: Option<&Goal>, history: &[ChatMessage]) -> String {
+    let mut s = String::new();
+    match (thread.kind, goal) {
+        (ChatKind::Goal, Some(g)) => {
+            s.push_str(&format!(
+                "The conversation is about this Goal of the app.\n\n## Goal #{}: {}\nStatus: {}\n\n{}\n\n",
+                g.number,
+                g.title,
+                serde_json::to_value(g.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                if g.prompt.trim().is_empty() {
+                    "(no prompt yet)"
+                } else {
+                    g.prompt.trim()
+                }
+            ));
+        }
+        (ChatKind::Goal, None) => {
+            s.push_str("The conversation was about a Goal that no longer exists.\n\n");
+        }
+        (ChatKind::Plan, _) => s.push_str(
+            "The conversation plans work on the app: help shape it into small Goals, each one \
+             change that can be checked (what exists now, what should exist, how to tell it is \
+             done).\n\n",
+        ),
+        (ChatKind::Project, _) => s.push_str(
+            "The conversation is about the project as a whole; its files are in the current \
+             directory.\n\n",
+        ),
+    }
+    let mut used = 0usize;
+    let mut shown: Vec<&ChatMessage> = Vec::new();
+    for m in history.iter().rev() {
+        used += m.content.len() + 32;
+        if used > HISTORY_BUDGET && !shown.is_empty() {
+            break;
+        }
+        shown.push(m);
+    }
+    shown.reverse();
+    s.push_str("## Conversation so far\n");
+    if shown.len() < history.len() {
+        s.push_str(&format!(
+            "({} earlier message(s) left out)\n",
+            history.len() - shown.len()
+        ));
+    }
+    for m in shown {
+        let who = match m.role {
+            ChatRole::User => "Person",
+            ChatRole::Assistant => "You",
+        };
+        let text: String = if m.content.len() > HISTORY_BUDGET {
+            m.content.chars().take(HISTORY_BUDGET / 4).collect::<String>() + "\n(cut short)"
+        } else {
+            m.content.clone()
+        };
+        s.push_str(&format!("\n### {who}\n{}\n", text.trim_end()));
+    }
+    s
+}
+
+fn header(title: &str, phase: &str, app: &App) -> String {
+    format!(
+        "# Refine: {title}\nPhase: {phase}\nApp: {} ({})\n\nYou are talking with a person in Refine, \
+         the tool that runs coding agents on this app. This is a conversation: do not change any \
+         files and do not run commands that change anything.\n",
+        app.name, app.path
+    )
+}
+
+fn chat_prompt(app: &App, thread: &ChatThread, goal: Option<&Goal>, history: &[ChatMessage]) -> String {
+    format!(
+        "{}\n{}\n## Your answer\nReply to the person's last message, in plain text or Markdown.\n",
+        header("chat", "chat", app),
+        context(app, thread, goal, history)
+    )
+}
+
+fn draft_prompt(app: &App, thread: &ChatThread, goal: Option<&Goal>, history: &[ChatMessage]) -> String {
+    format!(
+        "{}\n{}\n## Your task\nTurn this conversation into Goals for Refine. Answer with a Markdown \
+         task list and nothing else:\n\
+         - optionally one `# Feature name` heading first, when the Goals belong together;\n\
+         - one `- [ ] Goal title` line per Goal (a short imperative title);\n\
+         - under each, its prompt indented by four spaces: what exists now, what should exist, \
+         and how to tell it is done.\n",
+        header("Goal draft", "draft", app),
+        context(app, thread, goal, history)
+    )
+}
+
+/// Messages worth showing an agent: everything said, not failures or unfinished replies.
+fn said(messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
+    messages
+        .into_iter()
+        .filter(|m| m.status == ChatStatus::Done && !m.content.trim().is_empty())
+        .collect()
+}
+
+/// Where the reply's output goes while the agent runs.
+struct Stream {
+    thread_id: String,
+    message_id: String,
+    app_id: String,
+}
+
+/// Publish a streamed batch of output lines (stdout, without the result block) as a delta.
+fn forward_lines(core: &Core, s: &Stream, data: &serde_json::Value, fence: &mut bool) {
+    let mut text = String::new();
+    for line in data["lines"].as_array().into_iter().flatten() {
+        if line["stream"] != "stdout" {
+            continue;
+        }
+        let t = line["text"].as_str().unwrap_or("");
+        if !*fence && t.trim_start().starts_with(RESULT_FENCE) {
+            *fence = true;
+            continue;
+        }
+        if *fence {
+            if t.trim() == "```" {
+                *fence = false;
+            }
+            continue;
+        }
+        text.push_str(t);
+        text.push('\n');
+    }
+    if text.is_empty() {
+        return;
+    }
+    if let Some(l) = live().get_mut(&s.message_id) {
+        l.partial.push_str(&text);
+    }
+    core.bus().publish(
+        "chat.delta",
+        Some(s.app_id.clone()),
+        json!({ "threadId": s.thread_id, "messageId": s.message_id, "text": text }),
+    );
+}
+
+impl Core {
+    async fn chat_app(&self, app_id: &str) -> Result<App, ApiError> {
+        self.get_app(crate::apps::AppIdInput {
+            id: app_id.to_string(),
+        })
+        .await
+    }
+
+    /// `chat.threads`: the app's threads, newest first.
+    pub async fn chat_threads(
+        &self,
+        ctx: &Ctx,
+        i: ChatListInput,
+    ) -> Result<Vec<ChatThread>, ApiError> {
+        let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
+        self.read(move |c| list_threads(c, &app.id)).await
+    }
+
+    /// `chat.get`: a thread and its messages (a streaming reply shows what arrived so far).
+    pub async fn chat_get(&self, i: ChatIdInput) -> Result<ChatView, ApiError> {
+        validate_id("thread", &i.id)?;
+        let id = i.id.clone();
+        let read = move |c: &Connection| -> Result<Option<ChatView>, StoreError> {
+            let Some(thread) = get_thread(c, &id)? else {
+                return Ok(None);
+            };
+            let messages = messages_of(c, &id)?;
+            Ok(Some(ChatView { thread, messages }))
+        };
+        let read2 = read.clone();
+        let mut view = self
+            .read(read)
+            .await?
+            .ok_or_else(|| not_found_thread(&i.id))?;
+        if has_orphans(&view.messages) {
+            let id = i.id.clone();
+            let (settled, fresh) = self
+                .blocking(move |core| {
+                    core.store()
+                        .write(|tx| {
+                            let settled = settle_orphans(tx, &id)?;
+                            Ok::<_, StoreError>((settled, read2(tx)?))
+                        })
+                        .map_err(store_error)
+                })
+                .await?;
+            for m in settled {
+                self.publish_message(&view.thread.app_id, &m);
+            }
+            view = fresh.ok_or_else(|| not_found_thread(&i.id))?;
+        }
+        let l = live();
+        for m in &mut view.messages {
+            if m.status == ChatStatus::Streaming {
+                if let Some(r) = l.get(&m.id) {
+                    m.content = r.partial.clone();
+                }
+            }
+        }
+        Ok(view)
+    }
+
+    fn publish_message(&self, app_id: &str, m: &ChatMessage) {
+        self.bus().publish(
+            "chat.message",
+            Some(app_id.to_string()),
+            json!({ "threadId": m.thread_id, "message": m }),
+        );
+    }
+
+    fn publish_thread(&self, t: &ChatThread) {
+        self.bus().publish(
+            "chat.thread",
+            Some(t.app_id.clone()),
+            json!({ "thread": t }),
+        );
+    }
+
+    /// `chat.create`
+    pub async fn chat_create(
+        &self,
+        ctx: &Ctx,
+        i: CreateChatInput,
+    ) -> Result<Mutated<ChatThread>, ApiError> {
+        let title = i
+            .title
+            .as_deref()
+            .map(|t| wire::name("title", t, MAX_TITLE))
+            .transpose()?;
+        match (i.kind, &i.goal_id) {
+            (ChatKind::Goal, None) => {
+                return Err(ApiError::invalid("a goal thread needs goalId"));
+            }
+            (ChatKind::Project | ChatKind::Plan, Some(_)) => {
+                return Err(ApiError::invalid(
+                    "goalId only goes with kind \"goal\"",
+                ));
+            }
+            _ => {}
+        }
+        let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
+        let profile = match &i.profile {
+            Some(p) => p.trim().to_string(),
+            None => {
+                self.effective_settings(Some(app.id.clone()))
+                    .await?
+                    .agents
+                    .default_profile
+            }
+        };
+        if !self.all_profiles().await?.iter().any(|p| p.name == profile) {
+            return Err(ApiError::invalid(format!(
+                "no agent profile named {profile:?}; agents.profiles lists them"
+            )));
+        }
+        self.mutate(
+            ctx,
+            "chat.create",
+            &i.clone(),
+            async { Ok(()) },
+            move |tx, ()| {
+                let goal = match &i.goal_id {
+                    Some(g) => {
+                        let g = find_goal(tx, Some(&app.id), g)?;
+                        if g.deleted_at.is_some() {
+                            return Err(crate::work::not_found_goal(&format!("#{}", g.number)));
+                        }
+                        Some(g)
+                    }
+                    None => None,
+                };
+                let title = title.unwrap_or_else(|| default_title(i.kind, goal.as_ref()));
+                let id = new_id();
+                let at = clock::now();
+                tx.execute(
+                    "INSERT INTO chat_threads(id, app_id, kind, goal_id, title, profile, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                    params![id, app.id, i.kind.as_str(), goal.as_ref().map(|g| g.id.clone()), title, profile, at],
+                )
+                .map_err(|e| store_error(e.into()))?;
+                let t = thread_in(tx, &id)?;
+                let change = Change::new(format!("Started chat “{}” with {}", t.title, t.profile))
+                    .app(Some(t.app_id.clone()))
+                    .target(t.id.clone())
+                    .event("chat.thread", json!({ "thread": t }));
+                Ok((t, change))
+            },
+        )
+        .await
+    }
+
+    /// `chat.rename`
+    pub async fn chat_rename(
+        &self,
+        ctx: &Ctx,
+        i: RenameChatInput,
+    ) -> Result<Mutated<ChatThread>, ApiError> {
+        validate_id("thread", &i.id)?;
+        let title = wire::name("title", &i.title, MAX_TITLE)?;
+        self.mutate(
+            ctx,
+            "chat.rename",
+            &i.clone(),
+            async { Ok(()) },
+            move |tx, ()| {
+                let before = thread_in(tx, &i.id)?;
+                tx.execute(
+                    "UPDATE chat_threads SET title = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![i.id, title, clock::now()],
+                )
+                .map_err(|e| store_error(e.into()))?;
+                let t = thread_in(tx, &i.id)?;
+                let change = Change::new(format!(
+                    "Renamed chat “{}” to “{}”",
+                    before.title, t.title
+                ))
+                .app(Some(t.app_id.clone()))
+                .target(t.id.clone())
+                .event("chat.thread", json!({ "thread": t }));
+                Ok((t, change))
+            },
+        )
+        .await
+    }
+
+    /// `chat.delete`: the thread and its messages go; a reply being written is stopped.
+    pub async fn chat_delete(
+        &self,
+        ctx: &Ctx,
+        i: ChatIdInput,
+    ) -> Result<Mutated<ChatThread>, ApiError> {
+        validate_id("thread", &i.id)?;
+        let id = i.id.clone();
+        let out = self
+            .mutate(
+                ctx,
+                "chat.delete",
+                &i.clone(),
+                async { Ok(()) },
+                move |tx, ()| {
+                    let t = thread_in(tx, &id)?;
+                    tx.execute("DELETE FROM chat_threads WHERE id = ?1", [&id])
+                        .map_err(|e| store_error(e.into()))?;
+                    let change = Change::new(format!("Deleted chat “{}”", t.title))
+                        .app(Some(t.app_id.clone()))
+                        .target(t.id.clone())
+                        .event("chat.deleted", json!({ "id": t.id }));
+                    Ok((t, change))
+                },
+            )
+            .await?;
+        let procs: Vec<String> = live()
+            .values()
+            .filter(|r| r.thread_id == i.id)
+            .filter_map(|r| r.process.clone())
+            .collect();
+        for p in procs {
+            let _ = self.stop_process_quiet(&p).await;
+        }
+        Ok(out)
+    }
+
+    /// `chat.send`: store the person's message and a pending reply, answer at once; the reply
+    /// is written by a task the daemon owns.
+    pub async fn chat_send(
+        &self,
+        ctx: &Ctx,
+        i: SendChatInput,
+    ) -> Result<Mutated<ChatSent>, ApiError> {
+        validate_id("thread", &i.thread_id)?;
+        if i.content.trim().is_empty() {
+            return Err(ApiError::invalid("content must not be empty"));
+        }
+        wire::text("content", &i.content, MAX_MESSAGE, true)?;
+        let reply_id = new_id();
+        live().insert(
+            reply_id.clone(),
+            LiveReply {
+                thread_id: i.thread_id.clone(),
+                ..Default::default()
+            },
+        );
+        let (rid, input) = (reply_id.clone(), i.clone());
+        let sent = self
+            .mutate(
+                ctx,
+                "chat.send",
+                &i.clone(),
+                async { Ok(()) },
+                move |tx, ()| {
+                    let tid = &input.thread_id;
+                    let thread = thread_in(tx, tid)?;
+                    settle_orphans(tx, tid).map_err(store_error)?;
+                    let busy: i64 = tx
+                        .query_row(
+                            "SELECT COUNT(*) FROM chat_messages WHERE thread_id = ?1 AND status IN ('pending', 'streaming')",
+                            [tid],
+                            |r| r.get(0),
+                        )
+                        .map_err(|e| store_error(e.into()))?;
+                    if busy > 0 {
+                        return Err(ApiError::conflict(
+                            "the agent is still answering in this thread; wait for its reply",
+                        ));
+                    }
+                    let at = clock::now();
+                    let mid = new_id();
+                    insert_message(tx, &mid, tid, ChatRole::User, input.content.trim_end(), ChatStatus::Done, &at)
+                        .map_err(store_error)?;
+                    insert_message(tx, &rid, tid, ChatRole::Assistant, "", ChatStatus::Pending, &at)
+                        .map_err(store_error)?;
+                    touch(tx, tid, &at).map_err(store_error)?;
+                    let message = get_message(tx, &mid)
+                        .map_err(store_error)?
+                        .ok_or_else(|| ApiError::internal("message vanished"))?;
+                    let reply = get_message(tx, &rid)
+                        .map_err(store_error)?
+                        .ok_or_else(|| ApiError::internal("message vanished"))?;
+                    let thread = thread_in(tx, &thread.id)?;
+                    let change = Change::new(format!(
+                        "Asked {} in chat “{}”: {}",
+                        thread.profile,
+                        thread.title,
+                        one_line(&message.content, 80)
+                    ))
+                    .app(Some(thread.app_id.clone()))
+                    .target(thread.id.clone())
+                    .event(
+                        "chat.message",
+                        json!({ "threadId": thread.id, "message": message }),
+                    );
+                    Ok((
+                        ChatSent {
+                            thread,
+                            message,
+                            reply,
+                        },
+                        change,
+                    ))
+                },
+            )
+            .await;
+        match sent {
+            Ok(m) if !m.replayed => {
+                self.publish_message(&m.value.thread.app_id, &m.value.reply);
+                self.publish_thread(&m.value.thread);
+                let core = self.clone();
+                let thread = m.value.thread.clone();
+                tokio::spawn(async move { core.write_reply(thread, reply_id).await });
+                Ok(m)
+            }
+            other => {
+                live().remove(&reply_id);
+                other
+            }
+        }
+    }
+
+    /// The reply task: run the agent, stream its output, store the outcome.
+    async fn write_reply(self, thread: ChatThread, reply_id: String) {
+        let outcome = self.produce_reply(&thread, &reply_id).await;
+        let (status, content, run_id) = match outcome {
+            Ok((text, run)) => (ChatStatus::Done, text, run),
+            Err((why, run)) => (ChatStatus::Failed, why, run),
+        };
+        let (rid, tid) = (reply_id.clone(), thread.id.clone());
+        let saved = self
+            .blocking(move |core| {
+                core.store()
+                    .write(|tx| {
+                        tx.execute(
+                            "UPDATE chat_messages SET status = ?2, content = ?3, run_id = ?4 WHERE id = ?1",
+                            params![rid, status.as_str(), content, run_id],
+                        )?;
+                        touch(tx, &tid, &clock::now())?;
+                        Ok::<_, StoreError>((get_message(tx, &rid)?, get_thread(tx, &tid)?))
+                    })
+                    .map_err(store_error)
+            })
+            .await;
+        live().remove(&reply_id);
+        match saved {
+            Ok((Some(m), Some(t))) => {
+                self.publish_message(&t.app_id, &m);
+                self.publish_thread(&t);
+            }
+            Ok(_) => {} // the thread was deleted meanwhile
+            Err(e) => tracing::warn!(error = %e.message, "could not store a chat reply"),
+        }
+    }
+
+    /// The thread, its Goal and what was said, for a prompt.
+    async fn chat_context(
+        &self,
+        thread_id: &str,
+    ) -> Result<(ChatThread, Option<Goal>, Vec<ChatMessage>), ApiError> {
+        let id = thread_id.to_string();
+        let (thread, messages) = self
+            .read(move |c| Ok((get_thread(c, &id)?, messages_of(c, &id)?)))
+            .await?;
+        let thread = thread.ok_or_else(|| not_found_thread(thread_id))?;
+        let goal = match &thread.goal_id {
+            Some(g) => {
+                let g = g.clone();
+                self.read(move |c| refine_store::goals::get(c, &g))
+                    .await?
+                    .filter(|g| g.deleted_at.is_none())
+            }
+            None => None,
+        };
+        Ok((thread, goal, said(messages)))
+    }
+
+    async fn produce_reply(
+        &self,
+        thread: &ChatThread,
+        reply_id: &str,
+    ) -> Result<(String, Option<String>), (String, Option<String>)> {
+        let fail = |e: ApiError| (e.message, None);
+        let app = self.chat_app(&thread.app_id).await.map_err(fail)?;
+        let (thread, goal, history) = self.chat_context(&thread.id).await.map_err(fail)?;
+        let profile = self.profile(&thread.profile).await.map_err(fail)?;
+        let settings = self
+            .effective_settings(Some(app.id.clone()))
+            .await
+            .map_err(fail)?;
+        let spec = RunSpec {
+            app_id: app.id.clone(),
+            goal_id: None,
+            round: None,
+            phase: Phase::Chat,
+            label: format!("chat {} · {}", profile.name, one_line(&thread.title, 60)),
+            profile,
+            cwd: PathBuf::from(&app.path),
+            prompt: chat_prompt(&app, &thread, goal.as_ref(), &history),
+            timeout: Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60),
+        };
+        let stream = Stream {
+            thread_id: thread.id.clone(),
+            message_id: reply_id.to_string(),
+            app_id: app.id.clone(),
+        };
+        self.run_for_text(&spec, Some(stream)).await
+    }
+
+    /// Run the agent once and take its reply text; with `stream`, its output goes out as
+    /// `chat.delta` events while it runs. Returns the reply (or why there is none) and the run.
+    async fn run_for_text(
+        &self,
+        spec: &RunSpec,
+        stream: Option<Stream>,
+    ) -> Result<(String, Option<String>), (String, Option<String>)> {
+        let (pid_tx, pid_rx) = watch::channel::<Option<String>>(None);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let forwarder = stream.map(|s| {
+            let (_, events) = self.bus().subscribe(None);
+            tokio::spawn(self.clone().forward(events, pid_rx.clone(), stop_rx, s))
+        });
+        let on_process = move |pid: &str| {
+            let _ = pid_tx.send(Some(pid.to_string()));
+        };
+        let answer = self.run_agent_once(spec, 0, &on_process).await;
+        let _ = stop_tx.send(true);
+        if let Some(f) = forwarder {
+            let _ = f.await;
+        }
+        let pid = pid_rx.borrow().clone();
+        let run: Option<(String, String, Option<String>)> = match pid {
+            Some(p) => self
+                .read(move |c| {
+                    c.query_row(
+                        "SELECT id, status, error FROM agent_runs WHERE process_id = ?1 ORDER BY started_at DESC LIMIT 1",
+                        [&p],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()
+                    .map_err(StoreError::from)
+                })
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        let run_id = run.as_ref().map(|r| r.0.clone());
+        match answer {
+            Err(AgentFailure::Stopped) => Err((
+                "No reply: the agent was stopped before it answered.".to_string(),
+                run_id,
+            )),
+            Err(AgentFailure::Fault(m)) => Err((m, run_id)),
+            Err(AgentFailure::Error(e)) => Err((e.message, run_id)),
+            Ok(a) => {
+                let status = run.as_ref().map(|r| r.1.as_str()).unwrap_or("");
+                if status == "done" || status == "invalid" {
+                    let text = reply_text(&a);
+                    if text.is_empty() {
+                        Err(("The agent answered with nothing.".to_string(), run_id))
+                    } else {
+                        Ok((text, run_id))
+                    }
+                } else {
+                    let why = run
+                        .and_then(|r| r.2)
+                        .or_else(|| a.block.err())
+                        .unwrap_or_else(|| "the agent failed".to_string());
+                    Err((format!("No reply: the agent {why}"), run_id))
+                }
+            }
+        }
+    }
+
+    /// Forward the reply process's output lines as `chat.delta` events until told to stop
+    /// (then drain what is queued). Output published before the process id is known is kept.
+    async fn forward(
+        self,
+        mut events: broadcast::Receiver<Event>,
+        mut pid: watch::Receiver<Option<String>>,
+        mut stop: watch::Receiver<bool>,
+        s: Stream,
+    ) {
+        let mut known: Option<String> = None;
+        let mut early: Vec<Event> = Vec::new();
+        let mut fence = false;
+        let mut pid_open = true;
+        loop {
+            if known.is_none() {
+                let now = pid.borrow_and_update().clone();
+                if let Some(p) = now {
+                    known = Some(p.clone());
+                    self.mark_streaming(&s, &p).await;
+                    for e in early.drain(..).filter(|e| e.data["id"] == p.as_str()) {
+                        forward_lines(&self, &s, &e.data, &mut fence);
+                    }
+                }
+            }
+            tokio::select! {
+                r = events.recv() => match r {
+                    Ok(e) if e.kind == "processes.output" && e.app_id.as_deref() == Some(s.app_id.as_str()) => {
+                        match &known {
+                            Some(p) if e.data["id"] == p.as_str() => forward_lines(&self, &s, &e.data, &mut fence),
+                            Some(_) => {}
+                            None => {
+                                if early.len() >= 256 {
+                                    early.remove(0);
+                                }
+                                early.push(e);
+                            }
+                        }
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                changed = pid.changed(), if pid_open && known.is_none() => {
+                    if changed.is_err() {
+                        pid_open = false;
+                    }
+                }
+                _ = stop.changed() => {
+                    if let Some(p) = &known {
+                        while let Ok(e) = events.try_recv() {
+                            if e.kind == "processes.output" && e.data["id"] == p.as_str() {
+                                forward_lines(&self, &s, &e.data, &mut fence);
+                            }
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn mark_streaming(&self, s: &Stream, process: &str) {
+        if let Some(l) = live().get_mut(&s.message_id) {
+            l.process = Some(process.to_string());
+        }
+        let id = s.message_id.clone();
+        let updated = self
+            .blocking(move |core| {
+                core.store()
+                    .write(|tx| {
+                        tx.execute(
+                            "UPDATE chat_messages SET status = 'streaming' WHERE id = ?1 AND status = 'pending'",
+                            [&id],
+                        )?;
+                        get_message(tx, &id)
+                    })
+                    .map_err(store_error)
+            })
+            .await;
+        if let Ok(Some(m)) = updated {
+            self.publish_message(&s.app_id, &m);
+        }
+    }
+
+    /// `chat.to_goal_draft`: the agent turns the conversation into Goal drafts (a Markdown task
+    /// list), shown as import's preview; nothing is stored until `import.commit` with `import`.
+    pub async fn chat_goal_draft(
+        &self,
+        ctx: &Ctx,
+        i: ChatDraftInput,
+    ) -> Result<ChatGoalDraft, ApiError> {
+        validate_id("thread", &i.thread_id)?;
+        let (thread, goal, history) = self.chat_context(&i.thread_id).await?;
+        if history.is_empty() {
+            return Err(ApiError::invalid(
+                "the thread has no messages yet: say what the Goal should be first",
+            ));
+        }
+        let app = self.chat_app(&thread.app_id).await?;
+        let profile = self.profile(&thread.profile).await.map_err(|e| {
+            ApiError::precondition(format!("the thread's agent is gone: {}", e.message))
+        })?;
+        let settings = self.effective_settings(Some(app.id.clone())).await?;
+        let timeout =
+            Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60).min(DRAFT_TIMEOUT);
+        let spec = RunSpec {
+            app_id: app.id.clone(),
+            goal_id: None,
+            round: None,
+            phase: Phase::Chat,
+            label: format!("draft {} · {}", profile.name, one_line(&thread.title, 60)),
+            profile,
+            cwd: PathBuf::from(&app.path),
+            prompt: draft_prompt(&app, &thread, goal.as_ref(), &history),
+            timeout,
+        };
+        let (reply, _) = self
+            .run_for_text(&spec, None)
+            .await
+            .map_err(|(why, _)| ApiError::precondition(format!("no Goal draft: {why}")))?;
+        let fallback = match (&goal, thread.kind) {
+            (Some(g), _) => g.title.clone(),
+            _ => thread.title.clone(),
+        };
+        let import = ImportInput {
+            app_id: Some(app.id.clone()),
+            format: ImportFormat::Markdown,
+            content: draft_markdown(&reply, &fallback),
+            mapping: None,
+        };
+        let preview = self.import_preview(ctx, import.clone()).await?;
+        Ok(ChatGoalDraft {
+            thread_id: thread.id,
+            import,
+            preview,
+            reply,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_blocks_are_stripped_from_replies() {
+        let out = "scripted agent: chat phase\nHello there\n```refine-result\n{\"reply\": \"x\"}\n```\nbye\n";
+        assert_eq!(strip_result_block(out), "scripted agent: chat phase\nHello there\nbye\n");
+        let a = Answer {
+            output: out.into(),
+            block: Ok(json!({"reply": " Hi "})),
+        };
+        assert_eq!(reply_text(&a), "Hi");
+        let b = Answer {
+            output: "Just text\n".into(),
+            block: Err("no block".into()),
+        };
+        assert_eq!(reply_text(&b), "Just text");
+    }
+
+    #[test]
+    fn drafts_keep_task_lists_and_wrap_free_text() {
+        let list = "Here you go:\n# Checkout\n- [ ] Coupon field\n    Add an input.\n";
+        assert_eq!(draft_markdown(list, "x"), list.trim().to_string() + "\n");
+        let (goals, errors) = parse_markdown(&draft_markdown(list, "x"));
+        assert_eq!(goals.len(), 1);
+        assert!(errors.is_empty());
+        assert_eq!(goals[0].feature.as_deref(), Some("Checkout"));
+
+        let free = "## Add a coupon field:\nShoppers type a code.\n\n# Not a feature\nDone when the total drops.";
+        let md = draft_markdown(free, "fallback");
+        let (goals, _) = parse_markdown(&md);
+        assert_eq!(goals.len(), 1, "{md}");
+        assert_eq!(goals[0].title, "Add a coupon field");
+        assert_eq!(goals[0].feature, None, "a # line in the prompt is no heading");
+        assert!(goals[0].prompt.contains("Shoppers type a code."), "{md}");
+        assert!(goals[0].prompt.contains("Done when the total drops."));
+
+        let one = "Scripted agent here. Tell me what to change.";
+        let (goals, _) = parse_markdown(&draft_markdown(one, "Planning"));
+        assert_eq!(goals[0].title, "Planning");
+        assert_eq!(goals[0].prompt, one);
+    }
+
+    #[test]
+    fn long_histories_keep_the_newest_messages() {
+        let app = App {
+            id: "a".into(),
+            name: "shop".into(),
+            path: "/tmp/shop".into(),
+            default_branch: None,
+            shape: Default::default(),
+            created_at: String::new(),
+            updated_at: String::new(),
+            active: true,
+        };
+        let thread = ChatThread {
+            id: "t".into(),
+            app_id: "a".into(),
+            kind: ChatKind::Plan,
+            goal_id: None,
+            goal_number: None,
+            goal_title: None,
+            title: "Planning".into(),
+            profile: "scripted".into(),
+            created_at: String::new(),
+            updated_at: String::new(),
+            message_count: 0,
+            preview: None,
+            replying: false,
+        };
+        let msg = |seq: u32, text: String| ChatMessage {
+            id: seq.to_string(),
+            thread_id: "t".into(),
+            seq,
+            role: if seq % 2 == 1 {
+                ChatRole::User
+            } else {
+                ChatRole::Assistant
+            },
+            content: text,
+            status: ChatStatus::Done,
+            run_id: None,
+            created_at: String::new(),
+        };
+        let history: Vec<ChatMessage> = (1..=40)
+            .map(|i| msg(i, format!("message {i} {}", "x".repeat(5000))))
+            .collect();
+        let p = chat_prompt(&app, &thread, None, &history);
+        assert!(p.starts_with("# Refine: chat\nPhase: chat\n"));
+        assert!(p.contains("message 40 "), "the newest is there");
+        assert!(!p.contains("message 1 "), "the oldest is left out");
+        assert!(p.contains("earlier message(s) left out"));
+        assert!(p.len() < 100_000, "{}", p.len());
+        let d = draft_prompt(&app, &thread, None, &history[..2]);
+        assert!(d.contains("Phase: draft") && d.contains("- [ ] Goal title"));
+    }
+}

@@ -1,0 +1,423 @@
+//! Goal worktrees and integration through the `git` CLI: a worktree per Round on its own branch
+//! from a recorded base, the candidate commit, a merge prepared without touching anyone's
+//! working tree (`git merge-tree --write-tree`), and moving the target branch on approval.
+//! Every step is idempotent: re-running it reuses what an earlier attempt produced.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::changes::{resolve, worktrees};
+use crate::git::GitError;
+
+/// Refine's identity on the commits it makes.
+pub const AUTHOR: (&str, &str) = ("Refine", "refine@localhost");
+
+struct Out {
+    ok: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Out, GitError> {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            &format!("user.name={}", AUTHOR.0),
+            "-c",
+            &format!("user.email={}", AUTHOR.1),
+            "-c",
+            "core.quotepath=off",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("LC_ALL", "C")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            GitError::Missing
+        } else {
+            GitError::Io(e)
+        }
+    })?;
+    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(data).map_err(GitError::Io)?;
+    }
+    let o = child.wait_with_output().map_err(GitError::Io)?;
+    Ok(Out {
+        ok: o.status.success(),
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+    })
+}
+
+fn ok(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    let o = git(dir, args, None)?;
+    if !o.ok {
+        return Err(GitError::Failed(o.stderr));
+    }
+    Ok(o.stdout.trim_end().to_string())
+}
+
+/// Whether a local branch exists.
+pub fn branch_exists(repo: &Path, branch: &str) -> Result<bool, GitError> {
+    let o = git(
+        repo,
+        &[
+            "show-ref",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ],
+        None,
+    )?;
+    Ok(o.ok)
+}
+
+/// A worktree at `path` on `branch`, created from `base` unless it (or the branch) exists.
+pub fn ensure_worktree(repo: &Path, path: &Path, branch: &str, base: &str) -> Result<(), GitError> {
+    let wanted = path.to_string_lossy().to_string();
+    let _ = ok(repo, &["worktree", "prune"]);
+    if let Ok(list) = worktrees(repo) {
+        let canon = path.canonicalize().ok();
+        if list.iter().any(|w| {
+            w.branch.as_deref() == Some(branch)
+                && (w.path == wanted
+                    || canon.as_deref() == Some(Path::new(&w.path))
+                    || Path::new(&w.path).canonicalize().ok() == canon)
+        }) && path.join(".git").exists()
+        {
+            return Ok(());
+        }
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(GitError::Io)?;
+    }
+    if path.exists() {
+        // A leftover directory that is no longer a worktree: start it afresh.
+        std::fs::remove_dir_all(path).map_err(GitError::Io)?;
+        let _ = ok(repo, &["worktree", "prune"]);
+    }
+    if branch_exists(repo, branch)? {
+        ok(repo, &["worktree", "add", "--quiet", &wanted, branch])?;
+    } else {
+        ok(
+            repo,
+            &[
+                "worktree",
+                "add",
+                "--quiet",
+                "-b",
+                branch,
+                &wanted,
+                "--end-of-options",
+                base,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Commit everything in the worktree (new, changed, deleted files). `None` when nothing changed.
+pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
+    ok(worktree, &["add", "--all"])?;
+    let staged = git(worktree, &["diff", "--cached", "--quiet"], None)?;
+    if staged.ok {
+        return Ok(None);
+    }
+    let o = git(
+        worktree,
+        &["commit", "--quiet", "--no-verify", "-F", "-"],
+        Some(message.as_bytes()),
+    )?;
+    if !o.ok {
+        return Err(GitError::Failed(o.stderr));
+    }
+    resolve(worktree, "HEAD").map(Some)
+}
+
+/// The commits on `head` that `base` does not have, newest first.
+pub fn commits_between(dir: &Path, base: &str, head: &str) -> Result<Vec<String>, GitError> {
+    let out = ok(
+        dir,
+        &["rev-list", "--end-of-options", &format!("{base}..{head}")],
+    )?;
+    Ok(out.lines().map(str::to_string).collect())
+}
+
+/// Whether `a` is an ancestor of (or the same as) `b`.
+pub fn is_ancestor(dir: &Path, a: &str, b: &str) -> Result<bool, GitError> {
+    let o = git(
+        dir,
+        &["merge-base", "--is-ancestor", "--end-of-options", a, b],
+        None,
+    )?;
+    match o.code {
+        Some(0) => Ok(true),
+        Some(1) => Ok(false),
+        _ => Err(GitError::Failed(o.stderr)),
+    }
+}
+
+/// A merge of `candidate` into `target_commit`, computed without a working tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergePlan {
+    pub target_commit: String,
+    /// The merge commit (not on any branch yet); `None` when it conflicts.
+    pub merge_commit: Option<String>,
+    pub conflicts: Vec<String>,
+}
+
+/// Prepare the merge of `candidate` into the current tip of `target_branch`.
+pub fn prepare_merge(
+    repo: &Path,
+    target_branch: &str,
+    candidate: &str,
+    message: &str,
+) -> Result<MergePlan, GitError> {
+    let target_commit = resolve(repo, &format!("refs/heads/{target_branch}"))?;
+    if is_ancestor(repo, candidate, &target_commit)? {
+        // Already in: nothing to merge.
+        return Ok(MergePlan {
+            target_commit: target_commit.clone(),
+            merge_commit: Some(target_commit),
+            conflicts: Vec::new(),
+        });
+    }
+    let o = git(
+        repo,
+        &[
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            "--end-of-options",
+            &target_commit,
+            candidate,
+        ],
+        None,
+    )?;
+    let mut lines = o.stdout.lines();
+    let tree = lines.next().unwrap_or_default().trim().to_string();
+    match o.code {
+        Some(0) => {
+            let c = git(
+                repo,
+                &[
+                    "commit-tree",
+                    &tree,
+                    "-p",
+                    &target_commit,
+                    "-p",
+                    candidate,
+                    "-F",
+                    "-",
+                ],
+                Some(message.as_bytes()),
+            )?;
+            if !c.ok {
+                return Err(GitError::Failed(c.stderr));
+            }
+            Ok(MergePlan {
+                target_commit,
+                merge_commit: Some(c.stdout.trim().to_string()),
+                conflicts: Vec::new(),
+            })
+        }
+        Some(1) => {
+            let mut conflicts: Vec<String> = lines
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            conflicts.dedup();
+            Ok(MergePlan {
+                target_commit,
+                merge_commit: None,
+                conflicts,
+            })
+        }
+        _ => Err(GitError::Failed(o.stderr)),
+    }
+}
+
+/// Why the target branch could not be moved.
+#[derive(Debug, thiserror::Error)]
+pub enum AdvanceError {
+    #[error("{0} moved since the merge was prepared")]
+    Moved(String),
+    #[error(
+        "the checkout of {branch} at {path} has uncommitted changes; commit or stash them first"
+    )]
+    Dirty { branch: String, path: String },
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+/// Move `branch` from `expected` to `to` (a descendant). When the branch is checked out in a
+/// worktree, that checkout must be clean and is fast-forwarded; otherwise only the ref moves.
+pub fn advance_branch(
+    repo: &Path,
+    branch: &str,
+    expected: &str,
+    to: &str,
+) -> Result<(), AdvanceError> {
+    let current = resolve(repo, &format!("refs/heads/{branch}"))?;
+    if current == to {
+        return Ok(());
+    }
+    if current != expected {
+        return Err(AdvanceError::Moved(branch.to_string()));
+    }
+    let checkout = worktrees(repo)?
+        .into_iter()
+        .find(|w| w.branch.as_deref() == Some(branch));
+    match checkout {
+        Some(w) => {
+            let path = Path::new(&w.path);
+            let dirty = ok(path, &["status", "--porcelain", "--untracked-files=no"])?;
+            if !dirty.trim().is_empty() {
+                return Err(AdvanceError::Dirty {
+                    branch: branch.to_string(),
+                    path: w.path.clone(),
+                });
+            }
+            ok(
+                path,
+                &["merge", "--ff-only", "--quiet", "--end-of-options", to],
+            )?;
+        }
+        None => {
+            ok(
+                repo,
+                &["update-ref", &format!("refs/heads/{branch}"), to, expected],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The unified diff of `base..head` (for the governance gate), cut at `limit` bytes.
+pub fn diff_text(dir: &Path, base: &str, head: &str, limit: usize) -> Result<String, GitError> {
+    let mut out = ok(
+        dir,
+        &[
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--find-renames",
+            "--end-of-options",
+            &format!("{base}..{head}"),
+        ],
+    )?;
+    if out.len() > limit {
+        let mut cut = limit;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str("\n… (diff cut here)\n");
+    }
+    Ok(out)
+}
+
+/// Remove a worktree directory (keeps the branch).
+pub fn remove_worktree(repo: &Path, path: &Path) -> Result<(), GitError> {
+    ok(
+        repo,
+        &["worktree", "remove", "--force", &path.to_string_lossy()],
+    )
+    .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(dir: &Path, args: &[&str]) -> String {
+        ok(dir, args).unwrap()
+    }
+
+    fn repo() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        sh(r, &["init", "-q", "-b", "main"]);
+        std::fs::write(r.join("a.txt"), "one\n").unwrap();
+        sh(r, &["add", "."]);
+        sh(r, &["commit", "-qm", "init"]);
+        t
+    }
+
+    #[test]
+    fn worktree_commit_merge_and_advance() {
+        let t = repo();
+        let r = t.path();
+        let base = resolve(r, "HEAD").unwrap();
+        let wt = t.path().join("wt/goal-1");
+        ensure_worktree(r, &wt, "refine/1/round-1", &base).unwrap();
+        ensure_worktree(r, &wt, "refine/1/round-1", &base).unwrap(); // idempotent
+        assert_eq!(commit_all(&wt, "nothing").unwrap(), None);
+        std::fs::write(wt.join("b.txt"), "two\n").unwrap();
+        let cand = commit_all(&wt, "add b").unwrap().unwrap();
+        assert_eq!(
+            commits_between(r, &base, &cand).unwrap(),
+            std::slice::from_ref(&cand)
+        );
+        // The target moves on meanwhile; the merge still prepares cleanly.
+        std::fs::write(r.join("c.txt"), "three\n").unwrap();
+        sh(r, &["add", "."]);
+        sh(r, &["commit", "-qm", "c"]);
+        let plan = prepare_merge(r, "main", &cand, "Merge goal 1").unwrap();
+        let merge = plan.merge_commit.clone().unwrap();
+        assert!(plan.conflicts.is_empty());
+        assert_eq!(
+            resolve(r, "main").unwrap(),
+            plan.target_commit,
+            "preparing moves nothing"
+        );
+        advance_branch(r, "main", &plan.target_commit, &merge).unwrap();
+        assert_eq!(resolve(r, "main").unwrap(), merge);
+        assert!(r.join("b.txt").exists(), "the checkout was fast-forwarded");
+        advance_branch(r, "main", &plan.target_commit, &merge).unwrap(); // idempotent
+    }
+
+    #[test]
+    fn conflicts_are_reported_and_dirty_checkouts_refused() {
+        let t = repo();
+        let r = t.path();
+        let base = resolve(r, "HEAD").unwrap();
+        let wt = t.path().join("wt/goal-2");
+        ensure_worktree(r, &wt, "refine/2/round-1", &base).unwrap();
+        std::fs::write(wt.join("a.txt"), "theirs\n").unwrap();
+        let cand = commit_all(&wt, "change a").unwrap().unwrap();
+        std::fs::write(r.join("a.txt"), "ours\n").unwrap();
+        sh(r, &["commit", "-qam", "ours"]);
+        let plan = prepare_merge(r, "main", &cand, "m").unwrap();
+        assert_eq!(plan.merge_commit, None);
+        assert_eq!(plan.conflicts, ["a.txt"]);
+
+        std::fs::write(wt.join("a.txt"), "ours\n").unwrap();
+        let cand2 = commit_all(&wt, "agree").unwrap().unwrap();
+        let plan = prepare_merge(r, "main", &cand2, "m").unwrap();
+        let merge = plan.merge_commit.unwrap();
+        std::fs::write(r.join("a.txt"), "local edit\n").unwrap();
+        let e = advance_branch(r, "main", &plan.target_commit, &merge).unwrap_err();
+        assert!(matches!(e, AdvanceError::Dirty { .. }), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(r.join("a.txt")).unwrap(),
+            "local edit\n"
+        );
+    }
+}

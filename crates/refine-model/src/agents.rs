@@ -1,0 +1,541 @@
+//! Coding-agent providers, their profiles and detection; agent runs and the completion contract;
+//! runner workers. Pure types and rules; the daemon does the I/O.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+/// The coding-agent CLIs Refine knows, plus a generic command and the built-in scripted agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provider {
+    ClaudeCode,
+    Codex,
+    Gemini,
+    Copilot,
+    Aider,
+    Opencode,
+    Generic,
+    Scripted,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 8] = [
+        Provider::ClaudeCode,
+        Provider::Codex,
+        Provider::Gemini,
+        Provider::Copilot,
+        Provider::Aider,
+        Provider::Opencode,
+        Provider::Generic,
+        Provider::Scripted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::ClaudeCode => "claude-code",
+            Provider::Codex => "codex",
+            Provider::Gemini => "gemini",
+            Provider::Copilot => "copilot",
+            Provider::Aider => "aider",
+            Provider::Opencode => "opencode",
+            Provider::Generic => "generic",
+            Provider::Scripted => "scripted",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::ClaudeCode => "Claude Code",
+            Provider::Codex => "Codex CLI",
+            Provider::Gemini => "Gemini CLI",
+            Provider::Copilot => "GitHub Copilot CLI",
+            Provider::Aider => "Aider",
+            Provider::Opencode => "opencode",
+            Provider::Generic => "Generic command",
+            Provider::Scripted => "Scripted agent (built in)",
+        }
+    }
+
+    /// The program looked up on PATH (none for the generic command; the scripted agent is
+    /// this very executable).
+    pub fn program(self) -> Option<&'static str> {
+        match self {
+            Provider::ClaudeCode => Some("claude"),
+            Provider::Codex => Some("codex"),
+            Provider::Gemini => Some("gemini"),
+            Provider::Copilot => Some("copilot"),
+            Provider::Aider => Some("aider"),
+            Provider::Opencode => Some("opencode"),
+            Provider::Generic | Provider::Scripted => None,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// How the prompt reaches the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PromptDelivery {
+    /// As the last argument (or wherever `{prompt}` appears in the arguments).
+    Argument,
+    /// Written to the program's standard input.
+    Stdin,
+    /// A private file (mode 0600) whose path replaces `{promptFile}` in the arguments.
+    File,
+}
+
+/// How to run one provider. `{prompt}`, `{promptFile}` and `{sessionId}` in `args` /
+/// `resumeArgs` are replaced at launch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentProfile {
+    /// Unique name, e.g. `claude-code` or `scripted`.
+    pub name: String,
+    pub provider: Provider,
+    /// The program (a name on PATH or an absolute path).
+    pub command: String,
+    /// Arguments for a non-interactive (headless) run.
+    pub args: Vec<String>,
+    /// Arguments for an interactive session (a terminal); empty = just the command.
+    #[serde(default)]
+    pub interactive_args: Vec<String>,
+    /// Arguments that continue an earlier conversation (added to `args`), if the CLI can.
+    #[serde(default)]
+    pub resume_args: Vec<String>,
+    /// Extra environment. Values of secret-looking names are stored but shown redacted.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub prompt_delivery: PromptDelivery,
+    /// Whether Refine made it (a default) or a person edited/created it.
+    #[serde(default)]
+    pub builtin: bool,
+}
+
+/// Whether an environment variable name looks like it holds a secret.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "CREDENTIAL",
+        "AUTH",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+}
+
+/// The placeholder shown instead of a secret value.
+pub const REDACTED: &str = "••••••";
+
+impl AgentProfile {
+    /// A copy safe to show: secret-looking env values replaced by [`REDACTED`].
+    pub fn redacted(&self) -> AgentProfile {
+        let mut p = self.clone();
+        for (k, v) in p.env.iter_mut() {
+            if is_secret_name(k) && !v.is_empty() {
+                *v = REDACTED.to_string();
+            }
+        }
+        p
+    }
+
+    /// Validate a profile a person wrote.
+    pub fn validate(&self) -> Result<(), String> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        if !name_ok {
+            return Err(
+                "name must be 1–64 characters of letters, digits, '-', '_' or '.'".to_string(),
+            );
+        }
+        if self.command.trim().is_empty() || self.command.contains('\0') {
+            return Err("command must name a program".to_string());
+        }
+        if self.args.len() + self.resume_args.len() + self.interactive_args.len() > 200 {
+            return Err("at most 200 arguments".to_string());
+        }
+        for a in self
+            .args
+            .iter()
+            .chain(&self.resume_args)
+            .chain(&self.interactive_args)
+        {
+            if a.contains('\0') || a.len() > 4096 {
+                return Err("arguments must be text without NUL, at most 4 KiB".to_string());
+            }
+        }
+        for (k, v) in &self.env {
+            let ok = !k.is_empty()
+                && k.len() <= 200
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !k.starts_with(|c: char| c.is_ascii_digit());
+            if !ok || v.contains('\0') || v.len() > 16 * 1024 {
+                return Err(format!(
+                    "environment variable {k:?} is not a valid NAME=value"
+                ));
+            }
+        }
+        if self.prompt_delivery == PromptDelivery::File
+            && !self.args.iter().any(|a| a.contains("{promptFile}"))
+        {
+            return Err("prompt delivery `file` needs {promptFile} in the arguments".to_string());
+        }
+        Ok(())
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// The default profile of a provider. `self_exe` is Refine's own executable (the scripted
+/// agent is `refine agent-script`).
+pub fn default_profile(p: Provider, self_exe: &str) -> AgentProfile {
+    let (command, args, interactive, resume, delivery) = match p {
+        Provider::ClaudeCode => (
+            "claude",
+            strings(&[
+                "-p",
+                "--output-format",
+                "text",
+                "--permission-mode",
+                "acceptEdits",
+            ]),
+            vec![],
+            strings(&["--continue"]),
+            PromptDelivery::Stdin,
+        ),
+        Provider::Codex => (
+            "codex",
+            strings(&["exec", "--full-auto", "-"]),
+            vec![],
+            strings(&["resume", "--last"]),
+            PromptDelivery::Stdin,
+        ),
+        Provider::Gemini => (
+            "gemini",
+            strings(&["--yolo", "-p", "{prompt}"]),
+            vec![],
+            vec![],
+            PromptDelivery::Argument,
+        ),
+        Provider::Copilot => (
+            "copilot",
+            strings(&["--allow-all-tools", "-p", "{prompt}"]),
+            vec![],
+            strings(&["--continue"]),
+            PromptDelivery::Argument,
+        ),
+        Provider::Aider => (
+            "aider",
+            strings(&[
+                "--yes-always",
+                "--no-auto-commits",
+                "--message-file",
+                "{promptFile}",
+            ]),
+            vec![],
+            strings(&["--restore-chat-history"]),
+            PromptDelivery::File,
+        ),
+        Provider::Opencode => (
+            "opencode",
+            strings(&["run", "{prompt}"]),
+            vec![],
+            strings(&["--continue"]),
+            PromptDelivery::Argument,
+        ),
+        Provider::Generic => (
+            "sh",
+            strings(&["-c", "cat \"$0\"", "{promptFile}"]),
+            vec![],
+            vec![],
+            PromptDelivery::File,
+        ),
+        Provider::Scripted => (
+            self_exe,
+            strings(&["agent-script"]),
+            strings(&["agent-script", "--interactive"]),
+            vec![],
+            PromptDelivery::Stdin,
+        ),
+    };
+    AgentProfile {
+        name: p.as_str().to_string(),
+        provider: p,
+        command: command.to_string(),
+        args,
+        interactive_args: interactive,
+        resume_args: resume,
+        env: BTreeMap::new(),
+        prompt_delivery: delivery,
+        builtin: true,
+    }
+}
+
+/// What detection found for one profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Detection {
+    pub profile: String,
+    pub provider: Provider,
+    /// installed (works), missing (not found), broken (found but `--version` fails).
+    pub state: DetectionState,
+    /// Where the program was found.
+    pub path: Option<String>,
+    pub version: Option<String>,
+    /// What to do about it, for a person.
+    pub diagnosis: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectionState {
+    Installed,
+    Missing,
+    Broken,
+}
+
+/// The phases an agent is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Plan,
+    Implement,
+    Quality,
+    Governance,
+    Chat,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Plan => "plan",
+            Phase::Implement => "implement",
+            Phase::Quality => "quality",
+            Phase::Governance => "governance",
+            Phase::Chat => "chat",
+        }
+    }
+}
+
+/// The fence that opens the machine-readable block an agent ends its answer with.
+pub const RESULT_FENCE: &str = "```refine-result";
+
+/// Find the last `refine-result` block (or, failing that, the last ```json block) in an agent's
+/// output and parse it as a JSON object.
+pub fn parse_result_block(output: &str) -> Result<serde_json::Value, String> {
+    fn last_block<'a>(out: &'a str, fence: &str) -> Option<&'a str> {
+        let start = out.rfind(fence)?;
+        let body = &out[start + fence.len()..];
+        let body = body.strip_prefix('\r').unwrap_or(body);
+        let body = body.strip_prefix('\n')?;
+        let end = body.find("\n```").or_else(|| {
+            body.trim_end()
+                .ends_with("```")
+                .then(|| body.trim_end().len() - 3)
+        })?;
+        Some(&body[..end])
+    }
+    let Some(block) = last_block(output, RESULT_FENCE).or_else(|| last_block(output, "```json"))
+    else {
+        return Err("the output has no ```refine-result block".to_string());
+    };
+    let v: serde_json::Value = serde_json::from_str(block.trim())
+        .map_err(|e| format!("the ```refine-result block is not valid JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("the ```refine-result block must hold a JSON object".to_string());
+    }
+    Ok(v)
+}
+
+/// One run of an agent for a phase of a Goal's Round (or a chat reply).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentRun {
+    pub id: String,
+    pub app_id: String,
+    pub goal_id: Option<String>,
+    pub round: Option<u32>,
+    pub phase: Phase,
+    /// 0 = the first prompt; 1, 2 = repair prompts.
+    pub attempt: u32,
+    pub profile: String,
+    pub process_id: Option<String>,
+    /// running, done, invalid (no readable block), failed (exit code), stopped, lost.
+    pub status: String,
+    #[specta(type = Option<specta_typescript::Unknown>)]
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+}
+
+/// One plain-text test of the project and the command that checked it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QualityCheck {
+    pub test: String,
+    pub command: String,
+    pub exit_code: Option<i32>,
+    pub passed: bool,
+    /// Milliseconds (a plain `number` in TypeScript).
+    #[specta(type = u32)]
+    pub duration_ms: u64,
+    pub log_excerpt: String,
+    pub process_id: Option<String>,
+}
+
+/// A governance verdict on a candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GovernanceVerdict {
+    pub passed: bool,
+    /// Ids of the rules the verdict cites.
+    pub rules: Vec<String>,
+    pub findings: String,
+}
+
+/// What integrating a candidate produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Integration {
+    pub target_branch: String,
+    /// The target's commit the merge was computed on.
+    pub target_commit: String,
+    /// The prepared merge commit (None when it conflicts).
+    pub merge_commit: Option<String>,
+    pub conflicts: Vec<String>,
+    /// Set when the target branch was moved to the merge (on approval).
+    pub merged_at: Option<String>,
+}
+
+/// A guidance entry as snapshotted into a Round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GuidanceRef {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+}
+
+/// Everything the automation recorded for one Round.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RoundWork {
+    pub base_commit: Option<String>,
+    pub branch: Option<String>,
+    pub worktree: Option<String>,
+    pub candidate_commit: Option<String>,
+    pub guidance: Vec<GuidanceRef>,
+    pub applied_guidance: Vec<String>,
+    pub quality: Vec<QualityCheck>,
+    pub governance: Option<GovernanceVerdict>,
+    pub integration: Option<Integration>,
+    /// A provider/output fault (does not count against the retry budget).
+    pub fault: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// What one runner worker is doing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerInfo {
+    pub id: String,
+    pub app_id: String,
+    pub goal_id: String,
+    pub goal_number: u32,
+    pub goal_title: String,
+    pub round: u32,
+    pub phase: String,
+    pub profile: String,
+    pub process_id: Option<String>,
+    pub started_at: String,
+}
+
+/// The runner: workers, limits, and whether it admits new work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunnerStatus {
+    pub paused: bool,
+    pub workers: Vec<WorkerInfo>,
+    pub max_concurrent_goals: u32,
+    pub max_per_app: u32,
+    pub max_per_provider: u32,
+    /// How many more Goals free CPU and memory admit right now (at least one while idle).
+    pub resource_slots: u32,
+    pub load_average: f64,
+    /// Mebibytes (a plain `number` in TypeScript).
+    #[specta(type = u32)]
+    pub available_memory_mb: u64,
+    /// Apps whose Goals wait for something a person must fix (e.g. the agent is not installed).
+    pub waiting: Vec<RunnerWait>,
+}
+
+/// Why an app's Goals are not being started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunnerWait {
+    pub app_id: String,
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_blocks_are_found_and_checked() {
+        let out = "thinking…\n```refine-result\n{\"plan\": \"a\"}\n```\nbye\n";
+        assert_eq!(parse_result_block(out).unwrap()["plan"], "a");
+        let two = "```refine-result\n{\"a\":1}\n```\n```refine-result\n{\"a\":2}\n```";
+        assert_eq!(
+            parse_result_block(two).unwrap()["a"],
+            2,
+            "the last block wins"
+        );
+        let json = "x\n```json\n{\"verdict\":\"pass\"}\n```";
+        assert_eq!(parse_result_block(json).unwrap()["verdict"], "pass");
+        assert!(parse_result_block("no block").is_err());
+        assert!(parse_result_block("```refine-result\n{oops}\n```")
+            .unwrap_err()
+            .contains("not valid JSON"));
+        assert!(parse_result_block("```refine-result\n[1]\n```").is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted_and_profiles_validated() {
+        let mut p = default_profile(Provider::ClaudeCode, "/x/refine");
+        p.env.insert("ANTHROPIC_API_KEY".into(), "sk-123".into());
+        p.env.insert("LANG".into(), "C".into());
+        let r = p.redacted();
+        assert_eq!(r.env["ANTHROPIC_API_KEY"], REDACTED);
+        assert_eq!(r.env["LANG"], "C");
+        assert!(p.validate().is_ok());
+        for prov in Provider::ALL {
+            assert!(
+                default_profile(prov, "/x/refine").validate().is_ok(),
+                "{prov:?}"
+            );
+        }
+        let mut bad = p.clone();
+        bad.name = "no spaces".into();
+        assert!(bad.validate().is_err());
+        let mut bad = p.clone();
+        bad.prompt_delivery = PromptDelivery::File;
+        assert!(bad.validate().unwrap_err().contains("{promptFile}"));
+    }
+}
