@@ -54,6 +54,16 @@ test: lint test-rust test-browser test-desktop
 
 ## Benchmarks (release build; prints figures, asserts nothing).
 bench: deps
+	@if [ ! -f tests/bench/term/node_modules/.package-lock.json ] || [ tests/bench/term/package-lock.json -nt tests/bench/term/node_modules/.package-lock.json ]; then \
+	  for t in python3 make g++; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	  if [ -n "$$missing" ]; then \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "Installing what node-pty builds with:$$missing"; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends python3 make g++ >/dev/null; \
+	  fi; \
+	  echo "Installing the terminal benchmark's peer (node-pty + ws; npm ci)"; \
+	  npm ci --prefix tests/bench/term --no-audit --no-fund --loglevel=error; \
+	fi
 	cargo build --release -p refine-cli -p refine-e2e --bin refine --bin refine-bench
 	$(CARGO_TARGET_DIR)/release/refine-bench $(CARGO_TARGET_DIR)/release/refine
 

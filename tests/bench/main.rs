@@ -1,6 +1,7 @@
-//! `refine-bench PATH/TO/refine`: start-up time, idle memory, request latency and keyed mutation
-//! throughput of a real daemon process. Prints figures; asserts nothing. Run with `make bench`
-//! (release build).
+//! `refine-bench PATH/TO/refine [PART...]`: start-up time, idle memory, request latency and keyed
+//! mutation throughput of a real daemon process (`base`), then the work (`work`), host (`host`)
+//! and terminal (`term`) benchmarks; name parts to run only those. Prints figures; asserts
+//! nothing. Run with `make bench` (release build).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod host;
+mod term;
 mod work;
 
 use refine_e2e::git_repo;
@@ -144,12 +146,19 @@ async fn mutations(url: &str, token: &str, app_id: &str, conc: usize, dur: Durat
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
+const PARTS: [&str; 4] = ["base", "work", "host", "term"];
+
 #[tokio::main]
 async fn main() {
-    let bin = std::env::args()
-        .nth(1)
-        .expect("usage: refine-bench PATH/TO/refine");
-    let bin = Path::new(&bin);
+    let usage = "usage: refine-bench PATH/TO/refine [base|work|host|term ...]";
+    let mut args = std::env::args().skip(1);
+    let bin = args.next().expect(usage);
+    let parts: Vec<String> = args.collect();
+    if let Some(p) = parts.iter().find(|p| !PARTS.contains(&p.as_str())) {
+        panic!("unknown part {p}; {usage}");
+    }
+    let want = move |p: &str| parts.is_empty() || parts.iter().any(|x| x == p);
+    let bin = Path::new(&bin).to_path_buf();
     let tmp = tempfile::tempdir().unwrap();
     println!(
         "Refine benchmark ({}; {} cores)",
@@ -158,10 +167,30 @@ async fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    if want("base") {
+        base(&bin, tmp.path()).await;
+    }
+    let dir = tmp.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        if want("work") {
+            work::run(&bin, &dir);
+        }
+        if want("host") {
+            host::run(&bin, &dir);
+        }
+        if want("term") {
+            term::run(&bin, &dir);
+        }
+    })
+    .await
+    .unwrap();
+}
 
+/// Start-up, idle memory, request latency and keyed mutations of a plain daemon.
+async fn base(bin: &Path, tmp: &Path) {
     let mut starts = Vec::new();
     for i in 0..5 {
-        let data = tmp.path().join(format!("start{i}"));
+        let data = tmp.join(format!("start{i}"));
         let (mut child, _, _, t) = start(bin, &data);
         starts.push(t);
         let _ = child.kill();
@@ -175,12 +204,12 @@ async fn main() {
         ms(starts[4])
     );
 
-    let data = tmp.path().join("main");
+    let data = tmp.join("main");
     let (mut child, url, token, _) = start(bin, &data);
     tokio::time::sleep(Duration::from_secs(1)).await;
     println!("idle RSS: {:.1} MiB", rss_kib(child.id()) as f64 / 1024.0);
 
-    let repo = git_repo(tmp.path(), "bench-app");
+    let repo = git_repo(tmp, "bench-app");
     let http = reqwest::Client::new();
     let app: serde_json::Value = http
         .post(format!("{url}/api/v1/apps"))
@@ -223,11 +252,4 @@ async fn main() {
     );
     let _ = child.kill();
     let _ = child.wait();
-    let (bin, dir) = (bin.to_path_buf(), tmp.path().to_path_buf());
-    tokio::task::spawn_blocking(move || {
-        work::run(&bin, &dir);
-        host::run(&bin, &dir);
-    })
-    .await
-    .unwrap();
 }
