@@ -1,6 +1,6 @@
 //! `refine-bench PATH/TO/refine [PART...]`: start-up time, idle memory, request latency and keyed
 //! mutation throughput of a real daemon process (`base`), then the work (`work`), host (`host`)
-//! and terminal (`term`) benchmarks; name parts to run only those. Prints figures; asserts
+//! terminal (`term`) and agents (`agents`) benchmarks; name parts to run only those. Prints figures; asserts
 //! nothing. Run with `make bench` (release build).
 
 use std::path::Path;
@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod agents;
 mod host;
 mod term;
 mod work;
@@ -146,11 +147,11 @@ async fn mutations(url: &str, token: &str, app_id: &str, conc: usize, dur: Durat
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-const PARTS: [&str; 4] = ["base", "work", "host", "term"];
+const PARTS: [&str; 5] = ["base", "work", "host", "term", "agents"];
 
 #[tokio::main]
 async fn main() {
-    let usage = "usage: refine-bench PATH/TO/refine [base|work|host|term ...]";
+    let usage = "usage: refine-bench PATH/TO/refine [base|work|host|term|agents ...]";
     let mut args = std::env::args().skip(1);
     let bin = args.next().expect(usage);
     let parts: Vec<String> = args.collect();
@@ -180,6 +181,9 @@ async fn main() {
         }
         if want("term") {
             term::run(&bin, &dir);
+        }
+        if want("agents") {
+            agents::run(&bin, &dir);
         }
     })
     .await

@@ -100,20 +100,13 @@ describe('system page and command palette', () => {
     await context.close();
   });
 
-  test('planned areas say what is coming, without fake data; the dashboard shows the active app', async () => {
+  test('the dashboard shows the active app', async () => {
     const repo = await makeGitRepo('inventory', {
       'go.mod': 'module example.com/inventory\n\ngo 1.22\n',
       'main.go': 'package main\n\nfunc main() {}\n',
     });
     await daemon.cli('apps', 'add', repo.dir);
     const { page, context } = await openUi(browser, daemon);
-    // Changes, Files, Processes and Terminal are built (their own tests); Chat is still planned.
-    for (const area of ['chat']) {
-      await goTo(page, area);
-      assert.match(await page.getByTestId('coming-soon').innerText(), /^Coming:/);
-    }
-    await goTo(page, 'chat');
-    await screenshot(page, 'coming-chat-light');
     await goTo(page, 'dashboard');
     const overview = page.getByTestId('project-overview');
     await overview.waitFor();

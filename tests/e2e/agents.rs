@@ -100,7 +100,10 @@ fn a_feature_imported_from_markdown_runs_to_review_in_order_and_merges_on_approv
 - [ ] Add hello\n  Write the greeting.\n  ```refine-script\n  implement: write hello.txt hello\\n\n  quality: test 1 test -f hello.txt\n  ```\n\
 - [ ] Add world\n  ```refine-script\n  implement: write world.txt world\\n\n  quality: test 1 test -f world.txt\n  ```\n\
 - [ ] Add bang\n  ```refine-script\n  implement: write bang.txt !\\n\n  quality: test 1 test -f bang.txt\n  ```\n";
-    let imported = h.call("import.commit", json!({"format": "markdown", "content": md}));
+    let imported = h.call(
+        "import.commit",
+        json!({"format": "markdown", "content": md}),
+    );
     assert!(
         imported.status == 200 || imported.status == 202,
         "{}",
@@ -216,7 +219,11 @@ fn a_failing_check_opens_a_new_round_and_an_exhausted_budget_fails_the_goal() {
         "{rounds:?}"
     );
     let history = h.ok("quality.history", json!({"goalId": never}));
-    assert_eq!(history.as_array().map(|a| a.len()).unwrap_or(0), 2, "{history}");
+    assert_eq!(
+        history.as_array().map(|a| a.len()).unwrap_or(0),
+        2,
+        "{history}"
+    );
 }
 
 #[test]
@@ -263,7 +270,10 @@ fn cancel_during_implement_stops_the_agent_and_keeps_the_worktree() {
         worktree.join("slow.txt").exists(),
         "the worktree is kept as evidence"
     );
-    assert_eq!(git(&repo, &["branch", "--list", "refine/1/round-1"]).trim_start_matches(['*', '+', ' ']), "refine/1/round-1");
+    assert_eq!(
+        git(&repo, &["branch", "--list", "refine/1/round-1"]).trim_start_matches(['*', '+', ' ']),
+        "refine/1/round-1"
+    );
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(goal(&h, &id)["status"], "cancelled", "nothing moves it on");
     let runs = h.ok("agents.runs", json!({"goalId": id}));
@@ -316,11 +326,12 @@ fn kill_9_during_implement_resumes_with_one_candidate_per_round_and_no_orphans()
     let w = h2.ok("runner.rounds", json!({"goalId": id}));
     assert_eq!(w.as_array().unwrap().len(), 1);
     let base = w[0]["work"]["baseCommit"].as_str().unwrap();
-    let commits = git(
-        &repo,
-        &["rev-list", &format!("{base}..refine/1/round-1")],
+    let commits = git(&repo, &["rev-list", &format!("{base}..refine/1/round-1")]);
+    assert_eq!(
+        commits.lines().count(),
+        1,
+        "one candidate commit: {commits}"
     );
-    assert_eq!(commits.lines().count(), 1, "one candidate commit: {commits}");
     let runs = h2.ok("agents.runs", json!({"goalId": id}));
     let statuses: Vec<&str> = runs
         .as_array()
@@ -351,7 +362,12 @@ fn broken_output_gets_repair_prompts_then_a_provider_fault_that_spares_the_budge
         .unwrap()
         .iter()
         .filter(|r| r["phase"] == "plan")
-        .map(|r| (r["attempt"].as_u64().unwrap(), r["status"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["attempt"].as_u64().unwrap(),
+                r["status"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(plan, [(0, "invalid"), (1, "done")]);
 
@@ -362,7 +378,10 @@ fn broken_output_gets_repair_prompts_then_a_provider_fault_that_spares_the_budge
     assert!(outcome.contains("provider fault"), "{outcome}");
     assert!(outcome.contains("after 2 repair prompts"), "{outcome}");
     let w = h.ok("runner.rounds", json!({"goalId": broken}));
-    assert!(w[0]["work"]["fault"].as_str().unwrap().contains("refine-result"));
+    assert!(w[0]["work"]["fault"]
+        .as_str()
+        .unwrap()
+        .contains("refine-result"));
     let runs = h.ok("agents.runs", json!({"goalId": broken}));
     let attempts: Vec<u64> = runs
         .as_array()
@@ -389,14 +408,29 @@ fn the_cli_lists_agents_and_drives_the_runner() {
     let o = d.sh("refine agent list", tmp.path());
     let out = text(&o);
     assert!(o.status.success(), "{out}");
-    assert!(out.contains("scripted") && out.contains("✔ installed"), "{out}");
-    assert!(out.contains("claude-code") && out.contains("not installed"), "{out}");
-    let o = d.sh("refine agent set codex --env OPENAI_API_KEY=sk-secret-1 && refine agent profiles", tmp.path());
+    assert!(
+        out.contains("scripted") && out.contains("✔ installed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("claude-code") && out.contains("not installed"),
+        "{out}"
+    );
+    let o = d.sh(
+        "refine agent set codex --env OPENAI_API_KEY=sk-secret-1 && refine agent profiles",
+        tmp.path(),
+    );
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     assert!(out.contains("OPENAI_API_KEY=••••••"), "{out}");
-    assert!(!out.contains("sk-secret-1"), "secrets are never shown: {out}");
-    let o = d.sh("refine runner pause --reason 'lunch' && refine runner status", tmp.path());
+    assert!(
+        !out.contains("sk-secret-1"),
+        "secrets are never shown: {out}"
+    );
+    let o = d.sh(
+        "refine runner pause --reason 'lunch' && refine runner status",
+        tmp.path(),
+    );
     let out = text(&o);
     assert!(out.contains("Runner: paused"), "{out}");
     let id = create(&h, "Waits for resume", "implement: write w.txt w\\n");

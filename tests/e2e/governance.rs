@@ -42,7 +42,10 @@ fn quality_governance_and_guidance_in_the_shell() {
         serde_json::json!(["Checkout works", "Coupons apply once", "Refunds are logged"])
     );
     assert_eq!(q["revision"], 2);
-    let out = ok(&d.sh("refine quality instructions 'Run npm test, then open /cart.'", dir));
+    let out = ok(&d.sh(
+        "refine quality instructions 'Run npm test, then open /cart.'",
+        dir,
+    ));
     assert!(out.contains("revision 3"), "{out}");
     let out = ok(&d.sh("refine quality instructions", dir));
     assert!(out.contains("Run npm test, then open /cart."), "{out}");
@@ -50,10 +53,16 @@ fn quality_governance_and_guidance_in_the_shell() {
     assert_eq!(q["tests"].as_array().unwrap().len(), 3, "tests were kept");
     let out = ok(&d.sh("refine quality history", dir));
     assert!(out.contains("(none)"), "{out}");
-    let o = d.sh("refine quality set-tests \"$(printf 'x%.0s' $(seq 2001))\"", dir);
+    let o = d.sh(
+        "refine quality set-tests \"$(printf 'x%.0s' $(seq 2001))\"",
+        dir,
+    );
     assert_eq!(o.status.code(), Some(2), "too long → 2: {}", text(&o));
     assert!(text(&o).contains("longer than 2000"), "{}", text(&o));
-    let o = d.sh("refine quality show 0190a0a0-0000-7000-8000-000000000000", dir);
+    let o = d.sh(
+        "refine quality show 0190a0a0-0000-7000-8000-000000000000",
+        dir,
+    );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
 
     // Governance: statement, constitution, rules with ids that stay.
@@ -92,7 +101,12 @@ fn quality_governance_and_guidance_in_the_shell() {
     let o = d.sh("refine governance rule rm R1", dir);
     assert_eq!(o.status.code(), Some(3), "gone → 3: {}", text(&o));
     let o = d.sh("refine governance rule edit R2", dir);
-    assert_eq!(o.status.code(), Some(2), "nothing to change → 2: {}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "nothing to change → 2: {}",
+        text(&o)
+    );
     let out = ok(&d.sh("refine governance constitution", dir));
     assert!(out.starts_with("# Principles"), "{out}");
 
@@ -131,16 +145,17 @@ fn quality_governance_and_guidance_in_the_shell() {
         dir,
     );
     assert_eq!(o.status.code(), Some(4), "stale → 4: {}", text(&o));
-    assert!(text(&o).contains("changed since you read it"), "{}", text(&o));
+    assert!(
+        text(&o).contains("changed since you read it"),
+        "{}",
+        text(&o)
+    );
     let l = json(&d.sh("refine guidance list --json", dir));
     assert_eq!(l["revision"], 7);
 
     // Every write is in the audit log, from the CLI.
     let out = ok(&d.sh("refine activity --operation guidance --limit 50", dir));
-    assert!(
-        out.contains("guidance.add") && out.contains("cli"),
-        "{out}"
-    );
+    assert!(out.contains("guidance.add") && out.contains("cli"), "{out}");
     let out = ok(&d.sh("refine activity --operation governance --limit 50", dir));
     assert!(out.contains("Removed governance rule R1"), "{out}");
 }

@@ -3,6 +3,7 @@
 
 mod agents;
 mod changes;
+mod chat;
 mod cli;
 mod crash;
 mod governance;

@@ -184,12 +184,23 @@ impl Http {
             .clone();
         let mut fields = input.as_object().cloned().unwrap_or_default();
         let mut path = String::new();
-        for seg in def["path"].as_str().unwrap().split('/').filter(|s| !s.is_empty()) {
+        for seg in def["path"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .filter(|s| !s.is_empty())
+        {
             path.push('/');
             match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(param) => {
-                    let v = fields.remove(param).unwrap_or_else(|| panic!("{op} needs {param}"));
-                    path.push_str(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                    let v = fields
+                        .remove(param)
+                        .unwrap_or_else(|| panic!("{op} needs {param}"));
+                    path.push_str(
+                        &v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    );
                 }
                 None => path.push_str(seg),
             }
@@ -200,8 +211,18 @@ impl Http {
                 .iter()
                 .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| {
-                    let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-                    format!("{k}={}", v.replace('%', "%25").replace('&', "%26").replace('#', "%23").replace(' ', "%20").replace('+', "%2B"))
+                    let v = v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string());
+                    format!(
+                        "{k}={}",
+                        v.replace('%', "%25")
+                            .replace('&', "%26")
+                            .replace('#', "%23")
+                            .replace(' ', "%20")
+                            .replace('+', "%2B")
+                    )
                 })
                 .collect();
             if !q.is_empty() {

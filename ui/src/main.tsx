@@ -11,6 +11,8 @@ import './styles/components.css';
 import './styles/pages.css';
 import './styles/work.css';
 import './styles/workspace.css';
+import './styles/settings.css';
+import './styles/agents.css';
 
 // Before the first render, so the page never flashes the wrong theme (no inline script: CSP).
 applyTheme();

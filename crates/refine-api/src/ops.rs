@@ -4,6 +4,7 @@ mod activity;
 mod agents;
 mod apps;
 mod changes;
+mod chat;
 mod dashboard;
 mod files;
 mod governance;
@@ -45,5 +46,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(files::ops());
     v.extend(terminal::ops());
     v.extend(agents::ops());
+    v.extend(chat::ops());
     v
 }

@@ -103,13 +103,21 @@ pub async fn agent(c: &Client, cmd: &AgentCmd, json_out: bool) -> Result {
             for p in v.as_array().cloned().unwrap_or_default() {
                 let args: Vec<String> = p["args"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 println!(
                     "{} ({}){}\n  command: {} {}\n  prompt:  {}",
                     s(&p, "name"),
                     s(&p, "provider"),
-                    if p["builtin"] == json!(true) { "" } else { " [edited]" },
+                    if p["builtin"] == json!(true) {
+                        ""
+                    } else {
+                        " [edited]"
+                    },
                     s(&p, "command"),
                     args.join(" "),
                     s(&p, "promptDelivery")
@@ -147,7 +155,9 @@ pub async fn agent(c: &Client, cmd: &AgentCmd, json_out: bool) -> Result {
                 p["env"][k] = json!(v);
             }
             p.as_object_mut().map(|o| o.remove("builtin"));
-            let v = c.call("agents.profiles.save", json!({ "profile": p })).await?;
+            let v = c
+                .call("agents.profiles.save", json!({ "profile": p }))
+                .await?;
             if json_out {
                 print_json(&v);
             } else {
@@ -209,7 +219,10 @@ pub async fn agent(c: &Client, cmd: &AgentCmd, json_out: bool) -> Result {
                     ]
                 })
                 .collect();
-            crate::table::print(&["ROUND", "PHASE", "PROMPT", "PROFILE", "STATUS", "ERROR"], rows);
+            crate::table::print(
+                &["ROUND", "PHASE", "PROMPT", "PROFILE", "STATUS", "ERROR"],
+                rows,
+            );
         }
     }
     Ok(())
@@ -225,7 +238,10 @@ pub async fn runner(c: &Client, cmd: &RunnerCmd, json_out: bool) -> Result {
             if json_out {
                 print_json(&v);
             } else {
-                println!("Stopped the worker; the Goal stays in {} and resumes later", s(&v, "status"));
+                println!(
+                    "Stopped the worker; the Goal stays in {} and resumes later",
+                    s(&v, "status")
+                );
             }
             return Ok(());
         }
@@ -264,7 +280,10 @@ pub async fn runner(c: &Client, cmd: &RunnerCmd, json_out: bool) -> Result {
         })
         .collect();
     if !rows.is_empty() {
-        crate::table::print(&["GOAL", "TITLE", "ROUND", "PHASE", "PROFILE", "SINCE"], rows);
+        crate::table::print(
+            &["GOAL", "TITLE", "ROUND", "PHASE", "PROFILE", "SINCE"],
+            rows,
+        );
     }
     Ok(())
 }

@@ -703,6 +703,7 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
         Command::Quality(a) => crate::governance::quality(&c, a, json_out).await?,
         Command::Governance(a) => crate::governance::governance(&c, a, json_out).await?,
         Command::Guidance(a) => crate::governance::guidance(&c, a, json_out).await?,
+        Command::Chat(cmd) => crate::chat::run(&c, cmd, json_out).await?,
         Command::Completions { .. } | Command::AgentScript { .. } => {
             unreachable!("handled before connecting")
         }

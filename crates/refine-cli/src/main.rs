@@ -3,6 +3,7 @@
 mod agent_script;
 mod agents;
 mod changes;
+mod chat;
 mod commands;
 mod files;
 mod governance;
@@ -131,6 +132,9 @@ pub enum Command {
     Governance(governance::GovernanceArgs),
     /// Guidance entries given to agents: list, add, edit, enable, disable, rm.
     Guidance(governance::GuidanceArgs),
+    /// Chat threads with an agent: list, new, show, send (streams the reply), rename, rm, draft.
+    #[command(subcommand)]
+    Chat(chat::ChatCmd),
     /// Coding agents: list, detect, profiles, set, reset, attach, runs.
     #[command(subcommand)]
     Agent(agents::AgentCmd),

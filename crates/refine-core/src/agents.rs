@@ -72,6 +72,15 @@ pub struct LaunchInput {
     pub rows: Option<u16>,
 }
 
+/// What `agents.profiles.delete` did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDeleted {
+    pub name: String,
+    /// A provider's own profile returned to its default (rather than going away).
+    pub reset: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GoalRunsInput {
@@ -238,7 +247,7 @@ impl Core {
         &self,
         ctx: &Ctx,
         input: ProfileNameInput,
-    ) -> Result<Mutated<serde_json::Value>, ApiError> {
+    ) -> Result<Mutated<ProfileDeleted>, ApiError> {
         let name = input.name.clone();
         self.mutate(
             ctx,
@@ -262,7 +271,13 @@ impl Core {
                     "agents.profile_deleted",
                     json!({ "name": name, "reset": builtin }),
                 );
-                Ok((json!({ "name": name, "reset": builtin }), change))
+                Ok((
+                    ProfileDeleted {
+                        name: name.clone(),
+                        reset: builtin,
+                    },
+                    change,
+                ))
             },
         )
         .await

@@ -275,10 +275,14 @@ fn decode_thread((mut t, kind): (ChatThread, String)) -> Result<ChatThread, Stor
 }
 
 fn get_thread(conn: &Connection, id: &str) -> Result<Option<ChatThread>, StoreError> {
-    conn.query_row(&format!("{THREAD_SELECT} WHERE t.id = ?1"), [id], thread_row)
-        .optional()?
-        .map(decode_thread)
-        .transpose()
+    conn.query_row(
+        &format!("{THREAD_SELECT} WHERE t.id = ?1"),
+        [id],
+        thread_row,
+    )
+    .optional()?
+    .map(decode_thread)
+    .transpose()
 }
 
 fn list_threads(conn: &Connection, app_id: &str) -> Result<Vec<ChatThread>, StoreError> {
@@ -330,10 +334,14 @@ fn decode_message(
 }
 
 fn get_message(conn: &Connection, id: &str) -> Result<Option<ChatMessage>, StoreError> {
-    conn.query_row(&format!("{MESSAGE_SELECT} WHERE id = ?1"), [id], message_row)
-        .optional()?
-        .map(decode_message)
-        .transpose()
+    conn.query_row(
+        &format!("{MESSAGE_SELECT} WHERE id = ?1"),
+        [id],
+        message_row,
+    )
+    .optional()?
+    .map(decode_message)
+    .transpose()
 }
 
 fn messages_of(conn: &Connection, thread_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
@@ -386,12 +394,7 @@ pub(crate) fn settle_orphans(
     conn: &Connection,
     thread_id: &str,
 ) -> Result<Vec<ChatMessage>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT id FROM chat_messages WHERE thread_id = ?1 AND status IN ('pending', 'streaming')",
-    )?;
-    let ids = stmt
-        .query_map([thread_id], |r| r.get::<_, String>(0))?
-        .collect::<refine_store::rusqlite::Result<Vec<_>>>()?;
+    let ids = pending_ids(conn, thread_id)?;
     let orphans: Vec<String> = {
         let l = live();
         ids.into_iter().filter(|id| !l.contains_key(id)).collect()
@@ -405,6 +408,22 @@ pub(crate) fn settle_orphans(
         out.extend(get_message(conn, &id)?);
     }
     Ok(out)
+}
+
+/// Replies of a thread that are not finished.
+fn pending_ids(conn: &Connection, thread_id: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM chat_messages WHERE thread_id = ?1 AND status IN ('pending', 'streaming')",
+    )?;
+    let ids = stmt
+        .query_map([thread_id], |r| r.get::<_, String>(0))?
+        .collect::<refine_store::rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+fn has_orphan_ids(ids: &[String]) -> bool {
+    let l = live();
+    ids.iter().any(|id| !l.contains_key(id))
 }
 
 fn has_orphans(messages: &[ChatMessage]) -> bool {
@@ -428,7 +447,11 @@ fn thread_in(conn: &Connection, id: &str) -> Result<ChatThread, ApiError> {
 
 /// The first line of `s`, at most `n` characters.
 fn one_line(s: &str, n: usize) -> String {
-    let line = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let mut out: String = line.chars().take(n).collect();
     if line.chars().count() > n {
         out.push('…');
@@ -520,7 +543,7 @@ pub(crate) fn draft_markdown(text: &str, fallback_title: &str) -> String {
 
 /// What the agent is told about the thread, and the conversation (newest messages first to
 /// fit the budget, shown oldest first).
-fn context(app: &App, thread: &ChatThread, goal: Option<&Goal>, history: &[ChatMessage]) -> String {
+fn context(thread: &ChatThread, goal: Option<&Goal>, history: &[ChatMessage]) -> String {
     let mut s = String::new();
     match (thread.kind, goal) {
         (ChatKind::Goal, Some(g)) => {
@@ -575,7 +598,11 @@ fn context(app: &App, thread: &ChatThread, goal: Option<&Goal>, history: &[ChatM
             ChatRole::Assistant => "You",
         };
         let text: String = if m.content.len() > HISTORY_BUDGET {
-            m.content.chars().take(HISTORY_BUDGET / 4).collect::<String>() + "\n(cut short)"
+            m.content
+                .chars()
+                .take(HISTORY_BUDGET / 4)
+                .collect::<String>()
+                + "\n(cut short)"
         } else {
             m.content.clone()
         };
@@ -593,15 +620,25 @@ fn header(title: &str, phase: &str, app: &App) -> String {
     )
 }
 
-fn chat_prompt(app: &App, thread: &ChatThread, goal: Option<&Goal>, history: &[ChatMessage]) -> String {
+fn chat_prompt(
+    app: &App,
+    thread: &ChatThread,
+    goal: Option<&Goal>,
+    history: &[ChatMessage],
+) -> String {
     format!(
         "{}\n{}\n## Your answer\nReply to the person's last message, in plain text or Markdown.\n",
         header("chat", "chat", app),
-        context(app, thread, goal, history)
+        context(thread, goal, history)
     )
 }
 
-fn draft_prompt(app: &App, thread: &ChatThread, goal: Option<&Goal>, history: &[ChatMessage]) -> String {
+fn draft_prompt(
+    app: &App,
+    thread: &ChatThread,
+    goal: Option<&Goal>,
+    history: &[ChatMessage],
+) -> String {
     format!(
         "{}\n{}\n## Your task\nTurn this conversation into Goals for Refine. Answer with a Markdown \
          task list and nothing else:\n\
@@ -610,7 +647,7 @@ fn draft_prompt(app: &App, thread: &ChatThread, goal: Option<&Goal>, history: &[
          - under each, its prompt indented by four spaces: what exists now, what should exist, \
          and how to tell it is done.\n",
         header("Goal draft", "draft", app),
-        context(app, thread, goal, history)
+        context(thread, goal, history)
     )
 }
 
@@ -678,7 +715,46 @@ impl Core {
         i: ChatListInput,
     ) -> Result<Vec<ChatThread>, ApiError> {
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.read(move |c| list_threads(c, &app.id)).await
+        let id = app.id.clone();
+        let threads = self.read(move |c| list_threads(c, &id)).await?;
+        let busy: Vec<String> = threads
+            .iter()
+            .filter(|t| t.replying)
+            .map(|t| t.id.clone())
+            .collect();
+        let b2 = busy.clone();
+        let pending = self
+            .read(move |c| {
+                let mut ids = Vec::new();
+                for t in &b2 {
+                    ids.extend(pending_ids(c, t)?);
+                }
+                Ok(ids)
+            })
+            .await?;
+        if !has_orphan_ids(&pending) {
+            return Ok(threads);
+        }
+        // A reply nobody writes any more (its daemon stopped) is settled before it is shown.
+        let (settled, threads) = self
+            .blocking(move |core| {
+                core.store()
+                    .write(|tx| {
+                        let mut settled = Vec::new();
+                        for t in &busy {
+                            settled.extend(settle_orphans(tx, t)?);
+                        }
+                        Ok::<_, StoreError>((settled, list_threads(tx, &app.id)?))
+                    })
+                    .map_err(store_error)
+            })
+            .await?;
+        if let Some(first) = threads.first() {
+            for m in &settled {
+                self.publish_message(&first.app_id, m);
+            }
+        }
+        Ok(threads)
     }
 
     /// `chat.get`: a thread and its messages (a streaming reply shows what arrived so far).
@@ -757,9 +833,7 @@ impl Core {
                 return Err(ApiError::invalid("a goal thread needs goalId"));
             }
             (ChatKind::Project | ChatKind::Plan, Some(_)) => {
-                return Err(ApiError::invalid(
-                    "goalId only goes with kind \"goal\"",
-                ));
+                return Err(ApiError::invalid("goalId only goes with kind \"goal\""));
             }
             _ => {}
         }
@@ -835,13 +909,11 @@ impl Core {
                 )
                 .map_err(|e| store_error(e.into()))?;
                 let t = thread_in(tx, &i.id)?;
-                let change = Change::new(format!(
-                    "Renamed chat “{}” to “{}”",
-                    before.title, t.title
-                ))
-                .app(Some(t.app_id.clone()))
-                .target(t.id.clone())
-                .event("chat.thread", json!({ "thread": t }));
+                let change =
+                    Change::new(format!("Renamed chat “{}” to “{}”", before.title, t.title))
+                        .app(Some(t.app_id.clone()))
+                        .target(t.id.clone())
+                        .event("chat.thread", json!({ "thread": t }));
                 Ok((t, change))
             },
         )
@@ -1280,7 +1352,10 @@ mod tests {
     #[test]
     fn result_blocks_are_stripped_from_replies() {
         let out = "scripted agent: chat phase\nHello there\n```refine-result\n{\"reply\": \"x\"}\n```\nbye\n";
-        assert_eq!(strip_result_block(out), "scripted agent: chat phase\nHello there\nbye\n");
+        assert_eq!(
+            strip_result_block(out),
+            "scripted agent: chat phase\nHello there\nbye\n"
+        );
         let a = Answer {
             output: out.into(),
             block: Ok(json!({"reply": " Hi "})),
@@ -1307,7 +1382,10 @@ mod tests {
         let (goals, _) = parse_markdown(&md);
         assert_eq!(goals.len(), 1, "{md}");
         assert_eq!(goals[0].title, "Add a coupon field");
-        assert_eq!(goals[0].feature, None, "a # line in the prompt is no heading");
+        assert_eq!(
+            goals[0].feature, None,
+            "a # line in the prompt is no heading"
+        );
         assert!(goals[0].prompt.contains("Shoppers type a code."), "{md}");
         assert!(goals[0].prompt.contains("Done when the total drops."));
 

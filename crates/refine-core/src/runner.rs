@@ -77,6 +77,14 @@ pub struct RunnerStopInput {
     pub goal_id: String,
 }
 
+/// What `runner.stop` did: the Goal keeps its state and resumes later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerStopped {
+    pub goal_id: String,
+    pub status: WorkflowState,
+}
+
 /// Evaluate a Goal's candidate against the project's tests, by hand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -312,6 +320,7 @@ impl Core {
         for app in apps {
             let settings = self.effective_settings(Some(app.id.clone())).await?;
             let app_id = app.id.clone();
+            let node = self.node_id().to_string();
             let (paused, eligible, active) = self
                 .read(move |c| {
                     let paused =
@@ -322,13 +331,14 @@ impl Core {
                         let active = refine_store::goals::facts(c, &a).map(|f| {
                             f.into_iter()
                                 .filter(|g| {
-                                    matches!(
-                                        g.status,
-                                        WorkflowState::Plan
-                                            | WorkflowState::Implement
-                                            | WorkflowState::Quality
-                                            | WorkflowState::Governance
-                                    )
+                                    g.node_id == node
+                                        && matches!(
+                                            g.status,
+                                            WorkflowState::Plan
+                                                | WorkflowState::Implement
+                                                | WorkflowState::Quality
+                                                | WorkflowState::Governance
+                                        )
                                 })
                                 .map(|g| (g.id, g.priority))
                                 .collect::<Vec<_>>()
@@ -586,6 +596,7 @@ impl Core {
             Ok(now) => {
                 now.status == goal.status
                     && now.deleted_at.is_none()
+                    && now.node_id == self.node_id()
                     && now.rounds.iter().map(|r| r.number).max().unwrap_or(1) == round
             }
             Err(_) => false,
@@ -1600,7 +1611,7 @@ impl Core {
         &self,
         ctx: &Ctx,
         input: RunnerStopInput,
-    ) -> Result<Mutated<serde_json::Value>, ApiError> {
+    ) -> Result<Mutated<WorkerStopped>, ApiError> {
         let goal = self.get_goal_any(&input.goal_id).await?;
         let busy = self
             .runner()
@@ -1634,7 +1645,13 @@ impl Core {
             .app(Some(goal.app_id.clone()))
             .target(goal.id.clone())
             .event("runner.stopped", json!({ "goalId": goal.id }));
-            Ok((json!({ "goalId": goal.id, "status": goal.status }), change))
+            Ok((
+                WorkerStopped {
+                    goal_id: goal.id.clone(),
+                    status: goal.status,
+                },
+                change,
+            ))
         })
         .await
     }

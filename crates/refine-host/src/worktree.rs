@@ -86,9 +86,27 @@ pub fn branch_exists(repo: &Path, branch: &str) -> Result<bool, GitError> {
     Ok(o.ok)
 }
 
+/// The branch checked out in the linked worktree at `path`, read from its `.git` file and the
+/// HEAD it points to (`None` when `path` is not a linked worktree or HEAD is detached).
+fn checked_out_branch(path: &Path) -> Option<String> {
+    let link = std::fs::read_to_string(path.join(".git")).ok()?;
+    let gitdir = link.strip_prefix("gitdir:")?.trim();
+    let gitdir = Path::new(gitdir);
+    if !gitdir.join("commondir").exists() {
+        return None;
+    }
+    let head = std::fs::read_to_string(gitdir.join("HEAD")).ok()?;
+    head.trim()
+        .strip_prefix("ref: refs/heads/")
+        .map(str::to_string)
+}
+
 /// A worktree at `path` on `branch`, created from `base` unless it (or the branch) exists.
 pub fn ensure_worktree(repo: &Path, path: &Path, branch: &str, base: &str) -> Result<(), GitError> {
     let wanted = path.to_string_lossy().to_string();
+    if checked_out_branch(path).as_deref() == Some(branch) {
+        return Ok(()); // the common case, read from files: no git process
+    }
     let _ = ok(repo, &["worktree", "prune"]);
     if let Ok(list) = worktrees(repo) {
         let canon = path.canonicalize().ok();

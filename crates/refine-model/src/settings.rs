@@ -289,7 +289,7 @@ mod tests {
         let s = resolve(&[&global, &app]).unwrap();
         assert_eq!(s.runner.max_concurrent_goals, 1);
         assert_eq!(s.ui.theme, Theme::Dark);
-        assert_eq!(s.runner.retry_budget, 2);
+        assert_eq!(s.runner.retry_budget, 5, "the default (issue 5)");
     }
 
     #[test]

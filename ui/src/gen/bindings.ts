@@ -82,6 +82,48 @@ export type AdvanceInput = {
 	reason?: string | null,
 };
 
+/**
+ *  How to run one provider. `{prompt}`, `{promptFile}` and `{sessionId}` in `args` /
+ *  `resumeArgs` are replaced at launch.
+ */
+export type AgentProfile = {
+	/**  Unique name, e.g. `claude-code` or `scripted`. */
+	name: string,
+	provider: Provider,
+	/**  The program (a name on PATH or an absolute path). */
+	command: string,
+	/**  Arguments for a non-interactive (headless) run. */
+	args: string[],
+	/**  Arguments for an interactive session (a terminal); empty = just the command. */
+	interactiveArgs?: string[],
+	/**  Arguments that continue an earlier conversation (added to `args`), if the CLI can. */
+	resumeArgs?: string[],
+	/**  Extra environment. Values of secret-looking names are stored but shown redacted. */
+	env?: { [key in string]: string },
+	promptDelivery: PromptDelivery,
+	/**  Whether Refine made it (a default) or a person edited/created it. */
+	builtin?: boolean,
+};
+
+/**  One run of an agent for a phase of a Goal's Round (or a chat reply). */
+export type AgentRun = {
+	id: string,
+	appId: string,
+	goalId: string | null,
+	round: number | null,
+	phase: Phase,
+	/**  0 = the first prompt; 1, 2 = repair prompts. */
+	attempt: number,
+	profile: string,
+	processId: string | null,
+	/**  running, done, invalid (no readable block), failed (exit code), stopped, lost. */
+	status: string,
+	result: unknown | null,
+	error: string | null,
+	startedAt: string,
+	endedAt: string | null,
+};
+
 /**  Coding-agent defaults. */
 export type AgentSettings = {
 	/**  The agent profile used when a Goal names none. */
@@ -212,6 +254,97 @@ export type ChangesStatus = {
 	untracked: number,
 };
 
+export type ChatDraftInput = {
+	threadId: string,
+};
+
+/**
+ *  Goal drafts from a conversation: import's preview of the Markdown the agent wrote, and the
+ *  `import.commit` input that creates them.
+ */
+export type ChatGoalDraft = {
+	threadId: string,
+	/**  Send this to `import.commit` to create the Goals. */
+	import: ImportInput,
+	preview: ImportPreview,
+	/**  The agent's answer as it gave it. */
+	reply: string,
+};
+
+export type ChatIdInput = {
+	id: string,
+};
+
+/**  What a thread is about. */
+export type ChatKind = 
+/**  The project as a whole. */
+"project" | 
+/**  One Goal: its title and prompt go into every prompt. */
+"goal" | 
+/**  Planning work, to turn into Goals. */
+"plan";
+
+export type ChatListInput = {
+	/**  Default: the active app. */
+	appId?: string | null,
+};
+
+export type ChatMessage = {
+	id: string,
+	threadId: string,
+	/**  Position in the thread, from 1. */
+	seq: number,
+	role: ChatRole,
+	/**  The text; while streaming, what arrived so far; when failed, why. */
+	content: string,
+	status: ChatStatus,
+	/**  The agent run that wrote it (`agents.runs`). */
+	runId: string | null,
+	createdAt: string,
+};
+
+export type ChatRole = "user" | "assistant";
+
+/**  What `chat.send` stored: the person's message and the pending reply. */
+export type ChatSent = {
+	thread: ChatThread,
+	message: ChatMessage,
+	reply: ChatMessage,
+};
+
+/**
+ *  An assistant message is pending (queued), streaming (the agent runs), then done or failed;
+ *  a person's message is done.
+ */
+export type ChatStatus = "pending" | "streaming" | "done" | "failed";
+
+/**  A conversation with an agent. */
+export type ChatThread = {
+	id: string,
+	appId: string,
+	kind: ChatKind,
+	/**  The Goal a `goal` thread is about (None once that Goal is gone). */
+	goalId: string | null,
+	goalNumber: number | null,
+	goalTitle: string | null,
+	title: string,
+	/**  The agent profile that answers. */
+	profile: string,
+	createdAt: string,
+	updatedAt: string,
+	messageCount: number,
+	/**  The start of the newest message. */
+	preview: string | null,
+	/**  Whether a reply is being written. */
+	replying: boolean,
+};
+
+/**  A thread with its messages, oldest first. */
+export type ChatView = {
+	thread: ChatThread,
+	messages: ChatMessage[],
+};
+
 export type Churn = {
 	/**  Every day of the window, oldest first. */
 	days: DayChurn[],
@@ -260,6 +393,17 @@ export type ConfigureTargetInput = {
 	test?: string[] | null,
 	healthUrl?: string | null,
 	healthCommand?: string[] | null,
+};
+
+export type CreateChatInput = {
+	appId?: string | null,
+	kind: ChatKind,
+	/**  For `goal` threads: the Goal (`12`, `#12` or its id). */
+	goalId?: string | null,
+	/**  Default: “Project chat”, the Goal's number and title, or “Planning”. */
+	title?: string | null,
+	/**  Agent profile (default: the `agents.defaultProfile` setting). */
+	profile?: string | null,
 };
 
 /**  A new Feature. */
@@ -394,6 +538,26 @@ export type Deleted = {
 	kind: FileKind,
 };
 
+export type DetectInput = {
+	/**  One profile (default: every profile). */
+	name?: string | null,
+};
+
+/**  What detection found for one profile. */
+export type Detection = {
+	profile: string,
+	provider: Provider,
+	/**  installed (works), missing (not found), broken (found but `--version` fails). */
+	state: DetectionState,
+	/**  Where the program was found. */
+	path: string | null,
+	version: string | null,
+	/**  What to do about it, for a person. */
+	diagnosis: string,
+};
+
+export type DetectionState = "installed" | "missing" | "broken";
+
 export type Diff = {
 	files: FileDiff[],
 	filesChanged: number,
@@ -446,6 +610,23 @@ export type Empty = Record<string, never>;
 
 /**  Small error-code enum; clients branch on the code, never on message text. */
 export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "precondition_failed" | "stale" | "forbidden" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "insufficient_storage" | "unavailable" | "internal";
+
+/**  Evaluate a Goal's candidate against the project's tests, by hand. */
+export type EvaluateInput = {
+	goalId: string,
+	/**  Round (default: the latest with a candidate). */
+	round?: number | null,
+};
+
+/**  The result of a manual evaluation. */
+export type Evaluation = {
+	id: string,
+	goalId: string,
+	round: number,
+	commit: string,
+	passed: boolean,
+	checks: QualityCheck[],
+};
 
 /**  A typed live notification that something changed. `kind` is dotted, e.g. `apps.added`. */
 export type Event = {
@@ -711,9 +892,17 @@ export type GoalPage = {
 	totalIsLowerBound: boolean,
 };
 
+export type GoalRunsInput = {
+	goalId: string,
+};
+
 export type GoalSort = 
 /**  Priority high → low, then number (default). */
 "priority" | "newest" | "oldest" | "updated" | "number" | "title";
+
+export type GoalWorkInput = {
+	goalId: string,
+};
 
 /**  An app's governance: what the product is, its constitution, and its rules. */
 export type Governance = {
@@ -745,6 +934,14 @@ export type GovernanceRule = {
 	position: number,
 	createdAt: string,
 	updatedAt: string,
+};
+
+/**  A governance verdict on a candidate. */
+export type GovernanceVerdict = {
+	passed: boolean,
+	/**  Ids of the rules the verdict cites. */
+	rules: string[],
+	findings: string,
 };
 
 /**  Regex search over file contents (gitignore-aware; binary files skipped). */
@@ -803,6 +1000,13 @@ export type GuidanceList = {
 	revision: number,
 };
 
+/**  A guidance entry as snapshotted into a Round. */
+export type GuidanceRef = {
+	id: string,
+	title: string,
+	body: string,
+};
+
 /**  The unauthenticated health answer: deliberately says nothing else. */
 export type Health = {
 	status: string,
@@ -845,11 +1049,32 @@ export type ImportPreview = {
 	unchanged: number,
 };
 
+/**  What integrating a candidate produced. */
+export type Integration = {
+	targetBranch: string,
+	/**  The target's commit the merge was computed on. */
+	targetCommit: string,
+	/**  The prepared merge commit (None when it conflicts). */
+	mergeCommit: string | null,
+	conflicts: string[],
+	/**  Set when the target branch was moved to the merge (on approval). */
+	mergedAt: string | null,
+};
+
 export type IntegrationStrategy = "merge" | "squash" | "rebase";
 
 export type LanguageCount = {
 	name: string,
 	files: number,
+};
+
+/**  Start an interactive agent session on a terminal in the app. */
+export type LaunchInput = {
+	appId?: string | null,
+	/**  Profile name (default: the `agents.defaultProfile` setting). */
+	profile?: string | null,
+	cols?: number | null,
+	rows?: number | null,
 };
 
 /**  An app's lifecycle commands (argv arrays) and health check. */
@@ -1047,6 +1272,9 @@ export type PauseInput = {
 	reason?: string | null,
 };
 
+/**  The phases an agent is asked to do. */
+export type Phase = "plan" | "implement" | "quality" | "governance" | "chat";
+
 export type ProcessIdInput = {
 	id: string,
 };
@@ -1112,6 +1340,17 @@ export type ProcessStatus =
 /**  The daemon died while it ran; settled (and its group killed) by start-up repair. */
 "lost";
 
+/**  What `agents.profiles.delete` did. */
+export type ProfileDeleted = {
+	name: string,
+	/**  A provider's own profile returned to its default (rather than going away). */
+	reset: boolean,
+};
+
+export type ProfileNameInput = {
+	name: string,
+};
+
 /**  Which app to describe (default: the active app). */
 export type ProjectInput = {
 	appId?: string | null,
@@ -1128,6 +1367,18 @@ export type ProjectOverview = {
 	changedFiles: number,
 	counts: ObjectCounts,
 };
+
+/**  How the prompt reaches the agent. */
+export type PromptDelivery = 
+/**  As the last argument (or wherever `{prompt}` appears in the arguments). */
+"argument" | 
+/**  Written to the program's standard input. */
+"stdin" | 
+/**  A private file (mode 0600) whose path replaces `{promptFile}` in the arguments. */
+"file";
+
+/**  The coding-agent CLIs Refine knows, plus a generic command and the built-in scripted agent. */
+export type Provider = "claude-code" | "codex" | "gemini" | "copilot" | "aider" | "opencode" | "generic" | "scripted";
 
 /**  One plain-text test of the project and the command that checked it. */
 export type QualityCheck = {
@@ -1214,6 +1465,11 @@ export type RemoveGuidanceInput = {
 	id: string,
 };
 
+export type RenameChatInput = {
+	id: string,
+	title: string,
+};
+
 /**  Rename or move an entry inside the app. */
 export type RenameInput = {
 	appId?: string | null,
@@ -1298,9 +1554,36 @@ export type Round = {
 	endedAt: string | null,
 };
 
+/**  One Round's recorded work, for the Goal page. */
+export type RoundDetail = {
+	number: number,
+	work: RoundWork,
+	runs: AgentRun[],
+};
+
+/**  Everything the automation recorded for one Round. */
+export type RoundWork = {
+	baseCommit?: string | null,
+	branch?: string | null,
+	worktree?: string | null,
+	candidateCommit?: string | null,
+	guidance?: GuidanceRef[],
+	appliedGuidance?: string[],
+	quality?: QualityCheck[],
+	governance?: GovernanceVerdict | null,
+	integration?: Integration | null,
+	/**  A provider/output fault (does not count against the retry budget). */
+	fault?: string | null,
+	profile?: string | null,
+};
+
 export type RowError = {
 	row: number,
 	message: string,
+};
+
+export type RunnerPauseInput = {
+	reason?: string | null,
 };
 
 /**  How runner workers advance Goals. */
@@ -1317,6 +1600,37 @@ export type RunnerSettings = {
 	pollSeconds?: number,
 };
 
+/**  The runner: workers, limits, and whether it admits new work. */
+export type RunnerStatus = {
+	paused: boolean,
+	workers: WorkerInfo[],
+	maxConcurrentGoals: number,
+	maxPerApp: number,
+	maxPerProvider: number,
+	/**  How many more Goals free CPU and memory admit right now (at least one while idle). */
+	resourceSlots: number,
+	loadAverage: number | null,
+	/**  Mebibytes (a plain `number` in TypeScript). */
+	availableMemoryMb: number,
+	/**  Apps whose Goals wait for something a person must fix (e.g. the agent is not installed). */
+	waiting: RunnerWait[],
+};
+
+export type RunnerStopInput = {
+	goalId: string,
+};
+
+/**  Why an app's Goals are not being started. */
+export type RunnerWait = {
+	appId: string,
+	reason: string,
+};
+
+/**  Create or replace a profile. An env value of `••••••` keeps the stored secret. */
+export type SaveProfileInput = {
+	profile: AgentProfile,
+};
+
 /**  Choose the active app; `null` detaches (no active app). */
 export type SelectAppInput = {
 	id: string | null,
@@ -1325,6 +1639,12 @@ export type SelectAppInput = {
 /**  The active app after a selection. */
 export type Selection = {
 	active: App | null,
+};
+
+export type SendChatInput = {
+	threadId: string,
+	/**  Markdown; at most 100,000 characters. */
+	content: string,
 };
 
 /**  All settings, fully resolved. Every field has a default. */
@@ -1624,6 +1944,26 @@ export type UpdateTodoInput = {
 	done?: boolean | null,
 };
 
+/**  What one runner worker is doing. */
+export type WorkerInfo = {
+	id: string,
+	appId: string,
+	goalId: string,
+	goalNumber: number,
+	goalTitle: string,
+	round: number,
+	phase: string,
+	profile: string,
+	processId: string | null,
+	startedAt: string,
+};
+
+/**  What `runner.stop` did: the Goal keeps its state and resumes later. */
+export type WorkerStopped = {
+	goalId: string,
+	status: WorkflowState,
+};
+
 /**  Where a Goal stands. */
 export type WorkflowState = "backlog" | "todo" | "plan" | "implement" | "quality" | "governance" | "review" | "done" | "failed" | "cancelled";
 
@@ -1754,6 +2094,25 @@ export const operations = {
   "terminal.rename": { method: "POST", path: "/api/v1/terminal/{id}/rename", kind: "mutation", mcp: false },
   "terminal.scrollback": { method: "GET", path: "/api/v1/terminal/{id}/scrollback", kind: "query", mcp: true },
   "terminal.close": { method: "DELETE", path: "/api/v1/terminal/{id}", kind: "mutation", mcp: true },
+  "agents.profiles": { method: "GET", path: "/api/v1/agents/profiles", kind: "query", mcp: true },
+  "agents.profiles.save": { method: "PUT", path: "/api/v1/agents/profiles", kind: "mutation", mcp: false },
+  "agents.profiles.delete": { method: "DELETE", path: "/api/v1/agents/profiles/{name}", kind: "mutation", mcp: false },
+  "agents.detect": { method: "GET", path: "/api/v1/agents/detect", kind: "query", mcp: true },
+  "agents.launch": { method: "POST", path: "/api/v1/agents/launch", kind: "mutation", mcp: false },
+  "agents.runs": { method: "GET", path: "/api/v1/agents/runs", kind: "query", mcp: true },
+  "runner.status": { method: "GET", path: "/api/v1/runner", kind: "query", mcp: true },
+  "runner.pause": { method: "POST", path: "/api/v1/runner/pause", kind: "mutation", mcp: true },
+  "runner.resume": { method: "POST", path: "/api/v1/runner/resume", kind: "mutation", mcp: true },
+  "runner.stop": { method: "POST", path: "/api/v1/runner/stop", kind: "mutation", mcp: true },
+  "runner.rounds": { method: "GET", path: "/api/v1/runner/rounds", kind: "query", mcp: true },
+  "quality.evaluate": { method: "POST", path: "/api/v1/quality/evaluate", kind: "mutation", mcp: true },
+  "chat.threads": { method: "GET", path: "/api/v1/chat/threads", kind: "query", mcp: true },
+  "chat.create": { method: "POST", path: "/api/v1/chat/threads", kind: "mutation", mcp: false },
+  "chat.get": { method: "GET", path: "/api/v1/chat/threads/{id}", kind: "query", mcp: true },
+  "chat.send": { method: "POST", path: "/api/v1/chat/threads/{threadId}/messages", kind: "mutation", mcp: false },
+  "chat.rename": { method: "POST", path: "/api/v1/chat/threads/{id}/rename", kind: "mutation", mcp: false },
+  "chat.delete": { method: "DELETE", path: "/api/v1/chat/threads/{id}", kind: "mutation", mcp: false },
+  "chat.to_goal_draft": { method: "POST", path: "/api/v1/chat/threads/{threadId}/draft", kind: "query", mcp: false },
 } as const;
 
 export type Operations = {
@@ -1865,6 +2224,25 @@ export type Operations = {
   "terminal.rename": { input: RenameTerminalInput; output: TerminalInfo };
   "terminal.scrollback": { input: TerminalScrollbackInput; output: TerminalScrollback };
   "terminal.close": { input: TerminalIdInput; output: TerminalInfo };
+  "agents.profiles": { input: Empty; output: AgentProfile[] };
+  "agents.profiles.save": { input: SaveProfileInput; output: AgentProfile };
+  "agents.profiles.delete": { input: ProfileNameInput; output: ProfileDeleted };
+  "agents.detect": { input: DetectInput; output: Detection[] };
+  "agents.launch": { input: LaunchInput; output: TerminalInfo };
+  "agents.runs": { input: GoalRunsInput; output: AgentRun[] };
+  "runner.status": { input: Empty; output: RunnerStatus };
+  "runner.pause": { input: RunnerPauseInput; output: RunnerStatus };
+  "runner.resume": { input: RunnerPauseInput; output: RunnerStatus };
+  "runner.stop": { input: RunnerStopInput; output: WorkerStopped };
+  "runner.rounds": { input: GoalWorkInput; output: RoundDetail[] };
+  "quality.evaluate": { input: EvaluateInput; output: Evaluation };
+  "chat.threads": { input: ChatListInput; output: ChatThread[] };
+  "chat.create": { input: CreateChatInput; output: ChatThread };
+  "chat.get": { input: ChatIdInput; output: ChatView };
+  "chat.send": { input: SendChatInput; output: ChatSent };
+  "chat.rename": { input: RenameChatInput; output: ChatThread };
+  "chat.delete": { input: ChatIdInput; output: ChatThread };
+  "chat.to_goal_draft": { input: ChatDraftInput; output: ChatGoalDraft };
 };
 
 export type OperationName = keyof Operations;

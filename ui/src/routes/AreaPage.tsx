@@ -3,6 +3,7 @@ import { AppsPage } from './apps/AppsPage';
 import type { AreaId } from './areas';
 import { BoardPage } from './board/BoardPage';
 import { ChangesPage } from './changes/ChangesPage';
+import { ChatPage } from './chat/ChatPage';
 import { ComingPage } from './coming/ComingPage';
 import { DashboardPage } from './dashboard/DashboardPage';
 import { FeaturesPage } from './features/FeaturesPage';
@@ -10,7 +11,8 @@ import { FilesPage } from './files/FilesPage';
 import { GoalsPage } from './goals/GoalsPage';
 import { ImportPage } from './import/ImportPage';
 import { ProcessesPage } from './processes/ProcessesPage';
-import { SettingsPage } from './settings/SettingsPage';
+import { RunnerPage } from './runner/RunnerPage';
+import { SettingsArea } from './settings/SettingsArea';
 import { SystemPage } from './system/SystemPage';
 import { TodosPage } from './todos/TodosPage';
 import { TerminalPage } from './terminal/TerminalPage';
@@ -36,16 +38,20 @@ export function AreaPage({ area }: { area: AreaId }) {
       return <FilesPage />;
     case 'processes':
       return <ProcessesPage />;
+    case 'runner':
+      return <RunnerPage />;
     case 'apps':
       return <AppsPage />;
     case 'activity':
       return <ActivityPage />;
     case 'settings':
-      return <SettingsPage />;
+      return <SettingsArea />;
     case 'system':
       return <SystemPage />;
     case 'terminal':
       return <TerminalPage />;
+    case 'chat':
+      return <ChatPage />;
     default:
       return <ComingPage area={area} />;
   }

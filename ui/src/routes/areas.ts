@@ -8,6 +8,7 @@ export type AreaId =
   | 'todos'
   | 'import'
   | 'changes'
+  | 'runner'
   | 'processes'
   | 'terminal'
   | 'files'
@@ -37,6 +38,7 @@ export const AREAS: readonly Area[] = [
   { id: 'todos', label: 'Todos', icon: 'todos', section: 'Work', hint: 'Your own todo list' },
   { id: 'import', label: 'Import', icon: 'upload', section: 'Work', hint: 'Markdown, CSV, GitHub, Jira or Refine JSON → Goals', hidden: true },
   { id: 'changes', label: 'Changes', icon: 'changes', section: 'Work', hint: 'Git status, diffs and integration' },
+  { id: 'runner', label: 'Runner', icon: 'play', section: 'Work', hint: 'Workers on Goals, capacity, and why Goals wait' },
   { id: 'processes', label: 'Processes', icon: 'processes', section: 'Workspace', hint: 'Supervised processes and logs' },
   { id: 'terminal', label: 'Terminal', icon: 'terminal', section: 'Workspace', hint: 'PTY sessions' },
   { id: 'files', label: 'Files', icon: 'files', section: 'Workspace', hint: 'The app’s files' },

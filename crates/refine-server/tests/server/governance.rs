@@ -678,7 +678,7 @@ async fn quality_history_lists_recorded_evaluations_newest_first() {
     let of_goal = d
         .call("quality.history", json!({"goalId": "#1", "limit": 1}))
         .await;
-    assert_eq!(ids(&of_goal.body), [e3.clone()]);
+    assert_eq!(ids(&of_goal.body), std::slice::from_ref(&e3));
     let of_goal = d.call("quality.history", json!({"goalId": goal_id})).await;
     assert_eq!(ids(&of_goal.body), [e3, e1.clone()]);
 

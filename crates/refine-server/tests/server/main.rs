@@ -3,6 +3,7 @@
 //! with `oneshot` (no socket).
 
 mod changes;
+mod chat;
 mod events;
 mod files;
 mod governance;

@@ -291,6 +291,43 @@ fn script() -> Vec<(&'static str, Value)> {
         ),
         ("guidance.remove", json!({"revision": 4, "id": "G1"})),
         ("guidance.remove", json!({"revision": 4, "id": "G2"})),
+        ("agents.profiles", json!({})),
+        ("agents.detect", json!({"name": "claude-code"})),
+        ("agents.detect", json!({"name": "nope"})),
+        (
+            "agents.profiles.save",
+            json!({"profile": {"name": "mine", "provider": "generic", "command": "echo", "args": [], "env": {"API_TOKEN": "t0k"}, "promptDelivery": "argument"}}),
+        ),
+        (
+            "agents.profiles.save",
+            json!({"profile": {"name": "bad name", "provider": "generic", "command": "echo", "args": [], "promptDelivery": "argument"}}),
+        ),
+        ("agents.profiles.delete", json!({"name": "mine"})),
+        ("agents.profiles.delete", json!({"name": "mine"})),
+        ("agents.launch", json!({"profile": "claude-code"})),
+        ("agents.runs", json!({"goalId": "#1"})),
+        ("runner.status", json!({})),
+        ("runner.pause", json!({"reason": "parity"})),
+        ("runner.pause", json!({})),
+        ("runner.resume", json!({})),
+        ("runner.stop", json!({"goalId": "#1"})),
+        ("runner.rounds", json!({"goalId": "#1"})),
+        ("quality.evaluate", json!({"goalId": "#1"})),
+        (
+            "chat.create",
+            json!({"kind": "plan", "title": "Parity", "profile": "generic"}),
+        ),
+        ("chat.create", json!({"kind": "goal"})),
+        ("chat.threads", json!({})),
+        ("chat.get", json!({"id": "$THREAD"})),
+        (
+            "chat.rename",
+            json!({"id": "$THREAD", "title": "Parity chat"}),
+        ),
+        ("chat.send", json!({"threadId": "$THREAD", "content": " "})),
+        ("chat.to_goal_draft", json!({"threadId": "$THREAD"})),
+        ("chat.delete", json!({"id": "$THREAD"})),
+        ("chat.get", json!({"id": "$THREAD"})),
         ("apps.remove", json!({"id": "$APP"})),
         ("apps.get", json!({"id": "$APP"})),
         ("system.shutdown", json!({})),
@@ -380,7 +417,9 @@ fn normalize(v: &Value, dir: &str) -> Value {
             m.iter()
                 .map(|(k, v)| {
                     let v = match k.as_str() {
-                        "pid" | "uptimeSeconds" | "url" | "nextCursor" | "modifiedMs" => {
+                        "pid" | "uptimeSeconds" | "url" | "nextCursor" | "modifiedMs"
+                        | "loadAverage" | "availableMemoryMb" | "resourceSlots" | "path"
+                        | "version" => {
                             json!("<varies>")
                         }
                         _ => normalize(v, dir),
@@ -461,6 +500,7 @@ async fn dispatch_and_http_answer_identically() {
                 "reporters.create" => remember("$REPORTER", side, &body["id"]),
                 "todos.add" => remember("$TODO", side, &body["id"]),
                 "terminal.create" => remember("$TERM", side, &body["id"]),
+                "chat.create" => remember("$THREAD", side, &body["id"]),
                 _ => {}
             }
             if name == "apps.rescan" || name == "import.commit" {

@@ -14,7 +14,7 @@ import { Labels, PriorityTag, StatusBadge } from '../work/StatusBadge';
 import { lastGoalsHref } from './listMemory';
 import { GoalActivity } from './GoalActivity';
 import { GoalEditor } from './GoalEditor';
-import { RoundsList } from './RoundsList';
+import { RoundsView } from './RoundsView';
 import { TransitionPanel } from './TransitionPanel';
 
 /** `#/goals/<id>`: one Goal: edit it, move it, see its rounds and its history. */
@@ -79,7 +79,7 @@ function GoalDetail({ goal, back }: { goal: Goal; back: ReactNode }) {
       <div className="goal-layout" data-goal-id={goal.id}>
         <div className="goal-main">
           <GoalEditor key={goal.id} goal={goal} features={features.data ?? []} reporters={reporters.data ?? []} />
-          <RoundsList rounds={goal.rounds} />
+          <RoundsView goal={goal} />
         </div>
         <aside className="goal-side">
           {!goal.deletedAt && <TransitionPanel goal={goal} />}

@@ -10,6 +10,7 @@ import type { SettingsScope, SettingsView } from '../../gen/bindings';
 import { useApps } from '../../state/appsContext';
 import { getIn, jsonEqual, sectionsFromSchema, setIn, validateField, type FieldSpec, type JsonObject } from './schema';
 import { SettingsField, type Origin } from './SettingsField';
+import { SettingsTabs } from './SettingsTabs';
 
 type Edit = { kind: 'set'; value: unknown } | { kind: 'reset' };
 
@@ -105,6 +106,7 @@ export function SettingsPage() {
   if (!view || !layer) {
     return (
       <Page title="Settings" testId="page-settings">
+        <SettingsTabs current="general" />
         {loadError ? <Banner tone="error">{loadError}</Banner> : <Spinner />}
       </Page>
     );
@@ -192,6 +194,7 @@ export function SettingsPage() {
         </div>
       }
     >
+      <SettingsTabs current="general" />
       {conflict && (
         <Banner
           tone="warning"

@@ -1,0 +1,167 @@
+//! Agents benchmark (issue 5): 50 Goals through plan → implement → quality → governance → review
+//! with 4 workers and the instant scripted agent: total time, the daemon's peak RSS, errors; and
+//! the scheduler's overhead per Goal, excluding agent time (time in the automation minus the time
+//! its agent and check processes ran).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use refine_e2e::{git_repo, Http};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::{ms, percentile, start};
+
+fn at(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+pub fn run(bin: &Path, tmp: &Path) {
+    println!("\nAgents benchmark: 50 Goals, 4 workers, the instant scripted agent");
+    let repo = git_repo(tmp, "agents-app");
+    let data = tmp.join("agents");
+    let (mut child, url, token, _) = start(bin, &data);
+    let h = Http {
+        base: url,
+        token,
+        http: reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    };
+    h.ok("apps.add", json!({"path": repo}));
+    h.ok(
+        "settings.update",
+        json!({"scope": "global", "revision": 0, "patch": {
+            "agents": {"defaultProfile": "scripted"},
+            "runner": {"pollSeconds": 1, "maxConcurrentGoals": 4, "maxPerApp": 4, "maxPerProvider": 4}
+        }}),
+    );
+    h.ok(
+        "quality.settings.update",
+        json!({"revision": 0, "tests": ["the note exists"], "instructions": ""}),
+    );
+    h.ok("runner.pause", json!({"reason": "loading the benchmark"}));
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        let g = h.ok(
+            "work.create_goal",
+            json!({"title": format!("Note {i}"), "status": "todo", "prompt": format!(
+                "Write note {i}.\n```refine-script\nimplement: write notes/n{i}.txt {i}\\n\nquality: test 1 test -f notes/n{i}.txt\n```\n"
+            )}),
+        );
+        ids.push(g["id"].as_str().unwrap().to_string());
+    }
+    let t0 = Instant::now();
+    h.ok("runner.resume", json!({}));
+    let mut max_workers = 0usize;
+    let (review, failed) = loop {
+        let st = h.ok("runner.status", json!({}));
+        max_workers = max_workers.max(st["workers"].as_array().map(|a| a.len()).unwrap_or(0));
+        let page = h.ok("work.list_goals", json!({"limit": 200}));
+        let goals = page["items"].as_array().cloned().unwrap_or_default();
+        let review = goals.iter().filter(|g| g["status"] == "review").count();
+        let failed = goals
+            .iter()
+            .filter(|g| g["status"] == "failed" || g["status"] == "cancelled")
+            .count();
+        if review + failed == ids.len() || t0.elapsed() > Duration::from_secs(900) {
+            break (review, failed);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let total = t0.elapsed();
+    let peak = peak_rss_kib(child.id());
+
+    // Overhead per Goal: plan entered → review entered, minus its processes' run time.
+    let db = refine_store::rusqlite::Connection::open(data.join("refine.db")).unwrap();
+    let mut spans: HashMap<String, (String, String)> = HashMap::new();
+    {
+        let mut st = db
+            .prepare("SELECT goal_id, to_status, at FROM goal_transitions ORDER BY seq")
+            .unwrap();
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .unwrap();
+        for (g, to, when) in rows.map(Result::unwrap) {
+            let e = spans.entry(g).or_default();
+            if to == "plan" && e.0.is_empty() {
+                e.0 = when;
+            } else if to == "review" {
+                e.1 = when;
+            }
+        }
+    }
+    let mut proc_time: HashMap<String, Duration> = HashMap::new();
+    {
+        let mut st = db
+            .prepare("SELECT owner, started_at, ended_at FROM processes WHERE ended_at IS NOT NULL")
+            .unwrap();
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .unwrap();
+        for (owner, s, e) in rows.map(Result::unwrap) {
+            let owner: Value = serde_json::from_str(&owner).unwrap_or_default();
+            if let Some(g) = owner["goalId"].as_str() {
+                let d = (at(&e) - at(&s)).unsigned_abs();
+                *proc_time.entry(g.to_string()).or_default() += d;
+            }
+        }
+    }
+    let mut overheads: Vec<Duration> = Vec::new();
+    let mut in_automation: Vec<Duration> = Vec::new();
+    for id in &ids {
+        let Some((p, r)) = spans.get(id) else {
+            continue;
+        };
+        if p.is_empty() || r.is_empty() {
+            continue;
+        }
+        let span = (at(r) - at(p)).unsigned_abs();
+        in_automation.push(span);
+        overheads.push(span.saturating_sub(proc_time.get(id).copied().unwrap_or_default()));
+    }
+    overheads.sort();
+    in_automation.sort();
+    println!(
+        "50 Goals todo → review: {:.1} s total ({:.2} Goals/s), {review} in review, {failed} failed or cancelled (errors), up to {max_workers} workers at once",
+        total.as_secs_f64(),
+        ids.len() as f64 / total.as_secs_f64()
+    );
+    println!("peak daemon RSS (VmHWM): {:.1} MiB", peak as f64 / 1024.0);
+    if !overheads.is_empty() {
+        println!(
+            "per Goal in the automation: p50 {} (4 agent runs + 1 check process each); scheduler overhead excluding agent time: p50 {}  p90 {}  (aim < 50 ms)",
+            ms(percentile(&in_automation, 0.5)),
+            ms(percentile(&overheads, 0.5)),
+            ms(percentile(&overheads, 0.9))
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,282 @@
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { call } from '../../api/client';
+import { errorMessage, toApiFailure } from '../../api/errors';
+import { RESYNC } from '../../api/events';
+import { useLiveEvents } from '../../api/hooks';
+import { Badge, Banner, Spinner } from '../../components/Feedback';
+import { formatTime } from '../../components/format';
+import { Icon } from '../../components/Icon';
+import { useToast } from '../../components/toastContext';
+import type { ChatGoalDraft, ChatMessage, ChatThread, ChatView } from '../../gen/bindings';
+import { hrefFor, navigate } from '../../state/router';
+import { DraftDialog } from './DraftDialog';
+import { aboutLabel, appendDelta, isOpen, upsertMessage } from './thread';
+
+interface ChatMessageEvent {
+  threadId: string;
+  message: ChatMessage;
+}
+interface ChatDeltaEvent {
+  threadId: string;
+  messageId: string;
+  text: string;
+}
+
+/** One thread: its messages (the reply grows as the agent writes), the composer, and actions. */
+export function ThreadView({ id }: { id: string }) {
+  const [view, setView] = useState<ChatView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
+
+  useEffect(() => {
+    let current = true;
+    call('chat.get', { id }).then(
+      (v) => {
+        if (!current) return;
+        setView(v);
+        setError(null);
+      },
+      (err: unknown) => current && setError(toApiFailure(err).message),
+    );
+    return () => {
+      current = false;
+    };
+  }, [id, generation]);
+
+  useLiveEvents((event) => {
+    if (event.kind === RESYNC) {
+      reload();
+    } else if (event.kind === 'chat.message') {
+      const data = event.data as ChatMessageEvent;
+      if (data.threadId === id) setView((v) => (v ? upsertMessage(v, data.message) : v));
+    } else if (event.kind === 'chat.delta') {
+      const data = event.data as ChatDeltaEvent;
+      if (data.threadId === id) setView((v) => (v ? appendDelta(v, data.messageId, data.text) : v));
+    } else if (event.kind === 'chat.thread') {
+      const data = event.data as { thread: ChatThread };
+      if (data.thread.id === id) setView((v) => (v ? { ...v, thread: data.thread } : v));
+    } else if (event.kind === 'chat.deleted') {
+      if ((event.data as { id: string }).id === id) navigate('chat');
+    }
+  });
+
+  if (error) {
+    return (
+      <Banner tone="error" testId="chat-error">
+        {error} <a href={hrefFor('chat')}>Back to the threads</a>
+      </Banner>
+    );
+  }
+  if (!view) return <Spinner />;
+  return <Thread view={view} onSent={(v) => setView(v)} />;
+}
+
+function Thread({ view, onSent }: { view: ChatView; onSent: (v: ChatView) => void }) {
+  const { thread, messages } = view;
+  const toast = useToast();
+  const replying = messages.some(isOpen);
+  const [draft, setDraft] = useState<ChatGoalDraft | null>(null);
+  const [drafting, setDrafting] = useState(false);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const stuck = useRef(true);
+
+  // Follow the conversation while the reader is at the bottom.
+  const last = messages[messages.length - 1];
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && stuck.current) el.scrollTop = el.scrollHeight;
+  }, [messages.length, last?.content, last?.status]);
+
+  const askDraft = async () => {
+    setDrafting(true);
+    try {
+      setDraft(await call('chat.to_goal_draft', { threadId: thread.id }));
+    } catch (err) {
+      toast.show('error', 'No goal draft', errorMessage(err));
+    } finally {
+      setDrafting(false);
+    }
+  };
+
+  const rename = async () => {
+    const title = renaming?.trim();
+    setRenaming(null);
+    if (!title || title === thread.title) return;
+    try {
+      const t = await call('chat.rename', { id: thread.id, title });
+      onSent({ ...view, thread: t });
+    } catch (err) {
+      toast.show('error', 'Could not rename', errorMessage(err));
+    }
+  };
+
+  const remove = async () => {
+    if (!window.confirm(`Delete “${thread.title}” and its ${messages.length} message(s)?`)) return;
+    try {
+      await call('chat.delete', { id: thread.id });
+      navigate('chat');
+    } catch (err) {
+      toast.show('error', 'Could not delete', errorMessage(err));
+    }
+  };
+
+  return (
+    <section className="card flush chat-thread" data-testid="chat-thread" data-thread-id={thread.id} data-replying={replying}>
+      <header className="chat-thread-header">
+        <div className="chat-thread-heading">
+          {renaming !== null ? (
+            <input
+              className="chat-rename"
+              value={renaming}
+              autoFocus
+              maxLength={200}
+              onChange={(e) => setRenaming(e.target.value)}
+              onBlur={() => void rename()}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') void rename();
+                if (e.key === 'Escape') setRenaming(null);
+              }}
+              aria-label="Thread title"
+              data-testid="chat-rename-input"
+            />
+          ) : (
+            <h2 onDoubleClick={() => setRenaming(thread.title)} title="Double-click to rename" data-testid="chat-thread-title">
+              {thread.title}
+            </h2>
+          )}
+          <span className="chat-thread-about">
+            {thread.kind === 'goal' && thread.goalId ? (
+              <a href={hrefFor('goals', [thread.goalId])}>
+                <Badge tone="accent">{aboutLabel(thread)}</Badge> {thread.goalTitle}
+              </a>
+            ) : (
+              <Badge>{aboutLabel(thread)}</Badge>
+            )}
+            <span className="muted small">
+              with <strong>{thread.profile}</strong>
+            </span>
+          </span>
+        </div>
+        <div className="row chat-thread-actions">
+          <button type="button" className="button small" onClick={() => void askDraft()} disabled={drafting || replying || messages.length === 0} data-testid="chat-draft" title="Ask the agent to write goals from this conversation">
+            {drafting ? (
+              <>
+                <span className="spinner" aria-hidden="true" /> Drafting…
+              </>
+            ) : (
+              <>
+                <Icon name="goals" size={14} /> Turn into goal draft
+              </>
+            )}
+          </button>
+          <button type="button" className="icon-button" onClick={() => setRenaming(thread.title)} aria-label="Rename" title="Rename" data-testid="chat-rename">
+            <Icon name="edit" size={16} />
+          </button>
+          <button type="button" className="icon-button" onClick={() => void remove()} aria-label="Delete thread" title="Delete thread" data-testid="chat-delete">
+            <Icon name="trash" size={16} />
+          </button>
+        </div>
+      </header>
+      <div
+        className="chat-messages"
+        ref={scroller}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stuck.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+        data-testid="chat-messages"
+      >
+        {messages.length === 0 ? (
+          <p className="muted chat-first">Say what you want to talk about. {thread.kind === 'goal' ? 'The agent sees the goal’s title and prompt.' : ''}</p>
+        ) : (
+          messages.map((m) => <Message key={m.id} message={m} profile={thread.profile} />)
+        )}
+      </div>
+      <Composer threadId={thread.id} profile={thread.profile} replying={replying} onSent={(sent) => onSent({ thread: sent.thread, messages: [...messages.filter((m) => m.id !== sent.message.id && m.id !== sent.reply.id), sent.message, sent.reply].sort((a, b) => a.seq - b.seq) })} />
+      {draft && <DraftDialog draft={draft} onClose={() => setDraft(null)} />}
+    </section>
+  );
+}
+
+function Message({ message: m, profile }: { message: ChatMessage; profile: string }) {
+  const mine = m.role === 'user';
+  return (
+    <article className={`chat-message ${mine ? 'from-user' : 'from-agent'} status-${m.status}`} data-testid="chat-message" data-role={m.role} data-status={m.status} data-id={m.id}>
+      <header className="chat-message-head">
+        <strong>{mine ? 'You' : profile}</strong>
+        <time className="muted small" dateTime={m.createdAt}>
+          {formatTime(m.createdAt)}
+        </time>
+        {m.status === 'failed' && <Badge tone="danger">failed</Badge>}
+      </header>
+      {m.status === 'pending' ? (
+        <p className="chat-waiting muted" data-testid="chat-waiting">
+          <span className="spinner" aria-hidden="true" /> Waiting for {profile}…
+        </p>
+      ) : (
+        <div className="chat-message-body" data-testid="chat-message-body">
+          {m.content}
+          {m.status === 'streaming' && <span className="chat-cursor" aria-hidden="true" />}
+        </div>
+      )}
+    </article>
+  );
+}
+
+function Composer({ threadId, profile, replying, onSent }: { threadId: string; profile: string; replying: boolean; onSent: (s: { thread: ChatThread; message: ChatMessage; reply: ChatMessage }) => void }) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const send = async () => {
+    if (!text.trim() || busy || replying) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const sent = await call('chat.send', { threadId, content: text });
+      setText('');
+      onSent(sent);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void send();
+    }
+  };
+
+  return (
+    <form
+      className="chat-composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send();
+      }}
+    >
+      {error && (
+        <Banner tone="error" testId="chat-send-error">
+          {error}
+        </Banner>
+      )}
+      <textarea
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKey}
+        rows={3}
+        placeholder={replying ? `${profile} is answering…` : `Message ${profile} (Ctrl+Enter sends)`}
+        aria-label="Message"
+        data-testid="chat-input"
+      />
+      <button type="submit" className="button primary" disabled={busy || replying || !text.trim()} data-testid="chat-send">
+        {busy ? 'Sending…' : 'Send'}
+      </button>
+    </form>
+  );
+}

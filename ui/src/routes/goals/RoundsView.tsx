@@ -1,0 +1,536 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { call } from '../../api/client';
+import { errorMessage } from '../../api/errors';
+import { RESYNC } from '../../api/events';
+import { useLiveEvents, useQuery } from '../../api/hooks';
+import { Badge, Banner, Spinner } from '../../components/Feedback';
+import { formatDuration, formatRelative, formatTime } from '../../components/format';
+import { Icon } from '../../components/Icon';
+import { MarkdownText } from '../../components/MarkdownText';
+import { useToast } from '../../components/toastContext';
+import type { AgentRun, Evaluation, Goal, GovernanceVerdict, Integration, QualityCheck, Round, RoundDetail, RoundWork, WorkerInfo } from '../../gen/bindings';
+import { hrefFor } from '../../state/router';
+import { DiffModeToggle, DiffView, useDiffMode } from '../changes/DiffView';
+import { AgentOutput } from './AgentOutput';
+import { elapsedMs, eventGoalId, formatMs, runLabel, runTone, shortSha } from './runs';
+
+/** Events after which a Goal's recorded work may have changed. */
+const WORK_EVENTS = ['runner.round', 'runner.worker', 'runner.worker_ended', 'runner.stopped', 'agents.run', 'quality.evaluated', 'workflow.transitioned'];
+
+function outcomeTone(outcome: string): 'success' | 'danger' | 'warning' | 'neutral' {
+  if (outcome.startsWith('approved')) return 'success';
+  if (outcome.startsWith('failed')) return 'danger';
+  if (outcome.startsWith('declined') || outcome.startsWith('sent back')) return 'warning';
+  return 'neutral';
+}
+
+/** Refetches `reload` (debounced) after events about this Goal's automation. */
+function useGoalWork(goalId: string) {
+  const work = useQuery('runner.rounds', { goalId }, goalId);
+  const runner = useQuery('runner.status', {});
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const { reload: reloadWork } = work;
+  const { reload: reloadRunner } = runner;
+  useLiveEvents((event) => {
+    const isResync = event.kind === RESYNC;
+    if (!isResync && !WORK_EVENTS.includes(event.kind)) return;
+    const about = eventGoalId(event.data);
+    if (!isResync && about !== null && about !== goalId) return;
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      reloadWork();
+      reloadRunner();
+    }, 120);
+  });
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const worker = runner.data?.workers.find((w) => w.goalId === goalId) ?? null;
+  return { work, worker };
+}
+
+/** Every attempt at the Goal, newest first, with what the automation recorded for each. */
+export function RoundsView({ goal }: { goal: Goal }) {
+  const { work, worker } = useGoalWork(goal.id);
+  const ordered = [...goal.rounds].sort((a, b) => b.number - a.number);
+  const newest = ordered[0]?.number ?? 0;
+  const [toggled, setToggled] = useState<Record<number, boolean>>({});
+  const details = new Map((work.data ?? []).map((d) => [d.number, d]));
+  const isOpen = (n: number) => toggled[n] ?? n === newest;
+
+  return (
+    <section className="card rounds-card" aria-labelledby="rounds-title" data-testid="rounds">
+      <div className="card-header">
+        <h2 id="rounds-title">Rounds</h2>
+        <span className="muted small">{goal.rounds.length === 1 ? 'one attempt' : `${goal.rounds.length} attempts`}</span>
+        {worker && (
+          <span className="worker-chip" data-testid="goal-worker" data-phase={worker.phase}>
+            <span className="live-dot" aria-hidden="true" /> {worker.phase} with {worker.profile} · since {formatRelative(worker.startedAt)}
+          </span>
+        )}
+      </div>
+      {work.error && <Banner tone="error">Could not load the recorded work: {work.error.message}</Banner>}
+      <ol className="rounds">
+        {ordered.map((r) => (
+          <RoundItem
+            key={r.number}
+            goal={goal}
+            round={r}
+            detail={details.get(r.number) ?? null}
+            latest={r.number === newest}
+            worker={worker && worker.round === r.number ? worker : null}
+            open={isOpen(r.number)}
+            onToggle={() => setToggled((t) => ({ ...t, [r.number]: !isOpen(r.number) }))}
+          />
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+/** The recorded work with every list present and every absent value `null`. */
+function fullWork(w: RoundWork) {
+  return {
+    baseCommit: w.baseCommit ?? null,
+    branch: w.branch ?? null,
+    candidateCommit: w.candidateCommit ?? null,
+    guidance: w.guidance ?? [],
+    appliedGuidance: w.appliedGuidance ?? [],
+    quality: w.quality ?? [],
+    governance: w.governance ?? null,
+    integration: w.integration ?? null,
+    fault: w.fault ?? null,
+    profile: w.profile ?? null,
+  };
+}
+
+interface RoundProps {
+  goal: Goal;
+  round: Round;
+  detail: RoundDetail | null;
+  latest: boolean;
+  worker: WorkerInfo | null;
+  open: boolean;
+  onToggle: () => void;
+}
+
+function RoundItem({ goal, round: r, detail, latest, worker, open, onToggle }: RoundProps) {
+  const seconds = r.endedAt ? (new Date(r.endedAt).getTime() - new Date(r.startedAt).getTime()) / 1000 : null;
+  const w = detail ? fullWork(detail.work) : undefined;
+  const runs = detail?.runs ?? [];
+  const inReview = latest && goal.status === 'review';
+  const bodyId = `round-${r.number}-body`;
+  return (
+    <li className={r.endedAt ? 'round' : 'round open'} data-testid="round" data-round={r.number}>
+      <div className="round-marker" aria-hidden="true">
+        {r.number}
+      </div>
+      <div className="round-body">
+        <button type="button" className="round-toggle" aria-expanded={open} aria-controls={bodyId} onClick={onToggle} data-testid="round-toggle">
+          <Icon name={open ? 'chevronDown' : 'chevronRight'} size={14} />
+          <strong>Round {r.number}</strong>
+          <span className="muted round-request">{r.request}</span>
+          {r.outcome ? <Badge tone={outcomeTone(r.outcome)}>{r.outcome}</Badge> : <Badge tone="accent">open</Badge>}
+          {worker && (
+            <Badge tone="accent" testId="round-phase">
+              {worker.phase}…
+            </Badge>
+          )}
+          {w?.fault && <Badge tone="warning">fault</Badge>}
+        </button>
+        <div className="round-times muted small">
+          <span title={formatTime(r.startedAt)}>started {formatRelative(r.startedAt)}</span>
+          {r.endedAt && (
+            <>
+              {' · '}
+              <span title={formatTime(r.endedAt)}>ended {formatRelative(r.endedAt)}</span>
+              {seconds !== null && ` · took ${formatDuration(seconds)}`}
+            </>
+          )}
+          {w?.profile && ` · agent ${w.profile}`}
+        </div>
+        {open && (
+          <div className="round-detail" id={bodyId} data-testid="round-detail">
+            {w?.fault && (
+              <Banner tone="warning" testId="round-fault">
+                <strong>Fault:</strong> {w.fault}
+              </Banner>
+            )}
+            {inReview && <ReviewActions goal={goal} />}
+            {r.plan && (
+              <RoundSection title="Plan" testId="round-plan">
+                <MarkdownText text={r.plan} className="markdown round-plan" />
+              </RoundSection>
+            )}
+            {(runs.length > 0 || worker) && (
+              <RoundSection title="Agent output" testId="round-output">
+                <AgentOutput runs={runs} liveProcessId={worker?.processId ?? null} />
+              </RoundSection>
+            )}
+            {runs.length > 0 && (
+              <RoundSection title="Agent runs" count={runs.length} testId="round-runs">
+                <RunsTable runs={runs} />
+              </RoundSection>
+            )}
+            {w && (w.quality.length > 0 || w.candidateCommit) && (
+              <RoundSection title="Quality" testId="round-quality" aside={w.quality.length > 0 ? <QualitySummary checks={w.quality} /> : null}>
+                {w.quality.length > 0 ? <QualityTable checks={w.quality} /> : <p className="muted small">Not checked yet.</p>}
+                {w.candidateCommit && <EvaluateNow goalId={goal.id} round={r.number} />}
+              </RoundSection>
+            )}
+            {w?.governance && (
+              <RoundSection title="Governance" testId="round-governance" aside={<VerdictBadge verdict={w.governance} />}>
+                <GovernanceView verdict={w.governance} />
+              </RoundSection>
+            )}
+            {w?.candidateCommit && w.baseCommit && (
+              <RoundSection title="Candidate" testId="round-candidate" aside={<span className="mono small muted">{`${shortSha(w.baseCommit)}..${shortSha(w.candidateCommit)}`}</span>}>
+                <CandidateDiff appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={inReview} />
+              </RoundSection>
+            )}
+            {w?.integration && (
+              <RoundSection title="Integration" testId="round-integration" aside={<IntegrationBadge integration={w.integration} />}>
+                <IntegrationView integration={w.integration} />
+              </RoundSection>
+            )}
+            {w && w.guidance.length > 0 && (
+              <RoundSection title="Guidance given" count={w.guidance.length} testId="round-guidance">
+                <ul className="guidance-snapshot">
+                  {w.guidance.map((g) => (
+                    <li key={g.id}>
+                      <details>
+                        <summary>
+                          {g.title} {w.appliedGuidance.includes(g.id) && <Badge tone="success">applied</Badge>}
+                        </summary>
+                        <MarkdownText text={g.body} />
+                      </details>
+                    </li>
+                  ))}
+                </ul>
+              </RoundSection>
+            )}
+            {r.evidence.length > 0 && (
+              <RoundSection title="Evidence">
+                <ul className="evidence">
+                  {r.evidence.map((e) => (
+                    <li key={e.href}>
+                      <Badge>{e.kind}</Badge> <a href={e.href}>{e.label}</a>
+                    </li>
+                  ))}
+                </ul>
+              </RoundSection>
+            )}
+            {!w && runs.length === 0 && !worker && !r.plan && <p className="muted small">Nothing recorded for this round yet.</p>}
+          </div>
+        )}
+      </div>
+    </li>
+  );
+}
+
+function RoundSection({ title, count, aside, children, testId }: { title: string; count?: number; aside?: ReactNode; children: ReactNode; testId?: string }) {
+  return (
+    <section className="round-section" data-testid={testId}>
+      <div className="round-section-head">
+        <h3>{title}</h3>
+        {count !== undefined && <span className="muted small">{count}</span>}
+        {aside && <div className="round-section-aside">{aside}</div>}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+function RunsTable({ runs }: { runs: AgentRun[] }) {
+  return (
+    <div className="table-wrap">
+      <table className="table compact-table">
+        <thead>
+          <tr>
+            <th>Phase</th>
+            <th>Profile</th>
+            <th>Status</th>
+            <th>Started</th>
+            <th>Took</th>
+            <th>Process</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((run) => (
+            <tr key={run.id} data-testid="agent-run" data-phase={run.phase} data-status={run.status}>
+              <td>
+                {runLabel(run)}
+                {run.error && (
+                  <div className="run-error small" data-testid="agent-run-error">
+                    {run.error}
+                  </div>
+                )}
+              </td>
+              <td className="mono small">{run.profile}</td>
+              <td>
+                <Badge tone={runTone(run.status)}>{run.status}</Badge>
+              </td>
+              <td className="small nowrap" title={formatTime(run.startedAt)}>
+                {formatRelative(run.startedAt)}
+              </td>
+              <td className="small nowrap">{run.endedAt ? formatMs(elapsedMs(run.startedAt, run.endedAt)) : '…'}</td>
+              <td className="small">{run.processId ? <a href={hrefFor('processes', [run.processId])}>log</a> : <span className="muted">—</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function QualitySummary({ checks }: { checks: QualityCheck[] }) {
+  const passed = checks.filter((c) => c.passed).length;
+  return (
+    <Badge tone={passed === checks.length ? 'success' : 'danger'} testId="quality-summary">
+      {passed}/{checks.length} passed
+    </Badge>
+  );
+}
+
+function QualityTable({ checks, testId = 'quality-check' }: { checks: QualityCheck[]; testId?: string }) {
+  return (
+    <ol className="quality-checks">
+      {checks.map((c, i) => (
+        <li key={i} className={c.passed ? 'quality-check passed' : 'quality-check failed'} data-testid={testId} data-passed={c.passed}>
+          <div className="quality-check-head">
+            <Badge tone={c.passed ? 'success' : 'danger'}>{c.passed ? 'pass' : 'fail'}</Badge>
+            <span className="quality-test">{c.test}</span>
+          </div>
+          <div className="quality-check-facts small">
+            <code className="quality-command" data-testid="quality-command">
+              {c.command}
+            </code>
+            <span className="muted">exit {c.exitCode ?? '—'}</span>
+            <span className="muted">{formatMs(c.durationMs)}</span>
+            {c.processId && <a href={hrefFor('processes', [c.processId])}>log</a>}
+          </div>
+          {c.logExcerpt.trim() && (
+            <details className="quality-log">
+              <summary className="small muted">Log excerpt</summary>
+              <pre className="mono">{c.logExcerpt}</pre>
+            </details>
+          )}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** Runs the project's tests against the Round's candidate now, and shows what they found. */
+function EvaluateNow({ goalId, round }: { goalId: string; round: number }) {
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<Evaluation | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const evaluate = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setResult(await call('quality.evaluate', { goalId, round }));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="evaluate-now">
+      <div className="row">
+        <button type="button" className="button small" onClick={evaluate} disabled={busy} data-testid="evaluate-quality">
+          <Icon name="play" size={14} /> {busy ? 'Evaluating…' : 'Evaluate quality now'}
+        </button>
+        {result && (
+          <Badge tone={result.passed ? 'success' : 'danger'} testId="evaluation-result">
+            {result.passed ? 'passed' : 'failed'} on {shortSha(result.commit)}
+          </Badge>
+        )}
+      </div>
+      {error && <Banner tone="error">{error}</Banner>}
+      {result && result.checks.length > 0 && <QualityTable checks={result.checks} testId="evaluation-check" />}
+    </div>
+  );
+}
+
+function VerdictBadge({ verdict }: { verdict: GovernanceVerdict }) {
+  return (
+    <Badge tone={verdict.passed ? 'success' : 'danger'} testId="governance-verdict">
+      {verdict.passed ? 'passed' : 'refused'}
+    </Badge>
+  );
+}
+
+function GovernanceView({ verdict }: { verdict: GovernanceVerdict }) {
+  return (
+    <div className="stack">
+      {verdict.rules.length > 0 && (
+        <div className="row small">
+          <span className="muted">Rules cited:</span>
+          {verdict.rules.map((rule) => (
+            <a key={rule} href={hrefFor('settings', ['governance'])} className="badge badge-neutral mono" data-testid="governance-rule">
+              {rule}
+            </a>
+          ))}
+        </div>
+      )}
+      {verdict.findings.trim() ? <MarkdownText text={verdict.findings} /> : <p className="muted small">No findings.</p>}
+    </div>
+  );
+}
+
+function IntegrationBadge({ integration }: { integration: Integration }) {
+  if (integration.conflicts.length > 0) return <Badge tone="danger">conflicts</Badge>;
+  if (integration.mergedAt) return <Badge tone="success">merged</Badge>;
+  return <Badge tone="accent">ready to merge</Badge>;
+}
+
+function IntegrationView({ integration: i }: { integration: Integration }) {
+  return (
+    <div data-testid="integration">
+      <dl className="facts">
+        <dt>Into</dt>
+        <dd>
+          <span className="mono">{i.targetBranch}</span> <span className="muted small">at {shortSha(i.targetCommit)}</span>
+        </dd>
+        <dt>Merge commit</dt>
+        <dd className="mono" data-testid="merge-commit">
+          {i.mergeCommit ? shortSha(i.mergeCommit) : <span className="muted">none</span>}
+        </dd>
+        {i.mergedAt && (
+          <>
+            <dt>Merged</dt>
+            <dd title={formatTime(i.mergedAt)}>{formatRelative(i.mergedAt)}</dd>
+          </>
+        )}
+      </dl>
+      {i.conflicts.length > 0 && (
+        <Banner tone="warning" testId="integration-conflicts">
+          Merging into <span className="mono">{i.targetBranch}</span> conflicts in:
+          <ul className="conflict-list">
+            {i.conflicts.map((c) => (
+              <li key={c} className="mono small">
+                {c}
+              </li>
+            ))}
+          </ul>
+        </Banner>
+      )}
+    </div>
+  );
+}
+
+/** The candidate's changes against its base, with the Changes page's diff viewer. */
+function CandidateDiff({ appId, base, candidate, branch, initiallyOpen }: { appId: string; base: string; candidate: string; branch: string | null; initiallyOpen: boolean }) {
+  // Opens by itself when the Goal reaches review, unless a person chose otherwise.
+  const [chosen, setOpen] = useState<boolean | null>(null);
+  const open = chosen ?? initiallyOpen;
+  const [mode, setMode] = useDiffMode();
+  return (
+    <div className="candidate">
+      <div className="row small">
+        {branch && (
+          <span className="mono">
+            <Icon name="branch" size={13} /> {branch}
+          </span>
+        )}
+        <span className="spacer" />
+        {open && <DiffModeToggle mode={mode} onChange={setMode} />}
+        <button type="button" className="button small" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="candidate-diff-toggle">
+          {open ? 'Hide the diff' : 'Show the diff'}
+        </button>
+      </div>
+      {open && <CandidateDiffBody appId={appId} base={base} candidate={candidate} mode={mode} />}
+    </div>
+  );
+}
+
+function CandidateDiffBody({ appId, base, candidate, mode }: { appId: string; base: string; candidate: string; mode: ReturnType<typeof useDiffMode>[0] }) {
+  const diff = useQuery('changes.diff', { appId, from: base, to: candidate }, `${appId}|${base}..${candidate}`);
+  if (diff.error) return <Banner tone="error">{diff.error.message}</Banner>;
+  if (!diff.data) return <Spinner />;
+  return (
+    <div className="candidate-diff" data-testid="candidate-diff">
+      <DiffView diff={diff.data} mode={mode} empty="The candidate changes nothing." />
+    </div>
+  );
+}
+
+/** Approve or decline the candidate of a Goal in review. */
+function ReviewActions({ goal }: { goal: Goal }) {
+  const toast = useToast();
+  const [busy, setBusy] = useState(false);
+  const [declining, setDeclining] = useState(false);
+  const [reason, setReason] = useState('');
+  const [cancel, setCancel] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const act = async (work: () => Promise<unknown>, done: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      toast.show('success', done);
+      setDeclining(false);
+      setReason('');
+      setCancel(false);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const approve = () => act(() => call('workflow.approve', { goalId: goal.id, reason: null }), `#${goal.number} approved`);
+  const decline = () =>
+    act(() => call('workflow.decline', { goalId: goal.id, reason: reason.trim() || null, cancel }), cancel ? `#${goal.number} declined and cancelled` : `#${goal.number} sent back for another round`);
+
+  return (
+    <div className="review-actions" data-testid="review-actions">
+      <div className="row">
+        <Icon name="info" size={15} />
+        <span>
+          <strong>Waiting for your review.</strong> <span className="muted">Approving merges the candidate into the target branch.</span>
+        </span>
+        <span className="spacer" />
+        <button type="button" className="button" onClick={() => setDeclining(!declining)} disabled={busy} data-testid="review-decline">
+          Decline…
+        </button>
+        <button type="button" className="button primary" onClick={approve} disabled={busy} data-testid="review-approve">
+          <Icon name="check" /> {busy && !declining ? 'Approving…' : 'Approve'}
+        </button>
+      </div>
+      {error && (
+        <Banner tone="error" testId="review-error">
+          <strong>Refused.</strong> {error}
+        </Banner>
+      )}
+      {declining && (
+        <form
+          className="reason-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void decline();
+          }}
+          data-testid="review-decline-form"
+        >
+          <label className="field">
+            <span className="field-label">What should change in the next attempt?</span>
+            <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="review-decline-reason" />
+          </label>
+          <label className="check-item">
+            <input type="checkbox" checked={cancel} onChange={(e) => setCancel(e.target.checked)} data-testid="review-decline-cancel" />
+            Cancel the goal instead of sending it back
+          </label>
+          <div className="row">
+            <button type="submit" className={cancel ? 'button danger small' : 'button primary small'} disabled={busy} data-testid="review-decline-submit">
+              {cancel ? 'Decline and cancel' : 'Decline'}
+            </button>
+            <button type="button" className="button ghost small" onClick={() => setDeclining(false)}>
+              Never mind
+            </button>
+          </div>
+        </form>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,56 @@
+import type { AgentRun } from '../../gen/bindings';
+
+export type Tone = 'neutral' | 'accent' | 'success' | 'warning' | 'danger';
+
+/** "implement", "implement · repair 1". */
+export function runLabel(run: Pick<AgentRun, 'phase' | 'attempt'>): string {
+  return run.attempt > 0 ? `${run.phase} · repair ${run.attempt}` : run.phase;
+}
+
+/** running, done, invalid, failed, stopped, lost. */
+export function runTone(status: string): Tone {
+  switch (status) {
+    case 'running':
+      return 'accent';
+    case 'done':
+      return 'success';
+    case 'invalid':
+    case 'stopped':
+      return 'warning';
+    case 'failed':
+    case 'lost':
+      return 'danger';
+    default:
+      return 'neutral';
+  }
+}
+
+/** Milliseconds as "850 ms", "3.2 s", "2m 05s". */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m}m ${String(Math.round(s % 60)).padStart(2, '0')}s`;
+}
+
+/** The time between two RFC 3339 instants (or until now), in milliseconds. */
+export function elapsedMs(from: string, to: string | null, now = Date.now()): number {
+  const start = new Date(from).getTime();
+  const end = to ? new Date(to).getTime() : now;
+  return Number.isNaN(start) || Number.isNaN(end) ? 0 : Math.max(0, end - start);
+}
+
+/** The first characters of a commit id. */
+export function shortSha(sha: string | null | undefined): string {
+  return sha ? sha.slice(0, 10) : '—';
+}
+
+/** The `goalId` an event's data names, if any. */
+export function eventGoalId(data: unknown): string | null {
+  if (typeof data === 'object' && data !== null && 'goalId' in data) {
+    const id = (data as { goalId: unknown }).goalId;
+    return typeof id === 'string' ? id : null;
+  }
+  return null;
+}

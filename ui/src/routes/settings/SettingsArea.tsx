@@ -1,0 +1,23 @@
+import { useRoute } from '../../state/router';
+import { AgentsPage } from './AgentsPage';
+import { GovernancePage } from './GovernancePage';
+import { GuidancePage } from './GuidancePage';
+import { QualityPage } from './QualityPage';
+import { SettingsPage } from './SettingsPage';
+
+/** Picks the Settings sub-page from the route (`#/settings/<tab>`). */
+export function SettingsArea() {
+  const { rest } = useRoute();
+  switch (rest[0]) {
+    case 'quality':
+      return <QualityPage />;
+    case 'governance':
+      return <GovernancePage />;
+    case 'guidance':
+      return <GuidancePage />;
+    case 'agents':
+      return <AgentsPage />;
+    default:
+      return <SettingsPage />;
+  }
+}
