@@ -442,4 +442,23 @@ fn the_cli_lists_agents_and_drives_the_runner() {
     let o = d.sh("refine agent runs 1", tmp.path());
     let out = text(&o);
     assert!(out.contains("implement") && out.contains("done"), "{out}");
+    // A manual evaluation of the candidate, in a detached checkout of it.
+    let o = d.sh("refine quality evaluate 1", tmp.path());
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("pass") && out.contains("the greeting file exists"),
+        "{out}"
+    );
+    let history = h.ok("quality.history", json!({"goalId": id}));
+    let triggers: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["trigger"].as_str().unwrap())
+        .collect();
+    assert_eq!(triggers, ["manual", "runner"], "newest first");
+    let wt = d.data.join("evaluations");
+    let left = std::fs::read_dir(&wt).map(|r| r.count()).unwrap_or(0);
+    assert_eq!(left, 0, "the evaluation checkout is removed");
 }

@@ -46,6 +46,14 @@ pub enum QualityCmd {
     },
     /// One evaluation with every check.
     Show { id: String },
+    /// Run the tests against a Goal's candidate now (the agent proposes one command per test).
+    Evaluate {
+        /// The Goal (`12`, `#12` or its id).
+        goal: String,
+        /// Round (default: the latest with a candidate).
+        #[arg(long)]
+        round: Option<u32>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -322,8 +330,21 @@ pub async fn quality(c: &Client, a: &QualityArgs, json_out: bool) -> Result {
                 rows,
             );
         }
-        QualityCmd::Show { id } => {
-            let e = c.call("quality.evaluation.get", json!({"id": id})).await?;
+        QualityCmd::Show { .. } | QualityCmd::Evaluate { .. } => {
+            let e = match &a.cmd {
+                QualityCmd::Evaluate { goal, round } => {
+                    eprintln!("Evaluating Goal {goal}'s candidate…");
+                    let r = c
+                        .call("quality.evaluate", json!({"goalId": goal, "round": round}))
+                        .await?;
+                    c.call("quality.evaluation.get", json!({"id": r["id"]}))
+                        .await?
+                }
+                QualityCmd::Show { id } => {
+                    c.call("quality.evaluation.get", json!({"id": id})).await?
+                }
+                _ => unreachable!(),
+            };
             if json_out {
                 print_json(&e);
                 return Ok(());

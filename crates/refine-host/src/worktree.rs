@@ -107,8 +107,10 @@ pub fn ensure_worktree(repo: &Path, path: &Path, branch: &str, base: &str) -> Re
     if checked_out_branch(path).as_deref() == Some(branch) {
         return Ok(()); // the common case, read from files: no git process
     }
-    let _ = ok(repo, &["worktree", "prune"]);
-    if let Ok(list) = worktrees(repo) {
+    if path.exists() {
+        let _ = ok(repo, &["worktree", "prune"]);
+    }
+    if let Ok(list) = worktrees(repo).map(|l| if path.exists() { l } else { Vec::new() }) {
         let canon = path.canonicalize().ok();
         if list.iter().any(|w| {
             w.branch.as_deref() == Some(branch)
@@ -151,17 +153,21 @@ pub fn ensure_worktree(repo: &Path, path: &Path, branch: &str, base: &str) -> Re
 /// Commit everything in the worktree (new, changed, deleted files). `None` when nothing changed.
 pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
     ok(worktree, &["add", "--all"])?;
-    let staged = git(worktree, &["diff", "--cached", "--quiet"], None)?;
-    if staged.ok {
-        return Ok(None);
-    }
     let o = git(
         worktree,
         &["commit", "--quiet", "--no-verify", "-F", "-"],
         Some(message.as_bytes()),
     )?;
     if !o.ok {
-        return Err(GitError::Failed(o.stderr));
+        // `git commit` exits 1 with nothing staged; anything else is a failure.
+        if o.stdout.contains("nothing to commit") || o.stdout.contains("nothing added") {
+            return Ok(None);
+        }
+        return Err(GitError::Failed(if o.stderr.is_empty() {
+            o.stdout
+        } else {
+            o.stderr
+        }));
     }
     resolve(worktree, "HEAD").map(Some)
 }
