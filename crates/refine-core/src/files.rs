@@ -197,15 +197,20 @@ impl Core {
         let app_id = app.id.clone();
         let index = Arc::new(Mutex::new(IndexSlot::default()));
         let slot = index.clone();
-        let started = Watcher::start(
+        let root_abs = std::path::PathBuf::from(&app.path);
+        let started = Watcher::start_indexed(
             Path::new(&app.path),
             &self.0.data_dir,
             DEBOUNCE,
             move |batch| {
                 {
+                    let paths: Vec<String> = batch.iter().map(|(p, _)| p.clone()).collect();
                     let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
                     s.generation += 1;
-                    s.index = None;
+                    s.index = s.index.take().and_then(|kept| {
+                        let mut idx = Arc::unwrap_or_clone(kept);
+                        idx.apply(&root_abs, &paths, true).then(|| Arc::new(idx))
+                    });
                 }
                 let Some(inner) = weak.upgrade() else { return };
                 let (paths, kinds): (Vec<String>, Vec<&str>) =
@@ -218,7 +223,13 @@ impl Core {
             },
         );
         match started {
-            Ok(w) => {
+            Ok((w, files)) => {
+                {
+                    let mut s = index.lock().unwrap_or_else(|p| p.into_inner());
+                    if s.generation == 0 {
+                        s.index = Some(Arc::new(files));
+                    }
+                }
                 map.insert(app.id.clone(), Watched { _watcher: w, index });
             }
             Err(e) => tracing::warn!(app = %app.id, error = %e.message, "no file watcher"),
@@ -254,8 +265,9 @@ impl Core {
         Ok(fresh)
     }
 
-    /// Drop the app's kept file list (a change was made).
-    fn forget_file_index(&self, app_id: &str) {
+    /// Bring the app's kept file list up to date with a change made through Refine (the
+    /// watcher reports it later; name search must not miss it meanwhile).
+    fn note_file_change(&self, app_id: &str, root: &Path, paths: &[String]) {
         if let Some(w) = self
             .0
             .watchers
@@ -265,7 +277,10 @@ impl Core {
         {
             let mut s = w.index.lock().unwrap_or_else(|p| p.into_inner());
             s.generation += 1;
-            s.index = None;
+            s.index = s.index.take().and_then(|kept| {
+                let mut idx = Arc::unwrap_or_clone(kept);
+                idx.apply(root, paths, false).then(|| Arc::new(idx))
+            });
         }
     }
 
@@ -378,10 +393,19 @@ impl Core {
         self.mutate(ctx, op, &request, async { Ok(()) }, move |_tx, ()| {
             let root = Root::open(Path::new(&app2.path), core.data_dir())?;
             core.watch_app(&app2);
-            let result = f(&root);
-            // The watcher reports this change later; name search must not miss it meanwhile.
-            core.forget_file_index(&app2.id);
-            let (value, summary, mut event) = result?;
+            let (value, summary, mut event) = match f(&root) {
+                Ok(r) => r,
+                Err(e) => {
+                    // A failed change may still have touched something: re-walk on next search.
+                    core.note_file_change(&app2.id, Path::new(&app2.path), &[String::new()]);
+                    return Err(e);
+                }
+            };
+            let touched: Vec<String> = ["path", "from", "to"]
+                .iter()
+                .filter_map(|k| event[*k].as_str().map(str::to_string))
+                .collect();
+            core.note_file_change(&app2.id, Path::new(&app2.path), &touched);
             event["appId"] = json!(app2.id);
             let target = event["path"]
                 .as_str()

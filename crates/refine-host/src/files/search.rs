@@ -96,6 +96,62 @@ fn parse_query(query: &str) -> Result<Vec<char>, ApiError> {
 }
 
 impl FileIndex {
+    pub(crate) fn from_entries(entries: Vec<(String, FileKind)>, complete: bool) -> FileIndex {
+        FileIndex { entries, complete }
+    }
+
+    /// Follow changed paths (relative to the root at `abs`), looking at what is on disk now: a
+    /// file or link that exists is listed, a path that is gone goes with everything below it.
+    /// A directory is skipped when `dirs_reported` (the watcher reports the files inside a new
+    /// directory itself); otherwise, and when a `.gitignore` changed, this returns false and the
+    /// index must be built afresh.
+    pub fn apply(&mut self, abs: &std::path::Path, paths: &[String], dirs_reported: bool) -> bool {
+        use std::collections::HashSet;
+        let mut gone: Vec<&str> = Vec::new();
+        let mut present: Vec<(&str, FileKind)> = Vec::new();
+        for p in paths {
+            if p.is_empty() || p.rsplit('/').next() == Some(".gitignore") {
+                return false;
+            }
+            match std::fs::symlink_metadata(abs.join(p)) {
+                Ok(m) if m.is_dir() => {
+                    if !dirs_reported {
+                        return false;
+                    }
+                }
+                Ok(m) => present.push((
+                    p,
+                    if m.file_type().is_symlink() {
+                        FileKind::Symlink
+                    } else if m.is_file() {
+                        FileKind::File
+                    } else {
+                        FileKind::Other
+                    },
+                )),
+                Err(_) => gone.push(p),
+            }
+        }
+        if !gone.is_empty() {
+            // An entry goes when it, or any directory above it, is gone.
+            let gone: HashSet<&str> = gone.into_iter().collect();
+            self.entries.retain(|(e, _)| {
+                !gone.contains(e.as_str())
+                    && !e.match_indices('/').any(|(i, _)| gone.contains(&e[..i]))
+            });
+        }
+        if !present.is_empty() {
+            let known: HashSet<&str> = self.entries.iter().map(|(e, _)| e.as_str()).collect();
+            let add: Vec<(String, FileKind)> = present
+                .into_iter()
+                .filter(|(p, _)| !known.contains(p))
+                .map(|(p, k)| (p.to_string(), k))
+                .collect();
+            self.entries.extend(add);
+        }
+        true
+    }
+
     /// How many files the index holds.
     pub fn len(&self) -> usize {
         self.entries.len()

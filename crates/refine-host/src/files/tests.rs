@@ -462,3 +462,41 @@ fn watcher_reports_changes_and_skips_ignored_paths() {
     drop(w);
     let _ = Path::new(".");
 }
+
+#[test]
+fn a_kept_file_index_follows_changes_on_disk() {
+    let t = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("src/deep")).unwrap();
+    std::fs::write(t.path().join("src/a.rs"), "a").unwrap();
+    std::fs::write(t.path().join("src/deep/b.rs"), "b").unwrap();
+    std::fs::write(t.path().join("top.md"), "t").unwrap();
+    let root = Root::open(t.path(), data.path()).unwrap();
+    let mut idx = root.index_files(false).unwrap();
+    assert_eq!(idx.len(), 3);
+    let names = |i: &super::FileIndex| {
+        let mut v: Vec<String> = i
+            .find("rs", 50)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|m| m.path)
+            .collect();
+        v.sort();
+        v
+    };
+    // A new file, a removed directory (with what it held), a modified file (no change).
+    std::fs::write(t.path().join("src/c.rs"), "c").unwrap();
+    std::fs::remove_dir_all(t.path().join("src/deep")).unwrap();
+    let changed: Vec<String> = ["src/c.rs", "src/deep", "src/a.rs"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert!(idx.apply(t.path(), &changed, true));
+    assert_eq!(names(&idx), ["src/a.rs", "src/c.rs"]);
+    assert_eq!(idx.len(), 3, "no duplicates: src/a.rs was already listed");
+    // A directory nobody reported the contents of, or new ignore rules: build afresh.
+    std::fs::create_dir_all(t.path().join("lib")).unwrap();
+    assert!(!idx.clone().apply(t.path(), &["lib".to_string()], false));
+    assert!(!idx.apply(t.path(), &[".gitignore".to_string()], true));
+}

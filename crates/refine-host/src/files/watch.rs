@@ -67,6 +67,17 @@ impl Watcher {
         debounce: Duration,
         on_change: impl Fn(Vec<(String, ChangeKind)>) + Send + 'static,
     ) -> Result<Watcher, ApiError> {
+        Self::start_indexed(root, data_dir, debounce, on_change).map(|(w, _)| w)
+    }
+
+    /// [`Watcher::start`], also returning the list of files the initial walk found (the same
+    /// set [`Root::index_files`] gives), so name search needs no walk of its own.
+    pub fn start_indexed(
+        root: &Path,
+        data_dir: &Path,
+        debounce: Duration,
+        on_change: impl Fn(Vec<(String, ChangeKind)>) + Send + 'static,
+    ) -> Result<(Watcher, super::FileIndex), ApiError> {
         let root = Root::open(root, data_dir)?;
         let (tx, rx) = mpsc::channel::<Msg>();
         let fs_tx = tx.clone();
@@ -74,37 +85,43 @@ impl Watcher {
             let _ = fs_tx.send(Msg::Fs(res));
         })
         .map_err(|e| ApiError::unavailable(format!("cannot watch files: {e}")))?;
-        add_watches(&mut watcher, &root, &RelPath::root());
+        let (files, complete) = add_watches(&mut watcher, &root, &RelPath::root());
+        let index = super::FileIndex::from_entries(files, complete);
         let on_change: Callback = Box::new(on_change);
         std::thread::Builder::new()
             .name("refine-watch".into())
             .spawn(move || run(watcher, root, rx, debounce, on_change))
             .map_err(|e| ApiError::unavailable(format!("cannot start the file watcher: {e}")))?;
-        Ok(Watcher { tx })
+        Ok((Watcher { tx }, index))
     }
 }
 
 /// Watch `start` and every non-ignored directory below it; returns the files found below
-/// `start` (reported as created when a directory appears with content).
-fn add_watches(watcher: &mut RecommendedWatcher, root: &Root, start: &RelPath) -> Vec<String> {
+/// `start` (reported as created when a directory appears with content) and whether the walk
+/// saw everything.
+fn add_watches(
+    watcher: &mut RecommendedWatcher,
+    root: &Root,
+    start: &RelPath,
+) -> (Vec<(String, FileKind)>, bool) {
     let mut files = Vec::new();
     let abs = root.abs().to_path_buf();
     if let Err(e) = watcher.watch(&abs.join(start.to_path()), RecursiveMode::NonRecursive) {
         tracing::debug!(error = %e, "cannot watch a directory");
-        return files;
+        return (files, false);
     }
-    let _ = root.walk(start, false, &mut |v| {
+    let complete = root.walk(start, false, &mut |v| {
         if v.kind == FileKind::Dir {
             if let Err(e) = watcher.watch(&abs.join(v.rel().to_path()), RecursiveMode::NonRecursive)
             {
                 tracing::debug!(error = %e, "cannot watch a directory");
             }
         } else {
-            files.push(v.path_string());
+            files.push((v.path_string(), v.kind));
         }
         true
     });
-    files
+    (files, complete.unwrap_or(false))
 }
 
 fn kind_of(event: &EventKind) -> Option<ChangeKind> {
@@ -152,7 +169,7 @@ fn run(
                         && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir())
                     {
                         if let Some(rel) = relative(&root, &path) {
-                            for f in add_watches(&mut watcher, &root, &rel) {
+                            for (f, _) in add_watches(&mut watcher, &root, &rel).0 {
                                 merge(&mut pending, root.abs().join(f), ChangeKind::Created);
                             }
                         }
