@@ -179,6 +179,20 @@ describe('agents and the runner', () => {
     // "Detect again" asks the daemon again.
     await page.getByTestId('agents-detect').click();
     await page.locator('[data-testid="agent-profile"][data-name="scripted"][data-state="installed"]').waitFor();
+
+    // Make Claude Code the default: a todo Goal now waits, and the Runner page says why.
+    await claude.getByTestId('agent-make-default').click();
+    await claude.getByTestId('agent-default').waitFor();
+    await page.getByTestId('agents-default').getByText(/not installed/).waitFor();
+    const waiting = await callCli(daemon, 'work.create_goal', { title: 'Needs Claude', status: 'todo' });
+    await goTo(page, 'runner');
+    const wait = page.getByTestId('runner-wait');
+    await wait.waitFor({ timeout: 20_000 });
+    assert.match(await wait.innerText(), /agent profile claude-code: not installed/);
+    await screenshot(page, 'agents-runner-waiting-dark');
+    // The Goal's own page says why it does not start.
+    await page.goto(`${daemon.baseUrl}#/goals/${waiting.id}`);
+    await page.getByTestId('goal-waiting').getByText(/claude-code: not installed/).waitFor();
     assert.deepEqual(page.errors, []);
     await context.close();
   });

@@ -42,7 +42,7 @@ describe('chat', () => {
     const { page, context } = await openUi(browser, daemon);
     await goTo(page, 'chat');
     await page.getByTestId('chat-empty').waitFor();
-    assert.equal(await page.getByTestId('chat-threads-empty').count(), 1);
+    await page.getByTestId('chat-threads-empty').waitFor();
 
     await page.getByTestId('chat-new').click();
     await page.getByTestId('chat-new-dialog').waitFor();
@@ -76,6 +76,7 @@ describe('chat', () => {
 
     // Stored: a reload shows the same conversation.
     await page.reload();
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
     await page.getByTestId('chat-thread').waitFor();
     await page.locator('[data-testid="chat-message"]').nth(1).waitFor();
     assert.equal(await page.locator('[data-testid="chat-message"]').count(), 2);

@@ -7,10 +7,10 @@ import { Badge, Banner, Spinner } from '../../components/Feedback';
 import { formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
 import { useToast } from '../../components/toastContext';
-import type { ChatGoalDraft, ChatMessage, ChatThread, ChatView } from '../../gen/bindings';
+import type { ChatGoalDraft, ChatMessage, ChatSent, ChatThread, ChatView } from '../../gen/bindings';
 import { hrefFor, navigate } from '../../state/router';
 import { DraftDialog } from './DraftDialog';
-import { aboutLabel, appendDelta, isOpen, upsertMessage } from './thread';
+import { aboutLabel, appendDelta, isOpen, mergeSent, upsertMessage } from './thread';
 
 interface ChatMessageEvent {
   threadId: string;
@@ -28,38 +28,63 @@ export function ThreadView({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  // Every change goes through `update`, so `current` is always the newest state (live events
+  // decide against it synchronously, between renders).
+  const current = useRef<ChatView | null>(null);
+  const update = useCallback((f: (v: ChatView | null) => ChatView | null) => {
+    const next = f(current.current);
+    current.current = next;
+    setView(next);
+  }, []);
+  // Streamed text of a reply not shown yet (it can arrive before `chat.send` answers).
+  const early = useRef(new Map<string, string>());
 
   useEffect(() => {
-    let current = true;
+    let live = true;
     call('chat.get', { id }).then(
       (v) => {
-        if (!current) return;
-        setView(v);
+        if (!live) return;
+        update(() => v);
         setError(null);
       },
-      (err: unknown) => current && setError(toApiFailure(err).message),
+      (err: unknown) => live && setError(toApiFailure(err).message),
     );
     return () => {
-      current = false;
+      live = false;
     };
-  }, [id, generation]);
+  }, [id, generation, update]);
 
   useLiveEvents((event) => {
     if (event.kind === RESYNC) {
       reload();
     } else if (event.kind === 'chat.message') {
       const data = event.data as ChatMessageEvent;
-      if (data.threadId === id) setView((v) => (v ? upsertMessage(v, data.message) : v));
+      if (data.threadId !== id) return;
+      const streamed = early.current.get(data.message.id) ?? '';
+      early.current.delete(data.message.id);
+      update((v) => (v ? appendDelta(upsertMessage(v, data.message), data.message.id, streamed) : v));
     } else if (event.kind === 'chat.delta') {
       const data = event.data as ChatDeltaEvent;
-      if (data.threadId === id) setView((v) => (v ? appendDelta(v, data.messageId, data.text) : v));
+      if (data.threadId !== id) return;
+      if (current.current?.messages.some((m) => m.id === data.messageId)) {
+        update((v) => (v ? appendDelta(v, data.messageId, data.text) : v));
+      } else {
+        if (early.current.size > 20) early.current.clear();
+        early.current.set(data.messageId, (early.current.get(data.messageId) ?? '') + data.text);
+      }
     } else if (event.kind === 'chat.thread') {
       const data = event.data as { thread: ChatThread };
-      if (data.thread.id === id) setView((v) => (v ? { ...v, thread: data.thread } : v));
+      if (data.thread.id === id) update((v) => (v ? { ...v, thread: data.thread } : v));
     } else if (event.kind === 'chat.deleted') {
       if ((event.data as { id: string }).id === id) navigate('chat');
     }
   });
+
+  const onSent = (sent: ChatSent) => {
+    const streamed = early.current.get(sent.reply.id) ?? '';
+    early.current.delete(sent.reply.id);
+    update((v) => (v ? appendDelta(mergeSent(v, sent), sent.reply.id, streamed) : v));
+  };
 
   if (error) {
     return (
@@ -69,10 +94,10 @@ export function ThreadView({ id }: { id: string }) {
     );
   }
   if (!view) return <Spinner />;
-  return <Thread view={view} onSent={(v) => setView(v)} />;
+  return <Thread view={view} onChange={update} onSent={onSent} />;
 }
 
-function Thread({ view, onSent }: { view: ChatView; onSent: (v: ChatView) => void }) {
+function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update: (v: ChatView | null) => ChatView | null) => void; onSent: (sent: ChatSent) => void }) {
   const { thread, messages } = view;
   const toast = useToast();
   const replying = messages.some(isOpen);
@@ -106,7 +131,7 @@ function Thread({ view, onSent }: { view: ChatView; onSent: (v: ChatView) => voi
     if (!title || title === thread.title) return;
     try {
       const t = await call('chat.rename', { id: thread.id, title });
-      onSent({ ...view, thread: t });
+      onChange((v) => (v ? { ...v, thread: t } : v));
     } catch (err) {
       toast.show('error', 'Could not rename', errorMessage(err));
     }
@@ -194,7 +219,7 @@ function Thread({ view, onSent }: { view: ChatView; onSent: (v: ChatView) => voi
           messages.map((m) => <Message key={m.id} message={m} profile={thread.profile} />)
         )}
       </div>
-      <Composer threadId={thread.id} profile={thread.profile} replying={replying} onSent={(sent) => onSent({ thread: sent.thread, messages: [...messages.filter((m) => m.id !== sent.message.id && m.id !== sent.reply.id), sent.message, sent.reply].sort((a, b) => a.seq - b.seq) })} />
+      <Composer threadId={thread.id} profile={thread.profile} replying={replying} onSent={onSent} />
       {draft && <DraftDialog draft={draft} onClose={() => setDraft(null)} />}
     </section>
   );
@@ -217,7 +242,7 @@ function Message({ message: m, profile }: { message: ChatMessage; profile: strin
         </p>
       ) : (
         <div className="chat-message-body" data-testid="chat-message-body">
-          {m.content}
+          {m.status === 'streaming' ? m.content.replace(/\n$/, '') : m.content}
           {m.status === 'streaming' && <span className="chat-cursor" aria-hidden="true" />}
         </div>
       )}
@@ -225,7 +250,7 @@ function Message({ message: m, profile }: { message: ChatMessage; profile: strin
   );
 }
 
-function Composer({ threadId, profile, replying, onSent }: { threadId: string; profile: string; replying: boolean; onSent: (s: { thread: ChatThread; message: ChatMessage; reply: ChatMessage }) => void }) {
+function Composer({ threadId, profile, replying, onSent }: { threadId: string; profile: string; replying: boolean; onSent: (sent: ChatSent) => void }) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);

@@ -14,6 +14,7 @@ export function upsertMessage(view: ChatView, message: ChatMessage): ChatView {
 
 /** Appends streamed text to an open reply; a finished one keeps its stored content. */
 export function appendDelta(view: ChatView, messageId: string, text: string): ChatView {
+  if (!text) return view;
   let changed = false;
   const messages = view.messages.map((m) => {
     if (m.id !== messageId || !isOpen(m)) return m;
@@ -27,4 +28,17 @@ export function appendDelta(view: ChatView, messageId: string, text: string): Ch
 export function aboutLabel(t: ChatThread): string {
   if (t.kind === 'goal') return t.goalNumber != null ? `Goal #${t.goalNumber}` : 'Goal (deleted)';
   return t.kind === 'plan' ? 'Planning' : 'Project';
+}
+
+/**
+ * Adds what `chat.send` answered (the message and its pending reply). Live events may already
+ * have brought a newer state of either (a quick agent answers before the response arrives):
+ * those are kept.
+ */
+export function mergeSent(view: ChatView, sent: { message: ChatMessage; reply: ChatMessage }): ChatView {
+  let next = view;
+  for (const m of [sent.message, sent.reply]) {
+    if (!next.messages.some((x) => x.id === m.id)) next = upsertMessage(next, m);
+  }
+  return next;
 }

@@ -5,6 +5,13 @@ import { hrefFor } from '../../state/router';
 import { LogViewer } from '../processes/LogViewer';
 import { runLabel, runTone } from './runs';
 
+/** " (2)" for the second run with the same label (a manual evaluation runs quality again). */
+function repeatNumber(runs: AgentRun[], index: number): string {
+  const label = runLabel(runs[index]);
+  const before = runs.slice(0, index).filter((r) => runLabel(r) === label).length;
+  return before > 0 ? ` (${before + 1})` : '';
+}
+
 /**
  * The output of a Round's agent runs: follows the run that is going on now (or the last one),
  * live; a person can pick another run and go back to following.
@@ -28,7 +35,7 @@ export function AgentOutput({ runs, liveProcessId }: { runs: AgentRun[]; livePro
     <div className="agent-output" data-testid="agent-output" data-process={shown} data-state={shownRun?.status ?? 'running'}>
       <div className="agent-output-bar">
         <div className="segmented compact" role="tablist" aria-label="Agent runs">
-          {withProcess.map((r) => (
+          {withProcess.map((r, i) => (
             <button
               key={r.id}
               type="button"
@@ -39,6 +46,7 @@ export function AgentOutput({ runs, liveProcessId }: { runs: AgentRun[]; livePro
               data-testid="agent-output-run"
             >
               {runLabel(r)}
+              {repeatNumber(withProcess, i)}
               {r.status === 'running' && <span className="live-dot" aria-label="running" />}
             </button>
           ))}
@@ -52,11 +60,11 @@ export function AgentOutput({ runs, liveProcessId }: { runs: AgentRun[]; livePro
         {shownRun && <Badge tone={runTone(shownRun.status)}>{shownRun.status}</Badge>}
         {pinned && pinned !== followed && (
           <button type="button" className="button small ghost" onClick={() => setPinned(null)} data-testid="agent-output-follow">
-            Follow the current run
+            Follow live
           </button>
         )}
-        <a className="small" href={hrefFor('processes', [shown])}>
-          Open in Processes
+        <a className="small" href={hrefFor('processes', [shown])} title="Open this process in Processes">
+          Process ↗
         </a>
       </div>
       <LogViewer key={shown} id={shown} />

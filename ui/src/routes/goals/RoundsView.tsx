@@ -11,6 +11,7 @@ import { useToast } from '../../components/toastContext';
 import type { AgentRun, Evaluation, Goal, GovernanceVerdict, Integration, QualityCheck, Round, RoundDetail, RoundWork, WorkerInfo } from '../../gen/bindings';
 import { hrefFor } from '../../state/router';
 import { DiffModeToggle, DiffView, useDiffMode } from '../changes/DiffView';
+import { isRunning } from '../work/states';
 import { AgentOutput } from './AgentOutput';
 import { elapsedMs, eventGoalId, formatMs, runLabel, runTone, shortSha } from './runs';
 
@@ -44,12 +45,14 @@ function useGoalWork(goalId: string) {
   });
   useEffect(() => () => clearTimeout(timer.current), []);
   const worker = runner.data?.workers.find((w) => w.goalId === goalId) ?? null;
-  return { work, worker };
+  return { work, worker, waiting: runner.data?.waiting ?? [], paused: runner.data?.paused ?? false };
 }
 
 /** Every attempt at the Goal, newest first, with what the automation recorded for each. */
 export function RoundsView({ goal }: { goal: Goal }) {
-  const { work, worker } = useGoalWork(goal.id);
+  const { work, worker, waiting, paused } = useGoalWork(goal.id);
+  const queued = goal.status === 'todo' || isRunning(goal.status);
+  const why = queued && !worker ? waiting.find((w) => w.appId === goal.appId)?.reason : undefined;
   const ordered = [...goal.rounds].sort((a, b) => b.number - a.number);
   const newest = ordered[0]?.number ?? 0;
   const [toggled, setToggled] = useState<Record<number, boolean>>({});
@@ -68,6 +71,24 @@ export function RoundsView({ goal }: { goal: Goal }) {
         )}
       </div>
       {work.error && <Banner tone="error">Could not load the recorded work: {work.error.message}</Banner>}
+      {why && (
+        <Banner
+          tone="warning"
+          testId="goal-waiting"
+          action={
+            <a className="button small" href={hrefFor('settings', ['agents'])}>
+              Agent settings
+            </a>
+          }
+        >
+          <strong>This Goal waits for the runner.</strong> {why}
+        </Banner>
+      )}
+      {queued && !worker && !why && paused && (
+        <Banner tone="info" testId="goal-runner-paused">
+          The runner is paused on this machine; this Goal starts when it is resumed on the <a href={hrefFor('runner')}>Runner</a> page.
+        </Banner>
+      )}
       <ol className="rounds">
         {ordered.map((r) => (
           <RoundItem
@@ -183,7 +204,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, open, onToggle }: R
             )}
             {w?.candidateCommit && w.baseCommit && (
               <RoundSection title="Candidate" testId="round-candidate" aside={<span className="mono small muted">{`${shortSha(w.baseCommit)}..${shortSha(w.candidateCommit)}`}</span>}>
-                <CandidateDiff appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={inReview} />
+                <CandidateDiff appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={latest && (goal.status === 'review' || goal.status === 'done')} />
               </RoundSection>
             )}
             {w?.integration && (

@@ -220,14 +220,16 @@ function WorkerRow({ worker: w, now }: { worker: WorkerInfo; now: number }) {
         {formatDuration(seconds)}
       </td>
       <td className="actions-cell">
-        {w.processId && (
-          <a className="button small ghost" href={hrefFor('processes', [w.processId])}>
-            Output
-          </a>
-        )}
-        <button type="button" className="button small danger-ghost" onClick={stop} disabled={busy} data-testid="runner-stop">
-          <Icon name="x" size={14} /> {busy ? 'Stopping…' : 'Stop'}
-        </button>
+        <div className="actions-cell-row">
+          {w.processId && (
+            <a className="button small ghost" href={hrefFor('processes', [w.processId])}>
+              Output
+            </a>
+          )}
+          <button type="button" className="button small danger-ghost" onClick={stop} disabled={busy} data-testid="runner-stop">
+            <Icon name="x" size={14} /> {busy ? 'Stopping…' : 'Stop'}
+          </button>
+        </div>
       </td>
     </tr>
   );
