@@ -180,6 +180,19 @@ describe('agents and the runner', () => {
     await page.getByTestId('agents-detect').click();
     await page.locator('[data-testid="agent-profile"][data-name="scripted"][data-state="installed"]').waitFor();
 
+    // An interactive session of the scripted agent opens on the Terminal page.
+    await scriptedCard.getByTestId('agent-session').click();
+    await page.locator('.xterm-rows').getByText('scripted agent ready').waitFor({ timeout: 20_000 });
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('hello agent\r');
+    await page.locator('.xterm-rows').getByText('scripted agent heard: hello agent').waitFor();
+    await screenshot(page, 'agents-session-dark');
+    const sessions = await callCli(daemon, 'terminal.list', {});
+    assert.ok(sessions.some((t) => t.title === 'agent: scripted'), JSON.stringify(sessions));
+    await goTo(page, 'settings');
+    await page.getByTestId('settings-tab-agents').click();
+    await page.getByTestId('page-settings-agents').waitFor();
+
     // Make Claude Code the default: a todo Goal now waits, and the Runner page says why.
     await claude.getByTestId('agent-make-default').click();
     await claude.getByTestId('agent-default').waitFor();

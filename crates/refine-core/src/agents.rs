@@ -476,6 +476,10 @@ impl Core {
                 run.status = "done".into();
                 run.result = Some(v.clone());
             }
+            // A chat reply is the text itself; the block is optional there.
+            (Err(_), Some(0)) if spec.phase == Phase::Chat => {
+                run.status = "done".into();
+            }
             (_, code) if code != Some(0) => {
                 let tail = self.process_tail(&info.id, 5).await;
                 run.status = "failed".into();

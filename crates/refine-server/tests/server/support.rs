@@ -180,11 +180,20 @@ pub fn request_for(op: &OpDef, input: Value) -> (String, Option<Vec<u8>>) {
 pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     let p = parent.join(name);
     std::fs::create_dir_all(&p).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let day = format!("{} +0000", now - now % 86_400);
     let run = |args: &[&str]| {
         let o = Command::new("git")
             .arg("-C")
             .arg(&p)
             .args(args)
+            // Today at 00:00 UTC: two repos built a second apart get the same commit ids
+            // (parity), and the commit is still recent (churn windows).
+            .env("GIT_AUTHOR_DATE", &day)
+            .env("GIT_COMMITTER_DATE", &day)
             .output()
             .unwrap();
         assert!(

@@ -153,6 +153,20 @@ function ProfileCard({ profile: p, detection, detecting, isDefault, globalRevisi
   const [busy, setBusy] = useState(false);
   const isProvider = Object.prototype.hasOwnProperty.call(PROVIDERS, p.name);
 
+  /** An interactive session of this agent on a terminal, shown on the Terminal page. */
+  const startSession = async () => {
+    setBusy(true);
+    try {
+      const t = await call('agents.launch', { profile: p.name });
+      sessionStorage.setItem('refine.terminal.active', t.id);
+      window.location.hash = '#/terminal';
+    } catch (err) {
+      toast.show('error', `Could not start ${p.name}`, errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const makeDefault = async () => {
     setBusy(true);
     try {
@@ -181,6 +195,11 @@ function ProfileCard({ profile: p, detection, detecting, isDefault, globalRevisi
         {isDefault === false && (
           <button type="button" className="button small ghost" onClick={makeDefault} disabled={busy} data-testid="agent-make-default">
             Use by default
+          </button>
+        )}
+        {detection?.state === 'installed' && (
+          <button type="button" className="button small ghost" onClick={() => void startSession()} disabled={busy} data-testid="agent-session">
+            <Icon name="terminal" size={14} /> Start session
           </button>
         )}
         <button type="button" className="button small" onClick={() => setEditing(!editing)} aria-expanded={editing} data-testid="agent-edit">
