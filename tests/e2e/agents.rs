@@ -462,3 +462,35 @@ fn the_cli_lists_agents_and_drives_the_runner() {
     let left = std::fs::read_dir(&wt).map(|r| r.count()).unwrap_or(0);
     assert_eq!(left, 0, "the evaluation checkout is removed");
 }
+
+#[test]
+fn goals_of_an_app_that_is_not_selected_run_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_d, repo, h) = setup(tmp.path(), json!({}));
+    let apps = h.ok("apps.list", json!({}));
+    let shop = apps[0]["id"].as_str().unwrap().to_string();
+    let id = create(
+        &h,
+        "In the shop",
+        "implement: write s.txt s\\n\nquality: test 1 test -f s.txt",
+    );
+    // Someone selects another app before the runner gets to the Goal.
+    let other = git_repo(tmp.path(), "other");
+    let o = h.ok("apps.add", json!({"path": other}));
+    h.ok("apps.select", json!({"id": o["id"]}));
+    // It runs to review while the other app stays selected (runner.rounds takes any Goal id).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let w = loop {
+        let w = h.ok("runner.rounds", json!({"goalId": id}));
+        if w[0]["work"]["integration"]["mergeCommit"].is_string() {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "no progress: {w}");
+        std::thread::sleep(Duration::from_millis(150));
+    };
+    h.ok("apps.select", json!({"id": shop}));
+    let g = wait_status(&h, &id, "review", 30);
+    assert_eq!(g["appId"], shop.as_str());
+    let candidate = w[0]["work"]["candidateCommit"].as_str().unwrap();
+    assert_eq!(git(&repo, &["show", &format!("{candidate}:s.txt")]), "s");
+}

@@ -248,8 +248,8 @@ fn act(prompt: &str) -> Result<String, String> {
             }
             "verdict" => {
                 let (word, more) = split_first(rest);
-                let (rules, findings) = if more.starts_with('[') {
-                    let end = more.find(']').unwrap_or(more.len() - 1);
+                let (rules, findings) = if more.starts_with('[') && more.contains(']') {
+                    let end = more.find(']').unwrap_or(1);
                     (
                         more[1..end]
                             .split(',')
@@ -268,6 +268,11 @@ fn act(prompt: &str) -> Result<String, String> {
             "say" => println!("{}", unescape(rest)),
             "sleep" => {
                 let secs: f64 = rest.trim().parse().unwrap_or(1.0);
+                let secs = if secs.is_finite() {
+                    secs.clamp(0.0, 86_400.0)
+                } else {
+                    1.0
+                };
                 std::thread::sleep(Duration::from_secs_f64(secs));
             }
             "fail" => {
@@ -383,6 +388,25 @@ mod tests {
         assert_eq!(v["verdict"], "fail");
         assert_eq!(v["rules"][0], "R2");
         assert_eq!(v["findings"], "too big");
+    }
+
+    #[test]
+    fn odd_instructions_do_not_panic() {
+        for line in [
+            "governance: verdict fail [",
+            "governance: verdict fail [é",
+            "governance: sleep -1",
+            "governance: sleep inf",
+        ] {
+            let out = act(&format!(
+                "Phase: governance\n```refine-script\n{line}\n```\n"
+            ))
+            .unwrap();
+            assert!(
+                refine_model::agents::parse_result_block(&out).is_ok(),
+                "{line}: {out}"
+            );
+        }
     }
 
     #[test]

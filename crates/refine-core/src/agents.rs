@@ -349,8 +349,23 @@ impl Core {
         attempt: u32,
         on_process: &(dyn Fn(&str) + Send + Sync),
     ) -> Result<Answer, AgentFailure> {
+        if spec
+            .goal_id
+            .as_deref()
+            .is_some_and(|g| self.stop_requested(g))
+        {
+            return Err(AgentFailure::Stopped);
+        }
         let run_id = new_id();
         let dir = self.0.data_dir.join("runs").join(&run_id);
+        // The private prompt file goes with the run, however it ends.
+        struct RemoveDir(PathBuf);
+        impl Drop for RemoveDir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+        let _cleanup = RemoveDir(dir.clone());
         std::fs::create_dir_all(&dir).map_err(|e| ApiError::internal(e.to_string()))?;
         let prompt_file = dir.join("prompt.md");
         {
@@ -456,7 +471,6 @@ impl Core {
             })
             .await?;
         let output = self.process_stdout(&info.id).await;
-        let _ = std::fs::remove_dir_all(&dir);
         run.ended_at = Some(clock::now());
         if final_info.status == ProcessStatus::Stopped && ended.is_ok() {
             run.status = "stopped".into();

@@ -62,6 +62,32 @@ pub(crate) struct Runner {
     detected: Mutex<HashMap<String, (Instant, DetectionState, String)>>,
     /// Why Goals wait that people should know (profile not installed…), by app.
     waiting: Mutex<HashMap<String, String>>,
+    /// Consecutive step errors by Goal (Refine's own trouble, retried with back-off).
+    errors: Mutex<HashMap<String, u32>>,
+}
+
+/// Removes a worker's slot when its task ends, however it ends (also on a panic).
+struct SlotGuard {
+    core: Core,
+    goal_id: String,
+    app_id: String,
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        self.core
+            .runner()
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.goal_id);
+        self.core.bus().publish(
+            "runner.worker_ended",
+            Some(self.app_id.clone()),
+            json!({ "goalId": self.goal_id }),
+        );
+        self.core.wake_runner();
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -127,6 +153,44 @@ fn runner_ctx() -> Ctx {
     c.actor = "runner".to_string();
     c
 }
+
+/// The runner's context for one app's Goals (whatever app people have selected).
+fn app_ctx(app_id: &str) -> Ctx {
+    let mut c = runner_ctx();
+    c.app_id = Some(app_id.to_string());
+    c
+}
+
+/// A transition reason fit for the audit log: no control characters but newlines and tabs,
+/// at most 2,000 characters.
+fn clean_reason(r: &str) -> String {
+    let mut out = String::with_capacity(r.len().min(2100));
+    let mut chars = r.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // An escape sequence (colours, cursor moves): skip it through its final letter.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if !c.is_control() || c == '\n' || c == '\t' {
+            out.push(c);
+        }
+    }
+    if out.chars().count() > 2000 {
+        out = out.chars().take(1999).collect::<String>() + "…";
+    }
+    out
+}
+
+/// Consecutive step errors before the Goal fails with the error as its fault.
+const MAX_STEP_ERRORS: u32 = 5;
 
 /// Free CPU and memory, as Goals they admit (0 when the machine is busy).
 fn resource_slots() -> (u32, f64, u64) {
@@ -207,6 +271,9 @@ impl Core {
             }
             Ok::<_, refine_store::StoreError>(())
         });
+        // Prompt files and evaluation checkouts of a dead daemon.
+        let _ = std::fs::remove_dir_all(self.0.data_dir.join("runs"));
+        let _ = std::fs::remove_dir_all(self.0.data_dir.join("evaluations"));
         let core = self.clone();
         tokio::spawn(async move { core.schedule_loop().await });
         let core = self.clone();
@@ -311,6 +378,8 @@ impl Core {
         }
         let global = self.effective_settings(None).await?;
         let apps = self.list_apps().await?;
+        // Free CPU and memory, counted down as this pass admits Goals (the load average lags).
+        let mut free = resource_slots().0;
         let now = Instant::now();
         self.runner()
             .held
@@ -379,7 +448,7 @@ impl Core {
             }
             self.set_waiting(&app.id, None);
             for goal_id in candidates {
-                if !self.admit(&global, &settings, &app, &profile, &goal_id) {
+                if !self.admit(&global, &settings, &app, &profile, &goal_id, &mut free) {
                     break;
                 }
             }
@@ -411,6 +480,7 @@ impl Core {
         app: &App,
         profile: &AgentProfile,
         goal_id: &str,
+        free: &mut u32,
     ) -> bool {
         if self
             .runner()
@@ -445,10 +515,10 @@ impl Core {
         {
             return false;
         }
-        let (free, _, _) = resource_slots();
-        if total > 0 && free == 0 {
+        if total > 0 && *free == 0 {
             return false;
         }
+        *free = free.saturating_sub(1);
         let stop = Arc::new(AtomicBool::new(false));
         slots.insert(
             goal_id.to_string(),
@@ -475,21 +545,15 @@ impl Core {
         let profile = profile.clone();
         let goal_id = goal_id.to_string();
         tokio::spawn(async move {
+            let _guard = SlotGuard {
+                core: core.clone(),
+                goal_id: goal_id.clone(),
+                app_id: app.id.clone(),
+            };
             let result = core.work_goal(&app, &profile, &goal_id, &stop).await;
             if let Err(e) = result {
                 tracing::warn!(goal = %goal_id, error = %e.message, "runner worker ended with an error");
             }
-            core.runner()
-                .slots
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&goal_id);
-            core.bus().publish(
-                "runner.worker_ended",
-                Some(app.id.clone()),
-                json!({ "goalId": goal_id }),
-            );
-            core.wake_runner();
         });
         true
     }
@@ -556,7 +620,14 @@ impl Core {
                 _ => Ok(Next::Done),
             };
             match step {
-                Ok(Next::Continue) => continue,
+                Ok(Next::Continue) => {
+                    self.runner()
+                        .errors
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(goal_id);
+                    continue;
+                }
                 Ok(Next::Done) => return Ok(()),
                 Err(AgentFailure::Stopped) => return Ok(()),
                 Err(AgentFailure::Fault(why)) => {
@@ -566,7 +637,7 @@ impl Core {
                     let w2 = why.clone();
                     self.record_work(&goal.id, round, move |w| w.fault = Some(w2))
                         .await?;
-                    let _ = self
+                    let failed = self
                         .step_transition(
                             &goal,
                             round,
@@ -574,20 +645,67 @@ impl Core {
                             Some(format!("provider fault: {why}")),
                         )
                         .await;
+                    if failed.is_err() {
+                        self.hold(&goal.id, Duration::from_secs(30));
+                    }
                     return Ok(());
                 }
                 Err(AgentFailure::Error(e)) => {
-                    // Refine's own trouble (busy database, process cap): try again later.
-                    tracing::warn!(goal = %goal.id, error = %e.message, "runner step failed; will retry");
-                    self.runner()
-                        .held
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(goal.id.clone(), Instant::now() + Duration::from_secs(10));
+                    // Refine's own trouble (busy database, process cap, git): try again with
+                    // back-off; after MAX_STEP_ERRORS in a row the Goal fails, saying why.
+                    let n = {
+                        let mut errors = self
+                            .runner()
+                            .errors
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner());
+                        let n = errors.entry(goal.id.clone()).or_insert(0);
+                        *n += 1;
+                        *n
+                    };
+                    tracing::warn!(goal = %goal.id, error = %e.message, attempt = n, "runner step failed");
+                    if n >= MAX_STEP_ERRORS
+                        && !stop.load(Ordering::SeqCst)
+                        && self.unchanged(&goal, round).await
+                    {
+                        self.runner()
+                            .errors
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .remove(&goal.id);
+                        let why =
+                            format!("Refine could not go on after {n} attempts: {}", e.message);
+                        let w2 = why.clone();
+                        let _ = self
+                            .record_work(&goal.id, round, move |w| w.fault = Some(w2))
+                            .await;
+                        if self
+                            .step_transition(
+                                &goal,
+                                round,
+                                Action::Advance(WorkflowState::Failed),
+                                Some(why),
+                            )
+                            .await
+                            .is_err()
+                        {
+                            self.hold(&goal.id, Duration::from_secs(60));
+                        }
+                    } else {
+                        self.hold(&goal.id, Duration::from_secs(5 * (1u64 << n.min(6))));
+                    }
                     return Ok(());
                 }
             }
         }
+    }
+
+    fn hold(&self, goal_id: &str, d: Duration) {
+        self.runner()
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(goal_id.to_string(), Instant::now() + d);
     }
 
     /// Whether the Goal is still where the worker left it (same status and Round).
@@ -615,10 +733,11 @@ impl Core {
         if !self.unchanged(goal, round).await {
             return Ok(Next::Done);
         }
+        let reason = reason.as_deref().map(clean_reason);
         let input = json!({ "goalId": goal.id, "action": format!("{action:?}"), "round": round, "reason": reason });
         let r = self
             .transition(
-                &runner_ctx(),
+                &app_ctx(&goal.app_id),
                 "workflow.advance",
                 &input,
                 goal.id.clone(),
@@ -952,6 +1071,20 @@ impl Core {
                             })
                         })
                         .await?;
+                    // The agent may have committed on the branch itself: that is the candidate.
+                    let committed = match committed {
+                        Some(c) => Some(c),
+                        None => {
+                            let (p2, b2, base2) = (path.clone(), branch.clone(), base.clone());
+                            self.blocking(move |_| {
+                                wt::commits_between(&p2, &base2, &format!("refs/heads/{b2}"))
+                                    .map_err(|e| ApiError::internal(e.to_string()))
+                            })
+                            .await?
+                            .into_iter()
+                            .next()
+                        }
+                    };
                     match committed {
                         Some(c) => c,
                         None => {
@@ -978,8 +1111,17 @@ impl Core {
 
     /// Rounds this Goal opened because checks sent it back (the retry budget counts these).
     fn check_rounds(goal: &Goal) -> u32 {
+        // A person's retry gives the Goal its whole budget again.
+        let since = goal
+            .rounds
+            .iter()
+            .filter(|r| r.request.starts_with("Retry after failure"))
+            .map(|r| r.number)
+            .max()
+            .unwrap_or(0);
         goal.rounds
             .iter()
+            .filter(|r| r.number >= since)
             .filter(|r| {
                 r.outcome
                     .as_deref()
@@ -1068,6 +1210,9 @@ impl Core {
                 })
                 .and_then(|p| p["command"].as_str())
                 .map(str::to_string);
+            if self.stop_requested(&goal.id) {
+                return Err(AgentFailure::Stopped);
+            }
             let Some(command) = command else {
                 checks.push(QualityCheck {
                     test: test.clone(),
@@ -1102,10 +1247,10 @@ impl Core {
                 .await?;
             (self.on_process(&goal.id))(&info.id);
             let timeout = Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60);
-            if tokio::time::timeout(timeout, done.wait_for(|d| *d))
+            let timed_out = tokio::time::timeout(timeout, done.wait_for(|d| *d))
                 .await
-                .is_err()
-            {
+                .is_err();
+            if timed_out {
                 let _ = self.stop_process_quiet(&info.id).await;
             }
             let fin = self
@@ -1113,16 +1258,23 @@ impl Core {
                     id: info.id.clone(),
                 })
                 .await?;
-            if fin.status == refine_model::process::ProcessStatus::Stopped {
+            if fin.status == refine_model::process::ProcessStatus::Stopped && !timed_out {
                 return Err(AgentFailure::Stopped);
+            }
+            let mut log_excerpt = self.process_tail(&info.id, 20).await;
+            if timed_out {
+                log_excerpt.push_str(&format!(
+                    "\n(timed out after {} s and was stopped)",
+                    timeout.as_secs()
+                ));
             }
             checks.push(QualityCheck {
                 test: test.clone(),
                 command,
                 exit_code: fin.exit_code,
-                passed: fin.exit_code == Some(0),
+                passed: fin.exit_code == Some(0) && !timed_out,
                 duration_ms: started.elapsed().as_millis() as u64,
-                log_excerpt: self.process_tail(&info.id, 20).await,
+                log_excerpt,
                 process_id: Some(info.id.clone()),
             });
         }
@@ -1486,6 +1638,16 @@ impl Core {
         Ok(())
     }
 
+    /// Whether the Goal's worker was told to stop (cancel, stop, shutdown).
+    pub(crate) fn stop_requested(&self, goal_id: &str) -> bool {
+        self.runner()
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(goal_id)
+            .is_some_and(|s| s.stop.load(Ordering::SeqCst))
+    }
+
     /// Stop a Goal's worker and every process it owns (cancel, stop).
     pub(crate) async fn stop_goal_work(&self, goal_id: &str) {
         if let Some(s) = self
@@ -1497,10 +1659,15 @@ impl Core {
         {
             s.stop.store(true, Ordering::SeqCst);
         }
+        let app_id = self.get_goal_any(goal_id).await.ok().map(|g| g.app_id);
         let owned: Vec<String> = self
             .list_processes(
                 &runner_ctx(),
-                crate::processes::ListProcessesInput::default(),
+                crate::processes::ListProcessesInput {
+                    app_id,
+                    live: Some(true),
+                    limit: Some(500),
+                },
             )
             .await
             .map(|v| {
@@ -1805,4 +1972,21 @@ fn target_branch(app: &App) -> String {
     app.default_branch
         .clone()
         .unwrap_or_else(|| "main".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_reason;
+
+    #[test]
+    fn reasons_lose_escape_codes_and_control_characters_and_are_bounded() {
+        assert_eq!(
+            clean_reason("quality: \u{1b}[31mFAIL\u{1b}[0m\r\n\tline\u{7}"),
+            "quality: FAIL\n\tline"
+        );
+        let long = "x".repeat(5000);
+        let c = clean_reason(&long);
+        assert_eq!(c.chars().count(), 2000);
+        assert!(c.ends_with('…'));
+    }
 }

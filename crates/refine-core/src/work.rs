@@ -524,7 +524,12 @@ impl Core {
     /// A Goal by id (or by `#number` in the active app).
     pub(crate) async fn get_goal_any(&self, id: &str) -> Result<Goal, ApiError> {
         let ctx = Ctx::new(refine_model::Surface::System);
-        let app = self.resolve_app(&ctx, None).await.ok().map(|a| a.id);
+        let by_number = id.trim().trim_start_matches('#').parse::<u32>().is_ok();
+        let app = if by_number {
+            self.resolve_app(&ctx, None).await.ok().map(|a| a.id)
+        } else {
+            None // an id names one Goal in whatever app
+        };
         let id = id.to_string();
         self.read(move |c| Ok(find_goal(c, app.as_deref(), &id)))
             .await?
