@@ -23,6 +23,9 @@ use crate::processes::StartProcessInput;
 use crate::terminal::CreateTerminalInput;
 use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
 
+/// Longest prompt passed as an argument (the process argv limit is 64 KiB per entry).
+const ARG_PROMPT_LIMIT: usize = 60 * 1024;
+
 /// Repair prompts after an answer without a readable block.
 pub const MAX_REPAIRS: u32 = 2;
 
@@ -145,6 +148,16 @@ fn find_program(command: &str) -> Option<PathBuf> {
 /// delivery when no placeholder names it.
 fn build_argv(p: &AgentProfile, args: &[String], prompt: &str, prompt_file: &Path) -> Vec<String> {
     let file = prompt_file.to_string_lossy();
+    // Arguments are bounded (64 KiB each); a longer prompt is handed over as its file.
+    let pointer;
+    let prompt = if prompt.len() > ARG_PROMPT_LIMIT {
+        pointer = format!(
+            "The task is too long for an argument. Read it from the file {file} and do what it says."
+        );
+        pointer.as_str()
+    } else {
+        prompt
+    };
     let mut argv = vec![p.command.clone()];
     let mut placed = false;
     for a in args {
@@ -661,4 +674,40 @@ async fn detect_one(p: &AgentProfile) -> Detection {
         }
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_reach_the_program_as_each_profile_says() {
+        let file = Path::new("/data/runs/x/prompt.md");
+        let mut p = model::default_profile(Provider::Gemini, "/bin/refine");
+        assert_eq!(
+            build_argv(&p, &p.args.clone(), "do it", file),
+            ["gemini", "--yolo", "-p", "do it"]
+        );
+        p.args = vec!["run".into()];
+        assert_eq!(
+            build_argv(&p, &p.args.clone(), "do it", file),
+            ["gemini", "run", "do it"],
+            "appended when no placeholder names it"
+        );
+        let big = "x".repeat(ARG_PROMPT_LIMIT + 1);
+        let argv = build_argv(&p, &p.args.clone(), &big, file);
+        assert!(argv[2].contains("/data/runs/x/prompt.md"), "{}", argv[2]);
+        let a = model::default_profile(Provider::Aider, "/bin/refine");
+        let argv = build_argv(&a, &a.args.clone(), "do it", file);
+        assert!(argv.contains(&"/data/runs/x/prompt.md".to_string()));
+        assert!(
+            !argv.contains(&"do it".to_string()),
+            "file delivery keeps it out of argv"
+        );
+        let s = model::default_profile(Provider::Scripted, "/bin/refine");
+        assert_eq!(
+            build_argv(&s, &s.args.clone(), "do it", file),
+            ["/bin/refine", "agent-script"]
+        );
+    }
 }

@@ -471,7 +471,18 @@ impl Core {
         });
         let core = self.clone();
         let id = info.id.clone();
-        let argv = info.argv.join(" ");
+        // The audit summary names the process briefly (an agent's argv may hold its prompt).
+        let argv = match &info.label {
+            Some(l) => l.clone(),
+            None => {
+                let all = info.argv.join(" ");
+                if all.chars().count() > 200 {
+                    all.chars().take(199).collect::<String>() + "…"
+                } else {
+                    all
+                }
+            }
+        };
         let app_id = info.app_id.clone();
         tokio::spawn(async move {
             let status = child.wait().await;
