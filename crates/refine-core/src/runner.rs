@@ -285,7 +285,7 @@ impl Core {
                     e = rx.recv() => match e {
                         Ok(e) if e.kind.starts_with("work.") || e.kind.starts_with("workflow.")
                             || e.kind.starts_with("settings.") || e.kind.starts_with("agents.profile")
-                            || e.kind.starts_with("runner.") || e.kind.starts_with("apps.") => core.wake_runner(),
+                            || (e.kind.starts_with("runner.") && e.kind != "runner.worker" && e.kind != "runner.round") || e.kind.starts_with("apps.") => core.wake_runner(),
                         Ok(_) => {}
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => core.wake_runner(),
                         Err(_) => break,
