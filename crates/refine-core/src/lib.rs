@@ -127,6 +127,9 @@ pub(crate) struct Inner {
     pub(crate) term_reaper: AtomicBool,
     /// The scheduler and its workers.
     pub(crate) runner: runner::Runner,
+    /// Held across approve (merge, then transition), decline and cancel, so a decision never
+    /// lands between an approval's merge and its transition.
+    pub(crate) review_lock: tokio::sync::Mutex<()>,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -182,6 +185,7 @@ impl Core {
             terms: Mutex::new(HashMap::new()),
             term_reaper: AtomicBool::new(false),
             runner: runner::Runner::default(),
+            review_lock: tokio::sync::Mutex::new(()),
         }));
         let report = core.repair()?;
         Ok((core, report))

@@ -736,13 +736,14 @@ impl Core {
         let reason = reason.as_deref().map(clean_reason);
         let input = json!({ "goalId": goal.id, "action": format!("{action:?}"), "round": round, "reason": reason });
         let r = self
-            .transition(
+            .transition_expecting(
                 &app_ctx(&goal.app_id),
                 "workflow.advance",
                 &input,
                 goal.id.clone(),
                 action,
                 reason,
+                Some((goal.status, round)),
             )
             .await?;
         Ok(match r.value.to {

@@ -211,6 +211,23 @@ impl Core {
         action: Action,
         reason: Option<String>,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
+        self.transition_expecting(ctx, op, input, goal_ref, action, reason, None)
+            .await
+    }
+
+    /// [`Core::transition`], refused with 409 inside the transaction unless the Goal is still in
+    /// `expect` (status and latest Round): the runner's check and its step are one atomic act.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn transition_expecting(
+        &self,
+        ctx: &Ctx,
+        op: &'static str,
+        input: &impl Serialize,
+        goal_ref: String,
+        action: Action,
+        reason: Option<String>,
+        expect: Option<(WorkflowState, u32)>,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
         if let Some(r) = &reason {
             wire::text("reason", r, 10_000, true)?;
         }
@@ -222,6 +239,16 @@ impl Core {
                 return Err(ApiError::conflict(format!("Goal #{} is deleted; restore it first", g.number)));
             }
             let from = g.status;
+            if let Some((status, round)) = expect {
+                let latest = g.rounds.iter().map(|r| r.number).max().unwrap_or(1);
+                if g.status != status || latest != round {
+                    return Err(ApiError::conflict(format!(
+                        "Goal #{} changed meanwhile (it is in {}, Round {latest})",
+                        g.number,
+                        g.status.as_str()
+                    )));
+                }
+            }
             let t = rules::transition(from, action).map_err(|why| {
                 ApiError::conflict(format!("Goal #{}: {why}", g.number)).with_details(json!({ "from": from, "reason": why }))
             })?;
@@ -316,6 +343,7 @@ impl Core {
         i: GoalActionInput,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
         // The prepared merge lands on the target branch first; a conflict refuses the approval.
+        let _decision = self.0.review_lock.lock().await;
         let goal = self
             .get_goal(
                 ctx,
@@ -347,6 +375,7 @@ impl Core {
         let action = Action::Decline {
             cancel: i.cancel.unwrap_or(false),
         };
+        let _decision = self.0.review_lock.lock().await;
         self.transition(
             ctx,
             "workflow.decline",
@@ -383,6 +412,7 @@ impl Core {
     ) -> Result<Mutated<TransitionResult>, ApiError> {
         // Cancelled first, so no worker step goes on; then its processes are stopped. The
         // worktree and branch stay as evidence.
+        let decision = self.0.review_lock.lock().await;
         let r = self
             .transition(
                 ctx,
@@ -393,6 +423,7 @@ impl Core {
                 i.reason.clone(),
             )
             .await?;
+        drop(decision);
         self.stop_goal_work(&r.value.goal.id).await;
         Ok(r)
     }
