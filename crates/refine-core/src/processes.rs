@@ -22,6 +22,33 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
 
+/// How much of a log's end the automation reads for an agent's answer (its result block ends it).
+const STDOUT_TAIL: u64 = 4 * 1024 * 1024;
+
+/// The last `max` bytes of a file as text, starting at a line boundary.
+async fn read_tail(path: &Path, max: u64) -> String {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let Ok(mut f) = tokio::fs::File::open(path).await else {
+        return String::new();
+    };
+    let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let from = len.saturating_sub(max);
+    if f.seek(std::io::SeekFrom::Start(from)).await.is_err() {
+        return String::new();
+    }
+    let mut buf = Vec::with_capacity((len - from) as usize);
+    let _ = f.take(max).read_to_end(&mut buf).await;
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    if from > 0 {
+        // The first line is cut: drop it.
+        text = text
+            .split_once('\n')
+            .map(|(_, r)| r.to_string())
+            .unwrap_or_default();
+    }
+    text
+}
+
 /// Lines of output kept in memory per process.
 const RING: usize = 2000;
 /// Longest line kept (longer lines are cut).
@@ -127,6 +154,21 @@ fn validate(input: &StartProcessInput) -> Result<(), ApiError> {
         crate::wire::text("label", l, 100, false)?;
     }
     Ok(())
+}
+
+/// Stop = SIGTERM to the group, SIGKILL after `grace` seconds; returns once it ended (or 5 s
+/// after the SIGKILL).
+async fn terminate(live: &Live, grace: u32) {
+    live.stop_requested.store(true, Ordering::SeqCst);
+    let mut done = live.done.subscribe();
+    host::signal_group(live.pgid, libc::SIGTERM);
+    if tokio::time::timeout(Duration::from_secs(grace as u64), done.wait_for(|d| *d))
+        .await
+        .is_err()
+    {
+        host::signal_group(live.pgid, libc::SIGKILL);
+        let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await;
+    }
 }
 
 /// Resolve `cwd` inside the app root: relative, no `..`, existing directory, no symlink escape.
@@ -598,23 +640,13 @@ impl Core {
             .await?
             .processes
             .stop_grace_seconds;
-        live.stop_requested.store(true, Ordering::SeqCst);
-        let mut done = live.done.subscribe();
-        host::signal_group(live.pgid, libc::SIGTERM);
-        if tokio::time::timeout(Duration::from_secs(grace as u64), done.wait_for(|d| *d))
-            .await
-            .is_err()
-        {
-            host::signal_group(live.pgid, libc::SIGKILL);
-            let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await;
-        }
+        terminate(&live, grace).await;
         Ok(())
     }
 
     /// The full stdout text of a process (from its log file).
     pub(crate) async fn process_stdout(&self, id: &str) -> String {
-        let path = log_path(&self.0.data_dir, id);
-        let raw = tokio::fs::read_to_string(&path).await.unwrap_or_default();
+        let raw = read_tail(&log_path(&self.0.data_dir, id), STDOUT_TAIL).await;
         let mut out = String::with_capacity(raw.len());
         for line in raw.lines() {
             if let Some(t) = line.strip_prefix("O ") {
@@ -629,8 +661,11 @@ impl Core {
 
     /// The last `n` lines of a process's output, both streams, as text.
     pub(crate) async fn process_tail(&self, id: &str, n: usize) -> String {
-        let path = log_path(&self.0.data_dir, id);
-        let raw = tokio::fs::read_to_string(&path).await.unwrap_or_default();
+        let raw = read_tail(
+            &log_path(&self.0.data_dir, id),
+            (n as u64 + 1) * MAX_LINE as u64,
+        )
+        .await;
         let lines: Vec<&str> = raw.lines().collect();
         let from = lines.len().saturating_sub(n);
         lines[from..]
@@ -687,16 +722,7 @@ impl Core {
         let core = self.clone();
         let id = i.id.clone();
         let prepare = async move {
-            live.stop_requested.store(true, Ordering::SeqCst);
-            let mut done = live.done.subscribe();
-            host::signal_group(live.pgid, libc::SIGTERM);
-            if tokio::time::timeout(Duration::from_secs(grace as u64), done.wait_for(|d| *d))
-                .await
-                .is_err()
-            {
-                host::signal_group(live.pgid, libc::SIGKILL);
-                let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await;
-            }
+            terminate(&live, grace).await;
             core.get_process(ProcessIdInput { id }).await
         };
         self.mutate(

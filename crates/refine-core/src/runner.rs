@@ -937,6 +937,21 @@ impl Core {
         }
     }
 
+    /// The commits on the Round's branch that its base does not have, newest first.
+    async fn branch_commits(
+        &self,
+        worktree: &Path,
+        base: &str,
+        branch: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let (p, b, br) = (worktree.to_path_buf(), base.to_string(), branch.to_string());
+        self.blocking(move |_| {
+            wt::commits_between(&p, &b, &format!("refs/heads/{br}"))
+                .map_err(|e| ApiError::internal(e.to_string()))
+        })
+        .await
+    }
+
     async fn step_plan(
         &self,
         app: &App,
@@ -1004,13 +1019,7 @@ impl Core {
         let branch = work.branch.clone().unwrap_or_default();
         if work.candidate_commit.is_none() {
             // A commit an earlier attempt made but did not record is the candidate.
-            let (p2, b2, base2) = (path.clone(), branch.clone(), base.clone());
-            let existing = self
-                .blocking(move |_| {
-                    wt::commits_between(&p2, &base2, &format!("refs/heads/{b2}"))
-                        .map_err(|e| ApiError::internal(e.to_string()))
-                })
-                .await?;
+            let existing = self.branch_commits(&path, &base, &branch).await?;
             let candidate = match existing.first() {
                 Some(c) => c.clone(),
                 None => {
@@ -1075,16 +1084,11 @@ impl Core {
                     // The agent may have committed on the branch itself: that is the candidate.
                     let committed = match committed {
                         Some(c) => Some(c),
-                        None => {
-                            let (p2, b2, base2) = (path.clone(), branch.clone(), base.clone());
-                            self.blocking(move |_| {
-                                wt::commits_between(&p2, &base2, &format!("refs/heads/{b2}"))
-                                    .map_err(|e| ApiError::internal(e.to_string()))
-                            })
+                        None => self
+                            .branch_commits(&path, &base, &branch)
                             .await?
                             .into_iter()
-                            .next()
-                        }
+                            .next(),
                     };
                     match committed {
                         Some(c) => c,

@@ -16,12 +16,28 @@ pub const MAX_FILE_PATCH: usize = 256 * 1024;
 /// Largest total patch text of one diff answer.
 pub const MAX_TOTAL_PATCH: usize = 8 * 1024 * 1024;
 
-fn run(root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, GitError> {
+/// What one `git` run gave back.
+pub(crate) struct GitOut {
+    pub ok: bool,
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+/// Run `git -C root -c CONFIG… ARGS…` (argv only, no prompts, C locale), optionally feeding
+/// `stdin`; the exit status is the caller's to judge.
+pub(crate) fn git_raw(
+    root: &Path,
+    config: &[&str],
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> Result<GitOut, GitError> {
     let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(root)
-        .args(["-c", "core.quotepath=off", "-c", "color.ui=false"])
-        .args(args)
+    cmd.arg("-C").arg(root);
+    for c in config {
+        cmd.args(["-c", c]);
+    }
+    cmd.args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("LC_ALL", "C")
         .stdin(if stdin.is_some() {
@@ -42,10 +58,18 @@ fn run(root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, GitE
         pipe.write_all(data).map_err(GitError::Io)?;
     }
     let out = child.wait_with_output().map_err(GitError::Io)?;
-    if !out.status.success() {
-        return Err(GitError::Failed(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ));
+    Ok(GitOut {
+        ok: out.status.success(),
+        code: out.status.code(),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    })
+}
+
+fn run(root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, GitError> {
+    let out = git_raw(root, &["core.quotepath=off", "color.ui=false"], args, stdin)?;
+    if !out.ok {
+        return Err(GitError::Failed(out.stderr));
     }
     Ok(out.stdout)
 }

@@ -3,11 +3,9 @@
 //! working tree (`git merge-tree --write-tree`), and moving the target branch on approval.
 //! Every step is idempotent: re-running it reuses what an earlier attempt produced.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use crate::changes::{resolve, worktrees};
+use crate::changes::{git_raw, resolve, worktrees};
 use crate::git::GitError;
 
 /// Refine's identity on the commits it makes.
@@ -21,45 +19,19 @@ struct Out {
 }
 
 fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Out, GitError> {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            &format!("user.name={}", AUTHOR.0),
-            "-c",
-            &format!("user.email={}", AUTHOR.1),
-            "-c",
-            "core.quotepath=off",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("LC_ALL", "C")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            GitError::Missing
-        } else {
-            GitError::Io(e)
-        }
-    })?;
-    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(data).map_err(GitError::Io)?;
-    }
-    let o = child.wait_with_output().map_err(GitError::Io)?;
+    let name = format!("user.name={}", AUTHOR.0);
+    let email = format!("user.email={}", AUTHOR.1);
+    let o = git_raw(
+        dir,
+        &[&name, &email, "core.quotepath=off", "commit.gpgsign=false"],
+        args,
+        stdin,
+    )?;
     Ok(Out {
-        ok: o.status.success(),
-        code: o.status.code(),
+        ok: o.ok,
+        code: o.code,
         stdout: String::from_utf8_lossy(&o.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+        stderr: o.stderr,
     })
 }
 
