@@ -162,7 +162,8 @@ fn show_main(app: &AppHandle) {
 
 fn quit(app: &AppHandle) {
     if let Some(Backend::Embedded(core)) = app.try_state::<Backend>().as_deref() {
-        core.request_shutdown();
+        // End what the daemon started before the process goes (the serve task may not get to).
+        tauri::async_runtime::block_on(core.shutdown_cleanup());
     }
     app.exit(0);
 }

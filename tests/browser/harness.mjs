@@ -29,8 +29,9 @@ function requireFile(path, hint) {
 
 /**
  * Starts `refine --serve --port 0` on a fresh data dir and waits for its ready line.
- * Returns the login URL (with `?token=`), the base URL, a CLI runner bound to the same data dir,
- * and `stop()` (SIGTERM, then SIGKILL if it lingers; removes the data dir).
+ * Returns the one-time login URL it printed (`/#login=…`), the base URL, `loginLink()` for a
+ * fresh one, a CLI runner bound to the same data dir, and `stop()` (SIGTERM, then SIGKILL if it
+ * lingers; removes the data dir).
  */
 export async function startDaemon() {
   requireFile(REFINE_BIN, 'build the daemon (cargo build -p refine-cli) or set REFINE_BIN');
@@ -90,6 +91,9 @@ export async function startDaemon() {
     return text ? JSON.parse(text) : undefined;
   };
 
+  /** A fresh one-time login link (what `refine open` prints). */
+  const loginLink = async () => (await http('POST', '/api/v1/sessions/link', {})).url;
+
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -101,7 +105,7 @@ export async function startDaemon() {
     await rm(dataDir, { recursive: true, force: true });
   };
 
-  return { dataDir, loginUrl, baseUrl, cli, http, stop, stderr: () => stderr };
+  return { dataDir, loginUrl, baseUrl, loginLink, cli, http, stop, child, stderr: () => stderr };
 }
 
 export const CHROMIUM_ARGS = [
@@ -121,8 +125,8 @@ export async function launchBrowser() {
 }
 
 /**
- * Opens the UI logged in through the daemon's `?token=` URL (cookie set, redirect to `/`) and
- * waits for the live connection. Page errors are collected in `page.errors` for assertions.
+ * Opens the UI signed in through a fresh one-time login link (the page trades it for a session
+ * of its own and drops it from the address) and waits for the live connection. Page errors are collected in `page.errors` for assertions.
  *
  * The UI asks once who the person is. `identity: 'skip'` (default) answers "not now" before the
  * page loads, so tests about other things see no dialog; `'ask'` leaves the question to the test.
@@ -137,8 +141,8 @@ export async function openUi(browser, daemon, { colorScheme = 'light', viewport 
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (error) => page.errors.push(error));
-  await page.goto(daemon.loginUrl);
-  await page.waitForURL((url) => !url.searchParams.has('token'));
+  await page.goto(await daemon.loginLink());
+  await page.waitForURL((url) => !url.hash.includes('login='));
   await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
   return { context, page };
 }

@@ -51,14 +51,19 @@ describe('shell', () => {
     await context.close();
   });
 
-  test('losing the session cookie shows how to sign in again', async () => {
+  test('a revoked session shows how to sign in again, and a pasted link signs in', async () => {
     const { page, context } = await openUi(browser, daemon);
-    await context.clearCookies();
+    await daemon.cli('sessions', 'revoke', '--all');
+    await goTo(page, 'system').catch(() => {});
+    const signIn = page.getByTestId('sign-in');
+    await signIn.waitFor();
+    assert.match(await signIn.innerText(), /refine open/);
+    assert.equal(await page.evaluate(() => localStorage.getItem('refine.session')), null, 'the dead secret is forgotten');
+    await screenshot(page, 'sign-in-light');
+    await page.getByTestId('login-link').fill(await daemon.loginLink());
+    await page.getByTestId('sign-in-submit').click();
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
     await goTo(page, 'system');
-    const banner = page.getByTestId('unauthorized');
-    await banner.waitFor();
-    assert.match(await banner.innerText(), /refine open/);
-    await screenshot(page, 'unauthorized-light');
     await context.close();
   });
 

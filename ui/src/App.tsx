@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
-import { useUnauthorized } from './api/session';
+import { useSession } from './api/session';
 import { AppSwitcher } from './components/AppSwitcher';
 import { CommandPalette } from './components/CommandPalette';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
-import { Banner } from './components/Feedback';
 import { Icon } from './components/Icon';
 import { IdentityChip, IdentityPicker } from './components/IdentityPicker';
 import { NewGoalDialog } from './components/NewGoalDialog';
+import { SignIn } from './components/SignIn';
 import { TargetPill } from './components/TargetPill';
 import { ThemeToggle } from './components/ThemeToggle';
 import { AREAS, type Area } from './routes/areas';
@@ -23,7 +23,7 @@ const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigat
 /** The shell: navigation, top bar, the current area, and the command palette. */
 export function App() {
   const area = useArea();
-  const unauthorized = useUnauthorized();
+  const { unauthorized } = useSession();
   const [paletteOpen, setPaletteOpen] = useState(false);
   const newGoal = useNewGoal();
   const me = useIdentity();
@@ -99,20 +99,12 @@ export function App() {
           <ThemeToggle />
         </header>
         <main id="main" className="content" tabIndex={-1}>
-          {unauthorized && (
-            <div className="page session-banner">
-              <Banner tone="error" testId="unauthorized">
-                <strong>This page is not signed in to the daemon.</strong> Open the access link again: run <code>refine open</code>, or use the URL the
-                daemon printed when it started.
-              </Banner>
-            </div>
-          )}
-          <AreaPage area={area} />
+          {unauthorized ? <SignIn /> : <AreaPage area={area} />}
         </main>
       </div>
       {paletteOpen && <CommandPalette onClose={() => setPaletteOpen(false)} />}
       {newGoal && <NewGoalDialog defaults={newGoal} onClose={closeNewGoal} />}
-      {showPicker && !paletteOpen && <IdentityPicker onClose={closeIdentityPicker} />}
+      {showPicker && !paletteOpen && !unauthorized && <IdentityPicker onClose={closeIdentityPicker} />}
       <ThemeFromSettings />
     </div>
   );

@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { EventsProvider } from './api/EventsProvider';
+import { completeLoginFromAddress } from './api/session';
 import { App } from './App';
 import { ToastProvider } from './components/Toasts';
 import { AppsProvider } from './state/AppsProvider';
@@ -20,14 +21,17 @@ applyTheme();
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');
 
-createRoot(root).render(
-  <StrictMode>
-    <ToastProvider>
-      <EventsProvider>
-        <AppsProvider>
-          <App />
-        </AppsProvider>
-      </EventsProvider>
-    </ToastProvider>
-  </StrictMode>,
-);
+// A login link (`#login=…`) is traded for this browser's session before anything asks the daemon.
+void completeLoginFromAddress().finally(() => {
+  createRoot(root).render(
+    <StrictMode>
+      <ToastProvider>
+        <EventsProvider>
+          <AppsProvider>
+            <App />
+          </AppsProvider>
+        </EventsProvider>
+      </ToastProvider>
+    </StrictMode>,
+  );
+});

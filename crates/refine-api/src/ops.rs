@@ -15,6 +15,7 @@ mod processes;
 mod project;
 mod quality;
 mod reporters;
+mod sessions;
 mod settings;
 mod system;
 mod target;
@@ -27,6 +28,7 @@ use crate::registry::OpDef;
 pub(crate) fn all() -> Vec<OpDef> {
     let mut v = Vec::new();
     v.extend(system::ops());
+    v.extend(sessions::ops());
     v.extend(apps::ops());
     v.extend(project::ops());
     v.extend(settings::ops());

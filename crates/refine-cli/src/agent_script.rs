@@ -148,7 +148,7 @@ fn block(v: &Value) -> String {
 /// Run the scripted agent; returns the exit code.
 pub fn run(args: &[String]) -> i32 {
     if args.iter().any(|a| a == "--version" || a == "-V") {
-        println!("{VERSION}");
+        std::println!("{VERSION}");
         return 0;
     }
     if args.iter().any(|a| a == "--interactive") {
@@ -165,16 +165,16 @@ pub fn run(args: &[String]) -> i32 {
         None => std::io::stdin().read_to_string(&mut prompt).map(|_| ()),
     };
     if let Err(e) = read {
-        eprintln!("scripted agent: cannot read the prompt: {e}");
+        std::eprintln!("scripted agent: cannot read the prompt: {e}");
         return 2;
     }
     match act(&prompt) {
         Ok(out) => {
-            println!("{out}");
+            std::println!("{out}");
             0
         }
         Err(e) => {
-            eprintln!("scripted agent: {e}");
+            std::eprintln!("scripted agent: {e}");
             1
         }
     }
@@ -182,7 +182,7 @@ pub fn run(args: &[String]) -> i32 {
 
 fn act(prompt: &str) -> Result<String, String> {
     let p = parse(prompt);
-    println!(
+    std::println!(
         "scripted agent: {} phase, round {}{}",
         p.phase,
         p.round,
@@ -222,13 +222,13 @@ fn act(prompt: &str) -> Result<String, String> {
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 f.write_all(unescape(text).as_bytes())
                     .map_err(|e| e.to_string())?;
-                println!("{verb} {}", path.display());
+                std::println!("{verb} {}", path.display());
                 changed = true;
             }
             "delete" => {
                 let path = safe_path(rest.trim())?;
                 std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                println!("deleted {}", path.display());
+                std::println!("deleted {}", path.display());
                 changed = true;
             }
             "run" => {
@@ -265,7 +265,7 @@ fn act(prompt: &str) -> Result<String, String> {
                 verdict = Some(json!({ "verdict": word, "rules": rules, "findings": findings }));
             }
             "reply" => reply = Some(unescape(rest)),
-            "say" => println!("{}", unescape(rest)),
+            "say" => std::println!("{}", unescape(rest)),
             "sleep" => {
                 let secs: f64 = rest.trim().parse().unwrap_or(1.0);
                 let secs = if secs.is_finite() {
@@ -305,7 +305,7 @@ fn act(prompt: &str) -> Result<String, String> {
                 std::fs::create_dir_all("refine-scripted").map_err(|e| e.to_string())?;
                 std::fs::write(&path, format!("# {}\n\nRound {}\n", p.goal_title, p.round))
                     .map_err(|e| e.to_string())?;
-                println!("write {path}");
+                std::println!("write {path}");
             }
             json!({ "summary": format!("scripted change for round {}", p.round), "appliedGuidance": p.guidance })
         }
@@ -341,14 +341,14 @@ fn act(prompt: &str) -> Result<String, String> {
 
 /// A tiny interactive session for terminals: echoes what it is told.
 fn interactive() -> i32 {
-    println!("scripted agent ready (type a request; `exit` quits)");
+    std::println!("scripted agent ready (type a request; `exit` quits)");
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
         if line.trim() == "exit" {
             break;
         }
-        println!("scripted agent heard: {}", line.trim());
+        std::println!("scripted agent heard: {}", line.trim());
         let _ = std::io::stdout().flush();
     }
     0

@@ -68,8 +68,9 @@ pub enum ChangesCmd {
 }
 
 fn colour(patch: &str) -> String {
+    let patch = crate::out::escape(patch);
     if !std::io::stdout().is_terminal() {
-        return patch.to_string();
+        return patch.into_owned();
     }
     patch
         .lines()
@@ -192,7 +193,7 @@ pub async fn run(c: &Client, cmd: &ChangesCmd, json_out: bool) -> Result {
                         f["deletions"]
                     );
                 } else {
-                    print!("{}", colour(f["patch"].as_str().unwrap_or("")));
+                    crate::out::decorated(&colour(f["patch"].as_str().unwrap_or("")));
                 }
             }
             println!(

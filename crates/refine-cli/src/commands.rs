@@ -659,22 +659,8 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
             let out = c.call(op, read_input(input.as_deref())?).await?;
             print_json(&out);
         }
-        Command::Open => {
-            let token = c
-                .token()
-                .ok_or_else(|| CliError::Usage(format!("no token in {}", data_dir.display())))?;
-            let url = format!("{}/?token={token}", c.base());
-            println!("{url}");
-            if std::env::var_os("DISPLAY").is_some()
-                || std::env::var_os("WAYLAND_DISPLAY").is_some()
-            {
-                let _ = std::process::Command::new("xdg-open")
-                    .arg(&url)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .spawn();
-            }
-        }
+        Command::Open => crate::sessions::open(&c, json_out).await?,
+        Command::Sessions(cmd) => crate::sessions::run(&c, cmd, json_out).await?,
         Command::Stop => {
             c.call("system.shutdown", json!({})).await?;
             if !json_out {

@@ -107,7 +107,7 @@ pub async fn files(c: &Client, cmd: &FilesCmd, json_out: bool) -> Result {
             } else if file["binary"] == json!(true) {
                 println!("{path} is a binary file ({} bytes)", bytes(&file));
             } else {
-                print!("{}", file["content"].as_str().unwrap_or_default());
+                crate::out::content(file["content"].as_str().unwrap_or_default());
             }
         }
         FilesCmd::Find {

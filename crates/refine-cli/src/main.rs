@@ -1,5 +1,16 @@
 //! `refine`: the headless daemon (`refine --serve`) and the command line over its HTTP API.
 
+// Everything printed for people passes `out`, which escapes control characters of the data
+// (these shadow the standard macros in every module below; raw content uses `out::content`).
+macro_rules! println {
+    () => { $crate::out::line(String::new()) };
+    ($($t:tt)*) => { $crate::out::line(format!($($t)*)) };
+}
+macro_rules! eprintln {
+    () => { $crate::out::error_line(String::new()) };
+    ($($t:tt)*) => { $crate::out::error_line(format!($($t)*)) };
+}
+
 mod agent_script;
 mod agents;
 mod changes;
@@ -7,7 +18,9 @@ mod chat;
 mod commands;
 mod files;
 mod governance;
+mod out;
 mod procs;
+mod sessions;
 mod table;
 mod term;
 mod work;
@@ -151,8 +164,11 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
-    /// Open the UI in a browser (prints the login URL).
+    /// Open the UI in a browser: prints (and opens) a one-time login link.
     Open,
+    /// Browser sessions: list, revoke.
+    #[command(subcommand)]
+    Sessions(sessions::SessionsCmd),
     /// Stop the daemon.
     Stop,
     /// Shell completions: bash, zsh, fish, elvish, powershell.

@@ -684,7 +684,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
                         .map_err(|e| CliError::Usage(format!("cannot write {path}: {e}")))?;
                     println!("Exported {} Goal(s) to {path}", f["goals"]);
                 }
-                None => print!("{}", s(&f, "content")),
+                None => crate::out::content(&s(&f, "content")),
             }
         }
     }

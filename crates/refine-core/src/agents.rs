@@ -311,7 +311,7 @@ impl Core {
         };
         let mut out = Vec::new();
         for p in chosen {
-            out.push(detect_one(&p).await);
+            out.push(detect_one(&p, self.child_env(&HashMap::new())).await);
         }
         Ok(out)
     }
@@ -335,7 +335,7 @@ impl Core {
             .clone()
             .unwrap_or(settings.agents.default_profile.clone());
         let p = self.profile(&name).await?;
-        let d = detect_one(&p).await;
+        let d = detect_one(&p, self.child_env(&HashMap::new())).await;
         if d.state != DetectionState::Installed {
             return Err(ApiError::precondition(d.diagnosis));
         }
@@ -602,7 +602,7 @@ impl Core {
     }
 }
 
-async fn detect_one(p: &AgentProfile) -> Detection {
+async fn detect_one(p: &AgentProfile, env: HashMap<String, String>) -> Detection {
     let mut d = Detection {
         profile: p.name.clone(),
         provider: p.provider,
@@ -632,7 +632,7 @@ async fn detect_one(p: &AgentProfile) -> Detection {
     }
     cmd.arg("--version")
         .env_clear()
-        .envs(refine_host::process::child_env(&HashMap::new()))
+        .envs(env)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_PORT: u16 = 7878;
 const TOKEN_FILE: &str = "token";
 const INFO_FILE: &str = "daemon.json";
-const LOCK_FILE: &str = "daemon.lock";
 const TMP_DIR: &str = "tmp";
 
 /// What a running daemon publishes about itself in `daemon.json`.
@@ -57,6 +56,10 @@ pub fn default_data_dir() -> PathBuf {
 }
 
 /// An opened, locked data directory. The lock is released on drop.
+///
+/// The lock is an advisory `flock` on the directory itself: a lock file could be deleted while
+/// the daemon runs (and a second daemon would then start beside it), the directory cannot be
+/// without taking everything else with it.
 pub struct DataDir {
     path: PathBuf,
     _lock: File,
@@ -85,14 +88,7 @@ impl DataDir {
         let path = path
             .canonicalize()
             .map_err(io("cannot resolve data dir", path))?;
-        let lock_path = path.join(LOCK_FILE);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&lock_path)
-            .map_err(io("cannot open lock file", &lock_path))?;
+        let lock = File::open(&path).map_err(io("cannot open data dir", &path))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -101,8 +97,16 @@ impl DataDir {
                     dir: path,
                 })
             }
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(io("cannot lock data dir", &lock_path)(e))
+            Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock data dir", &path)(e)),
+        }
+        // Belt and braces: a daemon whose `daemon.json` names a live process that still answers
+        // on its port holds this data dir even if the lock was somehow lost.
+        if let Some(info) = read_daemon_info(&path) {
+            if info.pid != std::process::id() && daemon_alive(&info) {
+                return Err(DataDirError::Locked {
+                    running: Some(info),
+                    dir: path,
+                });
             }
         }
         Ok(DataDir { path, _lock: lock })
@@ -136,8 +140,11 @@ impl DataDir {
         write_private(&self.path.join(INFO_FILE), &body)
     }
 
+    /// Remove `daemon.json` on the way out, if it is still this process's.
     pub fn remove_info(&self) {
-        let _ = fs::remove_file(self.path.join(INFO_FILE));
+        if read_daemon_info(&self.path).is_some_and(|i| i.pid == std::process::id()) {
+            let _ = fs::remove_file(self.path.join(INFO_FILE));
+        }
     }
 }
 
@@ -182,6 +189,18 @@ pub fn read_token(dir: &Path) -> Result<Option<String>, DataDirError> {
     }
     let t = s.trim().to_string();
     Ok((t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit())).then_some(t))
+}
+
+/// Whether the daemon `info` describes is running: its pid is a live process and something
+/// accepts connections on its port.
+pub fn daemon_alive(info: &DaemonInfo) -> bool {
+    let pid_alive = std::fs::metadata(format!("/proc/{}", info.pid)).is_ok();
+    pid_alive
+        && std::net::TcpStream::connect_timeout(
+            &std::net::SocketAddr::from(([127, 0, 0, 1], info.port)),
+            std::time::Duration::from_millis(300),
+        )
+        .is_ok()
 }
 
 /// The `daemon.json` of a data dir, if a daemon wrote one.
@@ -254,7 +273,38 @@ mod tests {
             }
             other => panic!("expected a lock error, got {:?}", other.err()),
         }
+        // There is no lock file to delete: the directory itself is locked.
+        assert!(!dir.join("daemon.lock").exists());
         drop(a);
         DataDir::open(&dir).expect("the lock is released on drop");
+    }
+
+    #[test]
+    fn a_live_daemon_in_daemon_json_holds_the_dir() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("data");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Our parent process is alive; pretend it is a daemon answering on `port`.
+        let other = DaemonInfo {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            pid: std::os::unix::process::parent_id(),
+            version: "x".into(),
+            started_at: "t".into(),
+        };
+        ensure_private_dir(&dir).unwrap();
+        write_private(&dir.join(INFO_FILE), &serde_json::to_vec(&other).unwrap()).unwrap();
+        assert!(matches!(
+            DataDir::open(&dir),
+            Err(DataDirError::Locked { .. })
+        ));
+        drop(listener);
+        let a = DataDir::open(&dir).expect("nothing answers on the port any more");
+        a.remove_info();
+        assert!(
+            dir.join(INFO_FILE).exists(),
+            "another process's daemon.json is left alone"
+        );
     }
 }

@@ -427,7 +427,7 @@ impl Core {
         ctx: &Ctx,
         input: WriteInput,
     ) -> Result<Mutated<FileInfo>, ApiError> {
-        let rel = RelPath::parse(&input.path)?;
+        let rel = RelPath::parse_new(&input.path)?;
         check_content(&input.content)?;
         let request = json!({
             "path": rel.as_string(),
@@ -455,7 +455,7 @@ impl Core {
         ctx: &Ctx,
         input: CreateInput,
     ) -> Result<Mutated<FileInfo>, ApiError> {
-        let rel = RelPath::parse(&input.path)?;
+        let rel = RelPath::parse_new(&input.path)?;
         let kind = input.kind.unwrap_or(FileKind::File);
         if !matches!(kind, FileKind::File | FileKind::Dir) {
             return Err(ApiError::invalid("kind must be file or dir"));
@@ -494,7 +494,7 @@ impl Core {
         input: RenameInput,
     ) -> Result<Mutated<FileInfo>, ApiError> {
         let from = RelPath::parse(&input.from)?;
-        let to = RelPath::parse(&input.to)?;
+        let to = RelPath::parse_new(&input.to)?;
         let request = json!({ "from": from.as_string(), "to": to.as_string() });
         self.files_mutation(
             ctx,

@@ -933,21 +933,24 @@ impl Core {
                     let chunk = chunk.to_vec();
                     let (app3, node3, ctx3, mut s) =
                         (app.clone(), node.clone(), ctx2.clone(), summary.clone());
+                    let done = ((i + 1) * BATCH).min(total);
+                    let h = handle.clone();
                     summary = core
                         .blocking(move |core| {
                             core.store().write(|tx| {
                                 apply_batch(tx, &ctx3, &app3, &node3, &chunk, &mut s)?;
+                                // Progress commits with the rows it counts.
+                                h.progress_in(
+                                    tx,
+                                    (done * 100 / total) as u32,
+                                    &format!("{done} of {total} rows"),
+                                )
+                                .map_err(store_error)?;
                                 Ok::<_, ApiError>(s)
                             })
                         })
                         .await?;
-                    let done = ((i + 1) * BATCH).min(total);
-                    handle
-                        .progress(
-                            (done * 100 / total) as u32,
-                            Some(format!("{done} of {total} rows")),
-                        )
-                        .await;
+                    handle.announce().await;
                 }
                 core.bus().publish(
                     "work.imported",

@@ -21,6 +21,7 @@ pub mod project;
 pub mod quality;
 pub mod reporters;
 pub mod runner;
+pub mod sessions;
 pub mod settings;
 pub mod system;
 pub mod target;
@@ -49,6 +50,16 @@ pub struct Ctx {
     pub idempotency_key: Option<String>,
     /// The app this request is about when the input does not name one (else the active app).
     pub app_id: Option<String>,
+    /// A write for this request must have started its transaction by then. Transports set it
+    /// from the request's arrival ([`Ctx::arrived`]); `None` gives each write its own
+    /// [`refine_store::WRITE_WAIT`].
+    pub deadline: Option<Instant>,
+    /// Settles, once, whether this request's write commits or its transport gave up on it.
+    pub settle: Arc<pipeline::Settle>,
+    /// The browser session the request authenticated with (`None`: the data dir's token, IPC).
+    pub session_id: Option<String>,
+    /// The client program, as it named itself (an HTTP `User-Agent`).
+    pub client: Option<String>,
 }
 
 impl Ctx {
@@ -58,7 +69,17 @@ impl Ctx {
             surface,
             idempotency_key: None,
             app_id: None,
+            deadline: None,
+            settle: Arc::default(),
+            session_id: None,
+            client: None,
         }
+    }
+    /// A request that arrived now: its writes must start within [`refine_store::WRITE_WAIT`].
+    pub fn arrived(surface: Surface) -> Ctx {
+        let mut c = Ctx::new(surface);
+        c.deadline = Some(Instant::now() + refine_store::WRITE_WAIT);
+        c
     }
     pub fn with_key(mut self, key: impl Into<String>) -> Ctx {
         self.idempotency_key = Some(key.into());
@@ -113,11 +134,18 @@ pub(crate) struct Inner {
     pub(crate) data_dir: PathBuf,
     pub(crate) node_id: String,
     pub(crate) instance: String,
+    /// The mark in every child's environment (`REFINE_OWNER`): derived from the data dir, so the
+    /// next daemon of this data dir finds what a crashed one left running.
+    pub(crate) owner: String,
     pub(crate) started: Instant,
     pub(crate) started_at: String,
     pub(crate) url: RwLock<Option<String>>,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) running_ops: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Browser sessions and pending login codes.
+    pub(crate) sessions: sessions::Sessions,
+    /// Idempotency keys of requests still running: key → operation and request hash.
+    pub(crate) claims: Mutex<HashMap<String, String>>,
     pub(crate) procs: Mutex<HashMap<String, Arc<processes::Live>>>,
     /// File watchers by app id (started on an app's first files call, stopped on removal).
     pub(crate) watchers: Mutex<HashMap<String, files::Watched>>,
@@ -144,6 +172,8 @@ pub struct RepairReport {
     pub lost_processes: Vec<String>,
     pub swept_idempotency_keys: usize,
     pub swept_temp_files: usize,
+    /// Processes a stopped daemon left running, found by their mark and killed.
+    pub ended_orphans: usize,
 }
 
 impl Core {
@@ -169,17 +199,21 @@ impl Core {
             })
             .map_err(store_error)?;
         let (shutdown, _) = tokio::sync::watch::channel(false);
+        let owner = owner_mark(&config.data_dir);
         let core = Core(Arc::new(Inner {
             store,
             bus: EventBus::new(config.event_buffer),
             data_dir: config.data_dir.clone(),
             node_id,
             instance,
+            owner,
             started: Instant::now(),
             started_at: now,
             url: RwLock::new(None),
             shutdown,
             running_ops: Mutex::new(HashMap::new()),
+            claims: Mutex::new(HashMap::new()),
+            sessions: sessions::Sessions::default(),
             procs: Mutex::new(HashMap::new()),
             watchers: Mutex::new(HashMap::new()),
             terms: Mutex::new(HashMap::new()),
@@ -188,6 +222,7 @@ impl Core {
             review_lock: tokio::sync::Mutex::new(()),
         }));
         let report = core.repair()?;
+        core.load_sessions()?;
         Ok((core, report))
     }
 
@@ -223,6 +258,15 @@ impl Core {
             .map_err(store_error)?;
         let swept_temp_files = daemon::sweep_temp(&self.0.data_dir);
         let lost_processes = self.repair_processes(&now)?;
+        // Whatever else a dead daemon of this data dir started (terminal children that ignored
+        // SIGHUP, a `setsid` grandchild of a supervised process, …) carries its mark.
+        let orphans = refine_host::process::end_owned(&self.0.owner, std::time::Duration::ZERO);
+        if orphans > 0 {
+            tracing::info!(
+                orphans,
+                "start-up repair ended processes a stopped daemon left"
+            );
+        }
         if !interrupted.is_empty() || swept > 0 || swept_temp_files > 0 {
             tracing::info!(
                 interrupted = interrupted.len(),
@@ -236,6 +280,7 @@ impl Core {
             interrupted_operations: interrupted,
             swept_idempotency_keys: swept,
             swept_temp_files,
+            ended_orphans: orphans,
         })
     }
 
@@ -266,6 +311,64 @@ impl Core {
         let _ = self.0.shutdown.send(true);
     }
 
+    /// The environment of a child process: clean, plus `extra`, plus this daemon's owner mark.
+    pub fn child_env(&self, extra: &HashMap<String, String>) -> HashMap<String, String> {
+        refine_host::process::child_env(&self.0.owner, extra)
+    }
+
+    /// End everything this daemon started, on the way out: the runner's agents, terminals (and
+    /// children that ignore SIGHUP), supervised processes and their groups, and last whatever
+    /// else carries the owner mark (a `setsid` grandchild, say).
+    pub async fn shutdown_cleanup(&self) {
+        self.request_shutdown();
+        self.close_all_terminals().await;
+        self.stop_all_processes().await;
+        let owner = self.0.owner.clone();
+        let left = tokio::task::spawn_blocking(move || {
+            refine_host::process::end_owned(&owner, std::time::Duration::from_millis(500))
+        })
+        .await
+        .unwrap_or(0);
+        if left > 0 {
+            tracing::info!(left, "ended leftover child processes on shutdown");
+        }
+    }
+
+    /// Background housekeeping for as long as the daemon runs: every few seconds the WAL is
+    /// checkpointed when it grew and the disk reserve restored when there is room; every hour
+    /// old idempotency keys and ended browser sessions are dropped.
+    pub fn start_housekeeping(&self) {
+        let core = self.clone();
+        let mut shutdown = self.shutdown_signal();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            let mut n: u64 = 0;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = shutdown.wait_for(|v| *v) => return,
+                }
+                n += 1;
+                let hourly = n.is_multiple_of(720);
+                let _ = core
+                    .blocking(move |core| {
+                        core.0.store.maintain();
+                        if hourly {
+                            let (instance, cutoff) =
+                                (core.0.instance.clone(), clock::hours_ago(24));
+                            let month = clock::hours_ago(24 * 30);
+                            let _ = core.0.store.write(|tx| {
+                                refine_store::idempotency::sweep(tx, &instance, &cutoff)?;
+                                refine_store::sessions::sweep(tx, &month)
+                            });
+                        }
+                        Ok(())
+                    })
+                    .await;
+            }
+        });
+    }
+
     /// Run blocking database work off the async executor.
     pub async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
     where
@@ -290,6 +393,16 @@ impl Core {
         self.blocking(move |core| core.0.store.read(f).map_err(store_error))
             .await
     }
+}
+
+/// The owner mark of a data dir: a short hash of its canonical path.
+fn owner_mark(data_dir: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let path = data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| data_dir.to_path_buf());
+    let digest = Sha256::digest(path.as_os_str().as_encoded_bytes());
+    hex::encode(&digest[..12])
 }
 
 /// Map storage failures to wire errors (see `From<StoreError> for ApiError`).
@@ -332,14 +445,12 @@ mod tests {
                             at: &clock::now(),
                         },
                     )?;
-                    refine_store::idempotency::claim(
-                        tx,
-                        "k2",
-                        "apps.add",
-                        "h",
-                        &core.0.instance,
-                        &clock::now(),
-                    )
+                    // A claim row as daemons before in-memory claims wrote them.
+                    tx.execute(
+                        "INSERT INTO idempotency(key, operation, request_hash, state, instance, created_at) VALUES ('k2', 'apps.add', 'h', 'running', ?1, ?2)",
+                        [&core.0.instance, &clock::now()],
+                    )?;
+                    Ok::<_, StoreError>(())
                 })
                 .unwrap();
             std::fs::create_dir_all(dir.path().join("tmp/leftover")).unwrap();

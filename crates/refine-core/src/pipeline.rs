@@ -3,11 +3,12 @@
 //! at once and runs in a task the daemon owns.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use refine_model::{Activity, ApiError, ErrorCode, OperationReceipt, OperationStatus};
-use refine_store::idempotency::{self, Claim};
+use refine_store::idempotency;
 use refine_store::operations::{self as ops_table, NewOperation};
 use refine_store::rusqlite::Transaction;
 use refine_store::{activity as activity_table, StoreError};
@@ -84,6 +85,13 @@ fn canonical(v: &Value) -> Value {
     }
 }
 
+/// A copy for the journal: secret-looking values replaced (the journal is shown and exported).
+fn redacted(v: &Value) -> Value {
+    let mut v = v.clone();
+    refine_model::redact::redact_json(&mut v);
+    v
+}
+
 fn in_flight() -> ApiError {
     ApiError::conflict("a request with this Idempotency-Key is still running; retry shortly")
         .with_details(serde_json::json!({ "retryAfter": 1 }))
@@ -98,53 +106,128 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal("internal error")
 }
 
+/// Whether a request's write committed or its transport gave up on it: decided once, so a
+/// client that was told "503, try again" never finds the write committed afterwards.
+#[derive(Debug, Default)]
+pub struct Settle(AtomicU8);
+
+const PENDING: u8 = 0;
+const COMMITTING: u8 = 1;
+const ABANDONED: u8 = 2;
+
+impl Settle {
+    /// Inside the transaction, just before commit: false when the transport already gave up.
+    pub fn commit(&self) -> bool {
+        match self
+            .0
+            .compare_exchange(PENDING, COMMITTING, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => true,
+            Err(now) => now == COMMITTING,
+        }
+    }
+    /// The transport's deadline passed: true when nothing of this request will commit any more
+    /// (false: a commit is under way, wait for its outcome).
+    pub fn abandon(&self) -> bool {
+        match self
+            .0
+            .compare_exchange(PENDING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => true,
+            Err(now) => now == ABANDONED,
+        }
+    }
+}
+
+fn abandoned() -> ApiError {
+    ApiError::unavailable("the request took too long and was not carried out; retry it")
+        .with_details(serde_json::json!({ "retryAfter": 1 }))
+}
+
+/// An idempotency key held in memory while its request runs; released on drop, whatever path
+/// the request takes (error, panic, a dropped future).
+struct KeyClaim {
+    core: Core,
+    key: Option<String>,
+}
+
+impl Drop for KeyClaim {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            self.core
+                .0
+                .claims
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&k);
+        }
+    }
+}
+
+enum Claimed<T> {
+    Run(KeyClaim),
+    Replay(Mutated<T>),
+}
+
 impl Core {
-    /// Claim the context's idempotency key, if any. `Ok(Some(..))` means: replay this.
+    /// Claim the context's idempotency key: in memory first (so two racing requests cannot both
+    /// run), then look for a stored answer to replay.
     async fn claim<T: DeserializeOwned + Send + 'static>(
         &self,
         ctx: &Ctx,
         op: &'static str,
         hash: &str,
-    ) -> Result<Option<Mutated<T>>, ApiError> {
+    ) -> Result<Claimed<T>, ApiError> {
         let Some(key) = ctx.idempotency_key.clone() else {
-            return Ok(None);
+            return Ok(Claimed::Run(KeyClaim {
+                core: self.clone(),
+                key: None,
+            }));
         };
-        let hash = hash.to_string();
-        let claim = self
-            .blocking(move |core| {
-                let at = clock::now();
-                core.0
-                    .store
-                    .write(|tx| idempotency::claim(tx, &key, op, &hash, &core.0.instance, &at))
-                    .map_err(store_error)
-            })
-            .await?;
-        match claim {
-            Claim::Claimed => Ok(None),
-            Claim::InFlight => Err(in_flight()),
-            Claim::Mismatch => Err(mismatch()),
-            Claim::Replay { status, response } => {
-                let value: T = serde_json::from_str(&response).map_err(internal)?;
-                Ok(Some(Mutated {
+        let ident = format!("{op}\0{hash}");
+        {
+            let mut claims = self.0.claims.lock().unwrap_or_else(|p| p.into_inner());
+            match claims.get(&key) {
+                Some(running) if *running == ident => return Err(in_flight()),
+                Some(_) => return Err(mismatch()),
+                None => {
+                    claims.insert(key.clone(), ident);
+                }
+            }
+        }
+        let guard = KeyClaim {
+            core: self.clone(),
+            key: Some(key.clone()),
+        };
+        let stored = self.read(move |c| idempotency::lookup(c, &key)).await?;
+        match stored {
+            None => Ok(Claimed::Run(guard)),
+            Some(s) if s.operation == op && s.request_hash == hash => {
+                let value: T = serde_json::from_str(&s.response).map_err(internal)?;
+                Ok(Claimed::Replay(Mutated {
                     value,
-                    status,
+                    status: s.status,
                     replayed: true,
                 }))
             }
+            Some(_) => Err(mismatch()),
         }
     }
 
-    async fn release(&self, ctx: &Ctx) {
-        if let Some(key) = ctx.idempotency_key.clone() {
-            let _ = self
-                .blocking(move |core| {
-                    core.0
-                        .store
-                        .write(|tx| idempotency::release(tx, &key))
-                        .map_err(store_error)
-                })
-                .await;
+    /// A full disk refuses people's writes up front (the reserve is kept for recording
+    /// failures); reads go on.
+    fn check_room(&self) -> Result<(), ApiError> {
+        if self.0.store.has_room() {
+            Ok(())
+        } else {
+            Err(StoreError::Full.into())
         }
+    }
+
+    /// When this context's write must have started (its own deadline, or a fresh wait).
+    fn write_deadline(ctx: &Ctx) -> Instant {
+        ctx.deadline
+            .unwrap_or_else(|| Instant::now() + refine_store::WRITE_WAIT)
     }
 
     fn activity_entry(
@@ -198,23 +281,20 @@ impl Core {
         A: FnOnce(&Transaction, P) -> Result<(T, Change), ApiError> + Send + 'static,
     {
         ctx.validate()?;
+        self.check_room()?;
         let request = serde_json::to_value(request).map_err(internal)?;
         let hash = request_hash(op, &request);
-        if let Some(replay) = self.claim::<T>(ctx, op, &hash).await? {
-            return Ok(replay);
-        }
-        let prepared = match prepare.await {
-            Ok(p) => p,
-            Err(e) => {
-                self.release(ctx).await;
-                return Err(e);
-            }
+        let _claim = match self.claim::<T>(ctx, op, &hash).await? {
+            Claimed::Replay(replay) => return Ok(replay),
+            Claimed::Run(claim) => claim,
         };
+        let prepared = prepare.await?;
         let ctx2 = ctx.clone();
+        let deadline = Self::write_deadline(ctx);
         let result = self
             .blocking(move |core| {
                 let at = clock::now();
-                core.0.store.write(|tx| {
+                core.0.store.write_by(deadline, |tx| {
                     let (value, change) = apply(tx, prepared)?;
                     let json = serde_json::to_value(&value).map_err(internal)?;
                     let op_id = new_id();
@@ -224,8 +304,8 @@ impl Core {
                             id: &op_id,
                             kind: op,
                             status: OperationStatus::Succeeded,
-                            input: &request,
-                            result: Some(&json),
+                            input: &redacted(&request),
+                            result: Some(&redacted(&json)),
                             idempotency_key: ctx2.idempotency_key.as_deref(),
                             app_id: change.app_id.as_deref(),
                             actor: &ctx2.actor,
@@ -238,27 +318,34 @@ impl Core {
                     let entry = Core::activity_entry(&ctx2, op, &change, Some(&op_id), &at);
                     activity_table::insert(tx, &entry, None).map_err(store_error)?;
                     if let Some(key) = &ctx2.idempotency_key {
-                        idempotency::complete(tx, key, 200, &json.to_string())
-                            .map_err(store_error)?;
+                        idempotency::record(
+                            tx,
+                            &idempotency::Record {
+                                key,
+                                operation: op,
+                                request_hash: &hash,
+                                status: 200,
+                                response: &json.to_string(),
+                                instance: &core.0.instance,
+                                at: &at,
+                            },
+                        )
+                        .map_err(store_error)?;
+                    }
+                    if !ctx2.settle.commit() {
+                        return Err(abandoned());
                     }
                     Ok::<_, ApiError>((value, change, entry))
                 })
             })
             .await;
-        match result {
-            Ok((value, change, entry)) => {
-                self.publish_after_commit(&entry, &change);
-                Ok(Mutated {
-                    value,
-                    status: 200,
-                    replayed: false,
-                })
-            }
-            Err(e) => {
-                self.release(ctx).await;
-                Err(e)
-            }
-        }
+        let (value, change, entry) = result?;
+        self.publish_after_commit(&entry, &change);
+        Ok(Mutated {
+            value,
+            status: 200,
+            replayed: false,
+        })
     }
 
     /// Start long-running work: journal the operation as running, answer `202` with the receipt
@@ -276,26 +363,37 @@ impl Core {
         Fut: Future<Output = Result<Value, ApiError>> + Send + 'static,
     {
         ctx.validate()?;
+        self.check_room()?;
         let request = serde_json::to_value(request).map_err(internal)?;
         let hash = request_hash(op, &request);
-        if let Some(replay) = self.claim::<OperationReceipt>(ctx, op, &hash).await? {
-            return Ok(replay);
-        }
+        let _claim = match self.claim::<OperationReceipt>(ctx, op, &hash).await? {
+            // The receipt as it is now (running, interrupted with its progress, done), not as
+            // it was when first answered.
+            Claimed::Replay(mut replay) => {
+                let id = replay.value.id.clone();
+                if let Some(now) = self.read(move |c| ops_table::get(c, &id)).await? {
+                    replay.value = now;
+                }
+                return Ok(replay);
+            }
+            Claimed::Run(claim) => claim,
+        };
         let op_id = new_id();
         let ctx2 = ctx.clone();
         let id2 = op_id.clone();
         let change2 = change.clone();
+        let deadline = Self::write_deadline(ctx);
         let result = self
             .blocking(move |core| {
                 let at = clock::now();
-                core.0.store.write(|tx| {
+                core.0.store.write_by(deadline, |tx| {
                     ops_table::insert(
                         tx,
                         &NewOperation {
                             id: &id2,
                             kind: op,
                             status: OperationStatus::Running,
-                            input: &request,
+                            input: &redacted(&request),
                             result: None,
                             idempotency_key: ctx2.idempotency_key.as_deref(),
                             app_id: change2.app_id.as_deref(),
@@ -313,19 +411,28 @@ impl Core {
                         .ok_or_else(|| internal("operation vanished"))?;
                     if let Some(key) = &ctx2.idempotency_key {
                         let json = serde_json::to_string(&receipt).map_err(internal)?;
-                        idempotency::complete(tx, key, 202, &json).map_err(store_error)?;
+                        idempotency::record(
+                            tx,
+                            &idempotency::Record {
+                                key,
+                                operation: op,
+                                request_hash: &hash,
+                                status: 202,
+                                response: &json,
+                                instance: &core.0.instance,
+                                at: &at,
+                            },
+                        )
+                        .map_err(store_error)?;
+                    }
+                    if !ctx2.settle.commit() {
+                        return Err(abandoned());
                     }
                     Ok::<_, ApiError>((receipt, entry))
                 })
             })
             .await;
-        let (receipt, entry) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                self.release(ctx).await;
-                return Err(e);
-            }
-        };
+        let (receipt, entry) = result?;
         self.publish_after_commit(
             &entry,
             &Change {
@@ -473,6 +580,26 @@ impl OperationHandle {
     pub fn cancelled_error() -> ApiError {
         ApiError::conflict(CANCELLED)
     }
+    /// Record progress inside a transaction of the work itself, so what the receipt says it did
+    /// is exactly what committed (an interrupted operation then shows how far it got). Publish it
+    /// with [`OperationHandle::announce`] after the commit.
+    pub fn progress_in(
+        &self,
+        tx: &Transaction,
+        percent: u32,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        ops_table::set_progress(tx, &self.id, percent, Some(message), &clock::now()).map(|_| ())
+    }
+
+    /// Publish the receipt as it is stored now.
+    pub async fn announce(&self) {
+        let id = self.id.clone();
+        if let Ok(Some(receipt)) = self.core.read(move |c| ops_table::get(c, &id)).await {
+            self.core.publish_operation(&receipt);
+        }
+    }
+
     /// Record progress (0..=100) durably and publish it.
     pub async fn progress(&self, percent: u32, message: Option<String>) {
         let id = self.id.clone();

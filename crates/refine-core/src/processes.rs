@@ -331,7 +331,7 @@ impl Core {
         .await?;
         let log = log_path(&self.0.data_dir, &info.id);
         let _ = tokio::fs::create_dir_all(log.parent().expect("has a parent")).await;
-        let mut cmd = host::command(&input.argv, &cwd, &host::child_env(&env));
+        let mut cmd = host::command(&input.argv, &cwd, &self.child_env(&env));
         if stdin.is_some() {
             cmd.stdin(std::process::Stdio::piped());
         }
@@ -698,6 +698,20 @@ impl Core {
         self.read(move |c| table::get(c, &id))
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no process {}", i.id)))
+    }
+
+    /// Daemon shutdown: stop every supervised process (SIGTERM to its group, SIGKILL after at
+    /// most 3 s), all at once, and wait until their exits are recorded.
+    pub async fn stop_all_processes(&self) {
+        let lives: Vec<Arc<Live>> = self
+            .0
+            .procs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        futures::future::join_all(lives.iter().map(|l| terminate(l, 3))).await;
     }
 
     /// `processes.stop`: SIGTERM to the group, SIGKILL after the grace period; answers once it ended.

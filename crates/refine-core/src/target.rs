@@ -253,7 +253,7 @@ impl Core {
                     refine_host::process::command(
                         cmd,
                         std::path::Path::new(&app.path),
-                        &refine_host::process::child_env(&Default::default()),
+                        &self.child_env(&Default::default()),
                     )
                     .status(),
                 )

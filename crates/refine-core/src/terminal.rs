@@ -240,7 +240,7 @@ impl Core {
         let core = self.clone();
         let app_id = app.id.clone();
         let prepare = async move {
-            let env = refine_host::process::child_env(&HashMap::from([
+            let env = core.child_env(&HashMap::from([
                 ("TERM".to_string(), "xterm-256color".to_string()),
                 ("COLORTERM".to_string(), "truecolor".to_string()),
                 ("REFINE_TERMINAL".to_string(), "1".to_string()),
@@ -413,6 +413,8 @@ impl Core {
             .collect();
         for s in all {
             s.pty.kill(Duration::from_millis(300)).await;
+            // Like closing one through the API: what ignored the hang-up goes too.
+            refine_host::pty::signal_session(s.pty.pid() as i32, libc::SIGKILL);
         }
     }
 

@@ -39,6 +39,8 @@ pub(crate) fn git_raw(
     }
     cmd.args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        // Paths are paths: `x*.txt` names one file and `:(exclude)…` is a file name.
+        .env("GIT_LITERAL_PATHSPECS", "1")
         .env("LC_ALL", "C")
         .stdin(if stdin.is_some() {
             Stdio::piped()

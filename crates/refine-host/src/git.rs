@@ -19,6 +19,8 @@ fn git(dir: &Path, args: &[&str]) -> Result<Output, GitError> {
         .arg(dir)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        // Paths are paths: `x*.txt` names one file and `:(exclude)…` is a file name.
+        .env("GIT_LITERAL_PATHSPECS", "1")
         .env("LC_ALL", "C")
         .stdin(std::process::Stdio::null())
         .output()

@@ -333,10 +333,10 @@ mod tests {
         PtySpec {
             argv: argv.iter().map(|s| s.to_string()).collect(),
             cwd: std::env::temp_dir(),
-            env: crate::process::child_env(&HashMap::from([(
-                "TERM".to_string(),
-                "xterm-256color".to_string(),
-            )])),
+            env: crate::process::child_env(
+                "pty-test",
+                &HashMap::from([("TERM".to_string(), "xterm-256color".to_string())]),
+            ),
             cols: 80,
             rows: 24,
             scrollback: 64 * 1024,

@@ -117,24 +117,7 @@ pub struct AgentProfile {
     pub builtin: bool,
 }
 
-/// Whether an environment variable name looks like it holds a secret.
-pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    [
-        "KEY",
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "CREDENTIAL",
-        "AUTH",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
-}
-
-/// The placeholder shown instead of a secret value.
-pub const REDACTED: &str = "••••••";
+pub use crate::redact::{is_secret_name, REDACTED};
 
 impl AgentProfile {
     /// A copy safe to show: secret-looking env values replaced by [`REDACTED`].

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Forbidden,
     Unauthorized,
     PayloadTooLarge,
+    // The request (its body) did not arrive in time: retry: 408.
+    RequestTimeout,
     UnsupportedMediaType,
     TooManyRequests,
     InsufficientStorage,
@@ -36,6 +38,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::PreconditionFailed => 422,
             ErrorCode::Stale => 412,
@@ -56,6 +59,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized | ErrorCode::Forbidden => 6,
             ErrorCode::PayloadTooLarge | ErrorCode::UnsupportedMediaType => 2,
             ErrorCode::TooManyRequests
+            | ErrorCode::RequestTimeout
             | ErrorCode::Unavailable
             | ErrorCode::InsufficientStorage => 7,
             ErrorCode::Internal => 10,
@@ -68,6 +72,7 @@ impl ErrorCode {
             403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,
             409 => ErrorCode::Conflict,
+            408 => ErrorCode::RequestTimeout,
             413 => ErrorCode::PayloadTooLarge,
             412 => ErrorCode::Stale,
             415 => ErrorCode::UnsupportedMediaType,
@@ -115,6 +120,9 @@ impl ApiError {
     }
     pub fn precondition(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::PreconditionFailed, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::Unauthorized, message)
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, message)

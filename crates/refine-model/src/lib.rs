@@ -10,6 +10,8 @@ pub mod governance;
 pub mod operation;
 pub mod process;
 pub mod quality;
+pub mod redact;
+pub mod session;
 pub mod settings;
 pub mod system;
 pub mod terminal;

@@ -18,8 +18,11 @@ use serde_json::{Map, Value};
 use crate::security::error_response;
 use crate::{State, MAX_BODY};
 
-/// Longest a request may take before the client gets a 503 (the work itself, if any, goes on).
+/// Longest a request may take before the client gets a 503 (work that already committed goes
+/// on and its outcome is what the client gets; anything else is given up).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The whole request body must arrive within this (a slow sender is cut off with a 408).
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(15);
 
 fn filter(m: Method) -> MethodFilter {
     match m {
@@ -88,7 +91,7 @@ pub(crate) fn context(headers: &HeaderMap, default_surface: Surface) -> Result<C
             }
         },
     };
-    let mut ctx = Ctx::new(surface);
+    let mut ctx = Ctx::arrived(surface);
     if let Some(a) = text("x-refine-actor")? {
         // Header values are ASCII: clients percent-encode other characters (e.g. "Zo%C3%AB").
         ctx.actor = percent_decode(&a).ok_or_else(|| {
@@ -96,6 +99,10 @@ pub(crate) fn context(headers: &HeaderMap, default_surface: Surface) -> Result<C
         })?;
     }
     ctx.idempotency_key = text("idempotency-key")?;
+    ctx.client = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect());
     ctx.app_id = text("x-refine-app")?;
     ctx.validate()?;
     Ok(ctx)
@@ -116,39 +123,56 @@ fn schema_types(schema: &Value, prop: &str) -> Vec<String> {
     }
 }
 
-/// Query-string values are text; turn them into the JSON the input type expects.
-fn coerce(schema: &Value, key: &str, raw: String) -> Value {
+/// Query-string values are text; turn them into the JSON the input type expects. A number
+/// field takes only a finite number (an integer field also `1.0`, not `1.5`); what does not fit
+/// is a 400 naming the parameter.
+fn coerce(schema: &Value, key: &str, raw: String) -> Result<Value, ApiError> {
     let types = schema_types(schema, key);
     let has = |t: &str| types.iter().any(|x| x == t);
     if (has("integer") || has("number")) && !has("string") {
         if let Ok(n) = raw.parse::<i64>() {
-            return Value::from(n);
+            return Ok(Value::from(n));
         }
-        if let Ok(f) = raw.parse::<f64>() {
-            return Value::from(f);
+        if let Ok(n) = raw.parse::<u64>() {
+            return Ok(Value::from(n));
         }
+        let f = raw.parse::<f64>().ok().filter(|f| f.is_finite());
+        return match f {
+            Some(f) if has("number") => Ok(Value::from(f)),
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
+            _ => Err(ApiError::invalid(format!(
+                "query parameter {key:?} must be {}, not {raw:?}",
+                if has("integer") {
+                    "a whole number"
+                } else {
+                    "a finite number"
+                }
+            ))),
+        };
     }
     if has("boolean") && !has("string") {
-        match raw.as_str() {
-            "true" => return Value::Bool(true),
-            "false" => return Value::Bool(false),
-            _ => {}
-        }
+        return match raw.as_str() {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(ApiError::invalid(format!(
+                "query parameter {key:?} must be true or false, not {raw:?}"
+            ))),
+        };
     }
     if (has("array") || has("object")) && !has("string") {
         if let Ok(v) = serde_json::from_str(&raw) {
-            return v;
+            return Ok(v);
         }
         // `status=todo,review` for a list of plain values.
         if has("array") {
-            return Value::Array(
+            return Ok(Value::Array(
                 raw.split(',')
                     .map(|s| Value::String(s.trim().to_string()))
                     .collect(),
-            );
+            ));
         }
     }
-    Value::String(raw)
+    Ok(Value::String(raw))
 }
 
 fn parse_query(q: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
@@ -202,7 +226,7 @@ async fn input_of(
                     "query parameter {k:?} is given twice"
                 )));
             }
-            let v = coerce(&schema, &k, v);
+            let v = coerce(&schema, &k, v)?;
             obj.insert(k, v);
         }
     } else {
@@ -213,36 +237,23 @@ async fn input_of(
             )));
         }
         let bytes = read_body_up_to(&parts.headers, body, op.max_body.unwrap_or(MAX_BODY)).await?;
-        if !bytes.is_empty() {
-            let json_ct = parts
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(|ct| {
-                    ct.split(';')
-                        .next()
-                        .unwrap_or("")
-                        .trim()
-                        .eq_ignore_ascii_case("application/json")
-                })
-                .unwrap_or(false);
-            if !json_ct {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "request bodies must be JSON (Content-Type: application/json)",
+        if bytes.is_empty() {
+            // DELETE names its target in the path; every other write says what it wants.
+            if op.method != Method::Delete {
+                if !has_json_ct(&parts.headers) {
+                    return Err(unsupported_body());
+                }
+                return Err(ApiError::invalid(
+                    "this operation takes a JSON object as its body; send {} to use its defaults",
                 ));
             }
-            match serde_json::from_slice::<Value>(&bytes) {
+        } else {
+            json_content_type(&parts.headers)?;
+            match crate::json::parse_strict(&bytes) {
                 Ok(Value::Object(m)) => obj = m,
-                Ok(Value::Null) => {}
                 Ok(_) => return Err(ApiError::invalid("the request body must be a JSON object")),
                 Err(e) => return Err(ApiError::invalid(format!("malformed JSON body: {e}"))),
             }
-        } else if op.method != Method::Delete && !has_json_ct(&parts.headers) {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "request bodies must be JSON (Content-Type: application/json)",
-            ));
         }
     }
     for (k, v) in params {
@@ -260,16 +271,49 @@ async fn input_of(
     Ok(Value::Object(obj))
 }
 
+fn unsupported_body() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        "request bodies must be JSON (Content-Type: application/json)",
+    )
+}
+
 fn has_json_ct(h: &HeaderMap) -> bool {
-    h.get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        })
+    json_content_type(h).is_ok()
+}
+
+/// `Content-Type: application/json`, with no charset or `charset=utf-8` (JSON is UTF-8; a body
+/// announced in another charset would be read as something it is not).
+pub(crate) fn json_content_type(h: &HeaderMap) -> Result<(), ApiError> {
+    let Some(ct) = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return Err(unsupported_body());
+    };
+    let mut parts = ct.split(';');
+    if !parts
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/json")
+    {
+        return Err(unsupported_body());
+    }
+    for p in parts {
+        let Some((k, v)) = p.split_once('=') else {
+            continue;
+        };
+        if k.trim().eq_ignore_ascii_case("charset")
+            && !v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                format!(
+                    "JSON bodies are UTF-8; charset {} is not accepted",
+                    v.trim()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn read_body(
@@ -300,9 +344,16 @@ pub(crate) async fn read_body_up_to(
             return Err(too_large());
         }
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())
+    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(r) => r.map_err(|_| too_large()),
+        Err(_) => Err(ApiError::new(
+            ErrorCode::RequestTimeout,
+            format!(
+                "the request body did not arrive within {} s",
+                BODY_READ_TIMEOUT.as_secs()
+            ),
+        )),
+    }
 }
 
 async fn call(
@@ -320,28 +371,39 @@ async fn call(
             )))
         }
     };
-    let ctx = match context(req.headers(), Surface::Http) {
+    let mut ctx = match context(req.headers(), Surface::Http) {
         Ok(c) => c,
         Err(e) => return error_response(&e),
     };
+    if let Some(s) = req.extensions().get::<refine_core::sessions::SessionAuth>() {
+        ctx.session_id = Some(s.id.clone());
+    }
     let input = match input_of(op, params, req).await {
         Ok(v) => v,
         Err(e) => return error_response(&e),
     };
     let core = state.core.clone();
+    let settle = ctx.settle.clone();
     // Writes run in their own task: a client that hangs up changes nothing. Reads just run.
-    let task = if op.kind == refine_api::OpKind::Query {
+    let mut task = if op.kind == refine_api::OpKind::Query {
         let fut = async move {
             Ok::<_, tokio::task::JoinError>(refine_api::dispatch(&core, ctx, op.name, input).await)
         };
-        futures::future::Either::Left(fut)
+        futures::future::Either::Left(Box::pin(fut))
     } else {
         futures::future::Either::Right(tokio::spawn(async move {
             refine_api::dispatch(&core, ctx, op.name, input).await
         }))
     };
-    match tokio::time::timeout(REQUEST_TIMEOUT, task).await {
-        Ok(Ok(Ok(reply))) => {
+    let outcome = match tokio::time::timeout(REQUEST_TIMEOUT, &mut task).await {
+        Ok(done) => Some(done),
+        // Given up before its transaction committed: it never will, so "retry" is the truth.
+        Err(_) if settle.abandon() => None,
+        // Its commit is under way: the client gets what really happened.
+        Err(_) => tokio::time::timeout(REQUEST_TIMEOUT, task).await.ok(),
+    };
+    match outcome {
+        Some(Ok(Ok(reply))) => {
             let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
             let mut r = (status, axum::Json(reply.body)).into_response();
             if reply.replayed {
@@ -350,14 +412,14 @@ async fn call(
             }
             r
         }
-        Ok(Ok(Err(e))) => error_response(&e),
-        Ok(Err(join)) => {
+        Some(Ok(Err(e))) => error_response(&e),
+        Some(Err(join)) => {
             tracing::error!(operation = op.name, error = %join, "operation task failed");
             error_response(&ApiError::internal("internal error"))
         }
-        Err(_) => error_response(
+        None => error_response(
             &ApiError::unavailable(
-                "the request took too long; check `refine ops list` for its outcome",
+                "the request took too long and was not carried out; retry it (with the same Idempotency-Key)",
             )
             .with_details(serde_json::json!({ "retryAfter": 5 })),
         ),
@@ -372,16 +434,23 @@ mod tests {
     #[test]
     fn query_values_follow_the_schema() {
         let schema = json!({"properties": {"limit": {"type": ["integer", "null"]}, "actor": {"type": ["string", "null"]}}});
-        assert_eq!(coerce(&schema, "limit", "5".into()), json!(5));
-        assert_eq!(coerce(&schema, "actor", "5".into()), json!("5"));
-        assert_eq!(coerce(&schema, "limit", "x".into()), json!("x"));
+        assert_eq!(coerce(&schema, "limit", "5".into()).unwrap(), json!(5));
+        assert_eq!(coerce(&schema, "limit", "5.0".into()).unwrap(), json!(5));
+        assert_eq!(coerce(&schema, "actor", "5".into()).unwrap(), json!("5"));
+        for bad in ["x", "5.5", "NaN", "inf", "-inf", "1e300"] {
+            let e = coerce(&schema, "limit", bad.into()).unwrap_err();
+            assert!(e.message.contains("\"limit\""), "{bad}: {}", e.message);
+        }
+        let num = json!({"properties": {"offset": {"type": ["number", "null"]}}});
+        assert_eq!(coerce(&num, "offset", "2.5".into()).unwrap(), json!(2.5));
+        assert!(coerce(&num, "offset", "NaN".into()).is_err());
         let list = json!({"properties": {"status": {"type": ["array", "null"], "items": {"type": "string"}}}});
         assert_eq!(
-            coerce(&list, "status", "todo,review".into()),
+            coerce(&list, "status", "todo,review".into()).unwrap(),
             json!(["todo", "review"])
         );
         assert_eq!(
-            coerce(&list, "status", "[\"done\"]".into()),
+            coerce(&list, "status", "[\"done\"]".into()).unwrap(),
             json!(["done"])
         );
         assert_eq!(

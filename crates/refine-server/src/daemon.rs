@@ -60,16 +60,23 @@ pub struct RunningDaemon {
 }
 
 impl RunningDaemon {
-    /// The URL that logs a browser in (holds the token: show it to the user only).
+    /// A one-time link that signs a browser in (show it to the user only; it works once,
+    /// within 15 minutes; `refine open` makes new ones).
     pub fn login_url(&self) -> String {
-        format!("{}/?token={}", self.url, self.token)
+        match self.core.mint_login_link(&self.url) {
+            Ok(l) => l.url,
+            Err(_) => self.url.clone(),
+        }
     }
 
-    /// Serve until shutdown is requested; removes `daemon.json` on the way out.
+    /// Serve until shutdown is requested; then ends every process the daemon started and
+    /// removes `daemon.json` on the way out.
     pub async fn serve(mut self) -> std::io::Result<()> {
         let listener = self.listener.take().expect("serve is called once");
         self.core.start_runner();
+        self.core.start_housekeeping();
         let r = crate::serve(self.core.clone(), listener, self.config.clone()).await;
+        self.core.shutdown_cleanup().await;
         self.data_dir.remove_info();
         r
     }

@@ -4,20 +4,21 @@
 
 mod api;
 pub mod daemon;
+mod json;
+mod listener;
 mod mcp;
 mod security;
 mod sse;
 mod static_ui;
 mod terminal;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 use refine_core::Core;
 
-pub use security::TOKEN_COOKIE;
+pub use security::{WS_PROTOCOL, WS_SESSION_PREFIX};
 
 /// Largest request body accepted (bytes); larger is a 413.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -76,11 +77,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut shutdown = core.shutdown_signal();
     let app = router(core, config);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    listener::serve(listener, app, listener::MAX_CONNECTIONS, async move {
         let _ = shutdown.wait_for(|v| *v).await;
     })
     .await

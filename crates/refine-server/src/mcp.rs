@@ -46,18 +46,13 @@ pub(crate) async fn handle(AxState(state): AxState<State>, req: Request) -> Resp
         Ok(b) => b,
         Err(e) => return error_response(&e),
     };
-    let ct_ok = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !ct_ok {
+    if crate::api::json_content_type(&parts.headers).is_err() {
         return error_response(&ApiError::new(
             ErrorCode::UnsupportedMediaType,
-            "MCP messages must be application/json",
+            "MCP messages must be application/json (UTF-8)",
         ));
     }
-    let msg: Value = match serde_json::from_slice(&bytes) {
+    let msg: Value = match crate::json::parse_strict(&bytes) {
         Ok(v) => v,
         Err(e) => {
             return Json(rpc_error(Value::Null, -32700, &format!("parse error: {e}")))

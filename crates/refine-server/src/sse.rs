@@ -41,6 +41,7 @@ fn resync(state: &State) -> Event {
 pub(crate) async fn events(
     AxState(state): AxState<State>,
     headers: HeaderMap,
+    session: Option<axum::Extension<refine_core::sessions::SessionAuth>>,
     Query(q): Query<EventsQuery>,
 ) -> Response {
     let last = headers
@@ -64,8 +65,18 @@ pub(crate) async fn events(
         Some((next, (rx, st)))
     });
     let mut shutdown = state.core.shutdown_signal();
+    let mut revoked = session.map(|s| s.0.revoked);
+    // The stream ends with the daemon, or when the browser session behind it is revoked.
     let stop = async move {
-        let _ = shutdown.wait_for(|v| *v).await;
+        tokio::select! {
+            _ = shutdown.wait_for(|v| *v) => {}
+            _ = async {
+                match revoked.as_mut() {
+                    Some(r) => { let _ = r.wait_for(|v| *v).await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
     };
     let all: std::pin::Pin<Box<dyn Stream<Item = Result<SseEvent, Infallible>> + Send>> = Box::pin(
         stream::iter(first)

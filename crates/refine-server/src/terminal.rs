@@ -9,6 +9,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State as AxState};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
+use refine_core::sessions::SessionAuth;
 use refine_core::terminal::TerminalClient;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -30,6 +31,7 @@ enum Control {
 pub(crate) async fn attach(
     AxState(state): AxState<State>,
     Path(id): Path<String>,
+    session: Option<axum::Extension<SessionAuth>>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let ws = match ws {
@@ -40,8 +42,11 @@ pub(crate) async fn attach(
         Ok(c) => c,
         Err(e) => return error_response(&e),
     };
+    // A browser authenticates with a subprotocol and must get one back.
+    let revoked = session.map(|s| s.0.revoked);
     ws.max_message_size(MAX_IN)
-        .on_upgrade(move |socket| run(socket, client))
+        .protocols([crate::security::WS_PROTOCOL])
+        .on_upgrade(move |socket| run(socket, client, revoked))
 }
 
 fn exit_frame(code: Option<i32>) -> Message {
@@ -52,7 +57,21 @@ fn exit_frame(code: Option<i32>) -> Message {
     )
 }
 
-async fn run(socket: WebSocket, mut c: TerminalClient) {
+/// Resolves when the browser session behind a socket is revoked (never for the token).
+async fn until_revoked(revoked: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    match revoked {
+        Some(r) => {
+            let _ = r.wait_for(|v| *v).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn run(
+    socket: WebSocket,
+    mut c: TerminalClient,
+    mut revoked: Option<tokio::sync::watch::Receiver<bool>>,
+) {
     let (mut tx, mut rx) = socket.split();
     let first = std::mem::take(&mut c.scrollback);
     if tx.send(Message::Binary(first.into())).await.is_err() {
@@ -61,6 +80,10 @@ async fn run(socket: WebSocket, mut c: TerminalClient) {
     let mut exit = c.exit.clone();
     loop {
         tokio::select! {
+            _ = until_revoked(&mut revoked) => {
+                let _ = tx.close().await;
+                return;
+            }
             out = c.output.recv() => match out {
                 Ok(chunk) => {
                     let mut buf = chunk.to_vec();

@@ -1,74 +1,65 @@
-//! Idempotency keys: a claim row while the work runs, the stored response once it is done.
+//! Idempotency keys: the stored response of every completed keyed mutation, written inside the
+//! mutation's own transaction. A key that is still running is claimed in the daemon's memory
+//! (one daemon per data dir), so a claim costs no write and a request that never reached its
+//! transaction leaves nothing behind.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::Result;
 
-/// What a claim attempt found.
+/// A completed keyed request.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Claim {
-    /// The key was free and is now claimed by this request.
-    Claimed,
-    /// The same request already completed: replay this (status, body).
-    Replay { status: u16, response: String },
-    /// The same key is claimed by a request still running.
-    InFlight,
-    /// The key was used with a different operation or body.
-    Mismatch,
+pub struct Stored {
+    pub operation: String,
+    pub request_hash: String,
+    pub status: u16,
+    pub response: String,
 }
 
-/// Try to claim `key` for `operation` + `request_hash` in its own short transaction.
-pub fn claim(
-    conn: &Connection,
-    key: &str,
-    operation: &str,
-    request_hash: &str,
-    instance: &str,
-    at: &str,
-) -> Result<Claim> {
-    type Stored = (String, String, String, Option<u16>, Option<String>);
-    let row: Option<Stored> = conn
+/// The stored outcome of `key`, if its request completed.
+pub fn lookup(conn: &Connection, key: &str) -> Result<Option<Stored>> {
+    Ok(conn
         .query_row(
-            "SELECT operation, request_hash, state, status, response FROM idempotency WHERE key = ?1",
+            "SELECT operation, request_hash, status, response FROM idempotency WHERE key = ?1 AND state = 'done'",
             [key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                Ok(Stored {
+                    operation: r.get(0)?,
+                    request_hash: r.get(1)?,
+                    status: r.get(2)?,
+                    response: r.get(3)?,
+                })
+            },
         )
-        .optional()?;
-    match row {
-        None => {
-            conn.execute(
-                "INSERT INTO idempotency(key, operation, request_hash, state, instance, created_at) VALUES (?1, ?2, ?3, 'running', ?4, ?5)",
-                params![key, operation, request_hash, instance, at],
-            )?;
-            Ok(Claim::Claimed)
-        }
-        Some((op, hash, _, _, _)) if op != operation || hash != request_hash => Ok(Claim::Mismatch),
-        Some((_, _, state, status, response)) => match (state.as_str(), status, response) {
-            ("done", Some(status), Some(response)) => Ok(Claim::Replay { status, response }),
-            _ => Ok(Claim::InFlight),
-        },
-    }
+        .optional()?)
 }
 
-/// Record the response of a claimed key (call inside the mutation's transaction).
-pub fn complete(conn: &Connection, key: &str, status: u16, response: &str) -> Result<()> {
+/// What a keyed request answered; call inside the mutation's transaction.
+pub struct Record<'a> {
+    pub key: &'a str,
+    pub operation: &'a str,
+    pub request_hash: &'a str,
+    pub status: u16,
+    pub response: &'a str,
+    pub instance: &'a str,
+    pub at: &'a str,
+}
+
+/// Store the response of a keyed request (inside the mutation's transaction).
+pub fn record(conn: &Connection, r: &Record) -> Result<()> {
     conn.execute(
-        "UPDATE idempotency SET state = 'done', status = ?2, response = ?3 WHERE key = ?1",
-        params![key, status, response],
+        "INSERT INTO idempotency(key, operation, request_hash, state, status, response, instance, created_at)
+         VALUES (?1, ?2, ?3, 'done', ?4, ?5, ?6, ?7)
+         ON CONFLICT(key) DO UPDATE SET operation = excluded.operation, request_hash = excluded.request_hash,
+           state = 'done', status = excluded.status, response = excluded.response,
+           instance = excluded.instance, created_at = excluded.created_at",
+        params![r.key, r.operation, r.request_hash, r.status, r.response, r.instance, r.at],
     )?;
     Ok(())
 }
 
-/// Release a claim whose request failed before changing anything.
-pub fn release(conn: &Connection, key: &str) -> Result<()> {
-    conn.execute(
-        "DELETE FROM idempotency WHERE key = ?1 AND state = 'running'",
-        [key],
-    )?;
-    Ok(())
-}
-
-/// Start-up repair and housekeeping: drop claims of dead instances and keys older than `cutoff`.
+/// Start-up repair and housekeeping: drop claim rows older daemons left (`running`, from the
+/// time claims were rows) and keys older than `cutoff`.
 pub fn sweep(conn: &Connection, current_instance: &str, cutoff: &str) -> Result<usize> {
     let a = conn.execute(
         "DELETE FROM idempotency WHERE state = 'running' AND instance != ?1",

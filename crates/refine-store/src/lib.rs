@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod agents;
 pub mod apps;
+mod disk;
 pub mod features;
 pub mod goals;
 pub mod governance;
@@ -17,18 +18,22 @@ pub mod operations;
 pub mod processes;
 pub mod quality;
 pub mod reporters;
+pub mod sessions;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use rusqlite;
 
-/// How long a writer waits for a lock held by someone else before giving up with `Busy`.
+/// How long a reader waits for a lock held by someone else before giving up with `Busy`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long, in all, a write may wait for the writer connection and the database's write lock
+/// when its caller set no deadline of its own.
+pub const WRITE_WAIT: Duration = Duration::from_secs(10);
 const READERS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +102,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The database: one writer, several readers.
 pub struct Store {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    disk: disk::Disk,
+    /// parking_lot's mutex: a write waits for it only until its deadline (std has no timed lock).
+    writer: parking_lot::Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     reader_ready: Condvar,
 }
@@ -108,6 +115,8 @@ fn configure(conn: &Connection, writer: bool) -> Result<()> {
     if writer {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // After a checkpoint the WAL file is cut back to this instead of keeping its peak size.
+        conn.pragma_update(None, "journal_size_limit", disk::WAL_BOUND as i64)?;
     }
     Ok(())
 }
@@ -130,8 +139,9 @@ impl Store {
             readers.push(r);
         }
         Ok(Store {
+            disk: disk::Disk::new(path),
             path: path.to_path_buf(),
-            writer: Mutex::new(writer),
+            writer: parking_lot::Mutex::new(writer),
             readers: Mutex::new(readers),
             reader_ready: Condvar::new(),
         })
@@ -142,6 +152,7 @@ impl Store {
     }
 
     /// Run `f` in one `BEGIN IMMEDIATE` transaction on the single writer; commit on `Ok`.
+    /// Waits at most [`WRITE_WAIT`] for the writer and the lock.
     pub fn write<T, E>(
         &self,
         f: impl FnOnce(&rusqlite::Transaction) -> Result<T, E>,
@@ -149,13 +160,65 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(out)
+        self.write_by(Instant::now() + WRITE_WAIT, f)
+    }
+
+    /// Like [`Store::write`], but the transaction must have started by `deadline`: waiting for
+    /// the writer connection (other writes of this daemon) and for the database lock (another
+    /// process) both count against it. Past it the answer is `Busy` and nothing is written —
+    /// one bound for the whole wait, however many writers queue.
+    pub fn write_by<T, E>(
+        &self,
+        deadline: Instant,
+        f: impl FnOnce(&rusqlite::Transaction) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self
+            .writer
+            .try_lock_until(deadline)
+            .ok_or(StoreError::Busy)?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(StoreError::Busy.into());
+        }
+        conn.busy_timeout(left).map_err(StoreError::from)?;
+        let result = (|| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::from)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(StoreError::from)?;
+            Ok(out)
+        })();
+        match &result {
+            Ok(_) => self.disk.after_commit(&conn),
+            // Whatever failed: if it was the disk, give back the reserve so that the failure
+            // itself can still be recorded.
+            Err(_) => self.disk.after_failure(),
+        }
+        result
+    }
+
+    /// Whether a person's write may go ahead: false while the disk is full (the reserve was
+    /// given up and has not come back), so what is left stays for recording failures.
+    pub fn has_room(&self) -> bool {
+        self.disk.has_room()
+    }
+
+    /// Housekeeping (call every few seconds): checkpoint a grown WAL, restore the reserve once
+    /// the disk has room again.
+    pub fn maintain(&self) {
+        if let Some(conn) = self.writer.try_lock_for(Duration::from_millis(50)) {
+            self.disk.checkpoint_if_grown(&conn, disk::IDLE_WAL_BOUND);
+        }
+        self.disk.restore_reserve();
+    }
+
+    /// Bytes of the write-ahead log now.
+    pub fn wal_size(&self) -> u64 {
+        self.disk.wal_size()
     }
 
     /// Run `f` on a reader connection (waits for a free one).
@@ -186,7 +249,7 @@ impl Store {
 
     /// `PRAGMA integrity_check` on the writer; `Ok(())` when the database is sound.
     pub fn integrity_check(&self) -> Result<Result<(), String>> {
-        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.writer.lock();
         let res: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         Ok(if res == "ok" { Ok(()) } else { Err(res) })
     }

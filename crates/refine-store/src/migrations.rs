@@ -310,6 +310,19 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (thread_id, seq)
     );
     "#,
+    // 7: browser sessions (the browser never holds the data dir's token; it holds one of these,
+    // stored here only as a hash)
+    r#"
+    CREATE TABLE browser_sessions (
+        id           TEXT PRIMARY KEY,
+        secret_hash  TEXT NOT NULL UNIQUE,
+        label        TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        revoked_at   TEXT
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

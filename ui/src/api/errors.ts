@@ -25,6 +25,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'forbidden',
   'unauthorized',
   'payload_too_large',
+  'request_timeout',
   'unsupported_media_type',
   'too_many_requests',
   'insufficient_storage',

@@ -1,5 +1,6 @@
 import { listen } from '@tauri-apps/api/event';
 import type { Event as RefineEvent } from '../gen/bindings';
+import { authHeaders, markUnauthorized } from './session';
 import { isTauri } from './transport';
 
 export type { RefineEvent };
@@ -29,12 +30,28 @@ function parseEvent(raw: string): RefineEvent | null {
   return null;
 }
 
+/** One Server-Sent Events frame: its `id:` and its `data:` lines joined (comments skipped). */
+function parseFrame(frame: string): { id: string | null; data: string | null } {
+  let id: string | null = null;
+  const data: string[] = [];
+  for (const line of frame.split('\n')) {
+    if (line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'id') id = value;
+    else if (field === 'data') data.push(value);
+  }
+  return { id, data: data.length ? data.join('\n') : null };
+}
+
 function syntheticResync(): RefineEvent {
   return { id: '', kind: RESYNC, at: new Date().toISOString(), appId: null, data: null };
 }
 
 /**
- * One live-event connection for the whole UI: an EventSource in a browser, the Tauri event bridge
+ * One live-event connection for the whole UI: a streamed fetch of the SSE route in a browser, the Tauri event bridge
  * in the desktop window. Screens subscribe; `start()` returns its own cleanup (StrictMode-safe).
  */
 export class EventHub {
@@ -97,55 +114,66 @@ export class EventHub {
 
   private startBrowser(): () => void {
     let stopped = false;
-    let source: EventSource | null = null;
+    let controller: AbortController | null = null;
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     let retryDelay = RETRY_MIN_MS;
+    // The id of the last event received: a reconnect asks for what came after it.
+    let lastId: string | null = null;
 
-    const open = (afterClose: boolean) => {
+    // Not EventSource: it can send neither the session header nor Last-Event-ID on a fresh
+    // connection. A streamed fetch can do both.
+    const open = async (afterClose: boolean) => {
       if (stopped) return;
       this.setState(afterClose ? 'reconnecting' : 'connecting');
-      const es = new EventSource(SSE_PATH);
-      source = es;
-      es.onopen = () => {
+      const ctl = new AbortController();
+      controller = ctl;
+      try {
+        const headers: Record<string, string> = { Accept: 'text/event-stream', 'X-Refine-Surface': 'browser', ...authHeaders() };
+        if (lastId) headers['Last-Event-ID'] = lastId;
+        const response = await fetch(SSE_PATH, { headers, signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
+        if (response.status === 401) markUnauthorized();
+        if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
         retryDelay = RETRY_MIN_MS;
         this.setState('connected');
-        // A new EventSource cannot send Last-Event-ID, so events may have been missed.
-        if (afterClose) this.emit(syntheticResync());
-      };
-      es.onmessage = (message: MessageEvent<string>) => {
-        const event = parseEvent(message.data);
-        if (event) this.emit(event);
-      };
-      es.onerror = () => {
-        if (stopped) return;
-        if (es.readyState === EventSource.CLOSED) {
-          // The browser gave up (e.g. the daemon answered an error): retry ourselves with backoff.
-          this.setState('offline');
-          es.close();
-          retryTimer = setTimeout(() => open(true), retryDelay);
-          retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
-        } else {
-          // The browser reconnects on its own and resumes with Last-Event-ID.
-          this.setState('reconnecting');
+        // Without an id to resume from, whatever happened meanwhile is unknown: reload.
+        if (afterClose && !lastId) this.emit(syntheticResync());
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value.replace(/\r\n?/g, '\n');
+          let end = buffer.indexOf('\n\n');
+          while (end >= 0) {
+            const frame = parseFrame(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (frame.id) lastId = frame.id;
+            if (frame.data !== null) {
+              const event = parseEvent(frame.data);
+              if (event) this.emit(event);
+            }
+            end = buffer.indexOf('\n\n');
+          }
         }
-      };
+      } catch {
+        // Closed, refused or aborted: retry below unless stopped.
+      }
+      if (stopped) return;
+      this.setState('offline');
+      retryTimer = setTimeout(() => void open(true), retryDelay);
+      retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
     };
 
     const onOffline = () => this.setState('offline');
-    const onOnline = () => {
-      if (source?.readyState === EventSource.OPEN) this.setState('connected');
-    };
     window.addEventListener('offline', onOffline);
-    window.addEventListener('online', onOnline);
-    open(false);
+    void open(false);
 
     return () => {
       stopped = true;
       clearTimeout(retryTimer);
-      source?.close();
-      source = null;
+      controller?.abort();
+      controller = null;
       window.removeEventListener('offline', onOffline);
-      window.removeEventListener('online', onOnline);
     };
   }
 }

@@ -1,4 +1,5 @@
 import { ApiFailure, isApiErrorBody } from './errors';
+import { authHeaders } from './session';
 
 /** Where an operation lives over HTTP (from the generated registry or `system.operations`). */
 export interface Route {
@@ -55,13 +56,14 @@ export interface HttpCallOptions {
   signal?: AbortSignal;
 }
 
-/** Performs one operation over HTTP against the daemon that served this page (cookie auth). */
+/** Performs one operation over HTTP against the daemon that served this page (this browser's session). */
 export async function httpCall(op: string, route: Route, input: unknown, opts: HttpCallOptions): Promise<unknown> {
   const request = buildRequest(op, route, input);
   const headers: Record<string, string> = {
     Accept: 'application/json',
     'X-Refine-Surface': 'browser',
     'X-Refine-Actor': opts.actor,
+    ...authHeaders(),
   };
   if (request.method !== 'GET') {
     headers['Content-Type'] = 'application/json';
@@ -74,7 +76,7 @@ export async function httpCall(op: string, route: Route, input: unknown, opts: H
       method: request.method,
       headers,
       body: request.body,
-      credentials: 'same-origin',
+      credentials: 'omit',
       signal: opts.signal,
     });
   } catch (error) {

@@ -210,6 +210,20 @@ export type BranchInfo = {
 	upstream: string | null,
 };
 
+/**  A browser session as listed (never its secret). */
+export type BrowserSession = {
+	id: string,
+	/**  Which browser signed in (from its User-Agent), e.g. "Chrome 156 on Linux". */
+	label: string,
+	createdAt: string,
+	lastUsedAt: string,
+	/**  When it ends unless used again (each use pushes this out). */
+	expiresAt: string,
+	revokedAt: string | null,
+	/**  Whether this is the session of the request that asked. */
+	current: boolean,
+};
+
 /**  What happened to one Goal of a bulk edit. */
 export type BulkItem = {
 	id: string,
@@ -609,7 +623,7 @@ export type Eligibility = {
 export type Empty = Record<string, never>;
 
 /**  Small error-code enum; clients branch on the code, never on message text. */
-export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "precondition_failed" | "stale" | "forbidden" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "insufficient_storage" | "unavailable" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "precondition_failed" | "stale" | "forbidden" | "unauthorized" | "payload_too_large" | "request_timeout" | "unsupported_media_type" | "too_many_requests" | "insufficient_storage" | "unavailable" | "internal";
 
 /**  Evaluate a Goal's candidate against the project's tests, by hand. */
 export type EvaluateInput = {
@@ -643,6 +657,11 @@ export type EvidenceLink = {
 	kind: string,
 	label: string,
 	href: string,
+};
+
+export type ExchangeInput = {
+	/**  The code of the login link (after `#login=`). */
+	code: string,
 };
 
 /**  An export, as text to save. */
@@ -1163,6 +1182,16 @@ export type LogPage = {
 	nextSkip: number | null,
 };
 
+/**  A one-time login link for a browser. */
+export type LoginLink = {
+	/**  Open this in the browser: `http://127.0.0.1:PORT/#login=CODE`. */
+	url: string,
+	/**  Until when the link works (it works once). */
+	expiresAt: string,
+};
+
+export type LoginLinkInput = Record<string, never>;
+
 /**  Fold one reporter into another: its Goals and todos move, it is retired. */
 export type MergeReportersInput = {
 	fromId: string,
@@ -1647,6 +1676,19 @@ export type SendChatInput = {
 	content: string,
 };
 
+/**
+ *  What a browser gets for its login code: its session secret (shown once, stored nowhere but
+ *  in that browser) and the session.
+ */
+export type SessionGrant = {
+	secret: string,
+	session: BrowserSession,
+};
+
+export type SessionIdInput = {
+	id: string,
+};
+
 /**  All settings, fully resolved. Every field has a default. */
 export type Settings = {
 	ui?: UiSettings,
@@ -1990,6 +2032,10 @@ export const operations = {
   "system.info": { method: "GET", path: "/api/v1/system/info", kind: "query", mcp: true },
   "system.operations": { method: "GET", path: "/api/v1/system/operations", kind: "query", mcp: true },
   "system.shutdown": { method: "POST", path: "/api/v1/system/shutdown", kind: "mutation", mcp: false },
+  "sessions.list": { method: "GET", path: "/api/v1/sessions", kind: "query", mcp: false },
+  "sessions.link": { method: "POST", path: "/api/v1/sessions/link", kind: "mutation", mcp: false },
+  "sessions.exchange": { method: "POST", path: "/api/v1/sessions/exchange", kind: "mutation", mcp: false },
+  "sessions.revoke": { method: "POST", path: "/api/v1/sessions/{id}/revoke", kind: "mutation", mcp: false },
   "apps.list": { method: "GET", path: "/api/v1/apps", kind: "query", mcp: true },
   "apps.add": { method: "POST", path: "/api/v1/apps", kind: "mutation", mcp: true },
   "apps.get": { method: "GET", path: "/api/v1/apps/{id}", kind: "query", mcp: true },
@@ -2120,6 +2166,10 @@ export type Operations = {
   "system.info": { input: Empty; output: SystemInfo };
   "system.operations": { input: Empty; output: OperationInfo[] };
   "system.shutdown": { input: Empty; output: ShutdownAck };
+  "sessions.list": { input: Empty; output: BrowserSession[] };
+  "sessions.link": { input: LoginLinkInput; output: LoginLink };
+  "sessions.exchange": { input: ExchangeInput; output: SessionGrant };
+  "sessions.revoke": { input: SessionIdInput; output: BrowserSession };
   "apps.list": { input: Empty; output: App[] };
   "apps.add": { input: AddAppInput; output: App };
   "apps.get": { input: AppIdInput; output: App };

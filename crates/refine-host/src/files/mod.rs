@@ -418,6 +418,12 @@ impl Root {
             if len > READ_LIMIT {
                 return Err(too_large(rel, len));
             }
+            if start > size {
+                return Err(ApiError::invalid(format!(
+                    "offset {start} is past the end of {} ({size} bytes)",
+                    rel.as_string()
+                )));
+            }
             file.seek(SeekFrom::Start(start))
                 .map_err(|e| io_error(e, rel))?;
             let mut buf = Vec::new();

@@ -53,6 +53,19 @@ impl RelPath {
         Ok(RelPath { parts })
     }
 
+    /// Like [`RelPath::parse`], for a path that is about to be created or written: control
+    /// characters are refused too (a name holding `\u{1b}[31m` or `\r\n` plays tricks on every
+    /// terminal that lists it). Existing files with such names can still be read and deleted.
+    pub fn parse_new(raw: &str) -> Result<RelPath, ApiError> {
+        if let Some(c) = raw.chars().find(|c| c.is_control()) {
+            return Err(ApiError::invalid(format!(
+                "file names must not contain control characters (found U+{:04X})",
+                c as u32
+            )));
+        }
+        RelPath::parse(raw)
+    }
+
     /// The root itself.
     pub fn root() -> RelPath {
         RelPath::default()

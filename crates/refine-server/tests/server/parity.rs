@@ -330,6 +330,11 @@ fn script() -> Vec<(&'static str, Value)> {
         ("chat.get", json!({"id": "$THREAD"})),
         ("apps.remove", json!({"id": "$APP"})),
         ("apps.get", json!({"id": "$APP"})),
+        ("sessions.list", json!({})),
+        ("sessions.link", json!({})),
+        ("sessions.exchange", json!({"code": "0".repeat(64)})),
+        ("sessions.exchange", json!({"code": "short"})),
+        ("sessions.revoke", json!({"id": "no-such-session"})),
         ("system.shutdown", json!({})),
     ]
 }

@@ -3,6 +3,7 @@ import { AgentsPage } from './AgentsPage';
 import { GovernancePage } from './GovernancePage';
 import { GuidancePage } from './GuidancePage';
 import { QualityPage } from './QualityPage';
+import { SessionsPage } from './SessionsPage';
 import { SettingsPage } from './SettingsPage';
 
 /** Picks the Settings sub-page from the route (`#/settings/<tab>`). */
@@ -17,6 +18,8 @@ export function SettingsArea() {
       return <GuidancePage />;
     case 'agents':
       return <AgentsPage />;
+    case 'sessions':
+      return <SessionsPage />;
     default:
       return <SettingsPage />;
   }

@@ -1,6 +1,6 @@
 import { navigate } from '../../state/router';
 
-export type SettingsTab = 'general' | 'quality' | 'governance' | 'guidance' | 'agents';
+export type SettingsTab = 'general' | 'quality' | 'governance' | 'guidance' | 'agents' | 'sessions';
 
 const TABS: { id: SettingsTab; label: string }[] = [
   { id: 'general', label: 'General' },
@@ -8,6 +8,7 @@ const TABS: { id: SettingsTab; label: string }[] = [
   { id: 'governance', label: 'Governance' },
   { id: 'guidance', label: 'Guidance' },
   { id: 'agents', label: 'Agents' },
+  { id: 'sessions', label: 'Sessions' },
 ];
 
 /** The Settings sub-pages: `#/settings`, `#/settings/quality`, `#/settings/governance`, `#/settings/guidance`. */

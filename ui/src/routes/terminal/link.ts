@@ -1,3 +1,4 @@
+import { sessionSecret } from '../../api/session';
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { isTauri } from '../../api/transport';
 
@@ -55,7 +56,10 @@ function socketUrl(id: string): string {
 }
 
 function socketLink(id: string, h: LinkHandlers): Link {
-  const ws = new WebSocket(socketUrl(id));
+  // A WebSocket cannot carry headers: the session secret rides as a subprotocol, which only
+  // this origin's scripts can set (the daemon checks the Origin too).
+  const secret = sessionSecret();
+  const ws = new WebSocket(socketUrl(id), secret ? ['refine', `refine.session.${secret}`] : ['refine']);
   ws.binaryType = 'arraybuffer';
   const open = () => ws.readyState === WebSocket.OPEN;
   ws.onopen = () => h.onOpen();
