@@ -62,6 +62,7 @@ fn state_mark(state: &str) -> &'static str {
     match state {
         "installed" => "✔ installed",
         "broken" => "✘ not working",
+        "unchecked" => "? not checked yet",
         _ => "– not installed",
     }
 }
@@ -69,11 +70,14 @@ fn state_mark(state: &str) -> &'static str {
 pub async fn agent(c: &Client, cmd: &AgentCmd, json_out: bool) -> Result {
     match cmd {
         AgentCmd::List | AgentCmd::Detect { .. } => {
-            let name = match cmd {
-                AgentCmd::Detect { profile } => profile.clone(),
-                _ => None,
+            // `list` shows what the daemon last found; `detect` looks again now.
+            let v = match cmd {
+                AgentCmd::Detect { profile } => {
+                    c.call("agents.redetect", json!({ "name": profile }))
+                        .await?
+                }
+                _ => c.call("agents.detect", json!({ "name": null })).await?,
             };
-            let v = c.call("agents.detect", json!({ "name": name })).await?;
             if json_out {
                 print_json(&v);
                 return Ok(());

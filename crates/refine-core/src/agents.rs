@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use refine_model::agents::{
     self as model, AgentProfile, AgentRun, Detection, DetectionState, Phase, PromptDelivery,
@@ -238,21 +238,35 @@ impl Core {
             ));
         }
         let request = json!({ "profile": p.redacted() });
-        self.mutate(
-            ctx,
-            "agents.profiles.save",
-            &request,
-            async { Ok(()) },
-            move |tx, ()| {
-                table::put_profile(tx, &p, &clock::now()).map_err(store_error)?;
-                let shown = p.redacted();
-                let change = Change::new(format!("Saved agent profile {}", p.name))
-                    .target(p.name.clone())
-                    .event("agents.profile_saved", json!({ "profile": shown }));
-                Ok((shown, change))
-            },
-        )
-        .await
+        let name = p.name.clone();
+        let out = self
+            .mutate(
+                ctx,
+                "agents.profiles.save",
+                &request,
+                async { Ok(()) },
+                move |tx, ()| {
+                    table::put_profile(tx, &p, &clock::now()).map_err(store_error)?;
+                    let shown = p.redacted();
+                    let change = Change::new(format!("Saved agent profile {}", p.name))
+                        .target(p.name.clone())
+                        .event("agents.profile_saved", json!({ "profile": shown }));
+                    Ok((shown, change))
+                },
+            )
+            .await?;
+        self.refresh_detection(name);
+        Ok(out)
+    }
+
+    /// Look at one profile again in the background (it was saved or reset).
+    fn refresh_detection(&self, name: String) {
+        let core = self.clone();
+        tokio::spawn(async move {
+            if let Ok(p) = core.profile(&name).await {
+                core.detect_now(vec![p]).await;
+            }
+        });
     }
 
     /// `agents.profiles.delete`: a saved profile goes; a built-in one returns to its default.
@@ -262,58 +276,158 @@ impl Core {
         input: ProfileNameInput,
     ) -> Result<Mutated<ProfileDeleted>, ApiError> {
         let name = input.name.clone();
+        let out = self
+            .mutate(
+                ctx,
+                "agents.profiles.delete",
+                &input,
+                async { Ok(()) },
+                move |tx, ()| {
+                    if !table::delete_profile(tx, &name).map_err(store_error)? {
+                        return Err(ApiError::not_found(format!(
+                            "no saved agent profile named {name:?}"
+                        )));
+                    }
+                    let builtin = Provider::ALL.iter().any(|p| p.as_str() == name);
+                    let change = Change::new(if builtin {
+                        format!("Reset agent profile {name} to its default")
+                    } else {
+                        format!("Deleted agent profile {name}")
+                    })
+                    .target(name.clone())
+                    .event(
+                        "agents.profile_deleted",
+                        json!({ "name": name, "reset": builtin }),
+                    );
+                    Ok((
+                        ProfileDeleted {
+                            name: name.clone(),
+                            reset: builtin,
+                        },
+                        change,
+                    ))
+                },
+            )
+            .await?;
+        if out.value.reset {
+            self.refresh_detection(out.value.name.clone());
+        }
+        Ok(out)
+    }
+
+    fn chosen_profiles(
+        profiles: Vec<AgentProfile>,
+        name: &Option<String>,
+    ) -> Result<Vec<AgentProfile>, ApiError> {
+        match name {
+            Some(n) => Ok(vec![profiles
+                .into_iter()
+                .find(|p| &p.name == n)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("no agent profile named {n:?}"))
+                })?]),
+            None => Ok(profiles),
+        }
+    }
+
+    /// `agents.detect`: what the daemon last found for each profile. Runs nothing (a GET has no
+    /// effects); the daemon looks at start-up and whenever a profile changes, and
+    /// `agents.redetect` looks now. Waits for a detection pass that is under way.
+    pub async fn detect_agents(&self, input: DetectInput) -> Result<Vec<Detection>, ApiError> {
+        let chosen = Self::chosen_profiles(self.all_profiles().await?, &input.name)?;
+        let cache = self.0.detections.0.lock().await;
+        Ok(chosen
+            .iter()
+            .map(|p| match cache.get(&p.name) {
+                Some(d) if d.fingerprint == fingerprint(p) => d.detection.clone(),
+                _ => Detection {
+                    checked_at: None,
+                    profile: p.name.clone(),
+                    provider: p.provider,
+                    state: DetectionState::Unchecked,
+                    path: None,
+                    version: None,
+                    diagnosis: "not checked yet: run detection (`refine agent detect`)".into(),
+                },
+            })
+            .collect())
+    }
+
+    /// `agents.redetect`: look for each profile's program now (runs `--version`).
+    pub async fn redetect_agents(
+        &self,
+        ctx: &Ctx,
+        input: DetectInput,
+    ) -> Result<Mutated<Vec<Detection>>, ApiError> {
+        let chosen = Self::chosen_profiles(self.all_profiles().await?, &input.name)?;
+        let found = self.detect_now(chosen).await;
+        let n = found.len();
+        let out = found.clone();
         self.mutate(
             ctx,
-            "agents.profiles.delete",
+            "agents.redetect",
             &input,
             async { Ok(()) },
-            move |tx, ()| {
-                if !table::delete_profile(tx, &name).map_err(store_error)? {
-                    return Err(ApiError::not_found(format!(
-                        "no saved agent profile named {name:?}"
-                    )));
-                }
-                let builtin = Provider::ALL.iter().any(|p| p.as_str() == name);
-                let change = Change::new(if builtin {
-                    format!("Reset agent profile {name} to its default")
-                } else {
-                    format!("Deleted agent profile {name}")
-                })
-                .target(name.clone())
-                .event(
-                    "agents.profile_deleted",
-                    json!({ "name": name, "reset": builtin }),
-                );
+            move |_, ()| {
                 Ok((
-                    ProfileDeleted {
-                        name: name.clone(),
-                        reset: builtin,
-                    },
-                    change,
+                    out,
+                    Change::new(format!("Detected agent CLIs ({n} profile(s))")),
                 ))
             },
         )
         .await
     }
 
-    /// `agents.detect`: is each profile's program installed, and does `--version` answer?
-    pub async fn detect_agents(&self, input: DetectInput) -> Result<Vec<Detection>, ApiError> {
-        let profiles = self.all_profiles().await?;
-        let chosen: Vec<AgentProfile> = match &input.name {
-            Some(n) => {
-                let p = profiles
-                    .into_iter()
-                    .find(|p| &p.name == n)
-                    .ok_or_else(|| ApiError::not_found(format!("no agent profile named {n:?}")))?;
-                vec![p]
-            }
-            None => profiles,
-        };
+    /// Detect `profiles` now and keep the results (one pass at a time).
+    pub(crate) async fn detect_now(&self, profiles: Vec<AgentProfile>) -> Vec<Detection> {
+        let mut cache = self.0.detections.0.lock().await;
         let mut out = Vec::new();
-        for p in chosen {
-            out.push(detect_one(&p, self.child_env(&HashMap::new())).await);
+        for p in profiles {
+            let d = detect_one(&p, self.child_env(&HashMap::new())).await;
+            cache.insert(
+                p.name.clone(),
+                Detected {
+                    fingerprint: fingerprint(&p),
+                    at: Instant::now(),
+                    detection: d.clone(),
+                },
+            );
+            out.push(d);
         }
-        Ok(out)
+        drop(cache);
+        self.0.bus.publish(
+            "agents.detected",
+            None,
+            serde_json::json!({ "profiles": out.len() }),
+        );
+        out
+    }
+
+    /// The daemon's own check before it uses a profile (runner, sessions): the kept result when
+    /// it is fresh and the profile is unchanged, else a new look.
+    pub(crate) async fn detection_of(&self, p: &AgentProfile, max_age: Duration) -> Detection {
+        {
+            let cache = self.0.detections.0.lock().await;
+            if let Some(d) = cache.get(&p.name) {
+                if d.fingerprint == fingerprint(p) && d.at.elapsed() < max_age {
+                    return d.detection.clone();
+                }
+            }
+        }
+        self.detect_now(vec![p.clone()])
+            .await
+            .pop()
+            .expect("one profile in, one detection out")
+    }
+
+    /// Look at every profile in the background (daemon start-up).
+    pub fn start_detection(&self) {
+        let core = self.clone();
+        tokio::spawn(async move {
+            if let Ok(all) = core.all_profiles().await {
+                core.detect_now(all).await;
+            }
+        });
     }
 
     /// `agents.runs`: every agent run of a Goal.
@@ -335,7 +449,7 @@ impl Core {
             .clone()
             .unwrap_or(settings.agents.default_profile.clone());
         let p = self.profile(&name).await?;
-        let d = detect_one(&p, self.child_env(&HashMap::new())).await;
+        let d = self.detection_of(&p, Duration::ZERO).await;
         if d.state != DetectionState::Installed {
             return Err(ApiError::precondition(d.diagnosis));
         }
@@ -602,8 +716,24 @@ impl Core {
     }
 }
 
+/// Detection results by profile name.
+#[derive(Default)]
+pub(crate) struct DetectCache(tokio::sync::Mutex<HashMap<String, Detected>>);
+
+pub(crate) struct Detected {
+    /// The profile as it was detected (a changed profile is looked at again).
+    fingerprint: String,
+    at: Instant,
+    detection: Detection,
+}
+
+fn fingerprint(p: &AgentProfile) -> String {
+    serde_json::to_string(p).unwrap_or_default()
+}
+
 async fn detect_one(p: &AgentProfile, env: HashMap<String, String>) -> Detection {
     let mut d = Detection {
+        checked_at: Some(crate::clock::now()),
         profile: p.name.clone(),
         provider: p.provider,
         state: DetectionState::Missing,

@@ -142,6 +142,10 @@ pub(crate) struct Inner {
     pub(crate) url: RwLock<Option<String>>,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) running_ops: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// The last health probe of each app's running dev server: app id → (process id, result).
+    pub(crate) health: Mutex<HashMap<String, (String, target::HealthCheck)>>,
+    /// What agent detection last found, per profile.
+    pub(crate) detections: agents::DetectCache,
     /// Browser sessions and pending login codes.
     pub(crate) sessions: sessions::Sessions,
     /// Idempotency keys of requests still running: key → operation and request hash.
@@ -214,6 +218,8 @@ impl Core {
             running_ops: Mutex::new(HashMap::new()),
             claims: Mutex::new(HashMap::new()),
             sessions: sessions::Sessions::default(),
+            detections: agents::DetectCache::default(),
+            health: Mutex::new(HashMap::new()),
             procs: Mutex::new(HashMap::new()),
             watchers: Mutex::new(HashMap::new()),
             terms: Mutex::new(HashMap::new()),

@@ -59,7 +59,6 @@ pub(crate) struct Runner {
     /// Goals held back after a stop, until the instant.
     held: Mutex<HashMap<String, Instant>>,
     /// Detection results by profile name.
-    detected: Mutex<HashMap<String, (Instant, DetectionState, String)>>,
     /// Why Goals wait that people should know (profile not installed…), by app.
     waiting: Mutex<HashMap<String, String>>,
     /// Consecutive step errors by Goal (Refine's own trouble, retried with back-off).
@@ -341,34 +340,8 @@ impl Core {
     }
 
     async fn detection_state(&self, p: &AgentProfile) -> (DetectionState, String) {
-        if let Some((at, st, why)) = self
-            .runner()
-            .detected
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&p.name)
-            .cloned()
-        {
-            if at.elapsed() < DETECT_TTL {
-                return (st, why);
-            }
-        }
-        let d = self
-            .detect_agents(crate::agents::DetectInput {
-                name: Some(p.name.clone()),
-            })
-            .await
-            .ok()
-            .and_then(|mut v| v.pop());
-        let (st, why) = d
-            .map(|d| (d.state, d.diagnosis))
-            .unwrap_or((DetectionState::Missing, "unknown profile".into()));
-        self.runner()
-            .detected
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(p.name.clone(), (Instant::now(), st, why.clone()));
-        (st, why)
+        let d = self.detection_of(p, DETECT_TTL).await;
+        (d.state, d.diagnosis)
     }
 
     /// One scheduler pass over every app.

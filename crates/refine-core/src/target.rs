@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::processes::{ProcessIdInput, StartProcessInput};
 use crate::wire::double_option;
-use crate::{store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, store_error, Change, Core, Ctx, Mutated};
 
 /// An app's lifecycle commands (argv arrays) and health check.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -46,7 +46,12 @@ pub enum TargetStatus {
 pub struct HealthCheck {
     pub ok: bool,
     pub detail: String,
+    /// When it was probed (RFC 3339).
+    pub checked_at: String,
 }
+
+/// How often the daemon probes a running app's health.
+pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
 
 /// The app's lifecycle at a glance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -154,15 +159,11 @@ fn parse_health_url(url: &str) -> Result<(String, u16, String), ApiError> {
     Ok((connect, port, path.to_string()))
 }
 
-async fn probe_url(url: &str) -> HealthCheck {
+/// Probe a loopback health URL: (healthy, what happened).
+async fn probe_url(url: &str) -> (bool, String) {
     let (host, port, path) = match parse_health_url(url) {
         Ok(x) => x,
-        Err(e) => {
-            return HealthCheck {
-                ok: false,
-                detail: e.message,
-            }
-        }
+        Err(e) => return (false, e.message),
     };
     let attempt = async {
         let mut s = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
@@ -178,19 +179,10 @@ async fn probe_url(url: &str) -> HealthCheck {
                 .nth(1)
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);
-            HealthCheck {
-                ok: (200..400).contains(&code),
-                detail: format!("{url} answered {code}"),
-            }
+            ((200..400).contains(&code), format!("{url} answered {code}"))
         }
-        Ok(Err(e)) => HealthCheck {
-            ok: false,
-            detail: format!("{url}: {e}"),
-        },
-        Err(_) => HealthCheck {
-            ok: false,
-            detail: format!("{url} did not answer within 2 s"),
-        },
+        Ok(Err(e)) => (false, format!("{url}: {e}")),
+        Err(_) => (false, format!("{url} did not answer within 2 s")),
     }
 }
 
@@ -236,7 +228,9 @@ impl Core {
             .find(|p| p.label.as_deref() == Some(l.as_str())))
     }
 
-    /// `target.get`: commands, status (probing health when the app runs), last build and test.
+    /// `target.get`: commands, status, last build and test. The health shown is the daemon's
+    /// last probe (it probes running apps every few seconds, and `target.check` probes now): a
+    /// read never runs the health command.
     pub async fn target_state(&self, ctx: &Ctx, i: TargetInput) -> Result<TargetState, ApiError> {
         let (app, lifecycle, suggested, revision) =
             self.lifecycle(ctx, i.app_id.as_deref()).await?;
@@ -244,37 +238,32 @@ impl Core {
             .latest(&app.id, LABEL_START)
             .await?
             .filter(|p| p.status.is_live());
-        let health = match (&start, &lifecycle.health_url, &lifecycle.health_command) {
-            (None, _, _) => None,
-            (Some(_), Some(url), _) => Some(probe_url(url).await),
-            (Some(_), None, Some(cmd)) => {
-                let out = tokio::time::timeout(
-                    Duration::from_secs(10),
-                    refine_host::process::command(
-                        cmd,
-                        std::path::Path::new(&app.path),
-                        &self.child_env(&Default::default()),
-                    )
-                    .status(),
-                )
-                .await;
-                Some(match out {
-                    Ok(Ok(s)) => HealthCheck {
-                        ok: s.success(),
-                        detail: format!("{} exited with {}", cmd.join(" "), s.code().unwrap_or(-1)),
-                    },
-                    Ok(Err(e)) => HealthCheck {
-                        ok: false,
-                        detail: format!("could not run {}: {e}", cmd[0]),
-                    },
-                    Err(_) => HealthCheck {
-                        ok: false,
-                        detail: format!("{} took longer than 10 s", cmd.join(" ")),
-                    },
-                })
-            }
-            (Some(_), None, None) => None,
+        let probed = lifecycle.health_url.is_some() || lifecycle.health_command.is_some();
+        let health = match (&start, probed) {
+            (Some(p), true) => self
+                .0
+                .health
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&app.id)
+                .filter(|(pid, _)| *pid == p.id)
+                .map(|(_, h)| h.clone()),
+            _ => None,
         };
+        Ok(self
+            .assemble_target(app, lifecycle, suggested, revision, start, health)
+            .await?)
+    }
+
+    async fn assemble_target(
+        &self,
+        app: refine_model::App,
+        lifecycle: Lifecycle,
+        suggested: bool,
+        revision: u32,
+        start: Option<ProcessInfo>,
+        health: Option<HealthCheck>,
+    ) -> Result<TargetState, ApiError> {
         let status = match (&start, &health) {
             (None, _) => TargetStatus::Stopped,
             (Some(_), None) => TargetStatus::Running,
@@ -292,6 +281,121 @@ impl Core {
             health,
             process: start,
         })
+    }
+
+    /// Probe one app's health now (when its dev server runs and a check is configured), keep
+    /// the answer and announce a change as `target.health`.
+    async fn probe_health(
+        &self,
+        app: &refine_model::App,
+        lifecycle: &Lifecycle,
+        start: &ProcessInfo,
+    ) -> Option<HealthCheck> {
+        let detail_ok = match (&lifecycle.health_url, &lifecycle.health_command) {
+            (Some(url), _) => probe_url(url).await,
+            (None, Some(cmd)) => {
+                let out = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    refine_host::process::command(
+                        cmd,
+                        std::path::Path::new(&app.path),
+                        &self.child_env(&Default::default()),
+                    )
+                    .status(),
+                )
+                .await;
+                match out {
+                    Ok(Ok(s)) => (
+                        s.success(),
+                        format!("{} exited with {}", cmd.join(" "), s.code().unwrap_or(-1)),
+                    ),
+                    Ok(Err(e)) => (false, format!("could not run {}: {e}", cmd[0])),
+                    Err(_) => (false, format!("{} took longer than 10 s", cmd.join(" "))),
+                }
+            }
+            (None, None) => return None,
+        };
+        let h = HealthCheck {
+            ok: detail_ok.0,
+            detail: detail_ok.1,
+            checked_at: clock::now(),
+        };
+        let before = self
+            .0
+            .health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(app.id.clone(), (start.id.clone(), h.clone()));
+        let changed =
+            before.is_none_or(|(pid, b)| pid != start.id || b.ok != h.ok || b.detail != h.detail);
+        if changed {
+            self.0.bus.publish(
+                "target.health",
+                Some(app.id.clone()),
+                json!({ "appId": app.id, "ok": h.ok, "detail": h.detail, "processId": start.id }),
+            );
+        }
+        Some(h)
+    }
+
+    /// `target.check`: probe the app's health now and answer its state.
+    pub async fn target_check(
+        &self,
+        ctx: &Ctx,
+        i: TargetInput,
+    ) -> Result<Mutated<TargetState>, ApiError> {
+        let (app, lifecycle, suggested, revision) =
+            self.lifecycle(ctx, i.app_id.as_deref()).await?;
+        let start = self
+            .latest(&app.id, LABEL_START)
+            .await?
+            .filter(|p| p.status.is_live());
+        let health = match &start {
+            Some(p) => self.probe_health(&app, &lifecycle, p).await,
+            None => None,
+        };
+        let state = self
+            .assemble_target(app, lifecycle, suggested, revision, start, health)
+            .await?;
+        let summary = match &state.health {
+            Some(h) => format!("Health check: {}", if h.ok { "healthy" } else { "failing" }),
+            None => "Health check: nothing to probe".to_string(),
+        };
+        let app_id = state.app_id.clone();
+        self.mutate(ctx, "target.check", &i, async { Ok(()) }, move |_, ()| {
+            Ok((state, Change::new(summary).app(Some(app_id))))
+        })
+        .await
+    }
+
+    /// Probe every running app's health every [`HEALTH_EVERY`] while the daemon runs.
+    pub fn start_health_prober(&self) {
+        let core = self.clone();
+        let mut shutdown = self.shutdown_signal();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(HEALTH_EVERY);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = shutdown.wait_for(|v| *v) => return,
+                }
+                let Ok(apps) = core.list_apps().await else {
+                    continue;
+                };
+                for app in apps {
+                    let ctx = Ctx::new(refine_model::Surface::System);
+                    let Ok((app, lifecycle, _, _)) = core.lifecycle(&ctx, Some(&app.id)).await
+                    else {
+                        continue;
+                    };
+                    if let Ok(Some(start)) = core.latest(&app.id, LABEL_START).await {
+                        if start.status.is_live() {
+                            core.probe_health(&app, &lifecycle, &start).await;
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /// `target.configure`

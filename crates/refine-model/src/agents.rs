@@ -273,9 +273,12 @@ pub fn default_profile(p: Provider, self_exe: &str) -> AgentProfile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Detection {
+    /// When the daemon looked (RFC 3339); `None` while unchecked.
+    pub checked_at: Option<String>,
     pub profile: String,
     pub provider: Provider,
-    /// installed (works), missing (not found), broken (found but `--version` fails).
+    /// installed (works), missing (not found), broken (found but `--version` fails),
+    /// unchecked (the daemon has not looked yet: `agents.redetect` looks now).
     pub state: DetectionState,
     /// Where the program was found.
     pub path: Option<String>,
@@ -290,6 +293,7 @@ pub enum DetectionState {
     Installed,
     Missing,
     Broken,
+    Unchecked,
 }
 
 /// The phases an agent is asked to do.

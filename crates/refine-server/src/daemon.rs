@@ -75,6 +75,8 @@ impl RunningDaemon {
         let listener = self.listener.take().expect("serve is called once");
         self.core.start_runner();
         self.core.start_housekeeping();
+        self.core.start_detection();
+        self.core.start_health_prober();
         let r = crate::serve(self.core.clone(), listener, self.config.clone()).await;
         self.core.shutdown_cleanup().await;
         self.data_dir.remove_info();

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { call } from '../api/client';
 import { errorMessage, toApiFailure } from '../api/errors';
 import { useQuery } from '../api/hooks';
@@ -25,25 +25,10 @@ export function TargetPill() {
  * Health is a probe the daemon makes when asked, not an event: while the app runs with a health
  * check that does not pass yet, ask again with a growing delay (1 s … 15 s).
  */
-function useHealthRecheck(target: TargetState | undefined, reload: () => void) {
-  const delay = useRef(1000);
-  const waiting = target?.status === 'failing' || (target?.status === 'running' && target.process?.status === 'starting');
-  useEffect(() => {
-    if (!waiting) {
-      delay.current = 1000;
-      return;
-    }
-    const t = setTimeout(reload, delay.current);
-    delay.current = Math.min(delay.current * 2, 15_000);
-    return () => clearTimeout(t);
-  }, [waiting, target, reload]);
-}
-
 function Pill({ appId }: { appId: string }) {
   const toast = useToast();
   const target = useQuery('target.get', { appId }, appId);
   useDebouncedRefetch(TARGET_EVENTS, target.reload, 150);
-  useHealthRecheck(target.data, target.reload);
   const [configuring, setConfiguring] = useState(false);
   const t = target.data;
   const status = t?.status ?? 'stopped';

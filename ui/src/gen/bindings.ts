@@ -559,9 +559,14 @@ export type DetectInput = {
 
 /**  What detection found for one profile. */
 export type Detection = {
+	/**  When the daemon looked (RFC 3339); `None` while unchecked. */
+	checkedAt: string | null,
 	profile: string,
 	provider: Provider,
-	/**  installed (works), missing (not found), broken (found but `--version` fails). */
+	/**
+	 *  installed (works), missing (not found), broken (found but `--version` fails),
+	 *  unchecked (the daemon has not looked yet: `agents.redetect` looks now).
+	 */
 	state: DetectionState,
 	/**  Where the program was found. */
 	path: string | null,
@@ -570,7 +575,7 @@ export type Detection = {
 	diagnosis: string,
 };
 
-export type DetectionState = "installed" | "missing" | "broken";
+export type DetectionState = "installed" | "missing" | "broken" | "unchecked";
 
 export type Diff = {
 	files: FileDiff[],
@@ -1034,6 +1039,8 @@ export type Health = {
 export type HealthCheck = {
 	ok: boolean,
 	detail: string,
+	/**  When it was probed (RFC 3339). */
+	checkedAt: string,
 };
 
 export type ImportFormat = 
@@ -2104,6 +2111,7 @@ export const operations = {
   "processes.restart": { method: "POST", path: "/api/v1/processes/{id}/restart", kind: "mutation", mcp: true },
   "processes.logs": { method: "GET", path: "/api/v1/processes/{id}/logs", kind: "query", mcp: true },
   "target.get": { method: "GET", path: "/api/v1/target", kind: "query", mcp: true },
+  "target.check": { method: "POST", path: "/api/v1/target/check", kind: "mutation", mcp: true },
   "target.configure": { method: "PATCH", path: "/api/v1/target", kind: "mutation", mcp: false },
   "target.start": { method: "POST", path: "/api/v1/target/start", kind: "mutation", mcp: true },
   "target.stop": { method: "POST", path: "/api/v1/target/stop", kind: "mutation", mcp: true },
@@ -2144,6 +2152,7 @@ export const operations = {
   "agents.profiles.save": { method: "PUT", path: "/api/v1/agents/profiles", kind: "mutation", mcp: false },
   "agents.profiles.delete": { method: "DELETE", path: "/api/v1/agents/profiles/{name}", kind: "mutation", mcp: false },
   "agents.detect": { method: "GET", path: "/api/v1/agents/detect", kind: "query", mcp: true },
+  "agents.redetect": { method: "POST", path: "/api/v1/agents/detect", kind: "mutation", mcp: true },
   "agents.launch": { method: "POST", path: "/api/v1/agents/launch", kind: "mutation", mcp: false },
   "agents.runs": { method: "GET", path: "/api/v1/agents/runs", kind: "query", mcp: true },
   "runner.status": { method: "GET", path: "/api/v1/runner", kind: "query", mcp: true },
@@ -2238,6 +2247,7 @@ export type Operations = {
   "processes.restart": { input: ProcessIdInput; output: ProcessInfo };
   "processes.logs": { input: ProcessLogsInput; output: ProcessLogs };
   "target.get": { input: TargetInput; output: TargetState };
+  "target.check": { input: TargetInput; output: TargetState };
   "target.configure": { input: ConfigureTargetInput; output: Lifecycle };
   "target.start": { input: TargetInput; output: ProcessInfo };
   "target.stop": { input: TargetInput; output: ProcessInfo };
@@ -2278,6 +2288,7 @@ export type Operations = {
   "agents.profiles.save": { input: SaveProfileInput; output: AgentProfile };
   "agents.profiles.delete": { input: ProfileNameInput; output: ProfileDeleted };
   "agents.detect": { input: DetectInput; output: Detection[] };
+  "agents.redetect": { input: DetectInput; output: Detection[] };
   "agents.launch": { input: LaunchInput; output: TerminalInfo };
   "agents.runs": { input: GoalRunsInput; output: AgentRun[] };
   "runner.status": { input: Empty; output: RunnerStatus };

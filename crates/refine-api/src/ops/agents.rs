@@ -15,8 +15,10 @@ pub(crate) fn ops() -> Vec<OpDef> {
             .mutation(m, |core, ctx, i: SaveProfileInput| async move { core.save_profile(&ctx, i).await }),
         d("agents.profiles.delete", Delete, "/api/v1/agents/profiles/{name}", "Delete a saved profile (a provider's own profile returns to its default).", false)
             .mutation(m, |core, ctx, i: ProfileNameInput| async move { core.delete_profile(&ctx, i).await }),
-        d("agents.detect", Get, "/api/v1/agents/detect", "Which agent CLIs are installed and working: path, version, and a diagnosis when not.", true)
+        d("agents.detect", Get, "/api/v1/agents/detect", "Which agent CLIs are installed and working, as the daemon last found (it looks at start-up and when a profile changes): path, version, and a diagnosis when not. Runs nothing.", true)
             .query(|core, _, i: DetectInput| async move { core.detect_agents(i).await }),
+        d("agents.redetect", Post, "/api/v1/agents/detect", "Look for each profile's program now (runs its `--version`) and keep the results.", true)
+            .mutation(m, |core, ctx, i: DetectInput| async move { core.redetect_agents(&ctx, i).await }),
         d("agents.launch", Post, "/api/v1/agents/launch", "Start an interactive agent session on a terminal in the app (attach at /api/v1/terminal/{id}/ws).", false)
             .mutation(m, |core, ctx, i: LaunchInput| async move { core.launch_agent(&ctx, i).await }),
         d("agents.runs", Get, "/api/v1/agents/runs", "Every agent run of a Goal: phase, attempt (repairs), process, status, parsed result.", true)

@@ -7,6 +7,7 @@ mod chat;
 mod events;
 mod files;
 mod governance;
+mod harden;
 mod idempotency;
 mod input;
 mod mcp;

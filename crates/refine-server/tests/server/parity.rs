@@ -189,6 +189,7 @@ fn script() -> Vec<(&'static str, Value)> {
             json!({"id": "00000000-0000-0000-0000-000000000000"}),
         ),
         ("target.get", json!({})),
+        ("target.check", json!({})),
         (
             "target.configure",
             json!({"revision": 0, "start": ["sleep", "30"], "test": null}),
@@ -294,6 +295,8 @@ fn script() -> Vec<(&'static str, Value)> {
         ("agents.profiles", json!({})),
         ("agents.detect", json!({"name": "claude-code"})),
         ("agents.detect", json!({"name": "nope"})),
+        ("agents.redetect", json!({"name": "scripted"})),
+        ("agents.redetect", json!({"name": "nope"})),
         (
             "agents.profiles.save",
             json!({"profile": {"name": "mine", "provider": "generic", "command": "echo", "args": [], "env": {"API_TOKEN": "t0k"}, "promptDelivery": "argument"}}),

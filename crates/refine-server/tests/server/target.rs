@@ -53,9 +53,23 @@ async fn start_check_health_build_and_stop() {
 
     let started = d.call("target.start", json!({})).await;
     assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
+    // Reading the state probes nothing (a GET has no effects): no request reaches the app.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for _ in 0..3 {
+        let t = d.call("target.get", json!({})).await.body;
+        assert_eq!(t["status"], "running", "not probed yet: {t}");
+        assert!(t["health"].is_null());
+    }
+    let pid = started.body["id"].as_str().unwrap().to_string();
+    let logs = d
+        .call("processes.logs", json!({"id": pid, "tail": 50}))
+        .await
+        .body;
+    assert!(!logs.to_string().contains("GET / HTTP"), "{logs}");
+    let (_, mut events) = d.core.bus().subscribe(None);
     let mut status = String::new();
     for _ in 0..100 {
-        let t = d.call("target.get", json!({})).await.body;
+        let t = d.call("target.check", json!({})).await.body;
         status = t["status"].as_str().unwrap().to_string();
         if status == "healthy" {
             assert!(
@@ -70,6 +84,13 @@ async fn start_check_health_build_and_stop() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, "healthy");
+    let kept = d.call("target.get", json!({})).await.body;
+    assert_eq!(kept["status"], "healthy", "the last probe is kept: {kept}");
+    let mut announced = false;
+    while let Ok(e) = events.try_recv() {
+        announced |= e.kind == "target.health" && e.data["ok"] == true;
+    }
+    assert!(announced, "the change was announced as target.health");
     assert_eq!(
         d.call("target.start", json!({})).await.status,
         StatusCode::CONFLICT,

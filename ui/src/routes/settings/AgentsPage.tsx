@@ -32,18 +32,21 @@ const DELIVERY: Record<PromptDelivery, string> = {
   file: 'Private file ({promptFile})',
 };
 
-const STATE_TONE = { installed: 'success', missing: 'danger', broken: 'warning' } as const;
-const STATE_LABEL = { installed: 'installed', missing: 'not installed', broken: 'broken' } as const;
+const STATE_TONE = { installed: 'success', missing: 'danger', broken: 'warning', unchecked: 'neutral' } as const;
+const STATE_LABEL = { installed: 'installed', missing: 'not installed', broken: 'broken', unchecked: 'not checked yet' } as const;
 
-/** Detection results, refreshed on demand ("Detect again") and when profiles change. */
+/**
+ * What the daemon found for each profile (`agents.detect` runs nothing), read again whenever it
+ * looks (`agents.detected`); "Detect again" asks it to look now (`agents.redetect`).
+ */
 function useDetections() {
   const [byName, setByName] = useState<Map<string, Detection> | null>(null);
   const [busy, setBusy] = useState(true);
   const [error, setError] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
+  const [request, setRequest] = useState<{ n: number; look: boolean }>({ n: 0, look: false });
   useEffect(() => {
     let live = true;
-    call('agents.detect', { name: null }).then(
+    (request.look ? call('agents.redetect', { name: null }) : call('agents.detect', { name: null })).then(
       (found) => {
         if (!live) return;
         setByName(new Map(found.map((d) => [d.profile, d])));
@@ -59,12 +62,13 @@ function useDetections() {
     return () => {
       live = false;
     };
-  }, [generation]);
+  }, [request]);
   const detect = useCallback(() => {
     setBusy(true);
-    setGeneration((g) => g + 1);
+    setRequest((r) => ({ n: r.n + 1, look: true }));
   }, []);
-  return { byName, busy, error, detect };
+  const reload = useCallback(() => setRequest((r) => ({ n: r.n + 1, look: false })), []);
+  return { byName, busy, error, detect, reload };
 }
 
 /** `#/settings/agents`: the coding-agent CLIs, whether each works here, and how each is run. */
@@ -74,12 +78,8 @@ export function AgentsPage() {
   const { active } = useApps();
   const settings = useQuery('settings.get', { appId: active?.id ?? null }, active?.id ?? '');
   const { reload: reloadProfiles } = profiles;
-  const { detect } = detections;
-  const refresh = useCallback(() => {
-    reloadProfiles();
-    detect();
-  }, [reloadProfiles, detect]);
-  useRefetchOn(['agents.profile_saved', 'agents.profile_deleted'], refresh);
+  useRefetchOn(['agents.profile_saved', 'agents.profile_deleted'], reloadProfiles);
+  useRefetchOn(['agents.detected'], detections.reload);
   useRefetchOn(['settings.'], settings.reload);
   const [creating, setCreating] = useState(false);
   // Unknown until the settings arrive (no badge shown rather than a wrong one).
