@@ -28,7 +28,10 @@ describe('activity page', () => {
     cleanups.push(repo.cleanup);
     const { page, context } = await openUi(browser, daemon);
     await goTo(page, 'activity');
-    await page.getByTestId('activity-empty').waitFor();
+    // Signing this browser in is on the record, as the browser's own act.
+    const signedIn = page.locator('[data-testid="activity-row"][data-operation="sessions.exchange"]');
+    await signedIn.first().waitFor();
+    assert.equal(await signedIn.first().getAttribute('data-surface'), 'browser');
     // A marker on window proves that the page was not reloaded.
     await page.evaluate(() => {
       window.__refineMarker = 'still here';
@@ -55,7 +58,10 @@ describe('activity page', () => {
     await page.locator('[data-testid="activity-row"]').first().waitFor();
 
     await page.getByTestId('filter-surface').selectOption('browser');
-    await page.getByTestId('activity-empty').waitFor();
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="activity-row"]')];
+      return rows.length > 0 && rows.every((r) => r.dataset.surface === 'browser');
+    });
 
     // A CLI change does not match the "browser" filter; a browser change (here: through the UI) does.
     await daemon.cli('settings', 'set', 'runner.retryBudget', '3');
