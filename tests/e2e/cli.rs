@@ -134,9 +134,16 @@ fn a_whole_session_in_the_shell() {
         "{}",
         text(&o)
     );
+    // A one-time login link for a browser; never the token.
     let o = d.sh("refine open", dir);
     assert!(
-        text(&o).contains(&format!("{}/?token={}", d.url, d.token)),
+        text(&o).contains(&format!("{}/#login=", d.url)) && !text(&o).contains(&d.token),
+        "{}",
+        text(&o)
+    );
+    let o = d.sh("refine sessions list", dir);
+    assert!(
+        o.status.success() && text(&o).contains("(none)"),
         "{}",
         text(&o)
     );

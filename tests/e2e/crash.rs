@@ -139,7 +139,16 @@ fn kill_9_loses_nothing_acknowledged() {
             .unwrap();
         assert_eq!(r.status, a.status, "replay of {}", a.key);
         assert!(r.replayed, "replay of {} is marked", a.key);
-        assert_eq!(r.body, a.response, "replay of {} is identical", a.key);
+        if a.status == 202 {
+            // A long operation's replay answers the operation as it is now.
+            let now = http.get(&format!(
+                "/api/v1/operations/{}",
+                a.response["id"].as_str().unwrap()
+            ));
+            assert_eq!(r.body, now, "replay of {} is the operation now", a.key);
+        } else {
+            assert_eq!(r.body, a.response, "replay of {} is identical", a.key);
+        }
     }
 }
 

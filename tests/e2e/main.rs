@@ -7,6 +7,7 @@ mod chat;
 mod cli;
 mod crash;
 mod governance;
+mod harden;
 mod lifecycle;
 mod terminal;
 mod work;

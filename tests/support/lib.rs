@@ -51,12 +51,20 @@ impl Daemon {
             .strip_prefix("Refine is listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
-        let (url, token) = login.split_once("/?token=").unwrap();
+        // The printed link is for a browser (a one-time login code); programs use the token file.
+        let url = login
+            .split_once("/#login=")
+            .map(|(u, _)| u)
+            .unwrap_or_else(|| panic!("no login link in {line:?}"));
+        let token = std::fs::read_to_string(data.join("token"))
+            .expect("the data dir has its token")
+            .trim()
+            .to_string();
         Daemon {
             child,
             data: data.to_path_buf(),
             url: url.to_string(),
-            token: token.to_string(),
+            token,
         }
     }
 

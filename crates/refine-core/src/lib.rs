@@ -324,20 +324,27 @@ impl Core {
 
     /// End everything this daemon started, on the way out: the runner's agents, terminals (and
     /// children that ignore SIGHUP), supervised processes and their groups, and last whatever
-    /// else carries the owner mark (a `setsid` grandchild, say).
+    /// else carries the owner mark (a `setsid` grandchild, say). Everything gets SIGTERM at once
+    /// and a short grace together, then SIGKILL, so shutdown takes seconds, not a grace per process.
     pub async fn shutdown_cleanup(&self) {
         self.request_shutdown();
-        self.close_all_terminals().await;
-        self.stop_all_processes().await;
+        let closing = async {
+            self.close_all_terminals().await;
+            self.stop_all_processes(std::time::Duration::from_millis(1500))
+                .await;
+        };
         let owner = self.0.owner.clone();
-        let left = tokio::task::spawn_blocking(move || {
-            refine_host::process::end_owned(&owner, std::time::Duration::from_millis(500))
-        })
-        .await
-        .unwrap_or(0);
+        let sweep = tokio::task::spawn_blocking(move || {
+            refine_host::process::end_owned(&owner, std::time::Duration::from_millis(1500))
+        });
+        let (_, left) = tokio::join!(closing, sweep);
+        let left = left.unwrap_or(0);
         if left > 0 {
-            tracing::info!(left, "ended leftover child processes on shutdown");
+            tracing::info!(left, "ended child processes on shutdown");
         }
+        // Their exits are recorded once their output pipes close (the sweep ended the holders).
+        self.wait_processes_recorded(std::time::Duration::from_secs(3))
+            .await;
     }
 
     /// Background housekeeping for as long as the daemon runs: every few seconds the WAL is

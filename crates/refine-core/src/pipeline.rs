@@ -475,11 +475,20 @@ impl Core {
         change: &Change,
         outcome: Result<Value, ApiError>,
     ) {
-        self.0
+        let flag = self
+            .0
             .running_ops
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
+        let asked = flag.is_some_and(|f| f.load(Ordering::SeqCst));
+        let stopped =
+            matches!(&outcome, Err(e) if e.code == ErrorCode::Conflict && e.message == CANCELLED);
+        if stopped && !asked && *self.0.shutdown.borrow() {
+            // Stopped by the daemon's shutdown, not by a person: it stays `running` in the
+            // journal, and the next start records it as interrupted with how far it got.
+            return;
+        }
         let (status, result, error) = match outcome {
             Ok(v) => (OperationStatus::Succeeded, Some(v), None),
             Err(e) if e.code == ErrorCode::Conflict && e.message == CANCELLED => {
@@ -573,8 +582,10 @@ impl OperationHandle {
     pub fn id(&self) -> &str {
         &self.id
     }
+    /// Whether the work should stop now: a person cancelled it, or the daemon is shutting down
+    /// (then it is recorded as interrupted, and a retry continues it).
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::SeqCst)
+        self.cancel.load(Ordering::SeqCst) || *self.core.0.shutdown.borrow()
     }
     /// The error to return from work that stopped because it was cancelled.
     pub fn cancelled_error() -> ApiError {

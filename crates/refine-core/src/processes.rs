@@ -159,16 +159,25 @@ fn validate(input: &StartProcessInput) -> Result<(), ApiError> {
 /// Stop = SIGTERM to the group, SIGKILL after `grace` seconds; returns once it ended (or 5 s
 /// after the SIGKILL).
 async fn terminate(live: &Live, grace: u32) {
+    if !terminate_within(live, Duration::from_secs(grace as u64)).await {
+        let mut done = live.done.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await;
+    }
+}
+
+/// SIGTERM to the group, SIGKILL to it after `grace`; true when its end was recorded by then.
+async fn terminate_within(live: &Live, grace: Duration) -> bool {
     live.stop_requested.store(true, Ordering::SeqCst);
     let mut done = live.done.subscribe();
     host::signal_group(live.pgid, libc::SIGTERM);
-    if tokio::time::timeout(Duration::from_secs(grace as u64), done.wait_for(|d| *d))
+    if tokio::time::timeout(grace, done.wait_for(|d| *d))
         .await
-        .is_err()
+        .is_ok()
     {
-        host::signal_group(live.pgid, libc::SIGKILL);
-        let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await;
+        return true;
     }
+    host::signal_group(live.pgid, libc::SIGKILL);
+    false
 }
 
 /// Resolve `cwd` inside the app root: relative, no `..`, existing directory, no symlink escape.
@@ -700,9 +709,9 @@ impl Core {
             .ok_or_else(|| ApiError::not_found(format!("no process {}", i.id)))
     }
 
-    /// Daemon shutdown: stop every supervised process (SIGTERM to its group, SIGKILL after at
-    /// most 3 s), all at once, and wait until their exits are recorded.
-    pub async fn stop_all_processes(&self) {
+    /// Daemon shutdown: stop every supervised process (SIGTERM to its group, SIGKILL after
+    /// `grace`), all at once.
+    pub async fn stop_all_processes(&self, grace: Duration) {
         let lives: Vec<Arc<Live>> = self
             .0
             .procs
@@ -711,7 +720,26 @@ impl Core {
             .values()
             .cloned()
             .collect();
-        futures::future::join_all(lives.iter().map(|l| terminate(l, 3))).await;
+        futures::future::join_all(lives.iter().map(|l| terminate_within(l, grace))).await;
+    }
+
+    /// Wait (at most `limit`) until every supervised process's exit is recorded.
+    pub async fn wait_processes_recorded(&self, limit: Duration) {
+        let lives: Vec<Arc<Live>> = self
+            .0
+            .procs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let all = futures::future::join_all(lives.iter().map(|l| {
+            let mut done = l.done.subscribe();
+            async move {
+                let _ = done.wait_for(|d| *d).await;
+            }
+        }));
+        let _ = tokio::time::timeout(limit, all).await;
     }
 
     /// `processes.stop`: SIGTERM to the group, SIGKILL after the grace period; answers once it ended.

@@ -250,9 +250,8 @@ impl Core {
                 .map(|(_, h)| h.clone()),
             _ => None,
         };
-        Ok(self
-            .assemble_target(app, lifecycle, suggested, revision, start, health)
-            .await?)
+        self.assemble_target(app, lifecycle, suggested, revision, start, health)
+            .await
     }
 
     async fn assemble_target(

@@ -91,7 +91,8 @@ pub enum PromptDelivery {
 }
 
 /// How to run one provider. `{prompt}`, `{promptFile}` and `{sessionId}` in `args` /
-/// `resumeArgs` are replaced at launch.
+/// `resumeArgs` are replaced at launch. `resumeArgs` (empty: the provider cannot resume) are the
+/// whole argument list of a run that continues an earlier session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentProfile {
@@ -112,6 +113,11 @@ pub struct AgentProfile {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub prompt_delivery: PromptDelivery,
+    /// The model API the CLI talks to, for a gateway or proxy of your own (each provider's
+    /// variable or flag is set from it: `ANTHROPIC_BASE_URL`, a Codex model provider,
+    /// `GOOGLE_GEMINI_BASE_URL`, `OPENAI_API_BASE`, …). None: the CLI's own default.
+    #[serde(default)]
+    pub base_url: Option<String>,
     /// Whether Refine made it (a default) or a person edited/created it.
     #[serde(default)]
     pub builtin: bool,
@@ -171,6 +177,16 @@ impl AgentProfile {
                 ));
             }
         }
+        if let Some(u) = &self.base_url {
+            let ok = (u.starts_with("http://") || u.starts_with("https://"))
+                && u.len() <= 500
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !ok {
+                return Err(format!(
+                    "the base URL {u:?} must be an http:// or https:// URL without spaces"
+                ));
+            }
+        }
         if self.prompt_delivery == PromptDelivery::File
             && !self.args.iter().any(|a| a.contains("{promptFile}"))
         {
@@ -184,42 +200,74 @@ fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// The tools a headless Claude Code run may use without asking: edit files and run commands.
+/// Claude Code confines edits to its working directory (the Round's worktree) and refuses
+/// writes outside it; `acceptEdits` alone still asks before most commands, which a headless run
+/// cannot answer.
+pub const CLAUDE_TOOLS: &str = "Bash,Edit,MultiEdit,Write,Read,Glob,Grep,LS";
+
 /// The default profile of a provider. `self_exe` is Refine's own executable (the scripted
 /// agent is `refine agent-script`).
 pub fn default_profile(p: Provider, self_exe: &str) -> AgentProfile {
+    let claude = |extra: &[&str]| {
+        let mut a = strings(&[
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--allowedTools",
+            CLAUDE_TOOLS,
+            "--permission-mode",
+            "acceptEdits",
+        ]);
+        a.extend(strings(extra));
+        a
+    };
     let (command, args, interactive, resume, delivery) = match p {
+        // Structured runs: Claude Code's stream-json, edits and commands allowed in the worktree.
         Provider::ClaudeCode => (
             "claude",
-            strings(&[
-                "-p",
-                "--output-format",
-                "text",
-                "--permission-mode",
-                "acceptEdits",
-            ]),
+            claude(&[]),
             vec![],
-            strings(&["--continue"]),
+            claude(&["--resume", "{sessionId}"]),
             PromptDelivery::Stdin,
         ),
+        // Codex: JSONL events, a sandbox that may write the worktree (`--full-auto` is gone).
         Provider::Codex => (
             "codex",
-            strings(&["exec", "--full-auto", "-"]),
+            strings(&["exec", "--json", "-s", "workspace-write", "-"]),
             vec![],
-            strings(&["resume", "--last"]),
+            strings(&[
+                "exec",
+                "--json",
+                "-s",
+                "workspace-write",
+                "resume",
+                "{sessionId}",
+                "-",
+            ]),
             PromptDelivery::Stdin,
         ),
         Provider::Gemini => (
             "gemini",
-            strings(&["--yolo", "-p", "{prompt}"]),
+            strings(&["-p", "{prompt}", "--output-format", "stream-json", "--yolo"]),
             vec![],
-            vec![],
+            strings(&[
+                "--resume",
+                "{sessionId}",
+                "-p",
+                "{prompt}",
+                "--output-format",
+                "stream-json",
+                "--yolo",
+            ]),
             PromptDelivery::Argument,
         ),
         Provider::Copilot => (
             "copilot",
-            strings(&["--allow-all-tools", "-p", "{prompt}"]),
+            strings(&["-p", "{prompt}", "--allow-all-tools"]),
             vec![],
-            strings(&["--continue"]),
+            vec![],
             PromptDelivery::Argument,
         ),
         Provider::Aider => (
@@ -227,18 +275,19 @@ pub fn default_profile(p: Provider, self_exe: &str) -> AgentProfile {
             strings(&[
                 "--yes-always",
                 "--no-auto-commits",
+                "--no-pretty",
                 "--message-file",
                 "{promptFile}",
             ]),
             vec![],
-            strings(&["--restore-chat-history"]),
+            vec![],
             PromptDelivery::File,
         ),
         Provider::Opencode => (
             "opencode",
-            strings(&["run", "{prompt}"]),
+            strings(&["run", "--format", "json", "{prompt}"]),
             vec![],
-            strings(&["--continue"]),
+            strings(&["run", "--format", "json", "-s", "{sessionId}", "{prompt}"]),
             PromptDelivery::Argument,
         ),
         Provider::Generic => (
@@ -265,7 +314,20 @@ pub fn default_profile(p: Provider, self_exe: &str) -> AgentProfile {
         resume_args: resume,
         env: BTreeMap::new(),
         prompt_delivery: delivery,
+        base_url: None,
         builtin: true,
+    }
+}
+
+impl Provider {
+    /// The CLI versions this provider's default profile was run with (its flags, its output).
+    pub fn verified_versions(self) -> &'static [&'static str] {
+        match self {
+            Provider::ClaudeCode => &["2.1.332"],
+            Provider::Codex => &["0.171.0"],
+            Provider::Opencode => &["1.18.33"],
+            _ => &[],
+        }
     }
 }
 

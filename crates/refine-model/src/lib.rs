@@ -15,6 +15,7 @@ pub mod session;
 pub mod settings;
 pub mod system;
 pub mod terminal;
+pub mod transcript;
 pub mod work;
 pub mod workflow;
 

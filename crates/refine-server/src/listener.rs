@@ -266,6 +266,8 @@ pub(crate) async fn serve(
         });
     }
     let _ = closing_tx.send(true);
+    // Every connection task holds a receiver; the last one gone means all have finished.
+    drop(closing_rx);
     let _ = tokio::time::timeout(Duration::from_secs(5), closing_tx.closed()).await;
     Ok(())
 }

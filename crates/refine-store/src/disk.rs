@@ -26,6 +26,9 @@ pub(crate) struct Disk {
     reserve: PathBuf,
     /// The reserve was given up (the disk filled) and is not back yet.
     spent: AtomicBool,
+    /// When a checkpoint was last tried: while a reader pins an old snapshot, trying on every
+    /// commit would only slow writes down.
+    last_try: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// Free bytes for an unprivileged writer on the file system holding `dir`.
@@ -47,6 +50,7 @@ impl Disk {
             dir,
             wal: PathBuf::from(wal),
             spent: AtomicBool::new(false),
+            last_try: std::sync::Mutex::new(None),
         };
         if d.write_reserve().is_err() {
             d.spent.store(true, Ordering::SeqCst);
@@ -89,6 +93,13 @@ impl Disk {
     pub(crate) fn checkpoint_if_grown(&self, conn: &Connection, bound: u64) {
         if self.wal_size() <= bound {
             return;
+        }
+        {
+            let mut last = self.last_try.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(2)) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
         }
         // Readers are short; wait for them briefly, never long (the writer is held).
         let _ = conn.busy_timeout(std::time::Duration::from_millis(200));

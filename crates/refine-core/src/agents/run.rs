@@ -1,0 +1,258 @@
+//! One headless agent run: a supervised process in the worktree, its output parsed into the
+//! run's transcript as it arrives, the run recorded; and interactive sessions on a terminal.
+
+use crate::processes::StartProcessInput;
+use crate::terminal::CreateTerminalInput;
+use crate::{clock, new_id, store_error, Core, Ctx, Mutated};
+use refine_model::agents::{self as model, AgentRun, DetectionState, Phase, PromptDelivery};
+use refine_model::process::{ProcessOwner, ProcessStatus};
+use refine_model::terminal::TerminalInfo;
+use refine_model::ApiError;
+use refine_store::agents as table;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::*;
+
+impl Core {
+    /// `agents.runs`: every agent run of a Goal.
+    pub async fn goal_agent_runs(&self, input: GoalRunsInput) -> Result<Vec<AgentRun>, ApiError> {
+        let goal = self.get_goal_any(&input.goal_id).await?;
+        self.read(move |c| table::runs_of_goal(c, &goal.id)).await
+    }
+
+    /// `agents.launch`: an interactive agent session on a terminal in the app root.
+    pub async fn launch_agent(
+        &self,
+        ctx: &Ctx,
+        input: LaunchInput,
+    ) -> Result<Mutated<TerminalInfo>, ApiError> {
+        let app = self.resolve_app(ctx, input.app_id.as_deref()).await?;
+        let settings = self.effective_settings(Some(app.id.clone())).await?;
+        let name = input
+            .profile
+            .clone()
+            .unwrap_or(settings.agents.default_profile.clone());
+        let p = self.profile(&name).await?;
+        let d = self.detection_of(&p, Duration::ZERO).await;
+        if d.state != DetectionState::Installed {
+            return Err(ApiError::precondition(d.diagnosis));
+        }
+        let mut argv = vec![p.command.clone()];
+        argv.extend(p.interactive_args.iter().cloned());
+        self.create_terminal(
+            ctx,
+            CreateTerminalInput {
+                app_id: Some(app.id.clone()),
+                argv: Some(argv),
+                cwd: None,
+                cols: input.cols,
+                rows: input.rows,
+                title: Some(format!("agent: {}", p.name)),
+            },
+        )
+        .await
+    }
+
+    /// Run an agent once, headless, and wait for it to end (or `timeout`, or a stop).
+    pub(crate) async fn run_agent_once(
+        &self,
+        spec: &RunSpec,
+        attempt: u32,
+        on_process: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<Answer, AgentFailure> {
+        if spec
+            .goal_id
+            .as_deref()
+            .is_some_and(|g| self.stop_requested(g))
+        {
+            return Err(AgentFailure::Stopped);
+        }
+        let run_id = new_id();
+        let dir = self.0.data_dir.join("runs").join(&run_id);
+        // The private prompt file goes with the run, however it ends.
+        struct RemoveDir(PathBuf);
+        impl Drop for RemoveDir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+        let _cleanup = RemoveDir(dir.clone());
+        std::fs::create_dir_all(&dir).map_err(|e| ApiError::internal(e.to_string()))?;
+        let prompt_file = dir.join("prompt.md");
+        {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&prompt_file)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            f.write_all(spec.prompt.as_bytes())
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+        }
+        let p = &spec.profile;
+        let argv = build_argv(p, &p.args, &spec.prompt, &prompt_file);
+        let mut env: HashMap<String, String> =
+            p.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        env.insert("REFINE_PHASE".into(), spec.phase.as_str().into());
+        env.insert(
+            "REFINE_PROMPT_FILE".into(),
+            prompt_file.to_string_lossy().to_string(),
+        );
+        let mut run = AgentRun {
+            id: run_id.clone(),
+            app_id: spec.app_id.clone(),
+            goal_id: spec.goal_id.clone(),
+            round: spec.round,
+            phase: spec.phase,
+            attempt,
+            profile: p.name.clone(),
+            process_id: None,
+            status: "running".into(),
+            result: None,
+            error: None,
+            started_at: clock::now(),
+            ended_at: None,
+        };
+        let r2 = run.clone();
+        self.blocking(move |core| {
+            core.0
+                .store
+                .write(|tx| table::insert_run(tx, &r2))
+                .map_err(store_error)
+        })
+        .await?;
+        let stdin =
+            (p.prompt_delivery == PromptDelivery::Stdin).then(|| spec.prompt.clone().into_bytes());
+        let started = self
+            .start_owned_process(
+                &spec.app_id,
+                StartProcessInput {
+                    app_id: Some(spec.app_id.clone()),
+                    argv,
+                    cwd: None,
+                    env: Some(env),
+                    label: Some(spec.label.clone()),
+                    owner: Some(ProcessOwner {
+                        goal_id: spec.goal_id.clone(),
+                        round: spec.round,
+                        operation_id: None,
+                    }),
+                },
+                spec.cwd.clone(),
+                stdin,
+            )
+            .await;
+        let (info, mut done) = match started {
+            Ok(x) => x,
+            Err(e) => {
+                run.status = "failed".into();
+                run.error = Some(e.message.clone());
+                run.ended_at = Some(clock::now());
+                self.save_run(&run).await;
+                return Err(AgentFailure::Fault(format!(
+                    "the agent {} could not start: {}",
+                    p.name, e.message
+                )));
+            }
+        };
+        run.process_id = Some(info.id.clone());
+        self.save_run(&run).await;
+        on_process(&info.id);
+        let ended = tokio::time::timeout(spec.timeout, async {
+            while !*done.borrow() {
+                if done.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        if ended.is_err() {
+            let _ = self.stop_process_quiet(&info.id).await;
+            while !*done.borrow() {
+                if done.changed().await.is_err() {
+                    break;
+                }
+            }
+        }
+        let final_info = self
+            .get_process(crate::processes::ProcessIdInput {
+                id: info.id.clone(),
+            })
+            .await?;
+        let output = self.process_stdout(&info.id).await;
+        run.ended_at = Some(clock::now());
+        if final_info.status == ProcessStatus::Stopped && ended.is_ok() {
+            run.status = "stopped".into();
+            self.save_run(&run).await;
+            return Err(AgentFailure::Stopped);
+        }
+        let block = model::parse_result_block(&output);
+        match (&block, final_info.exit_code) {
+            (_, _) if ended.is_err() => {
+                run.status = "failed".into();
+                run.error = Some(format!(
+                    "no answer within {} s; stopped",
+                    spec.timeout.as_secs()
+                ));
+            }
+            (Ok(v), Some(0)) => {
+                run.status = "done".into();
+                run.result = Some(v.clone());
+            }
+            // A chat reply is the text itself; the block is optional there.
+            (Err(_), Some(0)) if spec.phase == Phase::Chat => {
+                run.status = "done".into();
+            }
+            (_, code) if code != Some(0) => {
+                let tail = self.process_tail(&info.id, 5).await;
+                run.status = "failed".into();
+                run.error = Some(format!(
+                    "exited with {}{}",
+                    code.map(|c| format!("code {c}"))
+                        .unwrap_or_else(|| "a signal".into()),
+                    if tail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {tail}")
+                    }
+                ));
+            }
+            (Err(e), _) => {
+                run.status = "invalid".into();
+                run.error = Some(e.clone());
+            }
+            _ => {}
+        }
+        self.save_run(&run).await;
+        let block = if run.status == "done" {
+            block
+        } else {
+            Err(run.error.clone().unwrap_or_default())
+        };
+        Ok(Answer { output, block })
+    }
+
+    pub(crate) async fn save_run(&self, run: &AgentRun) {
+        let r = run.clone();
+        let saved = self
+            .blocking(move |core| {
+                core.0
+                    .store
+                    .write(|tx| table::update_run(tx, &r))
+                    .map_err(store_error)
+            })
+            .await;
+        if let Err(e) = saved {
+            tracing::warn!(error = %e.message, "could not save an agent run");
+        }
+        self.bus().publish(
+            "agents.run",
+            Some(run.app_id.clone()),
+            serde_json::to_value(run).unwrap_or_default(),
+        );
+    }
+}

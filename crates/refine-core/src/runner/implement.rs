@@ -1,0 +1,126 @@
+//! The implement step: the agent edits the Round's worktree; what it leaves is committed as the
+//! candidate (or a commit it made itself is), then quality.
+
+use crate::agents::AgentFailure;
+use crate::Core;
+use refine_host::worktree as wt;
+use refine_model::agents::{AgentProfile, Phase};
+use refine_model::work::Goal;
+use refine_model::workflow::{Action, WorkflowState};
+use refine_model::{ApiError, App};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::*;
+
+impl Core {
+    pub(crate) async fn step_implement(
+        &self,
+        app: &App,
+        profile: &AgentProfile,
+        goal: &Goal,
+        round: u32,
+        stop: &AtomicBool,
+    ) -> Result<Next, AgentFailure> {
+        let work = self.ensure_round_setup(app, profile, goal, round).await?;
+        let base = work.base_commit.clone().unwrap_or_default();
+        let path = PathBuf::from(work.worktree.clone().unwrap_or_default());
+        let branch = work.branch.clone().unwrap_or_default();
+        if work.candidate_commit.is_none() {
+            // A commit an earlier attempt made but did not record is the candidate.
+            let existing = self.branch_commits(&path, &base, &branch).await?;
+            let candidate = match existing.first() {
+                Some(c) => c.clone(),
+                None => {
+                    let settings = self.effective_settings(Some(app.id.clone())).await?;
+                    let mut prompt = self.base_prompt(app, goal, round, Phase::Implement, &work);
+                    let plan = goal
+                        .rounds
+                        .iter()
+                        .filter(|r| r.number <= round)
+                        .filter_map(|r| r.plan.clone())
+                        .next_back()
+                        .unwrap_or_default();
+                    section(&mut prompt, "Plan", &plan);
+                    prompt.push_str(
+                        "\nImplement the change in this worktree. Refine commits what you leave.\n",
+                    );
+                    prompt.push_str(&answer_format(
+                        "{\"summary\": \"what you changed\", \"appliedGuidance\": [\"G1\"]}",
+                    ));
+                    let spec = self.spec(
+                        app,
+                        profile,
+                        goal,
+                        round,
+                        Phase::Implement,
+                        path.clone(),
+                        prompt,
+                        &settings,
+                    );
+                    let (block, _) = self.run_phase(&spec, &self.on_process(&goal.id)).await?;
+                    if stop.load(Ordering::SeqCst) || !self.unchanged(goal, round).await {
+                        return Ok(Next::Done);
+                    }
+                    let applied: Vec<String> = block["appliedGuidance"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let known: HashSet<String> =
+                        work.guidance.iter().map(|g| g.id.clone()).collect();
+                    let applied: Vec<String> =
+                        applied.into_iter().filter(|a| known.contains(a)).collect();
+                    self.record_work(&goal.id, round, move |w| w.applied_guidance = applied)
+                        .await?;
+                    let message = format!(
+                        "Goal #{}: {} (round {round})\n\n{}",
+                        goal.number,
+                        goal.title,
+                        block["summary"].as_str().unwrap_or("")
+                    );
+                    let p2 = path.clone();
+                    let committed = self
+                        .blocking(move |_| {
+                            wt::commit_all(&p2, &message).map_err(|e| {
+                                ApiError::internal(format!("could not commit the candidate: {e}"))
+                            })
+                        })
+                        .await?;
+                    // The agent may have committed on the branch itself: that is the candidate.
+                    let committed = match committed {
+                        Some(c) => Some(c),
+                        None => self
+                            .branch_commits(&path, &base, &branch)
+                            .await?
+                            .into_iter()
+                            .next(),
+                    };
+                    match committed {
+                        Some(c) => c,
+                        None => {
+                            return self
+                                .step_transition(
+                                    goal,
+                                    round,
+                                    Action::Advance(WorkflowState::Failed),
+                                    Some("the agent made no changes".into()),
+                                )
+                                .await;
+                        }
+                    }
+                }
+            };
+            self.record_work(&goal.id, round, move |w| {
+                w.candidate_commit = Some(candidate)
+            })
+            .await?;
+        }
+        self.step_transition(goal, round, Action::Advance(WorkflowState::Quality), None)
+            .await
+    }
+}

@@ -1,0 +1,80 @@
+//! Integration on approval: the target branch moves to the prepared merge (recomputed when the
+//! branch moved meanwhile); a conflict or a dirty checkout refuses the approval.
+
+use crate::{clock, Core};
+use refine_host::worktree as wt;
+use refine_model::work::Goal;
+use refine_model::ApiError;
+use refine_store::agents as table;
+use serde_json::json;
+use std::path::PathBuf;
+
+impl Core {
+    /// On approval: move the target branch to the prepared merge (recomputed if the branch
+    /// moved meanwhile). Conflicts or a dirty checkout refuse the approval with 409.
+    pub(crate) async fn integrate_on_approve(&self, goal: &Goal) -> Result<(), ApiError> {
+        let round = goal.rounds.iter().map(|r| r.number).max().unwrap_or(1);
+        let id = goal.id.clone();
+        let work = self.read(move |c| table::round_work(c, &id, round)).await?;
+        let (Some(integration), Some(candidate)) =
+            (work.integration.clone(), work.candidate_commit.clone())
+        else {
+            return Ok(()); // moved through review by hand: nothing to merge
+        };
+        if integration.merged_at.is_some() {
+            return Ok(());
+        }
+        let app = self
+            .get_app(crate::apps::AppIdInput {
+                id: goal.app_id.clone(),
+            })
+            .await?;
+        let repo = PathBuf::from(&app.path);
+        let message = format!(
+            "Merge Goal #{}: {} (round {round})",
+            goal.number, goal.title
+        );
+        let merged = self
+            .blocking(move |_| {
+                let mut plan_target = integration.target_commit.clone();
+                let mut merge = integration.merge_commit.clone();
+                for _ in 0..3 {
+                    let Some(m) = merge.clone() else { break };
+                    match wt::advance_branch(&repo, &integration.target_branch, &plan_target, &m) {
+                        Ok(()) => return Ok((integration.target_branch.clone(), plan_target, m)),
+                        Err(wt::AdvanceError::Moved(_)) => {
+                            let plan = wt::prepare_merge(&repo, &integration.target_branch, &candidate, &message)
+                                .map_err(|e| ApiError::internal(e.to_string()))?;
+                            if plan.merge_commit.is_none() {
+                                return Err(ApiError::conflict(format!(
+                                    "{} moved and the candidate now conflicts in {}; decline to open a new Round",
+                                    integration.target_branch,
+                                    plan.conflicts.join(", ")
+                                ))
+                                .with_details(json!({ "conflicts": plan.conflicts })));
+                            }
+                            plan_target = plan.target_commit;
+                            merge = plan.merge_commit;
+                        }
+                        Err(e @ wt::AdvanceError::Dirty { .. }) => {
+                            return Err(ApiError::conflict(e.to_string()))
+                        }
+                        Err(wt::AdvanceError::Git(e)) => return Err(ApiError::internal(e.to_string())),
+                    }
+                }
+                Err(ApiError::conflict("the target branch keeps moving; try again"))
+            })
+            .await?;
+        let (branch, target_commit, merge) = merged;
+        self.record_work(&goal.id, round, move |w| {
+            if let Some(i) = w.integration.as_mut() {
+                i.target_branch = branch;
+                i.target_commit = target_commit;
+                i.merge_commit = Some(merge);
+                i.merged_at = Some(clock::now());
+            }
+        })
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,405 @@
+//! The scheduler: which Goals get a worker now. One pass per wake-up (a change, a worker's end,
+//! the poll interval) over every app: resume Goals left in plan..governance, then admit eligible
+//! todo Goals while `admission` says there is room.
+
+use crate::{clock, new_id, store_error, Core};
+use refine_model::agents::{AgentProfile, DetectionState, WorkerInfo};
+use refine_model::workflow::WorkflowState;
+use refine_model::{ApiError, App, Settings};
+use refine_store::agents as table;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// Workers running now: in all, in the app at hand, on the provider at hand.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Running {
+    pub total: u32,
+    pub in_app: u32,
+    pub of_provider: u32,
+}
+
+/// The capacity limits that apply (settings `runner.*`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub global: u32,
+    pub per_app: u32,
+    pub per_provider: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    Start,
+    GlobalFull,
+    AppFull,
+    ProviderFull,
+    /// The machine's free CPU and memory admit no more (never the first worker).
+    NoResources,
+}
+
+/// Whether one more worker may start, given what runs, the limits, and how many more Goals the
+/// free CPU and memory admit. Always at least one worker when nothing runs.
+pub(crate) fn admission(running: Running, limits: Limits, free: u32) -> Admission {
+    if running.total >= limits.global {
+        Admission::GlobalFull
+    } else if running.in_app >= limits.per_app {
+        Admission::AppFull
+    } else if running.of_provider >= limits.per_provider {
+        Admission::ProviderFull
+    } else if running.total > 0 && free == 0 {
+        Admission::NoResources
+    } else {
+        Admission::Start
+    }
+}
+
+impl Core {
+    /// Start the scheduler once (the daemon calls this when it listens).
+    pub fn start_runner(&self) {
+        if self.runner().started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Agent runs of a dead daemon are settled (their processes already were).
+        let _ = self.0.store.write(|tx| {
+            for mut run in table::running_runs(tx)? {
+                run.status = "lost".into();
+                run.error = Some("the daemon stopped while it ran".into());
+                run.ended_at = Some(clock::now());
+                table::update_run(tx, &run)?;
+            }
+            Ok::<_, refine_store::StoreError>(())
+        });
+        // Prompt files and evaluation checkouts of a dead daemon.
+        let _ = std::fs::remove_dir_all(self.0.data_dir.join("runs"));
+        let _ = std::fs::remove_dir_all(self.0.data_dir.join("evaluations"));
+        let core = self.clone();
+        tokio::spawn(async move { core.schedule_loop().await });
+        let core = self.clone();
+        tokio::spawn(async move {
+            let (_, mut rx) = core.bus().subscribe(None);
+            let mut shutdown = core.shutdown_signal();
+            loop {
+                tokio::select! {
+                    e = rx.recv() => match e {
+                        Ok(e) if e.kind.starts_with("work.") || e.kind.starts_with("workflow.")
+                            || e.kind.starts_with("settings.") || e.kind.starts_with("agents.profile")
+                            || (e.kind.starts_with("runner.") && e.kind != "runner.worker" && e.kind != "runner.round") || e.kind.starts_with("apps.") => core.wake_runner(),
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => core.wake_runner(),
+                        Err(_) => break,
+                    },
+                    _ = shutdown.changed() => break,
+                }
+            }
+        });
+    }
+
+    pub(crate) async fn schedule_loop(&self) {
+        let mut shutdown = self.shutdown_signal();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = self.schedule_once().await {
+                tracing::warn!(error = %e.message, "scheduler pass failed");
+            }
+            let poll = self
+                .effective_settings(None)
+                .await
+                .map(|s| s.runner.poll_seconds)
+                .unwrap_or(5);
+            tokio::select! {
+                _ = self.runner().wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(poll as u64)) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        // Shutdown: stop the agents; Goals stay where they are and resume on the next start.
+        let procs: Vec<String> = self
+            .runner()
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter_map(|s| {
+                s.stop.store(true, Ordering::SeqCst);
+                s.info.process_id.clone()
+            })
+            .collect();
+        for p in procs {
+            let _ = self.stop_process_quiet(&p).await;
+        }
+    }
+
+    pub(crate) fn runner_paused(&self) -> Result<Option<String>, ApiError> {
+        self.0
+            .store
+            .read(|c| refine_store::meta::get(c, PAUSE_KEY))
+            .map_err(store_error)
+    }
+
+    pub(crate) async fn detection_state(&self, p: &AgentProfile) -> (DetectionState, String) {
+        let d = self.detection_of(p, DETECT_TTL).await;
+        (d.state, d.diagnosis)
+    }
+
+    /// One scheduler pass over every app.
+    pub(crate) async fn schedule_once(&self) -> Result<(), ApiError> {
+        if self.runner_paused()?.is_some() {
+            return Ok(());
+        }
+        let global = self.effective_settings(None).await?;
+        let apps = self.list_apps().await?;
+        // Free CPU and memory, counted down as this pass admits Goals (the load average lags).
+        let mut free = resource_slots().0;
+        let now = Instant::now();
+        self.runner()
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, until| *until > now);
+        for app in apps {
+            let settings = self.effective_settings(Some(app.id.clone())).await?;
+            let app_id = app.id.clone();
+            let node = self.node_id().to_string();
+            let (paused, eligible, active) = self
+                .read(move |c| {
+                    let paused =
+                        refine_store::meta::get(c, &format!("automation_paused:{app_id}"))?
+                            .is_some();
+                    Ok((paused, c, app_id)).map(|(p, c, a)| {
+                        let e = crate::workflow::eligibility(c, &a);
+                        let active = refine_store::goals::facts(c, &a).map(|f| {
+                            f.into_iter()
+                                .filter(|g| {
+                                    g.node_id == node
+                                        && matches!(
+                                            g.status,
+                                            WorkflowState::Plan
+                                                | WorkflowState::Implement
+                                                | WorkflowState::Quality
+                                                | WorkflowState::Governance
+                                        )
+                                })
+                                .map(|g| (g.id, g.priority))
+                                .collect::<Vec<_>>()
+                        });
+                        (p, e, active)
+                    })
+                })
+                .await?;
+            if paused {
+                continue;
+            }
+            let eligible = eligible?;
+            let mut active = active.map_err(store_error)?;
+            active.sort_by_key(|g| std::cmp::Reverse(g.1));
+            let profile = match self.profile(&settings.agents.default_profile).await {
+                Ok(p) => p,
+                Err(e) => {
+                    self.set_waiting(&app.id, Some(e.message));
+                    continue;
+                }
+            };
+            let candidates: Vec<String> = active
+                .into_iter()
+                .map(|(id, _)| id)
+                .chain(eligible.eligible.into_iter().map(|g| g.goal_id))
+                .collect();
+            if candidates.is_empty() {
+                self.set_waiting(&app.id, None);
+                continue;
+            }
+            let (state, why) = self.detection_state(&profile).await;
+            if state != DetectionState::Installed {
+                self.set_waiting(
+                    &app.id,
+                    Some(format!("agent profile {}: {why}", profile.name)),
+                );
+                continue;
+            }
+            self.set_waiting(&app.id, None);
+            for goal_id in candidates {
+                if !self.admit(&global, &settings, &app, &profile, &goal_id, &mut free) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn set_waiting(&self, app: &str, why: Option<String>) {
+        let mut w = self
+            .runner()
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match why {
+            Some(w2) => {
+                w.insert(app.to_string(), w2);
+            }
+            None => {
+                w.remove(app);
+            }
+        }
+    }
+
+    /// Start a worker for the Goal if capacity allows; false when the app is full.
+    pub(crate) fn admit(
+        &self,
+        global: &Settings,
+        settings: &Settings,
+        app: &App,
+        profile: &AgentProfile,
+        goal_id: &str,
+        free: &mut u32,
+    ) -> bool {
+        if self
+            .runner()
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(goal_id)
+        {
+            return true;
+        }
+        let mut slots = self
+            .runner()
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if slots.contains_key(goal_id) {
+            return true;
+        }
+        let running = Running {
+            total: slots.len() as u32,
+            in_app: slots.values().filter(|s| s.info.app_id == app.id).count() as u32,
+            of_provider: slots
+                .values()
+                .filter(|s| s.provider == profile.provider)
+                .count() as u32,
+        };
+        let limits = Limits {
+            global: global.runner.max_concurrent_goals,
+            per_app: settings
+                .runner
+                .max_per_app
+                .min(settings.runner.max_concurrent_goals),
+            per_provider: settings.runner.max_per_provider,
+        };
+        if admission(running, limits, *free) != Admission::Start {
+            return false;
+        }
+        *free = free.saturating_sub(1);
+        let stop = Arc::new(AtomicBool::new(false));
+        slots.insert(
+            goal_id.to_string(),
+            Slot {
+                info: WorkerInfo {
+                    id: new_id(),
+                    app_id: app.id.clone(),
+                    goal_id: goal_id.to_string(),
+                    goal_number: 0,
+                    goal_title: String::new(),
+                    round: 0,
+                    phase: "starting".into(),
+                    profile: profile.name.clone(),
+                    process_id: None,
+                    started_at: clock::now(),
+                },
+                provider: profile.provider,
+                stop: stop.clone(),
+            },
+        );
+        drop(slots);
+        let core = self.clone();
+        let app = app.clone();
+        let profile = profile.clone();
+        let goal_id = goal_id.to_string();
+        tokio::spawn(async move {
+            let _guard = SlotGuard {
+                core: core.clone(),
+                goal_id: goal_id.clone(),
+                app_id: app.id.clone(),
+            };
+            let result = core.work_goal(&app, &profile, &goal_id, &stop).await;
+            if let Err(e) = result {
+                tracing::warn!(goal = %goal_id, error = %e.message, "runner worker ended with an error");
+            }
+        });
+        true
+    }
+
+    pub(crate) fn update_slot(&self, goal_id: &str, f: impl FnOnce(&mut WorkerInfo)) {
+        let info = {
+            let mut slots = self
+                .runner()
+                .slots
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let Some(s) = slots.get_mut(goal_id) else {
+                return;
+            };
+            f(&mut s.info);
+            s.info.clone()
+        };
+        self.bus().publish(
+            "runner.worker",
+            Some(info.app_id.clone()),
+            serde_json::to_value(&info).unwrap_or_default(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        global: 4,
+        per_app: 2,
+        per_provider: 3,
+    };
+
+    fn running(total: u32, in_app: u32, of_provider: u32) -> Running {
+        Running {
+            total,
+            in_app,
+            of_provider,
+        }
+    }
+
+    #[test]
+    fn admission_respects_every_limit_and_always_allows_one() {
+        assert_eq!(
+            admission(running(0, 0, 0), LIMITS, 0),
+            Admission::Start,
+            "one even on a busy machine"
+        );
+        assert_eq!(admission(running(1, 1, 1), LIMITS, 1), Admission::Start);
+        assert_eq!(
+            admission(running(1, 1, 1), LIMITS, 0),
+            Admission::NoResources
+        );
+        assert_eq!(admission(running(2, 2, 2), LIMITS, 5), Admission::AppFull);
+        assert_eq!(
+            admission(running(3, 1, 3), LIMITS, 5),
+            Admission::ProviderFull
+        );
+        assert_eq!(
+            admission(running(4, 0, 0), LIMITS, 5),
+            Admission::GlobalFull
+        );
+        let none = Limits {
+            global: 0,
+            ..LIMITS
+        };
+        assert_eq!(
+            admission(running(0, 0, 0), none, 5),
+            Admission::GlobalFull,
+            "a limit of 0 stops the runner"
+        );
+    }
+}
