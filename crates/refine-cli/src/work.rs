@@ -120,6 +120,13 @@ pub enum GoalCmd {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Tell a Goal's agent something while the Goal is in review: it resumes its session, the
+    /// candidate is refreshed and checked again.
+    Tell {
+        goal: String,
+        /// What the agent should do next.
+        message: String,
+    },
     /// Delete a Goal (restorable).
     Delete { goal: String },
     /// Restore a deleted Goal.
@@ -613,6 +620,11 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
                 .await?,
             json_out,
         ),
+        GoalCmd::Tell { goal, message } => print_transition(
+            &c.call("runner.tell", json!({"goalId": goal, "message": message}))
+                .await?,
+            json_out,
+        ),
         GoalCmd::Delete { goal } => {
             let g = c.call("work.delete_goal", json!({"id": goal})).await?;
             if json_out {
@@ -1000,6 +1012,36 @@ pub async fn dashboard(c: &Client, json_out: bool) -> Result {
     for t in tp {
         let n = t["done"].as_u64().unwrap_or(0);
         println!("  {} {:>3} {}", s(&t, "day"), n, bar(n, max, 30));
+    }
+    let u = &d["usage"];
+    let tok = |x: &Value| {
+        x["inputTokens"].as_u64().unwrap_or(0) + x["outputTokens"].as_u64().unwrap_or(0)
+    };
+    let days = u["days"].as_array().cloned().unwrap_or_default();
+    let max = days.iter().map(|x| tok(&x["usage"])).max().unwrap_or(0);
+    println!(
+        "\nAgent tokens per day (14 days): {} in all{}",
+        tok(&u["total"]),
+        u["total"]["costUsd"]
+            .as_f64()
+            .map(|c| format!(", ${c:.4}"))
+            .unwrap_or_default()
+    );
+    for x in days {
+        let n = tok(&x["usage"]);
+        println!("  {} {:>9} {}", s(&x, "day"), n, bar(n, max, 30));
+    }
+    for p in u["providers"].as_array().cloned().unwrap_or_default() {
+        println!(
+            "  {:<12} {} run(s), {} tokens{}",
+            s(&p, "provider"),
+            p["runs"],
+            tok(&p["usage"]),
+            p["usage"]["costUsd"]
+                .as_f64()
+                .map(|c| format!(", ${c:.4}"))
+                .unwrap_or_default()
+        );
     }
     let att = d["attention"].as_array().cloned().unwrap_or_default();
     if !att.is_empty() {

@@ -4,10 +4,13 @@
 
 mod contract;
 mod detect;
+mod limits;
 mod profiles;
 pub(crate) mod prompt;
+pub(crate) mod providers;
 mod run;
 pub(crate) mod transcript;
+pub mod usage;
 
 pub(crate) use detect::DetectCache;
 
@@ -92,8 +95,13 @@ pub struct GoalRunsInput {
 /// One agent answer: the run record, its stdout, and the parsed block when there is one.
 #[derive(Debug, Clone)]
 pub(crate) struct Answer {
+    /// The final answer: the structured stream's last assistant text, or all of stdout.
     pub output: String,
     pub block: Result<serde_json::Value, String>,
+    /// The provider session the run had (a repair or a follow-up resumes it).
+    pub session_id: Option<String>,
+    /// The run's record id.
+    pub run_id: String,
 }
 
 /// Why a phase produced no usable answer.
@@ -105,6 +113,15 @@ pub(crate) enum AgentFailure {
     Fault(String),
     /// Refine itself failed (database, spawn limits…).
     Error(ApiError),
+    /// The provider is rate- or usage-limited: the Goal waits (its budget untouched) until
+    /// `reset`, and so does every Goal on that profile.
+    Limited {
+        profile: String,
+        reset: Option<time::OffsetDateTime>,
+        message: String,
+    },
+    /// The provider refused the credentials: the profile is held until a person fixes it.
+    Unauthorized { profile: String, message: String },
 }
 
 impl From<ApiError> for AgentFailure {
@@ -125,6 +142,11 @@ pub(crate) struct RunSpec {
     pub prompt: String,
     pub label: String,
     pub timeout: Duration,
+    /// Continue this provider session instead of starting fresh (with the profile's resume
+    /// arguments; ignored when it has none).
+    pub resume: Option<String>,
+    /// `run`, `repair` or `follow-up` (recorded with the run).
+    pub kind: &'static str,
 }
 
 /// Arguments with `{prompt}`, `{promptFile}` replaced; the prompt is appended for argument

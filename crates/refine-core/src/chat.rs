@@ -1131,6 +1131,8 @@ impl Core {
             cwd: PathBuf::from(&app.path),
             prompt: chat_prompt(&app, &thread, goal.as_ref(), &history),
             timeout: Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60),
+            resume: None,
+            kind: "run",
         };
         let stream = Stream {
             thread_id: thread.id.clone(),
@@ -1186,6 +1188,19 @@ impl Core {
             )),
             Err(AgentFailure::Fault(m)) => Err((m, run_id)),
             Err(AgentFailure::Error(e)) => Err((e.message, run_id)),
+            Err(AgentFailure::Limited { message, reset, .. }) => Err((
+                format!(
+                    "No reply: the agent's provider is rate-limited{} ({message})",
+                    reset
+                        .map(|t| format!(" until {}", crate::clock::format(t)))
+                        .unwrap_or_default()
+                ),
+                run_id,
+            )),
+            Err(AgentFailure::Unauthorized { message, .. }) => Err((
+                format!("No reply: the agent's provider refused the credentials ({message}); fix the profile in Settings → Agents"),
+                run_id,
+            )),
             Ok(a) => {
                 let status = run.as_ref().map(|r| r.1.as_str()).unwrap_or("");
                 if status == "done" || status == "invalid" {
@@ -1320,6 +1335,8 @@ impl Core {
             cwd: PathBuf::from(&app.path),
             prompt: draft_prompt(&app, &thread, goal.as_ref(), &history),
             timeout,
+            resume: None,
+            kind: "run",
         };
         let (reply, _) = self
             .run_for_text(&spec, None)

@@ -74,9 +74,11 @@ pub struct Dashboard {
     pub median_cycle_hours: Option<f64>,
     pub automation_paused: bool,
     pub recent: Vec<Activity>,
+    /// Agent tokens and cost of the app, the last 14 days (per day and per provider).
+    pub usage: crate::agents::usage::UsageReport,
 }
 
-fn days_back(n: i64) -> Vec<String> {
+pub(crate) fn days_back(n: i64) -> Vec<String> {
     let today = time::OffsetDateTime::now_utc().date();
     (0..n)
         .rev()
@@ -203,7 +205,18 @@ impl Core {
             n if n % 2 == 1 => Some(hours[n / 2]),
             n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
         };
+        let usage = self
+            .agent_usage(
+                ctx,
+                crate::agents::usage::UsageInput {
+                    app_id: Some(app.clone()),
+                    goal_id: None,
+                    days: Some(14),
+                },
+            )
+            .await?;
         Ok(Dashboard {
+            usage,
             app_id: app,
             counts: WorkflowState::ALL
                 .iter()

@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use specta::Type;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 
 use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
 
@@ -53,6 +53,37 @@ async fn read_tail(path: &Path, max: u64) -> String {
 const RING: usize = 2000;
 /// Longest line kept (longer lines are cut).
 const MAX_LINE: usize = 16 * 1024;
+/// Longest stdout line handed whole to an agent's transcript parser (the rest of a longer line
+/// is skipped, so a CLI printing megabytes without a newline cannot exhaust memory).
+const TAP_LINE: usize = 4 * 1024 * 1024;
+
+/// Read one line into `buf`, keeping at most `cap` bytes of it (the rest up to the newline is
+/// read and dropped); returns the bytes consumed (0 at the end).
+async fn read_line_capped<R: tokio::io::AsyncBufRead + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<usize> {
+    use tokio::io::AsyncBufReadExt;
+    let mut consumed = 0;
+    loop {
+        let chunk = r.fill_buf().await?;
+        if chunk.is_empty() {
+            return Ok(consumed);
+        }
+        let (line_end, n) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (true, i + 1),
+            None => (false, chunk.len()),
+        };
+        let room = cap.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..n.min(room)]);
+        r.consume(n);
+        consumed += n;
+        if line_end {
+            return Ok(consumed);
+        }
+    }
+}
 
 /// A process this daemon runs right now.
 pub(crate) struct Live {
@@ -276,7 +307,7 @@ impl Core {
         let core = self.clone();
         let i = input.clone();
         let app_id = app.id.clone();
-        let prepare = async move { core.spawn(app_id, i, cwd_abs, cwd_rel, None).await };
+        let prepare = async move { core.spawn(app_id, i, cwd_abs, cwd_rel, None, None).await };
         self.mutate(
             ctx,
             "processes.start",
@@ -309,6 +340,7 @@ impl Core {
         cwd: PathBuf,
         cwd_rel: String,
         stdin: Option<Vec<u8>>,
+        tap: Option<tokio::sync::mpsc::Sender<String>>,
     ) -> Result<ProcessInfo, ApiError> {
         let env = input.env.clone().unwrap_or_default();
         let mut env_keys: Vec<String> = env.keys().cloned().collect();
@@ -433,23 +465,29 @@ impl Core {
         ] {
             let Some(stream) = stream else { continue };
             let tx = tx.clone();
+            // An agent's stdout also goes, whole (up to TAP_LINE bytes a line), to its parser.
+            let tap = if name == "stdout" { tap.clone() } else { None };
             tokio::spawn(async move {
                 let mut reader = BufReader::new(stream);
                 let mut buf = Vec::new();
                 loop {
                     buf.clear();
-                    match reader.read_until(b'\n', &mut buf).await {
+                    match read_line_capped(&mut reader, &mut buf, TAP_LINE).await {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {
-                            let mut text = String::from_utf8_lossy(&buf)
+                            let full = String::from_utf8_lossy(&buf)
                                 .trim_end_matches(['\n', '\r'])
                                 .to_string();
+                            let mut text = full.clone();
                             if text.len() > MAX_LINE {
                                 let mut cut = MAX_LINE;
                                 while !text.is_char_boundary(cut) {
                                     cut -= 1;
                                 }
                                 text.truncate(cut);
+                            }
+                            if let Some(t) = &tap {
+                                let _ = t.send(full).await;
                             }
                             if tx
                                 .send(LogLine {
@@ -621,10 +659,23 @@ impl Core {
         cwd: PathBuf,
         stdin: Option<Vec<u8>>,
     ) -> Result<(ProcessInfo, tokio::sync::watch::Receiver<bool>), ApiError> {
+        self.start_tapped_process(app_id, input, cwd, stdin, None)
+            .await
+    }
+
+    /// Like [`Core::start_owned_process`]; every stdout line also goes to `tap`.
+    pub(crate) async fn start_tapped_process(
+        &self,
+        app_id: &str,
+        input: StartProcessInput,
+        cwd: PathBuf,
+        stdin: Option<Vec<u8>>,
+        tap: Option<tokio::sync::mpsc::Sender<String>>,
+    ) -> Result<(ProcessInfo, tokio::sync::watch::Receiver<bool>), ApiError> {
         validate(&input)?;
         let shown = cwd.to_string_lossy().to_string();
         let info = self
-            .spawn(app_id.to_string(), input, cwd, shown, stdin)
+            .spawn(app_id.to_string(), input, cwd, shown, stdin, tap)
             .await?;
         let rx = match self.live(&info.id) {
             Some(l) => l.done.subscribe(),

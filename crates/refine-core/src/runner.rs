@@ -30,7 +30,10 @@ use specta::Type;
 use crate::agents::prompt::{answer_format, section};
 use crate::agents::AgentFailure;
 
+mod follow_up;
+pub use follow_up::TellInput;
 mod governance;
+pub mod holds;
 mod implement;
 mod integrate;
 mod plan;
@@ -68,6 +71,8 @@ pub(crate) struct Runner {
     waiting: Mutex<HashMap<String, String>>,
     /// Consecutive step errors by Goal (Refine's own trouble, retried with back-off).
     errors: Mutex<HashMap<String, u32>>,
+    /// Profiles held back for every Goal (rate limits, refused credentials), by profile name.
+    holds: Mutex<HashMap<String, holds::Hold>>,
 }
 
 /// Removes a worker's slot when its task ends, however it ends (also on a panic).
@@ -275,6 +280,7 @@ impl Core {
                     reason: w.clone(),
                 })
                 .collect(),
+            holds: self.provider_holds(),
         })
     }
 
@@ -462,6 +468,18 @@ impl Core {
             }
             Err(AgentFailure::Fault(f)) => return Err(ApiError::unavailable(f)),
             Err(AgentFailure::Error(e)) => return Err(e),
+            Err(AgentFailure::Limited { message, reset, .. }) => {
+                return Err(ApiError::new(
+                    refine_model::ErrorCode::TooManyRequests,
+                    format!("the agent's provider is rate-limited: {message}"),
+                )
+                .with_details(json!({ "retryAfter": reset.map(|t| (t - time::OffsetDateTime::now_utc()).whole_seconds().max(1)).unwrap_or(60) })))
+            }
+            Err(AgentFailure::Unauthorized { message, .. }) => {
+                return Err(ApiError::precondition(format!(
+                    "the agent's provider refused the credentials: {message}"
+                )))
+            }
         };
         let id = self
             .save_evaluation(

@@ -337,6 +337,10 @@ impl Provider {
 pub struct Detection {
     /// When the daemon looked (RFC 3339); `None` while unchecked.
     pub checked_at: Option<String>,
+    /// The CLI versions Refine's default profile of this provider was run with.
+    pub verified_versions: Vec<String>,
+    /// The installed version is one of them.
+    pub verified: bool,
     pub profile: String,
     pub provider: Provider,
     /// installed (works), missing (not found), broken (found but `--version` fails),
@@ -431,6 +435,20 @@ pub struct AgentRun {
     pub error: Option<String>,
     pub started_at: String,
     pub ended_at: Option<String>,
+    /// The provider of the profile it ran.
+    pub provider: Option<Provider>,
+    /// The provider's own session (Claude `session_id`, Codex `thread_id`, …); a follow-up or a
+    /// repair resumes it.
+    pub session_id: Option<String>,
+    pub model: Option<String>,
+    pub usage: crate::transcript::Usage,
+    pub turns: Option<u32>,
+    /// It continued an earlier session of the provider (a repair or a follow-up).
+    pub resumed: bool,
+    /// Actions the agent was not allowed to take.
+    pub denials: u32,
+    /// `run` (a phase's prompt), `repair` (a repair prompt) or `follow-up` (a person's message).
+    pub kind: String,
 }
 
 /// One plain-text test of the project and the command that checked it.
@@ -497,6 +515,42 @@ pub struct RoundWork {
     /// A provider/output fault (does not count against the retry budget).
     pub fault: Option<String>,
     pub profile: Option<String>,
+    /// Why the Goal is waiting now (its provider is rate-limited until a time, or refused the
+    /// credentials); cleared when work goes on.
+    pub waiting: Option<String>,
+    /// Messages people sent the Goal's agent in review (`runner.tell`), in order.
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// A person's message to a Goal's agent: it resumes the Round's implement session, the
+/// candidate is refreshed and checked again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FollowUp {
+    pub at: String,
+    pub actor: String,
+    pub message: String,
+    /// The implement run that handled it (none yet: pending).
+    pub run_id: Option<String>,
+    /// It continued the provider's session (`false`: the provider cannot resume, so the
+    /// earlier transcript was summarised into a fresh prompt).
+    pub resumed: bool,
+    /// The candidate commit before it.
+    pub previous_candidate: Option<String>,
+}
+
+/// A provider the runner holds back for every Goal: rate- or usage-limited until a time, or
+/// its credentials were refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderHold {
+    pub profile: String,
+    /// `limit` (resumes by itself at `until`) or `auth` (until a person fixes the profile).
+    pub kind: String,
+    pub reason: String,
+    pub since: String,
+    /// When work resumes by itself (RFC 3339).
+    pub until: Option<String>,
 }
 
 /// What one runner worker is doing.
@@ -532,6 +586,8 @@ pub struct RunnerStatus {
     pub available_memory_mb: u64,
     /// Apps whose Goals wait for something a person must fix (e.g. the agent is not installed).
     pub waiting: Vec<RunnerWait>,
+    /// Providers held back for every Goal (limits, refused credentials).
+    pub holds: Vec<ProviderHold>,
 }
 
 /// Why an app's Goals are not being started.

@@ -111,6 +111,8 @@ pub enum Action {
     Retry,
     /// Any non-terminal state → cancelled.
     Cancel,
+    /// review → implement in the same Round: a person's follow-up goes to the agent.
+    FollowUp,
 }
 
 /// An allowed transition.
@@ -193,6 +195,13 @@ pub fn transition(from: WorkflowState, action: Action) -> Result<Transition, Str
             )),
         },
         Action::Cancel => ok(Cancelled),
+        Action::FollowUp => match from {
+            Review => ok(Implement),
+            _ => Err(format!(
+                "a follow-up goes to a Goal in review (this one is in {})",
+                from.as_str()
+            )),
+        },
     }
 }
 
@@ -341,6 +350,7 @@ mod tests {
             any::<bool>().prop_map(|cancel| Action::Decline { cancel }),
             Just(Action::Retry),
             Just(Action::Cancel),
+            Just(Action::FollowUp),
         ]
     }
 
@@ -361,6 +371,7 @@ mod tests {
             (Quality, Action::Advance(Implement), Implement, true),
             (Governance, Action::Advance(Implement), Implement, true),
             (Review, Action::Approve, Done, false),
+            (Review, Action::FollowUp, Implement, false),
             (Review, Action::Decline { cancel: false }, Todo, true),
             (Review, Action::Decline { cancel: true }, Cancelled, false),
             (Failed, Action::Retry, Todo, true),

@@ -35,7 +35,7 @@ pub fn delete_profile(conn: &Connection, name: &str) -> Result<bool> {
 
 // ---- runs ----
 
-const RUN_COLUMNS: &str = "id, app_id, goal_id, round, phase, attempt, profile, process_id, status, result, error, started_at, ended_at";
+const RUN_COLUMNS: &str = "id, app_id, goal_id, round, phase, attempt, profile, process_id, status, result, error, started_at, ended_at, provider, session_id, model, input_tokens, output_tokens, cached_tokens, cost_usd, turns, resumed, denials, kind";
 
 fn phase_of(s: &str) -> Phase {
     match s {
@@ -64,12 +64,27 @@ fn run_from_row(r: &Row) -> rusqlite::Result<AgentRun> {
         error: r.get(10)?,
         started_at: r.get(11)?,
         ended_at: r.get(12)?,
+        provider: r
+            .get::<_, Option<String>>(13)?
+            .and_then(|p| refine_model::agents::Provider::parse(&p)),
+        session_id: r.get(14)?,
+        model: r.get(15)?,
+        usage: refine_model::transcript::Usage {
+            input_tokens: r.get(16)?,
+            output_tokens: r.get(17)?,
+            cached_tokens: r.get(18)?,
+            cost_usd: r.get(19)?,
+        },
+        turns: r.get(20)?,
+        resumed: r.get(21)?,
+        denials: r.get(22)?,
+        kind: r.get(23)?,
     })
 }
 
 pub fn insert_run(conn: &Connection, run: &AgentRun) -> Result<()> {
     conn.execute(
-        &format!("INSERT INTO agent_runs({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+        &format!("INSERT INTO agent_runs({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"),
         params![
             run.id,
             run.app_id,
@@ -83,7 +98,18 @@ pub fn insert_run(conn: &Connection, run: &AgentRun) -> Result<()> {
             run.result.as_ref().map(|v| v.to_string()),
             run.error,
             run.started_at,
-            run.ended_at
+            run.ended_at,
+            run.provider.map(|p| p.as_str()),
+            run.session_id,
+            run.model,
+            run.usage.input_tokens,
+            run.usage.output_tokens,
+            run.usage.cached_tokens,
+            run.usage.cost_usd,
+            run.turns,
+            run.resumed,
+            run.denials,
+            run.kind
         ],
     )?;
     Ok(())
@@ -91,14 +117,24 @@ pub fn insert_run(conn: &Connection, run: &AgentRun) -> Result<()> {
 
 pub fn update_run(conn: &Connection, run: &AgentRun) -> Result<()> {
     conn.execute(
-        "UPDATE agent_runs SET process_id = ?2, status = ?3, result = ?4, error = ?5, ended_at = ?6 WHERE id = ?1",
+        "UPDATE agent_runs SET process_id = ?2, status = ?3, result = ?4, error = ?5, ended_at = ?6,
+           session_id = ?7, model = ?8, input_tokens = ?9, output_tokens = ?10, cached_tokens = ?11,
+           cost_usd = ?12, turns = ?13, denials = ?14 WHERE id = ?1",
         params![
             run.id,
             run.process_id,
             run.status,
             run.result.as_ref().map(|v| v.to_string()),
             run.error,
-            run.ended_at
+            run.ended_at,
+            run.session_id,
+            run.model,
+            run.usage.input_tokens,
+            run.usage.output_tokens,
+            run.usage.cached_tokens,
+            run.usage.cost_usd,
+            run.turns,
+            run.denials
         ],
     )?;
     Ok(())
@@ -129,6 +165,111 @@ pub fn running_runs(conn: &Connection) -> Result<Vec<AgentRun>> {
         "SELECT {RUN_COLUMNS} FROM agent_runs WHERE status = 'running'"
     ))?;
     let rows = st.query_map([], run_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Keep transcript entries of a run (a batch, in one transaction).
+pub fn insert_transcript(
+    conn: &Connection,
+    entries: &[refine_model::transcript::TranscriptEntry],
+) -> Result<()> {
+    let mut st = conn.prepare_cached(
+        "INSERT OR IGNORE INTO agent_transcript(run_id, seq, at, kind, item) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for e in entries {
+        st.execute(params![
+            e.run_id,
+            e.seq,
+            e.at,
+            e.item.kind(),
+            serde_json::to_string(&e.item)?
+        ])?;
+    }
+    Ok(())
+}
+
+/// A run's transcript from `after` (exclusive), at most `limit` entries, in order.
+pub fn transcript(
+    conn: &Connection,
+    run_id: &str,
+    after: Option<u32>,
+    limit: u32,
+) -> Result<Vec<refine_model::transcript::TranscriptEntry>> {
+    let mut st = conn.prepare_cached(
+        "SELECT seq, at, item FROM agent_transcript WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = st.query_map(
+        params![run_id, after.map(i64::from).unwrap_or(-1), limit],
+        |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, item) = row?;
+        out.push(refine_model::transcript::TranscriptEntry {
+            run_id: run_id.to_string(),
+            seq,
+            at,
+            item: serde_json::from_str(&item)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Tokens and cost summed over runs matching `filter` (an SQL condition on agent_runs).
+fn usage_where(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<refine_model::transcript::Usage> {
+    Ok(conn.query_row(
+        &format!("SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0), SUM(cost_usd) FROM agent_runs WHERE {filter}"),
+        args,
+        |r| {
+            Ok(refine_model::transcript::Usage {
+                input_tokens: r.get::<_, i64>(0)?.min(u32::MAX as i64) as u32,
+                output_tokens: r.get::<_, i64>(1)?.min(u32::MAX as i64) as u32,
+                cached_tokens: r.get::<_, i64>(2)?.min(u32::MAX as i64) as u32,
+                cost_usd: r.get(3)?,
+            })
+        },
+    )?)
+}
+
+/// Usage of a Goal (all its runs).
+pub fn goal_usage(conn: &Connection, goal_id: &str) -> Result<refine_model::transcript::Usage> {
+    usage_where(conn, "goal_id = ?1", &[&goal_id])
+}
+
+/// Usage per day and provider since `since` (RFC 3339), for an app or all: (day, provider, usage, runs).
+pub fn daily_usage(
+    conn: &Connection,
+    app_id: Option<&str>,
+    since: &str,
+) -> Result<Vec<(String, String, refine_model::transcript::Usage, u32)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT substr(started_at, 1, 10) AS day, COALESCE(provider, profile), SUM(input_tokens), SUM(output_tokens), SUM(cached_tokens), SUM(cost_usd), COUNT(*)
+         FROM agent_runs WHERE started_at >= ?1 AND (?2 IS NULL OR app_id = ?2)
+         GROUP BY day, COALESCE(provider, profile) ORDER BY day",
+    )?;
+    let rows = st.query_map(params![since, app_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            refine_model::transcript::Usage {
+                input_tokens: r.get::<_, i64>(2)?.min(u32::MAX as i64) as u32,
+                output_tokens: r.get::<_, i64>(3)?.min(u32::MAX as i64) as u32,
+                cached_tokens: r.get::<_, i64>(4)?.min(u32::MAX as i64) as u32,
+                cost_usd: r.get(5)?,
+            },
+            r.get::<_, u32>(6)?,
+        ))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -323,6 +323,29 @@ const MIGRATIONS: &[&str] = &[
         revoked_at   TEXT
     );
     "#,
+    // 8: real agent CLIs: the provider session, usage and cost of each run; its transcript
+    r#"
+    ALTER TABLE agent_runs ADD COLUMN provider TEXT;
+    ALTER TABLE agent_runs ADD COLUMN session_id TEXT;
+    ALTER TABLE agent_runs ADD COLUMN model TEXT;
+    ALTER TABLE agent_runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE agent_runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE agent_runs ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE agent_runs ADD COLUMN cost_usd REAL;
+    ALTER TABLE agent_runs ADD COLUMN turns INTEGER;
+    ALTER TABLE agent_runs ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE agent_runs ADD COLUMN denials INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE agent_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';
+    CREATE INDEX agent_runs_app_day ON agent_runs(app_id, started_at);
+    CREATE TABLE agent_transcript (
+        run_id TEXT NOT NULL REFERENCES agent_runs(id) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL,
+        at     TEXT NOT NULL,
+        kind   TEXT NOT NULL,
+        item   TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -3,7 +3,6 @@
 //! provider session where it can), then the phase fails as a provider fault.
 
 use crate::Core;
-use refine_model::agents::{self as model};
 
 use super::*;
 
@@ -16,16 +15,26 @@ impl Core {
         on_process: &(dyn Fn(&str) + Send + Sync),
     ) -> Result<(serde_json::Value, Answer), AgentFailure> {
         let mut last_error = String::new();
+        let mut session: Option<String> = None;
         for attempt in 0..=MAX_REPAIRS {
             let mut s = spec.clone();
             if attempt > 0 {
-                s.prompt = format!(
-                    "{}\n\n## Repair {attempt} of {MAX_REPAIRS}\nYour previous answer could not be used: {last_error}.\nDo the task again and end your answer with exactly one block:\n{}\n{{ … }}\n```\n",
-                    spec.prompt,
-                    model::RESULT_FENCE
+                // Resume the session that gave the unusable answer, where the provider can.
+                let resumed = session.is_some() && !spec.profile.resume_args.is_empty();
+                s.resume = if resumed { session.clone() } else { None };
+                s.kind = "repair";
+                s.prompt = super::prompt::repair_prompt(
+                    &spec.prompt,
+                    attempt,
+                    MAX_REPAIRS,
+                    &last_error,
+                    resumed,
                 );
             }
             let answer = self.run_agent_once(&s, attempt, on_process).await?;
+            if answer.session_id.is_some() {
+                session = answer.session_id.clone();
+            }
             match &answer.block {
                 Ok(v) => return Ok((v.clone(), answer)),
                 Err(e) => {

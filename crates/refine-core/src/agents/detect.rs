@@ -38,6 +38,8 @@ impl Core {
             .map(|p| match cache.get(&p.name) {
                 Some(d) if d.fingerprint == fingerprint(p) => d.detection.clone(),
                 _ => Detection {
+                    verified: false,
+                    verified_versions: Vec::new(),
                     checked_at: None,
                     profile: p.name.clone(),
                     provider: p.provider,
@@ -143,8 +145,19 @@ fn fingerprint(p: &AgentProfile) -> String {
     serde_json::to_string(p).unwrap_or_default()
 }
 
-async fn detect_one(p: &AgentProfile, env: HashMap<String, String>) -> Detection {
+async fn detect_one(p: &AgentProfile, mut env: HashMap<String, String>) -> Detection {
+    // The profile's own environment applies (a HOME or CODEX_HOME of its own, say).
+    for (k, v) in &p.env {
+        env.insert(k.clone(), v.clone());
+    }
     let mut d = Detection {
+        verified: false,
+        verified_versions: p
+            .provider
+            .verified_versions()
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
         checked_at: Some(crate::clock::now()),
         profile: p.name.clone(),
         provider: p.provider,
@@ -174,7 +187,7 @@ async fn detect_one(p: &AgentProfile, env: HashMap<String, String>) -> Detection
     }
     cmd.arg("--version")
         .env_clear()
-        .envs(env)
+        .envs(&env)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -212,10 +225,100 @@ async fn detect_one(p: &AgentProfile, env: HashMap<String, String>) -> Detection
                 .map(str::trim)
                 .find(|l| !l.is_empty())
                 .map(|l| l.chars().take(120).collect());
+            let verified = p.provider.verified_versions();
+            d.verified = d
+                .version
+                .as_deref()
+                .is_some_and(|v| verified.iter().any(|x| v.contains(x)));
             d.diagnosis = format!("installed at {}", path.display());
+            if !verified.is_empty() && !d.verified {
+                d.diagnosis.push_str(&format!(
+                    " (Refine's profile was verified with version {})",
+                    verified.join(", ")
+                ));
+            }
+            // Does this CLI take the profile's flags? Better to say so now than as a failed Round.
+            if p.provider != Provider::Scripted {
+                if let Some(missing) = rejected_flags(&path, p, &env).await {
+                    d.state = DetectionState::Broken;
+                    d.diagnosis = format!(
+                        "{} {} does not accept {}; update the profile (Settings → Agents, or `refine agent set {}`)",
+                        p.command,
+                        d.version.clone().unwrap_or_default(),
+                        missing.join(", "),
+                        p.name
+                    );
+                }
+            }
         }
     }
     d
+}
+
+/// The flags of `p.args` this CLI does not list in its `--help` (asked of the subcommand the
+/// arguments start with, e.g. `codex exec --help`); `None` when all are there or it has no help.
+async fn rejected_flags(
+    path: &Path,
+    p: &AgentProfile,
+    env: &HashMap<String, String>,
+) -> Option<Vec<String>> {
+    let sub: Vec<&String> = p
+        .args
+        .iter()
+        .take_while(|a| !a.starts_with('-') && !a.contains('{'))
+        .collect();
+    let flags: Vec<String> = p
+        .args
+        .iter()
+        .filter(|a| a.starts_with('-') && a.len() > 1 && !a.starts_with("---"))
+        .map(|a| a.split('=').next().unwrap_or(a).to_string())
+        .collect();
+    if flags.is_empty() {
+        return None;
+    }
+    let mut cmd = tokio::process::Command::new(path);
+    cmd.args(&sub)
+        .arg("--help")
+        .env_clear()
+        .envs(env)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(10), cmd.output())
+        .await
+        .ok()?
+        .ok()?;
+    let help =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if help.trim().is_empty() {
+        return None;
+    }
+    let missing: Vec<String> = flags
+        .into_iter()
+        .filter(|f| !help_lists(&help, f))
+        .collect();
+    (!missing.is_empty()).then_some(missing)
+}
+
+/// Whether help text names `flag` as a flag (not as part of a longer one).
+fn help_lists(help: &str, flag: &str) -> bool {
+    let bytes = help.as_bytes();
+    let mut from = 0;
+    while let Some(i) = help[from..].find(flag) {
+        let at = from + i;
+        let before = at.checked_sub(1).map(|b| bytes[b]);
+        let after = bytes.get(at + flag.len()).copied();
+        let starts = before.is_none_or(|b| {
+            b.is_ascii_whitespace() || b == b',' || b == b'[' || b == b'(' || b == b'|'
+        });
+        let ends = after.is_none_or(|a| !(a.is_ascii_alphanumeric() || a == b'-' || a == b'_'));
+        if starts && ends {
+            return true;
+        }
+        from = at + flag.len();
+    }
+    false
 }
 
 pub(crate) fn find_program(command: &str) -> Option<PathBuf> {
@@ -232,4 +335,22 @@ pub(crate) fn find_program(command: &str) -> Option<PathBuf> {
                 .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
                 .unwrap_or(false)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::help_lists;
+
+    #[test]
+    fn flags_are_found_in_help_text_as_whole_flags() {
+        let help = "Options:\n  -s, --sandbox <SANDBOX_MODE>\n      --json\n  -m, --model <MODEL>\n      --full-auto-ish\n";
+        assert!(help_lists(help, "--json"));
+        assert!(help_lists(help, "-s"));
+        assert!(help_lists(help, "--sandbox"));
+        assert!(
+            !help_lists(help, "--full-auto"),
+            "only a longer flag has that prefix"
+        );
+        assert!(!help_lists(help, "--verbose"));
+    }
 }

@@ -92,6 +92,8 @@ impl Core {
                 },
             )
             .await?;
+        // A saved profile gets another chance (e.g. its API key was fixed).
+        self.lift_hold(&name);
         self.refresh_detection(name);
         Ok(out)
     }

@@ -7,13 +7,28 @@ use crate::{clock, new_id, store_error, Core, Ctx, Mutated};
 use refine_model::agents::{self as model, AgentRun, DetectionState, Phase, PromptDelivery};
 use refine_model::process::{ProcessOwner, ProcessStatus};
 use refine_model::terminal::TerminalInfo;
+use refine_model::transcript::{TranscriptEntry, TranscriptItem};
 use refine_model::ApiError;
 use refine_store::agents as table;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::transcript::{parser_for, Collector};
 use super::*;
+
+/// Transcript entries are stored and sent at least this often while a run speaks.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// Where a transcript belongs.
+struct PumpMeta {
+    run_id: String,
+    app_id: String,
+    goal_id: Option<String>,
+    round: Option<u32>,
+    process_id: String,
+}
 
 impl Core {
     /// `agents.runs`: every agent run of a Goal.
@@ -55,7 +70,9 @@ impl Core {
         .await
     }
 
-    /// Run an agent once, headless, and wait for it to end (or `timeout`, or a stop).
+    /// Run an agent once, headless, and wait for it to end (or `timeout`, or a stop). Its
+    /// stdout is parsed into the run's transcript as it arrives (stored in batches, sent live as
+    /// `agents.transcript`); the result block is read from the final answer.
     pub(crate) async fn run_agent_once(
         &self,
         spec: &RunSpec,
@@ -94,9 +111,20 @@ impl Core {
                 .map_err(|e| ApiError::internal(e.to_string()))?;
         }
         let p = &spec.profile;
-        let argv = build_argv(p, &p.args, &spec.prompt, &prompt_file);
+        let (args, resumed) = match &spec.resume {
+            Some(sid) if !p.resume_args.is_empty() => (
+                p.resume_args
+                    .iter()
+                    .map(|a| a.replace("{sessionId}", sid))
+                    .collect::<Vec<_>>(),
+                true,
+            ),
+            _ => (p.args.clone(), false),
+        };
+        let mut argv = build_argv(p, &args, &spec.prompt, &prompt_file);
         let mut env: HashMap<String, String> =
             p.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        super::providers::apply(p, &mut argv, &mut env);
         env.insert("REFINE_PHASE".into(), spec.phase.as_str().into());
         env.insert(
             "REFINE_PROMPT_FILE".into(),
@@ -116,6 +144,14 @@ impl Core {
             error: None,
             started_at: clock::now(),
             ended_at: None,
+            provider: Some(p.provider),
+            session_id: spec.resume.clone().filter(|_| resumed),
+            model: None,
+            usage: Default::default(),
+            turns: None,
+            resumed,
+            denials: 0,
+            kind: spec.kind.to_string(),
         };
         let r2 = run.clone();
         self.blocking(move |core| {
@@ -125,10 +161,16 @@ impl Core {
                 .map_err(store_error)
         })
         .await?;
+        self.bus().publish(
+            "agents.run",
+            Some(run.app_id.clone()),
+            serde_json::to_value(&run).unwrap_or_default(),
+        );
         let stdin =
             (p.prompt_delivery == PromptDelivery::Stdin).then(|| spec.prompt.clone().into_bytes());
+        let (tap_tx, tap_rx) = tokio::sync::mpsc::channel::<String>(256);
         let started = self
-            .start_owned_process(
+            .start_tapped_process(
                 &spec.app_id,
                 StartProcessInput {
                     app_id: Some(spec.app_id.clone()),
@@ -144,6 +186,7 @@ impl Core {
                 },
                 spec.cwd.clone(),
                 stdin,
+                Some(tap_tx),
             )
             .await;
         let (info, mut done) = match started {
@@ -162,6 +205,21 @@ impl Core {
         run.process_id = Some(info.id.clone());
         self.save_run(&run).await;
         on_process(&info.id);
+        let collector = Arc::new(Mutex::new(Collector::new(parser_for(
+            p,
+            &spec.cwd.to_string_lossy(),
+        ))));
+        let pump = tokio::spawn(self.clone().transcript_pump(
+            PumpMeta {
+                run_id: run_id.clone(),
+                app_id: spec.app_id.clone(),
+                goal_id: spec.goal_id.clone(),
+                round: spec.round,
+                process_id: info.id.clone(),
+            },
+            collector.clone(),
+            tap_rx,
+        ));
         let ended = tokio::time::timeout(spec.timeout, async {
             while !*done.borrow() {
                 if done.changed().await.is_err() {
@@ -178,17 +236,65 @@ impl Core {
                 }
             }
         }
+        // The pump ends when stdout closes; a leftover holding the pipe does not hold us up.
+        let mut pump = pump;
+        if tokio::time::timeout(Duration::from_secs(5), &mut pump)
+            .await
+            .is_err()
+        {
+            pump.abort();
+        }
+        let summary = collector
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .summary
+            .clone();
         let final_info = self
             .get_process(crate::processes::ProcessIdInput {
                 id: info.id.clone(),
             })
             .await?;
-        let output = self.process_stdout(&info.id).await;
         run.ended_at = Some(clock::now());
+        run.session_id = summary.session_id.clone().or(run.session_id.clone());
+        run.model = summary.model.clone();
+        run.usage = summary.usage.unwrap_or_default();
+        run.turns = summary.turns;
+        run.denials = summary.denials;
         if final_info.status == ProcessStatus::Stopped && ended.is_ok() {
             run.status = "stopped".into();
             self.save_run(&run).await;
             return Err(AgentFailure::Stopped);
+        }
+        let output = match &summary.final_text {
+            Some(t) => t.clone(),
+            None => self.process_stdout(&info.id).await,
+        };
+        let failed_run = final_info.exit_code != Some(0) || summary.finished_ok == Some(false);
+        if failed_run && ended.is_ok() {
+            let stderr = self.process_tail(&info.id, 20).await;
+            match super::limits::classify(&summary.errors, &stderr, time::OffsetDateTime::now_utc())
+            {
+                Some(super::limits::Trouble::Limit { reset, message }) => {
+                    run.status = "limited".into();
+                    run.error = Some(message.clone());
+                    self.save_run(&run).await;
+                    return Err(AgentFailure::Limited {
+                        profile: p.name.clone(),
+                        reset,
+                        message,
+                    });
+                }
+                Some(super::limits::Trouble::Auth { message }) => {
+                    run.status = "unauthorized".into();
+                    run.error = Some(message.clone());
+                    self.save_run(&run).await;
+                    return Err(AgentFailure::Unauthorized {
+                        profile: p.name.clone(),
+                        message,
+                    });
+                }
+                None => {}
+            }
         }
         let block = model::parse_result_block(&output);
         match (&block, final_info.exit_code) {
@@ -199,6 +305,17 @@ impl Core {
                     spec.timeout.as_secs()
                 ));
             }
+            // The CLI says the run failed (an API error) although it exited 0.
+            (_, Some(0)) if summary.finished_ok == Some(false) => {
+                run.status = "failed".into();
+                run.error = Some(
+                    summary
+                        .errors
+                        .last()
+                        .map(|(_, m)| m.clone())
+                        .unwrap_or_else(|| "the agent reported a failed run".into()),
+                );
+            }
             (Ok(v), Some(0)) => {
                 run.status = "done".into();
                 run.result = Some(v.clone());
@@ -208,7 +325,10 @@ impl Core {
                 run.status = "done".into();
             }
             (_, code) if code != Some(0) => {
-                let tail = self.process_tail(&info.id, 5).await;
+                let tail = match summary.errors.last() {
+                    Some((_, m)) => m.clone(),
+                    None => self.process_tail(&info.id, 5).await,
+                };
                 run.status = "failed".into();
                 run.error = Some(format!(
                     "exited with {}{}",
@@ -233,7 +353,91 @@ impl Core {
         } else {
             Err(run.error.clone().unwrap_or_default())
         };
-        Ok(Answer { output, block })
+        Ok(Answer {
+            output,
+            block,
+            session_id: run.session_id.clone(),
+            run_id,
+        })
+    }
+
+    /// Parse a run's stdout into its transcript as it arrives: entries stored in batches (one
+    /// transaction each) and sent as `agents.transcript` events.
+    async fn transcript_pump(
+        self,
+        meta: PumpMeta,
+        collector: Arc<Mutex<Collector>>,
+        mut lines: tokio::sync::mpsc::Receiver<String>,
+    ) {
+        let mut seq = 0u32;
+        let mut batch: Vec<TranscriptEntry> = Vec::new();
+        let mut last_flush = std::time::Instant::now();
+        let entries = |items: Vec<TranscriptItem>, seq: &mut u32| -> Vec<TranscriptEntry> {
+            let at = clock::now();
+            items
+                .into_iter()
+                .map(|item| {
+                    let e = TranscriptEntry {
+                        run_id: meta.run_id.clone(),
+                        seq: *seq,
+                        at: at.clone(),
+                        item,
+                    };
+                    *seq += 1;
+                    e
+                })
+                .collect()
+        };
+        loop {
+            match tokio::time::timeout(FLUSH_EVERY, lines.recv()).await {
+                Ok(Some(line)) => {
+                    let items = collector
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .line(&line);
+                    batch.extend(entries(items, &mut seq));
+                }
+                Ok(None) => break,
+                Err(_) => {}
+            }
+            if !batch.is_empty() && (batch.len() >= 64 || last_flush.elapsed() >= FLUSH_EVERY) {
+                self.flush_transcript(&meta, std::mem::take(&mut batch))
+                    .await;
+                last_flush = std::time::Instant::now();
+            }
+        }
+        let items = collector.lock().unwrap_or_else(|p| p.into_inner()).finish();
+        batch.extend(entries(items, &mut seq));
+        self.flush_transcript(&meta, batch).await;
+    }
+
+    async fn flush_transcript(&self, meta: &PumpMeta, batch: Vec<TranscriptEntry>) {
+        if batch.is_empty() {
+            return;
+        }
+        let b2 = batch.clone();
+        let saved = self
+            .blocking(move |core| {
+                core.0
+                    .store
+                    .write(|tx| table::insert_transcript(tx, &b2))
+                    .map_err(store_error)
+            })
+            .await;
+        if let Err(e) = saved {
+            tracing::warn!(error = %e.message, run = %meta.run_id, "could not store transcript entries");
+        }
+        self.bus().publish(
+            "agents.transcript",
+            Some(meta.app_id.clone()),
+            serde_json::json!({
+                "runId": meta.run_id,
+                "goalId": meta.goal_id,
+                "round": meta.round,
+                "processId": meta.process_id,
+                "entries": batch,
+            }),
+        );
     }
 
     pub(crate) async fn save_run(&self, run: &AgentRun) {

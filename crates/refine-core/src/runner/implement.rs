@@ -27,6 +27,11 @@ impl Core {
         let base = work.base_commit.clone().unwrap_or_default();
         let path = PathBuf::from(work.worktree.clone().unwrap_or_default());
         let branch = work.branch.clone().unwrap_or_default();
+        if let Some((index, f)) = Self::pending_follow_up(&work) {
+            return self
+                .implement_follow_up(app, profile, goal, round, stop, &work, index, f)
+                .await;
+        }
         if work.candidate_commit.is_none() {
             // A commit an earlier attempt made but did not record is the candidate.
             let existing = self.branch_commits(&path, &base, &branch).await?;
@@ -46,9 +51,7 @@ impl Core {
                     prompt.push_str(
                         "\nImplement the change in this worktree. Refine commits what you leave.\n",
                     );
-                    prompt.push_str(&answer_format(
-                        "{\"summary\": \"what you changed\", \"appliedGuidance\": [\"G1\"]}",
-                    ));
+                    prompt.push_str(&answer_format(crate::agents::prompt::IMPLEMENT_ANSWER));
                     let spec = self.spec(
                         app,
                         profile,
@@ -120,6 +123,92 @@ impl Core {
             })
             .await?;
         }
+        self.step_transition(goal, round, Action::Advance(WorkflowState::Quality), None)
+            .await
+    }
+
+    /// A person's follow-up: resume the Round's implement session with it (or summarise the
+    /// session into a fresh prompt), commit what changed as the new candidate, and let quality
+    /// and governance look again.
+    #[allow(clippy::too_many_arguments)]
+    async fn implement_follow_up(
+        &self,
+        app: &App,
+        profile: &AgentProfile,
+        goal: &Goal,
+        round: u32,
+        stop: &AtomicBool,
+        work: &refine_model::agents::RoundWork,
+        index: usize,
+        f: refine_model::agents::FollowUp,
+    ) -> Result<Next, AgentFailure> {
+        let path = PathBuf::from(work.worktree.clone().unwrap_or_default());
+        let settings = self.effective_settings(Some(app.id.clone())).await?;
+        let session = self.implement_session(&goal.id, round).await?;
+        let resumable = session.is_some() && !profile.resume_args.is_empty();
+        let prompt = if resumable {
+            crate::agents::prompt::follow_up_prompt(&f.actor, &f.message)
+        } else {
+            let base = self.base_prompt(app, goal, round, Phase::Implement, work);
+            let done = self.implement_summary(&goal.id, round).await?;
+            crate::agents::prompt::follow_up_fresh_prompt(&base, &done, &f.actor, &f.message)
+        };
+        let mut spec = self.spec(
+            app,
+            profile,
+            goal,
+            round,
+            Phase::Implement,
+            path.clone(),
+            prompt,
+            &settings,
+        );
+        spec.resume = if resumable { session } else { None };
+        spec.kind = "follow-up";
+        let (block, answer) = self.run_phase(&spec, &self.on_process(&goal.id)).await?;
+        if stop.load(Ordering::SeqCst) || !self.unchanged(goal, round).await {
+            return Ok(Next::Done);
+        }
+        let message = format!(
+            "Goal #{}: {} (round {round}, follow-up)\n\n{}",
+            goal.number,
+            goal.title,
+            block["summary"].as_str().unwrap_or("")
+        );
+        let p2 = path.clone();
+        let committed = self
+            .blocking(move |_| {
+                wt::commit_all(&p2, &message)
+                    .map_err(|e| ApiError::internal(format!("could not commit the follow-up: {e}")))
+            })
+            .await?;
+        let previous = work.candidate_commit.clone();
+        let base = work.base_commit.clone().unwrap_or_default();
+        let branch = work.branch.clone().unwrap_or_default();
+        // A commit of the agent's own on the branch counts as well.
+        let candidate = match committed {
+            Some(c) => Some(c),
+            None => self
+                .branch_commits(&path, &base, &branch)
+                .await?
+                .into_iter()
+                .next(),
+        };
+        let run_id = answer.run_id.clone();
+        let resumed = resumable;
+        self.record_work(&goal.id, round, move |w| {
+            if let Some(x) = w.follow_ups.get_mut(index) {
+                x.run_id = Some(run_id);
+                x.resumed = resumed;
+                x.previous_candidate = previous;
+            }
+            // The refreshed candidate is checked again from the start.
+            w.candidate_commit = candidate;
+            w.quality.clear();
+            w.governance = None;
+            w.integration = None;
+        })
+        .await?;
         self.step_transition(goal, round, Action::Advance(WorkflowState::Quality), None)
             .await
     }

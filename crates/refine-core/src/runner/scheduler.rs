@@ -212,6 +212,10 @@ impl Core {
                 self.set_waiting(&app.id, None);
                 continue;
             }
+            if let Some(h) = self.provider_hold(&profile.name) {
+                self.set_waiting(&app.id, Some(h.reason));
+                continue;
+            }
             let (state, why) = self.detection_state(&profile).await;
             if state != DetectionState::Installed {
                 self.set_waiting(

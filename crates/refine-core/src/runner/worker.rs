@@ -70,6 +70,28 @@ impl Core {
                 }
                 Ok(Next::Done) => return Ok(()),
                 Err(AgentFailure::Stopped) => return Ok(()),
+                Err(AgentFailure::Limited {
+                    profile,
+                    reset,
+                    message,
+                }) => {
+                    // Not a failure: the Goal waits where it is, its budget untouched, and so
+                    // does every Goal on this profile, until the limit resets.
+                    let hold = self.hold_limited(&profile, reset, &message);
+                    let why = hold.reason.clone();
+                    let _ = self
+                        .record_work(&goal.id, round, move |w| w.waiting = Some(why))
+                        .await;
+                    return Ok(());
+                }
+                Err(AgentFailure::Unauthorized { profile, message }) => {
+                    let hold = self.hold_unauthorized(&profile, &message).await;
+                    let why = hold.reason.clone();
+                    let _ = self
+                        .record_work(&goal.id, round, move |w| w.waiting = Some(why))
+                        .await;
+                    return Ok(());
+                }
                 Err(AgentFailure::Fault(why)) => {
                     if stop.load(Ordering::SeqCst) || !self.unchanged(&goal, round).await {
                         return Ok(());
@@ -276,6 +298,12 @@ impl Core {
                 })
                 .await?;
         }
+        if work.waiting.is_some() {
+            // The provider answers again: the Goal no longer waits.
+            work = self
+                .record_work(&goal.id, round, |w| w.waiting = None)
+                .await?;
+        }
         let (Some(base), Some(branch), Some(path)) =
             (&work.base_commit, &work.branch, &work.worktree)
         else {
@@ -325,6 +353,8 @@ impl Core {
                 phase.as_str()
             ),
             timeout: Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60),
+            resume: None,
+            kind: "run",
         }
     }
 

@@ -1,0 +1,152 @@
+//! Follow-ups: a person tells a Goal's agent something while the Goal is in review. The Goal
+//! goes back to implement in the same Round; the implement step resumes the Round's implement
+//! session with the message (or, for a provider that cannot resume, a fresh prompt with the
+//! earlier transcript summarised), commits what changed as the new candidate, and quality and
+//! governance look at it again before it returns to review.
+
+use refine_model::agents::{FollowUp, RoundWork};
+use refine_model::workflow::{Action, WorkflowState};
+use refine_model::ApiError;
+use refine_store::agents as table;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+use crate::workflow::TransitionResult;
+use crate::{clock, Core, Ctx, Mutated};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TellInput {
+    /// The Goal (`12`, `#12` or its id).
+    pub goal_id: String,
+    /// What the agent should do next, in plain words.
+    pub message: String,
+}
+
+impl Core {
+    /// `runner.tell`: send a follow-up to the agent of a Goal in review.
+    pub async fn tell_goal(
+        &self,
+        ctx: &Ctx,
+        input: TellInput,
+    ) -> Result<Mutated<TransitionResult>, ApiError> {
+        let message = input.message.trim().to_string();
+        if message.is_empty() || message.chars().count() > 20_000 {
+            return Err(ApiError::invalid("the message must be 1-20,000 characters"));
+        }
+        let goal = self.get_goal_any(&input.goal_id).await?;
+        if goal.status != WorkflowState::Review {
+            return Err(ApiError::conflict(format!(
+                "Goal #{} is in {}; a follow-up goes to a Goal in review",
+                goal.number,
+                goal.status.as_str()
+            )));
+        }
+        let round = goal.rounds.iter().map(|r| r.number).max().unwrap_or(1);
+        // Pending first: the worker that picks the Goal up in implement must find it.
+        let f = FollowUp {
+            at: clock::now(),
+            actor: ctx.actor.clone(),
+            message: message.clone(),
+            run_id: None,
+            resumed: false,
+            previous_candidate: None,
+        };
+        let f2 = f.clone();
+        self.record_work(&goal.id, round, move |w| w.follow_ups.push(f2))
+            .await?;
+        let reason = format!("follow-up from {}: {}", ctx.actor, one_line(&message));
+        let moved = self
+            .transition(
+                ctx,
+                "runner.tell",
+                &input,
+                goal.id.clone(),
+                Action::FollowUp,
+                Some(reason),
+            )
+            .await;
+        if moved.is_err() {
+            let at = f.at.clone();
+            let _ = self
+                .record_work(&goal.id, round, move |w| {
+                    w.follow_ups.retain(|x| x.at != at)
+                })
+                .await;
+        }
+        moved
+    }
+
+    /// The follow-up the implement step has to handle, if any.
+    pub(crate) fn pending_follow_up(work: &RoundWork) -> Option<(usize, FollowUp)> {
+        work.follow_ups
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.run_id.is_none())
+            .map(|(i, f)| (i, f.clone()))
+    }
+
+    /// The provider session of the Round's latest implement run, to resume.
+    pub(crate) async fn implement_session(
+        &self,
+        goal_id: &str,
+        round: u32,
+    ) -> Result<Option<String>, ApiError> {
+        let id = goal_id.to_string();
+        let runs = self.read(move |c| table::runs_of_goal(c, &id)).await?;
+        Ok(runs
+            .into_iter()
+            .rev()
+            .filter(|r| r.round == Some(round) && r.phase == refine_model::agents::Phase::Implement)
+            .find_map(|r| r.session_id))
+    }
+
+    /// What the Round's implement runs did, briefly, for a provider that cannot resume.
+    pub(crate) async fn implement_summary(
+        &self,
+        goal_id: &str,
+        round: u32,
+    ) -> Result<String, ApiError> {
+        let id = goal_id.to_string();
+        let runs = self.read(move |c| table::runs_of_goal(c, &id)).await?;
+        let mut out = String::new();
+        for r in runs
+            .iter()
+            .filter(|r| r.round == Some(round) && r.phase == refine_model::agents::Phase::Implement)
+        {
+            let rid = r.id.clone();
+            let entries = self
+                .read(move |c| table::transcript(c, &rid, None, 400))
+                .await?;
+            for e in entries {
+                use refine_model::transcript::TranscriptItem as T;
+                let line = match &e.item {
+                    T::Text { text } => Some(format!("- said: {}", one_line(text))),
+                    T::FileChange { path, change } => Some(format!("- {change} {path}")),
+                    T::Command {
+                        command, exit_code, ..
+                    } => Some(format!(
+                        "- ran `{}` (exit {})",
+                        one_line(command),
+                        exit_code
+                            .map(|c| c.to_string())
+                            .unwrap_or_else(|| "?".into())
+                    )),
+                    _ => None,
+                };
+                if let Some(l) = line {
+                    if out.len() < 8000 {
+                        out.push_str(&l);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn one_line(s: &str) -> String {
+    refine_model::transcript::excerpt(s.lines().next().unwrap_or("").trim(), 200)
+}
