@@ -525,7 +525,7 @@ pub struct RoundWork {
 /// A person's message to a Goal's agent: it resumes the Round's implement session, the
 /// candidate is refreshed and checked again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct FollowUp {
     pub at: String,
     pub actor: String,

@@ -84,7 +84,8 @@ export type AdvanceInput = {
 
 /**
  *  How to run one provider. `{prompt}`, `{promptFile}` and `{sessionId}` in `args` /
- *  `resumeArgs` are replaced at launch.
+ *  `resumeArgs` are replaced at launch. `resumeArgs` (empty: the provider cannot resume) are the
+ *  whole argument list of a run that continues an earlier session.
  */
 export type AgentProfile = {
 	/**  Unique name, e.g. `claude-code` or `scripted`. */
@@ -101,6 +102,12 @@ export type AgentProfile = {
 	/**  Extra environment. Values of secret-looking names are stored but shown redacted. */
 	env?: { [key in string]: string },
 	promptDelivery: PromptDelivery,
+	/**
+	 *  The model API the CLI talks to, for a gateway or proxy of your own (each provider's
+	 *  variable or flag is set from it: `ANTHROPIC_BASE_URL`, a Codex model provider,
+	 *  `GOOGLE_GEMINI_BASE_URL`, `OPENAI_API_BASE`, …). None: the CLI's own default.
+	 */
+	baseUrl?: string | null,
 	/**  Whether Refine made it (a default) or a person edited/created it. */
 	builtin?: boolean,
 };
@@ -122,6 +129,22 @@ export type AgentRun = {
 	error: string | null,
 	startedAt: string,
 	endedAt: string | null,
+	/**  The provider of the profile it ran. */
+	provider: Provider | null,
+	/**
+	 *  The provider's own session (Claude `session_id`, Codex `thread_id`, …); a follow-up or a
+	 *  repair resumes it.
+	 */
+	sessionId: string | null,
+	model: string | null,
+	usage: Usage,
+	turns: number | null,
+	/**  It continued an earlier session of the provider (a repair or a follow-up). */
+	resumed: boolean,
+	/**  Actions the agent was not allowed to take. */
+	denials: number,
+	/**  `run` (a phase's prompt), `repair` (a repair prompt) or `follow-up` (a person's message). */
+	kind: string,
 };
 
 /**  Coding-agent defaults. */
@@ -515,6 +538,8 @@ export type Dashboard = {
 	medianCycleHours: number | null,
 	automationPaused: boolean,
 	recent: Activity[],
+	/**  Agent tokens and cost of the app, the last 14 days (per day and per provider). */
+	usage: UsageReport,
 };
 
 export type DayChurn = {
@@ -561,6 +586,10 @@ export type DetectInput = {
 export type Detection = {
 	/**  When the daemon looked (RFC 3339); `None` while unchecked. */
 	checkedAt: string | null,
+	/**  The CLI versions Refine's default profile of this provider was run with. */
+	verifiedVersions: string[],
+	/**  The installed version is one of them. */
+	verified: boolean,
 	profile: string,
 	provider: Provider,
 	/**
@@ -838,6 +867,25 @@ export type FindResult = {
 	items: NameMatch[],
 	/**  The walk stopped at its bound before seeing every file. */
 	truncated: boolean,
+};
+
+/**
+ *  A person's message to a Goal's agent: it resumes the Round's implement session, the
+ *  candidate is refreshed and checked again.
+ */
+export type FollowUp = {
+	at: string,
+	actor: string,
+	message: string,
+	/**  The implement run that handled it (none yet: pending). */
+	runId: string | null,
+	/**
+	 *  It continued the provider's session (`false`: the provider cannot resume, so the
+	 *  earlier transcript was summarised into a fresh prompt).
+	 */
+	resumed: boolean,
+	/**  The candidate commit before it. */
+	previousCandidate: string | null,
 };
 
 /**  Git behaviour for Goal branches. */
@@ -1416,6 +1464,26 @@ export type PromptDelivery =
 /**  The coding-agent CLIs Refine knows, plus a generic command and the built-in scripted agent. */
 export type Provider = "claude-code" | "codex" | "gemini" | "copilot" | "aider" | "opencode" | "generic" | "scripted";
 
+/**
+ *  A provider the runner holds back for every Goal: rate- or usage-limited until a time, or
+ *  its credentials were refused.
+ */
+export type ProviderHold = {
+	profile: string,
+	/**  `limit` (resumes by itself at `until`) or `auth` (until a person fixes the profile). */
+	kind: string,
+	reason: string,
+	since: string,
+	/**  When work resumes by itself (RFC 3339). */
+	until: string | null,
+};
+
+export type ProviderUsage = {
+	provider: string,
+	usage: Usage,
+	runs: number,
+};
+
 /**  One plain-text test of the project and the command that checked it. */
 export type QualityCheck = {
 	test: string,
@@ -1487,6 +1555,11 @@ export type ReadInput = {
 export type Refs = {
 	branches: BranchInfo[],
 	worktrees: WorktreeInfo[],
+};
+
+export type ReleaseInput = {
+	/**  The profile to release. */
+	profile: string,
 };
 
 export type RemoveGovernanceRuleInput = {
@@ -1597,6 +1670,12 @@ export type RoundDetail = {
 	runs: AgentRun[],
 };
 
+export type RoundUsage = {
+	round: number,
+	usage: Usage,
+	runs: number,
+};
+
 /**  Everything the automation recorded for one Round. */
 export type RoundWork = {
 	baseCommit?: string | null,
@@ -1611,6 +1690,13 @@ export type RoundWork = {
 	/**  A provider/output fault (does not count against the retry budget). */
 	fault?: string | null,
 	profile?: string | null,
+	/**
+	 *  Why the Goal is waiting now (its provider is rate-limited until a time, or refused the
+	 *  credentials); cleared when work goes on.
+	 */
+	waiting?: string | null,
+	/**  Messages people sent the Goal's agent in review (`runner.tell`), in order. */
+	followUps?: FollowUp[],
 };
 
 export type RowError = {
@@ -1650,6 +1736,8 @@ export type RunnerStatus = {
 	availableMemoryMb: number,
 	/**  Apps whose Goals wait for something a person must fix (e.g. the agent is not installed). */
 	waiting: RunnerWait[],
+	/**  Providers held back for every Goal (limits, refused credentials). */
+	holds: ProviderHold[],
 };
 
 export type RunnerStopInput = {
@@ -1831,6 +1919,13 @@ export type TargetStatus = "stopped" |
 /**  Running but the health check fails. */
 "failing";
 
+export type TellInput = {
+	/**  The Goal (`12`, `#12` or its id). */
+	goalId: string,
+	/**  What the agent should do next, in plain words. */
+	message: string,
+};
+
 export type TerminalIdInput = {
 	id: string,
 };
@@ -1900,6 +1995,65 @@ export type TodoIdInput = {
 
 export type TodoListInput = {
 	reporterId: string,
+};
+
+/**  A transcript entry as stored and sent: its place in the run and when it arrived. */
+export type TranscriptEntry = {
+	runId: string,
+	seq: number,
+	at: string,
+	item: TranscriptItem,
+};
+
+export type TranscriptInput = {
+	runId: string,
+	/**  Entries after this one (the `nextSeq` of the page before; none: from the start). */
+	afterSeq?: number | null,
+	/**  At most this many (default 500, at most 2,000). */
+	limit?: number | null,
+};
+
+/**  One thing an agent run said or did. */
+export type TranscriptItem = 
+/**  The provider's session began (its id lets a follow-up resume it). */
+{ kind: "session_started"; sessionId: string | null; model: string | null; cwd: string | null } | 
+/**  What the assistant wrote. */
+{ kind: "text"; text: string } | 
+/**  Reasoning or a summary of it, where the provider shows one. */
+{ kind: "thinking"; text: string } | 
+/**  A tool the agent called: a short summary for people, the whole input kept. */
+{ kind: "tool_call"; id: string | null; name: string; summary: string; input: unknown } | 
+/**  What a tool call answered. */
+{ kind: "tool_result"; id: string | null; ok: boolean; excerpt: string } | 
+/**  A file the agent created, changed or deleted (`add`, `update`, `delete`). */
+{ kind: "file_change"; path: string; change: string } | 
+/**  A command the agent ran and how it ended. */
+{ kind: "command"; command: string; exitCode: number | null; output: string } | 
+/**  An action the agent was not allowed to take. */
+{ kind: "permission_denied"; tool: string; detail: string } | 
+/**  A notice from the CLI itself (a retry, a fallback). */
+{ kind: "notice"; message: string } | 
+/**  An error the provider or the CLI reported. */
+{ kind: "error"; message: string; 
+/**  The provider's HTTP status, when known (429, 401, 500…). */
+status: number | null } | 
+/**  Tokens (and cost, where the CLI reports it) of the run so far. */
+{ kind: "usage"; inputTokens: number; outputTokens: number; cachedTokens: number; costUsd: number | null } | 
+/**  The run ended: its result text, turns and duration where given. */
+{ kind: "finished"; ok: boolean; result: string | null; turns: number | null; durationMs: number | null } | 
+/**  A line that was not understood, kept as it came. */
+{ kind: "raw"; line: string } | 
+/**  Entries past the run's bound were not kept (the raw log has everything). */
+{ kind: "truncated"; dropped: number };
+
+/**  A page of one run's transcript. */
+export type TranscriptPage = {
+	runId: string,
+	entries: TranscriptEntry[],
+	/**  Ask again with `afterSeq` = this for more (none: this was the end so far). */
+	nextSeq: number | null,
+	/**  The run is still going (more will come; follow the `agents.transcript` events). */
+	running: boolean,
 };
 
 /**  The result of a transition. */
@@ -1991,6 +2145,42 @@ export type UpdateTodoInput = {
 	id: string,
 	text?: string | null,
 	done?: boolean | null,
+};
+
+/**  Tokens and cost, summed. */
+export type Usage = {
+	inputTokens: number,
+	outputTokens: number,
+	cachedTokens: number,
+	/**  US dollars, when the CLI reports cost (Claude Code does; Codex does not). */
+	costUsd: number | null,
+};
+
+export type UsageDay = {
+	day: string,
+	usage: Usage,
+	runs: number,
+};
+
+export type UsageInput = {
+	/**  One app (default: every app). */
+	appId?: string | null,
+	/**  One Goal (`12`, `#12` or its id): its Rounds and runs. */
+	goalId?: string | null,
+	/**  Days back, today included (default 14, at most 366). */
+	days?: number | null,
+};
+
+/**
+ *  Tokens and cost: in all, per day (every day of the window, zeros included), per provider,
+ *  and per Round when a Goal was named.
+ */
+export type UsageReport = {
+	total: Usage,
+	runs: number,
+	days: UsageDay[],
+	providers: ProviderUsage[],
+	rounds: RoundUsage[],
 };
 
 /**  What one runner worker is doing. */
@@ -2155,10 +2345,14 @@ export const operations = {
   "agents.redetect": { method: "POST", path: "/api/v1/agents/detect", kind: "mutation", mcp: true },
   "agents.launch": { method: "POST", path: "/api/v1/agents/launch", kind: "mutation", mcp: false },
   "agents.runs": { method: "GET", path: "/api/v1/agents/runs", kind: "query", mcp: true },
+  "agents.transcript": { method: "GET", path: "/api/v1/agents/runs/{runId}/transcript", kind: "query", mcp: true },
+  "agents.usage": { method: "GET", path: "/api/v1/agents/usage", kind: "query", mcp: true },
   "runner.status": { method: "GET", path: "/api/v1/runner", kind: "query", mcp: true },
   "runner.pause": { method: "POST", path: "/api/v1/runner/pause", kind: "mutation", mcp: true },
   "runner.resume": { method: "POST", path: "/api/v1/runner/resume", kind: "mutation", mcp: true },
   "runner.stop": { method: "POST", path: "/api/v1/runner/stop", kind: "mutation", mcp: true },
+  "runner.release": { method: "POST", path: "/api/v1/runner/release", kind: "mutation", mcp: true },
+  "runner.tell": { method: "POST", path: "/api/v1/runner/tell", kind: "mutation", mcp: true },
   "runner.rounds": { method: "GET", path: "/api/v1/runner/rounds", kind: "query", mcp: true },
   "quality.evaluate": { method: "POST", path: "/api/v1/quality/evaluate", kind: "mutation", mcp: true },
   "chat.threads": { method: "GET", path: "/api/v1/chat/threads", kind: "query", mcp: true },
@@ -2291,10 +2485,14 @@ export type Operations = {
   "agents.redetect": { input: DetectInput; output: Detection[] };
   "agents.launch": { input: LaunchInput; output: TerminalInfo };
   "agents.runs": { input: GoalRunsInput; output: AgentRun[] };
+  "agents.transcript": { input: TranscriptInput; output: TranscriptPage };
+  "agents.usage": { input: UsageInput; output: UsageReport };
   "runner.status": { input: Empty; output: RunnerStatus };
   "runner.pause": { input: RunnerPauseInput; output: RunnerStatus };
   "runner.resume": { input: RunnerPauseInput; output: RunnerStatus };
   "runner.stop": { input: RunnerStopInput; output: WorkerStopped };
+  "runner.release": { input: ReleaseInput; output: ProviderHold[] };
+  "runner.tell": { input: TellInput; output: TransitionResult };
   "runner.rounds": { input: GoalWorkInput; output: RoundDetail[] };
   "quality.evaluate": { input: EvaluateInput; output: Evaluation };
   "chat.threads": { input: ChatListInput; output: ChatThread[] };

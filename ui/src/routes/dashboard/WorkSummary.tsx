@@ -11,9 +11,10 @@ import { openNewGoal } from '../../state/uiActions';
 import { AutomationBanner, setAutomationPaused } from '../work/AutomationBanner';
 import { useDebouncedRefetch } from '../work/hooks';
 import { FeatureStatusBadge } from '../work/StatusBadge';
-import { StateChart, ThroughputChart } from './charts';
+import { UsageLine } from '../goals/Transcript';
+import { StateChart, ThroughputChart, UsageChart } from './charts';
 
-const DASHBOARD_EVENTS = ['work.', 'workflow.', 'activity.created'] as const;
+const DASHBOARD_EVENTS = ['work.', 'workflow.', 'activity.created', 'agents.run'] as const;
 const RUNNING = 'plan,implement,quality,governance';
 
 const ATTENTION: Record<AttentionKind, { label: string; tone: 'danger' | 'warning' | 'neutral' }> = {
@@ -131,6 +132,26 @@ function SummaryView({ d, appId }: { d: Dashboard; appId: string }) {
               <span className="muted small">goals done per day, last {d.throughput.length} days (UTC)</span>
             </div>
             <ThroughputChart days={d.throughput} />
+          </section>
+
+          <section className="card" aria-labelledby="dash-usage" data-testid="dash-usage">
+            <div className="card-header">
+              <h2 id="dash-usage">Agent usage</h2>
+              <span className="muted small">
+                tokens per day (input, then output), last {d.usage.days.length} days ·{' '}
+                <UsageLine usage={d.usage.total} testId="dash-usage-total" />
+              </span>
+            </div>
+            <UsageChart days={d.usage.days} />
+            {d.usage.providers.length > 0 && (
+              <ul className="usage-providers small" data-testid="usage-providers">
+                {d.usage.providers.map((p) => (
+                  <li key={p.provider} data-provider={p.provider}>
+                    <strong>{p.provider}</strong> · {p.runs} run(s) · <UsageLine usage={p.usage} />
+                  </li>
+                ))}
+              </ul>
+            )}
           </section>
 
           <section className="card" aria-labelledby="dash-features" data-testid="dash-features">

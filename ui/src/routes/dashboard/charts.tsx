@@ -1,4 +1,4 @@
-import type { DayCount, StateCount } from '../../gen/bindings';
+import type { DayCount, StateCount, UsageDay } from '../../gen/bindings';
 import { hrefFor } from '../../state/router';
 import { STATE_HINTS, STATE_LABELS } from '../work/states';
 
@@ -87,6 +87,51 @@ export function ThroughputChart({ days }: { days: DayCount[] }) {
           )}
         </a>
       ))}
+    </svg>
+  );
+}
+
+/** Agent tokens per day (14 days) as columns, split into input and output; hover shows cost. */
+export function UsageChart({ days }: { days: UsageDay[] }) {
+  const tokens = (d: UsageDay) => d.usage.inputTokens + d.usage.outputTokens;
+  const max = Math.max(1, ...days.map(tokens));
+  const plotW = T_W - PAD_L - 4;
+  const plotH = T_H - PAD_B - PAD_T;
+  const slot = plotW / Math.max(days.length, 1);
+  const barW = Math.min(24, slot * 0.62);
+  const x = (i: number) => PAD_L + slot * i + slot / 2;
+  const h = (v: number) => (v / max) * plotH;
+  const total = days.reduce((s, d) => s + tokens(d), 0);
+  const short = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${Math.round(n / 1e3)}k` : String(n));
+  return (
+    <svg className="chart usage-chart" viewBox={`0 0 ${T_W} ${T_H}`} role="img" aria-label={`${total} agent tokens in the last ${days.length} days`} data-testid="usage-chart">
+      {[0, 0.5, 1].map((f) => (
+        <g key={f}>
+          <line className="chart-grid" x1={PAD_L} x2={T_W - 4} y1={PAD_T + plotH - h(max * f)} y2={PAD_T + plotH - h(max * f)} />
+          <text className="chart-axis" x={PAD_L - 6} y={PAD_T + plotH - h(max * f)} textAnchor="end" dominantBaseline="central">
+            {f === 0 ? '0' : short(Math.round(max * f))}
+          </text>
+        </g>
+      ))}
+      {days.map((d, i) => {
+        const input = h(d.usage.inputTokens);
+        const output = h(d.usage.outputTokens);
+        const base = PAD_T + plotH;
+        const cost = d.usage.costUsd;
+        return (
+          <g key={d.day} data-testid="usage-day" data-day={d.day} data-tokens={tokens(d)} data-cost={cost ?? ''}>
+            <title>{`${d.day}: ${tokens(d).toLocaleString('en-US')} tokens (${d.usage.inputTokens.toLocaleString('en-US')} in, ${d.usage.outputTokens.toLocaleString('en-US')} out) in ${d.runs} run(s)${cost !== null ? `, $${cost.toFixed(4)}` : ''}`}</title>
+            <rect className="chart-hover" x={x(i) - slot / 2} y={PAD_T} width={slot} height={plotH} rx={4} />
+            <rect className="chart-bar fill-plan" x={x(i) - barW / 2} y={base - input} width={barW} height={input} rx={2} />
+            <rect className="chart-bar fill-done" x={x(i) - barW / 2} y={base - input - output} width={barW} height={output} rx={2} />
+            {(days.length - 1 - i) % 2 === 0 && (
+              <text className="chart-axis" x={x(i)} y={T_H - 6} textAnchor="middle">
+                {dayLabel(d.day)}
+              </text>
+            )}
+          </g>
+        );
+      })}
     </svg>
   );
 }

@@ -4,6 +4,7 @@ import type { AgentRun } from '../../gen/bindings';
 import { hrefFor } from '../../state/router';
 import { LogViewer } from '../processes/LogViewer';
 import { runLabel, runTone } from './runs';
+import { Transcript, UsageLine } from './Transcript';
 
 /** " (2)" for the second run with the same label (a manual evaluation runs quality again). */
 function repeatNumber(runs: AgentRun[], index: number): string {
@@ -13,61 +14,65 @@ function repeatNumber(runs: AgentRun[], index: number): string {
 }
 
 /**
- * The output of a Round's agent runs: follows the run that is going on now (or the last one),
- * live; a person can pick another run and go back to following.
+ * A Round's agent runs as transcripts: follows the run going on now (or the last one), live; a
+ * person can pick another run and go back to following; the raw log is one click away.
  */
-export function AgentOutput({ runs, liveProcessId }: { runs: AgentRun[]; liveProcessId: string | null }) {
+export function AgentOutput({ runs, liveProcessId, onFile }: { runs: AgentRun[]; liveProcessId: string | null; onFile?: (path: string) => void }) {
   const [pinned, setPinned] = useState<string | null>(null);
-  const withProcess = runs.filter((r) => r.processId);
-  const running = [...withProcess].reverse().find((r) => r.status === 'running');
-  const followed = liveProcessId ?? running?.processId ?? withProcess[withProcess.length - 1]?.processId ?? null;
-  const shown = pinned ?? followed;
-  const shownRun = withProcess.find((r) => r.processId === shown);
+  const [raw, setRaw] = useState(false);
+  const running = [...runs].reverse().find((r) => r.status === 'running');
+  const byLive = liveProcessId ? runs.find((r) => r.processId === liveProcessId) : undefined;
+  const followed = byLive?.id ?? running?.id ?? runs[runs.length - 1]?.id ?? null;
+  const shownId = pinned ?? followed;
+  const shown = runs.find((r) => r.id === shownId);
 
   if (!shown) {
     return (
       <div className="agent-output empty-output muted small" data-testid="agent-output" data-state="waiting">
-        No agent has started in this round yet.
+        {liveProcessId ? 'The agent is starting…' : 'No agent has started in this round yet.'}
       </div>
     );
   }
   return (
-    <div className="agent-output" data-testid="agent-output" data-process={shown} data-state={shownRun?.status ?? 'running'}>
+    <div className="agent-output" data-testid="agent-output" data-run={shown.id} data-process={shown.processId ?? ''} data-state={shown.status}>
       <div className="agent-output-bar">
         <div className="segmented compact" role="tablist" aria-label="Agent runs">
-          {withProcess.map((r, i) => (
+          {runs.map((r, i) => (
             <button
               key={r.id}
               type="button"
               role="tab"
-              aria-selected={r.processId === shown}
-              className={r.processId === shown ? 'segment active' : 'segment'}
-              onClick={() => setPinned(r.processId)}
+              aria-selected={r.id === shown.id}
+              className={r.id === shown.id ? 'segment active' : 'segment'}
+              onClick={() => setPinned(r.id)}
               data-testid="agent-output-run"
             >
               {runLabel(r)}
-              {repeatNumber(withProcess, i)}
+              {repeatNumber(runs, i)}
               {r.status === 'running' && <span className="live-dot" aria-label="running" />}
             </button>
           ))}
-          {liveProcessId && !withProcess.some((r) => r.processId === liveProcessId) && (
-            <button type="button" role="tab" aria-selected={shown === liveProcessId} className={shown === liveProcessId ? 'segment active' : 'segment'} onClick={() => setPinned(liveProcessId)}>
-              current step <span className="live-dot" aria-label="running" />
-            </button>
-          )}
         </div>
         <span className="spacer" />
-        {shownRun && <Badge tone={runTone(shownRun.status)}>{shownRun.status}</Badge>}
+        <UsageLine usage={shown.usage} testId="agent-output-usage" />
+        {shown.denials > 0 && <Badge tone="warning">{shown.denials} denied</Badge>}
+        {shown.resumed && <Badge tone="accent">resumed session</Badge>}
+        <Badge tone={runTone(shown.status)}>{shown.status}</Badge>
         {pinned && pinned !== followed && (
           <button type="button" className="button small ghost" onClick={() => setPinned(null)} data-testid="agent-output-follow">
             Follow live
           </button>
         )}
-        <a className="small" href={hrefFor('processes', [shown])} title="Open this process in Processes">
-          Process ↗
-        </a>
+        <button type="button" className="button small ghost" aria-pressed={raw} onClick={() => setRaw(!raw)} data-testid="agent-output-raw">
+          {raw ? 'Transcript' : 'Raw log'}
+        </button>
+        {shown.processId && (
+          <a className="small" href={hrefFor('processes', [shown.processId])} title="Open this process in Processes">
+            Process ↗
+          </a>
+        )}
       </div>
-      <LogViewer key={shown} id={shown} />
+      {raw && shown.processId ? <LogViewer key={shown.processId} id={shown.processId} /> : <Transcript key={shown.id} runId={shown.id} onFile={onFile} />}
     </div>
   );
 }

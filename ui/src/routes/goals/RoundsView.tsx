@@ -8,15 +8,16 @@ import { formatDuration, formatRelative, formatTime } from '../../components/for
 import { Icon } from '../../components/Icon';
 import { MarkdownText } from '../../components/MarkdownText';
 import { useToast } from '../../components/toastContext';
-import type { AgentRun, Evaluation, Goal, GovernanceVerdict, Integration, QualityCheck, Round, RoundDetail, RoundWork, WorkerInfo } from '../../gen/bindings';
+import type { AgentRun, Evaluation, Goal, GovernanceVerdict, Integration, ProviderHold, QualityCheck, Round, RoundDetail, RoundWork, Usage, WorkerInfo } from '../../gen/bindings';
 import { hrefFor } from '../../state/router';
 import { DiffModeToggle, DiffView, useDiffMode } from '../changes/DiffView';
 import { isRunning } from '../work/states';
 import { AgentOutput } from './AgentOutput';
 import { elapsedMs, eventGoalId, formatMs, runLabel, runTone, shortSha } from './runs';
+import { UsageLine } from './Transcript';
 
 /** Events after which a Goal's recorded work may have changed. */
-const WORK_EVENTS = ['runner.round', 'runner.worker', 'runner.worker_ended', 'runner.stopped', 'agents.run', 'quality.evaluated', 'workflow.transitioned'];
+const WORK_EVENTS = ['runner.round', 'runner.worker', 'runner.worker_ended', 'runner.stopped', 'runner.hold', 'agents.run', 'quality.evaluated', 'workflow.transitioned'];
 
 function outcomeTone(outcome: string): 'success' | 'danger' | 'warning' | 'neutral' {
   if (outcome.startsWith('approved')) return 'success';
@@ -36,7 +37,7 @@ function useGoalWork(goalId: string) {
     const isResync = event.kind === RESYNC;
     if (!isResync && !WORK_EVENTS.includes(event.kind)) return;
     const about = eventGoalId(event.data);
-    if (!isResync && about !== null && about !== goalId) return;
+    if (!isResync && about !== null && about !== goalId && event.kind !== 'runner.hold') return;
     clearTimeout(timer.current);
     timer.current = setTimeout(() => {
       reloadWork();
@@ -45,12 +46,12 @@ function useGoalWork(goalId: string) {
   });
   useEffect(() => () => clearTimeout(timer.current), []);
   const worker = runner.data?.workers.find((w) => w.goalId === goalId) ?? null;
-  return { work, worker, waiting: runner.data?.waiting ?? [], paused: runner.data?.paused ?? false };
+  return { work, worker, waiting: runner.data?.waiting ?? [], holds: runner.data?.holds ?? [], paused: runner.data?.paused ?? false };
 }
 
 /** Every attempt at the Goal, newest first, with what the automation recorded for each. */
 export function RoundsView({ goal }: { goal: Goal }) {
-  const { work, worker, waiting, paused } = useGoalWork(goal.id);
+  const { work, worker, waiting, holds, paused } = useGoalWork(goal.id);
   const queued = goal.status === 'todo' || isRunning(goal.status);
   const why = queued && !worker ? waiting.find((w) => w.appId === goal.appId)?.reason : undefined;
   const ordered = [...goal.rounds].sort((a, b) => b.number - a.number);
@@ -58,12 +59,18 @@ export function RoundsView({ goal }: { goal: Goal }) {
   const [toggled, setToggled] = useState<Record<number, boolean>>({});
   const details = new Map((work.data ?? []).map((d) => [d.number, d]));
   const isOpen = (n: number) => toggled[n] ?? n === newest;
+  const total = sumUsage((work.data ?? []).flatMap((d) => d.runs));
 
   return (
     <section className="card rounds-card" aria-labelledby="rounds-title" data-testid="rounds">
       <div className="card-header">
         <h2 id="rounds-title">Rounds</h2>
         <span className="muted small">{goal.rounds.length === 1 ? 'one attempt' : `${goal.rounds.length} attempts`}</span>
+        {total.inputTokens + total.outputTokens > 0 && (
+          <span className="muted">
+            · <UsageLine usage={total} testId="goal-usage" />
+          </span>
+        )}
         {worker && (
           <span className="worker-chip" data-testid="goal-worker" data-phase={worker.phase}>
             <span className="live-dot" aria-hidden="true" /> {worker.phase} with {worker.profile} · since {formatRelative(worker.startedAt)}
@@ -98,6 +105,7 @@ export function RoundsView({ goal }: { goal: Goal }) {
             detail={details.get(r.number) ?? null}
             latest={r.number === newest}
             worker={worker && worker.round === r.number ? worker : null}
+            holds={holds}
             open={isOpen(r.number)}
             onToggle={() => setToggled((t) => ({ ...t, [r.number]: !isOpen(r.number) }))}
           />
@@ -120,7 +128,22 @@ function fullWork(w: RoundWork) {
     integration: w.integration ?? null,
     fault: w.fault ?? null,
     profile: w.profile ?? null,
+    waiting: w.waiting ?? null,
+    followUps: w.followUps ?? [],
   };
+}
+
+/** Tokens and cost of runs, added up. */
+function sumUsage(runs: AgentRun[]): Usage {
+  let costUsd: number | null = null;
+  const u = { inputTokens: 0, outputTokens: 0, cachedTokens: 0 };
+  for (const r of runs) {
+    u.inputTokens += r.usage.inputTokens;
+    u.outputTokens += r.usage.outputTokens;
+    u.cachedTokens += r.usage.cachedTokens;
+    if (r.usage.costUsd !== null) costUsd = (costUsd ?? 0) + r.usage.costUsd;
+  }
+  return { ...u, costUsd };
 }
 
 interface RoundProps {
@@ -129,11 +152,13 @@ interface RoundProps {
   detail: RoundDetail | null;
   latest: boolean;
   worker: WorkerInfo | null;
+  holds: ProviderHold[];
   open: boolean;
   onToggle: () => void;
 }
 
-function RoundItem({ goal, round: r, detail, latest, worker, open, onToggle }: RoundProps) {
+function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onToggle }: RoundProps) {
+  const [focus, setFocus] = useState<{ path: string; n: number } | null>(null);
   const seconds = r.endedAt ? (new Date(r.endedAt).getTime() - new Date(r.startedAt).getTime()) / 1000 : null;
   const w = detail ? fullWork(detail.work) : undefined;
   const runs = detail?.runs ?? [];
@@ -156,6 +181,8 @@ function RoundItem({ goal, round: r, detail, latest, worker, open, onToggle }: R
             </Badge>
           )}
           {w?.fault && <Badge tone="warning">fault</Badge>}
+          {w?.waiting && <Badge tone="warning">waiting</Badge>}
+          {runs.length > 0 && <UsageLine usage={sumUsage(runs)} testId="round-usage" />}
         </button>
         <div className="round-times muted small">
           <span title={formatTime(r.startedAt)}>started {formatRelative(r.startedAt)}</span>
@@ -175,7 +202,31 @@ function RoundItem({ goal, round: r, detail, latest, worker, open, onToggle }: R
                 <strong>Fault:</strong> {w.fault}
               </Banner>
             )}
+            {w?.waiting && <Waiting reason={w.waiting} hold={holds.find((h) => h.profile === w.profile) ?? null} />}
             {inReview && <ReviewActions goal={goal} />}
+            {w && w.followUps.length > 0 && (
+              <RoundSection title="Follow-ups" count={w.followUps.length} testId="round-follow-ups">
+                <ul className="follow-ups">
+                  {w.followUps.map((f) => (
+                    <li key={f.at} data-testid="follow-up" data-state={f.runId ? 'handled' : 'pending'}>
+                      <span className="muted small">
+                        {f.actor}, {formatRelative(f.at)}
+                      </span>{' '}
+                      {f.runId === null ? (
+                        <Badge tone="accent">waiting for the agent</Badge>
+                      ) : f.resumed ? (
+                        <Badge tone="success">resumed the session</Badge>
+                      ) : (
+                        <Badge tone="warning" testId="follow-up-summarised">
+                          new session with a summary (the provider cannot resume)
+                        </Badge>
+                      )}
+                      <div className="follow-up-text">{f.message}</div>
+                    </li>
+                  ))}
+                </ul>
+              </RoundSection>
+            )}
             {r.plan && (
               <RoundSection title="Plan" testId="round-plan">
                 <MarkdownText text={r.plan} className="markdown round-plan" />
@@ -183,7 +234,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, open, onToggle }: R
             )}
             {(runs.length > 0 || worker) && (
               <RoundSection title="Agent output" testId="round-output">
-                <AgentOutput runs={runs} liveProcessId={worker?.processId ?? null} />
+                <AgentOutput runs={runs} liveProcessId={worker?.processId ?? null} onFile={(path) => setFocus((f) => ({ path, n: (f?.n ?? 0) + 1 }))} />
               </RoundSection>
             )}
             {runs.length > 0 && (
@@ -204,7 +255,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, open, onToggle }: R
             )}
             {w?.candidateCommit && w.baseCommit && (
               <RoundSection title="Candidate" testId="round-candidate" aside={<span className="mono small muted">{`${shortSha(w.baseCommit)}..${shortSha(w.candidateCommit)}`}</span>}>
-                <CandidateDiff appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={latest && (goal.status === 'review' || goal.status === 'done')} />
+                <CandidateDiff appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={latest && (goal.status === 'review' || goal.status === 'done')} focus={focus} />
               </RoundSection>
             )}
             {w?.integration && (
@@ -269,6 +320,7 @@ function RunsTable({ runs }: { runs: AgentRun[] }) {
             <th>Phase</th>
             <th>Profile</th>
             <th>Status</th>
+            <th>Tokens</th>
             <th>Started</th>
             <th>Took</th>
             <th>Process</th>
@@ -276,7 +328,7 @@ function RunsTable({ runs }: { runs: AgentRun[] }) {
         </thead>
         <tbody>
           {runs.map((run) => (
-            <tr key={run.id} data-testid="agent-run" data-phase={run.phase} data-status={run.status}>
+            <tr key={run.id} data-testid="agent-run" data-phase={run.phase} data-status={run.status} data-kind={run.kind} data-resumed={run.resumed}>
               <td>
                 {runLabel(run)}
                 {run.error && (
@@ -287,7 +339,10 @@ function RunsTable({ runs }: { runs: AgentRun[] }) {
               </td>
               <td className="mono small">{run.profile}</td>
               <td>
-                <Badge tone={runTone(run.status)}>{run.status}</Badge>
+                <Badge tone={runTone(run.status)}>{run.status}</Badge> {run.denials > 0 && <Badge tone="warning">{run.denials} denied</Badge>}
+              </td>
+              <td className="small nowrap">
+                <UsageLine usage={run.usage} />
               </td>
               <td className="small nowrap" title={formatTime(run.startedAt)}>
                 {formatRelative(run.startedAt)}
@@ -442,13 +497,47 @@ function IntegrationView({ integration: i }: { integration: Integration }) {
 }
 
 /** The candidate's changes against its base, with the Changes page's diff viewer. */
-function CandidateDiff({ appId, base, candidate, branch, initiallyOpen }: { appId: string; base: string; candidate: string; branch: string | null; initiallyOpen: boolean }) {
-  // Opens by itself when the Goal reaches review, unless a person chose otherwise.
-  const [chosen, setOpen] = useState<boolean | null>(null);
-  const open = chosen ?? initiallyOpen;
+function CandidateDiff({
+  appId,
+  base,
+  candidate,
+  branch,
+  initiallyOpen,
+  focus,
+}: {
+  appId: string;
+  base: string;
+  candidate: string;
+  branch: string | null;
+  initiallyOpen: boolean;
+  focus: { path: string; n: number } | null;
+}) {
+  // Opens by itself when the Goal reaches review or a file of the transcript is asked for,
+  // unless a person chose otherwise since.
+  const [chosen, setChosen] = useState<{ open: boolean; n: number } | null>(null);
+  const focusN = focus?.n ?? 0;
+  const open = chosen && chosen.n === focusN ? chosen.open : initiallyOpen || focus !== null;
+  const setOpen = (o: boolean) => setChosen({ open: o, n: focusN });
   const [mode, setMode] = useDiffMode();
+  const box = useRef<HTMLDivElement>(null);
+  // A file change in the transcript was clicked: show that file of the diff.
+  useEffect(() => {
+    if (!focus) return;
+    let tries = 0;
+    const find = () => {
+      const el = box.current?.querySelector<HTMLElement>(`[data-path="${CSS.escape(focus.path)}"]`);
+      if (el) {
+        el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+        el.classList.add('flash');
+        setTimeout(() => el.classList.remove('flash'), 1600);
+      } else if (tries++ < 20) {
+        setTimeout(find, 100);
+      }
+    };
+    find();
+  }, [focus]);
   return (
-    <div className="candidate">
+    <div className="candidate" ref={box}>
       <div className="row small">
         {branch && (
           <span className="mono">
@@ -477,11 +566,52 @@ function CandidateDiffBody({ appId, base, candidate, mode }: { appId: string; ba
   );
 }
 
+/** The Round waits on its provider: why, until when, and "go on now". */
+function Waiting({ reason, hold }: { reason: string; hold: ProviderHold | null }) {
+  const toast = useToast();
+  const [busy, setBusy] = useState(false);
+  const release = async () => {
+    if (!hold) return;
+    setBusy(true);
+    try {
+      await call('runner.release', { profile: hold.profile });
+      toast.show('success', `${hold.profile} released: its Goals go on now`);
+    } catch (err) {
+      toast.show('error', 'Could not release it', errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Banner
+      tone="warning"
+      testId="round-waiting"
+      action={
+        hold ? (
+          <button type="button" className="button small" onClick={() => void release()} disabled={busy} data-testid="round-release">
+            {hold.kind === 'auth' ? 'Try again now' : 'Go on now'}
+          </button>
+        ) : undefined
+      }
+    >
+      <strong>Waiting{hold?.until ? ` until ${formatTime(hold.until)}` : ''}.</strong> {reason}
+      {hold?.kind === 'auth' && (
+        <>
+          {' '}
+          <a href={hrefFor('settings', ['agents'])}>Agent settings</a>
+        </>
+      )}
+    </Banner>
+  );
+}
+
 /** Approve or decline the candidate of a Goal in review. */
 function ReviewActions({ goal }: { goal: Goal }) {
   const toast = useToast();
   const [busy, setBusy] = useState(false);
   const [declining, setDeclining] = useState(false);
+  const [telling, setTelling] = useState(false);
+  const [message, setMessage] = useState('');
   const [reason, setReason] = useState('');
   const [cancel, setCancel] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -493,6 +623,8 @@ function ReviewActions({ goal }: { goal: Goal }) {
       await work();
       toast.show('success', done);
       setDeclining(false);
+      setTelling(false);
+      setMessage('');
       setReason('');
       setCancel(false);
     } catch (err) {
@@ -505,6 +637,8 @@ function ReviewActions({ goal }: { goal: Goal }) {
   const decline = () =>
     act(() => call('workflow.decline', { goalId: goal.id, reason: reason.trim() || null, cancel }), cancel ? `#${goal.number} declined and cancelled` : `#${goal.number} sent back for another round`);
 
+  const tell = () => act(() => call('runner.tell', { goalId: goal.id, message: message.trim() }), `Sent to #${goal.number}'s agent: it picks up where it left off`);
+
   return (
     <div className="review-actions" data-testid="review-actions">
       <div className="row">
@@ -513,6 +647,9 @@ function ReviewActions({ goal }: { goal: Goal }) {
           <strong>Waiting for your review.</strong> <span className="muted">Approving merges the candidate into the target branch.</span>
         </span>
         <span className="spacer" />
+        <button type="button" className="button" onClick={() => setTelling(!telling)} disabled={busy} data-testid="review-tell">
+          Tell the agent…
+        </button>
         <button type="button" className="button" onClick={() => setDeclining(!declining)} disabled={busy} data-testid="review-decline">
           Decline…
         </button>
@@ -524,6 +661,29 @@ function ReviewActions({ goal }: { goal: Goal }) {
         <Banner tone="error" testId="review-error">
           <strong>Refused.</strong> {error}
         </Banner>
+      )}
+      {telling && (
+        <form
+          className="reason-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void tell();
+          }}
+          data-testid="review-tell-form"
+        >
+          <label className="field">
+            <span className="field-label">What should the agent change? It continues its session in the same worktree; the new candidate is checked again.</span>
+            <textarea rows={3} value={message} onChange={(e) => setMessage(e.target.value)} autoFocus data-testid="review-tell-message" />
+          </label>
+          <div className="row">
+            <button type="submit" className="button primary small" disabled={busy || !message.trim()} data-testid="review-tell-submit">
+              Send to the agent
+            </button>
+            <button type="button" className="button ghost small" onClick={() => setTelling(false)}>
+              Never mind
+            </button>
+          </div>
+        </form>
       )}
       {declining && (
         <form

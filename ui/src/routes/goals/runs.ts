@@ -2,8 +2,9 @@ import type { AgentRun } from '../../gen/bindings';
 
 export type Tone = 'neutral' | 'accent' | 'success' | 'warning' | 'danger';
 
-/** "implement", "implement · repair 1". */
-export function runLabel(run: Pick<AgentRun, 'phase' | 'attempt'>): string {
+/** "implement", "implement · repair 1", "implement · follow-up". */
+export function runLabel(run: Pick<AgentRun, 'phase' | 'attempt'> & Partial<Pick<AgentRun, 'kind'>>): string {
+  if (run.kind === 'follow-up') return `${run.phase} · follow-up`;
   return run.attempt > 0 ? `${run.phase} · repair ${run.attempt}` : run.phase;
 }
 
@@ -16,7 +17,9 @@ export function runTone(status: string): Tone {
       return 'success';
     case 'invalid':
     case 'stopped':
+    case 'limited':
       return 'warning';
+    case 'unauthorized':
     case 'failed':
     case 'lost':
       return 'danger';

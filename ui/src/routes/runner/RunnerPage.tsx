@@ -65,6 +65,7 @@ export function RunnerPage() {
               <strong>The runner is paused</strong>: no new Goals start on this machine. Running workers go on until their Goal reaches review.
             </Banner>
           )}
+          <Holds status={s} />
           <Waiting status={s} />
           <Capacity status={s} />
           <Workers workers={s.workers} />
@@ -93,6 +94,42 @@ function PauseResume({ paused }: { paused: boolean }) {
     <button type="button" className={paused ? 'button primary' : 'button'} onClick={toggle} disabled={busy} data-testid={paused ? 'runner-resume' : 'runner-pause'}>
       <Icon name={paused ? 'play' : 'pause'} /> {paused ? 'Resume' : 'Pause'}
     </button>
+  );
+}
+
+/** Agent profiles held back: rate-limited until a time, or their credentials refused. */
+function Holds({ status }: { status: RunnerStatus }) {
+  const toast = useToast();
+  const [busy, setBusy] = useState<string | null>(null);
+  if (status.holds.length === 0) return null;
+  const release = async (profile: string) => {
+    setBusy(profile);
+    try {
+      await call('runner.release', { profile });
+      toast.show('success', `${profile} released`, 'Its Goals go on now.');
+    } catch (err) {
+      toast.show('error', 'Could not release it', errorMessage(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <div className="runner-waiting" data-testid="runner-holds">
+      {status.holds.map((h) => (
+        <Banner
+          key={h.profile}
+          tone={h.kind === 'auth' ? 'error' : 'warning'}
+          testId="runner-hold"
+          action={
+            <button type="button" className="button small" disabled={busy === h.profile} onClick={() => void release(h.profile)} data-testid="runner-release">
+              {h.kind === 'auth' ? 'Try again now' : 'Go on now'}
+            </button>
+          }
+        >
+          <strong>{h.kind === 'auth' ? `${h.profile}: credentials refused.` : `${h.profile} is rate-limited.`}</strong> {h.reason}
+        </Banner>
+      ))}
+    </div>
   );
 }
 

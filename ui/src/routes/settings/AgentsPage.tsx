@@ -215,7 +215,17 @@ function ProfileCard({ profile: p, detection, detecting, isDefault, globalRevisi
           )}
           {detection.version && (
             <span>
-              <span className="muted">version</span> <span className="mono">{detection.version}</span>
+              <span className="muted">version</span> <span className="mono">{detection.version}</span>{' '}
+              {detection.verifiedVersions.length > 0 &&
+                (detection.verified ? (
+                  <Badge tone="success" testId="agent-verified">
+                    verified
+                  </Badge>
+                ) : (
+                  <span className="muted small" data-testid="agent-unverified">
+                    (verified with {detection.verifiedVersions.join(', ')})
+                  </span>
+                ))}
             </span>
           )}
           {detection.state !== 'installed' && detection.diagnosis && (
@@ -248,6 +258,7 @@ interface Draft {
   args: string;
   interactiveArgs: string;
   resumeArgs: string;
+  baseUrl: string;
   env: EnvRow[];
   promptDelivery: PromptDelivery;
 }
@@ -260,6 +271,7 @@ function toDraft(p: AgentProfile): Draft {
     args: p.args.join('\n'),
     interactiveArgs: (p.interactiveArgs ?? []).join('\n'),
     resumeArgs: (p.resumeArgs ?? []).join('\n'),
+    baseUrl: p.baseUrl ?? '',
     env: Object.entries(p.env ?? {}).map(([key, value]) => ({ key, value })),
     promptDelivery: p.promptDelivery,
   };
@@ -280,6 +292,7 @@ function fromDraft(d: Draft): AgentProfile {
     args: lines(d.args),
     interactiveArgs: lines(d.interactiveArgs),
     resumeArgs: lines(d.resumeArgs),
+    baseUrl: d.baseUrl.trim() || null,
     env,
     promptDelivery: d.promptDelivery,
     builtin: false,
@@ -294,6 +307,7 @@ function problem(d: Draft): string | null {
   if (bad) return `“${bad}” is not a valid environment variable name.`;
   if (new Set(keys).size !== keys.length) return 'An environment variable is listed twice.';
   if (d.promptDelivery === 'file' && !lines(d.args).some((a) => a.includes('{promptFile}'))) return 'Prompt delivery “file” needs {promptFile} in the arguments.';
+  if (d.baseUrl.trim() && !/^https?:\/\/\S+$/.test(d.baseUrl.trim())) return 'The base URL must start with http:// or https://.';
   return null;
 }
 
@@ -395,6 +409,7 @@ function NewProfile({ existing, onDone }: { existing: AgentProfile[]; onDone: ()
     args: '',
     interactiveArgs: '',
     resumeArgs: '',
+    baseUrl: '',
     env: [],
     promptDelivery: 'stdin',
   });
@@ -510,8 +525,12 @@ function ProfileFields({ draft, onChange, nameEditable }: { draft: Draft; onChan
         <textarea className="mono" rows={2} value={draft.interactiveArgs} onChange={(e) => set('interactiveArgs', e.target.value)} spellCheck={false} placeholder="(just the command)" />
       </label>
       <label className="field">
-        <span className="field-label">Resume arguments</span>
+        <span className="field-label">Resume arguments ({'{sessionId}'} is the session to continue)</span>
         <textarea className="mono" rows={2} value={draft.resumeArgs} onChange={(e) => set('resumeArgs', e.target.value)} spellCheck={false} placeholder="(cannot resume)" />
+      </label>
+      <label className="field">
+        <span className="field-label">Model API base URL (a gateway of your own; empty: the CLI’s default)</span>
+        <input className="mono" value={draft.baseUrl} onChange={(e) => set('baseUrl', e.target.value)} spellCheck={false} placeholder="https://…" data-testid="agent-base-url" />
       </label>
       <fieldset className="field wide env-editor" data-testid="agent-env">
         <legend className="field-label">Environment</legend>
