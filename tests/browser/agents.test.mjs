@@ -49,11 +49,11 @@ describe('agents and the runner', () => {
     await page.goto(`${daemon.baseUrl}#/goals/${goal.id}`);
     await page.getByTestId('page-goal').waitFor();
     await page.getByTestId('rounds').waitFor();
-    // Note every line the agent-output panel shows, with the state of the run it belongs to.
+    // Note every line of the transcript the agent-output panel shows, with the state of its run.
     await page.evaluate(() => {
       window.seenLines = [];
       const note = () => {
-        for (const el of document.querySelectorAll('[data-testid="agent-output"] [data-testid="log-line"]')) {
+        for (const el of document.querySelectorAll('[data-testid="agent-output"] [data-testid="transcript-text"]')) {
           const state = el.closest('[data-testid="agent-output"]').dataset.state;
           window.seenLines.push(`${state}|${el.textContent}`);
         }
@@ -84,9 +84,12 @@ describe('agents and the runner', () => {
     const diff = page.getByTestId('candidate-diff');
     await diff.locator('[data-testid="diff"]').waitFor();
     assert.match(await diff.innerText(), /hello\.txt/);
-    // The implement run's output stays readable after it ended.
+    // The implement run's transcript stays readable after it ended, and its raw log is a click away.
     await output.locator('[data-testid="agent-output-run"]', { hasText: /^implement$/ }).click();
+    await output.locator('[data-testid="transcript-text"]', { hasText: 'working on it' }).waitFor();
+    await output.getByTestId('agent-output-raw').click();
     await output.locator('[data-testid="log-line"]', { hasText: 'working on it' }).waitFor();
+    await output.getByTestId('agent-output-raw').click();
     // The runs list: plan, implement, quality, governance each ran and finished.
     const phases = await page.getByTestId('agent-run').evaluateAll((rows) => rows.map((r) => `${r.dataset.phase}:${r.dataset.status}`));
     for (const phase of ['plan', 'implement', 'quality']) assert.ok(phases.includes(`${phase}:done`), `${phase} done in ${phases}`);

@@ -8,19 +8,24 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use refine_model::agents::{Phase, RESULT_FENCE};
 use refine_model::work::Goal;
 use refine_model::{ApiError, App, Event};
-use refine_store::rusqlite::{params, Connection, OptionalExtension, Row};
+use refine_store::rusqlite::{params, Connection, OptionalExtension};
 use refine_store::StoreError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use specta::Type;
 use tokio::sync::{broadcast, watch};
+
+pub use refine_model::chat::{
+    ChatKind, ChatMessage, ChatRole, ChatSent, ChatStatus, ChatThread, ChatView,
+};
+use refine_store::chat::{self as chat_store, *};
 
 use crate::agents::{AgentFailure, Answer, RunSpec};
 use crate::apps::validate_id;
@@ -39,121 +44,6 @@ const HISTORY_BUDGET: usize = 90_000;
 const DRAFT_TIMEOUT: Duration = Duration::from_secs(50);
 /// What a reply left behind by a stopped daemon says.
 pub const DAEMON_STOPPED: &str = "No reply: the daemon stopped before the agent answered.";
-
-/// What a thread is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ChatKind {
-    /// The project as a whole.
-    Project,
-    /// One Goal: its title and prompt go into every prompt.
-    Goal,
-    /// Planning work, to turn into Goals.
-    Plan,
-}
-
-impl ChatKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChatKind::Project => "project",
-            ChatKind::Goal => "goal",
-            ChatKind::Plan => "plan",
-        }
-    }
-    fn parse(s: &str) -> Result<ChatKind, StoreError> {
-        match s {
-            "project" => Ok(ChatKind::Project),
-            "goal" => Ok(ChatKind::Goal),
-            "plan" => Ok(ChatKind::Plan),
-            other => Err(StoreError::Decode(format!("chat kind {other}"))),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ChatRole {
-    User,
-    Assistant,
-}
-
-/// An assistant message is pending (queued), streaming (the agent runs), then done or failed;
-/// a person's message is done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ChatStatus {
-    Pending,
-    Streaming,
-    Done,
-    Failed,
-}
-
-impl ChatStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            ChatStatus::Pending => "pending",
-            ChatStatus::Streaming => "streaming",
-            ChatStatus::Done => "done",
-            ChatStatus::Failed => "failed",
-        }
-    }
-}
-
-/// A conversation with an agent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChatThread {
-    pub id: String,
-    pub app_id: String,
-    pub kind: ChatKind,
-    /// The Goal a `goal` thread is about (None once that Goal is gone).
-    pub goal_id: Option<String>,
-    pub goal_number: Option<u32>,
-    pub goal_title: Option<String>,
-    pub title: String,
-    /// The agent profile that answers.
-    pub profile: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub message_count: u32,
-    /// The start of the newest message.
-    pub preview: Option<String>,
-    /// Whether a reply is being written.
-    pub replying: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChatMessage {
-    pub id: String,
-    pub thread_id: String,
-    /// Position in the thread, from 1.
-    pub seq: u32,
-    pub role: ChatRole,
-    /// The text; while streaming, what arrived so far; when failed, why.
-    pub content: String,
-    pub status: ChatStatus,
-    /// The agent run that wrote it (`agents.runs`).
-    pub run_id: Option<String>,
-    pub created_at: String,
-}
-
-/// A thread with its messages, oldest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChatView {
-    pub thread: ChatThread,
-    pub messages: Vec<ChatMessage>,
-}
-
-/// What `chat.send` stored: the person's message and the pending reply.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChatSent {
-    pub thread: ChatThread,
-    pub message: ChatMessage,
-    pub reply: ChatMessage,
-}
 
 /// Goal drafts from a conversation: import's preview of the Markdown the agent wrote, and the
 /// `import.commit` input that creates them.
@@ -220,183 +110,47 @@ pub struct ChatDraftInput {
     pub thread_id: String,
 }
 
-/// A reply this process is writing.
+/// A reply this daemon is writing.
 #[derive(Debug, Default)]
-struct LiveReply {
+pub(crate) struct LiveReply {
     thread_id: String,
     process: Option<String>,
     /// What streamed so far (shown by `chat.get` while streaming).
     partial: String,
 }
 
-/// Replies being written, by message id (process-wide: message ids are unique).
-static LIVE: LazyLock<Mutex<HashMap<String, LiveReply>>> = LazyLock::new(Default::default);
+/// Replies being written by this daemon, by message id.
+pub(crate) type LiveReplies = Mutex<HashMap<String, LiveReply>>;
 
-fn live() -> MutexGuard<'static, HashMap<String, LiveReply>> {
-    LIVE.lock().unwrap_or_else(|p| p.into_inner())
+impl Core {
+    fn chat_replies(&self) -> MutexGuard<'_, HashMap<String, LiveReply>> {
+        self.0.chat_live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Start-up repair: replies a stopped daemon was writing are settled as failed.
+    pub(crate) fn repair_chat(&self) -> Result<usize, StoreError> {
+        self.0.store.write(|tx| {
+            let ids = chat_store::unfinished_replies(tx)?;
+            for id in &ids {
+                chat_store::fail_reply(tx, id, DAEMON_STOPPED)?;
+            }
+            Ok(ids.len())
+        })
+    }
 }
 
-// ---- storage ----
-
-const THREAD_SELECT: &str = "SELECT t.id, t.app_id, t.kind, t.goal_id, g.number, g.title, \
-    t.title, t.profile, t.created_at, t.updated_at, \
-    (SELECT COUNT(*) FROM chat_messages m WHERE m.thread_id = t.id), \
-    (SELECT substr(m.content, 1, 200) FROM chat_messages m WHERE m.thread_id = t.id \
-        AND m.content <> '' ORDER BY m.seq DESC LIMIT 1), \
-    (SELECT COUNT(*) FROM chat_messages m WHERE m.thread_id = t.id \
-        AND m.status IN ('pending', 'streaming')) \
-    FROM chat_threads t LEFT JOIN goals g ON g.id = t.goal_id";
-
-fn thread_row(r: &Row) -> refine_store::rusqlite::Result<(ChatThread, String)> {
-    let preview: Option<String> = r.get(11)?;
-    Ok((
-        ChatThread {
-            id: r.get(0)?,
-            app_id: r.get(1)?,
-            kind: ChatKind::Project,
-            goal_id: r.get(3)?,
-            goal_number: r.get(4)?,
-            goal_title: r.get(5)?,
-            title: r.get(6)?,
-            profile: r.get(7)?,
-            created_at: r.get(8)?,
-            updated_at: r.get(9)?,
-            message_count: r.get(10)?,
-            preview: preview.map(|p| one_line(&p, 140)),
-            replying: r.get::<_, i64>(12)? > 0,
-        },
-        r.get(2)?,
-    ))
-}
-
-fn decode_thread((mut t, kind): (ChatThread, String)) -> Result<ChatThread, StoreError> {
-    t.kind = ChatKind::parse(&kind)?;
-    Ok(t)
-}
-
-fn get_thread(conn: &Connection, id: &str) -> Result<Option<ChatThread>, StoreError> {
-    conn.query_row(
-        &format!("{THREAD_SELECT} WHERE t.id = ?1"),
-        [id],
-        thread_row,
-    )
-    .optional()?
-    .map(decode_thread)
-    .transpose()
-}
-
-fn list_threads(conn: &Connection, app_id: &str) -> Result<Vec<ChatThread>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "{THREAD_SELECT} WHERE t.app_id = ?1 ORDER BY t.updated_at DESC, t.id DESC"
-    ))?;
-    let rows = stmt
-        .query_map([app_id], thread_row)?
-        .collect::<refine_store::rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter().map(decode_thread).collect()
-}
-
-const MESSAGE_SELECT: &str =
-    "SELECT id, thread_id, seq, role, content, status, run_id, created_at FROM chat_messages";
-
-fn message_row(r: &Row) -> refine_store::rusqlite::Result<(ChatMessage, String, String)> {
-    Ok((
-        ChatMessage {
-            id: r.get(0)?,
-            thread_id: r.get(1)?,
-            seq: r.get(2)?,
-            role: ChatRole::User,
-            content: r.get(4)?,
-            status: ChatStatus::Done,
-            run_id: r.get(6)?,
-            created_at: r.get(7)?,
-        },
-        r.get(3)?,
-        r.get(5)?,
-    ))
-}
-
-fn decode_message(
-    (mut m, role, status): (ChatMessage, String, String),
-) -> Result<ChatMessage, StoreError> {
-    m.role = match role.as_str() {
-        "user" => ChatRole::User,
-        "assistant" => ChatRole::Assistant,
-        other => return Err(StoreError::Decode(format!("chat role {other}"))),
-    };
-    m.status = match status.as_str() {
-        "pending" => ChatStatus::Pending,
-        "streaming" => ChatStatus::Streaming,
-        "done" => ChatStatus::Done,
-        "failed" => ChatStatus::Failed,
-        other => return Err(StoreError::Decode(format!("chat message status {other}"))),
-    };
-    Ok(m)
-}
-
-fn get_message(conn: &Connection, id: &str) -> Result<Option<ChatMessage>, StoreError> {
-    conn.query_row(
-        &format!("{MESSAGE_SELECT} WHERE id = ?1"),
-        [id],
-        message_row,
-    )
-    .optional()?
-    .map(decode_message)
-    .transpose()
-}
-
-fn messages_of(conn: &Connection, thread_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "{MESSAGE_SELECT} WHERE thread_id = ?1 ORDER BY seq"
-    ))?;
-    let rows = stmt
-        .query_map([thread_id], message_row)?
-        .collect::<refine_store::rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter().map(decode_message).collect()
-}
-
-fn insert_message(
-    conn: &Connection,
-    id: &str,
-    thread_id: &str,
-    role: ChatRole,
-    content: &str,
-    status: ChatStatus,
-    at: &str,
-) -> Result<(), StoreError> {
-    let seq: u32 = conn.query_row(
-        "SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages WHERE thread_id = ?1",
-        [thread_id],
-        |r| r.get(0),
-    )?;
-    let role = match role {
-        ChatRole::User => "user",
-        ChatRole::Assistant => "assistant",
-    };
-    conn.execute(
-        "INSERT INTO chat_messages(id, thread_id, seq, role, content, status, run_id, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
-        params![id, thread_id, seq, role, content, status.as_str(), at],
-    )?;
-    Ok(())
-}
-
-fn touch(conn: &Connection, thread_id: &str, at: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE chat_threads SET updated_at = ?2 WHERE id = ?1",
-        params![thread_id, at],
-    )?;
-    Ok(())
-}
+// ---- storage: refine_store::chat ----
 
 /// Replies of `thread_id` that nobody writes any more (their daemon stopped): settled as
 /// failed. Returns them.
 pub(crate) fn settle_orphans(
+    core: &Core,
     conn: &Connection,
     thread_id: &str,
 ) -> Result<Vec<ChatMessage>, StoreError> {
     let ids = pending_ids(conn, thread_id)?;
     let orphans: Vec<String> = {
-        let l = live();
+        let l = core.chat_replies();
         ids.into_iter().filter(|id| !l.contains_key(id)).collect()
     };
     let mut out = Vec::new();
@@ -410,24 +164,13 @@ pub(crate) fn settle_orphans(
     Ok(out)
 }
 
-/// Replies of a thread that are not finished.
-fn pending_ids(conn: &Connection, thread_id: &str) -> Result<Vec<String>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT id FROM chat_messages WHERE thread_id = ?1 AND status IN ('pending', 'streaming')",
-    )?;
-    let ids = stmt
-        .query_map([thread_id], |r| r.get::<_, String>(0))?
-        .collect::<refine_store::rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
-}
-
-fn has_orphan_ids(ids: &[String]) -> bool {
-    let l = live();
+fn has_orphan_ids(core: &Core, ids: &[String]) -> bool {
+    let l = core.chat_replies();
     ids.iter().any(|id| !l.contains_key(id))
 }
 
-fn has_orphans(messages: &[ChatMessage]) -> bool {
-    let l = live();
+fn has_orphans(core: &Core, messages: &[ChatMessage]) -> bool {
+    let l = core.chat_replies();
     messages.iter().any(|m| {
         matches!(m.status, ChatStatus::Pending | ChatStatus::Streaming) && !l.contains_key(&m.id)
     })
@@ -667,13 +410,17 @@ struct Stream {
 }
 
 /// Publish a streamed batch of output lines (stdout, without the result block) as a delta.
+/// Publish the assistant text of a batch of the run's transcript (without the result block)
+/// as a delta. Plain-text agents give a text item per line; structured ones whole messages.
 fn forward_lines(core: &Core, s: &Stream, data: &serde_json::Value, fence: &mut bool) {
     let mut text = String::new();
-    for line in data["lines"].as_array().into_iter().flatten() {
-        if line["stream"] != "stdout" {
-            continue;
-        }
-        let t = line["text"].as_str().unwrap_or("");
+    let texts = data["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["item"]["kind"] == "text")
+        .filter_map(|e| e["item"]["text"].as_str());
+    for t in texts.flat_map(str::lines) {
         if !*fence && t.trim_start().starts_with(RESULT_FENCE) {
             *fence = true;
             continue;
@@ -690,7 +437,7 @@ fn forward_lines(core: &Core, s: &Stream, data: &serde_json::Value, fence: &mut 
     if text.is_empty() {
         return;
     }
-    if let Some(l) = live().get_mut(&s.message_id) {
+    if let Some(l) = core.chat_replies().get_mut(&s.message_id) {
         l.partial.push_str(&text);
     }
     core.bus().publish(
@@ -732,7 +479,7 @@ impl Core {
                 Ok(ids)
             })
             .await?;
-        if !has_orphan_ids(&pending) {
+        if !has_orphan_ids(self, &pending) {
             return Ok(threads);
         }
         // A reply nobody writes any more (its daemon stopped) is settled before it is shown.
@@ -742,7 +489,7 @@ impl Core {
                     .write(|tx| {
                         let mut settled = Vec::new();
                         for t in &busy {
-                            settled.extend(settle_orphans(tx, t)?);
+                            settled.extend(settle_orphans(core, tx, t)?);
                         }
                         Ok::<_, StoreError>((settled, list_threads(tx, &app.id)?))
                     })
@@ -773,13 +520,13 @@ impl Core {
             .read(read)
             .await?
             .ok_or_else(|| not_found_thread(&i.id))?;
-        if has_orphans(&view.messages) {
+        if has_orphans(self, &view.messages) {
             let id = i.id.clone();
             let (settled, fresh) = self
                 .blocking(move |core| {
                     core.store()
                         .write(|tx| {
-                            let settled = settle_orphans(tx, &id)?;
+                            let settled = settle_orphans(core, tx, &id)?;
                             Ok::<_, StoreError>((settled, read2(tx)?))
                         })
                         .map_err(store_error)
@@ -790,7 +537,7 @@ impl Core {
             }
             view = fresh.ok_or_else(|| not_found_thread(&i.id))?;
         }
-        let l = live();
+        let l = self.chat_replies();
         for m in &mut view.messages {
             if m.status == ChatStatus::Streaming {
                 if let Some(r) = l.get(&m.id) {
@@ -946,7 +693,8 @@ impl Core {
                 },
             )
             .await?;
-        let procs: Vec<String> = live()
+        let procs: Vec<String> = self
+            .chat_replies()
             .values()
             .filter(|r| r.thread_id == i.id)
             .filter_map(|r| r.process.clone())
@@ -970,14 +718,14 @@ impl Core {
         }
         wire::text("content", &i.content, MAX_MESSAGE, true)?;
         let reply_id = new_id();
-        live().insert(
+        self.chat_replies().insert(
             reply_id.clone(),
             LiveReply {
                 thread_id: i.thread_id.clone(),
                 ..Default::default()
             },
         );
-        let (rid, input) = (reply_id.clone(), i.clone());
+        let (rid, input, core2) = (reply_id.clone(), i.clone(), self.clone());
         let sent = self
             .mutate(
                 ctx,
@@ -987,7 +735,7 @@ impl Core {
                 move |tx, ()| {
                     let tid = &input.thread_id;
                     let thread = thread_in(tx, tid)?;
-                    settle_orphans(tx, tid).map_err(store_error)?;
+                    settle_orphans(&core2, tx, tid).map_err(store_error)?;
                     let busy: i64 = tx
                         .query_row(
                             "SELECT COUNT(*) FROM chat_messages WHERE thread_id = ?1 AND status IN ('pending', 'streaming')",
@@ -1047,7 +795,7 @@ impl Core {
                 Ok(m)
             }
             other => {
-                live().remove(&reply_id);
+                self.chat_replies().remove(&reply_id);
                 other
             }
         }
@@ -1075,7 +823,7 @@ impl Core {
                     .map_err(store_error)
             })
             .await;
-        live().remove(&reply_id);
+        self.chat_replies().remove(&reply_id);
         match saved {
             Ok((Some(m), Some(t))) => {
                 self.publish_message(&t.app_id, &m);
@@ -1240,16 +988,19 @@ impl Core {
                 if let Some(p) = now {
                     known = Some(p.clone());
                     self.mark_streaming(&s, &p).await;
-                    for e in early.drain(..).filter(|e| e.data["id"] == p.as_str()) {
+                    for e in early
+                        .drain(..)
+                        .filter(|e| e.data["processId"] == p.as_str())
+                    {
                         forward_lines(&self, &s, &e.data, &mut fence);
                     }
                 }
             }
             tokio::select! {
                 r = events.recv() => match r {
-                    Ok(e) if e.kind == "processes.output" && e.app_id.as_deref() == Some(s.app_id.as_str()) => {
+                    Ok(e) if e.kind == "agents.transcript" && e.app_id.as_deref() == Some(s.app_id.as_str()) => {
                         match &known {
-                            Some(p) if e.data["id"] == p.as_str() => forward_lines(&self, &s, &e.data, &mut fence),
+                            Some(p) if e.data["processId"] == p.as_str() => forward_lines(&self, &s, &e.data, &mut fence),
                             Some(_) => {}
                             None => {
                                 if early.len() >= 256 {
@@ -1270,7 +1021,7 @@ impl Core {
                 _ = stop.changed() => {
                     if let Some(p) = &known {
                         while let Ok(e) = events.try_recv() {
-                            if e.kind == "processes.output" && e.data["id"] == p.as_str() {
+                            if e.kind == "agents.transcript" && e.data["processId"] == p.as_str() {
                                 forward_lines(&self, &s, &e.data, &mut fence);
                             }
                         }
@@ -1282,7 +1033,7 @@ impl Core {
     }
 
     async fn mark_streaming(&self, s: &Stream, process: &str) {
-        if let Some(l) = live().get_mut(&s.message_id) {
+        if let Some(l) = self.chat_replies().get_mut(&s.message_id) {
             l.process = Some(process.to_string());
         }
         let id = s.message_id.clone();
@@ -1376,11 +1127,15 @@ mod tests {
         let a = Answer {
             output: out.into(),
             block: Ok(json!({"reply": " Hi "})),
+            session_id: None,
+            run_id: "r1".into(),
         };
         assert_eq!(reply_text(&a), "Hi");
         let b = Answer {
             output: "Just text\n".into(),
             block: Err("no block".into()),
+            session_id: None,
+            run_id: "r2".into(),
         };
         assert_eq!(reply_text(&b), "Just text");
     }

@@ -144,6 +144,8 @@ pub(crate) struct Inner {
     pub(crate) running_ops: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The last health probe of each app's running dev server: app id → (process id, result).
     pub(crate) health: Mutex<HashMap<String, (String, target::HealthCheck)>>,
+    /// Chat replies this daemon is writing.
+    pub(crate) chat_live: chat::LiveReplies,
     /// What agent detection last found, per profile.
     pub(crate) detections: agents::DetectCache,
     /// Browser sessions and pending login codes.
@@ -219,6 +221,7 @@ impl Core {
             claims: Mutex::new(HashMap::new()),
             sessions: sessions::Sessions::default(),
             detections: agents::DetectCache::default(),
+            chat_live: Default::default(),
             health: Mutex::new(HashMap::new()),
             procs: Mutex::new(HashMap::new()),
             watchers: Mutex::new(HashMap::new()),
@@ -267,6 +270,13 @@ impl Core {
         // Whatever else a dead daemon of this data dir started (terminal children that ignored
         // SIGHUP, a `setsid` grandchild of a supervised process, …) carries its mark.
         let orphans = refine_host::process::end_owned(&self.0.owner, std::time::Duration::ZERO);
+        let replies = self.repair_chat().map_err(store_error)?;
+        if replies > 0 {
+            tracing::info!(
+                replies,
+                "start-up repair settled chat replies a stopped daemon was writing"
+            );
+        }
         if orphans > 0 {
             tracing::info!(
                 orphans,

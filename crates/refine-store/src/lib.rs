@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod agents;
 pub mod apps;
+pub mod chat;
 mod disk;
 pub mod features;
 pub mod goals;

@@ -182,7 +182,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
           )}
           {w?.fault && <Badge tone="warning">fault</Badge>}
           {w?.waiting && <Badge tone="warning">waiting</Badge>}
-          {runs.length > 0 && <UsageLine usage={sumUsage(runs)} testId="round-usage" />}
+          {runs.some((x) => x.usage.inputTokens + x.usage.outputTokens > 0) && <UsageLine usage={sumUsage(runs)} testId="round-usage" />}
         </button>
         <div className="round-times muted small">
           <span title={formatTime(r.startedAt)}>started {formatRelative(r.startedAt)}</span>

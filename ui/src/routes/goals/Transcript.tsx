@@ -20,6 +20,13 @@ export function formatCost(usd: number | null | undefined): string | null {
 export function UsageLine({ usage, testId }: { usage: Usage; testId?: string }) {
   const tokens = usage.inputTokens + usage.outputTokens;
   const cost = formatCost(usage.costUsd);
+  if (tokens === 0 && cost === null) {
+    return (
+      <span className="usage-line small" data-testid={testId} data-tokens={0} title="This agent reports no token usage">
+        —
+      </span>
+    );
+  }
   return (
     <span className="usage-line small" data-testid={testId} data-tokens={tokens} data-cost={usage.costUsd ?? ''} title={`${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out, ${formatTokens(usage.cachedTokens)} cached`}>
       {formatTokens(tokens)} tokens{cost && <> · {cost}</>}
