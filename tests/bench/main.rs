@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 mod agents;
 mod host;
 mod term;
+mod transcript;
 mod work;
 
 use refine_e2e::git_repo;
@@ -147,11 +148,11 @@ async fn mutations(url: &str, token: &str, app_id: &str, conc: usize, dur: Durat
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-const PARTS: [&str; 5] = ["base", "work", "host", "term", "agents"];
+const PARTS: [&str; 6] = ["base", "work", "host", "term", "transcript", "agents"];
 
 #[tokio::main]
 async fn main() {
-    let usage = "usage: refine-bench PATH/TO/refine [base|work|host|term|agents ...]";
+    let usage = "usage: refine-bench PATH/TO/refine [base|work|host|term|transcript|agents ...]";
     let mut args = std::env::args().skip(1);
     let bin = args.next().expect(usage);
     let parts: Vec<String> = args.collect();
@@ -181,6 +182,9 @@ async fn main() {
         }
         if want("term") {
             term::run(&bin, &dir);
+        }
+        if want("transcript") {
+            transcript::run(&bin, &dir);
         }
         if want("agents") {
             agents::run(&bin, &dir);

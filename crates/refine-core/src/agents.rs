@@ -14,6 +14,22 @@ pub mod usage;
 
 pub(crate) use detect::DetectCache;
 
+/// Parse a whole CLI output as a run's transcript would (what the transcript benchmark
+/// measures): the items kept and the number of lines read.
+pub fn parse_output(
+    profile: &AgentProfile,
+    cwd: &str,
+    output: &str,
+) -> Vec<refine_model::transcript::TranscriptItem> {
+    let mut c = transcript::Collector::new(transcript::parser_for(profile, cwd));
+    let mut items = Vec::new();
+    for line in output.lines() {
+        items.extend(c.line(line));
+    }
+    items.extend(c.finish());
+    items
+}
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
