@@ -5,7 +5,7 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug
 PORT ?= 7878
 
-.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop bench clean
+.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop test-real bench clean
 
 deps:
 	@scripts/deps.sh
@@ -48,8 +48,18 @@ test-desktop: desktop
 	cargo clippy -p refine-desktop -- -D warnings
 	tests/desktop/smoke.sh $(BIN)/refine-desktop $(BIN)/refine
 
-## Every test: lint, Rust (unit, integration, CLI end-to-end, crash), browser, desktop window.
-test: lint test-rust test-browser test-desktop
+## The real agent CLIs (Claude Code, Codex, opencode; pinned, installed into a cache) against the
+## model-API stand-in, offline: built here, run inside a loopback-only network namespace.
+test-real: build
+	tests/agents/install.sh
+	@set -o pipefail; exe="$$(cargo test --no-run -p refine-e2e --test real --message-format=json-render-diagnostics \
+	  | python3 -c 'import json, sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "real" and m.get("executable")][-1])')" && \
+	  echo "Running $$exe offline" && \
+	  tests/agents/offline.sh env REFINE_BIN=$(BIN)/refine "$$exe" --test-threads=3
+
+## Every test: lint, Rust (unit, integration, CLI end-to-end, crash), browser, desktop window,
+## the real agent CLIs.
+test: lint test-rust test-browser test-desktop test-real
 	@echo "All Refine tests passed."
 
 ## Benchmarks (release build; prints figures, asserts nothing).

@@ -82,6 +82,20 @@ def find_cwd(body):
     return None
 
 
+def request_key(headers):
+    """The API key a request carries (`x-api-key`, or a bearer token), if any."""
+    key = headers.get("x-api-key")
+    if not key:
+        auth = headers.get("authorization") or ""
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    return key or None
+
+
+def key_sha(key):
+    """What the log shows of an API key: the first 12 hex digits of its SHA-1."""
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
 def short_id(*parts):
     return hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
@@ -229,11 +243,13 @@ def step_cost(step, provider):
     return 1
 
 
-def pick_step(script_name, phase, steps, k, provider):
-    """The step for a request with k tool results since the anchor.
+def pick_step(script_name, phase, steps, k, provider, key=None):
+    """The step for a request with k tool results since the anchor (and API key `key`).
     Returns (index, step, sub) where sub is the tool call within a multi-call step."""
     pos = 0
     for i, step in enumerate(steps):
+        if "unless_key" in step and key == step["unless_key"]:
+            continue  # a request with that API key skips the step, as if absent
         times = step.get("times")
         cost = step_cost(step, provider)
         if times is not None:
@@ -398,9 +414,10 @@ class Handler(BaseHTTPRequestHandler):
             return {"anthropic": self.stream_anthropic, "responses": self.stream_responses,
                     "chat": self.stream_chat}[provider](body, raw, step, calls, text, key)
         name, script, phase, steps, k, why = choose(provider, body, raw)
+        key = request_key(self.headers)
         idx, step, sub = (None, None, 0)
         if script is not None and phase is not None:
-            idx, step, sub = pick_step(name, phase, steps, k, provider)
+            idx, step, sub = pick_step(name, phase, steps, k, provider, key)
             if step is None:
                 why = f"phase {phase} has no step for {k} tool results"
         entry = {"seq": seq, "method": "POST", "path": self.path, "provider": provider,
@@ -408,6 +425,7 @@ class Handler(BaseHTTPRequestHandler):
                  "sub": sub, "kind": step_kind(step) if step else None,
                  "headers": {k.lower(): v for k, v in self.headers.items()
                              if "key" not in k.lower() and "auth" not in k.lower()},
+                 "key_sha": key_sha(key) if key else None,
                  "body": body}
         if why:
             entry["problem"] = why
@@ -826,7 +844,9 @@ def plan_output(provider, body, step, sub):
                              for t in body.get("tools", []) or [] if isinstance(t, dict))
                 if custom or not names:
                     return [{"kind": "custom", "name": "apply_patch", "input": patch}], None
-                return [{"kind": "fn", "name": "apply_patch", "input": {"input": patch}}], None
+                # The argument the function declares (opencode's is `patchText`).
+                arg = "patchText" if "patchText" in tool_params(body, "apply_patch") else "input"
+                return [{"kind": "fn", "name": "apply_patch", "input": {arg: patch}}], None
             # No apply_patch tool offered (unknown model slug): fall back to a shell command.
             return [shell_call(names, shell_write(step, sub_cwd))], None
         if "read" in step:
@@ -872,7 +892,19 @@ def shell_call(names, cmd, step=None):
         return {"kind": "fn", "name": "exec_command", "input": inp}
     if "shell_command" in names:
         return {"kind": "fn", "name": "shell_command", "input": {"command": cmd}}
+    if "bash" in names:  # opencode on the Responses API
+        return {"kind": "fn", "name": "bash", "input": {
+            "command": cmd, "description": (step or {}).get("description", "Run a command")}}
     return {"kind": "fn", "name": "shell", "input": {"command": ["bash", "-lc", cmd]}}
+
+
+def tool_params(body, name):
+    """The parameter names of the function tool `name` the request offers."""
+    for t in body.get("tools", []) or []:
+        if isinstance(t, dict) and (t.get("name") or (t.get("function") or {}).get("name")) == name:
+            params = t.get("parameters") or (t.get("function") or {}).get("parameters") or {}
+            return set((params.get("properties") or {}).keys())
+    return set()
 
 
 def shell_write(step, sub_cwd):

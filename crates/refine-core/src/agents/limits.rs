@@ -142,10 +142,16 @@ pub(crate) fn reset_time(m: &str, now: OffsetDateTime) -> Option<OffsetDateTime>
                         .replace_time(time::Time::from_hms(h, mi, 0).ok()?)
                         .replace_nanosecond(0)
                     {
-                        let t = if t <= local {
-                            t + time::Duration::days(1)
-                        } else {
+                        // A minute-rounded time: the reset is somewhere within that minute, so
+                        // the stated minute (now or just past) means its end, and only a time
+                        // well past means the same time tomorrow.
+                        let end = t + time::Duration::minutes(1);
+                        let t = if t > local {
                             t
+                        } else if end > local {
+                            end
+                        } else {
+                            t + time::Duration::days(1)
                         };
                         return Some(t.to_offset(time::UtcOffset::UTC));
                     }
@@ -261,5 +267,28 @@ mod tests {
             Some(datetime!(2026-12-02 13:30:00 UTC))
         );
         assert_eq!(reset_time("try again later", NOW), None);
+        // Within the stated minute: its end, not tomorrow (Codex rounds down to the minute).
+        let now = datetime!(2026-12-02 14:37:21 UTC);
+        let at = |h: u8, m: u8| {
+            let off = local_offset();
+            let local = now
+                .to_offset(off)
+                .replace_time(time::Time::from_hms(h, m, 0).unwrap());
+            local
+                .format(&time::macros::format_description!(
+                    "[hour repr:12 padding:none]:[minute] [period]"
+                ))
+                .unwrap()
+        };
+        let here = now.to_offset(local_offset());
+        let msg = format!(
+            "You've hit your usage limit … or try again at {}.",
+            at(here.hour(), here.minute())
+        );
+        let t = reset_time(&msg, now).unwrap();
+        assert!(
+            t > now && t - now <= time::Duration::minutes(1),
+            "{msg}: {t}"
+        );
     }
 }
