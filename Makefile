@@ -5,7 +5,7 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug
 PORT ?= 7878
 
-.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop test-real bench clean
+.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop test-real test-contract bench clean
 
 deps:
 	@scripts/deps.sh
@@ -57,9 +57,15 @@ test-real: build
 	  echo "Running $$exe offline" && \
 	  tests/agents/offline.sh env REFINE_BIN=$(BIN)/refine "$$exe" --test-threads=3
 
+## The published contract, checked by tools nobody here wrote (PyPI and npm, pinned, cached):
+## openapi-spec-validator, openapi-typescript, openapi-python-client, schemathesis against a
+## live daemon.
+test-contract: build
+	tests/contract/check.sh $(BIN)/refine
+
 ## Every test: lint, Rust (unit, integration, CLI end-to-end, crash), browser, desktop window,
-## the real agent CLIs.
-test: lint test-rust test-browser test-desktop test-real
+## the real agent CLIs, the contract.
+test: lint test-rust test-browser test-desktop test-real test-contract
 	@echo "All Refine tests passed."
 
 ## Benchmarks (release build; prints figures, asserts nothing).

@@ -123,6 +123,28 @@ fn schema_types(schema: &Value, prop: &str) -> Vec<String> {
     }
 }
 
+/// Whether an array property's items are names from a fixed set (an enum, maybe by `$ref`).
+fn items_are_names(schema: &Value, prop: &str) -> bool {
+    let items = &schema["properties"][prop]["items"];
+    if items.get("enum").is_some() {
+        return true;
+    }
+    match items.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or("");
+            let def = &schema["$defs"][name];
+            def.get("enum").is_some()
+                || def.get("oneOf").is_some_and(|o| {
+                    o.as_array().is_some_and(|a| {
+                        a.iter()
+                            .all(|x| x.get("const").is_some() || x.get("enum").is_some())
+                    })
+                })
+        }
+        None => false,
+    }
+}
+
 /// Query-string values are text; turn them into the JSON the input type expects. A number
 /// field takes only a finite number (an integer field also `1.0`, not `1.5`); what does not fit
 /// is a 400 naming the parameter.
@@ -163,7 +185,11 @@ fn coerce(schema: &Value, key: &str, raw: String) -> Result<Value, ApiError> {
         if let Ok(v) = serde_json::from_str(&raw) {
             return Ok(v);
         }
-        // `status=todo,review` for a list of plain values.
+        // `status=todo,review` for a list of names (an enum); any other list (paths, labels)
+        // takes the value whole: `a,b.txt` is one file.
+        if has("array") && !items_are_names(schema, key) {
+            return Ok(Value::Array(vec![Value::String(raw)]));
+        }
         if has("array") {
             return Ok(Value::Array(
                 raw.split(',')
@@ -220,13 +246,28 @@ async fn input_of(
     let mut obj = Map::new();
     if op.method == Method::Get {
         let schema = (op.input_schema)();
+        // A list goes either as `status=todo&status=plan` (what generated clients send) or,
+        // for lists of names, as `status=todo,plan`.
+        let mut repeated: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in parse_query(parts.uri.query())? {
+            if schema_types(&schema, &k).iter().any(|t| t == "array") {
+                repeated.entry(k).or_default().push(v);
+                continue;
+            }
             if obj.contains_key(&k) {
                 return Err(ApiError::invalid(format!(
                     "query parameter {k:?} is given twice"
                 )));
             }
             let v = coerce(&schema, &k, v)?;
+            obj.insert(k, v);
+        }
+        for (k, values) in repeated {
+            let v = if values.len() == 1 {
+                coerce(&schema, &k, values.into_iter().next().unwrap_or_default())?
+            } else {
+                Value::Array(values.into_iter().map(Value::String).collect())
+            };
             obj.insert(k, v);
         }
     } else {
@@ -444,7 +485,12 @@ mod tests {
         let num = json!({"properties": {"offset": {"type": ["number", "null"]}}});
         assert_eq!(coerce(&num, "offset", "2.5".into()).unwrap(), json!(2.5));
         assert!(coerce(&num, "offset", "NaN".into()).is_err());
-        let list = json!({"properties": {"status": {"type": ["array", "null"], "items": {"type": "string"}}}});
+        let list = json!({"properties": {"status": {"type": ["array", "null"], "items": {"$ref": "#/$defs/State"}}, "paths": {"type": "array", "items": {"type": "string"}}}, "$defs": {"State": {"type": "string", "enum": ["todo", "review", "done"]}}});
+        assert_eq!(
+            coerce(&list, "paths", "a,b.txt".into()).unwrap(),
+            json!(["a,b.txt"]),
+            "a file name with a comma is one file"
+        );
         assert_eq!(
             coerce(&list, "status", "todo,review".into()).unwrap(),
             json!(["todo", "review"])
