@@ -56,6 +56,7 @@ test-real: build
 	  | python3 -c 'import json, sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "real" and m.get("executable")][-1])')" && \
 	  echo "Running $$exe offline" && \
 	  tests/agents/offline.sh env REFINE_BIN=$(BIN)/refine "$$exe" --test-threads=3
+	tests/agents/offline.sh env REFINE_BIN=$(BIN)/refine node --test --test-concurrency=1 tests/real-browser/
 
 ## The published contract, checked by tools nobody here wrote (PyPI and npm, pinned, cached):
 ## openapi-spec-validator, openapi-typescript, openapi-python-client, schemathesis against a
