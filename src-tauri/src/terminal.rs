@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::{SinkExt, StreamExt};
+use refine_model::terminal::{TerminalClientMessage, TerminalServerMessage};
 use refine_model::{ApiError, ErrorCode};
 use tauri::ipc::{Channel, InvokeResponseBody, IpcResponse};
 use tokio::sync::mpsc;
@@ -248,8 +249,8 @@ async fn pump(
                 let msg = match cmd {
                     Some(ToDaemon::Input(b)) => Message::Binary(b.into()),
                     Some(ToDaemon::Resize { cols, rows }) => Message::Text(
-                        serde_json::json!({ "type": "resize", "cols": cols, "rows": rows })
-                            .to_string()
+                        serde_json::to_string(&TerminalClientMessage::Resize { cols, rows })
+                            .unwrap_or_default()
                             .into(),
                     ),
                     Some(ToDaemon::Ack(n)) => {
@@ -289,7 +290,7 @@ async fn pump(
             }
         }
     };
-    let _ = channel.send(TermFrame::json(r#"{"type":"closed"}"#.to_string()));
+    let _ = channel.send(TermFrame::json(TerminalServerMessage::Closed {}.to_json()));
     why
 }
 

@@ -12,6 +12,8 @@ pub fn typescript() -> Result<String, String> {
     let mut types = specta::Types::default();
     types.register_mut::<refine_model::Event>();
     types.register_mut::<refine_model::ApiError>();
+    types.register_mut::<refine_model::terminal::TerminalClientMessage>();
+    types.register_mut::<refine_model::terminal::TerminalServerMessage>();
     let ts = Typescript::default();
     let mut table = String::from("export const operations = {\n");
     let mut map = String::from("export type Operations = {\n");
@@ -44,13 +46,80 @@ pub fn typescript() -> Result<String, String> {
     }
     table.push_str("} as const;\n");
     map.push_str("};\n");
+    let events = event_map(&ts, &mut types)?;
+    let workflow = workflow_table();
     let body = ts
         .header(HEADER)
         .export(&types, specta_serde::Format)
         .map_err(|e| e.to_string())?;
     Ok(format!(
-        "{body}\n{table}\n{map}\nexport type OperationName = keyof Operations;\nexport type Input<N extends OperationName> = Operations[N][\"input\"];\nexport type Output<N extends OperationName> = Operations[N][\"output\"];\n"
+        "{body}\n{table}\n{map}\nexport type OperationName = keyof Operations;\nexport type Input<N extends OperationName> = Operations[N][\"input\"];\nexport type Output<N extends OperationName> = Operations[N][\"output\"];\n\n{events}\n{workflow}"
     ))
+}
+
+/// The typed event map (`EventData`), `TypedEvent`, and `eventStale`: what each kind makes
+/// stale, which drives the UI's cache invalidation.
+fn event_map(ts: &Typescript, types: &mut specta::Types) -> Result<String, String> {
+    let mut data =
+        String::from("/** The data of each kind of live event. */\nexport type EventData = {\n");
+    let mut stale = String::from(
+        "/** The queries each kind of live event makes stale (`resync`: every query). */\nexport const eventStale = {\n",
+    );
+    for e in crate::events::events() {
+        let t = (e.info.data_type)(types);
+        let r =
+            specta_typescript::primitives::reference(ts, types, &t).map_err(|e| e.to_string())?;
+        data.push_str(&format!(
+            "  /** {} */\n  {:?}: {r};\n",
+            e.info.doc.trim(),
+            e.info.name
+        ));
+        let ops: Vec<String> = e.stale.iter().map(|s| format!("{s:?}")).collect();
+        stale.push_str(&format!("  {:?}: [{}],\n", e.info.name, ops.join(", ")));
+    }
+    data.push_str("};\n");
+    stale.push_str(
+        "} as const satisfies { readonly [K in EventKind]: readonly OperationName[] };\n",
+    );
+    Ok(format!(
+        "{data}export type EventKind = keyof EventData;\n/** A live event whose `data` has its kind's type. */\nexport type TypedEvent<K extends EventKind = EventKind> = {{ [P in K]: Omit<Event, \"kind\" | \"data\"> & {{ kind: P; data: EventData[P] }} }}[K];\n{stale}"
+    ))
+}
+
+/// The workflow transition table as data: every move the daemon allows, the operation that
+/// makes it and whether it opens a new Round. Derived from `refine_model::workflow::transition`.
+fn workflow_table() -> String {
+    use refine_model::workflow::{transition, Action, WorkflowState};
+    let mut actions: Vec<(Action, &str, bool)> = Vec::new();
+    for s in WorkflowState::ALL {
+        actions.push((Action::Move(s), "workflow.move", false));
+    }
+    for s in WorkflowState::ALL {
+        actions.push((Action::Advance(s), "workflow.advance", false));
+    }
+    actions.push((Action::Approve, "workflow.approve", false));
+    actions.push((Action::Decline { cancel: false }, "workflow.decline", false));
+    actions.push((Action::Decline { cancel: true }, "workflow.decline", true));
+    actions.push((Action::Retry, "workflow.retry", false));
+    actions.push((Action::Cancel, "workflow.cancel", false));
+    actions.push((Action::FollowUp, "runner.tell", false));
+    let mut out = String::from(
+        "/** One move of the workflow table: from, to, the operation that makes it (with `cancel: true` for a decline that cancels), and whether it opens a new Round. */\nexport interface WorkflowMove {\n  from: WorkflowState;\n  to: WorkflowState;\n  op: OperationName;\n  cancel: boolean;\n  newRound: boolean;\n}\n\n/** Every move the daemon allows (generated from the transition table). */\nexport const workflowMoves: readonly WorkflowMove[] = [\n",
+    );
+    for from in WorkflowState::ALL {
+        for (action, op, cancel) in &actions {
+            if let Ok(t) = transition(from, *action) {
+                out.push_str(&format!(
+                    "  {{ from: {:?}, to: {:?}, op: {op:?}, cancel: {cancel}, newRound: {} }},\n",
+                    from.as_str(),
+                    t.to.as_str(),
+                    t.new_round
+                ));
+            }
+        }
+    }
+    out.push_str("];\n");
+    out
 }
 
 #[cfg(test)]

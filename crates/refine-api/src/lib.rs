@@ -4,6 +4,7 @@
 //! `system.operations` listing are all derived from this one table.
 
 pub mod bindings;
+pub mod events;
 pub mod openapi;
 mod ops;
 mod registry;

@@ -244,9 +244,11 @@ impl Client {
     ) -> Result<(), CliError> {
         let mut last = last_id;
         loop {
+            // The resume point goes in `?lastEventId=` (the documented form for clients that
+            // cannot set `Last-Event-ID`, and visible in the daemon's request log).
             let mut req = self.request(reqwest::Method::GET, "/api/v1/events");
             if let Some(id) = &last {
-                req = req.header("last-event-id", id);
+                req = req.query(&[("lastEventId", id)]);
             }
             let resp = req.send().await.map_err(|e| self.unreachable(e))?;
             if !resp.status().is_success() {

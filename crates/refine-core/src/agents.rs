@@ -206,7 +206,14 @@ mod tests {
         let mut p = model::default_profile(Provider::Gemini, "/bin/refine");
         assert_eq!(
             build_argv(&p, &p.args.clone(), "do it", file),
-            ["gemini", "--yolo", "-p", "do it"]
+            [
+                "gemini",
+                "-p",
+                "do it",
+                "--output-format",
+                "stream-json",
+                "--yolo"
+            ]
         );
         p.args = vec!["run".into()];
         assert_eq!(

@@ -1,5 +1,7 @@
 //! apps: the registry of target apps (validated Git work trees), their shape, the active app.
 
+use crate::events::kind;
+use refine_model::event::{AppSelected, IdRef};
 use std::path::{Path, PathBuf};
 
 use refine_host::{git, shape};
@@ -178,7 +180,7 @@ impl Core {
                 let change = Change::new(format!("Added app {} ({})", app.name, app.path))
                     .app(Some(app.id.clone()))
                     .target(app.id.clone())
-                    .event("apps.added", serde_json::to_value(&app).unwrap_or_default());
+                    .event(kind::APPS_ADDED, &app);
                 Ok((app, change))
             },
         )
@@ -222,7 +224,7 @@ impl Core {
                 ))
                 .app(Some(app.id.clone()))
                 .target(app.id.clone())
-                .event("apps.removed", json!({ "id": app.id }));
+                .event(kind::APPS_REMOVED, &IdRef { id: app.id.clone() });
                 Ok((app, change))
             },
         )
@@ -267,8 +269,10 @@ impl Core {
                 let change = Change::new(summary)
                     .app(active.as_ref().map(|a| a.id.clone()))
                     .event(
-                        "apps.selected",
-                        json!({ "id": active.as_ref().map(|a| a.id.clone()) }),
+                        kind::APPS_SELECTED,
+                        &AppSelected {
+                            id: active.as_ref().map(|a| a.id.clone()),
+                        },
                     );
                 Ok((Selection { active }, change))
             },
@@ -317,11 +321,8 @@ impl Core {
                     })
                     .await?
                     .ok_or_else(|| ApiError::not_found("the app was removed during the rescan"))?;
-                core.bus().publish(
-                    "apps.updated",
-                    Some(updated.id.clone()),
-                    serde_json::to_value(&updated).unwrap_or_default(),
-                );
+                core.bus()
+                    .publish(kind::APPS_UPDATED, Some(updated.id.clone()), &updated);
                 Ok(serde_json::to_value(&shape).unwrap_or_default())
             },
         )

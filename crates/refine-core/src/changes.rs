@@ -1,5 +1,7 @@
 //! changes: Git status, diffs, log, refs, stage/unstage, commit, revert and churn of an app.
 
+use crate::events::kind;
+use refine_model::event::AppRef;
 use std::path::PathBuf;
 
 use refine_host::changes::{self as git, DiffSpec, LogFilter};
@@ -7,7 +9,6 @@ use refine_host::git::GitError;
 use refine_model::ApiError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use specta::Type;
 
 use crate::{wire, Change, Core, Ctx, Mutated};
@@ -472,9 +473,12 @@ impl Core {
         let core = self.clone();
         let prepare = async move { core.git(move || f(root)).await };
         self.mutate(ctx, op, input, prepare, move |_, value: T| {
-            let change = Change::new(summary)
-                .app(Some(app_id.clone()))
-                .event("changes.updated", json!({ "appId": app_id }));
+            let change = Change::new(summary).app(Some(app_id.clone())).event(
+                kind::CHANGES_UPDATED,
+                &AppRef {
+                    app_id: app_id.clone(),
+                },
+            );
             Ok((value, change))
         })
         .await

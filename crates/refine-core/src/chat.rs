@@ -6,6 +6,8 @@
 //! A reply whose daemon stopped is settled as failed the next time its thread is read or
 //! written to: a reply is "being written" only while this process holds it in [`LIVE`].
 
+use crate::events::kind;
+use refine_model::event::{ChatDelta, ChatMessageAdded, ChatThreadChanged, IdRef};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
@@ -18,7 +20,6 @@ use refine_store::rusqlite::{params, Connection, OptionalExtension};
 use refine_store::StoreError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use specta::Type;
 use tokio::sync::{broadcast, watch};
 
@@ -441,9 +442,13 @@ fn forward_lines(core: &Core, s: &Stream, data: &serde_json::Value, fence: &mut 
         l.partial.push_str(&text);
     }
     core.bus().publish(
-        "chat.delta",
+        kind::CHAT_DELTA,
         Some(s.app_id.clone()),
-        json!({ "threadId": s.thread_id, "messageId": s.message_id, "text": text }),
+        &ChatDelta {
+            thread_id: s.thread_id.clone(),
+            message_id: s.message_id.clone(),
+            text,
+        },
     );
 }
 
@@ -550,17 +555,20 @@ impl Core {
 
     fn publish_message(&self, app_id: &str, m: &ChatMessage) {
         self.bus().publish(
-            "chat.message",
+            kind::CHAT_MESSAGE,
             Some(app_id.to_string()),
-            json!({ "threadId": m.thread_id, "message": m }),
+            &ChatMessageAdded {
+                thread_id: m.thread_id.clone(),
+                message: m.clone(),
+            },
         );
     }
 
     fn publish_thread(&self, t: &ChatThread) {
         self.bus().publish(
-            "chat.thread",
+            kind::CHAT_THREAD,
             Some(t.app_id.clone()),
-            json!({ "thread": t }),
+            &ChatThreadChanged { thread: t.clone() },
         );
     }
 
@@ -628,7 +636,7 @@ impl Core {
                 let change = Change::new(format!("Started chat “{}” with {}", t.title, t.profile))
                     .app(Some(t.app_id.clone()))
                     .target(t.id.clone())
-                    .event("chat.thread", json!({ "thread": t }));
+                    .event(kind::CHAT_THREAD, &ChatThreadChanged { thread: t.clone() });
                 Ok((t, change))
             },
         )
@@ -660,7 +668,7 @@ impl Core {
                     Change::new(format!("Renamed chat “{}” to “{}”", before.title, t.title))
                         .app(Some(t.app_id.clone()))
                         .target(t.id.clone())
-                        .event("chat.thread", json!({ "thread": t }));
+                        .event(kind::CHAT_THREAD, &ChatThreadChanged { thread: t.clone() });
                 Ok((t, change))
             },
         )
@@ -688,7 +696,7 @@ impl Core {
                     let change = Change::new(format!("Deleted chat “{}”", t.title))
                         .app(Some(t.app_id.clone()))
                         .target(t.id.clone())
-                        .event("chat.deleted", json!({ "id": t.id }));
+                        .event(kind::CHAT_DELETED, &IdRef { id: t.id.clone() });
                     Ok((t, change))
                 },
             )
@@ -771,8 +779,11 @@ impl Core {
                     .app(Some(thread.app_id.clone()))
                     .target(thread.id.clone())
                     .event(
-                        "chat.message",
-                        json!({ "threadId": thread.id, "message": message }),
+                        kind::CHAT_MESSAGE,
+                        &ChatMessageAdded {
+                            thread_id: thread.id.clone(),
+                            message: message.clone(),
+                        },
                     );
                     Ok((
                         ChatSent {
@@ -1126,7 +1137,7 @@ mod tests {
         );
         let a = Answer {
             output: out.into(),
-            block: Ok(json!({"reply": " Hi "})),
+            block: Ok(serde_json::json!({"reply": " Hi "})),
             session_id: None,
             run_id: "r1".into(),
         };

@@ -1,10 +1,202 @@
 //! The event bus: a broadcast channel plus a bounded replay buffer for `Last-Event-ID` resume.
 
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::sync::Mutex;
 
 use refine_model::Event;
+use serde::Serialize;
 use tokio::sync::broadcast;
+
+/// A declared kind of live event and the type of its `data`. Only the kinds of [`kind`] exist,
+/// so publishing an undeclared kind, or the wrong data for a kind, does not compile.
+pub struct Kind<T> {
+    name: &'static str,
+    data: PhantomData<fn(&T)>,
+}
+
+impl<T> Kind<T> {
+    const fn new(name: &'static str) -> Kind<T> {
+        Kind {
+            name,
+            data: PhantomData,
+        }
+    }
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<T> Clone for Kind<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Kind<T> {}
+
+type DataTypeFn = fn(&mut specta::Types) -> specta::datatype::DataType;
+
+/// What the registry and the generated bindings know of one declared kind.
+pub struct KindInfo {
+    pub name: &'static str,
+    pub doc: &'static str,
+    /// The TypeScript type of its `data`.
+    pub data_type: DataTypeFn,
+    /// The JSON Schema of its `data`.
+    pub data_schema: fn() -> serde_json::Value,
+}
+
+fn data_type<T: specta::Type>(types: &mut specta::Types) -> specta::datatype::DataType {
+    T::definition(types)
+}
+
+fn data_schema<T: schemars::JsonSchema>() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
+}
+
+macro_rules! kinds {
+    ($($(#[doc = $doc:literal])+ $id:ident = $name:literal: $ty:ty;)+) => {
+        $( $(#[doc = $doc])+ pub const $id: super::Kind<$ty> = super::Kind::new($name); )+
+        /// Every declared kind, in declaration order.
+        pub const ALL: &[super::KindInfo] = &[$(super::KindInfo {
+            name: $name,
+            doc: concat!($($doc),+),
+            data_type: super::data_type::<$ty>,
+            data_schema: super::data_schema::<$ty>,
+        }),+];
+    };
+}
+
+/// Every kind of live event the daemon publishes. The registry (`refine-api`) says which
+/// queries each makes stale; the UI's generated event map comes from both.
+pub mod kind {
+    use crate::import::ImportSummary;
+    use crate::system::Empty;
+    use crate::workflow::AutomationState;
+    use refine_model::agents::{AgentRun, ProviderHold, WorkerInfo};
+    use refine_model::event::*;
+    use refine_model::process::ProcessInfo;
+    use refine_model::terminal::TerminalInfo;
+    use refine_model::work::{Feature, Goal, Reporter};
+    use refine_model::{Activity, App, OperationReceipt};
+
+    kinds! {
+        /// An audit log entry was written (every mutation makes one).
+        ACTIVITY_CREATED = "activity.created": Activity;
+        /// An app was added.
+        APPS_ADDED = "apps.added": App;
+        /// An app was removed (its data stays in its folder).
+        APPS_REMOVED = "apps.removed": IdRef;
+        /// The active app changed.
+        APPS_SELECTED = "apps.selected": AppSelected;
+        /// An app's record changed (a rescan found a new shape).
+        APPS_UPDATED = "apps.updated": App;
+        /// The app's Git state changed through Refine (commit, revert, stage, unstage).
+        CHANGES_UPDATED = "changes.updated": AppRef;
+        /// A settings layer was written.
+        SETTINGS_UPDATED = "settings.updated": SettingsChanged;
+        /// A durable operation started, progressed or ended.
+        OPERATIONS_UPDATED = "operations.updated": OperationReceipt;
+        /// A browser session was made, used for the first time or revoked.
+        SESSIONS_CHANGED = "sessions.changed": IdRef;
+        /// The daemon is stopping.
+        SYSTEM_SHUTDOWN = "system.shutdown": Empty;
+        /// A Goal was created.
+        GOAL_CREATED = "work.goal_created": Goal;
+        /// A Goal changed (edited, moved, restored, a bulk edit).
+        GOAL_UPDATED = "work.goal_updated": Goal;
+        /// A Goal was deleted (it can be restored).
+        GOAL_DELETED = "work.goal_deleted": Goal;
+        /// A bulk edit of Goals finished.
+        GOALS_BULK_UPDATED = "work.bulk_updated": BulkUpdated;
+        /// A Feature was created or changed (including its Goals and their order).
+        FEATURE_UPDATED = "work.feature_updated": Feature;
+        /// A Feature was deleted.
+        FEATURE_DELETED = "work.feature_deleted": IdRef;
+        /// An import committed its Goals and Features.
+        WORK_IMPORTED = "work.imported": ImportSummary;
+        /// A Goal moved through the workflow.
+        WORKFLOW_TRANSITIONED = "workflow.transitioned": GoalTransitioned;
+        /// Automation of an app was paused or resumed.
+        WORKFLOW_AUTOMATION = "workflow.automation": AutomationState;
+        /// A reporter was created, renamed or merged.
+        REPORTERS_UPDATED = "reporters.updated": Reporter;
+        /// A reporter's todo list changed.
+        TODOS_UPDATED = "todos.updated": TodosChanged;
+        /// An agent profile was saved.
+        AGENTS_PROFILE_SAVED = "agents.profile_saved": ProfileSaved;
+        /// An agent profile was deleted, or a provider's own reset to its default.
+        AGENTS_PROFILE_DELETED = "agents.profile_deleted": crate::agents::ProfileDeleted;
+        /// Agent detection ran again.
+        AGENTS_DETECTED = "agents.detected": AgentsDetected;
+        /// An agent run started or ended (usage, session, outcome).
+        AGENTS_RUN = "agents.run": AgentRun;
+        /// New entries of a running agent's transcript (streams; makes nothing stale).
+        AGENTS_TRANSCRIPT = "agents.transcript": TranscriptBatch;
+        /// The runner was paused.
+        RUNNER_PAUSED = "runner.pause": RunnerPaused;
+        /// The runner was resumed.
+        RUNNER_RESUMED = "runner.resume": RunnerPaused;
+        /// A Goal's worker changed phase or progress.
+        RUNNER_WORKER = "runner.worker": WorkerInfo;
+        /// A Goal's worker ended (its slot is free).
+        RUNNER_WORKER_ENDED = "runner.worker_ended": GoalRef;
+        /// A person stopped a Goal's worker.
+        RUNNER_STOPPED = "runner.stopped": GoalRef;
+        /// A Round's work record changed.
+        RUNNER_ROUND = "runner.round": RoundChanged;
+        /// A provider profile is held (rate limit or refused credentials).
+        RUNNER_HOLD = "runner.hold": ProviderHold;
+        /// A hold on a provider profile was lifted.
+        RUNNER_HOLD_RELEASED = "runner.hold_released": HoldReleased;
+        /// The quality checks of a Round were evaluated.
+        QUALITY_EVALUATED = "quality.evaluated": QualityEvaluated;
+        /// The app's quality settings were written.
+        QUALITY_UPDATED = "quality.updated": AppRevision;
+        /// The app's governance (product statement, constitution, rules) was written.
+        GOVERNANCE_UPDATED = "governance.updated": AppRevision;
+        /// The app's guidance was written.
+        GUIDANCE_UPDATED = "guidance.updated": AppRevision;
+        /// The app's lifecycle commands were configured.
+        TARGET_UPDATED = "target.updated": AppRef;
+        /// The app's health probe changed its answer.
+        TARGET_HEALTH = "target.health": TargetHealth;
+        /// A supervised process started.
+        PROCESSES_STARTED = "processes.started": ProcessInfo;
+        /// New output of a supervised process (streams; makes nothing stale).
+        PROCESSES_OUTPUT = "processes.output": ProcessOutput;
+        /// A supervised process ended.
+        PROCESSES_EXITED = "processes.exited": ProcessInfo;
+        /// Files changed on disk (the watcher, for any writer).
+        FILES_CHANGED = "files.changed": FilesChanged;
+        /// Refine wrote a file.
+        FILES_WRITTEN = "files.written": FileWritten;
+        /// Refine created a file or directory.
+        FILES_CREATED = "files.created": FileTouched;
+        /// Refine renamed a file or directory.
+        FILES_RENAMED = "files.renamed": FileRenamed;
+        /// Refine deleted a file or directory.
+        FILES_DELETED = "files.deleted": FileTouched;
+        /// A terminal session was opened.
+        TERMINAL_CREATED = "terminal.created": TerminalInfo;
+        /// A terminal session was renamed or resized.
+        TERMINAL_UPDATED = "terminal.updated": TerminalInfo;
+        /// A terminal session's program ended.
+        TERMINAL_EXITED = "terminal.exited": TerminalInfo;
+        /// A terminal session was closed.
+        TERMINAL_CLOSED = "terminal.closed": TerminalClosed;
+        /// A chat thread was created or renamed.
+        CHAT_THREAD = "chat.thread": ChatThreadChanged;
+        /// A chat thread was deleted.
+        CHAT_DELETED = "chat.deleted": IdRef;
+        /// A chat message was added, or an agent's reply finished.
+        CHAT_MESSAGE = "chat.message": ChatMessageAdded;
+        /// More text of an agent's chat reply (streams; makes nothing stale).
+        CHAT_DELTA = "chat.delta": ChatDelta;
+        /// The client missed events: fetch everything again, then follow (sent only to it).
+        RESYNC = "resync": Resync;
+    }
+}
 
 /// What a subscriber gets first: the events it missed, or a resync marker when they are gone.
 #[derive(Debug)]
@@ -44,8 +236,37 @@ impl EventBus {
         }
     }
 
-    /// Publish an event; returns it with its id.
-    pub fn publish(&self, kind: &str, app_id: Option<String>, data: serde_json::Value) -> Event {
+    /// Publish an event of a declared kind; returns it with its id.
+    pub fn publish<T: Serialize>(&self, kind: Kind<T>, app_id: Option<String>, data: &T) -> Event {
+        self.publish_value(
+            kind.name,
+            app_id,
+            serde_json::to_value(data).unwrap_or_default(),
+        )
+    }
+
+    /// A resync marker for one subscriber: it gets an id of its own (never shared with an
+    /// event), so a client resuming from it follows on from this point; it is not kept.
+    pub fn resync(&self, reason: &str) -> Event {
+        let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let id = ring.next_id;
+        ring.next_id += 1;
+        Event {
+            id: id.to_string(),
+            kind: kind::RESYNC.name.to_string(),
+            at: crate::clock::now(),
+            app_id: None,
+            data: serde_json::json!({ "reason": reason }),
+        }
+    }
+
+    /// Publish with the kind and data already checked by `publish` or the pipeline.
+    pub(crate) fn publish_value(
+        &self,
+        kind: &'static str,
+        app_id: Option<String>,
+        data: serde_json::Value,
+    ) -> Event {
         let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         let event = Event {
             id: ring.next_id.to_string(),
@@ -114,12 +335,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const XA: Kind<i32> = Kind::new("x.a");
+    const XB: Kind<i32> = Kind::new("x.b");
+    const XC: Kind<i32> = Kind::new("x.c");
+
     #[test]
     fn resume_replays_missed_events_in_order() {
         let bus = EventBus::new(8);
-        let a = bus.publish("x.a", None, json!(1));
-        let b = bus.publish("x.b", None, json!(2));
-        let c = bus.publish("x.c", None, json!(3));
+        let a = bus.publish(XA, None, &1);
+        let b = bus.publish(XB, None, &2);
+        let c = bus.publish(XC, None, &3);
         let (backlog, _) = bus.subscribe(Some(&a.id));
         match backlog {
             Backlog::Events(ev) => assert_eq!(ev, vec![b, c.clone()]),
@@ -132,9 +357,9 @@ mod tests {
     #[test]
     fn too_far_behind_or_foreign_ids_resync() {
         let bus = EventBus::new(4);
-        let first = bus.publish("x", None, json!(0));
+        let first = bus.publish(XA, None, &0);
         for i in 0..10 {
-            bus.publish("x", None, json!(i));
+            bus.publish(XA, None, &i);
         }
         assert!(matches!(bus.subscribe(Some(&first.id)).0, Backlog::Resync));
         assert!(matches!(bus.subscribe(Some("garbage")).0, Backlog::Resync));
@@ -147,9 +372,36 @@ mod tests {
     #[tokio::test]
     async fn live_events_follow_the_backlog_without_gaps() {
         let bus = EventBus::new(16);
-        let a = bus.publish("x", None, json!(0));
+        let a = bus.publish(XA, None, &0);
         let (_, mut rx) = bus.subscribe(Some(&a.id));
-        let b = bus.publish("y", None, json!(1));
+        let b = bus.publish(XB, None, &1);
         assert_eq!(rx.recv().await.unwrap(), b);
+    }
+
+    #[test]
+    fn a_resync_has_an_id_of_its_own_and_resumes_from_there() {
+        let bus = EventBus::new(8);
+        let a = bus.publish(XA, None, &1);
+        let r = bus.resync("test");
+        assert_eq!(r.kind, "resync");
+        assert_ne!(r.id, a.id, "a resync never reuses an event's id");
+        assert!(matches!(bus.subscribe(Some(&r.id)).0, Backlog::Events(v) if v.is_empty()));
+        let b = bus.publish(XB, None, &2);
+        assert_ne!(b.id, r.id);
+        match bus.subscribe(Some(&r.id)).0 {
+            Backlog::Events(ev) => assert_eq!(ev, vec![b]),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(a.data, json!(1));
+    }
+
+    #[test]
+    fn declared_kinds_are_unique_and_documented() {
+        let mut names: Vec<&str> = kind::ALL.iter().map(|k| k.name).collect();
+        assert!(kind::ALL.iter().all(|k| !k.doc.trim().is_empty()));
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n, "an event kind is declared twice");
     }
 }

@@ -3,6 +3,8 @@
 //! writes, create / rename / delete through the mutation pipeline, fuzzy name search, regex
 //! content search, and `files.changed` events from a debounced watcher per app.
 
+use crate::events::kind;
+use refine_model::event::{FileRenamed, FileTouched, FileWritten, FilesChanged};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -216,9 +218,13 @@ impl Core {
                 let (paths, kinds): (Vec<String>, Vec<&str>) =
                     batch.into_iter().map(|(p, k)| (p, k.as_str())).unzip();
                 Core(inner).bus().publish(
-                    "files.changed",
+                    kind::FILES_CHANGED,
                     Some(app_id.clone()),
-                    json!({ "appId": app_id, "paths": paths, "kinds": kinds }),
+                    &FilesChanged {
+                        app_id: app_id.clone(),
+                        paths,
+                        kinds: kinds.into_iter().map(str::to_string).collect(),
+                    },
                 );
             },
         );
@@ -382,7 +388,7 @@ impl Core {
     ) -> Result<Mutated<T>, ApiError>
     where
         T: Serialize + serde::de::DeserializeOwned + Send + 'static,
-        F: FnOnce(&Root) -> Result<(T, String, serde_json::Value), ApiError> + Send + 'static,
+        F: FnOnce(&Root) -> Result<(T, String, FileEvent), ApiError> + Send + 'static,
     {
         let app = self.resolve_app(ctx, app_id).await?;
         // The journal keeps the request with the app resolved and file content as a digest.
@@ -393,7 +399,7 @@ impl Core {
         self.mutate(ctx, op, &request, async { Ok(()) }, move |_tx, ()| {
             let root = Root::open(Path::new(&app2.path), core.data_dir())?;
             core.watch_app(&app2);
-            let (value, summary, mut event) = match f(&root) {
+            let (value, summary, event) = match f(&root) {
                 Ok(r) => r,
                 Err(e) => {
                     // A failed change may still have touched something: re-walk on next search.
@@ -401,21 +407,9 @@ impl Core {
                     return Err(e);
                 }
             };
-            let touched: Vec<String> = ["path", "from", "to"]
-                .iter()
-                .filter_map(|k| event[*k].as_str().map(str::to_string))
-                .collect();
+            let touched = event.touched();
             core.note_file_change(&app2.id, Path::new(&app2.path), &touched);
-            event["appId"] = json!(app2.id);
-            let target = event["path"]
-                .as_str()
-                .or(event["to"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            let change = Change::new(summary)
-                .app(Some(app2.id.clone()))
-                .target(target)
-                .event(event_kind(op), event);
+            let change = event.change(Change::new(summary).app(Some(app2.id.clone())), &app2.id);
             Ok((value, change))
         })
         .await
@@ -442,7 +436,10 @@ impl Core {
             move |root| {
                 let info = root.write(&rel, input.content.as_bytes(), input.etag.as_deref())?;
                 let summary = format!("Wrote {} ({} bytes)", info.path, input.content.len());
-                let event = json!({ "path": info.path, "etag": info.etag });
+                let event = FileEvent::Written {
+                    path: info.path.clone(),
+                    etag: info.etag.clone(),
+                };
                 Ok((info, summary, event))
             },
         )
@@ -480,7 +477,10 @@ impl Core {
                     "file"
                 };
                 let summary = format!("Created {what} {}", info.path);
-                let event = json!({ "path": info.path, "kind": kind });
+                let event = FileEvent::Created {
+                    path: info.path.clone(),
+                    kind,
+                };
                 Ok((info, summary, event))
             },
         )
@@ -504,8 +504,11 @@ impl Core {
             move |root| {
                 let info = root.rename(&from, &to)?;
                 let summary = format!("Renamed {} to {}", from.as_string(), to.as_string());
-                let event =
-                    json!({ "from": from.as_string(), "to": to.as_string(), "kind": info.kind });
+                let event = FileEvent::Renamed {
+                    from: from.as_string(),
+                    to: to.as_string(),
+                    kind: info.kind,
+                };
                 Ok((info, summary, event))
             },
         )
@@ -535,7 +538,10 @@ impl Core {
                     _ => "file",
                 };
                 let summary = format!("Deleted {what} {}", rel.as_string());
-                let event = json!({ "path": rel.as_string(), "kind": kind });
+                let event = FileEvent::Deleted {
+                    path: rel.as_string(),
+                    kind,
+                };
                 Ok((
                     Deleted {
                         path: rel.as_string(),
@@ -550,13 +556,60 @@ impl Core {
     }
 }
 
-/// `files.write` → `files.written`, and so on.
-fn event_kind(op: &str) -> &str {
-    match op {
-        "files.write" => "files.written",
-        "files.create" => "files.created",
-        "files.rename" => "files.renamed",
-        "files.delete" => "files.deleted",
-        other => other,
+/// What a file mutation did, for its event and the kept file list.
+enum FileEvent {
+    Written {
+        path: String,
+        etag: Option<String>,
+    },
+    Created {
+        path: String,
+        kind: FileKind,
+    },
+    Renamed {
+        from: String,
+        to: String,
+        kind: FileKind,
+    },
+    Deleted {
+        path: String,
+        kind: FileKind,
+    },
+}
+
+impl FileEvent {
+    /// The paths whose entries in the kept file list change.
+    fn touched(&self) -> Vec<String> {
+        match self {
+            FileEvent::Written { path, .. }
+            | FileEvent::Created { path, .. }
+            | FileEvent::Deleted { path, .. } => vec![path.clone()],
+            FileEvent::Renamed { from, to, .. } => vec![from.clone(), to.clone()],
+        }
+    }
+
+    /// The change with its target and its event.
+    fn change(self, change: Change, app_id: &str) -> Change {
+        let app_id = app_id.to_string();
+        match self {
+            FileEvent::Written { path, etag } => change
+                .target(path.clone())
+                .event(kind::FILES_WRITTEN, &FileWritten { app_id, path, etag }),
+            FileEvent::Created { path, kind } => change
+                .target(path.clone())
+                .event(kind::FILES_CREATED, &FileTouched { app_id, path, kind }),
+            FileEvent::Renamed { from, to, kind } => change.target(to.clone()).event(
+                kind::FILES_RENAMED,
+                &FileRenamed {
+                    app_id,
+                    from,
+                    to,
+                    kind,
+                },
+            ),
+            FileEvent::Deleted { path, kind } => change
+                .target(path.clone())
+                .event(kind::FILES_DELETED, &FileTouched { app_id, path, kind }),
+        }
     }
 }

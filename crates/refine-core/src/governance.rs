@@ -2,6 +2,8 @@
 //! never reused). The whole collection has one revision: every write sends the revision it
 //! read and bumps it; a stale writer gets a 409 with the current revision and nothing changes.
 
+use crate::events::kind;
+use refine_model::event::AppRevision;
 use refine_model::governance::{
     parse_entry_id, Governance, GovernanceRule, MAX_BODY_CHARS, MAX_CONSTITUTION_CHARS,
     MAX_ENTRIES, MAX_STATEMENT_CHARS, MAX_TITLE_CHARS,
@@ -166,8 +168,11 @@ fn change(summary: String, g: &Governance, target: &str) -> Change {
         .app(Some(g.app_id.clone()))
         .target(target.to_string())
         .event(
-            "governance.updated",
-            json!({ "appId": g.app_id, "revision": g.revision }),
+            kind::GOVERNANCE_UPDATED,
+            &AppRevision {
+                app_id: g.app_id.clone(),
+                revision: g.revision,
+            },
         )
 }
 

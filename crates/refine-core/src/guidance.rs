@@ -2,13 +2,14 @@
 //! with ids `G1`, `G2`, … that are never reused. One revision fences the whole collection of
 //! an app: a stale writer gets a 409 with the current revision and nothing changes.
 
+use crate::events::kind;
+use refine_model::event::AppRevision;
 use refine_model::governance::{parse_entry_id, GuidanceEntry, GuidanceList, MAX_ENTRIES};
 use refine_model::ApiError;
 use refine_store::guidance as table;
 use refine_store::rusqlite::Connection;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use specta::Type;
 
 use crate::governance::{body, check_app, same_set, stale, title};
@@ -119,8 +120,11 @@ fn change(summary: String, l: &GuidanceList, target: &str) -> Change {
         .app(Some(l.app_id.clone()))
         .target(target.to_string())
         .event(
-            "guidance.updated",
-            json!({ "appId": l.app_id, "revision": l.revision }),
+            kind::GUIDANCE_UPDATED,
+            &AppRevision {
+                app_id: l.app_id.clone(),
+                revision: l.revision,
+            },
         )
 }
 

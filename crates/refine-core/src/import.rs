@@ -3,6 +3,7 @@
 //! nothing; commit is idempotent and re-importing updates instead of duplicating (by external
 //! reference). Also: the Jira-compatible CSV export.
 
+use crate::events::kind;
 use std::collections::HashMap;
 
 use refine_model::work::{ExternalRef, Goal};
@@ -952,11 +953,8 @@ impl Core {
                         .await?;
                     handle.announce().await;
                 }
-                core.bus().publish(
-                    "work.imported",
-                    Some(app.clone()),
-                    serde_json::to_value(&summary).unwrap_or_default(),
-                );
+                core.bus()
+                    .publish(kind::WORK_IMPORTED, Some(app.clone()), &summary);
                 Ok(serde_json::to_value(&summary).unwrap_or_default())
             },
         )

@@ -1,5 +1,6 @@
 //! operations: durable receipts of work; list, get, cancel.
 
+use crate::events::kind;
 use refine_model::{ApiError, OperationReceipt, OperationStatus};
 use refine_store::operations::{self as table, OperationFilter};
 use schemars::JsonSchema;
@@ -145,10 +146,7 @@ impl Core {
             ))
             .app(receipt.app_id.clone())
             .target(receipt.id.clone())
-            .event(
-                "operations.updated",
-                serde_json::to_value(&receipt).unwrap_or_default(),
-            );
+            .event(kind::OPERATIONS_UPDATED, &receipt);
             Ok((receipt, change))
         })
         .await

@@ -2,6 +2,7 @@
 //! operation journal + stored response) → commit → publish events. Long work returns a receipt
 //! at once and runs in a task the daemon owns.
 
+use crate::events::kind;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -34,7 +35,7 @@ pub struct Change {
     pub app_id: Option<String>,
     pub target: Option<String>,
     /// Event kind (e.g. `apps.added`) and its data; published after commit.
-    pub event: Option<(String, Value)>,
+    pub event: Option<(&'static str, Value)>,
 }
 
 impl Change {
@@ -54,8 +55,12 @@ impl Change {
         self.target = Some(target.into());
         self
     }
-    pub fn event(mut self, kind: &str, data: Value) -> Change {
-        self.event = Some((kind.to_string(), data));
+    /// The event to publish once the change is committed: a declared kind and its data.
+    pub fn event<T: Serialize>(mut self, kind: crate::events::Kind<T>, data: &T) -> Change {
+        self.event = Some((
+            kind.name(),
+            serde_json::to_value(data).unwrap_or(Value::Null),
+        ));
         self
     }
 }
@@ -254,13 +259,11 @@ impl Core {
         if let Some((kind, data)) = &change.event {
             self.0
                 .bus
-                .publish(kind, change.app_id.clone(), data.clone());
+                .publish_value(kind, change.app_id.clone(), data.clone());
         }
-        self.0.bus.publish(
-            "activity.created",
-            activity.app_id.clone(),
-            serde_json::to_value(activity).unwrap_or(Value::Null),
-        );
+        self.0
+            .bus
+            .publish(kind::ACTIVITY_CREATED, activity.app_id.clone(), activity);
     }
 
     /// Run a mutation through the pipeline. `request` is the validated input (it keys the
@@ -543,11 +546,9 @@ impl Core {
     }
 
     pub(crate) fn publish_operation(&self, receipt: &OperationReceipt) {
-        self.0.bus.publish(
-            "operations.updated",
-            receipt.app_id.clone(),
-            serde_json::to_value(receipt).unwrap_or(Value::Null),
-        );
+        self.0
+            .bus
+            .publish(kind::OPERATIONS_UPDATED, receipt.app_id.clone(), receipt);
     }
 
     /// Signal a running operation of this daemon to stop; false when none runs with that id.

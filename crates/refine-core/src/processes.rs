@@ -3,6 +3,8 @@
 //! stop = SIGTERM to the group, SIGKILL after the grace period; start-up repair settles records
 //! of a dead daemon and kills its leftover groups.
 
+use crate::events::kind;
+use refine_model::event::ProcessOutput;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -321,10 +323,7 @@ impl Core {
                 ))
                 .app(Some(info.app_id.clone()))
                 .target(info.id.clone())
-                .event(
-                    "processes.started",
-                    serde_json::to_value(&info).unwrap_or_default(),
-                );
+                .event(kind::PROCESSES_STARTED, &info);
                 Ok((info, change))
             },
         )
@@ -535,23 +534,26 @@ impl Core {
                             }
                             batch.push(l);
                             if batch.len() >= 200 {
-                                core.bus().publish("processes.output", Some(app_for_events.clone()), json!({ "id": pid_id, "lines": std::mem::take(&mut batch) }));
+                                core.bus().publish(kind::PROCESSES_OUTPUT, Some(app_for_events.clone()), &ProcessOutput { id: pid_id.clone(), lines: std::mem::take(&mut batch) });
                             }
                         }
                         None => break,
                     },
                     _ = tick.tick() => {
                         if !batch.is_empty() {
-                            core.bus().publish("processes.output", Some(app_for_events.clone()), json!({ "id": pid_id, "lines": std::mem::take(&mut batch) }));
+                            core.bus().publish(kind::PROCESSES_OUTPUT, Some(app_for_events.clone()), &ProcessOutput { id: pid_id.clone(), lines: std::mem::take(&mut batch) });
                         }
                     }
                 }
             }
             if !batch.is_empty() {
                 core.bus().publish(
-                    "processes.output",
+                    kind::PROCESSES_OUTPUT,
                     Some(app_for_events.clone()),
-                    json!({ "id": pid_id, "lines": batch }),
+                    &ProcessOutput {
+                        id: pid_id.clone(),
+                        lines: batch,
+                    },
                 );
             }
             if let Some(f) = file.as_mut() {
@@ -633,16 +635,10 @@ impl Core {
                 .remove(&id);
             let _ = live.done.send(true);
             if let Ok((Some(info), entry)) = saved {
-                core.bus().publish(
-                    "processes.exited",
-                    Some(app_id.clone()),
-                    serde_json::to_value(&info).unwrap_or_default(),
-                );
-                core.bus().publish(
-                    "activity.created",
-                    Some(app_id),
-                    serde_json::to_value(&entry).unwrap_or_default(),
-                );
+                core.bus()
+                    .publish(kind::PROCESSES_EXITED, Some(app_id.clone()), &info);
+                core.bus()
+                    .publish(kind::ACTIVITY_CREATED, Some(app_id), &entry);
             }
         });
         Ok(info)
@@ -681,11 +677,8 @@ impl Core {
             Some(l) => l.done.subscribe(),
             None => tokio::sync::watch::channel(true).1,
         };
-        self.bus().publish(
-            "processes.started",
-            Some(info.app_id.clone()),
-            serde_json::to_value(&info).unwrap_or_default(),
-        );
+        self.bus()
+            .publish(kind::PROCESSES_STARTED, Some(info.app_id.clone()), &info);
         Ok((info, rx))
     }
 

@@ -1,6 +1,8 @@
 //! quality: the project's plain-text tests and the instructions for checking them (one
 //! revision-fenced record per app), and the history of evaluations the automation recorded.
 
+use crate::events::kind;
+use refine_model::event::AppRevision;
 use refine_model::quality::{
     check_tests, QualityEvaluation, QualitySettings, MAX_INSTRUCTIONS_CHARS,
 };
@@ -8,7 +10,6 @@ use refine_model::ApiError;
 use refine_store::quality as table;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use specta::Type;
 
 use crate::governance::{check_app, stale};
@@ -105,8 +106,11 @@ impl Core {
                 .app(Some(app.id.clone()))
                 .target(app.id.clone())
                 .event(
-                    "quality.updated",
-                    json!({ "appId": app.id, "revision": next.revision }),
+                    kind::QUALITY_UPDATED,
+                    &AppRevision {
+                        app_id: app.id.clone(),
+                        revision: next.revision,
+                    },
                 );
                 Ok((next, change))
             },

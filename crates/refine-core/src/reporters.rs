@@ -1,5 +1,7 @@
 //! reporters: who reports work (people, agents, systems) and their todo lists.
 
+use crate::events::kind;
+use refine_model::event::TodosChanged;
 use refine_model::work::{Reporter, ReporterKind, Todo};
 use refine_model::ApiError;
 use refine_store::reporters as table;
@@ -128,16 +130,18 @@ fn get_todo(conn: &Connection, id: &str) -> Result<Todo, ApiError> {
 }
 
 fn reporter_change(summary: String, r: &Reporter) -> Change {
-    Change::new(summary).target(r.id.clone()).event(
-        "reporters.updated",
-        serde_json::to_value(r).unwrap_or_default(),
-    )
+    Change::new(summary)
+        .target(r.id.clone())
+        .event(kind::REPORTERS_UPDATED, r)
 }
 
 fn todo_change(summary: String, t: &Todo) -> Change {
     Change::new(summary).target(t.id.clone()).event(
-        "todos.updated",
-        json!({ "reporterId": t.reporter_id, "todo": t }),
+        kind::TODOS_UPDATED,
+        &TodosChanged {
+            reporter_id: t.reporter_id.clone(),
+            todo: Some(t.clone()),
+        },
     )
 }
 
@@ -419,7 +423,13 @@ impl Core {
                 let todos = table::todos(tx, &r.id).map_err(store_error)?;
                 let change = Change::new(format!("Reordered the todos of {}", r.name))
                     .target(r.id.clone())
-                    .event("todos.updated", json!({ "reporterId": r.id }));
+                    .event(
+                        kind::TODOS_UPDATED,
+                        &TodosChanged {
+                            reporter_id: r.id.clone(),
+                            todo: None,
+                        },
+                    );
                 Ok((todos, change))
             },
         )

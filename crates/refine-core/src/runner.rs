@@ -11,6 +11,8 @@
 //! produced (plan, candidate commit, check results) is reused, so work is at-least-once and a
 //! crash never leaves two candidates in one Round.
 
+use crate::events::kind;
+use refine_model::event::{GoalRef, RunnerPaused};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -91,9 +93,11 @@ impl Drop for SlotGuard {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&self.goal_id);
         self.core.bus().publish(
-            "runner.worker_ended",
+            kind::RUNNER_WORKER_ENDED,
             Some(self.app_id.clone()),
-            json!({ "goalId": self.goal_id }),
+            &GoalRef {
+                goal_id: self.goal_id.clone(),
+            },
         );
         self.core.wake_runner();
     }
@@ -323,7 +327,14 @@ impl Core {
                 } else {
                     "Resumed the runner"
                 })
-                .event(op, json!({ "paused": paused }));
+                .event(
+                    if paused {
+                        kind::RUNNER_PAUSED
+                    } else {
+                        kind::RUNNER_RESUMED
+                    },
+                    &RunnerPaused { paused },
+                );
                 Ok((json!({ "paused": paused }), change))
             })
             .await?;
@@ -374,7 +385,12 @@ impl Core {
             ))
             .app(Some(goal.app_id.clone()))
             .target(goal.id.clone())
-            .event("runner.stopped", json!({ "goalId": goal.id }));
+            .event(
+                kind::RUNNER_STOPPED,
+                &GoalRef {
+                    goal_id: goal.id.clone(),
+                },
+            );
             Ok((
                 WorkerStopped {
                     goal_id: goal.id.clone(),

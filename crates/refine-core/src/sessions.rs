@@ -6,6 +6,8 @@
 //! sends it as a header. Sessions slide their expiry with use, are listed and revocable; only
 //! a hash of each secret is stored, and the daemon checks them from memory.
 
+use crate::events::kind;
+use refine_model::event::IdRef;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -309,7 +311,7 @@ impl Core {
                     table::insert(tx, &s2, &h2)?;
                     let change = Change::new(format!("Browser session started ({})", s2.label))
                         .target(s2.id.clone())
-                        .event("sessions.changed", serde_json::json!({ "id": s2.id }));
+                        .event(kind::SESSIONS_CHANGED, &IdRef { id: s2.id.clone() });
                     Ok((
                         SessionGrant {
                             secret: secret.clone(),
@@ -377,7 +379,7 @@ impl Core {
                         .ok_or_else(|| ApiError::not_found(format!("no browser session {id}")))?;
                     let change = Change::new(format!("Revoked browser session ({})", s.label))
                         .target(id.clone())
-                        .event("sessions.changed", serde_json::json!({ "id": id }));
+                        .event(kind::SESSIONS_CHANGED, &IdRef { id: id.clone() });
                     Ok((s, change))
                 },
             )

@@ -1,5 +1,7 @@
 //! settings: typed, validated, layered (defaults < global < app), revision-fenced writes.
 
+use crate::events::kind;
+use refine_model::event::SettingsChanged;
 use refine_model::settings::{merge_patch, resolve};
 use refine_model::{ApiError, Settings, SettingsLayer, SettingsScope};
 use refine_store::settings as table;
@@ -149,7 +151,18 @@ impl Core {
             let scope = if app_id.is_some() { "app" } else { "global" };
             let change = Change::new(format!("Updated {scope} settings: {}", keys.join(", ")))
                 .app(app_id.clone())
-                .event("settings.updated", json!({ "scope": scope, "appId": app_id, "revision": written.revision }));
+                .event(
+                    kind::SETTINGS_UPDATED,
+                    &SettingsChanged {
+                        scope: if app_id.is_some() {
+                            refine_model::SettingsScope::App
+                        } else {
+                            refine_model::SettingsScope::Global
+                        },
+                        app_id: app_id.clone(),
+                        revision: written.revision,
+                    },
+                );
             let view = SettingsView {
                 effective,
                 global,

@@ -1,5 +1,6 @@
 //! system: health, identity, shutdown. (The operation catalogue lives with the registry.)
 
+use crate::events::kind;
 use refine_model::system::{Health, SystemInfo};
 use refine_model::ApiError;
 use schemars::JsonSchema;
@@ -61,7 +62,7 @@ impl Core {
                     Ok((
                         ShutdownAck { stopping: true },
                         Change::new("Daemon shutdown requested")
-                            .event("system.shutdown", serde_json::json!({})),
+                            .event(kind::SYSTEM_SHUTDOWN, &Empty {}),
                     ))
                 },
             )

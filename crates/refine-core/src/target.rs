@@ -1,6 +1,8 @@
 //! target: the app's own lifecycle — start/stop its dev server, build, test, health check —
 //! as supervised processes, with commands suggested from the app's shape and editable.
 
+use crate::events::kind;
+use refine_model::event::{AppRef, TargetHealth};
 use std::time::Duration;
 
 use refine_model::process::{ProcessInfo, ProcessStatus};
@@ -329,9 +331,14 @@ impl Core {
             before.is_none_or(|(pid, b)| pid != start.id || b.ok != h.ok || b.detail != h.detail);
         if changed {
             self.0.bus.publish(
-                "target.health",
+                kind::TARGET_HEALTH,
                 Some(app.id.clone()),
-                json!({ "appId": app.id, "ok": h.ok, "detail": h.detail, "processId": start.id }),
+                &TargetHealth {
+                    app_id: app.id.clone(),
+                    ok: h.ok,
+                    detail: h.detail.clone(),
+                    process_id: start.id.clone(),
+                },
             );
         }
         Some(h)
@@ -458,7 +465,12 @@ impl Core {
                     .map_err(store_error)?;
                 let change = Change::new(format!("Edited the lifecycle commands of {}", app.name))
                     .app(Some(app_id.clone()))
-                    .event("target.updated", json!({ "appId": app_id }));
+                    .event(
+                        kind::TARGET_UPDATED,
+                        &AppRef {
+                            app_id: app_id.clone(),
+                        },
+                    );
                 Ok((l, change))
             },
         )

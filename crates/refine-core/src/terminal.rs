@@ -3,6 +3,8 @@
 //! attached client (the WebSocket in refine-server); input, resize, rename, close; a reaper
 //! closes sessions left without clients for `terminal.idleCloseMinutes`.
 
+use crate::events::kind;
+use refine_model::event::TerminalClosed;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -303,10 +305,7 @@ impl Core {
                 let change = Change::new(format!("Opened a terminal: {}", info.argv.join(" ")))
                     .app(Some(info.app_id.clone()))
                     .target(info.id.clone())
-                    .event(
-                        "terminal.created",
-                        serde_json::to_value(&info).unwrap_or_default(),
-                    );
+                    .event(kind::TERMINAL_CREATED, &info);
                 Ok((info, change))
             },
         )
@@ -329,11 +328,8 @@ impl Core {
             };
             // Kill leftovers of the session (background jobs) once the program itself ended.
             refine_host::pty::signal_session(info.pid as i32, libc::SIGKILL);
-            core.bus().publish(
-                "terminal.exited",
-                Some(info.app_id.clone()),
-                serde_json::to_value(&info).unwrap_or_default(),
-            );
+            core.bus()
+                .publish(kind::TERMINAL_EXITED, Some(info.app_id.clone()), &info);
         });
     }
 
@@ -563,10 +559,7 @@ impl Core {
                 let change = Change::new(format!("Renamed a terminal to {}", info.title))
                     .app(Some(info.app_id.clone()))
                     .target(info.id.clone())
-                    .event(
-                        "terminal.updated",
-                        serde_json::to_value(&info).unwrap_or_default(),
-                    );
+                    .event(kind::TERMINAL_UPDATED, &info);
                 Ok((info, change))
             },
         )
@@ -639,8 +632,12 @@ impl Core {
                     .app(Some(info.app_id.clone()))
                     .target(info.id.clone())
                     .event(
-                        "terminal.closed",
-                        json!({ "id": info.id, "appId": info.app_id, "reason": reason }),
+                        kind::TERMINAL_CLOSED,
+                        &TerminalClosed {
+                            id: info.id.clone(),
+                            app_id: info.app_id.clone(),
+                            reason: reason.to_string(),
+                        },
                     );
                 Ok((info, change))
             },

@@ -1,6 +1,8 @@
 //! work: Goals (create, read, patch, soft delete, restore, bulk edit, list, search, export) and
 //! Features (ordered groups of Goals).
 
+use crate::events::kind;
+use refine_model::event::{BulkUpdated, IdRef};
 use refine_model::work::{ExternalRef, Feature, Goal};
 use refine_model::workflow::WorkflowState;
 use refine_model::ApiError;
@@ -290,13 +292,6 @@ pub fn fts_query(q: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-fn goal_event(kind: &str, g: &Goal) -> (String, serde_json::Value) {
-    (
-        kind.to_string(),
-        serde_json::to_value(g).unwrap_or_default(),
-    )
-}
-
 pub(crate) fn not_found_goal(id: &str) -> ApiError {
     ApiError::not_found(format!("no Goal {id}"))
 }
@@ -507,8 +502,8 @@ impl Core {
                 let change = Change::new(format!("Created Goal #{} “{}”", g.number, g.title))
                     .app(Some(app.clone()))
                     .target(g.id.clone());
-                let (k, v) = goal_event("work.goal_created", &g);
-                Ok((g, change.event(&k, v)))
+                let change = change.event(kind::GOAL_CREATED, &g);
+                Ok((g, change))
             },
         )
         .await
@@ -620,8 +615,8 @@ impl Core {
                 ))
                 .app(Some(g.app_id.clone()))
                 .target(g.id.clone());
-                let (k, v) = goal_event("work.goal_updated", &g);
-                Ok((g, change.event(&k, v)))
+                let change = change.event(kind::GOAL_UPDATED, &g);
+                Ok((g, change))
             },
         )
         .await
@@ -681,15 +676,15 @@ impl Core {
             let change = Change::new(format!("{verb} Goal #{} “{}”", g.number, g.title))
                 .app(Some(g.app_id.clone()))
                 .target(g.id.clone());
-            let (k, v) = goal_event(
+            let change = change.event(
                 if delete {
-                    "work.goal_deleted"
+                    kind::GOAL_DELETED
                 } else {
-                    "work.goal_updated"
+                    kind::GOAL_UPDATED
                 },
                 &g,
             );
-            Ok((g, change.event(&k, v)))
+            Ok((g, change))
         })
         .await
     }
@@ -779,10 +774,7 @@ impl Core {
                         "Bulk edit: {updated} Goal(s) changed, {failed} refused"
                     ))
                     .app(Some(app.clone()))
-                    .event(
-                        "work.bulk_updated",
-                        json!({ "updated": updated, "failed": failed }),
-                    );
+                    .event(kind::GOALS_BULK_UPDATED, &BulkUpdated { updated, failed });
                     Ok((
                         BulkResult {
                             updated,
@@ -796,11 +788,8 @@ impl Core {
             .await?;
         if !out.replayed {
             for g in out.value.results.iter().filter_map(|r| r.goal.as_ref()) {
-                self.bus().publish(
-                    "work.goal_updated",
-                    Some(g.app_id.clone()),
-                    serde_json::to_value(g).unwrap_or_default(),
-                );
+                self.bus()
+                    .publish(kind::GOAL_UPDATED, Some(g.app_id.clone()), g);
             }
         }
         Ok(out)
@@ -964,10 +953,7 @@ impl Core {
                 ))
                 .app(Some(app.clone()))
                 .target(row.id.clone())
-                .event(
-                    "work.feature_updated",
-                    serde_json::to_value(&detail.feature).unwrap_or_default(),
-                );
+                .event(kind::FEATURE_UPDATED, &detail.feature);
                 Ok((detail, change))
             },
         )
@@ -1054,7 +1040,7 @@ impl Core {
                 ))
                 .app(Some(app.clone()))
                 .target(f.id.clone())
-                .event("work.feature_deleted", json!({ "id": f.id }));
+                .event(kind::FEATURE_DELETED, &IdRef { id: f.id.clone() });
                 Ok((f, change))
             },
         )
@@ -1162,10 +1148,7 @@ impl Core {
             let change = Change::new(summary)
                 .app(Some(detail.feature.app_id.clone()))
                 .target(id)
-                .event(
-                    "work.feature_updated",
-                    serde_json::to_value(&detail.feature).unwrap_or_default(),
-                );
+                .event(kind::FEATURE_UPDATED, &detail.feature);
             Ok((detail, change))
         })
         .await

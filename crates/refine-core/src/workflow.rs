@@ -1,6 +1,8 @@
 //! workflow: moving Goals through the states (the table is `refine_model::workflow`), start
 //! eligibility, and the durable pause flag of the automation.
 
+use crate::events::kind;
+use refine_model::event::GoalTransitioned;
 use refine_model::work::Goal;
 use refine_model::workflow::{self as rules, Action, WorkflowState};
 use refine_model::ApiError;
@@ -236,7 +238,10 @@ impl Core {
         self.mutate(ctx, op, input, async { Ok(()) }, move |tx, ()| {
             let mut g = find_goal(tx, app.as_deref(), &goal_ref)?;
             if g.deleted_at.is_some() {
-                return Err(ApiError::conflict(format!("Goal #{} is deleted; restore it first", g.number)));
+                return Err(ApiError::conflict(format!(
+                    "Goal #{} is deleted; restore it first",
+                    g.number
+                )));
             }
             let from = g.status;
             if let Some((status, round)) = expect {
@@ -250,14 +255,18 @@ impl Core {
                 }
             }
             let t = rules::transition(from, action).map_err(|why| {
-                ApiError::conflict(format!("Goal #{}: {why}", g.number)).with_details(json!({ "from": from, "reason": why }))
+                ApiError::conflict(format!("Goal #{}: {why}", g.number))
+                    .with_details(json!({ "from": from, "reason": why }))
             })?;
             // Starting work also needs the start rules (feature order, priority).
             if from == WorkflowState::Todo && t.to == WorkflowState::Plan {
                 let e = eligibility(tx, &g.app_id)?;
                 if let Some(b) = e.blocked.iter().find(|b| b.goal_id == g.id) {
-                    return Err(ApiError::conflict(format!("Goal #{} cannot start: {}", g.number, b.reason))
-                        .with_details(json!({ "from": from, "reason": b.reason })));
+                    return Err(ApiError::conflict(format!(
+                        "Goal #{} cannot start: {}",
+                        g.number, b.reason
+                    ))
+                    .with_details(json!({ "from": from, "reason": b.reason })));
                 }
             }
             let at = clock::now();
@@ -271,33 +280,62 @@ impl Core {
             if t.new_round {
                 let next = g.rounds.iter().map(|r| r.number).max().unwrap_or(0) + 1;
                 let request = match (action, &reason) {
-                    (Action::Retry, r) => format!("Retry after failure{}", r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()),
-                    (Action::Decline { .. }, r) => format!("Review declined{}", r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()),
-                    (_, r) => format!("Checks sent it back{}", r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()),
+                    (Action::Retry, r) => format!(
+                        "Retry after failure{}",
+                        r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                    ),
+                    (Action::Decline { .. }, r) => format!(
+                        "Review declined{}",
+                        r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                    ),
+                    (_, r) => format!(
+                        "Checks sent it back{}",
+                        r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                    ),
                 };
                 gtable::insert_round(tx, &g.id, next, &request, &at).map_err(store_error)?;
             }
             g.status = t.to;
             g.updated_at = at.clone();
             gtable::update(tx, &g).map_err(store_error)?;
-            gtable::record_transition(tx, &g, Some(from), t.to, &at, &actor).map_err(store_error)?;
-            let goal = gtable::get(tx, &g.id).map_err(store_error)?.ok_or_else(|| ApiError::internal("goal vanished"))?;
+            gtable::record_transition(tx, &g, Some(from), t.to, &at, &actor)
+                .map_err(store_error)?;
+            let goal = gtable::get(tx, &g.id)
+                .map_err(store_error)?
+                .ok_or_else(|| ApiError::internal("goal vanished"))?;
             let summary = format!(
                 "Goal #{} “{}”: {} → {}{}",
                 goal.number,
                 goal.title,
                 from.as_str(),
                 t.to.as_str(),
-                reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+                reason
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
             );
             let change = Change::new(summary)
                 .app(Some(goal.app_id.clone()))
                 .target(goal.id.clone())
                 .event(
-                    "workflow.transitioned",
-                    json!({ "goalId": goal.id, "from": from, "to": t.to, "newRound": t.new_round, "goal": goal }),
+                    kind::WORKFLOW_TRANSITIONED,
+                    &GoalTransitioned {
+                        goal_id: goal.id.clone(),
+                        from,
+                        to: t.to,
+                        new_round: t.new_round,
+                        goal: goal.clone(),
+                    },
                 );
-            Ok((TransitionResult { from, to: t.to, new_round: t.new_round, goal }, change))
+            Ok((
+                TransitionResult {
+                    from,
+                    to: t.to,
+                    new_round: t.new_round,
+                    goal,
+                },
+                change,
+            ))
         })
         .await
     }
@@ -490,10 +528,9 @@ impl Core {
             } else {
                 "Resumed automation".to_string()
             };
-            let change = Change::new(summary).app(Some(app.clone())).event(
-                "workflow.automation",
-                serde_json::to_value(&state).unwrap_or_default(),
-            );
+            let change = Change::new(summary)
+                .app(Some(app.clone()))
+                .event(kind::WORKFLOW_AUTOMATION, &state);
             Ok((state, change))
         })
         .await

@@ -33,3 +33,32 @@ pub struct TerminalScrollback {
     /// Bytes of `text` before decoding.
     pub bytes: u32,
 }
+
+/// A control message a client sends on a terminal WebSocket, as a JSON text frame (input is
+/// binary frames; any other text frame is typed input).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum TerminalClientMessage {
+    Resize { cols: u16, rows: u16 },
+}
+
+/// A control message the daemon sends on a terminal WebSocket, as a JSON text frame (output is
+/// binary frames). The desktop relay adds `closed` when the socket ends without the page asking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum TerminalServerMessage {
+    /// The program ended (`code`: its exit status, when it had one); the socket closes next.
+    Exit { code: Option<i32> },
+    /// This client fell behind and `missed` output chunks were dropped for it.
+    Lagged { missed: u32 },
+    /// A control message was refused (e.g. a resize out of range).
+    Error { message: String },
+    /// The link ended without the page asking (desktop relay only).
+    Closed {},
+}
+
+impl TerminalServerMessage {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, Stream, StreamExt};
-use refine_core::events::Backlog;
+use refine_core::events::{kind, Backlog};
 use refine_model::Event;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
@@ -28,14 +28,9 @@ fn sse(e: &Event) -> SseEvent {
         .data(serde_json::to_string(e).unwrap_or_default())
 }
 
-fn resync(state: &State) -> Event {
-    Event {
-        id: state.core.bus().last_id(),
-        kind: "resync".to_string(),
-        at: refine_core::clock::now(),
-        app_id: None,
-        data: serde_json::json!({ "reason": "events were missed; reload state" }),
-    }
+/// A resync marker with an id of its own (a client that resumes from it follows on from here).
+fn resync(state: &State, reason: &str) -> Event {
+    state.core.bus().resync(reason)
 }
 
 pub(crate) async fn events(
@@ -52,14 +47,19 @@ pub(crate) async fn events(
     let (backlog, rx) = state.core.bus().subscribe(last.as_deref());
     let first: Vec<Event> = match backlog {
         Backlog::Events(v) => v,
-        Backlog::Resync => vec![resync(&state)],
+        Backlog::Resync => vec![resync(
+            &state,
+            "the events after your Last-Event-ID are gone; reload state",
+        )],
     };
     let st = state.clone();
     let live = stream::unfold((rx, st), |(mut rx, st)| async move {
         let next = match rx.recv().await {
             Ok(e) => e,
             // Fell behind the broadcast buffer: tell the client to reload, then keep following.
-            Err(RecvError::Lagged(_)) => resync(&st),
+            Err(RecvError::Lagged(_)) => {
+                resync(&st, "you fell behind the live events; reload state")
+            }
             Err(RecvError::Closed) => return None,
         };
         Some((next, (rx, st)))
@@ -135,7 +135,10 @@ pub(crate) async fn process_stream(
         }
         loop {
             match rx.recv().await {
-                Ok(e) if e.data["id"] == serde_json::json!(id) && e.kind == "processes.output" => {
+                Ok(e)
+                    if e.data["id"] == serde_json::json!(id)
+                        && e.kind == kind::PROCESSES_OUTPUT.name() =>
+                {
                     let lines: Vec<SseEvent> = e.data["lines"]
                         .as_array()
                         .map(|a| {
@@ -146,7 +149,10 @@ pub(crate) async fn process_stream(
                         .unwrap_or_default();
                     return Some((lines, (rx, id, false)));
                 }
-                Ok(e) if e.data["id"] == serde_json::json!(id) && e.kind == "processes.exited" => {
+                Ok(e)
+                    if e.data["id"] == serde_json::json!(id)
+                        && e.kind == kind::PROCESSES_EXITED.name() =>
+                {
                     let exit = SseEvent::default().event("exit").data(e.data.to_string());
                     return Some((vec![exit], (rx, id, true)));
                 }

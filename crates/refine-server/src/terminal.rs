@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use refine_core::sessions::SessionAuth;
 use refine_core::terminal::TerminalClient;
-use serde::Deserialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+use refine_model::terminal::{TerminalClientMessage, TerminalServerMessage};
 
 use crate::security::error_response;
 use crate::State;
@@ -21,12 +22,6 @@ use crate::State;
 const MAX_IN: usize = 256 * 1024;
 /// Output chunks are coalesced up to this size per message.
 const MAX_OUT: usize = 64 * 1024;
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-enum Control {
-    Resize { cols: u16, rows: u16 },
-}
 
 pub(crate) async fn attach(
     AxState(state): AxState<State>,
@@ -50,11 +45,11 @@ pub(crate) async fn attach(
 }
 
 fn exit_frame(code: Option<i32>) -> Message {
-    Message::Text(
-        serde_json::json!({ "type": "exit", "code": code })
-            .to_string()
-            .into(),
-    )
+    control(&TerminalServerMessage::Exit { code })
+}
+
+fn control(m: &TerminalServerMessage) -> Message {
+    Message::Text(m.to_json().into())
 }
 
 /// Resolves when the browser session behind a socket is revoked (never for the token).
@@ -99,8 +94,7 @@ async fn run(
                     }
                 }
                 Err(RecvError::Lagged(n)) => {
-                    let note = serde_json::json!({ "type": "lagged", "missed": n }).to_string();
-                    if tx.send(Message::Text(note.into())).await.is_err() {
+                    if tx.send(control(&TerminalServerMessage::Lagged { missed: n.min(u32::MAX as u64) as u32 })).await.is_err() {
                         return;
                     }
                 }
@@ -137,10 +131,9 @@ async fn run(
                 Some(Ok(Message::Text(t))) => {
                     let s = t.as_str();
                     if s.starts_with('{') {
-                        if let Ok(Control::Resize { cols, rows }) = serde_json::from_str::<Control>(s) {
+                        if let Ok(TerminalClientMessage::Resize { cols, rows }) = serde_json::from_str(s) {
                             if let Err(e) = c.resize(cols, rows) {
-                                let note = serde_json::json!({ "type": "error", "message": e.message }).to_string();
-                                let _ = tx.send(Message::Text(note.into())).await;
+                                let _ = tx.send(control(&TerminalServerMessage::Error { message: e.message })).await;
                             }
                             continue;
                         }

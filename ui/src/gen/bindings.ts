@@ -155,6 +155,12 @@ export type AgentSettings = {
 	runTimeoutMinutes?: number,
 };
 
+/**  Agent detection ran again. */
+export type AgentsDetected = {
+	/**  How many profiles were looked at. */
+	profiles: number,
+};
+
 /**  The error body sent on every surface. */
 export type ApiError = {
 	code: ErrorCode,
@@ -181,8 +187,24 @@ export type AppIdInput = {
 	id: string,
 };
 
+/**  Something of one app changed; fetch it again. */
+export type AppRef = {
+	appId: string,
+};
+
+/**  A revisioned document of an app (guidance, governance, quality settings) was written. */
+export type AppRevision = {
+	appId: string,
+	revision: number,
+};
+
 export type AppScopeInput = {
 	appId?: string | null,
+};
+
+/**  The active app changed (`None`: no app is active). */
+export type AppSelected = {
+	id: string | null,
 };
 
 /**  What Refine detected about an app's code: languages, package managers, likely commands. */
@@ -278,6 +300,12 @@ export type BulkUpdateInput = {
 	patch: BulkPatch,
 };
 
+/**  A bulk edit finished. */
+export type BulkUpdated = {
+	updated: number,
+	failed: number,
+};
+
 export type ChangesInput = {
 	appId?: string | null,
 };
@@ -289,6 +317,13 @@ export type ChangesStatus = {
 	staged: number,
 	unstaged: number,
 	untracked: number,
+};
+
+/**  More text of an agent's chat reply, while it streams. */
+export type ChatDelta = {
+	threadId: string,
+	messageId: string,
+	text: string,
 };
 
 export type ChatDraftInput = {
@@ -340,6 +375,12 @@ export type ChatMessage = {
 	createdAt: string,
 };
 
+/**  A chat message was added or finished. */
+export type ChatMessageAdded = {
+	threadId: string,
+	message: ChatMessage,
+};
+
 export type ChatRole = "user" | "assistant";
 
 /**  What `chat.send` stored: the person's message and the pending reply. */
@@ -374,6 +415,11 @@ export type ChatThread = {
 	preview: string | null,
 	/**  Whether a reply is being written. */
 	replying: boolean,
+};
+
+/**  A chat thread was created or renamed. */
+export type ChatThreadChanged = {
+	thread: ChatThread,
 };
 
 /**  A thread with its messages, oldest first. */
@@ -686,6 +732,16 @@ export type Event = {
 	data: unknown,
 };
 
+/**  An event kind as `system.events` lists it. */
+export type EventInfo = {
+	kind: string,
+	doc: string,
+	/**  The queries to fetch again after this event. */
+	stale: string[],
+	/**  The JSON Schema of its `data`. */
+	data: unknown,
+};
+
 /**  A link to evidence gathered in a Round (logs, diffs, verdicts). */
 export type EvidenceLink = {
 	kind: string,
@@ -853,6 +909,38 @@ export type FileKind = "file" | "dir" | "symlink" |
 /**  Sockets, FIFOs, devices. */
 "other";
 
+/**  Refine renamed a file or directory. */
+export type FileRenamed = {
+	appId: string,
+	from: string,
+	to: string,
+	kind: FileKind,
+};
+
+/**  Refine created, or deleted, a file or directory. */
+export type FileTouched = {
+	appId: string,
+	path: string,
+	kind: FileKind,
+};
+
+/**  Refine wrote a file. */
+export type FileWritten = {
+	appId: string,
+	path: string,
+	etag: string | null,
+};
+
+/**
+ *  Files changed on disk, by anyone (the watcher's batch): `kinds[i]` is what happened to
+ *  `paths[i]` (created, modified, removed or renamed).
+ */
+export type FilesChanged = {
+	appId: string,
+	paths: string[],
+	kinds: string[],
+};
+
 /**  Fuzzy search over file paths (gitignore-aware). */
 export type FindInput = {
 	appId?: string | null,
@@ -964,6 +1052,11 @@ export type GoalPage = {
 	totalIsLowerBound: boolean,
 };
 
+/**  Something about one Goal's automation (its worker stopped or ended). */
+export type GoalRef = {
+	goalId: string,
+};
+
 export type GoalRunsInput = {
 	goalId: string,
 };
@@ -971,6 +1064,16 @@ export type GoalRunsInput = {
 export type GoalSort = 
 /**  Priority high → low, then number (default). */
 "priority" | "newest" | "oldest" | "updated" | "number" | "title";
+
+/**  A Goal moved through the workflow. */
+export type GoalTransitioned = {
+	goalId: string,
+	from: WorkflowState,
+	to: WorkflowState,
+	/**  The move opened a new Round. */
+	newRound: boolean,
+	goal: Goal,
+};
 
 export type GoalWorkInput = {
 	goalId: string,
@@ -1091,6 +1194,16 @@ export type HealthCheck = {
 	checkedAt: string,
 };
 
+/**  A hold on a provider profile was lifted. */
+export type HoldReleased = {
+	profile: string,
+};
+
+/**  A record went away (or changed in a way only its id tells). */
+export type IdRef = {
+	id: string,
+};
+
 export type ImportFormat = 
 /**  Headings → Features, `- [ ]` items → Goals, indented text → prompt. */
 "markdown" | 
@@ -1121,6 +1234,15 @@ export type ImportPreview = {
 	create: number,
 	update: number,
 	unchanged: number,
+};
+
+/**  What a committed import did (the operation's result). */
+export type ImportSummary = {
+	created: number,
+	updated: number,
+	unchanged: number,
+	featuresCreated: number,
+	errors: RowError[],
 };
 
 /**  What integrating a candidate produced. */
@@ -1397,6 +1519,12 @@ export type ProcessLogsInput = {
 	tail?: number | null,
 };
 
+/**  New output lines of a supervised process (batched). */
+export type ProcessOutput = {
+	id: string,
+	lines: LogLine[],
+};
+
 /**  Who a process belongs to. */
 export type ProcessOwner = {
 	goalId?: string | null,
@@ -1433,6 +1561,11 @@ export type ProfileDeleted = {
 
 export type ProfileNameInput = {
 	name: string,
+};
+
+/**  An agent profile was saved (secrets redacted). */
+export type ProfileSaved = {
+	profile: AgentProfile,
 };
 
 /**  Which app to describe (default: the active app). */
@@ -1494,6 +1627,15 @@ export type QualityCheck = {
 	durationMs: number,
 	logExcerpt: string,
 	processId: string | null,
+};
+
+/**  The quality checks of a Round were evaluated. */
+export type QualityEvaluated = {
+	/**  The evaluation record's id. */
+	id: string,
+	goalId: string,
+	round: number,
+	passed: boolean,
 };
 
 /**  One evaluation of an app's quality tests (for a Goal's Round, or asked for by hand). */
@@ -1645,6 +1787,14 @@ export type ResizeTerminalInput = {
 	rows: number,
 };
 
+/**
+ *  The client missed events (it fell behind, or resumed from another daemon run): fetch
+ *  everything it shows again, then follow.
+ */
+export type Resync = {
+	reason: string,
+};
+
 export type RevertInput = {
 	appId?: string | null,
 	/**  The commit to revert. */
@@ -1661,6 +1811,13 @@ export type Round = {
 	evidence: EvidenceLink[],
 	startedAt: string,
 	endedAt: string | null,
+};
+
+/**  A Round's work record changed (plan, candidate, waiting, follow-ups). */
+export type RoundChanged = {
+	goalId: string,
+	round: number,
+	work: RoundWork,
 };
 
 /**  One Round's recorded work, for the Goal page. */
@@ -1706,6 +1863,11 @@ export type RowError = {
 
 export type RunnerPauseInput = {
 	reason?: string | null,
+};
+
+/**  The runner was paused or resumed. */
+export type RunnerPaused = {
+	paused: boolean,
 };
 
 /**  How runner workers advance Goals. */
@@ -1792,6 +1954,13 @@ export type Settings = {
 	terminal?: TerminalSettings,
 	git?: GitSettings,
 	agents?: AgentSettings,
+};
+
+/**  A settings layer was written. */
+export type SettingsChanged = {
+	scope: SettingsScope,
+	appId: string | null,
+	revision: number,
 };
 
 /**  Which settings to read: the global layer plus, if given (or active), an app's layer. */
@@ -1894,6 +2063,15 @@ export type SystemInfo = {
 	url: string | null,
 };
 
+/**  The app's health probe changed its answer. */
+export type TargetHealth = {
+	appId: string,
+	ok: boolean,
+	detail: string,
+	/**  The run of the app that was probed. */
+	processId: string,
+};
+
 export type TargetInput = {
 	appId?: string | null,
 };
@@ -1924,6 +2102,19 @@ export type TellInput = {
 	goalId: string,
 	/**  What the agent should do next, in plain words. */
 	message: string,
+};
+
+/**
+ *  A control message a client sends on a terminal WebSocket, as a JSON text frame (input is
+ *  binary frames; any other text frame is typed input).
+ */
+export type TerminalClientMessage = { type: "resize"; cols: number; rows: number };
+
+/**  A terminal session was closed. */
+export type TerminalClosed = {
+	id: string,
+	appId: string,
+	reason: string,
 };
 
 export type TerminalIdInput = {
@@ -1968,6 +2159,20 @@ export type TerminalScrollbackInput = {
 	kb?: number | null,
 };
 
+/**
+ *  A control message the daemon sends on a terminal WebSocket, as a JSON text frame (output is
+ *  binary frames). The desktop relay adds `closed` when the socket ends without the page asking.
+ */
+export type TerminalServerMessage = 
+/**  The program ended (`code`: its exit status, when it had one); the socket closes next. */
+{ type: "exit"; code: number | null } | 
+/**  This client fell behind and `missed` output chunks were dropped for it. */
+{ type: "lagged"; missed: number } | 
+/**  A control message was refused (e.g. a resize out of range). */
+{ type: "error"; message: string } | 
+/**  The link ended without the page asking (desktop relay only). */
+{ type: "closed" };
+
 /**  Terminal sessions. */
 export type TerminalSettings = {
 	/**  Scrollback kept per session, in KiB. */
@@ -1995,6 +2200,21 @@ export type TodoIdInput = {
 
 export type TodoListInput = {
 	reporterId: string,
+};
+
+/**  A reporter's todo list changed (`todo`: the one item, when a single one changed). */
+export type TodosChanged = {
+	reporterId: string,
+	todo: Todo | null,
+};
+
+/**  New entries of an agent run's transcript, in order. */
+export type TranscriptBatch = {
+	runId: string,
+	goalId: string | null,
+	round: number | null,
+	processId: string,
+	entries: TranscriptEntry[],
 };
 
 /**  A transcript entry as stored and sent: its place in the run and when it arrived. */
@@ -2228,6 +2448,7 @@ export const operations = {
   "system.health": { method: "GET", path: "/api/v1/system/health", kind: "query", mcp: false },
   "system.info": { method: "GET", path: "/api/v1/system/info", kind: "query", mcp: true },
   "system.operations": { method: "GET", path: "/api/v1/system/operations", kind: "query", mcp: true },
+  "system.events": { method: "GET", path: "/api/v1/system/events", kind: "query", mcp: true },
   "system.shutdown": { method: "POST", path: "/api/v1/system/shutdown", kind: "mutation", mcp: false },
   "sessions.list": { method: "GET", path: "/api/v1/sessions", kind: "query", mcp: false },
   "sessions.link": { method: "POST", path: "/api/v1/sessions/link", kind: "mutation", mcp: false },
@@ -2368,6 +2589,7 @@ export type Operations = {
   "system.health": { input: Empty; output: Health };
   "system.info": { input: Empty; output: SystemInfo };
   "system.operations": { input: Empty; output: OperationInfo[] };
+  "system.events": { input: Empty; output: EventInfo[] };
   "system.shutdown": { input: Empty; output: ShutdownAck };
   "sessions.list": { input: Empty; output: BrowserSession[] };
   "sessions.link": { input: LoginLinkInput; output: LoginLink };
@@ -2507,3 +2729,223 @@ export type Operations = {
 export type OperationName = keyof Operations;
 export type Input<N extends OperationName> = Operations[N]["input"];
 export type Output<N extends OperationName> = Operations[N]["output"];
+
+/** The data of each kind of live event. */
+export type EventData = {
+  /** An audit log entry was written (every mutation makes one). */
+  "activity.created": Activity;
+  /** An app was added. */
+  "apps.added": App;
+  /** An app was removed (its data stays in its folder). */
+  "apps.removed": IdRef;
+  /** The active app changed. */
+  "apps.selected": AppSelected;
+  /** An app's record changed (a rescan found a new shape). */
+  "apps.updated": App;
+  /** The app's Git state changed through Refine (commit, revert, stage, unstage). */
+  "changes.updated": AppRef;
+  /** A settings layer was written. */
+  "settings.updated": SettingsChanged;
+  /** A durable operation started, progressed or ended. */
+  "operations.updated": OperationReceipt;
+  /** A browser session was made, used for the first time or revoked. */
+  "sessions.changed": IdRef;
+  /** The daemon is stopping. */
+  "system.shutdown": Empty;
+  /** A Goal was created. */
+  "work.goal_created": Goal;
+  /** A Goal changed (edited, moved, restored, a bulk edit). */
+  "work.goal_updated": Goal;
+  /** A Goal was deleted (it can be restored). */
+  "work.goal_deleted": Goal;
+  /** A bulk edit of Goals finished. */
+  "work.bulk_updated": BulkUpdated;
+  /** A Feature was created or changed (including its Goals and their order). */
+  "work.feature_updated": Feature;
+  /** A Feature was deleted. */
+  "work.feature_deleted": IdRef;
+  /** An import committed its Goals and Features. */
+  "work.imported": ImportSummary;
+  /** A Goal moved through the workflow. */
+  "workflow.transitioned": GoalTransitioned;
+  /** Automation of an app was paused or resumed. */
+  "workflow.automation": AutomationState;
+  /** A reporter was created, renamed or merged. */
+  "reporters.updated": Reporter;
+  /** A reporter's todo list changed. */
+  "todos.updated": TodosChanged;
+  /** An agent profile was saved. */
+  "agents.profile_saved": ProfileSaved;
+  /** An agent profile was deleted, or a provider's own reset to its default. */
+  "agents.profile_deleted": ProfileDeleted;
+  /** Agent detection ran again. */
+  "agents.detected": AgentsDetected;
+  /** An agent run started or ended (usage, session, outcome). */
+  "agents.run": AgentRun;
+  /** New entries of a running agent's transcript (streams; makes nothing stale). */
+  "agents.transcript": TranscriptBatch;
+  /** The runner was paused. */
+  "runner.pause": RunnerPaused;
+  /** The runner was resumed. */
+  "runner.resume": RunnerPaused;
+  /** A Goal's worker changed phase or progress. */
+  "runner.worker": WorkerInfo;
+  /** A Goal's worker ended (its slot is free). */
+  "runner.worker_ended": GoalRef;
+  /** A person stopped a Goal's worker. */
+  "runner.stopped": GoalRef;
+  /** A Round's work record changed. */
+  "runner.round": RoundChanged;
+  /** A provider profile is held (rate limit or refused credentials). */
+  "runner.hold": ProviderHold;
+  /** A hold on a provider profile was lifted. */
+  "runner.hold_released": HoldReleased;
+  /** The quality checks of a Round were evaluated. */
+  "quality.evaluated": QualityEvaluated;
+  /** The app's quality settings were written. */
+  "quality.updated": AppRevision;
+  /** The app's governance (product statement, constitution, rules) was written. */
+  "governance.updated": AppRevision;
+  /** The app's guidance was written. */
+  "guidance.updated": AppRevision;
+  /** The app's lifecycle commands were configured. */
+  "target.updated": AppRef;
+  /** The app's health probe changed its answer. */
+  "target.health": TargetHealth;
+  /** A supervised process started. */
+  "processes.started": ProcessInfo;
+  /** New output of a supervised process (streams; makes nothing stale). */
+  "processes.output": ProcessOutput;
+  /** A supervised process ended. */
+  "processes.exited": ProcessInfo;
+  /** Files changed on disk (the watcher, for any writer). */
+  "files.changed": FilesChanged;
+  /** Refine wrote a file. */
+  "files.written": FileWritten;
+  /** Refine created a file or directory. */
+  "files.created": FileTouched;
+  /** Refine renamed a file or directory. */
+  "files.renamed": FileRenamed;
+  /** Refine deleted a file or directory. */
+  "files.deleted": FileTouched;
+  /** A terminal session was opened. */
+  "terminal.created": TerminalInfo;
+  /** A terminal session was renamed or resized. */
+  "terminal.updated": TerminalInfo;
+  /** A terminal session's program ended. */
+  "terminal.exited": TerminalInfo;
+  /** A terminal session was closed. */
+  "terminal.closed": TerminalClosed;
+  /** A chat thread was created or renamed. */
+  "chat.thread": ChatThreadChanged;
+  /** A chat thread was deleted. */
+  "chat.deleted": IdRef;
+  /** A chat message was added, or an agent's reply finished. */
+  "chat.message": ChatMessageAdded;
+  /** More text of an agent's chat reply (streams; makes nothing stale). */
+  "chat.delta": ChatDelta;
+  /** The client missed events: fetch everything again, then follow (sent only to it). */
+  "resync": Resync;
+};
+export type EventKind = keyof EventData;
+/** A live event whose `data` has its kind's type. */
+export type TypedEvent<K extends EventKind = EventKind> = { [P in K]: Omit<Event, "kind" | "data"> & { kind: P; data: EventData[P] } }[K];
+/** The queries each kind of live event makes stale (`resync`: every query). */
+export const eventStale = {
+  "activity.created": ["activity.list"],
+  "apps.added": ["apps.list", "apps.get", "project.overview", "dashboard.summary"],
+  "apps.removed": ["apps.list", "apps.get", "project.overview", "dashboard.summary"],
+  "apps.selected": ["apps.list", "apps.get", "project.overview", "dashboard.summary"],
+  "apps.updated": ["apps.list", "apps.get", "project.overview", "dashboard.summary"],
+  "changes.updated": ["changes.status", "changes.diff", "changes.log", "changes.refs", "changes.churn", "files.tree", "project.overview"],
+  "settings.updated": ["settings.get", "agents.profiles", "runner.status"],
+  "operations.updated": ["operations.list", "operations.get"],
+  "sessions.changed": ["sessions.list"],
+  "system.shutdown": [],
+  "work.goal_created": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
+  "work.goal_updated": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
+  "work.goal_deleted": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
+  "work.bulk_updated": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
+  "work.feature_updated": ["work.list_features", "work.get_feature", "work.list_goals", "work.get_goal", "work.export", "workflow.eligible", "dashboard.summary"],
+  "work.feature_deleted": ["work.list_features", "work.get_feature", "work.list_goals", "work.get_goal", "work.export", "workflow.eligible", "dashboard.summary"],
+  "work.imported": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
+  "workflow.transitioned": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
+  "workflow.automation": ["workflow.automation", "runner.status", "dashboard.summary"],
+  "reporters.updated": ["reporters.list", "todos.list"],
+  "todos.updated": ["todos.list", "reporters.list"],
+  "agents.profile_saved": ["agents.profiles", "agents.detect", "runner.status"],
+  "agents.profile_deleted": ["agents.profiles", "agents.detect", "runner.status"],
+  "agents.detected": ["agents.profiles", "agents.detect", "runner.status"],
+  "agents.run": ["agents.runs", "agents.usage", "runner.rounds", "dashboard.summary"],
+  "agents.transcript": [],
+  "runner.pause": ["runner.status", "dashboard.summary"],
+  "runner.resume": ["runner.status", "dashboard.summary"],
+  "runner.worker": ["runner.status", "dashboard.summary"],
+  "runner.worker_ended": ["runner.status", "dashboard.summary"],
+  "runner.stopped": ["runner.status", "dashboard.summary"],
+  "runner.round": ["runner.rounds"],
+  "runner.hold": ["runner.status", "runner.rounds"],
+  "runner.hold_released": ["runner.status", "runner.rounds"],
+  "quality.evaluated": ["quality.history", "runner.rounds"],
+  "quality.updated": ["quality.settings.get"],
+  "governance.updated": ["governance.get"],
+  "guidance.updated": ["guidance.list"],
+  "target.updated": ["target.get", "project.overview"],
+  "target.health": ["target.get"],
+  "processes.started": ["processes.list", "processes.get", "target.get"],
+  "processes.output": [],
+  "processes.exited": ["processes.list", "processes.get", "target.get"],
+  "files.changed": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
+  "files.written": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
+  "files.created": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
+  "files.renamed": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
+  "files.deleted": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
+  "terminal.created": ["terminal.list", "terminal.get"],
+  "terminal.updated": ["terminal.list", "terminal.get"],
+  "terminal.exited": ["terminal.list", "terminal.get"],
+  "terminal.closed": ["terminal.list", "terminal.get"],
+  "chat.thread": ["chat.threads", "chat.get"],
+  "chat.deleted": ["chat.threads", "chat.get"],
+  "chat.message": ["chat.threads", "chat.get"],
+  "chat.delta": [],
+  "resync": [],
+} as const satisfies { readonly [K in EventKind]: readonly OperationName[] };
+
+/** One move of the workflow table: from, to, the operation that makes it (with `cancel: true` for a decline that cancels), and whether it opens a new Round. */
+export interface WorkflowMove {
+  from: WorkflowState;
+  to: WorkflowState;
+  op: OperationName;
+  cancel: boolean;
+  newRound: boolean;
+}
+
+/** Every move the daemon allows (generated from the transition table). */
+export const workflowMoves: readonly WorkflowMove[] = [
+  { from: "backlog", to: "todo", op: "workflow.move", cancel: false, newRound: false },
+  { from: "backlog", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
+  { from: "todo", to: "backlog", op: "workflow.move", cancel: false, newRound: false },
+  { from: "todo", to: "plan", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "todo", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
+  { from: "plan", to: "implement", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "plan", to: "failed", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "plan", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
+  { from: "implement", to: "quality", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "implement", to: "failed", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "implement", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
+  { from: "quality", to: "implement", op: "workflow.advance", cancel: false, newRound: true },
+  { from: "quality", to: "governance", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "quality", to: "failed", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "quality", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
+  { from: "governance", to: "implement", op: "workflow.advance", cancel: false, newRound: true },
+  { from: "governance", to: "review", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "governance", to: "failed", op: "workflow.advance", cancel: false, newRound: false },
+  { from: "governance", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
+  { from: "review", to: "done", op: "workflow.approve", cancel: false, newRound: false },
+  { from: "review", to: "todo", op: "workflow.decline", cancel: false, newRound: true },
+  { from: "review", to: "cancelled", op: "workflow.decline", cancel: true, newRound: false },
+  { from: "review", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
+  { from: "review", to: "implement", op: "runner.tell", cancel: false, newRound: false },
+  { from: "failed", to: "todo", op: "workflow.retry", cancel: false, newRound: true },
+  { from: "failed", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
+];

@@ -34,6 +34,16 @@ pub(crate) fn ops() -> Vec<OpDef> {
             Ok::<Vec<OperationInfo>, _>(crate::registry().iter().map(|o| o.info()).collect())
         }),
         Decl {
+            name: "system.events",
+            method: Method::Get,
+            path: "/api/v1/system/events",
+            doc: "Every kind of live event: its name, doc, the queries it makes stale and the JSON Schema of its data.",
+            mcp: true,
+        }
+        .query(|_, _, _: Empty| async move {
+            Ok::<Vec<crate::events::EventInfo>, _>(crate::events::event_infos())
+        }),
+        Decl {
             name: "system.shutdown",
             method: Method::Post,
             path: "/api/v1/system/shutdown",

@@ -2,8 +2,10 @@
 //! profile's flags. The daemon looks at start-up and when a profile changes; reads are served
 //! from what it found.
 
+use crate::events::kind;
 use crate::{Change, Core, Ctx, Mutated};
 use refine_model::agents::{AgentProfile, Detection, DetectionState, Provider};
+use refine_model::event::AgentsDetected;
 use refine_model::ApiError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -95,9 +97,11 @@ impl Core {
         }
         drop(cache);
         self.0.bus.publish(
-            "agents.detected",
+            kind::AGENTS_DETECTED,
             None,
-            serde_json::json!({ "profiles": out.len() }),
+            &AgentsDetected {
+                profiles: out.len() as u32,
+            },
         );
         out
     }

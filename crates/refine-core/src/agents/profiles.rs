@@ -1,8 +1,10 @@
 //! Agent profiles: each provider's default plus what people saved (secrets stored, shown
 //! redacted; saving the placeholder back keeps the stored value).
 
+use crate::events::kind;
 use crate::{clock, store_error, Change, Core, Ctx, Mutated};
 use refine_model::agents::{self as model, AgentProfile, Provider, REDACTED};
+use refine_model::event::ProfileSaved;
 use refine_model::ApiError;
 use refine_store::agents as table;
 use serde_json::json;
@@ -87,7 +89,12 @@ impl Core {
                     let shown = p.redacted();
                     let change = Change::new(format!("Saved agent profile {}", p.name))
                         .target(p.name.clone())
-                        .event("agents.profile_saved", json!({ "profile": shown }));
+                        .event(
+                            kind::AGENTS_PROFILE_SAVED,
+                            &ProfileSaved {
+                                profile: shown.clone(),
+                            },
+                        );
                     Ok((shown, change))
                 },
             )
@@ -135,8 +142,11 @@ impl Core {
                     })
                     .target(name.clone())
                     .event(
-                        "agents.profile_deleted",
-                        json!({ "name": name, "reset": builtin }),
+                        kind::AGENTS_PROFILE_DELETED,
+                        &ProfileDeleted {
+                            name: name.clone(),
+                            reset: builtin,
+                        },
                     );
                     Ok((
                         ProfileDeleted {

@@ -1,10 +1,12 @@
 //! One headless agent run: a supervised process in the worktree, its output parsed into the
 //! run's transcript as it arrives, the run recorded; and interactive sessions on a terminal.
 
+use crate::events::kind;
 use crate::processes::StartProcessInput;
 use crate::terminal::CreateTerminalInput;
 use crate::{clock, new_id, store_error, Core, Ctx, Mutated};
 use refine_model::agents::{self as model, AgentRun, DetectionState, Phase, PromptDelivery};
+use refine_model::event::TranscriptBatch;
 use refine_model::process::{ProcessOwner, ProcessStatus};
 use refine_model::terminal::TerminalInfo;
 use refine_model::transcript::{TranscriptEntry, TranscriptItem};
@@ -161,11 +163,8 @@ impl Core {
                 .map_err(store_error)
         })
         .await?;
-        self.bus().publish(
-            "agents.run",
-            Some(run.app_id.clone()),
-            serde_json::to_value(&run).unwrap_or_default(),
-        );
+        self.bus()
+            .publish(kind::AGENTS_RUN, Some(run.app_id.clone()), &run);
         let stdin =
             (p.prompt_delivery == PromptDelivery::Stdin).then(|| spec.prompt.clone().into_bytes());
         let (tap_tx, tap_rx) = tokio::sync::mpsc::channel::<String>(256);
@@ -428,15 +427,15 @@ impl Core {
             tracing::warn!(error = %e.message, run = %meta.run_id, "could not store transcript entries");
         }
         self.bus().publish(
-            "agents.transcript",
+            kind::AGENTS_TRANSCRIPT,
             Some(meta.app_id.clone()),
-            serde_json::json!({
-                "runId": meta.run_id,
-                "goalId": meta.goal_id,
-                "round": meta.round,
-                "processId": meta.process_id,
-                "entries": batch,
-            }),
+            &TranscriptBatch {
+                run_id: meta.run_id.clone(),
+                goal_id: meta.goal_id.clone(),
+                round: meta.round,
+                process_id: meta.process_id.clone(),
+                entries: batch,
+            },
         );
     }
 
@@ -453,10 +452,7 @@ impl Core {
         if let Err(e) = saved {
             tracing::warn!(error = %e.message, "could not save an agent run");
         }
-        self.bus().publish(
-            "agents.run",
-            Some(run.app_id.clone()),
-            serde_json::to_value(run).unwrap_or_default(),
-        );
+        self.bus()
+            .publish(kind::AGENTS_RUN, Some(run.app_id.clone()), run);
     }
 }

@@ -4,6 +4,8 @@
 //! the profile again or releases it. Goals on a held profile are not started; the one that hit
 //! the limit stays in its state with the reason recorded, its retry budget untouched.
 
+use crate::events::kind;
+use refine_model::event::HoldReleased;
 use std::time::{Duration, Instant};
 
 use refine_model::agents::{Provider, ProviderHold};
@@ -89,11 +91,7 @@ impl Core {
             },
         );
         drop(holds);
-        self.bus().publish(
-            "runner.hold",
-            None,
-            serde_json::to_value(&info).unwrap_or_default(),
-        );
+        self.bus().publish(kind::RUNNER_HOLD, None, &info);
         info
     }
 
@@ -124,11 +122,7 @@ impl Core {
                     strikes: 0,
                 },
             );
-        self.bus().publish(
-            "runner.hold",
-            None,
-            serde_json::to_value(&info).unwrap_or_default(),
-        );
+        self.bus().publish(kind::RUNNER_HOLD, None, &info);
         info
     }
 
@@ -174,9 +168,11 @@ impl Core {
             .is_some();
         if lifted {
             self.bus().publish(
-                "runner.hold",
+                kind::RUNNER_HOLD_RELEASED,
                 None,
-                serde_json::json!({ "profile": profile, "released": true }),
+                &HoldReleased {
+                    profile: profile.to_string(),
+                },
             );
             self.wake_runner();
         }

@@ -2,13 +2,14 @@
 //! supervised in the worktree; the exit code is the verdict.
 
 use crate::agents::AgentFailure;
+use crate::events::kind;
 use crate::{clock, new_id, store_error, Core};
 use refine_model::agents::{AgentProfile, Phase, QualityCheck, RoundWork};
+use refine_model::event::QualityEvaluated;
 use refine_model::work::Goal;
 use refine_model::workflow::{Action, WorkflowState};
 use refine_model::{ApiError, App};
 use refine_store::agents as table;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -172,9 +173,14 @@ impl Core {
         })
         .await?;
         self.bus().publish(
-            "quality.evaluated",
+            kind::QUALITY_EVALUATED,
             Some(app_id.to_string()),
-            json!({ "id": id, "goalId": goal_id, "round": round, "passed": passed }),
+            &QualityEvaluated {
+                id: id.clone(),
+                goal_id: goal_id.to_string(),
+                round,
+                passed,
+            },
         );
         Ok(id)
     }

@@ -2,6 +2,7 @@
 //! the poll interval) over every app: resume Goals left in plan..governance, then admit eligible
 //! todo Goals while `admission` says there is room.
 
+use crate::events::kind;
 use crate::{clock, new_id, store_error, Core};
 use refine_model::agents::{AgentProfile, DetectionState, WorkerInfo};
 use refine_model::workflow::WorkflowState;
@@ -349,11 +350,8 @@ impl Core {
             f(&mut s.info);
             s.info.clone()
         };
-        self.bus().publish(
-            "runner.worker",
-            Some(info.app_id.clone()),
-            serde_json::to_value(&info).unwrap_or_default(),
-        );
+        self.bus()
+            .publish(kind::RUNNER_WORKER, Some(info.app_id.clone()), &info);
     }
 }
 

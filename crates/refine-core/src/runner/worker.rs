@@ -3,9 +3,11 @@
 //! records, the worktree, findings that open a new Round).
 
 use crate::agents::{AgentFailure, RunSpec};
+use crate::events::kind;
 use crate::{store_error, Core};
 use refine_host::worktree as wt;
 use refine_model::agents::{AgentProfile, Phase, RoundWork};
+use refine_model::event::RoundChanged;
 use refine_model::work::Goal;
 use refine_model::workflow::{Action, WorkflowState};
 use refine_model::{ApiError, App, Settings};
@@ -238,9 +240,13 @@ impl Core {
             })
             .await?;
         self.bus().publish(
-            "runner.round",
+            kind::RUNNER_ROUND,
             None,
-            json!({ "goalId": goal_id, "round": round, "work": w }),
+            &RoundChanged {
+                goal_id: goal_id.to_string(),
+                round,
+                work: w.clone(),
+            },
         );
         Ok(w)
     }

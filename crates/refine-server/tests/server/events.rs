@@ -12,8 +12,12 @@ use crate::support::{git_repo, TestDaemon, HOST};
 
 /// Open the stream and collect `n` events (each the JSON of an `Event`).
 async fn read_events(d: &TestDaemon, last_id: Option<&str>, n: usize) -> Vec<Value> {
+    read_events_at(d, "/api/v1/events", last_id, n).await
+}
+
+async fn read_events_at(d: &TestDaemon, uri: &str, last_id: Option<&str>, n: usize) -> Vec<Value> {
     let mut b = Request::builder()
-        .uri("/api/v1/events")
+        .uri(uri)
         .header("host", HOST)
         .header("authorization", format!("Bearer {}", d.token));
     if let Some(id) = last_id {
@@ -85,4 +89,33 @@ async fn live_events_arrive_and_stale_clients_resync() {
     assert_eq!(got[1]["kind"], "activity.created");
     let stale = read_events(&d, Some("1"), 1).await;
     assert_eq!(stale[0]["kind"], "resync");
+}
+
+#[tokio::test]
+async fn a_resync_has_its_own_id_and_resuming_from_it_follows_on() {
+    let d = TestDaemon::new();
+    let sel = d.call("apps.select", json!({"id": null})).await;
+    assert_eq!(sel.status, 200);
+    let newest = d.core.bus().last_id();
+    let stale = read_events(&d, Some("1"), 1).await;
+    assert_eq!(stale[0]["kind"], "resync");
+    assert!(stale[0]["data"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("reload"));
+    let rid = stale[0]["id"].as_str().unwrap().to_string();
+    assert_ne!(
+        rid, newest,
+        "the resync does not reuse the newest event's id"
+    );
+    // Resuming from the resync marker gets what came after it, and nothing before.
+    let sel = d.call("apps.select", json!({"id": null})).await;
+    assert_eq!(sel.status, 200);
+    let next = read_events(&d, Some(&rid), 2).await;
+    assert_eq!(next[0]["kind"], "apps.selected");
+    assert_eq!(next[1]["kind"], "activity.created");
+    // The same through `?lastEventId=` (for clients that cannot set the header).
+    let uri = format!("/api/v1/events?lastEventId={rid}");
+    let q = read_events_at(&d, &uri, None, 2).await;
+    assert_eq!(q, next);
 }

@@ -1,14 +1,12 @@
 import { sessionSecret } from '../../api/session';
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { isTauri } from '../../api/transport';
+import type { TerminalClientMessage, TerminalServerMessage } from '../../gen/bindings';
 
 /** A control message from the daemon (`exit`, `lagged`, `error`) or the link (`closed`). */
-export interface Control {
-  type?: string;
-  code?: number | null;
-  message?: string;
-  missed?: number;
-}
+export type Control = TerminalServerMessage;
+
+const CONTROL_TYPES: ReadonlySet<string> = new Set<Control['type']>(['exit', 'lagged', 'error', 'closed']);
 
 /** What a link reports to the terminal. */
 export interface LinkHandlers {
@@ -43,7 +41,8 @@ export function openLink(id: string, h: LinkHandlers): Link {
 function parseControl(text: string): Control | null {
   try {
     const msg = JSON.parse(text) as unknown;
-    return msg && typeof msg === 'object' ? (msg as Control) : null;
+    const type = msg && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+    return typeof type === 'string' && CONTROL_TYPES.has(type) ? (msg as Control) : null;
   } catch {
     return null;
   }
@@ -77,7 +76,8 @@ function socketLink(id: string, h: LinkHandlers): Link {
       if (open()) ws.send(data);
     },
     resize: (cols, rows) => {
-      if (open()) ws.send(JSON.stringify({ type: 'resize', cols, rows }));
+      const resize: TerminalClientMessage = { type: 'resize', cols, rows };
+      if (open()) ws.send(JSON.stringify(resize));
     },
     consumed: () => {},
     close: () => {

@@ -1,4 +1,4 @@
-import type { WorkflowState } from '../../gen/bindings';
+import { workflowMoves, type OperationName, type WorkflowMove, type WorkflowState } from '../../gen/bindings';
 
 /** Every workflow state, in workflow order. */
 export const STATES: readonly WorkflowState[] = ['backlog', 'todo', 'plan', 'implement', 'quality', 'governance', 'review', 'done', 'failed', 'cancelled'];
@@ -42,57 +42,42 @@ export function isTerminal(state: WorkflowState): boolean {
   return state === 'done' || state === 'cancelled';
 }
 
-/** The next automated step of a running (or queued) Goal. */
-export const NEXT_STEP: Partial<Record<WorkflowState, WorkflowState>> = {
-  todo: 'plan',
-  plan: 'implement',
-  implement: 'quality',
-  quality: 'governance',
-  governance: 'review',
-};
+/** The operation that moves a Goal from one state to another (by hand: not a follow-up). */
+export type MoveOp = 'workflow.move' | 'workflow.advance' | 'workflow.approve' | 'workflow.decline' | 'workflow.retry' | 'workflow.cancel';
 
-/** The operation that moves a Goal from one state to another. */
-export type MoveOp =
-  | { op: 'workflow.move' }
-  | { op: 'workflow.advance' }
-  | { op: 'workflow.approve' }
-  | { op: 'workflow.decline' }
-  | { op: 'workflow.retry' }
-  | { op: 'workflow.cancel' };
+const BY_HAND: ReadonlySet<OperationName> = new Set<MoveOp>([
+  'workflow.move',
+  'workflow.advance',
+  'workflow.approve',
+  'workflow.decline',
+  'workflow.retry',
+  'workflow.cancel',
+]);
+
+/** The moves a person makes from the board or the Goal page (the daemon's table, generated). */
+function handMoves(from: WorkflowState): WorkflowMove[] {
+  return workflowMoves.filter((m) => m.from === from && BY_HAND.has(m.op) && !m.cancel);
+}
 
 /**
- * Which operation a drop on another column means. Anything the table does not allow still goes
- * to the daemon, which answers with the reason (shown to the person).
+ * Which operation a drop on another column means, from the daemon's own transition table. A move
+ * the table does not allow still goes to the daemon (as `workflow.move`), which answers with the
+ * reason (shown to the person).
  */
-export function moveOpFor(from: WorkflowState, to: WorkflowState): MoveOp['op'] {
-  if (to === 'cancelled') return 'workflow.cancel';
-  if (to === 'done') return 'workflow.approve';
-  if (from === 'review' && to === 'todo') return 'workflow.decline';
-  if (from === 'failed' && to === 'todo') return 'workflow.retry';
-  if (to === 'backlog' || to === 'todo') return 'workflow.move';
-  return 'workflow.advance';
+export function moveOpFor(from: WorkflowState, to: WorkflowState): MoveOp {
+  const move = handMoves(from).find((m) => m.to === to);
+  return (move?.op as MoveOp | undefined) ?? 'workflow.move';
 }
 
 /** Targets the workflow table allows from a state (what the "Move to…" menu offers). */
 export function allowedTargets(from: WorkflowState): WorkflowState[] {
-  if (isTerminal(from)) return [];
-  const out: WorkflowState[] = [];
-  if (from === 'backlog') out.push('todo');
-  if (from === 'todo') out.push('backlog');
-  const next = NEXT_STEP[from];
-  if (next) out.push(next);
-  if (isRunning(from)) out.push('failed');
-  if (from === 'quality' || from === 'governance') out.push('implement');
-  if (from === 'review') out.push('done', 'todo');
-  if (from === 'failed') out.push('todo');
-  out.push('cancelled');
-  return STATES.filter((s) => out.includes(s));
+  const targets = new Set(handMoves(from).map((m) => m.to));
+  return STATES.filter((s) => targets.has(s));
 }
 
 /** What a move is called in the UI ("Approve", "Start planning", …). */
 export function moveLabel(from: WorkflowState, to: WorkflowState): string {
-  const op = moveOpFor(from, to);
-  switch (op) {
+  switch (moveOpFor(from, to)) {
     case 'workflow.cancel':
       return 'Cancel';
     case 'workflow.approve':
