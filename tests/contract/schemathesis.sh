@@ -10,20 +10,8 @@ cache="$(tests/contract/install.sh)"
 mkdir -p artifacts/contract
 tmp="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-repo="$tmp/app"
-mkdir -p "$repo"
-git -C "$repo" init -q -b main
-printf 'print("hello")\n' > "$repo/main.py"
-git -C "$repo" add -A
-git -C "$repo" -c user.name=t -c user.email=t@t.invalid commit -q -m initial
-REFINE_LOG=warn "$bin" --serve --port 0 --data-dir "$tmp/data" > "$tmp/out" 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$tmp/out" 2>/dev/null && break
-  sleep 0.1
-done
-url="$(sed -n 's/.*listening on \(http:\/\/127.0.0.1:[0-9]*\).*/\1/p' "$tmp/out" | head -1)"
-token="$(cat "$tmp/data/token")"
+. tests/contract/daemon.sh
+start_daemon "$bin" "$tmp"
 curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d "{\"path\":\"$repo\"}" "$url/api/v1/apps" > "$tmp/app.json"
 app_id="$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["id"])' "$tmp/app.json")"
@@ -43,9 +31,5 @@ curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' 
   --workers 1 \
   --no-color 2>&1 | tee artifacts/contract/schemathesis.txt | tail -40
 status=${PIPESTATUS[0]}
-kill "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-if ! kill -0 "$pid" 2>/dev/null && grep -q "panicked" "$tmp/err"; then
-  echo "the daemon panicked:" >&2; cat "$tmp/err" >&2; exit 1
-fi
+stop_daemon
 exit "$status"

@@ -9,4 +9,4 @@ pub mod openapi;
 mod ops;
 mod registry;
 
-pub use registry::{dispatch, find, registry, Method, OpDef, OpKind, OperationInfo, Reply};
+pub use registry::{dispatch, find, registry, Effect, Method, OpDef, OpKind, OperationInfo, Reply};

@@ -59,6 +59,23 @@ type Handler =
     Box<dyn Fn(Core, Ctx, Value) -> BoxFuture<'static, Result<Reply, ApiError>> + Send + Sync>;
 type TypeFn = fn(&mut specta::Types) -> specta::datatype::DataType;
 
+/// Verbs of operations that end, undo or replace something.
+const DESTRUCTIVE_VERBS: &[&str] = &[
+    "cancel", "close", "decline", "delete", "merge", "remove", "restart", "revert", "revoke",
+    "shutdown", "stop",
+];
+
+/// What a caller may assume about an operation's effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effect {
+    /// Changes nothing.
+    pub read_only: bool,
+    /// May end, undo or overwrite something (rather than only add).
+    pub destructive: bool,
+    /// Repeating the same call has no further effect.
+    pub idempotent: bool,
+}
+
 /// One declared operation.
 pub struct OpDef {
     pub name: &'static str,
@@ -91,6 +108,22 @@ impl OpDef {
     /// The MCP tool name (`apps.add` → `apps_add`).
     pub fn tool_name(&self) -> String {
         self.name.replace('.', "_")
+    }
+    /// What a caller may assume about the operation's effect (MCP tool annotations).
+    pub fn effect(&self) -> Effect {
+        let read_only = self.kind == OpKind::Query;
+        let verb = self.name.rsplit('.').next().unwrap_or_default();
+        // Overwrites (PUT/PATCH), removals and verbs that end or undo something; creating,
+        // starting and asking add to what is there.
+        let destructive = !read_only
+            && (matches!(self.method, Method::Put | Method::Patch | Method::Delete)
+                || DESTRUCTIVE_VERBS.contains(&verb)
+                || verb.starts_with("bulk_update"));
+        Effect {
+            read_only,
+            destructive,
+            idempotent: read_only || matches!(self.method, Method::Put | Method::Delete),
+        }
     }
     pub fn info(&self) -> OperationInfo {
         OperationInfo {

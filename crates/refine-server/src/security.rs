@@ -39,6 +39,13 @@ pub(crate) fn error_response(e: &ApiError) -> Response {
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(after));
     }
+    // RFC 9110: a 401 names the scheme to authenticate with.
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"refine\""),
+        );
+    }
     r
 }
 

@@ -316,10 +316,16 @@ fn script() -> Vec<(&'static str, Value)> {
         ("runner.resume", json!({})),
         ("runner.stop", json!({"goalId": "#1"})),
         ("runner.rounds", json!({"goalId": "#1"})),
-        ("runner.tell", json!({"goalId": "#1", "message": "also add notes"})),
+        (
+            "runner.tell",
+            json!({"goalId": "#1", "message": "also add notes"}),
+        ),
         ("runner.tell", json!({"goalId": "#1", "message": " "})),
         ("runner.release", json!({"profile": "claude-code"})),
-        ("agents.transcript", json!({"runId": "01HZZZZZZZZZZZZZZZZZZZZZZZ"})),
+        (
+            "agents.transcript",
+            json!({"runId": "01HZZZZZZZZZZZZZZZZZZZZZZZ"}),
+        ),
         ("agents.transcript", json!({"runId": "not an id"})),
         ("agents.usage", json!({"days": 7})),
         ("agents.usage", json!({"goalId": "#1"})),
