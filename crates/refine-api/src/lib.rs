@@ -6,7 +6,9 @@
 pub mod bindings;
 pub mod events;
 pub mod openapi;
-mod ops;
+pub mod ops;
 mod registry;
 
-pub use registry::{dispatch, find, registry, Effect, Method, OpDef, OpKind, OperationInfo, Reply};
+pub use registry::{
+    dispatch, find, registry, Effect, Method, Op, OpDef, OpKind, OperationInfo, Reply,
+};

@@ -1,27 +1,30 @@
-//! The declarations, one module per capability group.
+//! The declarations, one module per capability group: each holds the typed handle of every
+//! operation of its group (`ops::apps::ADD`, …) and binds their handlers.
 
-mod activity;
-mod agents;
-mod apps;
-mod changes;
-mod chat;
-mod dashboard;
-mod files;
-mod governance;
-mod guidance;
-mod import;
-mod operations;
-mod processes;
-mod project;
-mod quality;
-mod reporters;
-mod sessions;
-mod settings;
-mod system;
-mod target;
-mod terminal;
-mod work;
-mod workflow;
+pub mod activity;
+pub mod agents;
+pub mod apps;
+pub mod changes;
+pub mod chat;
+pub mod dashboard;
+pub mod files;
+pub mod governance;
+pub mod guidance;
+pub mod import;
+pub mod operations;
+pub mod processes;
+pub mod project;
+pub mod quality;
+pub mod reporters;
+pub mod runner;
+pub mod sessions;
+pub mod settings;
+pub mod system;
+pub mod target;
+pub mod terminal;
+pub mod todos;
+pub mod work;
+pub mod workflow;
 
 use crate::registry::OpDef;
 
@@ -37,6 +40,7 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(work::ops());
     v.extend(workflow::ops());
     v.extend(reporters::ops());
+    v.extend(todos::ops());
     v.extend(import::ops());
     v.extend(dashboard::ops());
     v.extend(changes::ops());
@@ -48,6 +52,7 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(files::ops());
     v.extend(terminal::ops());
     v.extend(agents::ops());
+    v.extend(runner::ops());
     v.extend(chat::ops());
     v
 }

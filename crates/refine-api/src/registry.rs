@@ -1,6 +1,7 @@
 //! The registry's types and the one dispatch function every transport calls.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
@@ -90,6 +91,8 @@ pub struct OpDef {
     pub public: bool,
     /// A larger request body limit than the default 1 MiB (imports of whole trackers).
     pub max_body: Option<usize>,
+    /// Has a `refine` command.
+    pub cli: bool,
     pub input_schema: fn() -> Value,
     pub output_schema: fn() -> Value,
     pub input_type: TypeFn,
@@ -183,103 +186,174 @@ fn encode<O: Serialize>(o: &O) -> Result<Value, ApiError> {
     })
 }
 
-/// What every declaration starts from.
-pub(crate) struct Decl {
+/// A typed handle of one operation: its route and doc, and the types of its input and output.
+/// Each is declared once (`crate::ops::<group>::<NAME>`); the registry binds its handler with
+/// [`Op::handle`], and clients call through it (`refine_client::Client::run`), so a renamed
+/// operation or a changed input or output type fails to compile wherever it is used.
+pub struct Op<I, O> {
     pub name: &'static str,
+    pub kind: OpKind,
     pub method: Method,
+    /// Axum-style path, `{param}` segments filled from the input's fields of that name.
     pub path: &'static str,
     pub doc: &'static str,
+    /// Exposed as an MCP tool to agents.
     pub mcp: bool,
+    /// Answers without the token.
+    pub public: bool,
+    /// A larger request body limit than the default 1 MiB.
+    pub max_body: Option<usize>,
+    /// Has a `refine` command (all but what only a browser or a probe calls).
+    pub cli: bool,
+    io: PhantomData<fn(I) -> O>,
 }
 
-/// Shorthand for a declaration (most operation files call it `d`).
-pub(crate) fn decl(
-    name: &'static str,
-    method: Method,
-    path: &'static str,
-    doc: &'static str,
-    mcp: bool,
-) -> Decl {
-    Decl {
-        name,
-        method,
-        path,
-        doc,
-        mcp,
+impl<I, O> Clone for Op<I, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<I, O> Copy for Op<I, O> {}
+
+impl<I, O> Op<I, O> {
+    const fn new(
+        kind: OpKind,
+        name: &'static str,
+        method: Method,
+        path: &'static str,
+        doc: &'static str,
+        mcp: bool,
+    ) -> Op<I, O> {
+        Op {
+            name,
+            kind,
+            method,
+            path,
+            doc,
+            mcp,
+            public: false,
+            max_body: None,
+            cli: true,
+            io: PhantomData,
+        }
+    }
+    /// A read: answers 200 with its output.
+    pub const fn query(
+        name: &'static str,
+        method: Method,
+        path: &'static str,
+        doc: &'static str,
+        mcp: bool,
+    ) -> Op<I, O> {
+        Op::new(OpKind::Query, name, method, path, doc, mcp)
+    }
+    /// A write through the mutation pipeline: 200 with its output.
+    pub const fn mutation(
+        name: &'static str,
+        method: Method,
+        path: &'static str,
+        doc: &'static str,
+        mcp: bool,
+    ) -> Op<I, O> {
+        Op::new(OpKind::Mutation, name, method, path, doc, mcp)
+    }
+    /// Work that outlives the request: 202 with an operation receipt.
+    pub const fn long_running(
+        name: &'static str,
+        method: Method,
+        path: &'static str,
+        doc: &'static str,
+        mcp: bool,
+    ) -> Op<I, O> {
+        Op::new(OpKind::LongRunning, name, method, path, doc, mcp)
+    }
+    /// Answers without the token.
+    pub const fn public(mut self) -> Op<I, O> {
+        self.public = true;
+        self
+    }
+    /// No `refine` command calls it (only a browser or a probe does).
+    pub const fn no_cli(mut self) -> Op<I, O> {
+        self.cli = false;
+        self
+    }
+    pub const fn max_body(mut self, bytes: usize) -> Op<I, O> {
+        self.max_body = Some(bytes);
+        self
     }
 }
 
-impl Decl {
-    fn def<I: JsonSchema + Type, O: JsonSchema + Type>(
-        self,
-        kind: OpKind,
-        handler: Handler,
-    ) -> OpDef {
+/// What a handler answers: a query's output, or a mutation's [`Mutated`] output.
+pub(crate) trait Answer<O> {
+    /// Whether it came through the mutation pipeline.
+    const MUTATION: bool;
+    fn reply(self) -> Result<Reply, ApiError>;
+}
+
+impl<O: Serialize> Answer<O> for O {
+    const MUTATION: bool = false;
+    fn reply(self) -> Result<Reply, ApiError> {
+        Ok(Reply {
+            status: 200,
+            body: encode(&self)?,
+            replayed: false,
+        })
+    }
+}
+
+impl<O: Serialize> Answer<O> for Mutated<O> {
+    const MUTATION: bool = true;
+    fn reply(self) -> Result<Reply, ApiError> {
+        Ok(Reply {
+            status: self.status,
+            body: encode(&self.value)?,
+            replayed: self.replayed,
+        })
+    }
+}
+
+impl<I, O> Op<I, O>
+where
+    I: DeserializeOwned + JsonSchema + Type + Send + 'static,
+    O: Serialize + JsonSchema + Type + 'static,
+{
+    /// Bind the handler: the one form every declaration takes. A query's handler answers its
+    /// output; a mutation's answers what the pipeline returned.
+    pub(crate) fn handle<F, Fut, A>(self, f: F) -> OpDef
+    where
+        F: Fn(Core, Ctx, I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<A, ApiError>> + Send + 'static,
+        A: Answer<O> + 'static,
+    {
+        assert_eq!(
+            A::MUTATION,
+            self.kind != OpKind::Query,
+            "{}: a query answers its output, a mutation goes through the pipeline",
+            self.name
+        );
+        let handler: Handler = Box::new(move |core, ctx, input| match decode::<I>(input) {
+            Err(e) => Box::pin(async move { Err(e) }),
+            Ok(i) => {
+                let fut = f(core, ctx, i);
+                Box::pin(async move { fut.await?.reply() })
+            }
+        });
         OpDef {
             name: self.name,
-            kind,
+            kind: self.kind,
             method: self.method,
             path: self.path,
             doc: self.doc,
             mcp: self.mcp,
-            public: false,
-            max_body: None,
+            public: self.public,
+            max_body: self.max_body,
+            cli: self.cli,
             input_schema: schema_of::<I>,
             output_schema: schema_of::<O>,
             input_type: type_of::<I>,
             output_type: type_of::<O>,
             handler,
         }
-    }
-
-    /// A read: answers 200 with its output.
-    pub fn query<I, O, F, Fut>(self, f: F) -> OpDef
-    where
-        I: DeserializeOwned + JsonSchema + Type + Send + 'static,
-        O: Serialize + JsonSchema + Type + 'static,
-        F: Fn(Core, Ctx, I) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<O, ApiError>> + Send + 'static,
-    {
-        let handler: Handler = Box::new(move |core, ctx, input| match decode::<I>(input) {
-            Err(e) => Box::pin(async move { Err(e) }),
-            Ok(i) => {
-                let fut = f(core, ctx, i);
-                Box::pin(async move {
-                    let o = fut.await?;
-                    Ok(Reply {
-                        status: 200,
-                        body: encode(&o)?,
-                        replayed: false,
-                    })
-                })
-            }
-        });
-        self.def::<I, O>(OpKind::Query, handler)
-    }
-
-    /// A write through the mutation pipeline (200, or 202 for long-running work).
-    pub fn mutation<I, O, F, Fut>(self, kind: OpKind, f: F) -> OpDef
-    where
-        I: DeserializeOwned + JsonSchema + Type + Send + 'static,
-        O: Serialize + JsonSchema + Type + 'static,
-        F: Fn(Core, Ctx, I) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Mutated<O>, ApiError>> + Send + 'static,
-    {
-        let handler: Handler = Box::new(move |core, ctx, input| match decode::<I>(input) {
-            Err(e) => Box::pin(async move { Err(e) }),
-            Ok(i) => {
-                let fut = f(core, ctx, i);
-                Box::pin(async move {
-                    let m = fut.await?;
-                    Ok(Reply {
-                        status: m.status,
-                        body: encode(&m.value)?,
-                        replayed: m.replayed,
-                    })
-                })
-            }
-        });
-        self.def::<I, O>(kind, handler)
     }
 }
 

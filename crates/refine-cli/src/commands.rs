@@ -11,31 +11,6 @@ use crate::{table, Cli, Command, Result};
 use refine_client::{CliError, Client};
 
 #[derive(Subcommand, Debug)]
-pub enum AppsCmd {
-    /// Register a Git repository (default: the current directory).
-    Add {
-        path: Option<String>,
-        #[arg(long)]
-        name: Option<String>,
-    },
-    /// List registered apps.
-    List,
-    /// Show one app (by name, id or id prefix).
-    Show { app: String },
-    /// Forget an app (its files are untouched).
-    Remove { app: String },
-    /// Make an app the active one.
-    Select {
-        app: Option<String>,
-        /// Detach: no active app.
-        #[arg(long, conflicts_with = "app")]
-        none: bool,
-    },
-    /// Re-detect an app's shape (shows progress).
-    Rescan { app: String },
-}
-
-#[derive(Subcommand, Debug)]
 pub enum SettingsCmd {
     /// Show effective settings (and where each layer stands).
     Get {
@@ -99,9 +74,22 @@ pub(crate) fn s(v: &Value, k: &str) -> String {
     }
 }
 
+/// JSON answers of the commands not yet on typed outputs go through the same layer
+/// (`--json FIELDS`, `--jq`).
 pub(crate) fn print_json(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    let out = OUTPUT.get().map_or_else(crate::output::Output::human, |o| {
+        crate::output::Output::new(o.0.as_deref(), o.1.as_deref())
+            .unwrap_or_else(|_| crate::output::Output::human())
+    });
+    if let Err(e) = out.json(v) {
+        out.error(&e);
+        std::process::exit(e.exit_code());
+    }
 }
+
+/// The global `--json` / `--jq` options, for [`print_json`].
+pub(crate) static OUTPUT: std::sync::OnceLock<(Option<String>, Option<String>)> =
+    std::sync::OnceLock::new();
 
 /// Resolve an app given by name, full id or unique id prefix.
 pub(crate) async fn app_id(c: &Client, given: &str) -> Result<String> {
@@ -119,91 +107,6 @@ pub(crate) async fn app_id(c: &Client, given: &str) -> Result<String> {
         _ => Err(CliError::Usage(format!(
             "{given:?} matches several apps; use the full id"
         ))),
-    }
-}
-
-fn app_row(a: &Value) -> Vec<String> {
-    let langs = a["shape"]["languages"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .take(3)
-                .map(|x| format!("{} {}", s(x, "name"), x["files"]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
-    vec![
-        if a["active"] == json!(true) {
-            "*".into()
-        } else {
-            String::new()
-        },
-        s(a, "name"),
-        s(a, "id"),
-        s(a, "defaultBranch"),
-        langs,
-        s(a, "path"),
-    ]
-}
-
-fn show_app(a: &Value) {
-    println!(
-        "{}{}",
-        s(a, "name"),
-        if a["active"] == json!(true) {
-            "  (active)"
-        } else {
-            ""
-        }
-    );
-    println!("  id:        {}", s(a, "id"));
-    println!("  path:      {}", s(a, "path"));
-    println!("  branch:    {}", s(a, "defaultBranch"));
-    let shape = &a["shape"];
-    let langs: Vec<String> = shape["languages"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .map(|x| format!("{} ({})", s(x, "name"), x["files"]))
-                .collect()
-        })
-        .unwrap_or_default();
-    println!(
-        "  languages: {}",
-        if langs.is_empty() {
-            "-".into()
-        } else {
-            langs.join(", ")
-        }
-    );
-    let pms: Vec<String> = shape["packageManagers"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    println!(
-        "  packages:  {}",
-        if pms.is_empty() {
-            "-".into()
-        } else {
-            pms.join(", ")
-        }
-    );
-    for k in ["build", "test", "start"] {
-        let cmd = shape["commands"][k]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_else(|| "-".into());
-        println!("  {k:<10} {cmd}", k = format!("{k}:"));
     }
 }
 
@@ -320,7 +223,13 @@ pub(crate) async fn wait_operation(c: &Client, receipt: Value, json_out: bool) -
     Ok(last)
 }
 
-pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
+pub async fn run(
+    cli: &Cli,
+    command: &Command,
+    data_dir: &Path,
+    out: &crate::output::Output,
+) -> Result {
+    let _ = OUTPUT.set((cli.json.clone(), cli.jq.clone()));
     let c = Client::discover(cli.url.clone(), data_dir, cli.actor.clone())?;
     let json_out = cli.json();
     match command {
@@ -354,111 +263,14 @@ pub async fn run(cli: &Cli, command: &Command, data_dir: &Path) -> Result {
                     .unwrap_or_else(|| "detached".into())
             );
         }
-        Command::Apps(cmd) => match cmd {
-            AppsCmd::Add { path, name } => {
-                let raw = path.clone().unwrap_or_else(|| ".".into());
-                let p = Path::new(&raw);
-                let abs = p.canonicalize().unwrap_or_else(|_| {
-                    std::env::current_dir()
-                        .map(|d| d.join(p))
-                        .unwrap_or_else(|_| p.to_path_buf())
-                });
-                let app = c
-                    .call(
-                        "apps.add",
-                        json!({"path": abs.to_string_lossy(), "name": name}),
-                    )
-                    .await?;
-                if json_out {
-                    print_json(&app);
-                } else {
-                    println!("Added app {} ({})", s(&app, "name"), s(&app, "id"));
-                    show_app(&app);
-                }
-            }
-            AppsCmd::List => {
-                let apps = c.call("apps.list", json!({})).await?;
-                if json_out {
-                    print_json(&apps);
-                } else {
-                    let rows = apps
-                        .as_array()
-                        .map(|a| a.iter().map(app_row).collect())
-                        .unwrap_or_default();
-                    table::print(&["", "name", "id", "branch", "languages", "path"], rows);
-                }
-            }
-            AppsCmd::Show { app } => {
-                let id = app_id(&c, app).await?;
-                let a = c.call("apps.get", json!({"id": id})).await?;
-                if json_out {
-                    print_json(&a)
-                } else {
-                    show_app(&a)
-                }
-            }
-            AppsCmd::Remove { app } => {
-                let id = app_id(&c, app).await?;
-                let a = c.call("apps.remove", json!({"id": id})).await?;
-                if json_out {
-                    print_json(&a)
-                } else {
-                    println!(
-                        "Removed app {} ({}); its files are untouched",
-                        s(&a, "name"),
-                        s(&a, "id")
-                    )
-                }
-            }
-            AppsCmd::Select { app, none } => {
-                let id = match (app, none) {
-                    (Some(a), false) => Some(app_id(&c, a).await?),
-                    (None, true) => None,
-                    _ => {
-                        return Err(CliError::Usage(
-                            "name an app, or pass --none to detach".into(),
-                        ))
-                    }
-                };
-                let sel = c.call("apps.select", json!({"id": id})).await?;
-                if json_out {
-                    print_json(&sel);
-                } else {
-                    match sel["active"].as_object() {
-                        Some(a) => println!(
-                            "Active app: {}",
-                            a.get("name").and_then(|v| v.as_str()).unwrap_or("")
-                        ),
-                        None => println!("Detached: no active app"),
-                    }
-                }
-            }
-            AppsCmd::Rescan { app } => {
-                let id = app_id(&c, app).await?;
-                let receipt = c.call("apps.rescan", json!({"id": id})).await?;
-                let done = wait_operation(&c, receipt, json_out).await?;
-                if json_out {
-                    print_json(&done);
-                } else {
-                    println!("Rescan {}", s(&done, "status"));
-                    if done["status"] == json!("succeeded") {
-                        let a = c.call("apps.get", json!({"id": id})).await?;
-                        show_app(&a);
-                    } else if let Some(e) = done["error"].as_object() {
-                        println!(
-                            "  error: {}",
-                            e.get("message").and_then(|v| v.as_str()).unwrap_or("")
-                        );
-                    }
-                }
-                if done["status"] != json!("succeeded") {
-                    return Err(CliError::Api(refine_model::ApiError::unavailable(format!(
-                        "the rescan {}",
-                        s(&done, "status")
-                    ))));
-                }
-            }
-        },
+        Command::Apps(cmd) => {
+            let run = crate::cmd::Run {
+                c: &c,
+                out,
+                actor: cli.actor.as_deref(),
+            };
+            crate::cmd::apps::run(&run, cmd).await?
+        }
         Command::Settings(cmd) => match cmd {
             SettingsCmd::Get { app } => {
                 let app_id = match app {

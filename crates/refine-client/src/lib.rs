@@ -4,9 +4,31 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures::StreamExt;
-use refine_api::{find, Method};
+use refine_api::{find, Method, Op};
 use refine_model::{ApiError, ErrorCode, Event};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
+
+/// A daemon URL as given (`--url`, `REFINE_URL`): http(s) with a host, no trailing slash.
+fn checked_url(raw: &str) -> Result<String, CliError> {
+    let bad = |why: &str| {
+        CliError::Usage(format!(
+            "--url {raw:?} is not a daemon URL ({why}); e.g. http://127.0.0.1:7878"
+        ))
+    };
+    let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("only http and https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("no query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
 
 /// A failure a client reports (the CLI turns it into an exit code).
 #[derive(Debug)]
@@ -76,7 +98,7 @@ impl Client {
         surface: &'static str,
     ) -> Result<Client, CliError> {
         let base = match url {
-            Some(u) => u.trim_end_matches('/').to_string(),
+            Some(u) => checked_url(&u)?,
             None => match refine_core::daemon::read_daemon_info(data_dir) {
                 Some(info) => info.url,
                 None => {
@@ -136,6 +158,34 @@ impl Client {
         ))
     }
 
+    /// Call an operation through its typed handle (`refine_api::ops::apps::ADD`, …): the
+    /// compiler checks the input, the answer is decoded into the output type.
+    pub async fn run<I: Serialize, O: DeserializeOwned>(
+        &self,
+        op: Op<I, O>,
+        input: &I,
+    ) -> Result<O, CliError> {
+        self.run_keyed(op, input, None).await
+    }
+
+    /// [`Client::run`] with a caller-chosen Idempotency-Key (a retry of the same action).
+    pub async fn run_keyed<I: Serialize, O: DeserializeOwned>(
+        &self,
+        op: Op<I, O>,
+        input: &I,
+        key: Option<String>,
+    ) -> Result<O, CliError> {
+        let input = serde_json::to_value(input)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", op.name)))?;
+        let (_, out) = self.call_keyed(op.name, input, key).await?;
+        serde_json::from_value(out).map_err(|e| {
+            CliError::Api(ApiError::internal(format!(
+                "{} answered something this client does not understand ({e}); is the daemon a different version?",
+                op.name
+            )))
+        })
+    }
+
     /// Call an operation by name with a JSON input, as the registry declares it.
     pub async fn call(&self, name: &str, input: Value) -> Result<Value, CliError> {
         self.call_with_status(name, input).await.map(|(_, v)| v)
@@ -187,18 +237,20 @@ impl Client {
             reqwest::Method::from_bytes(op.method.as_str().as_bytes()).expect("valid method");
         let mut req = self.request(method, &path);
         if op.method == Method::Get {
-            let q: Vec<(String, String)> = fields
-                .into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| {
-                    (
-                        k,
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
-                })
-                .collect();
+            // Arrays go as repeated parameters (`status=todo&status=plan`), as OpenAPI says.
+            let scalar = |v: &Value| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            };
+            let mut q: Vec<(String, String)> = Vec::new();
+            for (k, v) in fields {
+                match v {
+                    Value::Null => {}
+                    Value::Array(items) => q.extend(items.iter().map(|i| (k.clone(), scalar(i)))),
+                    v => q.push((k, scalar(&v))),
+                }
+            }
             req = req.query(&q);
         } else {
             req = req

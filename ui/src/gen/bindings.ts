@@ -2450,9 +2450,9 @@ export const operations = {
   "system.operations": { method: "GET", path: "/api/v1/system/operations", kind: "query", mcp: true },
   "system.events": { method: "GET", path: "/api/v1/system/events", kind: "query", mcp: true },
   "system.shutdown": { method: "POST", path: "/api/v1/system/shutdown", kind: "mutation", mcp: false },
+  "sessions.exchange": { method: "POST", path: "/api/v1/sessions/exchange", kind: "mutation", mcp: false },
   "sessions.list": { method: "GET", path: "/api/v1/sessions", kind: "query", mcp: false },
   "sessions.link": { method: "POST", path: "/api/v1/sessions/link", kind: "mutation", mcp: false },
-  "sessions.exchange": { method: "POST", path: "/api/v1/sessions/exchange", kind: "mutation", mcp: false },
   "sessions.revoke": { method: "POST", path: "/api/v1/sessions/{id}/revoke", kind: "mutation", mcp: false },
   "apps.list": { method: "GET", path: "/api/v1/apps", kind: "query", mcp: true },
   "apps.add": { method: "POST", path: "/api/v1/apps", kind: "mutation", mcp: true },
@@ -2528,6 +2528,7 @@ export const operations = {
   "target.stop": { method: "POST", path: "/api/v1/target/stop", kind: "mutation", mcp: true },
   "target.build": { method: "POST", path: "/api/v1/target/build", kind: "mutation", mcp: true },
   "target.test": { method: "POST", path: "/api/v1/target/test", kind: "mutation", mcp: true },
+  "quality.evaluate": { method: "POST", path: "/api/v1/quality/evaluate", kind: "mutation", mcp: true },
   "quality.settings.get": { method: "GET", path: "/api/v1/quality/settings", kind: "query", mcp: true },
   "quality.settings.update": { method: "PUT", path: "/api/v1/quality/settings", kind: "mutation", mcp: false },
   "quality.history": { method: "GET", path: "/api/v1/quality/evaluations", kind: "query", mcp: true },
@@ -2575,7 +2576,6 @@ export const operations = {
   "runner.release": { method: "POST", path: "/api/v1/runner/release", kind: "mutation", mcp: true },
   "runner.tell": { method: "POST", path: "/api/v1/runner/tell", kind: "mutation", mcp: true },
   "runner.rounds": { method: "GET", path: "/api/v1/runner/rounds", kind: "query", mcp: true },
-  "quality.evaluate": { method: "POST", path: "/api/v1/quality/evaluate", kind: "mutation", mcp: true },
   "chat.threads": { method: "GET", path: "/api/v1/chat/threads", kind: "query", mcp: true },
   "chat.create": { method: "POST", path: "/api/v1/chat/threads", kind: "mutation", mcp: false },
   "chat.get": { method: "GET", path: "/api/v1/chat/threads/{id}", kind: "query", mcp: true },
@@ -2591,9 +2591,9 @@ export type Operations = {
   "system.operations": { input: Empty; output: OperationInfo[] };
   "system.events": { input: Empty; output: EventInfo[] };
   "system.shutdown": { input: Empty; output: ShutdownAck };
+  "sessions.exchange": { input: ExchangeInput; output: SessionGrant };
   "sessions.list": { input: Empty; output: BrowserSession[] };
   "sessions.link": { input: LoginLinkInput; output: LoginLink };
-  "sessions.exchange": { input: ExchangeInput; output: SessionGrant };
   "sessions.revoke": { input: SessionIdInput; output: BrowserSession };
   "apps.list": { input: Empty; output: App[] };
   "apps.add": { input: AddAppInput; output: App };
@@ -2669,6 +2669,7 @@ export type Operations = {
   "target.stop": { input: TargetInput; output: ProcessInfo };
   "target.build": { input: TargetInput; output: ProcessInfo };
   "target.test": { input: TargetInput; output: ProcessInfo };
+  "quality.evaluate": { input: EvaluateInput; output: Evaluation };
   "quality.settings.get": { input: QualitySettingsInput; output: QualitySettings };
   "quality.settings.update": { input: UpdateQualitySettingsInput; output: QualitySettings };
   "quality.history": { input: QualityHistoryInput; output: QualityEvaluation[] };
@@ -2716,7 +2717,6 @@ export type Operations = {
   "runner.release": { input: ReleaseInput; output: ProviderHold[] };
   "runner.tell": { input: TellInput; output: TransitionResult };
   "runner.rounds": { input: GoalWorkInput; output: RoundDetail[] };
-  "quality.evaluate": { input: EvaluateInput; output: Evaluation };
   "chat.threads": { input: ChatListInput; output: ChatThread[] };
   "chat.create": { input: CreateChatInput; output: ChatThread };
   "chat.get": { input: ChatIdInput; output: ChatView };

@@ -1,14 +1,17 @@
-use refine_core::activity::ActivityListInput;
+//! The audit log.
 
-use crate::registry::{Decl, Method, OpDef};
+use refine_core::activity::{ActivityListInput, ActivityPage};
+
+use crate::registry::{Method::*, Op, OpDef};
+
+pub const LIST: Op<ActivityListInput, ActivityPage> = Op::query(
+    "activity.list",
+    Get,
+    "/api/v1/activity",
+    "The audit log, newest first, filterable by app, actor, surface, operation and time; cursor-paginated.",
+    true,
+);
 
 pub(crate) fn ops() -> Vec<OpDef> {
-    vec![Decl {
-        name: "activity.list",
-        method: Method::Get,
-        path: "/api/v1/activity",
-        doc: "The audit log, newest first, filterable by app, actor, surface, operation and time; cursor-paginated.",
-        mcp: true,
-    }
-    .query(|core, _, i: ActivityListInput| async move { core.list_activity(i).await })]
+    vec![LIST.handle(|core, _, i| async move { core.list_activity(i).await })]
 }

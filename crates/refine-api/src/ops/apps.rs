@@ -1,57 +1,66 @@
-use refine_core::apps::{AddAppInput, AppIdInput, SelectAppInput};
-use refine_core::system::Empty;
+//! Target apps.
 
-use crate::registry::{Decl, Method, OpDef, OpKind};
+use refine_core::apps::{AddAppInput, AppIdInput, SelectAppInput, Selection};
+use refine_core::system::Empty;
+use refine_model::{App, OperationReceipt};
+
+use crate::registry::{Method::*, Op, OpDef};
+
+pub const LIST: Op<Empty, Vec<App>> = Op::query(
+    "apps.list",
+    Get,
+    "/api/v1/apps",
+    "Registered target apps, with their detected shape; `active` marks the selected one.",
+    true,
+);
+
+pub const ADD: Op<AddAppInput, App> = Op::mutation(
+    "apps.add",
+    Post,
+    "/api/v1/apps",
+    "Register an existing Git work tree (absolute path) as a target app and detect its shape.",
+    true,
+);
+
+pub const GET: Op<AppIdInput, App> = Op::query(
+    "apps.get",
+    Get,
+    "/api/v1/apps/{id}",
+    "One target app by id.",
+    true,
+);
+
+pub const REMOVE: Op<AppIdInput, App> = Op::mutation(
+    "apps.remove",
+    Delete,
+    "/api/v1/apps/{id}",
+    "Forget a target app (its repository is left untouched).",
+    false,
+);
+
+pub const SELECT: Op<SelectAppInput, Selection> = Op::mutation(
+    "apps.select",
+    Post,
+    "/api/v1/apps/select",
+    "Make an app the active one (`id: null` detaches).",
+    true,
+);
+
+pub const RESCAN: Op<AppIdInput, OperationReceipt> = Op::long_running(
+    "apps.rescan",
+    Post,
+    "/api/v1/apps/{id}/rescan",
+    "Re-detect an app's languages, package managers and commands; long-running (202 + operation receipt).",
+    true,
+);
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        Decl {
-            name: "apps.list",
-            method: Method::Get,
-            path: "/api/v1/apps",
-            doc: "Registered target apps, with their detected shape; `active` marks the selected one.",
-            mcp: true,
-        }
-        .query(|core, _, _: Empty| async move { core.list_apps().await }),
-        Decl {
-            name: "apps.add",
-            method: Method::Post,
-            path: "/api/v1/apps",
-            doc: "Register an existing Git work tree (absolute path) as a target app and detect its shape.",
-            mcp: true,
-        }
-        .mutation(OpKind::Mutation, |core, ctx, i: AddAppInput| async move { core.add_app(&ctx, i).await }),
-        Decl {
-            name: "apps.get",
-            method: Method::Get,
-            path: "/api/v1/apps/{id}",
-            doc: "One target app by id.",
-            mcp: true,
-        }
-        .query(|core, _, i: AppIdInput| async move { core.get_app(i).await }),
-        Decl {
-            name: "apps.remove",
-            method: Method::Delete,
-            path: "/api/v1/apps/{id}",
-            doc: "Forget a target app (its repository is left untouched).",
-            mcp: false,
-        }
-        .mutation(OpKind::Mutation, |core, ctx, i: AppIdInput| async move { core.remove_app(&ctx, i).await }),
-        Decl {
-            name: "apps.select",
-            method: Method::Post,
-            path: "/api/v1/apps/select",
-            doc: "Make an app the active one (`id: null` detaches).",
-            mcp: true,
-        }
-        .mutation(OpKind::Mutation, |core, ctx, i: SelectAppInput| async move { core.select_app(&ctx, i).await }),
-        Decl {
-            name: "apps.rescan",
-            method: Method::Post,
-            path: "/api/v1/apps/{id}/rescan",
-            doc: "Re-detect an app's languages, package managers and commands; long-running (202 + operation receipt).",
-            mcp: true,
-        }
-        .mutation(OpKind::LongRunning, |core, ctx, i: AppIdInput| async move { core.rescan_app(&ctx, i).await }),
+        LIST.handle(|core, _, _| async move { core.list_apps().await }),
+        ADD.handle(|core, ctx, i| async move { core.add_app(&ctx, i).await }),
+        GET.handle(|core, _, i| async move { core.get_app(i).await }),
+        REMOVE.handle(|core, ctx, i| async move { core.remove_app(&ctx, i).await }),
+        SELECT.handle(|core, ctx, i| async move { core.select_app(&ctx, i).await }),
+        RESCAN.handle(|core, ctx, i| async move { core.rescan_app(&ctx, i).await }),
     ]
 }

@@ -1,34 +1,38 @@
-use refine_core::operations::{OperationIdInput, OperationsListInput};
+//! Durable operations (long-running work).
 
-use crate::registry::{Decl, Method, OpDef, OpKind};
+use refine_core::operations::{OperationIdInput, OperationPage, OperationsListInput};
+use refine_model::OperationReceipt;
+
+use crate::registry::{Method::*, Op, OpDef};
+
+pub const LIST: Op<OperationsListInput, OperationPage> = Op::query(
+    "operations.list",
+    Get,
+    "/api/v1/operations",
+    "Durable operation receipts, newest first, filterable by status, kind and app; cursor-paginated.",
+    true,
+);
+
+pub const GET: Op<OperationIdInput, OperationReceipt> = Op::query(
+    "operations.get",
+    Get,
+    "/api/v1/operations/{id}",
+    "One operation receipt: status, progress, result or error.",
+    true,
+);
+
+pub const CANCEL: Op<OperationIdInput, OperationReceipt> = Op::mutation(
+    "operations.cancel",
+    Post,
+    "/api/v1/operations/{id}/cancel",
+    "Cancel a running operation; an operation that already ended is a 409.",
+    true,
+);
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        Decl {
-            name: "operations.list",
-            method: Method::Get,
-            path: "/api/v1/operations",
-            doc: "Durable operation receipts, newest first, filterable by status, kind and app; cursor-paginated.",
-            mcp: true,
-        }
-        .query(|core, _, i: OperationsListInput| async move { core.list_operations(i).await }),
-        Decl {
-            name: "operations.get",
-            method: Method::Get,
-            path: "/api/v1/operations/{id}",
-            doc: "One operation receipt: status, progress, result or error.",
-            mcp: true,
-        }
-        .query(|core, _, i: OperationIdInput| async move { core.get_operation(i).await }),
-        Decl {
-            name: "operations.cancel",
-            method: Method::Post,
-            path: "/api/v1/operations/{id}/cancel",
-            doc: "Cancel a running operation; an operation that already ended is a 409.",
-            mcp: true,
-        }
-        .mutation(OpKind::Mutation, |core, ctx, i: OperationIdInput| async move {
-            core.cancel_operation(&ctx, i).await
-        }),
+        LIST.handle(|core, _, i| async move { core.list_operations(i).await }),
+        GET.handle(|core, _, i| async move { core.get_operation(i).await }),
+        CANCEL.handle(|core, ctx, i| async move { core.cancel_operation(&ctx, i).await }),
     ]
 }

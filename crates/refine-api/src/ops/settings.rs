@@ -1,26 +1,28 @@
-use refine_core::settings::{SettingsGetInput, SettingsUpdateInput};
+//! Settings.
 
-use crate::registry::{Decl, Method, OpDef, OpKind};
+use refine_core::settings::{SettingsGetInput, SettingsUpdateInput, SettingsView};
+
+use crate::registry::{Method::*, Op, OpDef};
+
+pub const GET: Op<SettingsGetInput, SettingsView> = Op::query(
+    "settings.get",
+    Get,
+    "/api/v1/settings",
+    "Effective settings (defaults < global < app), the stored layers with revisions, and the JSON Schema.",
+    true,
+);
+
+pub const UPDATE: Op<SettingsUpdateInput, SettingsView> = Op::mutation(
+    "settings.update",
+    Patch,
+    "/api/v1/settings",
+    "Merge-patch one layer (global or app), fenced by the revision read; a stale revision is a 409.",
+    false,
+);
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        Decl {
-            name: "settings.get",
-            method: Method::Get,
-            path: "/api/v1/settings",
-            doc: "Effective settings (defaults < global < app), the stored layers with revisions, and the JSON Schema.",
-            mcp: true,
-        }
-        .query(|core, ctx, i: SettingsGetInput| async move { core.get_settings(&ctx, i).await }),
-        Decl {
-            name: "settings.update",
-            method: Method::Patch,
-            path: "/api/v1/settings",
-            doc: "Merge-patch one layer (global or app), fenced by the revision read; a stale revision is a 409.",
-            mcp: false,
-        }
-        .mutation(OpKind::Mutation, |core, ctx, i: SettingsUpdateInput| async move {
-            core.update_settings(&ctx, i).await
-        }),
+        GET.handle(|core, ctx, i| async move { core.get_settings(&ctx, i).await }),
+        UPDATE.handle(|core, ctx, i| async move { core.update_settings(&ctx, i).await }),
     ]
 }

@@ -1,0 +1,104 @@
+//! The subcommands, one file per group. Each command builds the typed input of its operation,
+//! calls it through the typed handle (`refine_api::ops::<group>::<NAME>`) and answers through
+//! [`Output`]: the operation's output as JSON, or its renderer for people. Each group lists
+//! which operations its commands call (`COMMANDS`), and a test walks the clap tree against
+//! those lists and the registry.
+
+pub mod apps;
+
+use std::time::Duration;
+
+use refine_api::ops::operations;
+use refine_client::{CliError, Client};
+use refine_core::operations::OperationIdInput;
+use refine_model::{OperationReceipt, OperationStatus};
+
+use crate::output::Output;
+use crate::Result;
+
+/// What every command gets: the client, the output layer and who is acting.
+pub struct Run<'a> {
+    pub c: &'a Client,
+    pub out: &'a Output,
+    pub actor: Option<&'a str>,
+}
+
+/// A subcommand (its path below the group, e.g. `list`) and the operations it calls.
+pub type Commands = &'static [(&'static str, &'static [&'static str])];
+
+/// Every group's command table, by group name as typed (`refine apps …`).
+pub const GROUPS: &[(&str, Commands)] = &[("apps", apps::COMMANDS)];
+
+/// A record given by name, full id or unique id prefix.
+pub fn pick_one<'a, T>(
+    what: &str,
+    given: &str,
+    items: &'a [T],
+    id: impl Fn(&T) -> &str,
+    name: impl Fn(&T) -> &str,
+    hint: &str,
+) -> Result<&'a T> {
+    if let Some(exact) = items.iter().find(|t| id(t) == given || name(t) == given) {
+        return Ok(exact);
+    }
+    let prefixed: Vec<&T> = items.iter().filter(|t| id(t).starts_with(given)).collect();
+    match prefixed.as_slice() {
+        [one] => Ok(one),
+        [] => Err(CliError::Api(refine_model::ApiError::not_found(format!(
+            "no {what} named or with id {given:?}; {hint}"
+        )))),
+        _ => Err(CliError::Usage(format!(
+            "{given:?} matches several {what}s; use the full id"
+        ))),
+    }
+}
+
+/// Follow a long-running operation's receipt with a progress bar (for people) until it ends.
+pub async fn wait(run: &Run<'_>, receipt: OperationReceipt) -> Result<OperationReceipt> {
+    let bar = indicatif::ProgressBar::new(100);
+    if !run.out.is_json() {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos:>3}% {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let id = receipt.id.clone();
+    let mut last = receipt;
+    // Subscribe first, then re-read the receipt, so no update can slip between.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let follower = {
+        let id = id.clone();
+        let c2 = run.c.clone();
+        tokio::spawn(async move {
+            let _ = c2
+                .follow(None, |ev| {
+                    if ev.kind == refine_core::events::kind::OPERATIONS_UPDATED.name()
+                        && ev.data["id"] == serde_json::json!(id)
+                    {
+                        if let Ok(r) = serde_json::from_value::<OperationReceipt>(ev.data) {
+                            return tx.send(r).is_ok();
+                        }
+                    }
+                    true
+                })
+                .await;
+        })
+    };
+    while last.status == OperationStatus::Running {
+        tokio::select! {
+            Some(update) = rx.recv() => last = update,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                last = run.c.run(operations::GET, &OperationIdInput { id: id.clone() }).await?;
+            }
+        }
+        bar.set_position(u64::from(last.progress));
+        bar.set_message(last.message.clone().unwrap_or_default());
+    }
+    follower.abort();
+    bar.finish_and_clear();
+    Ok(last)
+}
