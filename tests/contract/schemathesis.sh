@@ -23,7 +23,7 @@ curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' 
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-operation-id system.shutdown \
-  --exclude-operation-id apps.remove \
+  --exclude-operation-id apps.delete \
   --exclude-operation-id agents.redetect \
   --max-examples "$examples" \
   --seed 1 \

@@ -49,7 +49,7 @@ fn setup(tmp: &Path, runner: Value) -> (Daemon, PathBuf, Http) {
 }
 
 fn goal(h: &Http, id: &str) -> Value {
-    h.ok("work.get_goal", json!({"id": id}))
+    h.ok("goals.get", json!({"id": id}))
 }
 
 /// Wait until the Goal is in `status` (panics with its state after `secs`).
@@ -74,7 +74,7 @@ fn wait_status(h: &Http, id: &str, status: &str, secs: u64) -> Value {
 fn create(h: &Http, title: &str, script: &str) -> String {
     let prompt = format!("{title}.\n\n```refine-script\n{script}\n```\n");
     let g = h.ok(
-        "work.create_goal",
+        "goals.create",
         json!({"title": title, "prompt": prompt, "status": "todo"}),
     );
     g["id"].as_str().unwrap().to_string()
@@ -110,7 +110,7 @@ fn a_feature_imported_from_markdown_runs_to_review_in_order_and_merges_on_approv
         imported.body
     );
     let list = |h: &Http| -> Vec<Value> {
-        h.ok("work.list_goals", json!({"sort": "number"}))["items"]
+        h.ok("goals.list", json!({"sort": "number"}))["items"]
             .as_array()
             .cloned()
             .unwrap_or_default()
@@ -218,7 +218,7 @@ fn a_failing_check_opens_a_new_round_and_an_exhausted_budget_fails_the_goal() {
             .contains("retry budget"),
         "{rounds:?}"
     );
-    let history = h.ok("quality.history", json!({"goalId": never}));
+    let history = h.ok("quality.evaluations.list", json!({"goalId": never}));
     assert_eq!(
         history.as_array().map(|a| a.len()).unwrap_or(0),
         2,
@@ -276,7 +276,7 @@ fn cancel_during_implement_stops_the_agent_and_keeps_the_worktree() {
     );
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(goal(&h, &id)["status"], "cancelled", "nothing moves it on");
-    let runs = h.ok("agents.runs", json!({"goalId": id}));
+    let runs = h.ok("agents.runs.list", json!({"goalId": id}));
     assert!(runs
         .as_array()
         .unwrap()
@@ -297,7 +297,7 @@ fn kill_9_during_implement_resumes_with_one_candidate_per_round_and_no_orphans()
     wait_status(&h, &id, "implement", 60);
     let deadline = Instant::now() + Duration::from_secs(30);
     let pid = loop {
-        let runs = h.ok("agents.runs", json!({"goalId": id}));
+        let runs = h.ok("agents.runs.list", json!({"goalId": id}));
         let running = runs.as_array().unwrap().iter().find(|r| {
             r["phase"] == "implement" && r["status"] == "running" && r["processId"].is_string()
         });
@@ -332,7 +332,7 @@ fn kill_9_during_implement_resumes_with_one_candidate_per_round_and_no_orphans()
         1,
         "one candidate commit: {commits}"
     );
-    let runs = h2.ok("agents.runs", json!({"goalId": id}));
+    let runs = h2.ok("agents.runs.list", json!({"goalId": id}));
     let statuses: Vec<&str> = runs
         .as_array()
         .unwrap()
@@ -356,7 +356,7 @@ fn broken_output_gets_repair_prompts_then_a_provider_fault_that_spares_the_budge
     );
     let g = wait_status(&h, &once, "review", 90);
     assert_eq!(g["rounds"][0]["plan"], "after repair");
-    let runs = h.ok("agents.runs", json!({"goalId": once}));
+    let runs = h.ok("agents.runs.list", json!({"goalId": once}));
     let plan: Vec<(u64, &str)> = runs
         .as_array()
         .unwrap()
@@ -382,7 +382,7 @@ fn broken_output_gets_repair_prompts_then_a_provider_fault_that_spares_the_budge
         .as_str()
         .unwrap()
         .contains("refine-result"));
-    let runs = h.ok("agents.runs", json!({"goalId": broken}));
+    let runs = h.ok("agents.runs.list", json!({"goalId": broken}));
     let attempts: Vec<u64> = runs
         .as_array()
         .unwrap()
@@ -450,7 +450,7 @@ fn the_cli_lists_agents_and_drives_the_runner() {
         out.contains("pass") && out.contains("the greeting file exists"),
         "{out}"
     );
-    let history = h.ok("quality.history", json!({"goalId": id}));
+    let history = h.ok("quality.evaluations.list", json!({"goalId": id}));
     let triggers: Vec<&str> = history
         .as_array()
         .unwrap()

@@ -293,7 +293,7 @@ impl World {
 
     /// The built-in default profile of a provider, as the daemon serves it.
     pub fn default_profile(&self, provider: &str) -> Value {
-        let all = self.h.ok("agents.profiles", json!({}));
+        let all = self.h.ok("agents.profiles.list", json!({}));
         all.as_array()
             .unwrap()
             .iter()
@@ -394,7 +394,7 @@ impl World {
         assert!(r.status == 200 || r.status == 202, "import: {}", r.body);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let mut goals = self.h.ok("work.list_goals", json!({"sort": "number"}))["items"]
+            let mut goals = self.h.ok("goals.list", json!({"sort": "number"}))["items"]
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
@@ -410,14 +410,14 @@ impl World {
     /// A todo Goal; returns its id.
     pub fn create_goal(&self, title: &str, prompt: &str) -> String {
         let g = self.h.ok(
-            "work.create_goal",
+            "goals.create",
             json!({"title": title, "prompt": prompt, "status": "todo"}),
         );
         g["id"].as_str().unwrap().to_string()
     }
 
     pub fn goal(&self, id: &str) -> Value {
-        self.h.ok("work.get_goal", json!({"id": id}))
+        self.h.ok("goals.get", json!({"id": id}))
     }
 
     pub fn rounds(&self, id: &str) -> Value {
@@ -426,7 +426,7 @@ impl World {
 
     pub fn runs(&self, id: &str) -> Vec<Value> {
         self.h
-            .ok("agents.runs", json!({"goalId": id}))
+            .ok("agents.runs.list", json!({"goalId": id}))
             .as_array()
             .cloned()
             .unwrap_or_default()

@@ -29,22 +29,22 @@ pub struct EventInfo {
 }
 
 const GOALS: &[&str] = &[
-    "work.list_goals",
-    "work.get_goal",
-    "work.list_features",
-    "work.get_feature",
-    "work.export",
+    "goals.list",
+    "goals.get",
+    "features.list",
+    "features.get",
+    "goals.export",
     "workflow.eligible",
     "dashboard.summary",
     "runner.status",
     "runner.rounds",
 ];
 const FEATURES: &[&str] = &[
-    "work.list_features",
-    "work.get_feature",
-    "work.list_goals",
-    "work.get_goal",
-    "work.export",
+    "features.list",
+    "features.get",
+    "goals.list",
+    "goals.get",
+    "goals.export",
     "workflow.eligible",
     "dashboard.summary",
 ];
@@ -72,10 +72,10 @@ const CHANGES: &[&str] = &[
     "project.overview",
 ];
 const RUNNER: &[&str] = &["runner.status", "dashboard.summary"];
-const AGENTS: &[&str] = &["agents.profiles", "agents.detect", "runner.status"];
+const AGENTS: &[&str] = &["agents.profiles.list", "agents.detect", "runner.status"];
 const PROCESSES: &[&str] = &["processes.list", "processes.get", "target.get"];
 const TERMINALS: &[&str] = &["terminal.list", "terminal.get"];
-const CHAT: &[&str] = &["chat.threads", "chat.get"];
+const CHAT: &[&str] = &["chat.list", "chat.get"];
 /// Streams: the screens that show them append each batch; nothing to fetch again.
 const NOTHING: &[&str] = &[];
 
@@ -89,7 +89,7 @@ const STALE: &[(&str, &[&str])] = &[
     (kind::CHANGES_UPDATED.name(), CHANGES),
     (
         kind::SETTINGS_UPDATED.name(),
-        &["settings.get", "agents.profiles", "runner.status"],
+        &["settings.get", "agents.profiles.list", "runner.status"],
     ),
     (
         kind::OPERATIONS_UPDATED.name(),
@@ -123,7 +123,7 @@ const STALE: &[(&str, &[&str])] = &[
     (
         kind::AGENTS_RUN.name(),
         &[
-            "agents.runs",
+            "agents.runs.list",
             "agents.usage",
             "runner.rounds",
             "dashboard.summary",
@@ -146,7 +146,7 @@ const STALE: &[(&str, &[&str])] = &[
     ),
     (
         kind::QUALITY_EVALUATED.name(),
-        &["quality.history", "runner.rounds"],
+        &["quality.evaluations.list", "runner.rounds"],
     ),
     (kind::QUALITY_UPDATED.name(), &["quality.settings.get"]),
     (kind::GOVERNANCE_UPDATED.name(), &["governance.get"]),

@@ -7,7 +7,9 @@ pub mod apps;
 pub mod changes;
 pub mod chat;
 pub mod dashboard;
+pub mod features;
 pub mod files;
+pub mod goals;
 pub mod governance;
 pub mod guidance;
 pub mod import;
@@ -23,7 +25,6 @@ pub mod system;
 pub mod target;
 pub mod terminal;
 pub mod todos;
-pub mod work;
 pub mod workflow;
 
 use crate::registry::OpDef;
@@ -37,7 +38,8 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(settings::ops());
     v.extend(operations::ops());
     v.extend(activity::ops());
-    v.extend(work::ops());
+    v.extend(goals::ops());
+    v.extend(features::ops());
     v.extend(workflow::ops());
     v.extend(reporters::ops());
     v.extend(todos::ops());

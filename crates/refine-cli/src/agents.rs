@@ -117,7 +117,7 @@ pub async fn agent(c: &Client, cmd: &AgentCmd, json_out: bool) -> Result {
             crate::table::print(&["PROFILE", "STATE", "VERSION", "DIAGNOSIS"], rows);
         }
         AgentCmd::Profiles => {
-            let v = c.call("agents.profiles", json!({})).await?;
+            let v = c.call("agents.profiles.list", json!({})).await?;
             if json_out {
                 print_json(&v);
                 return Ok(());
@@ -158,7 +158,7 @@ pub async fn agent(c: &Client, cmd: &AgentCmd, json_out: bool) -> Result {
             base_url,
             args,
         } => {
-            let all = c.call("agents.profiles", json!({})).await?;
+            let all = c.call("agents.profiles.list", json!({})).await?;
             let mut p: Value = all
                 .as_array()
                 .and_then(|a| a.iter().find(|p| p["name"] == json!(profile)).cloned())
@@ -220,7 +220,9 @@ pub async fn agent(c: &Client, cmd: &AgentCmd, json_out: bool) -> Result {
             crate::term::attach(c, &id).await?;
         }
         AgentCmd::Runs { goal } => {
-            let v = c.call("agents.runs", json!({ "goalId": goal })).await?;
+            let v = c
+                .call("agents.runs.list", json!({ "goalId": goal }))
+                .await?;
             if json_out {
                 print_json(&v);
                 return Ok(());

@@ -60,7 +60,7 @@ async fn thread_id(c: &Client, given: &str) -> Result<String> {
     if uuid::Uuid::parse_str(given).is_ok() {
         return Ok(given.to_string());
     }
-    let list = c.call("chat.threads", json!({})).await?;
+    let list = c.call("chat.list", json!({})).await?;
     let matches: Vec<String> = list
         .as_array()
         .into_iter()
@@ -177,7 +177,7 @@ async fn follow_reply(
 pub async fn run(c: &Client, cmd: &ChatCmd, json_out: bool) -> Result {
     match cmd {
         ChatCmd::List => {
-            let list = c.call("chat.threads", json!({})).await?;
+            let list = c.call("chat.list", json!({})).await?;
             if json_out {
                 print_json(&list);
                 return Ok(());
@@ -344,9 +344,7 @@ pub async fn run(c: &Client, cmd: &ChatCmd, json_out: bool) -> Result {
         }
         ChatCmd::Draft { thread, import } => {
             let id = thread_id(c, thread).await?;
-            let d = c
-                .call("chat.to_goal_draft", json!({"threadId": id}))
-                .await?;
+            let d = c.call("chat.draft", json!({"threadId": id})).await?;
             let p = &d["preview"];
             if json_out && !*import {
                 print_json(&d);

@@ -290,7 +290,7 @@ pub async fn quality(c: &Client, a: &QualityArgs, json_out: bool) -> Result {
         QualityCmd::History { goal, limit } => {
             let list = c
                 .call(
-                    "quality.history",
+                    "quality.evaluations.list",
                     json!({"appId": app, "goalId": goal, "limit": limit}),
                 )
                 .await?;
@@ -337,11 +337,11 @@ pub async fn quality(c: &Client, a: &QualityArgs, json_out: bool) -> Result {
                     let r = c
                         .call("quality.evaluate", json!({"goalId": goal, "round": round}))
                         .await?;
-                    c.call("quality.evaluation.get", json!({"id": r["id"]}))
+                    c.call("quality.evaluations.get", json!({"id": r["id"]}))
                         .await?
                 }
                 QualityCmd::Show { id } => {
-                    c.call("quality.evaluation.get", json!({"id": id})).await?
+                    c.call("quality.evaluations.get", json!({"id": id})).await?
                 }
                 _ => unreachable!(),
             };
@@ -504,7 +504,7 @@ pub async fn governance(c: &Client, a: &GovernanceArgs, json_out: bool) -> Resul
             let id = entry_id('R', id);
             let out = c
                 .call(
-                    "governance.rules.remove",
+                    "governance.rules.delete",
                     json!({"appId": app, "revision": rev, "id": id}),
                 )
                 .await?;
@@ -624,7 +624,7 @@ pub async fn guidance(c: &Client, a: &GuidanceArgs, json_out: bool) -> Result {
             let id = entry_id('G', id);
             let out = c
                 .call(
-                    "guidance.remove",
+                    "guidance.delete",
                     json!({"appId": app, "revision": rev, "id": id}),
                 )
                 .await?;

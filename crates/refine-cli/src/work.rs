@@ -329,7 +329,7 @@ fn print_transition(v: &Value, json_out: bool) {
 
 /// A Feature given by name or id.
 async fn feature_id(c: &Client, given: &str) -> Result<String> {
-    let list = c.call("work.list_features", json!({})).await?;
+    let list = c.call("features.list", json!({})).await?;
     let all = list.as_array().cloned().unwrap_or_default();
     all.iter()
         .find(|f| s(f, "id") == given || s(f, "name") == given)
@@ -437,7 +437,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
             if *todo {
                 input["status"] = json!("todo");
             }
-            let g = c.call("work.create_goal", input).await?;
+            let g = c.call("goals.create", input).await?;
             if json_out {
                 print_json(&g)
             } else {
@@ -473,7 +473,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
             let mut items = Vec::new();
             let mut total = None;
             loop {
-                let page = c.call("work.list_goals", input.clone()).await?;
+                let page = c.call("goals.list", input.clone()).await?;
                 if total.is_none() {
                     total = page["total"].as_u64();
                 }
@@ -500,7 +500,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
             }
         }
         GoalCmd::Show { goal } => {
-            let g = c.call("work.get_goal", json!({"id": goal})).await?;
+            let g = c.call("goals.get", json!({"id": goal})).await?;
             if json_out {
                 print_json(&g)
             } else {
@@ -551,7 +551,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
                 let id = feature_id(c, f).await?;
                 patch.insert("featureId".into(), json!(id));
             }
-            let g = c.call("work.update_goal", Value::Object(patch)).await?;
+            let g = c.call("goals.update", Value::Object(patch)).await?;
             if json_out {
                 print_json(&g)
             } else {
@@ -564,7 +564,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
             reason,
         } => {
             let v = if state == "backlog" || state == "todo" {
-                let current = c.call("work.get_goal", json!({"id": goal})).await?;
+                let current = c.call("goals.get", json!({"id": goal})).await?;
                 if current["status"] == json!("failed") && state == "todo" {
                     c.call("workflow.retry", json!({"goalId": goal, "reason": reason}))
                         .await?
@@ -626,7 +626,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
             json_out,
         ),
         GoalCmd::Delete { goal } => {
-            let g = c.call("work.delete_goal", json!({"id": goal})).await?;
+            let g = c.call("goals.delete", json!({"id": goal})).await?;
             if json_out {
                 print_json(&g)
             } else {
@@ -637,7 +637,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
             }
         }
         GoalCmd::Restore { goal } => {
-            let g = c.call("work.restore_goal", json!({"id": goal})).await?;
+            let g = c.call("goals.restore", json!({"id": goal})).await?;
             if json_out {
                 print_json(&g)
             } else {
@@ -689,7 +689,7 @@ pub async fn goal(c: &Client, cmd: &GoalCmd, json_out: bool, actor: Option<&str>
             table::print(&["#", "prio", "title", "start"], rows);
         }
         GoalCmd::Export { format, output } => {
-            let f = c.call("work.export", json!({"format": format})).await?;
+            let f = c.call("goals.export", json!({"format": format})).await?;
             match output {
                 Some(path) => {
                     std::fs::write(path, s(&f, "content"))
@@ -747,14 +747,14 @@ pub async fn feature(c: &Client, cmd: &FeatureCmd, json_out: bool) -> Result {
         } => {
             let d = c
                 .call(
-                    "work.create_feature",
+                    "features.create",
                     json!({"name": name, "description": description, "goalIds": goals}),
                 )
                 .await?;
             print_feature(&d, json_out);
         }
         FeatureCmd::List => {
-            let list = c.call("work.list_features", json!({})).await?;
+            let list = c.call("features.list", json!({})).await?;
             if json_out {
                 print_json(&list);
             } else {
@@ -778,16 +778,13 @@ pub async fn feature(c: &Client, cmd: &FeatureCmd, json_out: bool) -> Result {
         }
         FeatureCmd::Show { feature } => {
             let id = feature_id(c, feature).await?;
-            print_feature(
-                &c.call("work.get_feature", json!({"id": id})).await?,
-                json_out,
-            );
+            print_feature(&c.call("features.get", json!({"id": id})).await?, json_out);
         }
         FeatureCmd::Add { feature, goal, at } => {
             let id = feature_id(c, feature).await?;
             let d = c
                 .call(
-                    "work.add_to_feature",
+                    "features.add_goal",
                     json!({"id": id, "goalId": goal, "index": at.map(|a| a.saturating_sub(1))}),
                 )
                 .await?;
@@ -796,18 +793,15 @@ pub async fn feature(c: &Client, cmd: &FeatureCmd, json_out: bool) -> Result {
         FeatureCmd::Remove { feature, goal } => {
             let id = feature_id(c, feature).await?;
             print_feature(
-                &c.call(
-                    "work.remove_from_feature",
-                    json!({"id": id, "goalId": goal}),
-                )
-                .await?,
+                &c.call("features.remove_goal", json!({"id": id, "goalId": goal}))
+                    .await?,
                 json_out,
             );
         }
         FeatureCmd::Reorder { feature, goals } => {
             let id = feature_id(c, feature).await?;
             print_feature(
-                &c.call("work.reorder_feature", json!({"id": id, "goalIds": goals}))
+                &c.call("features.reorder", json!({"id": id, "goalIds": goals}))
                     .await?,
                 json_out,
             );
@@ -815,14 +809,14 @@ pub async fn feature(c: &Client, cmd: &FeatureCmd, json_out: bool) -> Result {
         FeatureCmd::Rename { feature, name } => {
             let id = feature_id(c, feature).await?;
             print_feature(
-                &c.call("work.update_feature", json!({"id": id, "name": name}))
+                &c.call("features.update", json!({"id": id, "name": name}))
                     .await?,
                 json_out,
             );
         }
         FeatureCmd::Delete { feature } => {
             let id = feature_id(c, feature).await?;
-            let f = c.call("work.delete_feature", json!({"id": id})).await?;
+            let f = c.call("features.delete", json!({"id": id})).await?;
             if json_out {
                 print_json(&f)
             } else {
@@ -1103,7 +1097,7 @@ pub async fn reporter(c: &Client, cmd: &ReporterCmd, json_out: bool) -> Result {
         }
         ReporterCmd::Remove { reporter } => {
             let id = reporter_id(c, reporter).await?;
-            c.call("reporters.remove", json!({"id": id})).await?
+            c.call("reporters.delete", json!({"id": id})).await?
         }
     };
     if json_out {
@@ -1153,7 +1147,7 @@ pub async fn todo(c: &Client, cmd: &TodoCmd, json_out: bool, actor: Option<&str>
         TodoCmd::Remove { item, reporter } => {
             let r = my_reporter(c, reporter.as_deref(), actor).await?;
             let id = todo_id(c, &r, item).await?;
-            (r, Some(c.call("todos.remove", json!({"id": id})).await?))
+            (r, Some(c.call("todos.delete", json!({"id": id})).await?))
         }
     };
     if let (true, Some(t)) = (json_out, &out) {

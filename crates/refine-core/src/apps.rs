@@ -201,13 +201,13 @@ impl Core {
             .ok_or_else(|| ApiError::not_found(format!("no app with id {}", input.id)))
     }
 
-    /// `apps.remove`: forget an app (its repository is untouched).
+    /// `apps.delete`: forget an app (its repository is untouched).
     pub async fn remove_app(&self, ctx: &Ctx, input: AppIdInput) -> Result<Mutated<App>, ApiError> {
         validate_id("app", &input.id)?;
         let id = input.id.clone();
         self.mutate(
             ctx,
-            "apps.remove",
+            "apps.delete",
             &input,
             async { Ok(()) },
             move |tx, ()| {

@@ -460,7 +460,7 @@ impl Core {
         .await
     }
 
-    /// `chat.threads`: the app's threads, newest first.
+    /// `chat.list`: the app's threads, newest first.
     pub async fn chat_threads(
         &self,
         ctx: &Ctx,
@@ -604,7 +604,7 @@ impl Core {
         };
         if !self.all_profiles().await?.iter().any(|p| p.name == profile) {
             return Err(ApiError::invalid(format!(
-                "no agent profile named {profile:?}; agents.profiles lists them"
+                "no agent profile named {profile:?}; agents.profiles.list lists them"
             )));
         }
         self.mutate(
@@ -1066,7 +1066,7 @@ impl Core {
         }
     }
 
-    /// `chat.to_goal_draft`: the agent turns the conversation into Goal drafts (a Markdown task
+    /// `chat.draft`: the agent turns the conversation into Goal drafts (a Markdown task
     /// list), shown as import's preview; nothing is stored until `import.commit` with `import`.
     pub async fn chat_goal_draft(
         &self,

@@ -338,7 +338,7 @@ impl Core {
         .await
     }
 
-    /// `governance.rules.remove`: the id stays retired.
+    /// `governance.rules.delete`: the id stays retired.
     pub async fn remove_governance_rule(
         &self,
         ctx: &Ctx,
@@ -348,7 +348,7 @@ impl Core {
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
         self.mutate(
             ctx,
-            "governance.rules.remove",
+            "governance.rules.delete",
             &i.clone(),
             async { Ok(()) },
             move |tx, ()| {

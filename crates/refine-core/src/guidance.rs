@@ -238,7 +238,7 @@ impl Core {
         .await
     }
 
-    /// `guidance.remove`: the id stays retired.
+    /// `guidance.delete`: the id stays retired.
     pub async fn remove_guidance(
         &self,
         ctx: &Ctx,
@@ -248,7 +248,7 @@ impl Core {
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
         self.mutate(
             ctx,
-            "guidance.remove",
+            "guidance.delete",
             &i.clone(),
             async { Ok(()) },
             move |tx, ()| {

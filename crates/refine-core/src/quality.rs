@@ -118,7 +118,7 @@ impl Core {
         .await
     }
 
-    /// `quality.history`: evaluations of the app (or one Goal), newest first.
+    /// `quality.evaluations.list`: evaluations of the app (or one Goal), newest first.
     pub async fn quality_history(
         &self,
         ctx: &Ctx,
@@ -141,7 +141,7 @@ impl Core {
         .await
     }
 
-    /// `quality.evaluation.get`
+    /// `quality.evaluations.get`
     pub async fn quality_evaluation(
         &self,
         i: QualityEvaluationIdInput,

@@ -253,7 +253,7 @@ impl Core {
         .await
     }
 
-    /// `reporters.remove`: retired, history keeps the name.
+    /// `reporters.delete`: retired, history keeps the name.
     pub async fn remove_reporter(
         &self,
         ctx: &Ctx,
@@ -261,7 +261,7 @@ impl Core {
     ) -> Result<Mutated<Reporter>, ApiError> {
         self.mutate(
             ctx,
-            "reporters.remove",
+            "reporters.delete",
             &i.clone(),
             async { Ok(()) },
             move |tx, ()| {
@@ -365,11 +365,11 @@ impl Core {
         .await
     }
 
-    /// `todos.remove`
+    /// `todos.delete`
     pub async fn remove_todo(&self, ctx: &Ctx, i: TodoIdInput) -> Result<Mutated<Todo>, ApiError> {
         self.mutate(
             ctx,
-            "todos.remove",
+            "todos.delete",
             &i.clone(),
             async { Ok(()) },
             move |tx, ()| {

@@ -482,7 +482,7 @@ impl Core {
         Ok(self.resolve_app(ctx, explicit).await?.id)
     }
 
-    /// `work.create_goal`
+    /// `goals.create`
     pub async fn create_goal(
         &self,
         ctx: &Ctx,
@@ -494,7 +494,7 @@ impl Core {
         let i = input.clone();
         self.mutate(
             ctx,
-            "work.create_goal",
+            "goals.create",
             &input,
             async { Ok(()) },
             move |tx, ()| {
@@ -509,7 +509,7 @@ impl Core {
         .await
     }
 
-    /// `work.get_goal`
+    /// `goals.get`
     pub async fn get_goal(&self, ctx: &Ctx, input: GoalIdInput) -> Result<Goal, ApiError> {
         let app = self.resolve_app(ctx, None).await.ok().map(|a| a.id);
         self.read(move |c| Ok(find_goal(c, app.as_deref(), &input.id)))
@@ -530,7 +530,7 @@ impl Core {
             .await?
     }
 
-    /// `work.update_goal`
+    /// `goals.update`
     pub async fn update_goal(
         &self,
         ctx: &Ctx,
@@ -540,7 +540,7 @@ impl Core {
         let i = input.clone();
         self.mutate(
             ctx,
-            "work.update_goal",
+            "goals.update",
             &input,
             async { Ok(()) },
             move |tx, ()| {
@@ -630,9 +630,9 @@ impl Core {
     ) -> Result<Mutated<Goal>, ApiError> {
         let app = self.resolve_app(ctx, None).await.ok().map(|a| a.id);
         let op = if delete {
-            "work.delete_goal"
+            "goals.delete"
         } else {
-            "work.restore_goal"
+            "goals.restore"
         };
         let i = input.clone();
         self.mutate(ctx, op, &input, async { Ok(()) }, move |tx, ()| {
@@ -689,7 +689,7 @@ impl Core {
         .await
     }
 
-    /// `work.delete_goal` (soft: restorable)
+    /// `goals.delete` (soft: restorable)
     pub async fn delete_goal(
         &self,
         ctx: &Ctx,
@@ -698,7 +698,7 @@ impl Core {
         self.set_deleted(ctx, input, true).await
     }
 
-    /// `work.restore_goal`
+    /// `goals.restore`
     pub async fn restore_goal(
         &self,
         ctx: &Ctx,
@@ -707,7 +707,7 @@ impl Core {
         self.set_deleted(ctx, input, false).await
     }
 
-    /// `work.bulk_update_goals`
+    /// `goals.bulk_update`
     pub async fn bulk_update_goals(
         &self,
         ctx: &Ctx,
@@ -735,7 +735,7 @@ impl Core {
         let out = self
             .mutate(
                 ctx,
-                "work.bulk_update_goals",
+                "goals.bulk_update",
                 &input,
                 async { Ok(()) },
                 move |tx, ()| {
@@ -795,7 +795,7 @@ impl Core {
         Ok(out)
     }
 
-    /// `work.list_goals`
+    /// `goals.list`
     pub async fn list_goals(&self, ctx: &Ctx, input: ListGoalsInput) -> Result<GoalPage, ApiError> {
         let app = self.work_app(ctx, input.app_id.as_deref()).await?;
         let limit = crate::operations::page_limit(input.limit)?;
@@ -866,7 +866,7 @@ impl Core {
         })
     }
 
-    /// `work.export`
+    /// `goals.export`
     pub async fn export_work(&self, ctx: &Ctx, input: ExportInput) -> Result<ExportFile, ApiError> {
         let app = self.resolve_app(ctx, input.app_id.as_deref()).await?;
         let id = app.id.clone();
@@ -903,7 +903,7 @@ impl Core {
         })
     }
 
-    /// `work.create_feature`
+    /// `features.create`
     pub async fn create_feature(
         &self,
         ctx: &Ctx,
@@ -913,7 +913,7 @@ impl Core {
         let i = input.clone();
         self.mutate(
             ctx,
-            "work.create_feature",
+            "features.create",
             &input,
             async { Ok(()) },
             move |tx, ()| {
@@ -960,7 +960,7 @@ impl Core {
         .await
     }
 
-    /// `work.list_features`
+    /// `features.list`
     pub async fn list_features(
         &self,
         ctx: &Ctx,
@@ -970,7 +970,7 @@ impl Core {
         self.read(move |c| ftable::list(c, &app)).await
     }
 
-    /// `work.get_feature`
+    /// `features.get`
     pub async fn get_feature(
         &self,
         ctx: &Ctx,
@@ -983,7 +983,7 @@ impl Core {
         .await?
     }
 
-    /// `work.update_feature`
+    /// `features.update`
     pub async fn update_feature(
         &self,
         ctx: &Ctx,
@@ -991,7 +991,7 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.feature_change(ctx, "work.update_feature", &input, move |tx| {
+        self.feature_change(ctx, "features.update", &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let name = match &i.name {
                 Some(n) => {
@@ -1017,7 +1017,7 @@ impl Core {
         .await
     }
 
-    /// `work.delete_feature`: its Goals stay, without a Feature.
+    /// `features.delete`: its Goals stay, without a Feature.
     pub async fn delete_feature(
         &self,
         ctx: &Ctx,
@@ -1027,7 +1027,7 @@ impl Core {
         let i = input.clone();
         self.mutate(
             ctx,
-            "work.delete_feature",
+            "features.delete",
             &input,
             async { Ok(()) },
             move |tx, ()| {
@@ -1047,7 +1047,7 @@ impl Core {
         .await
     }
 
-    /// `work.add_to_feature`
+    /// `features.add_goal`
     pub async fn add_to_feature(
         &self,
         ctx: &Ctx,
@@ -1055,7 +1055,7 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.feature_change(ctx, "work.add_to_feature", &input, move |tx| {
+        self.feature_change(ctx, "features.add_goal", &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let mut g = find_goal(tx, Some(&app), &i.goal_id)?;
             join_feature(tx, &mut g, &f, i.index, &clock::now())?;
@@ -1072,7 +1072,7 @@ impl Core {
         .await
     }
 
-    /// `work.remove_from_feature`
+    /// `features.remove_goal`
     pub async fn remove_from_feature(
         &self,
         ctx: &Ctx,
@@ -1080,7 +1080,7 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.feature_change(ctx, "work.remove_from_feature", &input, move |tx| {
+        self.feature_change(ctx, "features.remove_goal", &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let mut g = find_goal(tx, Some(&app), &i.goal_id)?;
             if g.feature_id.as_deref() != Some(f.id.as_str()) {
@@ -1098,7 +1098,7 @@ impl Core {
         .await
     }
 
-    /// `work.reorder_feature`
+    /// `features.reorder`
     pub async fn reorder_feature(
         &self,
         ctx: &Ctx,
@@ -1106,7 +1106,7 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.feature_change(ctx, "work.reorder_feature", &input, move |tx| {
+        self.feature_change(ctx, "features.reorder", &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let mut ids = Vec::new();
             for r in &i.goal_ids {

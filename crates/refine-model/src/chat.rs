@@ -98,7 +98,7 @@ pub struct ChatMessage {
     /// The text; while streaming, what arrived so far; when failed, why.
     pub content: String,
     pub status: ChatStatus,
-    /// The agent run that wrote it (`agents.runs`).
+    /// The agent run that wrote it (`agents.runs.list`).
     pub run_id: Option<String>,
     pub created_at: String,
 }

@@ -28,4 +28,4 @@ pub use operation::{OperationReceipt, OperationStatus};
 pub use settings::{Settings, SettingsLayer, SettingsScope};
 
 /// The version of the wire contract; bumped when an operation changes incompatibly.
-pub const API_VERSION: &str = "1.0";
+pub const API_VERSION: &str = "2.0";

@@ -10,8 +10,8 @@ use refine_model::terminal::TerminalInfo;
 
 use crate::registry::{Method::*, Op, OpDef};
 
-pub const PROFILES: Op<Empty, Vec<AgentProfile>> = Op::query(
-    "agents.profiles",
+pub const PROFILES_LIST: Op<Empty, Vec<AgentProfile>> = Op::query(
+    "agents.profiles.list",
     Get,
     "/api/v1/agents/profiles",
     "Agent profiles: the default of every provider (Claude Code, Codex, Gemini, Copilot, Aider, opencode, generic, scripted) and saved ones; secrets redacted.",
@@ -58,8 +58,8 @@ pub const LAUNCH: Op<LaunchInput, TerminalInfo> = Op::mutation(
     false,
 );
 
-pub const RUNS: Op<GoalRunsInput, Vec<AgentRun>> = Op::query(
-    "agents.runs",
+pub const RUNS_LIST: Op<GoalRunsInput, Vec<AgentRun>> = Op::query(
+    "agents.runs.list",
     Get,
     "/api/v1/agents/runs",
     "Every agent run of a Goal: phase, attempt (repairs), process, status, parsed result.",
@@ -84,13 +84,13 @@ pub const USAGE: Op<UsageInput, UsageReport> = Op::query(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        PROFILES.handle(|core, _, _i| async move { core.list_profiles().await }),
+        PROFILES_LIST.handle(|core, _, _i| async move { core.list_profiles().await }),
         PROFILES_SAVE.handle(|core, ctx, i| async move { core.save_profile(&ctx, i).await }),
         PROFILES_DELETE.handle(|core, ctx, i| async move { core.delete_profile(&ctx, i).await }),
         DETECT.handle(|core, _, i| async move { core.detect_agents(i).await }),
         REDETECT.handle(|core, ctx, i| async move { core.redetect_agents(&ctx, i).await }),
         LAUNCH.handle(|core, ctx, i| async move { core.launch_agent(&ctx, i).await }),
-        RUNS.handle(|core, _, i| async move { core.goal_agent_runs(i).await }),
+        RUNS_LIST.handle(|core, _, i| async move { core.goal_agent_runs(i).await }),
         TRANSCRIPT.handle(|core, _, i| async move { core.agent_transcript(i).await }),
         USAGE.handle(|core, ctx, i| async move { core.agent_usage(&ctx, i).await }),
     ]

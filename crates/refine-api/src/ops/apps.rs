@@ -30,8 +30,8 @@ pub const GET: Op<AppIdInput, App> = Op::query(
     true,
 );
 
-pub const REMOVE: Op<AppIdInput, App> = Op::mutation(
-    "apps.remove",
+pub const DELETE: Op<AppIdInput, App> = Op::mutation(
+    "apps.delete",
     Delete,
     "/api/v1/apps/{id}",
     "Forget a target app (its repository is left untouched).",
@@ -59,7 +59,7 @@ pub(crate) fn ops() -> Vec<OpDef> {
         LIST.handle(|core, _, _| async move { core.list_apps().await }),
         ADD.handle(|core, ctx, i| async move { core.add_app(&ctx, i).await }),
         GET.handle(|core, _, i| async move { core.get_app(i).await }),
-        REMOVE.handle(|core, ctx, i| async move { core.remove_app(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.remove_app(&ctx, i).await }),
         SELECT.handle(|core, ctx, i| async move { core.select_app(&ctx, i).await }),
         RESCAN.handle(|core, ctx, i| async move { core.rescan_app(&ctx, i).await }),
     ]

@@ -8,8 +8,8 @@ use refine_model::chat::{ChatSent, ChatThread, ChatView};
 
 use crate::registry::{Method::*, Op, OpDef};
 
-pub const THREADS: Op<ChatListInput, Vec<ChatThread>> = Op::query(
-    "chat.threads",
+pub const LIST: Op<ChatListInput, Vec<ChatThread>> = Op::query(
+    "chat.list",
     Get,
     "/api/v1/chat/threads",
     "Chat threads of the app (project, Goal or planning), newest first.",
@@ -56,8 +56,8 @@ pub const DELETE: Op<ChatIdInput, ChatThread> = Op::mutation(
     false,
 );
 
-pub const TO_GOAL_DRAFT: Op<ChatDraftInput, ChatGoalDraft> = Op::query(
-    "chat.to_goal_draft",
+pub const DRAFT: Op<ChatDraftInput, ChatGoalDraft> = Op::query(
+    "chat.draft",
     Post,
     "/api/v1/chat/threads/{threadId}/draft",
     "Ask the thread's agent to turn the conversation into Goal drafts: import's preview plus the import.commit input that creates them; stores nothing.",
@@ -66,12 +66,12 @@ pub const TO_GOAL_DRAFT: Op<ChatDraftInput, ChatGoalDraft> = Op::query(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        THREADS.handle(|core, ctx, i| async move { core.chat_threads(&ctx, i).await }),
+        LIST.handle(|core, ctx, i| async move { core.chat_threads(&ctx, i).await }),
         CREATE.handle(|core, ctx, i| async move { core.chat_create(&ctx, i).await }),
         GET.handle(|core, _, i| async move { core.chat_get(i).await }),
         SEND.handle(|core, ctx, i| async move { core.chat_send(&ctx, i).await }),
         RENAME.handle(|core, ctx, i| async move { core.chat_rename(&ctx, i).await }),
         DELETE.handle(|core, ctx, i| async move { core.chat_delete(&ctx, i).await }),
-        TO_GOAL_DRAFT.handle(|core, ctx, i| async move { core.chat_goal_draft(&ctx, i).await }),
+        DRAFT.handle(|core, ctx, i| async move { core.chat_goal_draft(&ctx, i).await }),
     ]
 }

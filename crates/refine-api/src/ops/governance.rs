@@ -40,8 +40,8 @@ pub const RULES_UPDATE: Op<UpdateGovernanceRuleInput, Governance> = Op::mutation
     false,
 );
 
-pub const RULES_REMOVE: Op<RemoveGovernanceRuleInput, Governance> = Op::mutation(
-    "governance.rules.remove",
+pub const RULES_DELETE: Op<RemoveGovernanceRuleInput, Governance> = Op::mutation(
+    "governance.rules.delete",
     Delete,
     "/api/v1/governance/rules/{id}",
     "Remove a governance rule (its id is never reused); revision-fenced.",
@@ -63,7 +63,7 @@ pub(crate) fn ops() -> Vec<OpDef> {
         RULES_ADD.handle(|core, ctx, i| async move { core.add_governance_rule(&ctx, i).await }),
         RULES_UPDATE
             .handle(|core, ctx, i| async move { core.update_governance_rule(&ctx, i).await }),
-        RULES_REMOVE
+        RULES_DELETE
             .handle(|core, ctx, i| async move { core.remove_governance_rule(&ctx, i).await }),
         RULES_REORDER
             .handle(|core, ctx, i| async move { core.reorder_governance_rules(&ctx, i).await }),

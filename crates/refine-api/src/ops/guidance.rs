@@ -31,8 +31,8 @@ pub const UPDATE: Op<UpdateGuidanceInput, GuidanceList> = Op::mutation(
     false,
 );
 
-pub const REMOVE: Op<RemoveGuidanceInput, GuidanceList> = Op::mutation(
-    "guidance.remove",
+pub const DELETE: Op<RemoveGuidanceInput, GuidanceList> = Op::mutation(
+    "guidance.delete",
     Delete,
     "/api/v1/guidance/{id}",
     "Remove a guidance entry (its id is never reused); revision-fenced.",
@@ -52,7 +52,7 @@ pub(crate) fn ops() -> Vec<OpDef> {
         LIST.handle(|core, ctx, i| async move { core.guidance(&ctx, i).await }),
         ADD.handle(|core, ctx, i| async move { core.add_guidance(&ctx, i).await }),
         UPDATE.handle(|core, ctx, i| async move { core.update_guidance(&ctx, i).await }),
-        REMOVE.handle(|core, ctx, i| async move { core.remove_guidance(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.remove_guidance(&ctx, i).await }),
         REORDER.handle(|core, ctx, i| async move { core.reorder_guidance(&ctx, i).await }),
     ]
 }

@@ -32,16 +32,16 @@ pub const SETTINGS_UPDATE: Op<UpdateQualitySettingsInput, QualitySettings> = Op:
     false,
 );
 
-pub const HISTORY: Op<QualityHistoryInput, Vec<QualityEvaluation>> = Op::query(
-    "quality.history",
+pub const EVALUATIONS_LIST: Op<QualityHistoryInput, Vec<QualityEvaluation>> = Op::query(
+    "quality.evaluations.list",
     Get,
     "/api/v1/quality/evaluations",
     "Quality evaluations of the app (or of one Goal), newest first, with every check's command, exit code and log excerpt.",
     true,
 );
 
-pub const EVALUATION_GET: Op<QualityEvaluationIdInput, QualityEvaluation> = Op::query(
-    "quality.evaluation.get",
+pub const EVALUATIONS_GET: Op<QualityEvaluationIdInput, QualityEvaluation> = Op::query(
+    "quality.evaluations.get",
     Get,
     "/api/v1/quality/evaluations/{id}",
     "One quality evaluation.",
@@ -54,7 +54,7 @@ pub(crate) fn ops() -> Vec<OpDef> {
         SETTINGS_GET.handle(|core, ctx, i| async move { core.quality_settings(&ctx, i).await }),
         SETTINGS_UPDATE
             .handle(|core, ctx, i| async move { core.update_quality_settings(&ctx, i).await }),
-        HISTORY.handle(|core, ctx, i| async move { core.quality_history(&ctx, i).await }),
-        EVALUATION_GET.handle(|core, _, i| async move { core.quality_evaluation(i).await }),
+        EVALUATIONS_LIST.handle(|core, ctx, i| async move { core.quality_history(&ctx, i).await }),
+        EVALUATIONS_GET.handle(|core, _, i| async move { core.quality_evaluation(i).await }),
     ]
 }

@@ -40,8 +40,8 @@ pub const MERGE: Op<MergeReportersInput, MergeResult> = Op::mutation(
     false,
 );
 
-pub const REMOVE: Op<ReporterIdInput, Reporter> = Op::mutation(
-    "reporters.remove",
+pub const DELETE: Op<ReporterIdInput, Reporter> = Op::mutation(
+    "reporters.delete",
     Delete,
     "/api/v1/reporters/{id}",
     "Remove a reporter (history keeps the name).",
@@ -54,6 +54,6 @@ pub(crate) fn ops() -> Vec<OpDef> {
         CREATE.handle(|core, ctx, i| async move { core.create_reporter(&ctx, i).await }),
         RENAME.handle(|core, ctx, i| async move { core.rename_reporter(&ctx, i).await }),
         MERGE.handle(|core, ctx, i| async move { core.merge_reporters(&ctx, i).await }),
-        REMOVE.handle(|core, ctx, i| async move { core.remove_reporter(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.remove_reporter(&ctx, i).await }),
     ]
 }

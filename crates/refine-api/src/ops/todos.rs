@@ -31,8 +31,8 @@ pub const UPDATE: Op<UpdateTodoInput, Todo> = Op::mutation(
     true,
 );
 
-pub const REMOVE: Op<TodoIdInput, Todo> = Op::mutation(
-    "todos.remove",
+pub const DELETE: Op<TodoIdInput, Todo> = Op::mutation(
+    "todos.delete",
     Delete,
     "/api/v1/todos/{id}",
     "Remove a todo.",
@@ -52,7 +52,7 @@ pub(crate) fn ops() -> Vec<OpDef> {
         LIST.handle(|core, _, i| async move { core.list_todos(i).await }),
         ADD.handle(|core, ctx, i| async move { core.add_todo(&ctx, i).await }),
         UPDATE.handle(|core, ctx, i| async move { core.update_todo(&ctx, i).await }),
-        REMOVE.handle(|core, ctx, i| async move { core.remove_todo(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.remove_todo(&ctx, i).await }),
         REORDER.handle(|core, ctx, i| async move { core.reorder_todos(&ctx, i).await }),
     ]
 }

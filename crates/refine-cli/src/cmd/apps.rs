@@ -43,7 +43,7 @@ pub const COMMANDS: Commands = &[
     ("add", &[apps::ADD.name]),
     ("list", &[apps::LIST.name]),
     ("show", &[apps::GET.name, apps::LIST.name]),
-    ("delete", &[apps::REMOVE.name, apps::LIST.name]),
+    ("delete", &[apps::DELETE.name, apps::LIST.name]),
     ("select", &[apps::SELECT.name, apps::LIST.name]),
     (
         "rescan",
@@ -94,7 +94,7 @@ pub async fn run(r: &Run<'_>, cmd: &AppsCmd) -> Result {
         }
         AppsCmd::Delete { app } => {
             let id = app_id(c, app).await?;
-            let a = c.run(apps::REMOVE, &AppIdInput { id }).await?;
+            let a = c.run(apps::DELETE, &AppIdInput { id }).await?;
             r.out.done(&a, |a| {
                 format!("Removed app {} ({}); its files are untouched", a.name, a.id)
             })

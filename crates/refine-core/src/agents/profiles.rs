@@ -38,7 +38,7 @@ impl Core {
             .ok_or_else(|| ApiError::not_found(format!("no agent profile named {name:?}")))
     }
 
-    /// `agents.profiles`
+    /// `agents.profiles.list`
     pub async fn list_profiles(&self) -> Result<Vec<AgentProfile>, ApiError> {
         Ok(self
             .all_profiles()

@@ -33,7 +33,7 @@ struct PumpMeta {
 }
 
 impl Core {
-    /// `agents.runs`: every agent run of a Goal.
+    /// `agents.runs.list`: every agent run of a Goal.
     pub async fn goal_agent_runs(&self, input: GoalRunsInput) -> Result<Vec<AgentRun>, ApiError> {
         let goal = self.get_goal_any(&input.goal_id).await?;
         self.read(move |c| table::runs_of_goal(c, &goal.id)).await

@@ -195,7 +195,7 @@ async fn a_reply_streams_live_then_is_stored() {
     assert!(reply.contains("plans work on the app"), "{reply}");
 
     // Newest first; renamed; activity for every write.
-    let list = ok(&d, "chat.threads", json!({})).await;
+    let list = ok(&d, "chat.list", json!({})).await;
     let titles: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -329,7 +329,7 @@ async fn goal_threads_and_goal_drafts() {
     let (d, app) = with_app().await;
     ok(
         &d,
-        "work.create_goal",
+        "goals.create",
         json!({"title": "Coupon field", "prompt": "The cart has no coupon input yet."}),
     )
     .await;
@@ -346,7 +346,7 @@ async fn goal_threads_and_goal_drafts() {
     let tid = t["id"].as_str().unwrap().to_string();
 
     // A draft needs a conversation.
-    let empty = d.call("chat.to_goal_draft", json!({"threadId": tid})).await;
+    let empty = d.call("chat.draft", json!({"threadId": tid})).await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{:?}", empty.body);
 
     let (_, mut rx) = d.core.bus().subscribe(None);
@@ -387,7 +387,7 @@ async fn goal_threads_and_goal_drafts() {
     .await;
     until_done(&mut rx, sent["reply"]["id"].as_str().unwrap()).await;
     let before = footprint(&d);
-    let draft = ok(&d, "chat.to_goal_draft", json!({"threadId": pid})).await;
+    let draft = ok(&d, "chat.draft", json!({"threadId": pid})).await;
     assert_eq!(draft["threadId"], pid.as_str());
     assert_eq!(draft["import"]["format"], "markdown");
     assert_eq!(draft["import"]["appId"], app.as_str());
@@ -450,7 +450,7 @@ async fn goal_threads_and_goal_drafts() {
     )
     .await;
     until_done(&mut rx, sent["reply"]["id"].as_str().unwrap()).await;
-    let draft = ok(&d, "chat.to_goal_draft", json!({"threadId": cid})).await;
+    let draft = ok(&d, "chat.draft", json!({"threadId": cid})).await;
     assert_eq!(
         draft["preview"]["goals"][0]["title"],
         "Make checkout faster."
@@ -461,7 +461,7 @@ async fn goal_threads_and_goal_drafts() {
     );
 
     // A Goal thread outlives its Goal's deletion as a thread about "a Goal that no longer exists".
-    ok(&d, "work.delete_goal", json!({"id": "#1"})).await;
+    ok(&d, "goals.delete", json!({"id": "#1"})).await;
     let g = d
         .call("chat.create", json!({"kind": "goal", "goalId": "#1"}))
         .await;
@@ -513,7 +513,7 @@ async fn bad_input_is_a_400_that_stores_nothing() {
         ("chat.send", json!({"threadId": tid})),
         ("chat.rename", json!({"id": tid, "title": ""})),
         ("chat.get", json!({"id": "not-a-uuid"})),
-        ("chat.to_goal_draft", json!({"threadId": "x"})),
+        ("chat.draft", json!({"threadId": "x"})),
         ("chat.delete", json!({"id": "12"})),
     ];
     for (op, input) in cases {
@@ -532,7 +532,7 @@ async fn bad_input_is_a_400_that_stores_nothing() {
         ("chat.send", json!({"threadId": ghost, "content": "hi"})),
         ("chat.rename", json!({"id": ghost, "title": "x"})),
         ("chat.delete", json!({"id": ghost})),
-        ("chat.to_goal_draft", json!({"threadId": ghost})),
+        ("chat.draft", json!({"threadId": ghost})),
         ("chat.create", json!({"kind": "goal", "goalId": "#9"})),
     ] {
         let r = d.call(op, input.clone()).await;
@@ -567,7 +567,7 @@ async fn a_reply_left_by_a_stopped_daemon_is_settled_as_failed() {
             .map_err(refine_store::StoreError::from)
         })
         .unwrap();
-    let list = ok(&d, "chat.threads", json!({})).await;
+    let list = ok(&d, "chat.list", json!({})).await;
     assert_eq!(list[0]["replying"], false, "settled when listed: {list}");
     let view = ok(&d, "chat.get", json!({"id": tid})).await;
     assert_eq!(view["messages"][1]["status"], "failed");

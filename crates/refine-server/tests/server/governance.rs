@@ -213,7 +213,7 @@ async fn governance_rules_keep_their_ids_and_share_one_revision() {
 
     let r = keyed(
         &d,
-        "governance.rules.remove",
+        "governance.rules.delete",
         json!({"revision": rev, "id": "R2"}),
     )
     .await;
@@ -269,7 +269,7 @@ async fn governance_rules_keep_their_ids_and_share_one_revision() {
         ("governance.update", 1),
         ("governance.rules.add", 4),
         ("governance.rules.update", 1),
-        ("governance.rules.remove", 1),
+        ("governance.rules.delete", 1),
         ("governance.rules.reorder", 1),
     ] {
         assert_eq!(
@@ -305,7 +305,7 @@ async fn governance_rules_keep_their_ids_and_share_one_revision() {
             json!({"revision": 1, "id": "R99", "title": "Late"}),
         ),
         (
-            "governance.rules.remove",
+            "governance.rules.delete",
             json!({"revision": rev - 1, "id": "R1"}),
         ),
         (
@@ -391,12 +391,12 @@ async fn governance_rules_keep_their_ids_and_share_one_revision() {
             404,
         ),
         (
-            "governance.rules.remove",
+            "governance.rules.delete",
             json!({"revision": rev, "id": "R2"}),
             404,
         ),
         (
-            "governance.rules.remove",
+            "governance.rules.delete",
             json!({"revision": rev, "id": "../R1"}),
             400,
         ),
@@ -449,7 +449,7 @@ async fn governance_rules_keep_their_ids_and_share_one_revision() {
     assert_eq!(ids(&mine["rules"]), ["R4", "R1", "R3"]);
     let cross = keyed(
         &d,
-        "governance.rules.remove",
+        "governance.rules.delete",
         json!({"appId": b, "revision": 1, "id": "R1"}),
     )
     .await;
@@ -546,7 +546,7 @@ async fn guidance_entries_are_edited_enabled_and_ordered() {
         d.count("SELECT COUNT(*) FROM activity WHERE summary LIKE 'Disabled guidance G1%'"),
         1
     );
-    let r = keyed(&d, "guidance.remove", json!({"revision": 5, "id": "G2"})).await;
+    let r = keyed(&d, "guidance.delete", json!({"revision": 5, "id": "G2"})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(ids(&r.body["entries"]), ["G1"]);
     assert_eq!(r.body["entries"][0]["position"], 0);
@@ -583,7 +583,7 @@ async fn guidance_entries_are_edited_enabled_and_ordered() {
             json!({"revision": 0, "id": "G1", "enabled": true}),
             409,
         ),
-        ("guidance.remove", json!({"revision": 6, "id": "G1"}), 409),
+        ("guidance.delete", json!({"revision": 6, "id": "G1"}), 409),
         (
             "guidance.reorder",
             json!({"revision": 8, "ids": ["G3", "G1"]}),
@@ -606,7 +606,7 @@ async fn guidance_entries_are_edited_enabled_and_ordered() {
             json!({"revision": 7, "id": "G2", "title": "x"}),
             404,
         ),
-        ("guidance.remove", json!({"revision": 7, "id": "G9"}), 404),
+        ("guidance.delete", json!({"revision": 7, "id": "G9"}), 404),
         (
             "guidance.reorder",
             json!({"revision": 7, "ids": ["G1"]}),
@@ -626,7 +626,7 @@ async fn guidance_entries_are_edited_enabled_and_ordered() {
 async fn quality_history_lists_recorded_evaluations_newest_first() {
     let (d, app) = with_app().await;
     let goal = d
-        .call("work.create_goal", json!({"title": "Coupon field"}))
+        .call("goals.create", json!({"title": "Coupon field"}))
         .await;
     assert_eq!(goal.status, StatusCode::OK, "{:?}", goal.body);
     let goal_id = goal.body["id"].as_str().unwrap().to_string();
@@ -669,20 +669,25 @@ async fn quality_history_lists_recorded_evaluations_newest_first() {
         })
         .unwrap();
 
-    let all = d.call("quality.history", json!({})).await;
+    let all = d.call("quality.evaluations.list", json!({})).await;
     assert_eq!(all.status, StatusCode::OK, "{:?}", all.body);
     assert_eq!(ids(&all.body), [e3.clone(), e2.clone(), e1.clone()]);
     assert_eq!(all.body[1]["checks"][0]["durationMs"], 1234);
     assert_eq!(all.body[1]["passed"], true);
     assert_eq!(all.body[0]["passed"], Value::Null, "still running");
     let of_goal = d
-        .call("quality.history", json!({"goalId": "#1", "limit": 1}))
+        .call(
+            "quality.evaluations.list",
+            json!({"goalId": "#1", "limit": 1}),
+        )
         .await;
     assert_eq!(ids(&of_goal.body), std::slice::from_ref(&e3));
-    let of_goal = d.call("quality.history", json!({"goalId": goal_id})).await;
+    let of_goal = d
+        .call("quality.evaluations.list", json!({"goalId": goal_id}))
+        .await;
     assert_eq!(ids(&of_goal.body), [e3, e1.clone()]);
 
-    let one = d.call("quality.evaluation.get", json!({"id": e1})).await;
+    let one = d.call("quality.evaluations.get", json!({"id": e1})).await;
     assert_eq!(one.status, StatusCode::OK);
     assert_eq!(
         serde_json::from_value::<QualityEvaluation>(one.body).unwrap(),
@@ -694,12 +699,12 @@ async fn quality_history_lists_recorded_evaluations_newest_first() {
         (json!({"goalId": "#99"}), 404),
         (json!({"goalId": "not-a-goal"}), 400),
     ] {
-        let a = d.call("quality.history", input.clone()).await;
+        let a = d.call("quality.evaluations.list", input.clone()).await;
         assert_eq!(a.status.as_u16(), status, "{input}: {:?}", a.body);
     }
     let missing = d
         .call(
-            "quality.evaluation.get",
+            "quality.evaluations.get",
             json!({"id": uuid::Uuid::now_v7().to_string()}),
         )
         .await;

@@ -253,7 +253,7 @@ async fn a_locked_database_answers_503_once_and_never_commits_later() {
     let key = "busy-create-1";
     let a = d
         .http(
-            refine_api::find("work.create_goal").unwrap(),
+            refine_api::find("goals.create").unwrap(),
             json!({ "title": "written under the lock" }),
             Some(key),
         )
@@ -279,7 +279,7 @@ async fn a_locked_database_answers_503_once_and_never_commits_later() {
     // The same key now runs for real, once.
     let b = d
         .http(
-            refine_api::find("work.create_goal").unwrap(),
+            refine_api::find("goals.create").unwrap(),
             json!({ "title": "written under the lock" }),
             Some(key),
         )
@@ -287,7 +287,7 @@ async fn a_locked_database_answers_503_once_and_never_commits_later() {
     assert_eq!(b.status, StatusCode::OK, "{:?}", b.body);
     let c = d
         .http(
-            refine_api::find("work.create_goal").unwrap(),
+            refine_api::find("goals.create").unwrap(),
             json!({ "title": "written under the lock" }),
             Some(key),
         )

@@ -14,7 +14,7 @@ async fn with_app() -> TestDaemon {
 }
 
 async fn goal(d: &TestDaemon, body: Value) -> Value {
-    let a = d.call("work.create_goal", body).await;
+    let a = d.call("goals.create", body).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     a.body
 }
@@ -33,11 +33,11 @@ async fn goals_crud_soft_delete_and_search() {
     )
     .await;
 
-    let by_number = d.call("work.get_goal", json!({"id": "#1"})).await;
+    let by_number = d.call("goals.get", json!({"id": "#1"})).await;
     assert_eq!(by_number.body["id"], g["id"]);
     let patched = d
         .call(
-            "work.update_goal",
+            "goals.update",
             json!({"id": g["id"], "title": "Coupon code field", "assignee": "claude-code"}),
         )
         .await;
@@ -47,43 +47,39 @@ async fn goals_crud_soft_delete_and_search() {
         "a partial patch keeps the rest"
     );
     let cleared = d
-        .call("work.update_goal", json!({"id": "#1", "assignee": null}))
+        .call("goals.update", json!({"id": "#1", "assignee": null}))
         .await;
     assert_eq!(cleared.body["assignee"], Value::Null);
-    let nothing = d.call("work.update_goal", json!({"id": "#1"})).await;
+    let nothing = d.call("goals.update", json!({"id": "#1"})).await;
     assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
 
     // Full-text search over title, prompt and notes, prefix words.
-    let found = d.call("work.list_goals", json!({"q": "coupo"})).await;
+    let found = d.call("goals.list", json!({"q": "coupo"})).await;
     assert_eq!(found.body["total"], 1);
     assert_eq!(found.body["items"][0]["number"], 1);
-    let notes = d.call("work.list_goals", json!({"q": "fuzzy"})).await;
+    let notes = d.call("goals.list", json!({"q": "fuzzy"})).await;
     assert_eq!(notes.body["items"][0]["number"], 2);
-    let hostile = d
-        .call("work.list_goals", json!({"q": "\" OR 1=1 --"}))
-        .await;
+    let hostile = d.call("goals.list", json!({"q": "\" OR 1=1 --"})).await;
     assert_eq!(
         hostile.status,
         StatusCode::OK,
         "search words are quoted, never FTS syntax"
     );
 
-    let del = d.call("work.delete_goal", json!({"id": "#2"})).await;
+    let del = d.call("goals.delete", json!({"id": "#2"})).await;
     assert!(del.body["deletedAt"].is_string());
-    assert_eq!(d.call("work.list_goals", json!({})).await.body["total"], 1);
+    assert_eq!(d.call("goals.list", json!({})).await.body["total"], 1);
     assert_eq!(
-        d.call("work.list_goals", json!({"deleted": true}))
-            .await
-            .body["total"],
+        d.call("goals.list", json!({"deleted": true})).await.body["total"],
         1
     );
     assert_eq!(
-        d.call("work.update_goal", json!({"id": "#2", "title": "x"}))
+        d.call("goals.update", json!({"id": "#2", "title": "x"}))
             .await
             .status,
         StatusCode::CONFLICT
     );
-    let back = d.call("work.restore_goal", json!({"id": "#2"})).await;
+    let back = d.call("goals.restore", json!({"id": "#2"})).await;
     assert_eq!(back.body["deletedAt"], Value::Null);
     assert_eq!(d.count("SELECT COUNT(*) FROM goals"), 2);
 }
@@ -102,7 +98,7 @@ async fn pagination_filters_and_sorts_are_stable() {
         if let Some(c) = &cursor {
             input["cursor"] = json!(c);
         }
-        let page = d.call("work.list_goals", input).await.body;
+        let page = d.call("goals.list", input).await.body;
         let items = page["items"].as_array().unwrap().clone();
         let prios: Vec<i64> = items
             .iter()
@@ -128,7 +124,7 @@ async fn pagination_filters_and_sorts_are_stable() {
     );
     let todo = d
         .call(
-            "work.list_goals",
+            "goals.list",
             json!({"status": ["todo"], "label": "even", "sort": "number"}),
         )
         .await
@@ -159,14 +155,14 @@ async fn pagination_filters_and_sorts_are_stable() {
 async fn features_order_and_the_start_rules() {
     let d = with_app().await;
     let f = d
-        .call("work.create_feature", json!({"name": "Checkout"}))
+        .call("features.create", json!({"name": "Checkout"}))
         .await
         .body;
     let fid = f["feature"]["id"].clone();
     for t in ["One", "Two", "Three"] {
         goal(&d, json!({"title": t, "featureId": fid, "status": "todo"})).await;
     }
-    let detail = d.call("work.get_feature", json!({"id": fid})).await.body;
+    let detail = d.call("features.get", json!({"id": fid})).await.body;
     let order: Vec<&str> = detail["goals"]
         .as_array()
         .unwrap()
@@ -177,7 +173,7 @@ async fn features_order_and_the_start_rules() {
     // Drag the third before the first.
     let moved = d
         .call(
-            "work.add_to_feature",
+            "features.add_goal",
             json!({"id": fid, "goalId": "#3", "index": 0}),
         )
         .await
@@ -191,7 +187,7 @@ async fn features_order_and_the_start_rules() {
     assert_eq!(order, vec!["Three", "One", "Two"]);
     let bad = d
         .call(
-            "work.reorder_feature",
+            "features.reorder",
             json!({"id": fid, "goalIds": ["#1", "#2"]}),
         )
         .await;
@@ -218,7 +214,7 @@ async fn features_order_and_the_start_rules() {
         refused.body
     );
     assert_eq!(
-        d.call("work.get_goal", json!({"id": "#1"})).await.body["status"],
+        d.call("goals.get", json!({"id": "#1"})).await.body["status"],
         "todo",
         "nothing changed"
     );
@@ -261,7 +257,7 @@ async fn features_order_and_the_start_rules() {
         "{blocked:?}"
     );
     assert_eq!(
-        d.call("work.get_feature", json!({"id": fid})).await.body["feature"]["status"],
+        d.call("features.get", json!({"id": fid})).await.body["feature"]["status"],
         "blocked"
     );
 
@@ -311,7 +307,7 @@ async fn bulk_edit_applies_what_it_can() {
             .await;
     }
     let r = d
-        .call("work.bulk_update_goals", json!({"ids": ["#1", "#2", "#3", "#404"], "patch": {"status": "todo", "priority": 7, "addLabels": ["sprint"]}}))
+        .call("goals.bulk_update", json!({"ids": ["#1", "#2", "#3", "#404"], "patch": {"status": "todo", "priority": 7, "addLabels": ["sprint"]}}))
         .await
         .body;
     assert_eq!(r["updated"], 2, "{r:?}");
@@ -322,10 +318,10 @@ async fn bulk_edit_applies_what_it_can() {
         "implement cannot be moved to todo by hand"
     );
     assert_eq!(res[3]["error"]["code"], "not_found");
-    let g3 = d.call("work.get_goal", json!({"id": "#3"})).await.body;
+    let g3 = d.call("goals.get", json!({"id": "#3"})).await.body;
     assert_eq!(g3["priority"], 0, "a refused item is untouched");
     assert_eq!(g3["labels"], json!([]));
-    let g1 = d.call("work.get_goal", json!({"id": "#1"})).await.body;
+    let g1 = d.call("goals.get", json!({"id": "#1"})).await.body;
     assert_eq!(
         (g1["status"].as_str(), g1["priority"].as_i64()),
         (Some("todo"), Some(7))
@@ -384,7 +380,7 @@ async fn imports_preview_commit_and_reimport_without_duplicates() {
         2,
         "re-import updates, never duplicates"
     );
-    let fuzzy = d.call("work.list_goals", json!({"q": "fuzzy"})).await.body;
+    let fuzzy = d.call("goals.list", json!({"q": "fuzzy"})).await.body;
     assert_eq!(fuzzy["items"][0]["prompt"], "Typos must still match.");
     assert_eq!(fuzzy["items"][0]["featureName"], "Search");
 
@@ -404,10 +400,7 @@ async fn imports_preview_commit_and_reimport_without_duplicates() {
     );
     let op = commit(json!({"format": "github", "content": gh})).await;
     assert_eq!(op["result"]["created"], 2);
-    let crash = d
-        .call("work.list_goals", json!({"label": "bug"}))
-        .await
-        .body;
+    let crash = d.call("goals.list", json!({"label": "bug"})).await.body;
     assert_eq!(
         crash["items"][0]["external"],
         json!({"source": "github", "id": "7", "url": "https://example.test/7"})
@@ -452,7 +445,7 @@ async fn imports_preview_commit_and_reimport_without_duplicates() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
     // Lossless JSON export, read back into a fresh app as the same work.
-    let export = d.call("work.export", json!({"format": "json"})).await.body;
+    let export = d.call("goals.export", json!({"format": "json"})).await.body;
     let other = TestDaemon::new();
     let repo = git_repo(other.dir.path(), "copy");
     other.call("apps.add", json!({"path": repo})).await;
@@ -465,7 +458,7 @@ async fn imports_preview_commit_and_reimport_without_duplicates() {
         .body;
     assert_eq!(p["create"], 4);
     assert!(p["errors"].as_array().unwrap().is_empty());
-    let csv = d.call("work.export", json!({"format": "csv"})).await.body;
+    let csv = d.call("goals.export", json!({"format": "csv"})).await.body;
     assert!(csv["content"]
         .as_str()
         .unwrap()
@@ -505,7 +498,7 @@ async fn reporters_merge_cascades_and_todos_keep_order() {
         .body;
     assert_eq!(m["goalsMoved"], 1);
     assert_eq!(
-        d.call("work.get_goal", json!({"id": "#1"})).await.body["reporterName"],
+        d.call("goals.get", json!({"id": "#1"})).await.body["reporterName"],
         "Ada"
     );
     let todos = d
@@ -549,9 +542,9 @@ async fn reporters_merge_cascades_and_todos_keep_order() {
         1,
         "Bob is retired"
     );
-    d.call("reporters.remove", json!({"id": ada["id"]})).await;
+    d.call("reporters.delete", json!({"id": ada["id"]})).await;
     assert_eq!(
-        d.call("work.get_goal", json!({"id": "#1"})).await.body["reporterName"],
+        d.call("goals.get", json!({"id": "#1"})).await.body["reporterName"],
         "Ada",
         "history keeps the name"
     );
@@ -664,10 +657,10 @@ async fn page_totals_stop_counting_at_ten_thousand() {
             Ok::<_, refine_store::StoreError>(())
         })
         .unwrap();
-    let page = d.call("work.list_goals", json!({"limit": 5})).await.body;
+    let page = d.call("goals.list", json!({"limit": 5})).await.body;
     assert_eq!(page["total"], 10_000);
     assert_eq!(page["totalIsLowerBound"], true);
-    let few = d.call("work.list_goals", json!({"q": "9999"})).await.body;
+    let few = d.call("goals.list", json!({"q": "9999"})).await.body;
     assert_eq!(
         (few["total"].as_u64(), few["totalIsLowerBound"].as_bool()),
         (Some(1), Some(false))

@@ -1,0 +1,86 @@
+//! Goals: the unit of work an agent plans, implements and a person approves.
+
+use refine_core::work::{
+    BulkResult, BulkUpdateInput, CreateGoalInput, ExportFile, ExportInput, GoalIdInput, GoalPage,
+    ListGoalsInput, UpdateGoalInput,
+};
+use refine_model::work::Goal;
+
+use crate::registry::{Method::*, Op, OpDef};
+
+pub const LIST: Op<ListGoalsInput, GoalPage> = Op::query(
+    "goals.list",
+    Get,
+    "/api/v1/work/goals",
+    "Goals of the active app: filter by status, feature, label, reporter, assignee, node; full-text `q`; sort; cursor pages.",
+    true,
+);
+
+pub const CREATE: Op<CreateGoalInput, Goal> = Op::mutation(
+    "goals.create",
+    Post,
+    "/api/v1/work/goals",
+    "Create a Goal (backlog by default), optionally in a Feature, with labels, priority, reporter and assignee.",
+    true,
+);
+
+pub const GET: Op<GoalIdInput, Goal> = Op::query(
+    "goals.get",
+    Get,
+    "/api/v1/work/goals/{id}",
+    "One Goal with its Rounds, by id or #number.",
+    true,
+);
+
+pub const UPDATE: Op<UpdateGoalInput, Goal> = Op::mutation(
+    "goals.update",
+    Patch,
+    "/api/v1/work/goals/{id}",
+    "Partially update a Goal (title, prompt, notes, priority, reporter, assignee, labels, feature).",
+    true,
+);
+
+pub const DELETE: Op<GoalIdInput, Goal> = Op::mutation(
+    "goals.delete",
+    Delete,
+    "/api/v1/work/goals/{id}",
+    "Delete a Goal (soft: goals.restore brings it back).",
+    false,
+);
+
+pub const RESTORE: Op<GoalIdInput, Goal> = Op::mutation(
+    "goals.restore",
+    Post,
+    "/api/v1/work/goals/{id}/restore",
+    "Restore a deleted Goal.",
+    false,
+);
+
+pub const BULK_UPDATE: Op<BulkUpdateInput, BulkResult> = Op::mutation(
+    "goals.bulk_update",
+    Post,
+    "/api/v1/work/goals/bulk",
+    "Apply one change (status, priority, labels, assignee, feature) to many Goals; per-item results.",
+    true,
+);
+
+pub const EXPORT: Op<ExportInput, ExportFile> = Op::query(
+    "goals.export",
+    Get,
+    "/api/v1/work/export",
+    "Export the app's Goals and Features: JSON (lossless, re-importable) or CSV (Jira columns).",
+    true,
+);
+
+pub(crate) fn ops() -> Vec<OpDef> {
+    vec![
+        LIST.handle(|core, ctx, i| async move { core.list_goals(&ctx, i).await }),
+        CREATE.handle(|core, ctx, i| async move { core.create_goal(&ctx, i).await }),
+        GET.handle(|core, ctx, i| async move { core.get_goal(&ctx, i).await }),
+        UPDATE.handle(|core, ctx, i| async move { core.update_goal(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.delete_goal(&ctx, i).await }),
+        RESTORE.handle(|core, ctx, i| async move { core.restore_goal(&ctx, i).await }),
+        BULK_UPDATE.handle(|core, ctx, i| async move { core.bulk_update_goals(&ctx, i).await }),
+        EXPORT.handle(|core, ctx, i| async move { core.export_work(&ctx, i).await }),
+    ]
+}
