@@ -1,6 +1,8 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { EventsProvider } from './api/EventsProvider';
+import { createQueryClient } from './api/queries';
 import { completeLoginFromAddress } from './api/session';
 import { App } from './App';
 import { ToastProvider } from './components/Toasts';
@@ -20,17 +22,20 @@ applyTheme();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');
+const queryClient = createQueryClient();
 
 // A login link (`#login=…`) is traded for this browser's session before anything asks the daemon.
 void completeLoginFromAddress().finally(() => {
   createRoot(root).render(
     <StrictMode>
       <ToastProvider>
-        <EventsProvider>
-          <AppsProvider>
-            <App />
-          </AppsProvider>
-        </EventsProvider>
+        <QueryClientProvider client={queryClient}>
+          <EventsProvider>
+            <AppsProvider>
+              <App />
+            </AppsProvider>
+          </EventsProvider>
+        </QueryClientProvider>
       </ToastProvider>
     </StrictMode>,
   );

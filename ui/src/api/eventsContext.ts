@@ -1,4 +1,11 @@
 import { createContext } from 'react';
 import type { EventHub } from './events';
+import type { LiveQueries } from './live';
 
-export const EventsContext = createContext<EventHub | null>(null);
+/** The live-event connection and the subscriber that keeps the query cache current from it. */
+export interface Live {
+  hub: EventHub;
+  queries: LiveQueries;
+}
+
+export const EventsContext = createContext<Live | null>(null);

@@ -1,6 +1,5 @@
-import { useState, type ChangeEvent } from 'react';
-import { errorMessage } from '../api/errors';
-import { useApps } from '../state/appsContext';
+import type { ChangeEvent } from 'react';
+import { useApps, useSelectApp } from '../state/appsContext';
 import { Icon } from './Icon';
 import { useToast } from './toastContext';
 
@@ -8,23 +7,15 @@ const DETACHED = '';
 
 /** Chooses the active app (`apps.select`); "Detached" selects no app. */
 export function AppSwitcher() {
-  const { apps, active, select } = useApps();
+  const { apps, active } = useApps();
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
+  const select = useSelectApp({
+    onSuccess: (selection) => toast.show('success', selection.active ? `Active app: ${selection.active.name}` : 'Detached: no active app'),
+    onError: (error) => toast.show('error', 'Could not switch app', error.message),
+  });
+  const busy = select.busy;
 
-  const onChange = async (e: ChangeEvent<HTMLSelectElement>) => {
-    const id = e.target.value === DETACHED ? null : e.target.value;
-    setBusy(true);
-    try {
-      await select(id);
-      const app = apps.find((a) => a.id === id);
-      toast.show('success', app ? `Active app: ${app.name}` : 'Detached: no active app');
-    } catch (error) {
-      toast.show('error', 'Could not switch app', errorMessage(error));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const onChange = (e: ChangeEvent<HTMLSelectElement>) => void select.run(e.target.value === DETACHED ? null : e.target.value);
 
   return (
     <label className="app-switcher" title="Active app">

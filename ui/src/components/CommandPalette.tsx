@@ -60,7 +60,7 @@ function matches(item: Item, query: string): boolean {
 export function CommandPalette({ onClose }: { onClose: () => void }) {
   const catalogue = useQuery('system.operations', {});
   const { active: activeApp } = useApps();
-  const automation = useQuery('workflow.automation', { appId: activeApp?.id ?? null }, activeApp?.id ?? 'none');
+  const automation = useQuery('workflow.automation', { appId: activeApp?.id ?? null }, { enabled: activeApp !== null });
   const paused = activeApp ? automation.data?.paused : undefined;
   const toast = useToast();
   const [query, setQuery] = useState('');

@@ -1,8 +1,7 @@
 import { useState } from 'react';
-import { call } from '../api/client';
-import { errorMessage } from '../api/errors';
-import { useQuery } from '../api/hooks';
+import { useAction } from '../api/hooks';
 import type { Reporter } from '../gen/bindings';
+import { useReporters } from '../routes/work/hooks';
 import { setIdentity, useIdentity } from '../state/identity';
 import { openIdentityPicker } from '../state/uiActions';
 import { Dialog } from './Dialog';
@@ -12,27 +11,19 @@ import { Icon } from './Icon';
 /** Asks once who the person is: pick a reporter or add one; remembered in this browser. */
 export function IdentityPicker({ onClose }: { onClose: () => void }) {
   const me = useIdentity();
-  const reporters = useQuery('reporters.list', {});
+  const reporters = useReporters();
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
 
   const choose = (r: Reporter) => {
     setIdentity({ kind: 'reporter', id: r.id, name: r.name });
     onClose();
   };
 
-  const create = async () => {
-    if (!name.trim()) return;
-    setBusy(true);
-    setError(null);
-    try {
-      choose(await call('reporters.create', { name: name.trim(), kind: 'person' }));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+  const adding = useAction('reporters.create', { onSuccess: choose });
+  const busy = adding.busy;
+  const error = adding.error?.message;
+  const create = () => {
+    if (name.trim()) void adding.run({ name: name.trim(), kind: 'person' });
   };
 
   const skip = () => {
@@ -59,7 +50,7 @@ export function IdentityPicker({ onClose }: { onClose: () => void }) {
         className="identity-create"
         onSubmit={(e) => {
           e.preventDefault();
-          void create();
+          create();
         }}
       >
         <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Your name" aria-label="Your name" maxLength={100} data-testid="identity-name" />

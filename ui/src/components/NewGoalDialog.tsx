@@ -1,8 +1,7 @@
 import { useState } from 'react';
-import { call } from '../api/client';
-import { errorMessage } from '../api/errors';
-import { useQuery } from '../api/hooks';
-import type { WorkflowState } from '../gen/bindings';
+import { useAction } from '../api/hooks';
+import type { CreateGoalInput, WorkflowState } from '../gen/bindings';
+import { useFeatures, useReporters } from '../routes/work/hooks';
 import { useApps } from '../state/appsContext';
 import { useIdentity } from '../state/identity';
 import { hrefFor, navigateHref } from '../state/router';
@@ -22,8 +21,8 @@ export function NewGoalDialog({ defaults, onClose }: { defaults: NewGoalDefaults
   const identity = useIdentity();
   const me = identity?.kind === 'reporter' ? identity.id : null;
   const appId = active?.id ?? '';
-  const features = useQuery('work.list_features', { appId: appId || null }, appId);
-  const reporters = useQuery('reporters.list', {});
+  const features = useFeatures(appId);
+  const reporters = useReporters();
   const [title, setTitle] = useState('');
   const [prompt, setPrompt] = useState('');
   const [status, setStatus] = useState<WorkflowState>('backlog');
@@ -32,41 +31,34 @@ export function NewGoalDialog({ defaults, onClose }: { defaults: NewGoalDefaults
   const [labels, setLabels] = useState('');
   const [assignee, setAssignee] = useState('');
   const [reporterId, setReporterId] = useState(me ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (open: boolean) => {
-    if (!title.trim()) {
-      setError('A goal needs a title');
-      return;
-    }
-    const prio = Number(priority);
-    if (!Number.isInteger(prio)) {
-      setError('The priority is a whole number');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const goal = await call('work.create_goal', {
-        appId,
-        title: title.trim(),
-        prompt: prompt || null,
-        status,
-        priority: prio,
-        featureId: featureId || null,
-        labels: parseLabels(labels),
-        assignee: assignee.trim() || null,
-        reporterId: reporterId || null,
-      });
+  const [problem, setProblem] = useState<string | null>(null);
+  const create = useAction(({ input }: { input: CreateGoalInput; open: boolean }, call) => call('work.create_goal', input), {
+    onSuccess: (goal, { open }) => {
       toast.show('success', `Created #${goal.number}`, goal.title);
       onClose();
       if (open) navigateHref(hrefFor('goals', [goal.id]));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    },
+  });
+  const busy = create.busy;
+  const error = problem ?? create.error?.message;
+
+  const submit = (open: boolean) => {
+    const prio = Number(priority);
+    const invalid = !title.trim() ? 'A goal needs a title' : !Number.isInteger(prio) ? 'The priority is a whole number' : null;
+    setProblem(invalid);
+    if (invalid) return;
+    const input: CreateGoalInput = {
+      appId,
+      title: title.trim(),
+      prompt: prompt || null,
+      status,
+      priority: prio,
+      featureId: featureId || null,
+      labels: parseLabels(labels),
+      assignee: assignee.trim() || null,
+      reporterId: reporterId || null,
+    };
+    void create.run({ input, open });
   };
 
   return (

@@ -1,17 +1,14 @@
 import { useState } from 'react';
-import { call } from '../api/client';
-import { errorMessage, toApiFailure } from '../api/errors';
-import { useQuery } from '../api/hooks';
+import { useAction, useQuery } from '../api/hooks';
 import type { TargetState } from '../gen/bindings';
 import { TargetConfigDialog } from '../routes/processes/TargetConfigDialog';
-import { useDebouncedRefetch } from '../routes/work/hooks';
 import { useApps } from '../state/appsContext';
 import { navigate } from '../state/router';
 import { Icon } from './Icon';
 import { Popover } from './Popover';
 import { useToast } from './toastContext';
 
-const TARGET_EVENTS = ['processes.started', 'processes.exited', 'target.'] as const;
+type Lifecycle = 'target.start' | 'target.stop' | 'target.build' | 'target.test';
 const LABEL: Record<TargetState['status'], string> = { stopped: 'stopped', running: 'running', healthy: 'healthy', failing: 'failing' };
 
 /** The active app's lifecycle in the top bar: status and a menu (start, stop, build, test, logs, configure). */
@@ -21,32 +18,26 @@ export function TargetPill() {
   return <Pill key={active.id} appId={active.id} />;
 }
 
-/**
- * Health is a probe the daemon makes when asked, not an event: while the app runs with a health
- * check that does not pass yet, ask again with a growing delay (1 s … 15 s).
- */
+/** The app's state from `target.get`, kept current by process and `target.*` events. */
 function Pill({ appId }: { appId: string }) {
   const toast = useToast();
-  const target = useQuery('target.get', { appId }, appId);
-  useDebouncedRefetch(TARGET_EVENTS, target.reload, 150);
+  const target = useQuery('target.get', { appId });
   const [configuring, setConfiguring] = useState(false);
   const t = target.data;
   const status = t?.status ?? 'stopped';
   const running = status !== 'stopped';
 
-  const run = async (op: 'target.start' | 'target.stop' | 'target.build' | 'target.test') => {
-    try {
-      const p = await call(op, { appId });
+  const lifecycle = useAction((op: Lifecycle, call) => call(op, { appId }), {
+    onSuccess: (p, op) => {
       if (op === 'target.build' || op === 'target.test') toast.show('info', op === 'target.build' ? 'Build started' : 'Tests started', p.argv.join(' '));
-    } catch (err) {
-      const f = toApiFailure(err);
+    },
+    onError: (f, op) => {
       const what = op.replace('target.', '');
       if (f.status === 422) toast.show('error', `No ${what} command`, 'Set one in “Configure…”.');
-      else toast.show('error', `Could not ${what}`, errorMessage(err));
-    } finally {
-      target.reload();
-    }
-  };
+      else toast.show('error', `Could not ${what}`, f.message);
+    },
+  });
+  const run = (op: Lifecycle) => void lifecycle.run(op);
 
   const logsOf = t?.process ?? t?.lastBuild ?? t?.lastTest ?? null;
   return (
@@ -73,16 +64,16 @@ function Pill({ appId }: { appId: string }) {
                 {t.health.detail}
               </div>
             )}
-            <MenuItem icon="play" label="Start" disabled={running} onClick={() => (close(), void run('target.start'))} testId="target-start" />
-            <MenuItem icon="pause" label="Stop" disabled={!running} onClick={() => (close(), void run('target.stop'))} testId="target-stop" />
-            <MenuItem icon="refresh" label="Build" onClick={() => (close(), void run('target.build'))} testId="target-build" />
-            <MenuItem icon="check" label="Test" onClick={() => (close(), void run('target.test'))} testId="target-test" />
+            <MenuItem icon="play" label="Start" disabled={running} onClick={() => (close(), run('target.start'))} testId="target-start" />
+            <MenuItem icon="pause" label="Stop" disabled={!running} onClick={() => (close(), run('target.stop'))} testId="target-stop" />
+            <MenuItem icon="refresh" label="Build" onClick={() => (close(), run('target.build'))} testId="target-build" />
+            <MenuItem icon="check" label="Test" onClick={() => (close(), run('target.test'))} testId="target-test" />
             <MenuItem icon="processes" label="Logs" disabled={!logsOf} onClick={() => (close(), logsOf && navigate('processes', [logsOf.id]))} testId="target-logs" />
             <MenuItem icon="settings" label="Configure…" onClick={() => (close(), setConfiguring(true))} testId="target-configure" />
           </div>
         )}
       </Popover>
-      {configuring && t && <TargetConfigDialog key={t.revision} target={t} onClose={() => setConfiguring(false)} onSaved={target.reload} />}
+      {configuring && t && <TargetConfigDialog key={t.revision} target={t} onClose={() => setConfiguring(false)} />}
     </>
   );
 }

@@ -4,7 +4,6 @@ import type { AreaId } from './areas';
 import { BoardPage } from './board/BoardPage';
 import { ChangesPage } from './changes/ChangesPage';
 import { ChatPage } from './chat/ChatPage';
-import { ComingPage } from './coming/ComingPage';
 import { DashboardPage } from './dashboard/DashboardPage';
 import { FeaturesPage } from './features/FeaturesPage';
 import { FilesPage } from './files/FilesPage';
@@ -52,7 +51,5 @@ export function AreaPage({ area }: { area: AreaId }) {
       return <TerminalPage />;
     case 'chat':
       return <ChatPage />;
-    default:
-      return <ComingPage area={area} />;
   }
 }

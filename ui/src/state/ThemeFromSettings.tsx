@@ -1,13 +1,13 @@
 import { useEffect } from 'react';
-import { useQuery, useRefetchOn } from '../api/hooks';
+import { useQuery } from '../api/hooks';
+import { useApps } from './appsContext';
 import { setSettingsTheme } from './theme';
-
-const SETTINGS_EVENTS = ['settings.updated', 'apps.selected'] as const;
 
 /** Follows the effective `ui.theme` setting (the default when this browser has no choice of its own). */
 export function ThemeFromSettings() {
-  const settings = useQuery('settings.get', {});
-  useRefetchOn(SETTINGS_EVENTS, settings.reload);
+  const { active, loading } = useApps();
+  // The same input as the pages that show settings, so they share the answer.
+  const settings = useQuery('settings.get', { appId: active?.id ?? null }, { enabled: !loading });
   const theme = settings.data?.effective.ui?.theme;
   useEffect(() => {
     if (theme) setSettingsTheme(theme);

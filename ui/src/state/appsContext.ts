@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
-import type { App } from '../gen/bindings';
+import { useAction, useCache, type Action, type ActionOptions } from '../api/hooks';
+import type { App, Selection } from '../gen/bindings';
 import type { ApiFailure } from '../api/errors';
 
 export interface AppsState {
@@ -7,9 +8,6 @@ export interface AppsState {
   active: App | null;
   loading: boolean;
   error: ApiFailure | undefined;
-  reload: () => void;
-  /** Makes `id` the active app; `null` detaches. */
-  select: (id: string | null) => Promise<void>;
 }
 
 export const AppsContext = createContext<AppsState | null>(null);
@@ -19,4 +17,16 @@ export function useApps(): AppsState {
   const state = useContext(AppsContext);
   if (!state) throw new Error('useApps outside <AppsProvider>');
   return state;
+}
+
+/** Makes an app the active one (`null` detaches); the switcher shows it at once. */
+export function useSelectApp(options: ActionOptions<string | null, Selection> = {}): Action<string | null, Selection> {
+  const cache = useCache();
+  return useAction((id: string | null, call) => call('apps.select', { id }), {
+    ...options,
+    onSuccess: (selection, id) => {
+      cache.update('apps.list', {}, (apps) => apps.map((a) => ({ ...a, active: a.id === selection.active?.id })));
+      options.onSuccess?.(selection, id);
+    },
+  });
 }

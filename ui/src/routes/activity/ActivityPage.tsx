@@ -1,84 +1,38 @@
-import { useEffect, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage, toApiFailure } from '../../api/errors';
-import { RESYNC } from '../../api/events';
-import { useLiveEvents } from '../../api/hooks';
+import { useState } from 'react';
+import { useLiveEvents, usePagedQuery, type Pages } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { Page } from '../../components/Page';
 import { useDebounced } from '../../components/useDebounced';
 import type { Activity } from '../../gen/bindings';
 import { useApps } from '../../state/appsContext';
 import { ActivityTable } from './ActivityTable';
-import { matchesFilters, NO_FILTERS, SURFACES, toInput, type ActivityFilters } from './filters';
+import { matchesFilters, NO_FILTERS, prependActivity, SURFACES, toInput, type ActivityFilters } from './filters';
 
-interface Loaded {
-  /** The filters these items were fetched with. */
-  key: string;
-  items: Activity[];
-  nextCursor: string | null;
-  /** Ids that arrived live, for a brief highlight. */
-  fresh: ReadonlySet<string>;
+/** A new entry that matches the filters goes on top of the first page, without asking again. */
+function withEntry(listing: Pages<'activity.list'>, entry: Activity, filters: ActivityFilters): Pages<'activity.list'> {
+  const [first, ...rest] = listing.pages;
+  if (!first || !matchesFilters(entry, filters)) return listing;
+  const page = prependActivity(first, entry);
+  return page === first ? listing : { ...listing, pages: [page, ...rest] };
 }
 
 export function ActivityPage() {
   const { apps } = useApps();
   const [filters, setFilters] = useState<ActivityFilters>(NO_FILTERS);
   const applied = useDebounced(filters, 250);
-  const key = JSON.stringify(applied);
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
-  const [loadingMore, setLoadingMore] = useState(false);
-
-  useEffect(() => {
-    let current = true;
-    call('activity.list', toInput(applied)).then(
-      (page) => {
-        if (!current) return;
-        setLoaded({ key, items: page.items, nextCursor: page.nextCursor, fresh: new Set() });
-        setError(null);
-      },
-      (err: unknown) => current && setError(toApiFailure(err).message),
-    );
-    return () => {
-      current = false;
-    };
-  }, [applied, key, generation]);
-
-  useLiveEvents((event) => {
-    if (event.kind === RESYNC) {
-      setGeneration((g) => g + 1);
-      return;
-    }
-    if (event.kind !== 'activity.created') return;
-    const entry = event.data as Activity;
-    if (!matchesFilters(entry, applied)) return;
-    setLoaded((l) => {
-      if (!l || l.key !== key || l.items.some((i) => i.id === entry.id)) return l;
-      return { ...l, items: [entry, ...l.items], fresh: new Set([...l.fresh, entry.id]) };
-    });
+  const list = usePagedQuery('activity.list', toInput(applied), {
+    live: { 'activity.created': (listing, event) => withEntry(listing, event.data, applied) },
   });
-
-  const loadMore = async () => {
-    if (!loaded?.nextCursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await call('activity.list', toInput(applied, loaded.nextCursor));
-      setLoaded((l) => {
-        if (!l || l.key !== key) return l;
-        const seen = new Set(l.items.map((i) => i.id));
-        return { ...l, items: [...l.items, ...page.items.filter((i) => !seen.has(i.id))], nextCursor: page.nextCursor };
-      });
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+  const error = list.error?.message;
+  // Ids that arrived live, for a brief highlight.
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  useLiveEvents((event) => {
+    if (event.kind === 'activity.created' && matchesFilters(event.data as Activity, applied)) setFresh((f) => new Set([...f, (event.data as Activity).id]));
+  });
 
   const set = <K extends keyof ActivityFilters>(field: K, value: ActivityFilters[K]) => setFilters((f) => ({ ...f, [field]: value }));
   const filtered = JSON.stringify(filters) !== JSON.stringify(NO_FILTERS);
-  const current = loaded && loaded.key === key ? loaded : null;
+  const current = list.loading || !list.items ? null : { items: list.items };
 
   return (
     <Page title="Activity" subtitle="The audit log: every change, who made it and through which surface. New entries appear live." testId="page-activity">
@@ -127,11 +81,11 @@ export function ActivityPage() {
         </EmptyState>
       ) : (
         <>
-          <ActivityTable items={current.items} fresh={current.fresh} apps={apps} />
+          <ActivityTable items={current.items} fresh={fresh} apps={apps} />
           <div className="load-more">
-            {current.nextCursor ? (
-              <button type="button" className="button" onClick={loadMore} disabled={loadingMore} data-testid="activity-load-more">
-                {loadingMore ? 'Loading…' : 'Load more'}
+            {list.hasMore ? (
+              <button type="button" className="button" onClick={list.loadMore} disabled={list.loadingMore} data-testid="activity-load-more">
+                {list.loadingMore ? 'Loading…' : 'Load more'}
               </button>
             ) : (
               <span className="muted small">{current.items.length === 1 ? '1 entry' : `${current.items.length} entries`} — that is all</span>

@@ -1,4 +1,4 @@
-import type { Activity, ActivityListInput, Surface } from '../../gen/bindings';
+import type { Activity, ActivityListInput, ActivityPage, Surface } from '../../gen/bindings';
 
 export interface ActivityFilters {
   surface: Surface | '';
@@ -14,14 +14,13 @@ export const SURFACES: readonly Surface[] = ['desktop', 'browser', 'cli', 'http'
 export const PAGE_SIZE = 50;
 
 /** The `activity.list` input for the filters (empty filters are left out). */
-export function toInput(f: ActivityFilters, cursor?: string): ActivityListInput {
+export function toInput(f: ActivityFilters): ActivityListInput {
   return {
     surface: f.surface || null,
     operation: f.operation.trim() || null,
     actor: f.actor.trim() || null,
     appId: f.appId || null,
     limit: PAGE_SIZE,
-    cursor: cursor ?? null,
   };
 }
 
@@ -34,4 +33,9 @@ export function matchesFilters(entry: Activity, f: ActivityFilters): boolean {
   if (actor && entry.actor !== actor) return false;
   if (f.appId && entry.appId !== f.appId) return false;
   return true;
+}
+
+/** A new audit entry on top of a page that is shown (once), without asking again. */
+export function prependActivity(page: ActivityPage, entry: Activity): ActivityPage {
+  return page.items.some((a) => a.id === entry.id) ? page : { ...page, items: [entry, ...page.items] };
 }

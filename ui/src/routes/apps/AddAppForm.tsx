@@ -1,37 +1,29 @@
 import { useState, type FormEvent } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Icon } from '../../components/Icon';
 import { useToast } from '../../components/toastContext';
 
 /** Registers a Git work tree by absolute path (`apps.add`); shows the server's error inline. */
-export function AddAppForm({ onAdded }: { onAdded: () => void }) {
+export function AddAppForm() {
   const toast = useToast();
   const [path, setPath] = useState('');
   const [name, setName] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const trimmed = path.trim();
-    if (!trimmed) {
-      setError('Enter the absolute path of a Git repository.');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const app = await call('apps.add', { path: trimmed, name: name.trim() || null });
+  const [missing, setMissing] = useState(false);
+  const add = useAction('apps.add', {
+    onSuccess: (app) => {
       toast.show('success', `Added ${app.name}`, app.path);
       setPath('');
       setName('');
-      onAdded();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    },
+  });
+  const error = missing ? 'Enter the absolute path of a Git repository.' : add.error?.message;
+  const busy = add.busy;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const trimmed = path.trim();
+    setMissing(!trimmed);
+    if (trimmed) void add.run({ path: trimmed, name: name.trim() || null });
   };
 
   return (

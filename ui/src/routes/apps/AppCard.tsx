@@ -9,27 +9,17 @@ interface AppCardProps {
   rescan: OperationReceipt | undefined;
   onSelect: () => void;
   onRescan: () => void;
-  onRemove: () => Promise<void>;
+  onRemove: () => void;
+  removing: boolean;
 }
 
 const COMMANDS = ['build', 'test', 'start'] as const;
 
 /** One registered app: what was detected, and its actions. */
-export function AppCard({ app, rescan, onSelect, onRescan, onRemove }: AppCardProps) {
+export function AppCard({ app, rescan, onSelect, onRescan, onRemove, removing }: AppCardProps) {
   const [confirming, setConfirming] = useState(false);
-  const [removing, setRemoving] = useState(false);
   const { shape } = app;
   const scanning = rescan?.status === 'running';
-
-  const remove = async () => {
-    setRemoving(true);
-    try {
-      await onRemove();
-    } finally {
-      setRemoving(false);
-      setConfirming(false);
-    }
-  };
 
   return (
     <article className={app.active ? 'card app-card active' : 'card app-card'} data-testid="app-card" data-app-id={app.id} data-app-name={app.name}>
@@ -70,7 +60,7 @@ export function AppCard({ app, rescan, onSelect, onRescan, onRemove }: AppCardPr
             <button type="button" className="button small" onClick={() => setConfirming(false)} autoFocus>
               Cancel
             </button>
-            <button type="button" className="button small danger" onClick={remove} disabled={removing} data-testid="remove-confirm-button">
+            <button type="button" className="button small danger" onClick={onRemove} disabled={removing} data-testid="remove-confirm-button">
               {removing ? 'Removing…' : 'Remove'}
             </button>
           </div>

@@ -1,13 +1,12 @@
 import { useCallback, useState } from 'react';
 import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useLiveEvents } from '../../api/hooks';
 import { RESYNC } from '../../api/events';
+import { useAction, useLiveEvents } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { Page } from '../../components/Page';
 import { useToast } from '../../components/toastContext';
-import type { OperationReceipt } from '../../gen/bindings';
-import { useApps } from '../../state/appsContext';
+import type { App, OperationReceipt } from '../../gen/bindings';
+import { useApps, useSelectApp } from '../../state/appsContext';
 import { AddAppForm } from './AddAppForm';
 import { AppCard } from './AppCard';
 
@@ -20,7 +19,7 @@ function newer(current: OperationReceipt | undefined, next: OperationReceipt): b
   return next.updatedAt >= current.updatedAt || next.progress >= current.progress || next.status !== 'running';
 }
 
-/** Rescan receipts per app, kept current from `operations.updated` events. */
+/** Rescan receipts per app, followed from `operations.updated` events (progress as it comes). */
 function useRescans() {
   const toast = useToast();
   const [byApp, setByApp] = useState<Record<string, OperationReceipt>>({});
@@ -52,41 +51,25 @@ function useRescans() {
 }
 
 export function AppsPage() {
-  const { apps, loading, error, reload, select } = useApps();
+  const { apps, loading, error } = useApps();
   const toast = useToast();
   const rescans = useRescans();
-
-  const rescan = async (id: string) => {
-    try {
-      const receipt = await call('apps.rescan', { id });
-      rescans.track(receipt);
-    } catch (err) {
-      toast.show('error', 'Rescan failed to start', errorMessage(err));
-    }
-  };
-
-  const remove = async (id: string, name: string) => {
-    try {
-      await call('apps.remove', { id });
-      toast.show('success', `Removed ${name}`);
-      reload();
-    } catch (err) {
-      toast.show('error', `Could not remove ${name}`, errorMessage(err));
-    }
-  };
-
-  const makeActive = async (id: string, name: string) => {
-    try {
-      await select(id);
-      toast.show('success', `Active app: ${name}`);
-    } catch (err) {
-      toast.show('error', 'Could not select app', errorMessage(err));
-    }
-  };
+  const rescan = useAction((id: string, call) => call('apps.rescan', { id }), {
+    onSuccess: rescans.track,
+    onError: (err) => toast.show('error', 'Rescan failed to start', err.message),
+  });
+  const remove = useAction((app: App, call) => call('apps.remove', { id: app.id }), {
+    onSuccess: (_, app) => toast.show('success', `Removed ${app.name}`),
+    onError: (err, app) => toast.show('error', `Could not remove ${app.name}`, err.message),
+  });
+  const select = useSelectApp({
+    onSuccess: (selection) => selection.active && toast.show('success', `Active app: ${selection.active.name}`),
+    onError: (err) => toast.show('error', 'Could not select app', err.message),
+  });
 
   return (
     <Page title="Apps" subtitle="Git repositories Refine works on. One of them is active at a time." testId="page-apps">
-      <AddAppForm onAdded={reload} />
+      <AddAppForm />
       {error && <Banner tone="error">{error.message}</Banner>}
       {loading && apps.length === 0 ? (
         <Spinner />
@@ -101,9 +84,10 @@ export function AppsPage() {
               key={app.id}
               app={app}
               rescan={rescans.byApp[app.id]}
-              onSelect={() => makeActive(app.id, app.name)}
-              onRescan={() => rescan(app.id)}
-              onRemove={() => remove(app.id, app.name)}
+              onSelect={() => void select.run(app.id)}
+              onRescan={() => void rescan.run(app.id)}
+              onRemove={() => void remove.run(app)}
+              removing={remove.pending.includes(app)}
             />
           ))}
         </div>

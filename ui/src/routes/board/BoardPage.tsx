@@ -1,6 +1,5 @@
 import { useMemo, useState, type DragEvent } from 'react';
-import { errorMessage } from '../../api/errors';
-import { useQuery } from '../../api/hooks';
+import { useAction, useQuery } from '../../api/hooks';
 import { DebouncedInput } from '../../components/DebouncedInput';
 import { Dialog } from '../../components/Dialog';
 import { Banner, Spinner } from '../../components/Feedback';
@@ -11,10 +10,10 @@ import type { App, Goal, WorkflowState } from '../../gen/bindings';
 import { hrefFor, replaceQuery, useRoute } from '../../state/router';
 import { openNewGoal } from '../../state/uiActions';
 import { AutomationBanner } from '../work/AutomationBanner';
-import { GOAL_EVENTS, useDebouncedRefetch, useFeatures } from '../work/hooks';
+import { useFeatures } from '../work/hooks';
 import { RequireApp } from '../work/RequireApp';
 import { allowedTargets, moveOpFor, STATE_HINTS, STATE_LABELS, STATES } from '../work/states';
-import { moveGoal } from '../work/transition';
+import { moveGoal, type MoveOptions } from '../work/transition';
 import { BoardCard, DRAG_TYPE } from './BoardCard';
 import { useBoardGoals } from './useBoardGoals';
 
@@ -36,6 +35,12 @@ export function BoardPage() {
   );
 }
 
+interface Move {
+  goal: Goal;
+  to: WorkflowState;
+  opts: MoveOptions;
+}
+
 interface Refusal {
   goal: Goal;
   to: WorkflowState;
@@ -55,13 +60,21 @@ function Board({ app }: { app: App }) {
 
   const { goals, error, upsert } = useBoardGoals(app.id);
   const features = useFeatures(app.id);
-  const eligibility = useQuery('workflow.eligible', { appId: app.id }, app.id);
-  useDebouncedRefetch(GOAL_EVENTS, eligibility.reload);
+  const eligibility = useQuery('workflow.eligible', { appId: app.id });
 
   const [dragging, setDragging] = useState<Goal | null>(null);
   const [over, setOver] = useState<WorkflowState | null>(null);
-  const [pending, setPending] = useState<Record<string, WorkflowState>>({});
   const [refusal, setRefusal] = useState<Refusal | null>(null);
+  // A move shows at once: the card sits in its new column while the daemon is asked. A refused
+  // move leaves `pending`, and the card is back where the cache has it, with the reason shown.
+  const move = useAction(({ goal, to, opts }: Move, call) => moveGoal(goal, to, opts, call), {
+    onSuccess: (result, { goal }) => {
+      upsert(result.goal);
+      toast.show('success', `#${goal.number} → ${STATE_LABELS[result.to]}`, result.newRound ? 'A new round was opened.' : undefined);
+    },
+    onError: (err, { goal, to }) => setRefusal({ goal, to, message: err.message }),
+  });
+  const pending = useMemo(() => Object.fromEntries(move.pending.map((m) => [m.goal.id, m.to])) as Record<string, WorkflowState>, [move.pending]);
   const [asking, setAsking] = useState<{ goal: Goal; to: WorkflowState } | null>(null);
   const [reason, setReason] = useState('');
 
@@ -79,22 +92,9 @@ function Board({ app }: { app: App }) {
     return byState;
   }, [goals, featureFilter, q, pending]);
 
-  const doMove = async (goal: Goal, to: WorkflowState, opts: { reason?: string } = {}) => {
-    setPending((p) => ({ ...p, [goal.id]: to }));
+  const doMove = (goal: Goal, to: WorkflowState, opts: MoveOptions = {}) => {
     setRefusal(null);
-    try {
-      const result = await moveGoal(goal, to, opts);
-      upsert(result.goal);
-      toast.show('success', `#${goal.number} → ${STATE_LABELS[result.to]}`, result.newRound ? 'A new round was opened.' : undefined);
-    } catch (err) {
-      setRefusal({ goal, to, message: errorMessage(err) });
-    } finally {
-      setPending((p) => {
-        const next = { ...p };
-        delete next[goal.id];
-        return next;
-      });
-    }
+    void move.run({ goal, to, opts });
   };
 
   const requestMove = (goal: Goal, to: WorkflowState) => {
@@ -104,7 +104,7 @@ function Board({ app }: { app: App }) {
       setReason('');
       setAsking({ goal, to });
     } else {
-      void doMove(goal, to);
+      doMove(goal, to);
     }
   };
 
@@ -226,7 +226,7 @@ function Board({ app }: { app: App }) {
                 onClick={() => {
                   const { goal, to } = asking;
                   setAsking(null);
-                  void doMove(goal, to, { reason });
+                  doMove(goal, to, { reason });
                 }}
                 data-testid="move-dialog-confirm"
               >

@@ -1,12 +1,11 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { call } from '../../api/client';
-import { toApiFailure } from '../../api/errors';
-import { RESYNC } from '../../api/events';
-import { useLiveEvents } from '../../api/hooks';
-import type { Goal, GoalPage } from '../../gen/bindings';
+import { useEffect } from 'react';
+import { useCache, usePagedQuery, type Pages } from '../../api/hooks';
+import type { Goal, ListGoalsInput } from '../../gen/bindings';
 
 const PAGE = 500;
 const MAX_PAGES = 10;
+
+type Listing = Pages<'work.list_goals'>;
 
 export interface BoardGoals {
   goals: Goal[] | null;
@@ -15,77 +14,45 @@ export interface BoardGoals {
   upsert: (goal: Goal) => void;
 }
 
-/** Every live Goal of the app, kept current from events (no polling). */
-export function useBoardGoals(appId: string): BoardGoals {
-  const [goals, setGoals] = useState<Goal[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-
-  useEffect(() => {
-    let current = true;
-    (async () => {
-      const all: Goal[] = [];
-      let cursor: string | null = null;
-      for (let i = 0; i < MAX_PAGES; i++) {
-        const page: GoalPage = await call('work.list_goals', { appId, limit: PAGE, cursor, sort: 'priority' });
-        all.push(...page.items);
-        cursor = page.nextCursor;
-        if (!cursor) break;
-      }
-      return all;
-    })().then(
-      (all) => {
-        if (!current) return;
-        setGoals(all);
-        setError(null);
-      },
-      (err: unknown) => current && setError(toApiFailure(err).message),
-    );
-    return () => {
-      current = false;
-    };
-  }, [appId, generation]);
-
-  useEffect(() => () => clearTimeout(timer.current), []);
-
-  const upsert = useCallback((goal: Goal) => {
-    setGoals((list) => {
-      if (!list) return list;
-      if (goal.deletedAt) return list.filter((g) => g.id !== goal.id);
-      const i = list.findIndex((g) => g.id === goal.id);
-      if (i < 0) return [...list, goal];
-      if (list[i].updatedAt > goal.updatedAt) return list;
-      const next = list.slice();
-      next[i] = goal;
-      return next;
-    });
-  }, []);
-
-  useLiveEvents((event) => {
-    const refetch = () => {
-      clearTimeout(timer.current);
-      timer.current = setTimeout(() => setGeneration((g) => g + 1), 120);
-    };
-    if (event.appId && event.appId !== appId) return;
-    switch (event.kind) {
-      case 'workflow.transitioned':
-        upsert((event.data as { goal: Goal }).goal);
-        break;
-      case 'work.goal_created':
-      case 'work.goal_updated':
-      case 'work.goal_deleted':
-        upsert(event.data as Goal);
-        break;
-      case 'work.bulk_updated':
-      case 'work.imported':
-      case 'work.feature_updated':
-      case 'work.feature_deleted':
-      case RESYNC:
-        refetch();
-        break;
-    }
+/** The listing with `goal` in place: replaced if it is newer, added if new, dropped once deleted. */
+function withGoal(listing: Listing, goal: Goal): Listing {
+  const pages = listing.pages.map((page) => {
+    const items = goal.deletedAt
+      ? page.items.filter((g) => g.id !== goal.id)
+      : page.items.map((g) => (g.id === goal.id && g.updatedAt <= goal.updatedAt ? goal : g));
+    return items.some((g, i) => g !== page.items[i]) || items.length !== page.items.length ? { ...page, items } : page;
   });
+  const known = listing.pages.some((page) => page.items.some((g) => g.id === goal.id));
+  if (!known && !goal.deletedAt && pages.length > 0) {
+    const last = pages[pages.length - 1];
+    pages[pages.length - 1] = { ...last, items: [...last.items, goal] };
+  }
+  return pages.every((p, i) => p === listing.pages[i]) ? listing : { ...listing, pages };
+}
 
-  return { goals, error, upsert };
+/**
+ * Every live Goal of the app, kept current from events: a Goal that was created, changed or moved
+ * is put in place from the event itself (no request); bulk edits, imports and Feature changes
+ * fetch the listing again.
+ */
+export function useBoardGoals(appId: string): BoardGoals {
+  const input: ListGoalsInput = { appId, limit: PAGE, sort: 'priority' };
+  const list = usePagedQuery('work.list_goals', input, {
+    live: {
+      'workflow.transitioned': (listing, event) => withGoal(listing, event.data.goal),
+      'work.goal_created': (listing, event) => withGoal(listing, event.data),
+      'work.goal_updated': (listing, event) => withGoal(listing, event.data),
+      'work.goal_deleted': (listing, event) => withGoal(listing, event.data),
+    },
+  });
+  const loaded = list.data?.pages.length ?? 0;
+  const complete = !list.hasMore || loaded >= MAX_PAGES;
+  const { loadMore, loadingMore } = list;
+  useEffect(() => {
+    if (!complete && !loadingMore) loadMore();
+  }, [complete, loadingMore, loadMore]);
+
+  const cache = useCache();
+  const upsert = (goal: Goal) => cache.updatePages('work.list_goals', input, (listing) => withGoal(listing, goal));
+  return { goals: complete && !list.loading ? (list.items ?? null) : null, error: list.error?.message ?? null, upsert };
 }

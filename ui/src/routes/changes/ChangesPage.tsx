@@ -5,7 +5,6 @@ import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
 import type { App, DiffScope } from '../../gen/bindings';
 import { replaceQuery, useRoute } from '../../state/router';
-import { useDebouncedRefetch } from '../work/hooks';
 import { RequireApp } from '../work/RequireApp';
 import { ChurnDaysChart, ChurnFilesChart } from './ChurnCharts';
 import { DiffModeToggle, DiffView, useDiffMode, type DiffMode } from './DiffView';
@@ -19,9 +18,6 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'log', label: 'Log' },
   { id: 'churn', label: 'Churn' },
 ];
-
-/** Refetch triggers: Git writes through Refine, and edits on disk (the watcher). */
-const CHANGE_EVENTS = ['changes.updated', 'files.changed'] as const;
 
 export function ChangesPage() {
   const { query } = useRoute();
@@ -57,15 +53,10 @@ export function ChangesPage() {
 }
 
 function WorkingTree({ app, mode }: { app: App; mode: DiffMode }) {
-  const status = useQuery('changes.status', { appId: app.id }, app.id);
+  const status = useQuery('changes.status', { appId: app.id });
   const [scope, setScope] = useState<DiffScope>('all');
   const [selected, setSelected] = useState<string | null>(null);
-  const input = { appId: app.id, scope, paths: selected ? [selected] : null };
-  const diff = useQuery('changes.diff', input, JSON.stringify(input));
-  useDebouncedRefetch(CHANGE_EVENTS, () => {
-    status.reload();
-    diff.reload();
-  }, 200);
+  const diff = useQuery('changes.diff', { appId: app.id, scope, paths: selected ? [selected] : null });
 
   if (status.error) return <Banner tone="error">{status.error.message}</Banner>;
   if (!status.data) return <Spinner />;
@@ -110,7 +101,7 @@ function WorkingTree({ app, mode }: { app: App; mode: DiffMode }) {
 }
 
 function Compare({ app, mode, from, to }: { app: App; mode: DiffMode; from: string; to: string }) {
-  const refs = useQuery('changes.refs', { appId: app.id }, app.id);
+  const refs = useQuery('changes.refs', { appId: app.id });
   const [draft, setDraft] = useState({ from: from || 'HEAD~1', to: to || 'HEAD' });
   const ready = from !== '' && to !== '';
   return (
@@ -146,8 +137,7 @@ function Compare({ app, mode, from, to }: { app: App; mode: DiffMode; from: stri
 }
 
 function CompareDiff({ appId, from, to, mode }: { appId: string; from: string; to: string; mode: DiffMode }) {
-  const diff = useQuery('changes.diff', { appId, from, to }, `${from}..${to}`);
-  useDebouncedRefetch(['changes.updated'], diff.reload);
+  const diff = useQuery('changes.diff', { appId, from, to });
   if (diff.error) return <Banner tone="error">{diff.error.message}</Banner>;
   if (!diff.data) return <Spinner />;
   return <DiffView diff={diff.data} mode={mode} empty={`No differences between ${from} and ${to}.`} />;
@@ -157,8 +147,7 @@ const WINDOWS = [14, 30, 90, 365] as const;
 
 function ChurnPanel({ app }: { app: App }) {
   const [days, setDays] = useState<number>(30);
-  const churn = useQuery('changes.churn', { appId: app.id, days, top: 12 }, `${app.id}|${days}`);
-  useDebouncedRefetch(['changes.updated'], churn.reload);
+  const churn = useQuery('changes.churn', { appId: app.id, days, top: 12 });
   return (
     <div className="stack" data-testid="churn">
       <div className="row">

@@ -1,7 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage, toApiFailure } from '../../api/errors';
-import { useQuery, useRefetchOn } from '../../api/hooks';
+import { useAction, useQuery } from '../../api/hooks';
 import { Dialog } from '../../components/Dialog';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatRelative, formatTime } from '../../components/format';
@@ -25,8 +23,7 @@ export function LogPanel({ appId, mode }: { appId: string; mode: DiffMode }) {
   // "Load more" counts pages of the current filters; new filters start again at one page.
   const pages = more.for === filterKey ? more.pages : 1;
   const input: LogInput = { appId, path: filters.path || null, author: filters.author || null, grep: filters.grep || null, limit: PAGE * pages };
-  const log = useQuery('changes.log', input, JSON.stringify(input));
-  useRefetchOn(['changes.updated'], log.reload);
+  const log = useQuery('changes.log', input);
 
   return (
     <div className="stack">
@@ -86,7 +83,7 @@ export function LogPanel({ appId, mode }: { appId: string; mode: DiffMode }) {
 
 function CommitDiff({ appId, commit, mode }: { appId: string; commit: Commit; mode: DiffMode }) {
   const parent = commit.parents[0];
-  const diff = useQuery('changes.diff', { appId, from: parent ?? null, to: commit.sha }, `${commit.sha}`);
+  const diff = useQuery('changes.diff', { appId, from: parent ?? null, to: commit.sha }, { enabled: parent !== undefined });
   if (!parent) return <p className="muted small">The first commit: nothing to compare with.</p>;
   if (diff.error) return <Banner tone="error">{diff.error.message}</Banner>;
   if (!diff.data) return <Spinner />;
@@ -95,22 +92,16 @@ function CommitDiff({ appId, commit, mode }: { appId: string; commit: Commit; mo
 
 function RevertDialog({ appId, commit, onClose }: { appId: string; commit: Commit; onClose: () => void }) {
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
-  const [refusal, setRefusal] = useState<string | null>(null);
-  const revert = async () => {
-    setBusy(true);
-    setRefusal(null);
-    try {
-      const made = await call('changes.revert', { appId, sha: commit.sha });
+  const reverting = useAction('changes.revert', {
+    onSuccess: (made) => {
       toast.show('success', `Reverted ${commit.sha.slice(0, 8)}`, made.subject);
       onClose();
-    } catch (err) {
-      const failure = toApiFailure(err);
-      setRefusal(failure.status === 409 || failure.code === 'conflict' ? `Refused: ${failure.message}` : errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  });
+  const busy = reverting.busy;
+  const failure = reverting.error;
+  const refusal = failure && (failure.status === 409 || failure.code === 'conflict' ? `Refused: ${failure.message}` : failure.message);
+  const revert = () => void reverting.run({ appId, sha: commit.sha });
   return (
     <Dialog
       title="Revert this commit?"
@@ -121,7 +112,7 @@ function RevertDialog({ appId, commit, onClose }: { appId: string; commit: Commi
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="button danger" disabled={busy} onClick={() => void revert()} data-testid="revert-confirm">
+          <button type="button" className="button danger" disabled={busy} onClick={revert} data-testid="revert-confirm">
             {busy ? 'Reverting…' : 'Revert'}
           </button>
         </>

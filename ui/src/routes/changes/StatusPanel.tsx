@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Banner } from '../../components/Feedback';
 import { useToast } from '../../components/toastContext';
 import type { ChangesStatus, StatusFile } from '../../gen/bindings';
@@ -29,18 +28,12 @@ function code(f: StatusFile, g: Group): string {
 /** Status grouped as staged / changed / untracked, with stage and unstage buttons. */
 export function StatusPanel({ appId, status, selected, onSelect }: { appId: string; status: ChangesStatus; selected: string | null; onSelect: (path: string | null) => void }) {
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
-
-  const run = async (op: 'changes.stage' | 'changes.unstage', paths: string[]) => {
-    if (!paths.length) return;
-    setBusy(true);
-    try {
-      await call(op, { appId, paths });
-    } catch (err) {
-      toast.show('error', op === 'changes.stage' ? 'Could not stage' : 'Could not unstage', errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+  const staging = useAction(({ op, paths }: { op: 'changes.stage' | 'changes.unstage'; paths: string[] }, call) => call(op, { appId, paths }), {
+    onError: (err, { op }) => toast.show('error', op === 'changes.stage' ? 'Could not stage' : 'Could not unstage', err.message),
+  });
+  const busy = staging.busy;
+  const run = (op: 'changes.stage' | 'changes.unstage', paths: string[]) => {
+    if (paths.length) void staging.run({ op, paths });
   };
 
   return (
@@ -109,24 +102,17 @@ export function CommitBox({ appId, status }: { appId: string; status: ChangesSta
   const toast = useToast();
   const [message, setMessage] = useState('');
   const [all, setAll] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const canCommit = message.trim() !== '' && (status.staged > 0 || (all && status.unstaged > 0)) && !busy;
-
-  const commit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const done = await call('changes.commit', { appId, message: message.trim(), all: all || null });
+  const committing = useAction('changes.commit', {
+    onSuccess: (done) => {
       setMessage('');
       setAll(false);
       toast.show('success', `Committed ${done.sha.slice(0, 8)}`, done.subject);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  });
+  const busy = committing.busy;
+  const error = committing.error?.message;
+  const canCommit = message.trim() !== '' && (status.staged > 0 || (all && status.unstaged > 0)) && !busy;
+  const commit = () => void committing.run({ appId, message: message.trim(), all: all || null });
 
   return (
     <form
@@ -134,7 +120,7 @@ export function CommitBox({ appId, status }: { appId: string; status: ChangesSta
       data-testid="commit-box"
       onSubmit={(e) => {
         e.preventDefault();
-        if (canCommit) void commit();
+        if (canCommit) commit();
       }}
     >
       <textarea
@@ -145,7 +131,7 @@ export function CommitBox({ appId, status }: { appId: string; status: ChangesSta
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && canCommit) {
             e.preventDefault();
-            void commit();
+            commit();
           }
         }}
         aria-label="Commit message"

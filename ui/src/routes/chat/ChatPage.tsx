@@ -1,21 +1,16 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useQuery } from '../../api/hooks';
+import { useState, type FormEvent } from 'react';
+import { useAction, useCache, useQuery } from '../../api/hooks';
 import { Dialog } from '../../components/Dialog';
 import { Badge, Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatRelative } from '../../components/format';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
-import type { App, ChatKind, ChatThread, Goal } from '../../gen/bindings';
+import type { App, ChatKind, ChatThread } from '../../gen/bindings';
 import { hrefFor, navigate, useRoute } from '../../state/router';
-import { useDebouncedRefetch } from '../work/hooks';
 import { RequireApp } from '../work/RequireApp';
 import { aboutLabel } from './thread';
 import { ThreadView } from './ThreadView';
 import './chat.css';
-
-const THREAD_EVENTS = ['chat.thread', 'chat.deleted'] as const;
 
 export function ChatPage() {
   const { rest } = useRoute();
@@ -27,8 +22,8 @@ export function ChatPage() {
 }
 
 function Chat({ app, selectedId }: { app: App; selectedId: string | null }) {
-  const threads = useQuery('chat.threads', { appId: app.id }, app.id);
-  useDebouncedRefetch(THREAD_EVENTS, threads.reload, 150);
+  const threads = useQuery('chat.threads', { appId: app.id });
+  const cache = useCache();
   const [creating, setCreating] = useState(false);
   const items = threads.data ?? [];
 
@@ -76,7 +71,7 @@ function Chat({ app, selectedId }: { app: App; selectedId: string | null }) {
           onClose={() => setCreating(false)}
           onCreated={(t) => {
             setCreating(false);
-            threads.reload();
+            cache.update('chat.threads', { appId: app.id }, (list) => (list.some((x) => x.id === t.id) ? list : [t, ...list]));
             navigate('chat', [t.id]);
           }}
         />
@@ -115,46 +110,21 @@ function NewThreadDialog({ app, onClose, onCreated }: { app: App; onClose: () =>
   const [goalId, setGoalId] = useState('');
   const [profile, setProfile] = useState('');
   const [title, setTitle] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [goals, setGoals] = useState<Goal[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
   const profiles = useQuery('agents.profiles', {});
-  const settings = useQuery('settings.get', { appId: app.id }, app.id);
+  const settings = useQuery('settings.get', { appId: app.id });
   const defaultProfile = settings.data?.effective.agents?.defaultProfile;
+  const goalList = useQuery('work.list_goals', { appId: app.id, sort: 'newest', limit: 200 }, { enabled: kind === 'goal' });
+  const goals = goalList.data?.items;
+  const create = useAction('chat.create', { onSuccess: onCreated });
+  const busy = create.busy;
+  const error = problem ?? (create.error ?? goalList.error)?.message;
 
-  useEffect(() => {
-    if (kind !== 'goal' || goals) return;
-    let current = true;
-    call('work.list_goals', { appId: app.id, sort: 'newest', limit: 200 }).then(
-      (page) => current && setGoals(page.items),
-      (err: unknown) => current && setError(errorMessage(err)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [kind, goals, app.id]);
-
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (kind === 'goal' && !goalId) {
-      setError('Choose the goal this thread is about.');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const t = await call('chat.create', {
-        appId: app.id,
-        kind,
-        goalId: kind === 'goal' ? goalId : null,
-        title: title.trim() || null,
-        profile: profile || null,
-      });
-      onCreated(t);
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
+    const missing = kind === 'goal' && !goalId;
+    setProblem(missing ? 'Choose the goal this thread is about.' : null);
+    if (!missing) void create.run({ appId: app.id, kind, goalId: kind === 'goal' ? goalId : null, title: title.trim() || null, profile: profile || null });
   };
 
   return (

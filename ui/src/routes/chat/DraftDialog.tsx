@@ -1,6 +1,4 @@
-import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Dialog } from '../../components/Dialog';
 import { Badge, Banner, ProgressBar } from '../../components/Feedback';
 import type { ChatGoalDraft } from '../../gen/bindings';
@@ -18,23 +16,14 @@ interface ImportSummary {
 export function DraftDialog({ draft, onClose }: { draft: ChatGoalDraft; onClose: () => void }) {
   const { preview } = draft;
   const operation = useOperation();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const committing = useAction('import.commit', { onSuccess: operation.track });
+  const busy = committing.busy;
+  const error = committing.error?.message;
   const count = preview.create + preview.update;
   const receipt = operation.receipt;
   const summary = receipt?.status === 'succeeded' ? (receipt.result as ImportSummary | null) : null;
 
-  const commit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      operation.track(await call('import.commit', draft.import));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const commit = () => void committing.run(draft.import);
 
   return (
     <Dialog
@@ -57,7 +46,7 @@ export function DraftDialog({ draft, onClose }: { draft: ChatGoalDraft; onClose:
             <button type="button" className="button ghost" onClick={onClose}>
               Cancel
             </button>
-            <button type="button" className="button primary" onClick={() => void commit()} disabled={busy || !!receipt || count === 0} data-testid="chat-draft-create">
+            <button type="button" className="button primary" onClick={commit} disabled={busy || !!receipt || count === 0} data-testid="chat-draft-create">
               {busy || receipt?.status === 'running' ? 'Creating…' : `Create ${count} goal${count === 1 ? '' : 's'}`}
             </button>
           </>

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { call } from '../../api/client';
-import { errorMessage, toApiFailure } from '../../api/errors';
+import { toApiFailure } from '../../api/errors';
 import { RESYNC } from '../../api/events';
-import { useLiveEvents } from '../../api/hooks';
+import { useAction, useLiveEvents } from '../../api/hooks';
 import { Badge, Banner, Spinner } from '../../components/Feedback';
 import { formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
@@ -22,7 +22,11 @@ interface ChatDeltaEvent {
   text: string;
 }
 
-/** One thread: its messages (the reply grows as the agent writes), the composer, and actions. */
+/**
+ * One thread: its messages (the reply grows as the agent writes), the composer, and actions. The
+ * thread is a stream, not a cached query: it is read once, then every message and every piece of
+ * a reply is applied as it arrives.
+ */
 export function ThreadView({ id }: { id: string }) {
   const [view, setView] = useState<ChatView | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -102,7 +106,6 @@ function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update:
   const toast = useToast();
   const replying = messages.some(isOpen);
   const [draft, setDraft] = useState<ChatGoalDraft | null>(null);
-  const [drafting, setDrafting] = useState(false);
   const [renaming, setRenaming] = useState<string | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stuck = useRef(true);
@@ -114,37 +117,22 @@ function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update:
     if (el && stuck.current) el.scrollTop = el.scrollHeight;
   }, [messages.length, last?.content, last?.status]);
 
-  const askDraft = async () => {
-    setDrafting(true);
-    try {
-      setDraft(await call('chat.to_goal_draft', { threadId: thread.id }));
-    } catch (err) {
-      toast.show('error', 'No goal draft', errorMessage(err));
-    } finally {
-      setDrafting(false);
-    }
-  };
+  const drafting = useAction('chat.to_goal_draft', { onSuccess: setDraft, onError: (err) => toast.show('error', 'No goal draft', err.message) });
+  const askDraft = () => void drafting.run({ threadId: thread.id });
 
-  const rename = async () => {
+  const renamer = useAction('chat.rename', {
+    onSuccess: (t) => onChange((v) => (v ? { ...v, thread: t } : v)),
+    onError: (err) => toast.show('error', 'Could not rename', err.message),
+  });
+  const rename = () => {
     const title = renaming?.trim();
     setRenaming(null);
-    if (!title || title === thread.title) return;
-    try {
-      const t = await call('chat.rename', { id: thread.id, title });
-      onChange((v) => (v ? { ...v, thread: t } : v));
-    } catch (err) {
-      toast.show('error', 'Could not rename', errorMessage(err));
-    }
+    if (title && title !== thread.title) void renamer.run({ id: thread.id, title });
   };
 
-  const remove = async () => {
-    if (!window.confirm(`Delete “${thread.title}” and its ${messages.length} message(s)?`)) return;
-    try {
-      await call('chat.delete', { id: thread.id });
-      navigate('chat');
-    } catch (err) {
-      toast.show('error', 'Could not delete', errorMessage(err));
-    }
+  const deletion = useAction('chat.delete', { onSuccess: () => navigate('chat'), onError: (err) => toast.show('error', 'Could not delete', err.message) });
+  const remove = () => {
+    if (window.confirm(`Delete “${thread.title}” and its ${messages.length} message(s)?`)) void deletion.run({ id: thread.id });
   };
 
   return (
@@ -158,9 +146,9 @@ function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update:
               autoFocus
               maxLength={200}
               onChange={(e) => setRenaming(e.target.value)}
-              onBlur={() => void rename()}
+              onBlur={() => rename()}
               onKeyDown={(e) => {
-                if (e.key === 'Enter') void rename();
+                if (e.key === 'Enter') rename();
                 if (e.key === 'Escape') setRenaming(null);
               }}
               aria-label="Thread title"
@@ -185,8 +173,8 @@ function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update:
           </span>
         </div>
         <div className="row chat-thread-actions">
-          <button type="button" className="button small" onClick={() => void askDraft()} disabled={drafting || replying || messages.length === 0} data-testid="chat-draft" title="Ask the agent to write goals from this conversation">
-            {drafting ? (
+          <button type="button" className="button small" onClick={askDraft} disabled={drafting.busy || replying || messages.length === 0} data-testid="chat-draft" title="Ask the agent to write goals from this conversation">
+            {drafting.busy ? (
               <>
                 <span className="spinner" aria-hidden="true" /> Drafting…
               </>
@@ -199,7 +187,7 @@ function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update:
           <button type="button" className="icon-button" onClick={() => setRenaming(thread.title)} aria-label="Rename" title="Rename" data-testid="chat-rename">
             <Icon name="edit" size={16} />
           </button>
-          <button type="button" className="icon-button" onClick={() => void remove()} aria-label="Delete thread" title="Delete thread" data-testid="chat-delete">
+          <button type="button" className="icon-button" onClick={remove} aria-label="Delete thread" title="Delete thread" data-testid="chat-delete">
             <Icon name="trash" size={16} />
           </button>
         </div>
@@ -252,28 +240,22 @@ function Message({ message: m, profile }: { message: ChatMessage; profile: strin
 
 function Composer({ threadId, profile, replying, onSent }: { threadId: string; profile: string; replying: boolean; onSent: (sent: ChatSent) => void }) {
   const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const send = async () => {
-    if (!text.trim() || busy || replying) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const sent = await call('chat.send', { threadId, content: text });
+  const sending = useAction('chat.send', {
+    onSuccess: (sent) => {
       setText('');
       onSent(sent);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    },
+  });
+  const busy = sending.busy;
+  const error = sending.error?.message;
+  const send = () => {
+    if (text.trim() && !busy && !replying) void sending.run({ threadId, content: text });
   };
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
-      void send();
+      send();
     }
   };
 
@@ -282,7 +264,7 @@ function Composer({ threadId, profile, replying, onSent }: { threadId: string; p
       className="chat-composer"
       onSubmit={(e) => {
         e.preventDefault();
-        void send();
+        send();
       }}
     >
       {error && (

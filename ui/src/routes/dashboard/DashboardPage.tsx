@@ -1,4 +1,4 @@
-import { useQuery, useRefetchOn } from '../../api/hooks';
+import { useQuery } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatRelative } from '../../components/format';
 import { Page } from '../../components/Page';
@@ -6,12 +6,9 @@ import { useApps } from '../../state/appsContext';
 import { hrefFor } from '../../state/router';
 import { WorkSummary } from './WorkSummary';
 
-const OVERVIEW_EVENTS = ['apps.', 'activity.created'] as const;
-
 /** The active app's repository state (`project.overview`): real data, available today. */
 function ProjectOverviewCard({ appId }: { appId: string }) {
-  const overview = useQuery('project.overview', { appId }, appId);
-  useRefetchOn(OVERVIEW_EVENTS, overview.reload);
+  const overview = useQuery('project.overview', { appId });
   if (overview.error) return <Banner tone="error">{overview.error.message}</Banner>;
   if (!overview.data) return <Spinner />;
   const { app, branch, head, changedFiles, counts } = overview.data;

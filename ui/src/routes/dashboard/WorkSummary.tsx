@@ -1,20 +1,15 @@
-import { useState } from 'react';
-import { errorMessage } from '../../api/errors';
 import { useQuery } from '../../api/hooks';
 import { Badge, Banner, EmptyState, ProgressBar, Spinner } from '../../components/Feedback';
 import { formatRelative, formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
-import { useToast } from '../../components/toastContext';
 import type { Activity, AttentionKind, Dashboard } from '../../gen/bindings';
 import { hrefFor } from '../../state/router';
 import { openNewGoal } from '../../state/uiActions';
-import { AutomationBanner, setAutomationPaused } from '../work/AutomationBanner';
-import { useDebouncedRefetch } from '../work/hooks';
+import { AutomationBanner, useAutomationToggle } from '../work/AutomationBanner';
 import { FeatureStatusBadge } from '../work/StatusBadge';
 import { UsageLine } from '../goals/Transcript';
 import { StateChart, ThroughputChart, UsageChart } from './charts';
 
-const DASHBOARD_EVENTS = ['work.', 'workflow.', 'activity.created', 'agents.run'] as const;
 const RUNNING = 'plan,implement,quality,governance';
 
 const ATTENTION: Record<AttentionKind, { label: string; tone: 'danger' | 'warning' | 'neutral' }> = {
@@ -38,8 +33,7 @@ function activityHref(a: Activity): string {
 
 /** The active app's work at a glance (`dashboard.summary`); every element links to its list. */
 export function WorkSummary({ appId }: { appId: string }) {
-  const summary = useQuery('dashboard.summary', { appId }, appId);
-  useDebouncedRefetch(DASHBOARD_EVENTS, summary.reload, 150);
+  const summary = useQuery('dashboard.summary', { appId });
   if (summary.error && !summary.data) return <Banner tone="error">{summary.error.message}</Banner>;
   if (!summary.data) return <Spinner />;
   return <SummaryView d={summary.data} appId={appId} />;
@@ -215,23 +209,11 @@ function SummaryView({ d, appId }: { d: Dashboard; appId: string }) {
 }
 
 function PauseControl({ appId }: { appId: string }) {
-  const toast = useToast();
-  const [busy, setBusy] = useState(false);
-  const pause = async () => {
-    setBusy(true);
-    try {
-      await setAutomationPaused(appId, true);
-      toast.show('success', 'Automation paused', 'Nothing starts by itself until you resume.');
-    } catch (err) {
-      toast.show('error', 'Could not pause', errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const toggle = useAutomationToggle(appId);
   return (
     <p className="automation-control muted small">
       <span className="live-dot" aria-hidden="true" /> Automation is running.{' '}
-      <button type="button" className="link-button" onClick={pause} disabled={busy} data-testid="automation-pause">
+      <button type="button" className="link-button" onClick={() => void toggle.run(true)} disabled={toggle.busy} data-testid="automation-pause">
         Pause it
       </button>
     </p>

@@ -1,7 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useQuery } from '../../api/hooks';
+import { useAction, useCache, useQuery } from '../../api/hooks';
 import { Banner, EmptyState, ProgressBar, Spinner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
@@ -9,30 +7,37 @@ import { useToast } from '../../components/toastContext';
 import type { FeatureDetail, Goal, WorkflowState } from '../../gen/bindings';
 import { useReporterId } from '../../state/identity';
 import { hrefFor, navigate } from '../../state/router';
-import { FEATURE_EVENTS, GOAL_EVENTS, useDebouncedRefetch } from '../work/hooks';
 import { FeatureStatusBadge } from '../work/StatusBadge';
 import { FeatureGoalList } from './FeatureGoalList';
 
-/** The newer of two answers about the same Feature. */
-function newer(a: FeatureDetail | undefined, b: FeatureDetail | null): FeatureDetail | undefined {
-  if (!b) return a;
-  if (!a) return b;
-  return b.feature.updatedAt > a.feature.updatedAt ? b : a;
+/** Puts a Feature the client already has (a mutation's answer) in the cache. */
+function usePutFeature(): (detail: FeatureDetail) => void {
+  const cache = useCache();
+  return (detail) => cache.put('work.get_feature', { id: detail.feature.id }, detail);
 }
+
+type GoalChange = { kind: 'reorder'; ids: string[] } | { kind: 'remove'; goal: Goal; featureName: string };
 
 /** `#/features/<id>`: rename, delete, and the ordered goals (drag to reorder, add, take out). */
 export function FeatureDetailPage({ id }: { id: string }) {
   const toast = useToast();
-  const query = useQuery('work.get_feature', { id }, id);
-  useDebouncedRefetch(FEATURE_EVENTS, query.reload);
-  const [answer, setAnswer] = useState<FeatureDetail | null>(null);
-  const [optimistic, setOptimistic] = useState<string[] | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const detail = newer(query.data, answer);
+  const query = useQuery('work.get_feature', { id });
+  const putFeature = usePutFeature();
+  const detail = query.data;
   const appId = detail?.feature.appId ?? '';
-  const eligibility = useQuery('workflow.eligible', { appId: appId || null }, appId);
-  useDebouncedRefetch(GOAL_EVENTS, eligibility.reload);
+  const eligibility = useQuery('workflow.eligible', { appId }, { enabled: appId !== '' });
+  // A reorder shows at once (the order being saved), and falls back to the cached one if refused.
+  const change = useAction(
+    (c: GoalChange, call) => (c.kind === 'reorder' ? call('work.reorder_feature', { id, goalIds: c.ids }) : call('work.remove_from_feature', { id, goalId: c.goal.id })),
+    {
+      onSuccess: (next, c) => {
+        putFeature(next);
+        if (c.kind === 'remove') toast.show('success', `Took #${c.goal.number} out of “${c.featureName}”`);
+      },
+    },
+  );
+  const busy = change.busy;
+  const error = change.error?.message;
 
   const back = (
     <a href={hrefFor('features')} className="back-link">
@@ -60,29 +65,12 @@ export function FeatureDetailPage({ id }: { id: string }) {
 
   const { feature } = detail;
   const byId = new Map(detail.goals.map((g) => [g.id, g]));
-  const order = optimistic ?? detail.goals.map((g) => g.id);
+  const saving = change.pending.findLast((c) => c.kind === 'reorder');
+  const order = saving?.kind === 'reorder' ? saving.ids : detail.goals.map((g) => g.id);
   const goals = order.map((gid) => byId.get(gid)).filter((g): g is Goal => Boolean(g));
   const blocked = new Map((eligibility.data?.blocked ?? []).map((b) => [b.goalId, b.reason]));
 
-  const mutate = async (run: () => Promise<FeatureDetail>, success?: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const next = await run();
-      setAnswer(next);
-      if (success) toast.show('success', success);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setOptimistic(null);
-      setBusy(false);
-    }
-  };
-
-  const reorderTo = (ids: string[]) => {
-    setOptimistic(ids);
-    void mutate(() => call('work.reorder_feature', { id: feature.id, goalIds: ids }));
-  };
+  const reorderTo = (ids: string[]) => void change.run({ kind: 'reorder', ids });
 
   return (
     <Page
@@ -97,7 +85,7 @@ export function FeatureDetailPage({ id }: { id: string }) {
         </span>
       }
       testId="page-feature"
-      actions={<FeatureActions key={feature.updatedAt} detail={detail} onSaved={setAnswer} />}
+      actions={<FeatureActions key={feature.updatedAt} detail={detail} />}
     >
       {feature.description && <p className="feature-description">{feature.description}</p>}
       <ProgressBar value={feature.total ? (feature.done / feature.total) * 100 : 0} label={`${feature.done} of ${feature.total} done`} testId="feature-progress" />
@@ -121,50 +109,40 @@ export function FeatureDetailPage({ id }: { id: string }) {
             blocked={blocked}
             busy={busy}
             onReorder={reorderTo}
-            onRemove={(g) => mutate(() => call('work.remove_from_feature', { id: feature.id, goalId: g.id }), `Took #${g.number} out of “${feature.name}”`)}
+            onRemove={(goal) => void change.run({ kind: 'remove', goal, featureName: feature.name })}
           />
         )}
-        <AddGoals featureId={feature.id} appId={feature.appId} onAdded={setAnswer} />
+        <AddGoals featureId={feature.id} appId={feature.appId} />
       </section>
     </Page>
   );
 }
 
-function FeatureActions({ detail, onSaved }: { detail: FeatureDetail; onSaved: (d: FeatureDetail) => void }) {
+function FeatureActions({ detail }: { detail: FeatureDetail }) {
   const toast = useToast();
+  const putFeature = usePutFeature();
   const { feature } = detail;
   const [mode, setMode] = useState<'idle' | 'rename' | 'delete'>('idle');
   const [name, setName] = useState(feature.name);
   const [description, setDescription] = useState(feature.description);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const next = await call('work.update_feature', { id: feature.id, name: name.trim(), description });
-      onSaved(next);
+  const update = useAction('work.update_feature', {
+    onSuccess: (next) => {
+      putFeature(next);
       toast.show('success', 'Feature saved');
       setMode('idle');
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const remove = async () => {
-    setBusy(true);
-    try {
-      await call('work.delete_feature', { id: feature.id });
+    },
+  });
+  const deletion = useAction('work.delete_feature', {
+    onSuccess: () => {
       toast.show('success', `Deleted feature “${feature.name}”`, feature.total ? `Its ${feature.total} goal(s) stay, without a feature.` : undefined);
       navigate('features');
-    } catch (err) {
-      toast.show('error', 'Could not delete the feature', errorMessage(err));
-      setBusy(false);
-    }
-  };
+    },
+    onError: (err) => toast.show('error', 'Could not delete the feature', err.message),
+  });
+  const busy = update.busy || deletion.busy;
+  const error = update.error?.message;
+  const save = () => void update.run({ id: feature.id, name: name.trim(), description });
+  const remove = () => void deletion.run({ id: feature.id });
 
   if (mode === 'rename') {
     return (
@@ -172,7 +150,7 @@ function FeatureActions({ detail, onSaved }: { detail: FeatureDetail; onSaved: (
         className="rename-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void save();
+          save();
         }}
         aria-label="Rename feature"
       >
@@ -214,46 +192,35 @@ function FeatureActions({ detail, onSaved }: { detail: FeatureDetail; onSaved: (
 }
 
 /** A new goal at the end of the feature, or an existing goal without a feature. */
-function AddGoals({ featureId, appId, onAdded }: { featureId: string; appId: string; onAdded: (d: FeatureDetail) => void }) {
+function AddGoals({ featureId, appId }: { featureId: string; appId: string }) {
   const toast = useToast();
   const reporterId = useReporterId();
+  const putFeature = usePutFeature();
   const [title, setTitle] = useState('');
   const [status, setStatus] = useState<WorkflowState>('backlog');
   const [existing, setExisting] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const loose = useQuery('work.list_goals', { appId, featureId: 'none', limit: 200, sort: 'number' }, `${appId}|loose`);
-  useDebouncedRefetch(GOAL_EVENTS, loose.reload);
+  const loose = useQuery('work.list_goals', { appId, featureId: 'none', limit: 200, sort: 'number' });
   const candidates = (loose.data?.items ?? []).filter((g) => g.status !== 'done' && g.status !== 'cancelled');
-
-  const createGoal = async () => {
-    if (!title.trim()) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const goal = await call('work.create_goal', { appId, title: title.trim(), featureId, status, reporterId });
+  const create = useAction('work.create_goal', {
+    onSuccess: (goal) => {
       setTitle('');
       toast.show('success', `Added #${goal.number}`, goal.title);
-      onAdded(await call('work.get_feature', { id: featureId }));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const addExisting = async () => {
-    if (!existing) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onAdded(await call('work.add_to_feature', { id: featureId, goalId: existing }));
+    },
+  });
+  const add = useAction('work.add_to_feature', {
+    onSuccess: (next) => {
+      putFeature(next);
       setExisting('');
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    },
+  });
+  const busy = create.busy || add.busy;
+  const error = (create.error ?? add.error)?.message;
+
+  const createGoal = () => {
+    if (title.trim()) void create.run({ appId, title: title.trim(), featureId, status, reporterId });
+  };
+  const addExisting = () => {
+    if (existing) void add.run({ id: featureId, goalId: existing });
   };
 
   return (
@@ -262,7 +229,7 @@ function AddGoals({ featureId, appId, onAdded }: { featureId: string; appId: str
         className="add-goal-row"
         onSubmit={(e) => {
           e.preventDefault();
-          void createGoal();
+          createGoal();
         }}
         aria-label="New goal in this feature"
       >
@@ -280,7 +247,7 @@ function AddGoals({ featureId, appId, onAdded }: { featureId: string; appId: str
           className="add-goal-row"
           onSubmit={(e) => {
             e.preventDefault();
-            void addExisting();
+            addExisting();
           }}
           aria-label="Put an existing goal in"
         >

@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Banner, EmptyState, ProgressBar, Spinner } from '../../components/Feedback';
 import { formatRelative } from '../../components/format';
 import { Icon } from '../../components/Icon';
@@ -38,33 +37,27 @@ function NewFeatureForm({ appId }: { appId: string }) {
   const toast = useToast();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    if (!name.trim()) {
-      setError('Give the feature a name');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const detail = await call('work.create_feature', { appId, name: name.trim(), description: description.trim() || null });
+  const [unnamed, setUnnamed] = useState(false);
+  const create = useAction('work.create_feature', {
+    onSuccess: (detail) => {
       toast.show('success', `Created feature “${detail.feature.name}”`);
       setName('');
       setDescription('');
       navigate('features', [detail.feature.id]);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    },
+  });
+  const busy = create.busy;
+  const error = unnamed ? 'Give the feature a name' : create.error?.message;
+  const submit = () => {
+    setUnnamed(!name.trim());
+    if (name.trim()) void create.run({ appId, name: name.trim(), description: description.trim() || null });
   };
   return (
     <form
       className="card new-feature"
       onSubmit={(e) => {
         e.preventDefault();
-        void submit();
+        submit();
       }}
       aria-label="New feature"
     >

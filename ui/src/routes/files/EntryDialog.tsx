@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Dialog } from '../../components/Dialog';
 import { Banner } from '../../components/Feedback';
 import type { FileEntry } from '../../gen/bindings';
@@ -11,35 +10,27 @@ import { join, parentOf } from './paths';
 export function EntryDialog({ appId, action, entry, onDone, onClose }: { appId: string; action: EntryAction; entry: FileEntry | null; onDone: (result: { action: EntryAction; from?: string; to?: string }) => void; onClose: () => void }) {
   const dir = entry ? (entry.kind === 'dir' ? entry.path : parentOf(entry.path)) : '';
   const [value, setValue] = useState(action === 'rename' && entry ? entry.path : action === 'delete' ? '' : join(dir, ''));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const title = { newFile: 'New file', newDir: 'New folder', rename: `Rename or move ${entry?.name ?? ''}`, delete: `Delete ${entry?.name ?? ''}?` }[action];
-
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const target = value.trim().replace(/^\/+/, '');
-      if (action === 'newFile') {
-        await call('files.create', { appId, path: target, kind: 'file', content: '' });
-        onDone({ action, to: target });
-      } else if (action === 'newDir') {
-        await call('files.create', { appId, path: target, kind: 'dir' });
-        onDone({ action, to: target });
-      } else if (action === 'rename' && entry) {
-        await call('files.rename', { appId, from: entry.path, to: target });
-        onDone({ action, from: entry.path, to: target });
-      } else if (action === 'delete' && entry) {
-        await call('files.delete', { appId, path: entry.path, recursive: entry.kind === 'dir' });
-        onDone({ action, from: entry.path });
-      }
-      onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  type Done = { action: EntryAction; from?: string; to?: string };
+  const change = useAction(
+    async (target: string, call): Promise<Done> => {
+      if (action === 'newFile') await call('files.create', { appId, path: target, kind: 'file', content: '' });
+      else if (action === 'newDir') await call('files.create', { appId, path: target, kind: 'dir' });
+      else if (action === 'rename' && entry) await call('files.rename', { appId, from: entry.path, to: target });
+      else if (action === 'delete' && entry) await call('files.delete', { appId, path: entry.path, recursive: entry.kind === 'dir' });
+      if (action === 'rename') return { action, from: entry?.path, to: target };
+      return action === 'delete' ? { action, from: entry?.path } : { action, to: target };
+    },
+    {
+      onSuccess: (done) => {
+        onDone(done);
+        onClose();
+      },
+    },
+  );
+  const busy = change.busy;
+  const error = change.error?.message;
+  const submit = () => void change.run(value.trim().replace(/^\/+/, ''));
 
   return (
     <Dialog
@@ -51,7 +42,7 @@ export function EntryDialog({ appId, action, entry, onDone, onClose }: { appId: 
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className={action === 'delete' ? 'button danger' : 'button primary'} disabled={busy || (action !== 'delete' && !value.trim())} onClick={() => void submit()} data-testid="entry-submit">
+          <button type="button" className={action === 'delete' ? 'button danger' : 'button primary'} disabled={busy || (action !== 'delete' && !value.trim())} onClick={submit} data-testid="entry-submit">
             {action === 'delete' ? 'Delete' : action === 'rename' ? 'Rename' : 'Create'}
           </button>
         </>
@@ -65,7 +56,7 @@ export function EntryDialog({ appId, action, entry, onDone, onClose }: { appId: 
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            void submit();
+            submit();
           }}
         >
           <label className="field">

@@ -1,6 +1,5 @@
-import { useEffect, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useState } from 'react';
+import { useQuery } from '../../api/hooks';
 import { Icon } from '../../components/Icon';
 import { useDebounced } from '../../components/useDebounced';
 import type { NameMatch } from '../../gen/bindings';
@@ -27,22 +26,9 @@ function Highlighted({ path, positions }: { path: string; positions: number[] })
 export function FinderDialog({ appId, onOpen, onClose }: { appId: string; onOpen: (path: string) => void; onClose: () => void }) {
   const [query, setQuery] = useState('');
   const settled = useDebounced(query.trim(), 120);
-  const [result, setResult] = useState<{ for: string; items: NameMatch[]; error?: string }>({ for: '', items: [] });
   const [active, setActive] = useState(0);
-
-  useEffect(() => {
-    if (!settled) return;
-    let live = true;
-    call('files.find', { appId, query: settled, limit: 30 }).then(
-      (r) => live && setResult({ for: settled, items: r.items.filter((m) => m.kind === 'file') }),
-      (err: unknown) => live && setResult({ for: settled, items: [], error: errorMessage(err) }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [appId, settled]);
-
-  const items = settled && result.for === settled ? result.items : [];
+  const found = useQuery('files.find', { appId, query: settled, limit: 30 }, { enabled: settled !== '' });
+  const items: NameMatch[] = settled && !found.loading ? (found.data?.items ?? []).filter((m) => m.kind === 'file') : [];
   const pick = (path: string) => {
     onOpen(path);
     onClose();
@@ -90,7 +76,7 @@ export function FinderDialog({ appId, onOpen, onClose }: { appId: string; onOpen
               </button>
             </li>
           ))}
-          {settled && result.for === settled && items.length === 0 && <li className="palette-empty">{result.error ?? 'No files match.'}</li>}
+          {settled && !found.loading && items.length === 0 && <li className="palette-empty">{found.error?.message ?? 'No files match.'}</li>}
           {!settled && <li className="palette-empty">Type part of a file name.</li>}
         </ul>
       </div>

@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import type { GrepResult } from '../../gen/bindings';
 
 /** Content search (`files.grep`): results grouped by file; a line opens the file there. */
@@ -8,22 +7,13 @@ export function GrepPanel({ appId, onOpen }: { appId: string; onOpen: (path: str
   const [pattern, setPattern] = useState('');
   const [literal, setLiteral] = useState(true);
   const [caseInsensitive, setCaseInsensitive] = useState(true);
-  const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<GrepResult | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const search = async () => {
-    if (!pattern) return;
-    setBusy(true);
-    setError(null);
-    try {
-      setResult(await call('files.grep', { appId, pattern, fixedStrings: literal, caseInsensitive, limit: 500 }));
-    } catch (err) {
-      setResult(null);
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+  // A search is run when asked (not a cached query): its answer is shown until the next one.
+  const grep = useAction('files.grep', { onSuccess: setResult, onError: () => setResult(null) });
+  const busy = grep.busy;
+  const error = grep.error?.message;
+  const search = () => {
+    if (pattern) void grep.run({ appId, pattern, fixedStrings: literal, caseInsensitive, limit: 500 });
   };
 
   const groups = new Map<string, GrepResult['matches']>();
@@ -35,7 +25,7 @@ export function GrepPanel({ appId, onOpen }: { appId: string; onOpen: (path: str
         className="stack grep-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void search();
+          search();
         }}
       >
         <input type="search" value={pattern} onChange={(e) => setPattern(e.target.value)} placeholder={literal ? 'Text to find' : 'Regular expression'} className="mono" data-testid="grep-input" aria-label="Search in files" />

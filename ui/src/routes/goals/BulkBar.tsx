@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Icon } from '../../components/Icon';
 import type { BulkPatch, BulkResult, Feature, Goal } from '../../gen/bindings';
 
@@ -57,33 +56,27 @@ export function BulkBar({
 }) {
   const [action, setAction] = useState<Action>('status');
   const [value, setValue] = useState('todo');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const update = useAction(({ ids, patch }: { ids: string[]; patch: BulkPatch; names: Record<string, string> }, call) => call('work.bulk_update_goals', { ids, patch }), {
+    onSuccess: (result, { names }) => onDone({ result, names }),
+  });
+  const busy = update.busy;
+  const error = problem ?? update.error?.message;
 
   const choose = (a: Action) => {
     setAction(a);
-    setError(null);
+    setProblem(null);
+    update.clearError();
     setValue(a === 'status' ? 'todo' : a === 'priority' ? '0' : '');
   };
 
-  const apply = async () => {
+  const apply = () => {
     const patch = patchFor(action, value);
-    if (typeof patch === 'string') {
-      setError(patch);
-      return;
-    }
-    setBusy(true);
-    setError(null);
+    setProblem(typeof patch === 'string' ? patch : null);
+    if (typeof patch === 'string') return;
     const names: Record<string, string> = {};
     for (const g of goals) if (selected.includes(g.id)) names[g.id] = `#${g.number} ${g.title}`;
-    try {
-      const result = await call('work.bulk_update_goals', { ids: selected, patch });
-      onDone({ result, names });
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    void update.run({ ids: selected, patch, names });
   };
 
   return (
@@ -116,7 +109,7 @@ export function BulkBar({
           type={action === 'priority' ? 'number' : 'text'}
           value={value}
           onChange={(e) => setValue(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && void apply()}
+          onKeyDown={(e) => e.key === 'Enter' && apply()}
           placeholder={action === 'assignee' ? 'empty clears it' : action === 'priority' ? '0' : 'label'}
           aria-label="Value"
           className="bulk-input"

@@ -1,36 +1,14 @@
-import { useEffect, useState } from 'react';
-import { call } from '../../api/client';
-import { toApiFailure } from '../../api/errors';
-import { RESYNC } from '../../api/events';
-import { useLiveEvents } from '../../api/hooks';
+import { useMemo } from 'react';
+import { useQuery } from '../../api/hooks';
 import { Badge, Spinner } from '../../components/Feedback';
 import { formatRelative, formatTime } from '../../components/format';
-import type { Activity } from '../../gen/bindings';
+import { prependActivity } from '../activity/filters';
 
 /** The audit entries about one Goal (filtered by target), newest first, live. */
 export function GoalActivity({ goalId, appId }: { goalId: string; appId: string }) {
-  const [items, setItems] = useState<Activity[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
-
-  useEffect(() => {
-    let current = true;
-    call('activity.list', { appId, limit: 500 }).then(
-      (page) => current && setItems(page.items.filter((a) => a.target === goalId)),
-      (err: unknown) => current && setError(toApiFailure(err).message),
-    );
-    return () => {
-      current = false;
-    };
-  }, [goalId, appId, generation]);
-
-  useLiveEvents((event) => {
-    if (event.kind === RESYNC) setGeneration((g) => g + 1);
-    if (event.kind !== 'activity.created') return;
-    const entry = event.data as Activity;
-    if (entry.target !== goalId) return;
-    setItems((list) => (list && !list.some((a) => a.id === entry.id) ? [entry, ...list] : list));
-  });
+  const activity = useQuery('activity.list', { appId, limit: 500 }, { live: { 'activity.created': (page, event) => prependActivity(page, event.data) } });
+  const items = useMemo(() => activity.data?.items.filter((a) => a.target === goalId), [activity.data, goalId]);
+  const error = activity.error?.message;
 
   return (
     <section className="card" aria-labelledby="goal-activity-title" data-testid="goal-activity">

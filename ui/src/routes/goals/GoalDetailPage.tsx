@@ -1,7 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useQuery } from '../../api/hooks';
+import { useAction } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatRelative, formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
@@ -9,18 +7,18 @@ import { Page } from '../../components/Page';
 import { useToast } from '../../components/toastContext';
 import type { Goal } from '../../gen/bindings';
 import { hrefFor } from '../../state/router';
-import { GOAL_EVENTS, useDebouncedRefetch, useFeatures, useReporters } from '../work/hooks';
+import { useFeatures, useReporters } from '../work/hooks';
 import { Labels, PriorityTag, StatusBadge } from '../work/StatusBadge';
 import { lastGoalsHref } from './listMemory';
 import { GoalActivity } from './GoalActivity';
 import { GoalEditor } from './GoalEditor';
 import { RoundsView } from './RoundsView';
 import { TransitionPanel } from './TransitionPanel';
+import { useGoal, usePutGoal } from './useGoal';
 
 /** `#/goals/<id>`: one Goal: edit it, move it, see its rounds and its history. */
 export function GoalDetailPage({ id }: { id: string }) {
-  const goal = useQuery('work.get_goal', { id }, id);
-  useDebouncedRefetch(GOAL_EVENTS, goal.reload);
+  const goal = useGoal(id);
   const back = (
     <a href={lastGoalsHref()} className="back-link" data-testid="back-to-goals">
       ← Goals
@@ -79,45 +77,11 @@ function GoalDetail({ goal, back }: { goal: Goal; back: ReactNode }) {
       <div className="goal-layout" data-goal-id={goal.id}>
         <div className="goal-main">
           <GoalEditor key={goal.id} goal={goal} features={features.data ?? []} reporters={reporters.data ?? []} />
-          <RoundsView goal={goal} />
+          <RoundsView goalId={goal.id} />
         </div>
         <aside className="goal-side">
-          {!goal.deletedAt && <TransitionPanel goal={goal} />}
-          <div className="card">
-            <h3>Details</h3>
-            <dl className="facts">
-              <dt>Priority</dt>
-              <dd>
-                <PriorityTag priority={goal.priority} />
-              </dd>
-              <dt>Reporter</dt>
-              <dd>{goal.reporterName ?? <span className="muted">—</span>}</dd>
-              <dt>Assignee</dt>
-              <dd>{goal.assignee ?? <span className="muted">—</span>}</dd>
-              <dt>Labels</dt>
-              <dd>{goal.labels.length ? <Labels labels={goal.labels} /> : <span className="muted">—</span>}</dd>
-              <dt>Node</dt>
-              <dd className="mono small">{goal.nodeId.slice(0, 12)}</dd>
-              <dt>Created</dt>
-              <dd title={formatTime(goal.createdAt)}>{formatRelative(goal.createdAt)}</dd>
-              {goal.external && (
-                <>
-                  <dt>Imported from</dt>
-                  <dd>
-                    {goal.external.url ? (
-                      <a href={goal.external.url} target="_blank" rel="noreferrer noopener">
-                        {goal.external.source} {goal.external.id}
-                      </a>
-                    ) : (
-                      <span>
-                        {goal.external.source} <span className="mono small">{goal.external.id}</span>
-                      </span>
-                    )}
-                  </dd>
-                </>
-              )}
-            </dl>
-          </div>
+          {!goal.deletedAt && <TransitionPanel goalId={goal.id} />}
+          <GoalFacts goalId={goal.id} />
           <GoalActivity goalId={goal.id} appId={goal.appId} />
         </aside>
       </div>
@@ -125,22 +89,63 @@ function GoalDetail({ goal, back }: { goal: Goal; back: ReactNode }) {
   );
 }
 
+/** The Goal's facts, from the shared cache (the page shares its request). */
+function GoalFacts({ goalId }: { goalId: string }) {
+  const goal = useGoal(goalId).data;
+  if (!goal) return null;
+  return (
+    <div className="card" data-testid="goal-facts" data-priority={goal.priority}>
+      <h3>Details</h3>
+      <dl className="facts">
+        <dt>Priority</dt>
+        <dd>
+          <PriorityTag priority={goal.priority} />
+        </dd>
+        <dt>Reporter</dt>
+        <dd>{goal.reporterName ?? <span className="muted">—</span>}</dd>
+        <dt>Assignee</dt>
+        <dd>{goal.assignee ?? <span className="muted">—</span>}</dd>
+        <dt>Labels</dt>
+        <dd>{goal.labels.length ? <Labels labels={goal.labels} /> : <span className="muted">—</span>}</dd>
+        <dt>Node</dt>
+        <dd className="mono small">{goal.nodeId.slice(0, 12)}</dd>
+        <dt>Created</dt>
+        <dd title={formatTime(goal.createdAt)}>{formatRelative(goal.createdAt)}</dd>
+        {goal.external && (
+          <>
+            <dt>Imported from</dt>
+            <dd>
+              {goal.external.url ? (
+                <a href={goal.external.url} target="_blank" rel="noreferrer noopener">
+                  {goal.external.source} {goal.external.id}
+                </a>
+              ) : (
+                <span>
+                  {goal.external.source} <span className="mono small">{goal.external.id}</span>
+                </span>
+              )}
+            </dd>
+          </>
+        )}
+      </dl>
+    </div>
+  );
+}
+
 function DeleteRestore({ goal }: { goal: Goal }) {
   const toast = useToast();
+  const putGoal = usePutGoal();
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const act = async (op: 'work.delete_goal' | 'work.restore_goal') => {
-    setBusy(true);
-    try {
-      await call(op, { id: goal.id });
+  const action = useAction((op: 'work.delete_goal' | 'work.restore_goal', call) => call(op, { id: goal.id }), {
+    onSuccess: (changed, op) => {
+      putGoal(changed);
       toast.show('success', op === 'work.delete_goal' ? `Deleted #${goal.number}` : `Restored #${goal.number}`, op === 'work.delete_goal' ? 'It can be restored from the Deleted view.' : undefined);
       setConfirming(false);
-    } catch (err) {
-      toast.show('error', 'That did not work', errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    onError: (err) => toast.show('error', 'That did not work', err.message),
+  });
+  const busy = action.busy;
+  const act = (op: 'work.delete_goal' | 'work.restore_goal') => void action.run(op);
   if (goal.deletedAt) {
     return (
       <button type="button" className="button primary" onClick={() => act('work.restore_goal')} disabled={busy} data-testid="goal-restore">

@@ -1,9 +1,9 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Banner } from '../../components/Feedback';
 import { useToast } from '../../components/toastContext';
 import type { Feature, Goal, Reporter, UpdateGoalInput } from '../../gen/bindings';
+import { usePutGoal } from './useGoal';
 
 interface Form {
   title: string;
@@ -56,8 +56,18 @@ export function GoalEditor({ goal, features, reporters }: { goal: Goal; features
   const toast = useToast();
   const [form, setForm] = useState<Form>(() => formOf(goal));
   const [base, setBase] = useState<Goal>(goal);
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const putGoal = usePutGoal();
+  const update = useAction('work.update_goal', {
+    onSuccess: (saved) => {
+      setBase(saved);
+      setForm(formOf(saved));
+      putGoal(saved);
+      toast.show('success', `Saved #${saved.number}`);
+    },
+  });
+  const saving = update.busy;
+  const error = problem ?? update.error?.message;
 
   const pending = patchOf(base, form);
   const dirty = typeof pending === 'string' || Object.keys(pending).length > 0;
@@ -70,29 +80,16 @@ export function GoalEditor({ goal, features, reporters }: { goal: Goal; features
 
   const set = <K extends keyof Form>(field: K, value: Form[K]) => setForm((f) => ({ ...f, [field]: value }));
 
-  const save = async () => {
+  const save = () => {
     // Only what was edited here, so changes made elsewhere to other fields stay.
     const patch = patchOf(base, form);
-    if (typeof patch === 'string') {
-      setError(patch);
-      return;
-    }
+    setProblem(typeof patch === 'string' ? patch : null);
+    if (typeof patch === 'string') return;
     if (Object.keys(patch).length === 0) {
       setBase(goal);
       return;
     }
-    setSaving(true);
-    setError(null);
-    try {
-      const saved = await call('work.update_goal', { id: goal.id, ...patch });
-      setBase(saved);
-      setForm(formOf(saved));
-      toast.show('success', `Saved #${saved.number}`);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setSaving(false);
-    }
+    void update.run({ id: goal.id, ...patch });
   };
 
   const reporterKnown = !form.reporterId || reporters.some((r) => r.id === form.reporterId);
@@ -102,7 +99,7 @@ export function GoalEditor({ goal, features, reporters }: { goal: Goal; features
       className="card goal-editor"
       onSubmit={(e) => {
         e.preventDefault();
-        void save();
+        save();
       }}
       aria-label="Edit goal"
       data-testid="goal-editor"
@@ -179,7 +176,7 @@ export function GoalEditor({ goal, features, reporters }: { goal: Goal; features
         <button type="submit" className="button primary" disabled={!dirty || saving} data-testid="edit-save">
           {saving ? 'Saving…' : 'Save changes'}
         </button>
-        <button type="button" className="button ghost" disabled={!dirty || saving} onClick={() => { setForm(formOf(goal)); setBase(goal); setError(null); }}>
+        <button type="button" className="button ghost" disabled={!dirty || saving} onClick={() => { setForm(formOf(goal)); setBase(goal); setProblem(null); update.clearError(); }}>
           Reset
         </button>
         {dirty && <span className="muted small">Unsaved changes</span>}

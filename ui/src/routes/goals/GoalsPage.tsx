@@ -1,31 +1,22 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage, toApiFailure } from '../../api/errors';
+import { useEffect, useMemo, useState } from 'react';
+import { useAction, usePagedQuery } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
 import { useToast } from '../../components/toastContext';
-import type { App, ExportFormat, Goal, ListGoalsInput } from '../../gen/bindings';
+import type { App, ExportFormat, Goal } from '../../gen/bindings';
 import { useApps } from '../../state/appsContext';
 import { hrefFor, replaceQuery, useRoute } from '../../state/router';
 import { openNewGoal } from '../../state/uiActions';
 import { downloadExport } from '../work/download';
-import { GOAL_EVENTS, useDebouncedRefetch, useFeatures, useReporters } from '../work/hooks';
+import { useFeatures, useReporters } from '../work/hooks';
 import { RequireApp } from '../work/RequireApp';
 import { BulkBar, BulkResultPanel, type BulkOutcome } from './BulkBar';
-import { filtersFromQuery, filtersToQuery, hasFilters, PAGE_SIZE, toInput, type GoalFilters } from './filters';
+import { filtersFromQuery, filtersToQuery, hasFilters, toInput, type GoalFilters } from './filters';
 import { GoalDetailPage } from './GoalDetailPage';
 import { GoalFiltersBar } from './GoalFiltersBar';
 import { GoalsTable } from './GoalsTable';
 import { rememberGoalsHref } from './listMemory';
-
-interface Loaded {
-  key: string;
-  items: Goal[];
-  nextCursor: string | null;
-  total: number | null;
-  totalIsLowerBound: boolean;
-}
 
 /** `#/goals` lists; `#/goals/<id>` shows one Goal. */
 export function GoalsPage() {
@@ -47,20 +38,14 @@ export function GoalsPage() {
 function GoalsActions() {
   const toast = useToast();
   const { active } = useApps();
-  const [busy, setBusy] = useState<ExportFormat | null>(null);
+  const exporting = useAction(({ appId, format }: { appId: string; format: ExportFormat }, call) => downloadExport(appId, format, call), {
+    onSuccess: ({ filename, goals }) => toast.show('success', `Exported ${goals} goal${goals === 1 ? '' : 's'}`, filename),
+    onError: (err) => toast.show('error', 'Export failed', err.message),
+  });
+  const busy = exporting.pending[0]?.format ?? null;
   if (!active) return null;
   const appId = active.id;
-  const exportAs = async (format: ExportFormat) => {
-    setBusy(format);
-    try {
-      const { filename, goals } = await downloadExport(appId, format);
-      toast.show('success', `Exported ${goals} goal${goals === 1 ? '' : 's'}`, filename);
-    } catch (err) {
-      toast.show('error', 'Export failed', errorMessage(err));
-    } finally {
-      setBusy(null);
-    }
-  };
+  const exportAs = (format: ExportFormat) => void exporting.run({ appId, format });
   return (
     <>
       <button type="button" className="button" onClick={() => exportAs('json')} disabled={busy !== null} data-testid="export-json">
@@ -86,84 +71,33 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
   const features = useFeatures(app.id);
   const reporters = useReporters();
 
-  const key = JSON.stringify(toInput(filters, app.id));
   const listHref = hrefFor('goals', [], filtersToQuery(filters));
   useEffect(() => rememberGoalsHref(listHref), [listHref]);
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
   const [bulk, setBulk] = useState<BulkOutcome | null>(null);
-  const [restoring, setRestoring] = useState<ReadonlySet<string>>(new Set());
 
-  // How many rows are shown, so a live refresh keeps every loaded page.
-  const shown = useRef(0);
-  const lastKey = useRef(key);
-  useEffect(() => {
-    shown.current = loaded?.key === key ? loaded.items.length : 0;
+  // Every loaded page is asked again when Goals change, so "Load more" is kept.
+  const list = usePagedQuery('work.list_goals', toInput(filters, app.id));
+  const error = list.error?.message;
+  const first = list.data?.pages[0];
+  const current = list.loading || !list.items ? null : { items: list.items, total: first?.total ?? null, totalIsLowerBound: first?.totalIsLowerBound ?? false };
+  // Only rows on screen stay selected.
+  const selected = useMemo<ReadonlySet<string>>(() => {
+    const visible = new Set((list.items ?? []).map((g) => g.id));
+    const kept = [...picked].filter((id) => visible.has(id));
+    return kept.length === picked.size ? picked : new Set(kept);
+  }, [picked, list.items]);
+
+  const restoring = useAction((goal: Goal, call) => call('work.restore_goal', { id: goal.id }), {
+    onSuccess: (goal) => toast.show('success', `Restored #${goal.number}`, goal.title),
+    onError: (err, goal) => toast.show('error', `Could not restore #${goal.number}`, err.message),
   });
+  const restore = (goal: Goal) => void restoring.run(goal);
+  const restoringIds = useMemo<ReadonlySet<string>>(() => new Set(restoring.pending.map((g) => g.id)), [restoring.pending]);
 
-  useEffect(() => {
-    let current = true;
-    const sameList = lastKey.current === key;
-    lastKey.current = key;
-    const limit = sameList ? Math.max(PAGE_SIZE, shown.current) : PAGE_SIZE;
-    const input = JSON.parse(key) as ListGoalsInput;
-    call('work.list_goals', { ...input, limit }).then(
-      (page) => {
-        if (!current) return;
-        setLoaded({ key, items: page.items, nextCursor: page.nextCursor, total: page.total, totalIsLowerBound: page.totalIsLowerBound });
-        setError(null);
-        setSelected((s) => {
-          const visible = new Set(page.items.map((g) => g.id));
-          const kept = [...s].filter((id) => visible.has(id));
-          return kept.length === s.size ? s : new Set(kept);
-        });
-      },
-      (err: unknown) => current && setError(toApiFailure(err).message),
-    );
-    return () => {
-      current = false;
-    };
-  }, [key, generation]);
-
-  useDebouncedRefetch(GOAL_EVENTS, () => setGeneration((g) => g + 1));
-
-  const current = loaded && loaded.key === key ? loaded : null;
-
-  const loadMore = async () => {
-    if (!current?.nextCursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await call('work.list_goals', toInput(filters, app.id, { cursor: current.nextCursor }));
-      setLoaded((l) => {
-        if (!l || l.key !== key) return l;
-        const seen = new Set(l.items.map((g) => g.id));
-        return { ...l, items: [...l.items, ...page.items.filter((g) => !seen.has(g.id))], nextCursor: page.nextCursor };
-      });
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
-
-  const restore = async (goal: Goal) => {
-    setRestoring((s) => new Set([...s, goal.id]));
-    try {
-      await call('work.restore_goal', { id: goal.id });
-      toast.show('success', `Restored #${goal.number}`, goal.title);
-    } catch (err) {
-      toast.show('error', `Could not restore #${goal.number}`, errorMessage(err));
-    } finally {
-      setRestoring((s) => new Set([...s].filter((id) => id !== goal.id)));
-    }
-  };
-
-  const labels = useMemo(() => [...new Set((current?.items ?? []).flatMap((g) => g.labels))].sort(), [current]);
-  const toggle = (id: string) => setSelected((s) => (s.has(id) ? new Set([...s].filter((x) => x !== id)) : new Set([...s, id])));
-  const toggleAll = (all: boolean) => setSelected(all ? new Set((current?.items ?? []).map((g) => g.id)) : new Set());
+  const labels = useMemo(() => [...new Set((list.items ?? []).flatMap((g) => g.labels))].sort(), [list.items]);
+  const toggle = (id: string) => setPicked((s) => (s.has(id) ? new Set([...s].filter((x) => x !== id)) : new Set([...s, id])));
+  const toggleAll = (all: boolean) => setPicked(all ? new Set((current?.items ?? []).map((g) => g.id)) : new Set());
   const filtered = hasFilters(filters);
 
   return (
@@ -195,10 +129,10 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
           features={features.data ?? []}
           onDone={(outcome) => {
             setBulk(outcome);
-            if (outcome.result.failed === 0) setSelected(new Set());
-            else setSelected(new Set(outcome.result.results.filter((r) => !r.ok).map((r) => r.id)));
+            if (outcome.result.failed === 0) setPicked(new Set());
+            else setPicked(new Set(outcome.result.results.filter((r) => !r.ok).map((r) => r.id)));
           }}
-          onClear={() => setSelected(new Set())}
+          onClear={() => setPicked(new Set())}
         />
       )}
       {bulk && <BulkResultPanel outcome={bulk} onDismiss={() => setBulk(null)} />}
@@ -220,11 +154,11 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
         </EmptyState>
       ) : (
         <>
-          <GoalsTable goals={current.items} selected={selected} onToggle={toggle} onToggleAll={toggleAll} deletedView={filters.deleted} onRestore={restore} restoring={restoring} />
+          <GoalsTable goals={current.items} selected={selected} onToggle={toggle} onToggleAll={toggleAll} deletedView={filters.deleted} onRestore={restore} restoring={restoringIds} />
           <div className="load-more">
-            {current.nextCursor ? (
-              <button type="button" className="button" onClick={loadMore} disabled={loadingMore} data-testid="goals-load-more">
-                {loadingMore ? 'Loading…' : 'Load more'}
+            {list.hasMore ? (
+              <button type="button" className="button" onClick={list.loadMore} disabled={list.loadingMore} data-testid="goals-load-more">
+                {list.loadingMore ? 'Loading…' : 'Load more'}
               </button>
             ) : (
               <span className="muted small">That is all.</span>

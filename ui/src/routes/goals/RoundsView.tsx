@@ -1,8 +1,5 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { RESYNC } from '../../api/events';
-import { useLiveEvents, useQuery } from '../../api/hooks';
+import { useAction, useQuery } from '../../api/hooks';
 import { Badge, Banner, Spinner } from '../../components/Feedback';
 import { formatDuration, formatRelative, formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
@@ -13,11 +10,9 @@ import { hrefFor } from '../../state/router';
 import { DiffModeToggle, DiffView, useDiffMode } from '../changes/DiffView';
 import { isRunning } from '../work/states';
 import { AgentOutput } from './AgentOutput';
-import { elapsedMs, eventGoalId, formatMs, runLabel, runTone, shortSha } from './runs';
+import { elapsedMs, formatMs, runLabel, runTone, shortSha } from './runs';
 import { UsageLine } from './Transcript';
-
-/** Events after which a Goal's recorded work may have changed. */
-const WORK_EVENTS = ['runner.round', 'runner.worker', 'runner.worker_ended', 'runner.stopped', 'runner.hold', 'agents.run', 'quality.evaluated', 'workflow.transitioned'];
+import { useGoal, usePutGoal } from './useGoal';
 
 function outcomeTone(outcome: string): 'success' | 'danger' | 'warning' | 'neutral' {
   if (outcome.startsWith('approved')) return 'success';
@@ -26,33 +21,23 @@ function outcomeTone(outcome: string): 'success' | 'danger' | 'warning' | 'neutr
   return 'neutral';
 }
 
-/** Refetches `reload` (debounced) after events about this Goal's automation. */
-function useGoalWork(goalId: string) {
-  const work = useQuery('runner.rounds', { goalId }, goalId);
-  const runner = useQuery('runner.status', {});
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const { reload: reloadWork } = work;
-  const { reload: reloadRunner } = runner;
-  useLiveEvents((event) => {
-    const isResync = event.kind === RESYNC;
-    if (!isResync && !WORK_EVENTS.includes(event.kind)) return;
-    const about = eventGoalId(event.data);
-    if (!isResync && about !== null && about !== goalId && event.kind !== 'runner.hold') return;
-    clearTimeout(timer.current);
-    timer.current = setTimeout(() => {
-      reloadWork();
-      reloadRunner();
-    }, 120);
-  });
-  useEffect(() => () => clearTimeout(timer.current), []);
+/** What the automation recorded for the Goal and, while it is queued or running, what the runner does with it. */
+function useGoalWork(goalId: string, queued: boolean) {
+  const work = useQuery('runner.rounds', { goalId });
+  const runner = useQuery('runner.status', {}, { enabled: queued });
   const worker = runner.data?.workers.find((w) => w.goalId === goalId) ?? null;
   return { work, worker, waiting: runner.data?.waiting ?? [], holds: runner.data?.holds ?? [], paused: runner.data?.paused ?? false };
 }
 
 /** Every attempt at the Goal, newest first, with what the automation recorded for each. */
-export function RoundsView({ goal }: { goal: Goal }) {
-  const { work, worker, waiting, holds, paused } = useGoalWork(goal.id);
+export function RoundsView({ goalId }: { goalId: string }) {
+  const goal = useGoal(goalId).data;
+  return goal ? <Rounds goal={goal} /> : null;
+}
+
+function Rounds({ goal }: { goal: Goal }) {
   const queued = goal.status === 'todo' || isRunning(goal.status);
+  const { work, worker, waiting, holds, paused } = useGoalWork(goal.id, queued);
   const why = queued && !worker ? waiting.find((w) => w.appId === goal.appId)?.reason : undefined;
   const ordered = [...goal.rounds].sort((a, b) => b.number - a.number);
   const newest = ordered[0]?.number ?? 0;
@@ -397,20 +382,11 @@ function QualityTable({ checks, testId = 'quality-check' }: { checks: QualityChe
 
 /** Runs the project's tests against the Round's candidate now, and shows what they found. */
 function EvaluateNow({ goalId, round }: { goalId: string; round: number }) {
-  const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Evaluation | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const evaluate = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setResult(await call('quality.evaluate', { goalId, round }));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const evaluation = useAction('quality.evaluate', { onSuccess: setResult });
+  const busy = evaluation.busy;
+  const error = evaluation.error?.message;
+  const evaluate = () => void evaluation.run({ goalId, round });
   return (
     <div className="evaluate-now">
       <div className="row">
@@ -556,7 +532,7 @@ function CandidateDiff({
 }
 
 function CandidateDiffBody({ appId, base, candidate, mode }: { appId: string; base: string; candidate: string; mode: ReturnType<typeof useDiffMode>[0] }) {
-  const diff = useQuery('changes.diff', { appId, from: base, to: candidate }, `${appId}|${base}..${candidate}`);
+  const diff = useQuery('changes.diff', { appId, from: base, to: candidate });
   if (diff.error) return <Banner tone="error">{diff.error.message}</Banner>;
   if (!diff.data) return <Spinner />;
   return (
@@ -569,26 +545,19 @@ function CandidateDiffBody({ appId, base, candidate, mode }: { appId: string; ba
 /** The Round waits on its provider: why, until when, and "go on now". */
 function Waiting({ reason, hold }: { reason: string; hold: ProviderHold | null }) {
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
-  const release = async () => {
-    if (!hold) return;
-    setBusy(true);
-    try {
-      await call('runner.release', { profile: hold.profile });
-      toast.show('success', `${hold.profile} released: its Goals go on now`);
-    } catch (err) {
-      toast.show('error', 'Could not release it', errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const releasing = useAction('runner.release', {
+    onSuccess: (_, { profile }) => toast.show('success', `${profile} released: its Goals go on now`),
+    onError: (err) => toast.show('error', 'Could not release it', err.message),
+  });
+  const busy = releasing.busy;
+  const release = () => hold && void releasing.run({ profile: hold.profile });
   return (
     <Banner
       tone="warning"
       testId="round-waiting"
       action={
         hold ? (
-          <button type="button" className="button small" onClick={() => void release()} disabled={busy} data-testid="round-release">
+          <button type="button" className="button small" onClick={release} disabled={busy} data-testid="round-release">
             {hold.kind === 'auth' ? 'Try again now' : 'Go on now'}
           </button>
         ) : undefined
@@ -608,36 +577,42 @@ function Waiting({ reason, hold }: { reason: string; hold: ProviderHold | null }
 /** Approve or decline the candidate of a Goal in review. */
 function ReviewActions({ goal }: { goal: Goal }) {
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
+  const putGoal = usePutGoal();
   const [declining, setDeclining] = useState(false);
   const [telling, setTelling] = useState(false);
   const [message, setMessage] = useState('');
   const [reason, setReason] = useState('');
   const [cancel, setCancel] = useState(false);
-  const [error, setError] = useState<string | null>(null);
 
-  const act = async (work: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-      toast.show('success', done);
-      setDeclining(false);
-      setTelling(false);
-      setMessage('');
-      setReason('');
-      setCancel(false);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const approve = () => act(() => call('workflow.approve', { goalId: goal.id, reason: null }), `#${goal.number} approved`);
-  const decline = () =>
-    act(() => call('workflow.decline', { goalId: goal.id, reason: reason.trim() || null, cancel }), cancel ? `#${goal.number} declined and cancelled` : `#${goal.number} sent back for another round`);
-
-  const tell = () => act(() => call('runner.tell', { goalId: goal.id, message: message.trim() }), `Sent to #${goal.number}'s agent: it picks up where it left off`);
+  type Review = { kind: 'approve' } | { kind: 'decline'; reason: string | null; cancel: boolean } | { kind: 'tell'; message: string };
+  const review = useAction(
+    async (r: Review, call): Promise<string> => {
+      const goalId = goal.id;
+      if (r.kind === 'tell') {
+        await call('runner.tell', { goalId, message: r.message });
+        return `Sent to #${goal.number}'s agent: it picks up where it left off`;
+      }
+      const result = r.kind === 'approve' ? await call('workflow.approve', { goalId, reason: null }) : await call('workflow.decline', { goalId, reason: r.reason, cancel: r.cancel });
+      putGoal(result.goal);
+      if (r.kind === 'approve') return `#${goal.number} approved`;
+      return r.cancel ? `#${goal.number} declined and cancelled` : `#${goal.number} sent back for another round`;
+    },
+    {
+      onSuccess: (done) => {
+        toast.show('success', done);
+        setDeclining(false);
+        setTelling(false);
+        setMessage('');
+        setReason('');
+        setCancel(false);
+      },
+    },
+  );
+  const busy = review.busy;
+  const error = review.error?.message;
+  const approve = () => void review.run({ kind: 'approve' });
+  const decline = () => void review.run({ kind: 'decline', reason: reason.trim() || null, cancel });
+  const tell = () => void review.run({ kind: 'tell', message: message.trim() });
 
   return (
     <div className="review-actions" data-testid="review-actions">
@@ -667,7 +642,7 @@ function ReviewActions({ goal }: { goal: Goal }) {
           className="reason-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void tell();
+            tell();
           }}
           data-testid="review-tell-form"
         >
@@ -690,7 +665,7 @@ function ReviewActions({ goal }: { goal: Goal }) {
           className="reason-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void decline();
+            decline();
           }}
           data-testid="review-decline-form"
         >

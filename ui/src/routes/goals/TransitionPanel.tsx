@@ -1,19 +1,24 @@
 import { useState } from 'react';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Banner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { useToast } from '../../components/toastContext';
 import type { Goal, WorkflowState } from '../../gen/bindings';
 import { allowedTargets, isRunning, moveLabel, moveOpFor, STATE_LABELS } from '../work/states';
-import { moveGoal } from '../work/transition';
+import { moveGoal, type MoveOptions } from '../work/transition';
+import { useGoal, usePutGoal } from './useGoal';
 
 type Asking = { kind: 'decline' } | { kind: 'retry' } | { kind: 'cancel' } | null;
 
 /** The moves a person can make from the Goal's state, plus automation steps for testing. */
-export function TransitionPanel({ goal }: { goal: Goal }) {
+export function TransitionPanel({ goalId }: { goalId: string }) {
+  const goal = useGoal(goalId).data;
+  return goal ? <Transitions goal={goal} /> : null;
+}
+
+function Transitions({ goal }: { goal: Goal }) {
   const toast = useToast();
-  const [busy, setBusy] = useState<WorkflowState | null>(null);
-  const [refusal, setRefusal] = useState<string | null>(null);
+  const putGoal = usePutGoal();
   const [asking, setAsking] = useState<Asking>(null);
   const [reason, setReason] = useState('');
   const [cancelInstead, setCancelInstead] = useState(false);
@@ -28,32 +33,29 @@ export function TransitionPanel({ goal }: { goal: Goal }) {
     .sort((a, b) => Number(b === 'done') - Number(a === 'done'));
   const automated = targets.filter((t) => moveOpFor(goal.status, t) === 'workflow.advance');
 
-  const run = async (to: WorkflowState, opts: { reason?: string; cancel?: boolean } = {}) => {
-    setBusy(to);
-    setRefusal(null);
-    try {
-      const result = await moveGoal(goal, to, opts);
+  const move = useAction(({ to, opts }: { to: WorkflowState; opts: MoveOptions }, call) => moveGoal(goal, to, opts, call), {
+    onSuccess: (result) => {
+      putGoal(result.goal);
       toast.show('success', `#${goal.number}: ${STATE_LABELS[result.from]} → ${STATE_LABELS[result.to]}`, result.newRound ? 'A new round was opened.' : undefined);
       setAsking(null);
       setReason('');
       setCancelInstead(false);
-    } catch (err) {
-      setRefusal(errorMessage(err));
-    } finally {
-      setBusy(null);
-    }
-  };
+    },
+  });
+  const busy = move.pending[0]?.to ?? null;
+  const refusal = move.error?.message;
+  const run = (to: WorkflowState, opts: MoveOptions = {}) => void move.run({ to, opts });
 
   const click = (to: WorkflowState) => {
     const op = moveOpFor(goal.status, to);
     if (op === 'workflow.decline') setAsking({ kind: 'decline' });
     else if (op === 'workflow.retry') setAsking({ kind: 'retry' });
-    else void run(to);
+    else run(to);
   };
 
   if (targets.length === 0) {
     return (
-      <div className="card transition-panel" data-testid="transition-panel">
+      <div className="card transition-panel" data-testid="transition-panel" data-status={goal.status}>
         <h3>Workflow</h3>
         <p className="muted small">This goal is {STATE_LABELS[goal.status].toLowerCase()}; nothing moves it any more.</p>
       </div>
@@ -61,7 +63,7 @@ export function TransitionPanel({ goal }: { goal: Goal }) {
   }
 
   return (
-    <div className="card transition-panel" data-testid="transition-panel">
+    <div className="card transition-panel" data-testid="transition-panel" data-status={goal.status}>
       <h3>Workflow</h3>
       {refusal && (
         <Banner tone="error" testId="transition-error">
@@ -91,7 +93,7 @@ export function TransitionPanel({ goal }: { goal: Goal }) {
           className="reason-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void run('todo', { reason, cancel: asking.kind === 'decline' ? cancelInstead : undefined });
+            run('todo', { reason, cancel: asking.kind === 'decline' ? cancelInstead : undefined });
           }}
           data-testid="reason-form"
         >
@@ -135,7 +137,7 @@ export function TransitionPanel({ goal }: { goal: Goal }) {
               <button type="button" className="button small" onClick={() => setAsking(null)} autoFocus>
                 Keep it
               </button>
-              <button type="button" className="button small danger" onClick={() => void run('cancelled')} disabled={busy !== null} data-testid="transition-cancel-confirm">
+              <button type="button" className="button small danger" onClick={() => run('cancelled')} disabled={busy !== null} data-testid="transition-cancel-confirm">
                 Cancel goal
               </button>
             </div>

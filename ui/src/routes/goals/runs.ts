@@ -48,12 +48,3 @@ export function elapsedMs(from: string, to: string | null, now = Date.now()): nu
 export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 10) : '—';
 }
-
-/** The `goalId` an event's data names, if any. */
-export function eventGoalId(data: unknown): string | null {
-  if (typeof data === 'object' && data !== null && 'goalId' in data) {
-    const id = (data as { goalId: unknown }).goalId;
-    return typeof id === 'string' ? id : null;
-  }
-  return null;
-}

@@ -1,6 +1,5 @@
 import { useMemo, useState, type ChangeEvent } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Badge, Banner, ProgressBar } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
@@ -58,9 +57,22 @@ function ImportWizard({ app }: { app: App }) {
   const [chosen, setChosen] = useState<ImportFormat | null>(null);
   const [mapping, setMapping] = useState<CsvMapping | null>(null);
   const [preview, setPreview] = useState<ImportPreview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
   const operation = useOperation();
+  const previewing = useAction('import.preview', {
+    onSuccess: (p) => {
+      setPreview(p);
+      setStep('preview');
+    },
+  });
+  const committing = useAction('import.commit', {
+    onSuccess: (receipt) => {
+      operation.track(receipt);
+      setStep('commit');
+    },
+  });
+  const busy = previewing.busy || committing.busy;
+  const error = problem ?? (previewing.error ?? committing.error)?.message;
 
   const guessed = useMemo(() => (text.trim() ? guessFormat(text, filename ?? undefined) : 'markdown'), [text, filename]);
   const format = chosen ?? guessed;
@@ -72,57 +84,43 @@ function ImportWizard({ app }: { app: App }) {
     const file = e.target.files?.[0];
     if (!file) return;
     if (file.size > MAX_BYTES) {
-      setError(`${file.name} is larger than 900 KiB, the most one import takes.`);
+      setProblem(`${file.name} is larger than 900 KiB, the most one import takes.`);
       return;
     }
-    setError(null);
+    setProblem(null);
     setText(await file.text());
     setFilename(file.name);
     setChosen(null);
   };
 
-  const runPreview = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setPreview(await call('import.preview', input()));
-      setStep('preview');
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+  const runPreview = () => {
+    setProblem(null);
+    void previewing.run(input());
   };
 
   const next = () => {
     if (!text.trim()) {
-      setError('Paste some text or choose a file first.');
+      setProblem('Paste some text or choose a file first.');
       return;
     }
     if (format === 'csv') {
       setMapping((m) => (m && headers.includes(m.title) ? m : guessMapping(headers)));
-      setError(null);
+      setProblem(null);
       setStep('mapping');
     } else {
-      void runPreview();
+      runPreview();
     }
   };
 
-  const commit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      operation.track(await call('import.commit', input()));
-      setStep('commit');
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+  const commit = () => {
+    setProblem(null);
+    void committing.run(input());
   };
 
   const startOver = () => {
     operation.reset();
+    previewing.clearError();
+    committing.clearError();
     setPreview(null);
     setText('');
     setFilename(null);

@@ -1,10 +1,7 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useLiveEvents } from '../../api/hooks';
-import { RESYNC } from '../../api/events';
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useLiveEvents, useQuery } from '../../api/hooks';
 import { Banner } from '../../components/Feedback';
-import type { LogLine } from '../../gen/bindings';
+import type { LogLine, ProcessLogs } from '../../gen/bindings';
 
 const TAIL = 1000;
 const KEEP = 5000;
@@ -20,47 +17,26 @@ function isOutput(data: unknown): data is OutputEvent {
 
 /** A process's output: the last lines, then live `processes.output`; follows the end while scrolled there. */
 export function LogViewer({ id }: { id: string }) {
-  const [lines, setLines] = useState<LogLine[]>([]);
-  const [truncated, setTruncated] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [loaded, setLoaded] = useState(false);
-  const [generation, setGeneration] = useState(0);
+  const logs = useQuery('processes.logs', { id, tail: TAIL });
+  // Lines streamed since the answer `after` was fetched; a newer answer already holds them.
+  const [streamed, setStreamed] = useState<{ after: ProcessLogs | undefined; lines: LogLine[] }>({ after: undefined, lines: [] });
   const [follow, setFollow] = useState(true);
   const box = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    let live = true;
-    call('processes.logs', { id, tail: TAIL }).then(
-      (logs) => {
-        if (!live) return;
-        setLines(logs.lines);
-        setTruncated(logs.truncated);
-        setError(null);
-        setLoaded(true);
-      },
-      (err: unknown) => {
-        if (!live) return;
-        setError(errorMessage(err));
-        setLoaded(true);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [id, generation]);
+  const loaded = logs.data !== undefined || logs.error !== undefined;
+  const truncated = logs.data?.truncated ?? false;
+  const error = logs.error?.message;
 
   useLiveEvents((event) => {
-    if (event.kind === RESYNC) {
-      setGeneration((g) => g + 1);
-      return;
-    }
-    if (event.kind !== 'processes.output' || !isOutput(event.data) || event.data.id !== id || !loaded) return;
+    const base = logs.data;
+    if (event.kind !== 'processes.output' || !isOutput(event.data) || event.data.id !== id || !base) return;
     const incoming = event.data.lines;
-    setLines((old) => {
-      const next = old.concat(incoming);
-      return next.length > KEEP ? next.slice(next.length - KEEP) : next;
-    });
+    setStreamed((s) => ({ after: base, lines: (s.after === base ? s.lines : []).concat(incoming) }));
   });
+
+  const lines = useMemo(() => {
+    const all = (logs.data?.lines ?? []).concat(streamed.after === logs.data ? streamed.lines : []);
+    return all.length > KEEP ? all.slice(all.length - KEEP) : all;
+  }, [logs.data, streamed]);
 
   useLayoutEffect(() => {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;

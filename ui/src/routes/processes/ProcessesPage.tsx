@@ -1,20 +1,15 @@
 import { useEffect, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useQuery } from '../../api/hooks';
+import { useAction, useQuery } from '../../api/hooks';
 import { Badge, Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatArgv, formatRelative, formatTime } from '../../components/format';
 import { Page } from '../../components/Page';
 import { useToast } from '../../components/toastContext';
 import type { App, ProcessInfo } from '../../gen/bindings';
 import { navigate, useRoute } from '../../state/router';
-import { useDebouncedRefetch } from '../work/hooks';
 import { RequireApp } from '../work/RequireApp';
 import { LogViewer } from './LogViewer';
 import { StartForm } from './StartForm';
 import { durationOf, exitOf, isLive, STATUS_TONE } from './status';
-
-const PROCESS_EVENTS = ['processes.'] as const;
 
 export function ProcessesPage() {
   const { rest } = useRoute();
@@ -49,8 +44,7 @@ function startedAgo(p: ProcessInfo, now: number): string {
 }
 
 function Processes({ app, selectedId }: { app: App; selectedId: string | null }) {
-  const list = useQuery('processes.list', { appId: app.id, limit: 100 }, app.id);
-  useDebouncedRefetch(PROCESS_EVENTS, list.reload, 150);
+  const list = useQuery('processes.list', { appId: app.id, limit: 100 });
   const items = list.data ?? [];
   const live = items.filter(isLive);
   const recent = items.filter((p) => !isLive(p));
@@ -92,8 +86,7 @@ function Processes({ app, selectedId }: { app: App; selectedId: string | null })
 
 /** A process not in the first page of the list (older): fetched by id. */
 function ProcessById({ id, now }: { id: string; now: number }) {
-  const p = useQuery('processes.get', { id }, id);
-  useDebouncedRefetch(PROCESS_EVENTS, p.reload, 150);
+  const p = useQuery('processes.get', { id });
   if (p.error) return <Banner tone="error">{p.error.message}</Banner>;
   if (!p.data) return <Spinner />;
   return <ProcessDetail key={id} process={p.data} now={now} />;
@@ -144,18 +137,14 @@ function ProcessTable({ title, items, selectedId, now, testId }: { title: string
 
 function ProcessDetail({ process: p, now }: { process: ProcessInfo; now: number }) {
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
-  const act = async (op: 'processes.stop' | 'processes.restart') => {
-    setBusy(true);
-    try {
-      const next = await call(op, { id: p.id });
+  const control = useAction((op: 'processes.stop' | 'processes.restart', call) => call(op, { id: p.id }), {
+    onSuccess: (next, op) => {
       if (op === 'processes.restart' && next.id !== p.id) navigate('processes', [next.id]);
-    } catch (err) {
-      toast.show('error', op === 'processes.stop' ? 'Could not stop' : 'Could not restart', errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    onError: (err, op) => toast.show('error', op === 'processes.stop' ? 'Could not stop' : 'Could not restart', err.message),
+  });
+  const busy = control.busy;
+  const act = (op: 'processes.stop' | 'processes.restart') => void control.run(op);
   return (
     <section className="card process-card" data-testid="process-detail" data-id={p.id} data-status={p.status}>
       <header className="process-detail-header">

@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Banner } from '../../components/Feedback';
 import { formatArgv } from '../../components/format';
 import type { ProcessInfo } from '../../gen/bindings';
@@ -12,26 +11,20 @@ export function StartForm({ appId, onStarted }: { appId: string; onStarted: (p: 
   const [bash, setBash] = useState(false);
   const [label, setLabel] = useState('');
   const [cwd, setCwd] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const starting = useAction('processes.start', {
+    onSuccess: (p) => {
+      setLine('');
+      setLabel('');
+      onStarted(p);
+    },
+  });
+  const busy = starting.busy;
+  const error = starting.error?.message;
   const split = splitCommandLine(line);
   const argv = bash ? ['bash', '-lc', line] : split.argv;
   const invalid = line.trim() === '' || (!bash && (split.error !== null || split.argv.length === 0));
 
-  const start = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const p = await call('processes.start', { appId, argv, label: label.trim() || null, cwd: cwd.trim() || null });
-      setLine('');
-      setLabel('');
-      onStarted(p);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const start = () => void starting.run({ appId, argv, label: label.trim() || null, cwd: cwd.trim() || null });
 
   return (
     <form
@@ -39,7 +32,7 @@ export function StartForm({ appId, onStarted }: { appId: string; onStarted: (p: 
       data-testid="start-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (!invalid && !busy) void start();
+        if (!invalid && !busy) start();
       }}
     >
       <div className="start-fields">

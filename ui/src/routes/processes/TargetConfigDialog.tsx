@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { toApiFailure } from '../../api/errors';
+import { useAction, useQuery } from '../../api/hooks';
 import { Dialog } from '../../components/Dialog';
 import { Badge, Banner } from '../../components/Feedback';
 import { formatArgv } from '../../components/format';
@@ -30,36 +29,28 @@ function toDraft(l: Lifecycle): Draft {
 }
 
 /** Edits the app's lifecycle commands; fenced by the revision read (a concurrent edit is shown). */
-export function TargetConfigDialog({ target, onClose, onSaved }: { target: TargetState; onClose: () => void; onSaved: () => void }) {
+export function TargetConfigDialog({ target, onClose }: { target: TargetState; onClose: () => void }) {
   const initial = toDraft(target.lifecycle);
   const [draft, setDraft] = useState<Draft>(initial);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [conflict, setConflict] = useState(false);
+  // The `target.updated` event brings the new commands to the pill.
+  const configure = useAction('target.configure', { onSuccess: onClose });
+  // The pill's query: fetching it again brings a new revision, and this dialog opens afresh on it.
+  const current = useQuery('target.get', { appId: target.appId });
+  const busy = configure.busy;
+  const f = configure.error;
+  const error = f?.message ?? null;
+  const conflict = f !== undefined && (f.status === 409 || f.status === 412 || f.code === 'stale' || f.code === 'conflict' || f.code === 'precondition_failed');
   const edited = (Object.keys(draft) as (keyof Draft)[]).filter((k) => draft[k].trim() !== initial[k].trim());
   const splits = Object.fromEntries(COMMANDS.map((c) => [c.key, splitCommandLine(draft[c.key])])) as Record<CommandKey, ReturnType<typeof splitCommandLine>>;
   const invalid = COMMANDS.some((c) => splits[c.key].error !== null);
 
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    setConflict(false);
+  const save = () => {
     const input: ConfigureTargetInput = { appId: target.appId, revision: target.revision };
     for (const k of edited) {
       if (k === 'healthUrl') input.healthUrl = draft.healthUrl.trim() || null;
       else input[k] = draft[k].trim() ? splits[k].argv : null;
     }
-    try {
-      await call('target.configure', input);
-      onSaved();
-      onClose();
-    } catch (err) {
-      const f = toApiFailure(err);
-      if (f.status === 409 || f.status === 412 || f.code === 'stale' || f.code === 'conflict' || f.code === 'precondition_failed') setConflict(true);
-      setError(f.message);
-    } finally {
-      setBusy(false);
-    }
+    void configure.run(input);
   };
 
   return (
@@ -83,7 +74,7 @@ export function TargetConfigDialog({ target, onClose, onSaved }: { target: Targe
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="button primary" disabled={busy || invalid || edited.length === 0} onClick={() => void save()} data-testid="target-config-save">
+          <button type="button" className="button primary" disabled={busy || invalid || edited.length === 0} onClick={save} data-testid="target-config-save">
             {busy ? 'Saving…' : 'Save'}
           </button>
         </>
@@ -107,7 +98,7 @@ export function TargetConfigDialog({ target, onClose, onSaved }: { target: Targe
           testId={conflict ? 'target-config-conflict' : 'target-config-error'}
           action={
             conflict ? (
-              <button type="button" className="button small" onClick={onSaved}>
+              <button type="button" className="button small" onClick={current.reload}>
                 Load the current commands
               </button>
             ) : undefined

@@ -1,8 +1,5 @@
-import { useEffect, useRef, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { RESYNC } from '../../api/events';
-import { useLiveEvents, useQuery } from '../../api/hooks';
+import { useEffect, useState } from 'react';
+import { useAction, useQuery } from '../../api/hooks';
 import { Badge, Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatDuration, formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
@@ -12,26 +9,9 @@ import type { RunnerStatus, WorkerInfo } from '../../gen/bindings';
 import { useApps } from '../../state/appsContext';
 import { hrefFor } from '../../state/router';
 
-const RUNNER_EVENTS = ['runner.', 'agents.run', 'agents.profile', 'workflow.transitioned', 'settings.updated'];
-
 /** The runner's state, kept current from live events (and a slow poll for load and memory). */
 function useRunnerStatus() {
-  const status = useQuery('runner.status', {});
-  const { reload } = status;
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useLiveEvents((event) => {
-    if (event.kind !== RESYNC && !RUNNER_EVENTS.some((k) => event.kind.startsWith(k))) return;
-    clearTimeout(timer.current);
-    timer.current = setTimeout(reload, 120);
-  });
-  useEffect(() => {
-    const poll = setInterval(reload, 5000);
-    return () => {
-      clearInterval(poll);
-      clearTimeout(timer.current);
-    };
-  }, [reload]);
-  return status;
+  return useQuery('runner.status', {}, { pollMs: 5000 });
 }
 
 /** Ticks every second so "running for" stays current. */
@@ -77,19 +57,12 @@ export function RunnerPage() {
 
 function PauseResume({ paused }: { paused: boolean }) {
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
-  const toggle = async () => {
-    setBusy(true);
-    try {
-      if (paused) await call('runner.resume', { reason: null });
-      else await call('runner.pause', { reason: null });
-      toast.show('success', paused ? 'Runner resumed' : 'Runner paused', paused ? 'Eligible Goals start again.' : 'No new Goals start; running ones go on.');
-    } catch (err) {
-      toast.show('error', 'That did not work', errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const switching = useAction((resume: boolean, call) => (resume ? call('runner.resume', { reason: null }) : call('runner.pause', { reason: null })), {
+    onSuccess: (_, resume) => toast.show('success', resume ? 'Runner resumed' : 'Runner paused', resume ? 'Eligible Goals start again.' : 'No new Goals start; running ones go on.'),
+    onError: (err) => toast.show('error', 'That did not work', err.message),
+  });
+  const busy = switching.busy;
+  const toggle = () => void switching.run(paused);
   return (
     <button type="button" className={paused ? 'button primary' : 'button'} onClick={toggle} disabled={busy} data-testid={paused ? 'runner-resume' : 'runner-pause'}>
       <Icon name={paused ? 'play' : 'pause'} /> {paused ? 'Resume' : 'Pause'}
@@ -100,19 +73,11 @@ function PauseResume({ paused }: { paused: boolean }) {
 /** Agent profiles held back: rate-limited until a time, or their credentials refused. */
 function Holds({ status }: { status: RunnerStatus }) {
   const toast = useToast();
-  const [busy, setBusy] = useState<string | null>(null);
+  const releasing = useAction('runner.release', {
+    onSuccess: (_, { profile }) => toast.show('success', `${profile} released`, 'Its Goals go on now.'),
+    onError: (err) => toast.show('error', 'Could not release it', err.message),
+  });
   if (status.holds.length === 0) return null;
-  const release = async (profile: string) => {
-    setBusy(profile);
-    try {
-      await call('runner.release', { profile });
-      toast.show('success', `${profile} released`, 'Its Goals go on now.');
-    } catch (err) {
-      toast.show('error', 'Could not release it', errorMessage(err));
-    } finally {
-      setBusy(null);
-    }
-  };
   return (
     <div className="runner-waiting" data-testid="runner-holds">
       {status.holds.map((h) => (
@@ -121,7 +86,7 @@ function Holds({ status }: { status: RunnerStatus }) {
           tone={h.kind === 'auth' ? 'error' : 'warning'}
           testId="runner-hold"
           action={
-            <button type="button" className="button small" disabled={busy === h.profile} onClick={() => void release(h.profile)} data-testid="runner-release">
+            <button type="button" className="button small" disabled={releasing.pending.some((r) => r.profile === h.profile)} onClick={() => void releasing.run({ profile: h.profile })} data-testid="runner-release">
               {h.kind === 'auth' ? 'Try again now' : 'Go on now'}
             </button>
           }
@@ -225,18 +190,12 @@ function Workers({ workers }: { workers: WorkerInfo[] }) {
 
 function WorkerRow({ worker: w, now }: { worker: WorkerInfo; now: number }) {
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
-  const stop = async () => {
-    setBusy(true);
-    try {
-      await call('runner.stop', { goalId: w.goalId });
-      toast.show('success', `Stopped the worker on #${w.goalNumber}`, 'The Goal stays where it is and is picked up again later.');
-    } catch (err) {
-      toast.show('error', 'Could not stop it', errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const stopping = useAction('runner.stop', {
+    onSuccess: () => toast.show('success', `Stopped the worker on #${w.goalNumber}`, 'The Goal stays where it is and is picked up again later.'),
+    onError: (err) => toast.show('error', 'Could not stop it', err.message),
+  });
+  const busy = stopping.busy;
+  const stop = () => void stopping.run({ goalId: w.goalId });
   const seconds = (now - new Date(w.startedAt).getTime()) / 1000;
   return (
     <tr data-testid="runner-worker" data-goal={w.goalId} data-phase={w.phase}>

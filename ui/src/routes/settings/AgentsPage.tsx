@@ -1,7 +1,5 @@
-import { useCallback, useEffect, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useQuery, useRefetchOn } from '../../api/hooks';
+import { useMemo, useState } from 'react';
+import { useAction, useCache, useQuery } from '../../api/hooks';
 import { Badge, Banner, Spinner } from '../../components/Feedback';
 import { formatArgv } from '../../components/format';
 import { Icon } from '../../components/Icon';
@@ -40,35 +38,12 @@ const STATE_LABEL = { installed: 'installed', missing: 'not installed', broken: 
  * looks (`agents.detected`); "Detect again" asks it to look now (`agents.redetect`).
  */
 function useDetections() {
-  const [byName, setByName] = useState<Map<string, Detection> | null>(null);
-  const [busy, setBusy] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-  const [request, setRequest] = useState<{ n: number; look: boolean }>({ n: 0, look: false });
-  useEffect(() => {
-    let live = true;
-    (request.look ? call('agents.redetect', { name: null }) : call('agents.detect', { name: null })).then(
-      (found) => {
-        if (!live) return;
-        setByName(new Map(found.map((d) => [d.profile, d])));
-        setError(null);
-        setBusy(false);
-      },
-      (err: unknown) => {
-        if (!live) return;
-        setError(errorMessage(err));
-        setBusy(false);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [request]);
-  const detect = useCallback(() => {
-    setBusy(true);
-    setRequest((r) => ({ n: r.n + 1, look: true }));
-  }, []);
-  const reload = useCallback(() => setRequest((r) => ({ n: r.n + 1, look: false })), []);
-  return { byName, busy, error, detect, reload };
+  const cache = useCache();
+  const found = useQuery('agents.detect', { name: null });
+  const redetect = useAction('agents.redetect', { onSuccess: (fresh) => cache.put('agents.detect', { name: null }, fresh) });
+  const byName = useMemo(() => (found.data ? new Map(found.data.map((d) => [d.profile, d])) : null), [found.data]);
+  const error = (redetect.error ?? found.error)?.message ?? null;
+  return { byName, busy: found.loading || redetect.busy, error, detect: () => void redetect.run({ name: null }) };
 }
 
 /** `#/settings/agents`: the coding-agent CLIs, whether each works here, and how each is run. */
@@ -76,11 +51,7 @@ export function AgentsPage() {
   const profiles = useQuery('agents.profiles', {});
   const detections = useDetections();
   const { active } = useApps();
-  const settings = useQuery('settings.get', { appId: active?.id ?? null }, active?.id ?? '');
-  const { reload: reloadProfiles } = profiles;
-  useRefetchOn(['agents.profile_saved', 'agents.profile_deleted'], reloadProfiles);
-  useRefetchOn(['agents.detected'], detections.reload);
-  useRefetchOn(['settings.'], settings.reload);
+  const settings = useQuery('settings.get', { appId: active?.id ?? null });
   const [creating, setCreating] = useState(false);
   // Unknown until the settings arrive (no badge shown rather than a wrong one).
   const defaultProfile = settings.data ? (settings.data.effective.agents?.defaultProfile ?? 'claude-code') : null;
@@ -150,34 +121,23 @@ function DetectionBadge({ detection, detecting }: { detection: Detection | undef
 function ProfileCard({ profile: p, detection, detecting, isDefault, globalRevision }: { profile: AgentProfile; detection: Detection | undefined; detecting: boolean; isDefault: boolean | null; globalRevision: number }) {
   const toast = useToast();
   const [editing, setEditing] = useState(false);
-  const [busy, setBusy] = useState(false);
   const isProvider = Object.prototype.hasOwnProperty.call(PROVIDERS, p.name);
 
   /** An interactive session of this agent on a terminal, shown on the Terminal page. */
-  const startSession = async () => {
-    setBusy(true);
-    try {
-      const t = await call('agents.launch', { profile: p.name });
+  const launch = useAction('agents.launch', {
+    onSuccess: (t) => {
       sessionStorage.setItem('refine.terminal.active', t.id);
       window.location.hash = '#/terminal';
-    } catch (err) {
-      toast.show('error', `Could not start ${p.name}`, errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const makeDefault = async () => {
-    setBusy(true);
-    try {
-      await call('settings.update', { scope: 'global', revision: globalRevision, patch: { agents: { defaultProfile: p.name } } });
-      toast.show('success', `${p.name} is now the default agent profile`);
-    } catch (err) {
-      toast.show('error', 'Could not change the default', errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    onError: (err) => toast.show('error', `Could not start ${p.name}`, err.message),
+  });
+  const defaulting = useAction('settings.update', {
+    onSuccess: () => toast.show('success', `${p.name} is now the default agent profile`),
+    onError: (err) => toast.show('error', 'Could not change the default', err.message),
+  });
+  const busy = launch.busy || defaulting.busy;
+  const startSession = () => void launch.run({ profile: p.name });
+  const makeDefault = () => void defaulting.run({ scope: 'global', revision: globalRevision, patch: { agents: { defaultProfile: p.name } } });
 
   return (
     <section className="card agent-card" data-testid="agent-profile" data-name={p.name} data-state={detection?.state ?? ''} aria-labelledby={`agent-${p.name}`}>
@@ -198,7 +158,7 @@ function ProfileCard({ profile: p, detection, detecting, isDefault, globalRevisi
           </button>
         )}
         {detection?.state === 'installed' && (
-          <button type="button" className="button small ghost" onClick={() => void startSession()} disabled={busy} data-testid="agent-session">
+          <button type="button" className="button small ghost" onClick={startSession} disabled={busy} data-testid="agent-session">
             <Icon name="terminal" size={14} /> Start session
           </button>
         )}
@@ -314,45 +274,33 @@ function problem(d: Draft): string | null {
 function ProfileForm({ profile, isProvider, onClose }: { profile: AgentProfile; isProvider: boolean; onClose: () => void }) {
   const toast = useToast();
   const [draft, setDraft] = useState<Draft>(() => toDraft(profile));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const issue = problem(draft);
-
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = await call('agents.profiles.save', { profile: fromDraft(draft) });
+  const saving = useAction('agents.profiles.save', {
+    onSuccess: (saved) => {
       toast.show('success', `Saved ${saved.name}`);
       onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const remove = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await call('agents.profiles.delete', { name: profile.name });
+    },
+  });
+  const removal = useAction('agents.profiles.delete', {
+    onSuccess: () => {
       toast.show('success', isProvider ? `${profile.name} is back to its default` : `Deleted ${profile.name}`);
-      onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
       setConfirmRemove(false);
-    }
-  };
+      onClose();
+    },
+    onError: () => setConfirmRemove(false),
+  });
+  const busy = saving.busy || removal.busy;
+  const error = (saving.error ?? removal.error)?.message;
+  const save = () => void saving.run({ profile: fromDraft(draft) });
+  const remove = () => void removal.run({ name: profile.name });
 
   return (
     <form
       className="agent-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (!issue) void save();
+        if (!issue) save();
       }}
       data-testid="agent-form"
     >
@@ -372,7 +320,7 @@ function ProfileForm({ profile, isProvider, onClose }: { profile: AgentProfile; 
               <button type="button" className="button small" onClick={() => setConfirmRemove(false)} autoFocus>
                 Keep
               </button>
-              <button type="button" className="button small danger" onClick={() => void remove()} disabled={busy} data-testid="agent-remove-confirm">
+              <button type="button" className="button small danger" onClick={remove} disabled={busy} data-testid="agent-remove-confirm">
                 {isProvider ? 'Reset' : 'Delete'}
               </button>
             </span>
@@ -413,27 +361,21 @@ function NewProfile({ existing, onDone }: { existing: AgentProfile[]; onDone: ()
     env: [],
     promptDelivery: 'stdin',
   });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const creating = useAction('agents.profiles.save', {
+    onSuccess: (saved) => {
+      toast.show('success', `Created ${saved.name}`);
+      onDone();
+    },
+  });
+  const busy = creating.busy;
+  const error = creating.error?.message;
   const taken = existing.some((p) => p.name === draft.name.trim());
   const issue = taken ? 'A profile with that name exists; edit it instead.' : problem(draft);
   const startFrom = (name: string) => {
     const base = existing.find((p) => p.name === name);
     if (base) setDraft({ ...toDraft(base), name: draft.name || `${base.name}-custom`, env: toDraft(base).env.filter((r) => r.value !== REDACTED) });
   };
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = await call('agents.profiles.save', { profile: fromDraft(draft) });
-      toast.show('success', `Created ${saved.name}`);
-      onDone();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const save = () => void creating.run({ profile: fromDraft(draft) });
   return (
     <section className="card agent-card new" aria-label="New agent profile" data-testid="agent-new-form">
       <div className="agent-card-head">
@@ -455,7 +397,7 @@ function NewProfile({ existing, onDone }: { existing: AgentProfile[]; onDone: ()
         className="agent-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (!issue) void save();
+          if (!issue) save();
         }}
       >
         {error && <Banner tone="error">{error}</Banner>}

@@ -1,9 +1,8 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
 import { Banner, Spinner } from '../../components/Feedback';
 import { Page } from '../../components/Page';
 import { useToast } from '../../components/toastContext';
-import type { App, Governance, UpdateGovernanceInput } from '../../gen/bindings';
+import type { App, UpdateGovernanceInput } from '../../gen/bindings';
 import { RequireApp } from '../work/RequireApp';
 import { ConflictBanner } from './ConflictBanner';
 import { AddEntryForm, EntryList, type EntryDraft } from './EntryList';
@@ -30,7 +29,7 @@ function GovernanceEditor({ app }: { app: App }) {
   const [adding, setAdding] = useState({ title: '', body: '' });
   const docsDirty = docs.statement !== undefined || docs.constitution !== undefined;
   const dirty = docsDirty || editing !== null || adding.title.trim() !== '' || adding.body.trim() !== '';
-  const g = useFenced<Governance>(() => call('governance.get', { appId: app.id }), app.id, 'governance.updated', dirty);
+  const g = useFenced('governance.get', { appId: app.id }, dirty);
 
   if (g.loadError && !g.data) return <Banner tone="error">{g.loadError}</Banner>;
   if (!g.data) return <Spinner />;
@@ -49,7 +48,7 @@ function GovernanceEditor({ app }: { app: App }) {
     const input: UpdateGovernanceInput = { appId: app.id, revision: 0 };
     if (docs.statement !== undefined) input.statement = docs.statement;
     if (docs.constitution !== undefined) input.constitution = docs.constitution;
-    void g.write((revision) => call('governance.update', { ...input, revision })).then((ok) => {
+    void g.write((revision, call) => call('governance.update', { ...input, revision })).then((ok) => {
       if (!ok) return;
       setDocs({});
       toast.show('success', 'Governance saved', app.name);
@@ -113,13 +112,13 @@ function GovernanceEditor({ app }: { app: App }) {
           onEdit={setEditing}
           empty="No rules yet."
           onSave={(d) => {
-            void g.write((revision) => call('governance.rules.update', { appId: app.id, revision, id: d.id, title: d.title.trim(), body: d.body })).then((ok) => ok && setEditing(null));
+            void g.write((revision, call) => call('governance.rules.update', { appId: app.id, revision, id: d.id, title: d.title.trim(), body: d.body })).then((ok) => ok && setEditing(null));
           }}
           onRemove={(r) => {
-            void g.write((revision) => call('governance.rules.remove', { appId: app.id, revision, id: r.id })).then((ok) => ok && toast.show('success', `Removed ${r.id}`, r.title));
+            void g.write((revision, call) => call('governance.rules.remove', { appId: app.id, revision, id: r.id })).then((ok) => ok && toast.show('success', `Removed ${r.id}`, r.title));
           }}
           onReorder={(ids) => {
-            void g.write((revision) => call('governance.rules.reorder', { appId: app.id, revision, ids }));
+            void g.write((revision, call) => call('governance.rules.reorder', { appId: app.id, revision, ids }));
           }}
         />
         <AddEntryForm
@@ -130,7 +129,7 @@ function GovernanceEditor({ app }: { app: App }) {
           onChange={setAdding}
           onAdd={() => {
             void g
-              .write((revision) => call('governance.rules.add', { appId: app.id, revision, title: adding.title.trim(), body: adding.body }))
+              .write((revision, call) => call('governance.rules.add', { appId: app.id, revision, title: adding.title.trim(), body: adding.body }))
               .then((ok) => ok && setAdding({ title: '', body: '' }));
           }}
         />

@@ -1,9 +1,8 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
 import { Banner, Spinner } from '../../components/Feedback';
 import { Page } from '../../components/Page';
 import { useToast } from '../../components/toastContext';
-import type { App, GuidanceList } from '../../gen/bindings';
+import type { App } from '../../gen/bindings';
 import { RequireApp } from '../work/RequireApp';
 import { ConflictBanner } from './ConflictBanner';
 import { AddEntryForm, EntryList, type EntryDraft } from './EntryList';
@@ -25,7 +24,7 @@ function GuidanceEditor({ app }: { app: App }) {
   const [editing, setEditing] = useState<EntryDraft | null>(null);
   const [adding, setAdding] = useState({ title: '', body: '' });
   const dirty = editing !== null || adding.title.trim() !== '' || adding.body.trim() !== '';
-  const g = useFenced<GuidanceList>(() => call('guidance.list', { appId: app.id }), app.id, 'guidance.updated', dirty);
+  const g = useFenced('guidance.list', { appId: app.id }, dirty);
 
   if (g.loadError && !g.data) return <Banner tone="error">{g.loadError}</Banner>;
   if (!g.data) return <Spinner />;
@@ -58,16 +57,16 @@ function GuidanceEditor({ app }: { app: App }) {
         onEdit={setEditing}
         empty="No guidance yet. Add what agents should always keep in mind: conventions, libraries to prefer, things to avoid."
         onSave={(d) => {
-          void g.write((revision) => call('guidance.update', { appId: app.id, revision, id: d.id, title: d.title.trim(), body: d.body })).then((ok) => ok && setEditing(null));
+          void g.write((revision, call) => call('guidance.update', { appId: app.id, revision, id: d.id, title: d.title.trim(), body: d.body })).then((ok) => ok && setEditing(null));
         }}
         onRemove={(e) => {
-          void g.write((revision) => call('guidance.remove', { appId: app.id, revision, id: e.id })).then((ok) => ok && toast.show('success', `Removed ${e.id}`, e.title));
+          void g.write((revision, call) => call('guidance.remove', { appId: app.id, revision, id: e.id })).then((ok) => ok && toast.show('success', `Removed ${e.id}`, e.title));
         }}
         onReorder={(ids) => {
-          void g.write((revision) => call('guidance.reorder', { appId: app.id, revision, ids }));
+          void g.write((revision, call) => call('guidance.reorder', { appId: app.id, revision, ids }));
         }}
         onToggle={(e, enabled) => {
-          void g.write((revision) => call('guidance.update', { appId: app.id, revision, id: e.id, enabled }));
+          void g.write((revision, call) => call('guidance.update', { appId: app.id, revision, id: e.id, enabled }));
         }}
       />
       <AddEntryForm
@@ -78,7 +77,7 @@ function GuidanceEditor({ app }: { app: App }) {
         onChange={setAdding}
         onAdd={() => {
           void g
-            .write((revision) => call('guidance.add', { appId: app.id, revision, title: adding.title.trim(), body: adding.body }))
+            .write((revision, call) => call('guidance.add', { appId: app.id, revision, title: adding.title.trim(), body: adding.body }))
             .then((ok) => ok && setAdding({ title: '', body: '' }));
         }}
       />

@@ -1,12 +1,11 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { useQuery, useRefetchOn } from '../../api/hooks';
+import { useQuery } from '../../api/hooks';
 import { Badge, Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
 import { useToast } from '../../components/toastContext';
-import type { App, QualityEvaluation, QualitySettings } from '../../gen/bindings';
+import type { App, QualityEvaluation } from '../../gen/bindings';
 import { RequireApp } from '../work/RequireApp';
 import { shift } from '../work/order';
 import { ConflictBanner } from './ConflictBanner';
@@ -51,7 +50,7 @@ function problems(d: Draft): string | null {
 function QualityEditor({ app }: { app: App }) {
   const toast = useToast();
   const [draft, setDraft] = useState<Draft | null>(null);
-  const q = useFenced<QualitySettings>(() => call('quality.settings.get', { appId: app.id }), app.id, 'quality.updated', draft !== null);
+  const q = useFenced('quality.settings.get', { appId: app.id }, draft !== null);
 
   if (q.loadError && !q.data) return <Banner tone="error">{q.loadError}</Banner>;
   if (!q.data) return <Spinner />;
@@ -64,7 +63,7 @@ function QualityEditor({ app }: { app: App }) {
 
   const save = () => {
     const tests = shown.tests.map((t) => t.trim()).filter(Boolean);
-    void q.write((revision) => call('quality.settings.update', { appId: app.id, revision, tests, instructions: shown.instructions })).then((ok) => {
+    void q.write((revision, call) => call('quality.settings.update', { appId: app.id, revision, tests, instructions: shown.instructions })).then((ok) => {
       if (!ok) return;
       setDraft(null);
       toast.show('success', 'Quality settings saved', `${tests.length} test${tests.length === 1 ? '' : 's'}`);
@@ -166,9 +165,8 @@ function verdict(e: QualityEvaluation) {
 }
 
 function QualityHistory({ app }: { app: App }) {
-  const history = useQuery('quality.history', { appId: app.id, limit: 20 }, app.id);
+  const history = useQuery('quality.history', { appId: app.id, limit: 20 });
   const [open, setOpen] = useState<string | null>(null);
-  useRefetchOn(['quality.'], history.reload);
   return (
     <section className="card" aria-labelledby="history-title" data-testid="quality-history">
       <div className="card-header">

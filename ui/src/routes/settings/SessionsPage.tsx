@@ -1,7 +1,4 @@
-import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useQuery, useRefetchOn } from '../../api/hooks';
+import { useAction, useQuery } from '../../api/hooks';
 import { signOut } from '../../api/session';
 import { isTauri } from '../../api/transport';
 import { Badge, Banner, EmptyState, Spinner } from '../../components/Feedback';
@@ -11,28 +8,18 @@ import { useToast } from '../../components/toastContext';
 import type { BrowserSession } from '../../gen/bindings';
 import { SettingsTabs } from './SettingsTabs';
 
-const SESSION_EVENTS = ['sessions.changed'] as const;
-
 /** Settings → Sessions: the browsers signed in to this daemon, and revoking them. */
 export function SessionsPage() {
   const sessions = useQuery('sessions.list', {});
-  useRefetchOn(SESSION_EVENTS, sessions.reload);
   const toast = useToast();
-  const [busy, setBusy] = useState<string | null>(null);
-
-  const revoke = async (s: BrowserSession) => {
-    setBusy(s.id);
-    try {
-      await call('sessions.revoke', { id: s.id });
+  const revoking = useAction((s: BrowserSession, call) => call('sessions.revoke', { id: s.id }), {
+    onSuccess: (_, s) => {
       toast.show('success', s.current ? 'Signed out: this browser’s session is revoked' : `Revoked the session of ${s.label}`);
       if (s.current) signOut();
-      else sessions.reload();
-    } catch (err) {
-      toast.show('error', 'Could not revoke the session', errorMessage(err));
-    } finally {
-      setBusy(null);
-    }
-  };
+    },
+    onError: (err) => toast.show('error', 'Could not revoke the session', err.message),
+  });
+  const revoke = (s: BrowserSession) => void revoking.run(s);
 
   const list = sessions.data ?? [];
   const live = list.filter((s) => !s.revokedAt);
@@ -79,8 +66,8 @@ export function SessionsPage() {
                     <button
                       type="button"
                       className="button danger small"
-                      disabled={busy === s.id}
-                      onClick={() => void revoke(s)}
+                      disabled={revoking.pending.some((r) => r.id === s.id)}
+                      onClick={() => revoke(s)}
                       data-testid="session-revoke"
                     >
                       {s.current ? 'Sign out' : 'Revoke'}

@@ -1,8 +1,5 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { call } from '../../api/client';
-import { toApiFailure } from '../../api/errors';
-import { RESYNC } from '../../api/events';
-import { useLiveEvents } from '../../api/hooks';
+import { useMemo, useState } from 'react';
+import { useAction, useCache, useQuery } from '../../api/hooks';
 import { Banner, Spinner } from '../../components/Feedback';
 import { Page } from '../../components/Page';
 import { useToast } from '../../components/toastContext';
@@ -13,12 +10,6 @@ import { SettingsField, type Origin } from './SettingsField';
 import { SettingsTabs } from './SettingsTabs';
 
 type Edit = { kind: 'set'; value: unknown } | { kind: 'reset' };
-
-interface Loaded {
-  view: SettingsView;
-  /** The app the view was fetched for (`null`: detached). */
-  appId: string | null;
-}
 
 const keyOf = (field: FieldSpec) => field.path.join('.');
 
@@ -32,63 +23,58 @@ function describe(field: FieldSpec, view: SettingsView, scope: SettingsScope) {
   return { stored, inherited, origin };
 }
 
+/** The revision of the layer a page edits. */
+function revisionOf(view: SettingsView, scope: SettingsScope): number | undefined {
+  return (scope === 'app' ? view.app : view.global)?.revision;
+}
+
 export function SettingsPage() {
   const { active } = useApps();
+  // Another app's settings start afresh, without the edits made to this one's.
+  return <SettingsEditor key={active?.id ?? ''} />;
+}
+
+function SettingsEditor() {
+  const { active } = useApps();
   const toast = useToast();
+  const cache = useCache();
   const appId = active?.id ?? null;
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
+  const query = useQuery('settings.get', { appId });
   const [scopeChoice, setScopeChoice] = useState<SettingsScope>('global');
   const [edits, setEdits] = useState<ReadonlyMap<string, Edit>>(new Map());
-  const [conflict, setConflict] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-  const savingRef = useRef(false);
-
-  useEffect(() => {
-    let current = true;
-    call('settings.get', { appId }).then(
-      (view) => {
-        if (!current) return;
-        setLoaded({ view, appId });
-        setEdits(new Map());
-        setConflict(false);
-        setFormError(null);
-        setLoadError(null);
-      },
-      (err: unknown) => current && setLoadError(toApiFailure(err).message),
-    );
-    return () => {
-      current = false;
-    };
-  }, [appId, generation]);
-
-  const view = loaded?.view;
+  // The view being edited: it follows the cache while nothing is unsaved, and stays put after.
+  const [held, setHeld] = useState<SettingsView | null>(null);
+  const saving = useAction('settings.update', {
+    onSuccess: (next, input) => {
+      cache.put('settings.get', { appId }, next);
+      setHeld(next);
+      setEdits(new Map());
+      toast.show('success', 'Settings saved', input.scope === 'app' ? `For ${active?.name ?? 'this app'}` : 'Global settings');
+    },
+    onError: (failure) => {
+      if (failure.code !== 'conflict') setFormError(failure.message);
+    },
+  });
+  const dirty = edits.size > 0;
+  const latest = query.data ?? null;
+  if (!dirty && !saving.busy && held !== latest) setHeld(latest);
+  const view = held ?? latest ?? undefined;
+  const loadError = query.error?.message ?? null;
   const scope: SettingsScope = view?.appId && view.app ? scopeChoice : 'global';
   const layer = view ? (scope === 'app' ? view.app : view.global) : null;
   const sections = useMemo(() => sectionsFromSchema(view?.schema, view?.effective), [view?.schema, view?.effective]);
-  const dirty = edits.size > 0;
+  // Unsaved edits stay; if the layer being edited moved on, saving them would be refused.
+  const movedOn = dirty && !saving.busy && held !== null && latest !== null && revisionOf(latest, scope) !== revisionOf(held, scope);
+  const conflict = movedOn || saving.error?.code === 'conflict';
 
-  useLiveEvents((event) => {
-    if (event.kind !== 'settings.updated' && event.kind !== RESYNC) return;
-    if (savingRef.current) return;
-    if (!dirty) {
-      setGeneration((g) => g + 1);
-      return;
-    }
-    // Unsaved edits stay; if the layer being edited moved on, saving them would be refused.
-    const base = layer?.revision;
-    void call('settings.get', { appId }).then(
-      (fresh) => {
-        const freshLayer = scope === 'app' ? fresh.app : fresh.global;
-        if (freshLayer && freshLayer.revision !== base) setConflict(true);
-      },
-      () => undefined,
-    );
-  });
-
-  const reload = () => setGeneration((g) => g + 1);
+  const reload = () => {
+    setEdits(new Map());
+    setFormError(null);
+    saving.clearError();
+    setHeld(null);
+    query.reload();
+  };
 
   const errors = useMemo(() => {
     const out = new Map<string, string>();
@@ -122,7 +108,7 @@ export function SettingsPage() {
     });
   };
 
-  const save = async () => {
+  const save = () => {
     if (errors.size > 0) {
       setFormError('Some values are out of range: fix the highlighted fields.');
       return;
@@ -134,28 +120,8 @@ export function SettingsPage() {
         if (edit) setIn(patch, field.path, edit.kind === 'reset' ? null : edit.value);
       }
     }
-    setSaving(true);
-    savingRef.current = true;
     setFormError(null);
-    try {
-      const next = await call('settings.update', {
-        scope,
-        appId: scope === 'app' ? view.appId : undefined,
-        revision: layer.revision,
-        patch,
-      });
-      setLoaded({ view: next, appId: loaded?.appId ?? null });
-      setEdits(new Map());
-      setConflict(false);
-      toast.show('success', 'Settings saved', scope === 'app' ? `For ${active?.name ?? 'this app'}` : 'Global settings');
-    } catch (err) {
-      const failure = toApiFailure(err);
-      if (failure.code === 'conflict') setConflict(true);
-      else setFormError(failure.message);
-    } finally {
-      savingRef.current = false;
-      setSaving(false);
-    }
+    void saving.run({ scope, appId: scope === 'app' ? view.appId : undefined, revision: layer.revision, patch });
   };
 
   return (
@@ -215,7 +181,7 @@ export function SettingsPage() {
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          void save();
+          save();
         }}
         data-testid="settings-form"
         data-scope={scope}
@@ -265,11 +231,11 @@ export function SettingsPage() {
               <span className="muted">All changes saved · revision {layer.revision}</span>
             )}
           </div>
-          <button type="button" className="button ghost" onClick={() => setEdits(new Map())} disabled={!dirty || saving}>
+          <button type="button" className="button ghost" onClick={() => setEdits(new Map())} disabled={!dirty || saving.busy}>
             Discard
           </button>
-          <button type="submit" className="button primary" disabled={!dirty || saving} data-testid="settings-save">
-            {saving ? 'Saving…' : 'Save'}
+          <button type="submit" className="button primary" disabled={!dirty || saving.busy} data-testid="settings-save">
+            {saving.busy ? 'Saving…' : 'Save'}
           </button>
         </div>
       </form>

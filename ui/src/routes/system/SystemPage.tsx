@@ -1,15 +1,13 @@
-import { useQuery, useRefetchOn } from '../../api/hooks';
+import { useQuery } from '../../api/hooks';
 import { Banner, Spinner } from '../../components/Feedback';
 import { Page } from '../../components/Page';
 import { OperationCatalogue } from './OperationCatalogue';
 import { SystemInfoCard } from './SystemInfoCard';
 
-const NO_EVENTS: readonly string[] = [];
-
 export function SystemPage() {
   const info = useQuery('system.info', {});
+  // Nothing makes these stale but a resync; each visit asks again.
   const catalogue = useQuery('system.operations', {});
-  useRefetchOn(NO_EVENTS, info.reload);
 
   return (
     <Page title="System" subtitle="The daemon and the operations it offers" testId="page-system">

@@ -1,7 +1,5 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
-import { useQuery, useRefetchOn } from '../../api/hooks';
+import { useAction, useCache, useQuery } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
@@ -57,9 +55,10 @@ function TabTitle({ session, onRename }: { session: TerminalInfo; onRename: (tit
 export function TerminalPage() {
   const toast = useToast();
   const sessions = useQuery('terminal.list', {});
-  useRefetchOn(['terminal.'], sessions.reload);
+  const cache = useCache();
   const [active, setActive] = useState<string | null>(() => sessionStorage.getItem(ACTIVE_KEY));
-  const [creating, setCreating] = useState(false);
+  // The list follows each answer at once; the `terminal.*` events bring the rest.
+  const put = (t: TerminalInfo) => cache.update('terminal.list', {}, (l) => (l.some((x) => x.id === t.id) ? l.map((x) => (x.id === t.id ? t : x)) : [...l, t]));
 
   const list = sessions.data ?? [];
   const current = list.find((s) => s.id === active) ?? list[list.length - 1];
@@ -68,37 +67,26 @@ export function TerminalPage() {
     if (current) sessionStorage.setItem(ACTIVE_KEY, current.id);
   }, [current]);
 
-  const create = async () => {
-    setCreating(true);
-    try {
-      const t = await call('terminal.create', { cols: 100, rows: 30 });
+  const creation = useAction('terminal.create', {
+    onSuccess: (t) => {
+      put(t);
       setActive(t.id);
-      sessions.reload();
-    } catch (err) {
-      toast.show('error', 'Could not open a terminal', errorMessage(err));
-    } finally {
-      setCreating(false);
-    }
-  };
-
-  const close = async (s: TerminalInfo) => {
-    try {
-      await call('terminal.close', { id: s.id });
+    },
+    onError: (err) => toast.show('error', 'Could not open a terminal', err.message),
+  });
+  const closing = useAction((s: TerminalInfo, call) => call('terminal.close', { id: s.id }), {
+    onSuccess: (_, s) => {
+      cache.update('terminal.list', {}, (l) => l.filter((x) => x.id !== s.id));
       if (s.id === current?.id) setActive(null);
-      sessions.reload();
-    } catch (err) {
-      toast.show('error', `Could not close ${s.title}`, errorMessage(err));
-    }
-  };
-
-  const rename = async (s: TerminalInfo, title: string) => {
-    try {
-      await call('terminal.rename', { id: s.id, title });
-      sessions.reload();
-    } catch (err) {
-      toast.show('error', 'Could not rename the terminal', errorMessage(err));
-    }
-  };
+    },
+    onError: (err, s) => toast.show('error', `Could not close ${s.title}`, err.message),
+  });
+  const renaming = useAction('terminal.rename', {
+    onSuccess: put,
+    onError: (err) => toast.show('error', 'Could not rename the terminal', err.message),
+  });
+  const creating = creation.busy;
+  const create = () => void creation.run({ cols: 100, rows: 30 });
 
   return (
     <Page
@@ -137,7 +125,7 @@ export function TerminalPage() {
                 }}
               >
                 <Icon name="terminal" />
-                <TabTitle session={s} onRename={(t) => void rename(s, t)} />
+                <TabTitle session={s} onRename={(title) => void renaming.run({ id: s.id, title })} />
                 {s.exited && <span className="muted small">exited</span>}
                 <button
                   type="button"
@@ -146,7 +134,7 @@ export function TerminalPage() {
                   data-testid="terminal-close"
                   onClick={(e) => {
                     e.stopPropagation();
-                    void close(s);
+                    void closing.run(s);
                   }}
                 >
                   <Icon name="x" size={12} />

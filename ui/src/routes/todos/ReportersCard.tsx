@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
+import { useAction } from '../../api/hooks';
 import { Badge } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { useToast } from '../../components/toastContext';
@@ -8,28 +7,45 @@ import type { Reporter } from '../../gen/bindings';
 import { setIdentity, useIdentity } from '../../state/identity';
 
 type Mode = { kind: 'rename'; id: string; name: string } | { kind: 'merge'; id: string; into: string } | { kind: 'remove'; id: string } | null;
+type Change = { kind: 'rename'; reporter: Reporter; name: string } | { kind: 'merge'; reporter: Reporter; into: string } | { kind: 'remove'; reporter: Reporter };
 
 /** Who reports work: rename, merge one into another, remove. */
 export function ReportersCard({ reporters }: { reporters: Reporter[] }) {
   const toast = useToast();
   const me = useIdentity();
   const [mode, setMode] = useState<Mode>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const isMe = (r: Reporter) => me?.kind === 'reporter' && me.id === r.id;
+  const change = useAction(
+    async (c: Change, call): Promise<string> => {
+      const r = c.reporter;
+      switch (c.kind) {
+        case 'rename': {
+          const renamed = await call('reporters.rename', { id: r.id, name: c.name });
+          if (isMe(r)) setIdentity({ kind: 'reporter', id: r.id, name: renamed.name });
+          return `Renamed to ${renamed.name}`;
+        }
+        case 'merge': {
+          const result = await call('reporters.merge', { fromId: r.id, intoId: c.into });
+          if (isMe(r)) setIdentity({ kind: 'reporter', id: result.into.id, name: result.into.name });
+          return `Merged into ${result.into.name} (${result.goalsMoved} goal${result.goalsMoved === 1 ? '' : 's'} moved)`;
+        }
+        case 'remove':
+          await call('reporters.remove', { id: r.id });
+          if (isMe(r)) setIdentity(null);
+          return `Removed ${r.name}`;
+      }
+    },
+    {
+      onSuccess: (message) => {
+        toast.show('success', message);
+        setMode(null);
+      },
+    },
+  );
+  const busy = change.busy;
+  const error = change.error?.message;
   if (reporters.length === 0) return null;
-
-  const run = async (work: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      toast.show('success', await work());
-      setMode(null);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const run = (c: Change) => void change.run(c);
 
   return (
     <section className="card" aria-labelledby="reporters-title" data-testid="reporters">
@@ -49,11 +65,7 @@ export function ReportersCard({ reporters }: { reporters: Reporter[] }) {
                 className="row grow"
                 onSubmit={(e) => {
                   e.preventDefault();
-                  void run(async () => {
-                    const renamed = await call('reporters.rename', { id: r.id, name: mode.name.trim() });
-                    if (me?.kind === 'reporter' && me.id === r.id) setIdentity({ kind: 'reporter', id: r.id, name: renamed.name });
-                    return `Renamed to ${renamed.name}`;
-                  });
+                  run({ kind: 'rename', reporter: r, name: mode.name.trim() });
                 }}
               >
                 <input value={mode.name} onChange={(e) => setMode({ ...mode, name: e.target.value })} autoFocus aria-label="New name" maxLength={100} />
@@ -88,11 +100,7 @@ export function ReportersCard({ reporters }: { reporters: Reporter[] }) {
                   className="button small primary"
                   disabled={busy || !mode.into}
                   onClick={() =>
-                    run(async () => {
-                      const result = await call('reporters.merge', { fromId: r.id, intoId: mode.into });
-                      if (me?.kind === 'reporter' && me.id === r.id) setIdentity({ kind: 'reporter', id: result.into.id, name: result.into.name });
-                      return `Merged into ${result.into.name} (${result.goalsMoved} goal${result.goalsMoved === 1 ? '' : 's'} moved)`;
-                    })
+                    run({ kind: 'merge', reporter: r, into: mode.into })
                   }
                 >
                   Merge
@@ -109,11 +117,7 @@ export function ReportersCard({ reporters }: { reporters: Reporter[] }) {
                   className="button small danger"
                   disabled={busy}
                   onClick={() =>
-                    run(async () => {
-                      await call('reporters.remove', { id: r.id });
-                      if (me?.kind === 'reporter' && me.id === r.id) setIdentity(null);
-                      return `Removed ${r.name}`;
-                    })
+                    run({ kind: 'remove', reporter: r })
                   }
                 >
                   Remove

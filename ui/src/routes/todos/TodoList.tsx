@@ -1,32 +1,19 @@
 import { useState, type DragEvent } from 'react';
-import { call } from '../../api/client';
-import { errorMessage } from '../../api/errors';
 import { Icon } from '../../components/Icon';
 import type { Todo } from '../../gen/bindings';
 import { reorder, shift } from '../work/order';
+import type { Todos } from './useTodos';
 
 const DRAG_TYPE = 'application/x-refine-todo';
 
 /** A reporter's todos in order: check off, edit, drag (or arrows) to reorder, remove. */
-export function TodoList({ todos, reporterId, onChanged, onError }: { todos: Todo[]; reporterId: string; onChanged: (todos: Todo[]) => void; onError: (message: string) => void }) {
+export function TodoList({ todos, reporterId, actions }: { todos: Todo[]; reporterId: string; actions: Pick<Todos, 'update' | 'reorder' | 'remove'> }) {
   const [dragging, setDragging] = useState<string | null>(null);
   const [drop, setDrop] = useState<{ id: string; place: 'before' | 'after' } | null>(null);
   const [editing, setEditing] = useState<{ id: string; text: string } | null>(null);
   const ids = todos.map((t) => t.id);
 
-  const run = async (work: () => Promise<void>) => {
-    try {
-      await work();
-    } catch (err) {
-      onError(errorMessage(err));
-    }
-  };
-
-  const reorderTo = (next: string[]) => {
-    const byId = new Map(todos.map((t) => [t.id, t]));
-    onChanged(next.map((id) => byId.get(id)).filter((t): t is Todo => Boolean(t)));
-    void run(async () => onChanged(await call('todos.reorder', { reporterId, ids: next })));
-  };
+  const reorderTo = (next: string[]) => void actions.reorder.run({ reporterId, ids: next });
 
   const placeOf = (e: DragEvent<HTMLElement>): 'before' | 'after' => {
     const rect = e.currentTarget.getBoundingClientRect();
@@ -39,9 +26,7 @@ export function TodoList({ todos, reporterId, onChanged, onError }: { todos: Tod
     setEditing(null);
     const todo = todos.find((t) => t.id === id);
     if (!todo || !text.trim() || text.trim() === todo.text) return;
-    void run(async () => {
-      await call('todos.update', { id, text: text.trim() });
-    });
+    void actions.update.run({ id, text: text.trim() });
   };
 
   return (
@@ -94,13 +79,7 @@ export function TodoList({ todos, reporterId, onChanged, onError }: { todos: Tod
               type="checkbox"
               checked={t.done}
               aria-label={t.done ? `Mark “${t.text}” as not done` : `Mark “${t.text}” as done`}
-              onChange={(e) => {
-                const done = e.target.checked;
-                onChanged(todos.map((x) => (x.id === t.id ? { ...x, done } : x)));
-                void run(async () => {
-                  await call('todos.update', { id: t.id, done });
-                });
-              }}
+              onChange={(e) => void actions.update.run({ id: t.id, done: e.target.checked })}
               data-testid="todo-done"
             />
             {editing?.id === t.id ? (
@@ -136,12 +115,7 @@ export function TodoList({ todos, reporterId, onChanged, onError }: { todos: Tod
                 type="button"
                 className="icon-button danger-icon"
                 aria-label={`Remove “${t.text}”`}
-                onClick={() => {
-                  onChanged(todos.filter((x) => x.id !== t.id));
-                  void run(async () => {
-                    await call('todos.remove', { id: t.id });
-                  });
-                }}
+                onClick={() => void actions.remove.run({ id: t.id })}
                 data-testid="todo-remove"
               >
                 <Icon name="trash" />

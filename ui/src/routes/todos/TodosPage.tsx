@@ -1,18 +1,14 @@
-import { useEffect, useState } from 'react';
-import { call } from '../../api/client';
-import { errorMessage, toApiFailure } from '../../api/errors';
-import { RESYNC } from '../../api/events';
-import { useLiveEvents } from '../../api/hooks';
+import { useState } from 'react';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
-import type { Todo } from '../../gen/bindings';
 import { useIdentity } from '../../state/identity';
 import { replaceQuery, useRoute } from '../../state/router';
 import { openIdentityPicker } from '../../state/uiActions';
 import { useReporters } from '../work/hooks';
 import { ReportersCard } from './ReportersCard';
 import { TodoList } from './TodoList';
+import { useTodos } from './useTodos';
 
 /** A reporter's todo list: yours by default (`#/todos?reporter=<id>` for someone else's). */
 export function TodosPage() {
@@ -61,43 +57,13 @@ export function TodosPage() {
 }
 
 function TodoPanel({ reporterId }: { reporterId: string }) {
-  const [todos, setTodos] = useState<Todo[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
+  const list = useTodos(reporterId);
+  const { todos } = list;
+  const error = list.error?.message;
   const [text, setText] = useState('');
-  const [adding, setAdding] = useState(false);
-
-  useEffect(() => {
-    let current = true;
-    call('todos.list', { reporterId }).then(
-      (list) => current && setTodos(list),
-      (err: unknown) => current && setError(toApiFailure(err).message),
-    );
-    return () => {
-      current = false;
-    };
-  }, [reporterId, generation]);
-
-  useLiveEvents((event) => {
-    if (event.kind === RESYNC) setGeneration((g) => g + 1);
-    if (event.kind !== 'todos.updated') return;
-    const data = event.data as Partial<Todo> & { reporterId?: string };
-    if (!data || data.reporterId === undefined || data.reporterId === reporterId) setGeneration((g) => g + 1);
-  });
-
-  const add = async () => {
-    if (!text.trim()) return;
-    setAdding(true);
-    setError(null);
-    try {
-      const todo = await call('todos.add', { reporterId, text: text.trim() });
-      setTodos((list) => (list && !list.some((t) => t.id === todo.id) ? [...list, todo] : list));
-      setText('');
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setAdding(false);
-    }
+  const adding = list.add.busy;
+  const add = () => {
+    if (text.trim()) void list.add.run({ reporterId, text: text.trim() }).then((todo) => todo && setText(''));
   };
 
   const open = todos?.filter((t) => !t.done).length ?? 0;
@@ -108,7 +74,7 @@ function TodoPanel({ reporterId }: { reporterId: string }) {
         className="todo-add"
         onSubmit={(e) => {
           e.preventDefault();
-          void add();
+          add();
         }}
       >
         <input value={text} onChange={(e) => setText(e.target.value)} placeholder="Add a todo…" aria-label="New todo" maxLength={2000} data-testid="todo-input" />
@@ -125,7 +91,7 @@ function TodoPanel({ reporterId }: { reporterId: string }) {
         </p>
       ) : (
         <>
-          <TodoList todos={todos} reporterId={reporterId} onChanged={setTodos} onError={setError} />
+          <TodoList todos={todos} reporterId={reporterId} actions={list} />
           <p className="muted small todo-count">
             {open} open · {todos.length - open} done · drag to reorder
           </p>

@@ -1,9 +1,10 @@
 import { call } from '../../api/client';
+import type { Caller } from '../../api/hooks';
 import type { ExportFormat } from '../../gen/bindings';
 
 /** Asks the daemon for an export and saves it through a Blob link. */
-export async function downloadExport(appId: string, format: ExportFormat): Promise<{ filename: string; goals: number }> {
-  const file = await call('work.export', { appId, format });
+export async function downloadExport(appId: string, format: ExportFormat, through: Caller = call): Promise<{ filename: string; goals: number }> {
+  const file = await through('work.export', { appId, format });
   const blob = new Blob([file.content], { type: file.contentType });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

@@ -1,4 +1,5 @@
 import { call } from '../../api/client';
+import type { Caller } from '../../api/hooks';
 import type { Goal, TransitionResult, WorkflowState } from '../../gen/bindings';
 import { moveOpFor } from './states';
 
@@ -9,21 +10,21 @@ export interface MoveOptions {
 }
 
 /** Moves a Goal to `to` through the matching workflow operation; rejects with the daemon's reason. */
-export function moveGoal(goal: Pick<Goal, 'id' | 'status'>, to: WorkflowState, opts: MoveOptions = {}): Promise<TransitionResult> {
+export function moveGoal(goal: Pick<Goal, 'id' | 'status'>, to: WorkflowState, opts: MoveOptions = {}, through: Caller = call): Promise<TransitionResult> {
   const goalId = goal.id;
   const reason = opts.reason?.trim() || null;
   switch (moveOpFor(goal.status, to)) {
     case 'workflow.cancel':
-      return call('workflow.cancel', { goalId, reason });
+      return through('workflow.cancel', { goalId, reason });
     case 'workflow.approve':
-      return call('workflow.approve', { goalId, reason });
+      return through('workflow.approve', { goalId, reason });
     case 'workflow.decline':
-      return call('workflow.decline', { goalId, reason, cancel: opts.cancel ?? null });
+      return through('workflow.decline', { goalId, reason, cancel: opts.cancel ?? null });
     case 'workflow.retry':
-      return call('workflow.retry', { goalId, reason });
+      return through('workflow.retry', { goalId, reason });
     case 'workflow.move':
-      return call('workflow.move', { goalId, to });
+      return through('workflow.move', { goalId, to });
     case 'workflow.advance':
-      return call('workflow.advance', { goalId, to, reason });
+      return through('workflow.advance', { goalId, to, reason });
   }
 }
