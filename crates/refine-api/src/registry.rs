@@ -369,11 +369,18 @@ pub fn find(name: &str) -> Option<&'static OpDef> {
 }
 
 /// Run an operation by name with a JSON input: the one entry point of every transport.
-pub async fn dispatch(core: &Core, ctx: Ctx, name: &str, input: Value) -> Result<Reply, ApiError> {
+pub async fn dispatch(
+    core: &Core,
+    mut ctx: Ctx,
+    name: &str,
+    input: Value,
+) -> Result<Reply, ApiError> {
     let op = find(name).ok_or_else(|| {
         ApiError::not_found(format!(
             "unknown operation {name:?}; `refine call --list` lists them"
         ))
     })?;
+    // The core records and keys the request's writes under this name.
+    ctx.op = op.name;
     (op.handler)(core.clone(), ctx, input).await
 }

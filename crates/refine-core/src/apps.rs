@@ -13,7 +13,7 @@ use serde_json::json;
 use specta::Type;
 
 use crate::pipeline::OperationHandle;
-use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, new_id, Change, Core, Ctx, Mutated};
 
 /// Register a Git work tree as a target app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -142,48 +142,42 @@ impl Core {
             .await
             .map_err(|_| ApiError::internal("detection failed"))?
         };
-        self.mutate(
-            ctx,
-            "apps.add",
-            &input,
-            prepare,
-            move |tx, (root, shape, branch)| {
-                let path = root.to_string_lossy().to_string();
-                if let Some(existing) = table::find_by_path(tx, &path).map_err(store_error)? {
-                    return Err(ApiError::conflict(format!(
-                        "{path} is already registered as app {:?} ({})",
-                        existing.name, existing.id
-                    ))
-                    .with_details(json!({ "appId": existing.id })));
-                }
-                let now = clock::now();
-                let dir_name = root
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_else(|| path.clone());
-                let mut app = App {
-                    id: new_id(),
-                    name: name.unwrap_or(dir_name),
-                    path,
-                    default_branch: branch,
-                    shape,
-                    created_at: now.clone(),
-                    updated_at: now,
-                    active: false,
-                };
-                table::insert(tx, &app).map_err(store_error)?;
-                // The first app becomes the active one: there is nothing else to work on.
-                if table::active_id(tx).map_err(store_error)?.is_none() {
-                    refine_store::meta::set(tx, table::ACTIVE_KEY, &app.id).map_err(store_error)?;
-                    app.active = true;
-                }
-                let change = Change::new(format!("Added app {} ({})", app.name, app.path))
-                    .app(Some(app.id.clone()))
-                    .target(app.id.clone())
-                    .event(kind::APPS_ADDED, &app);
-                Ok((app, change))
-            },
-        )
+        self.mutate(ctx, &input, prepare, move |tx, (root, shape, branch)| {
+            let path = root.to_string_lossy().to_string();
+            if let Some(existing) = table::find_by_path(tx, &path)? {
+                return Err(ApiError::conflict(format!(
+                    "{path} is already registered as app {:?} ({})",
+                    existing.name, existing.id
+                ))
+                .with_details(json!({ "appId": existing.id })));
+            }
+            let now = clock::now();
+            let dir_name = root
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| path.clone());
+            let mut app = App {
+                id: new_id(),
+                name: name.unwrap_or(dir_name),
+                path,
+                default_branch: branch,
+                shape,
+                created_at: now.clone(),
+                updated_at: now,
+                active: false,
+            };
+            table::insert(tx, &app)?;
+            // The first app becomes the active one: there is nothing else to work on.
+            if table::active_id(tx)?.is_none() {
+                refine_store::meta::set(tx, table::ACTIVE_KEY, &app.id)?;
+                app.active = true;
+            }
+            let change = Change::new(format!("Added app {} ({})", app.name, app.path))
+                .app(Some(app.id.clone()))
+                .target(app.id.clone())
+                .event(kind::APPS_ADDED, &app);
+            Ok((app, change))
+        })
         .await
     }
 
@@ -205,29 +199,22 @@ impl Core {
     pub async fn remove_app(&self, ctx: &Ctx, input: AppIdInput) -> Result<Mutated<App>, ApiError> {
         validate_id("app", &input.id)?;
         let id = input.id.clone();
-        self.mutate(
-            ctx,
-            "apps.delete",
-            &input,
-            async { Ok(()) },
-            move |tx, ()| {
-                let app = table::get(tx, &id)
-                    .map_err(store_error)?
-                    .ok_or_else(|| ApiError::not_found(format!("no app with id {id}")))?;
-                table::delete(tx, &id).map_err(store_error)?;
-                if app.active {
-                    refine_store::meta::delete(tx, table::ACTIVE_KEY).map_err(store_error)?;
-                }
-                let change = Change::new(format!(
-                    "Removed app {} ({}); its files are untouched",
-                    app.name, app.path
-                ))
-                .app(Some(app.id.clone()))
-                .target(app.id.clone())
-                .event(kind::APPS_REMOVED, &IdRef { id: app.id.clone() });
-                Ok((app, change))
-            },
-        )
+        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+            let app = table::get(tx, &id)?
+                .ok_or_else(|| ApiError::not_found(format!("no app with id {id}")))?;
+            table::delete(tx, &id)?;
+            if app.active {
+                refine_store::meta::delete(tx, table::ACTIVE_KEY)?;
+            }
+            let change = Change::new(format!(
+                "Removed app {} ({}); its files are untouched",
+                app.name, app.path
+            ))
+            .app(Some(app.id.clone()))
+            .target(app.id.clone())
+            .event(kind::APPS_REMOVED, &IdRef { id: app.id.clone() });
+            Ok((app, change))
+        })
         .await
         .inspect(|removed| self.unwatch_app(&removed.value.id))
     }
@@ -242,41 +229,34 @@ impl Core {
             validate_id("app", id)?;
         }
         let id = input.id.clone();
-        self.mutate(
-            ctx,
-            "apps.select",
-            &input,
-            async { Ok(()) },
-            move |tx, ()| {
-                let active = match &id {
-                    Some(id) => {
-                        let mut app = table::get(tx, id)
-                            .map_err(store_error)?
-                            .ok_or_else(|| ApiError::not_found(format!("no app with id {id}")))?;
-                        refine_store::meta::set(tx, table::ACTIVE_KEY, id).map_err(store_error)?;
-                        app.active = true;
-                        Some(app)
-                    }
-                    None => {
-                        refine_store::meta::delete(tx, table::ACTIVE_KEY).map_err(store_error)?;
-                        None
-                    }
-                };
-                let summary = match &active {
-                    Some(a) => format!("Selected app {}", a.name),
-                    None => "Detached: no active app".to_string(),
-                };
-                let change = Change::new(summary)
-                    .app(active.as_ref().map(|a| a.id.clone()))
-                    .event(
-                        kind::APPS_SELECTED,
-                        &AppSelected {
-                            id: active.as_ref().map(|a| a.id.clone()),
-                        },
-                    );
-                Ok((Selection { active }, change))
-            },
-        )
+        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+            let active = match &id {
+                Some(id) => {
+                    let mut app = table::get(tx, id)?
+                        .ok_or_else(|| ApiError::not_found(format!("no app with id {id}")))?;
+                    refine_store::meta::set(tx, table::ACTIVE_KEY, id)?;
+                    app.active = true;
+                    Some(app)
+                }
+                None => {
+                    refine_store::meta::delete(tx, table::ACTIVE_KEY)?;
+                    None
+                }
+            };
+            let summary = match &active {
+                Some(a) => format!("Selected app {}", a.name),
+                None => "Detached: no active app".to_string(),
+            };
+            let change = Change::new(summary)
+                .app(active.as_ref().map(|a| a.id.clone()))
+                .event(
+                    kind::APPS_SELECTED,
+                    &AppSelected {
+                        id: active.as_ref().map(|a| a.id.clone()),
+                    },
+                );
+            Ok((Selection { active }, change))
+        })
         .await
     }
 
@@ -291,41 +271,35 @@ impl Core {
             .app(Some(app.id.clone()))
             .target(app.id.clone());
         let core = self.clone();
-        self.start_operation(
-            ctx,
-            "apps.rescan",
-            &input,
-            change,
-            move |handle| async move {
-                let shape = rescan(&handle, Path::new(&app.path)).await?;
-                let root = PathBuf::from(&app.path);
-                let branch = tokio::task::spawn_blocking(move || git::default_branch(&root))
-                    .await
-                    .unwrap_or(None);
-                let id = app.id.clone();
-                let shape2 = shape.clone();
-                let updated = core
-                    .blocking(move |core| {
-                        core.store()
-                            .write(|tx| {
-                                table::update_shape(
-                                    tx,
-                                    &id,
-                                    &shape2,
-                                    branch.as_deref(),
-                                    &clock::now(),
-                                )?;
-                                table::get(tx, &id)
-                            })
-                            .map_err(store_error)
-                    })
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("the app was removed during the rescan"))?;
-                core.bus()
-                    .publish(kind::APPS_UPDATED, Some(updated.id.clone()), &updated);
-                Ok(serde_json::to_value(&shape).unwrap_or_default())
-            },
-        )
+        self.start_operation(ctx, &input, change, move |handle| async move {
+            let shape = rescan(&handle, Path::new(&app.path)).await?;
+            let root = PathBuf::from(&app.path);
+            let branch = tokio::task::spawn_blocking(move || git::default_branch(&root))
+                .await
+                .unwrap_or(None);
+            let id = app.id.clone();
+            let shape2 = shape.clone();
+            let updated = core
+                .blocking(move |core| {
+                    core.store()
+                        .write(|tx| {
+                            table::update_shape(
+                                tx,
+                                &id,
+                                &shape2,
+                                branch.as_deref(),
+                                &clock::now(),
+                            )?;
+                            table::get(tx, &id)
+                        })
+                        .map_err(ApiError::from)
+                })
+                .await?
+                .ok_or_else(|| ApiError::not_found("the app was removed during the rescan"))?;
+            core.bus()
+                .publish(kind::APPS_UPDATED, Some(updated.id.clone()), &updated);
+            Ok(serde_json::to_value(&shape).unwrap_or_default())
+        })
         .await
     }
 }

@@ -459,7 +459,6 @@ impl Core {
     async fn git_write<T, F>(
         &self,
         ctx: &Ctx,
-        op: &'static str,
         input: &impl Serialize,
         app: Option<&str>,
         summary: String,
@@ -472,7 +471,7 @@ impl Core {
         let (app_id, root) = self.app_root(ctx, app).await?;
         let core = self.clone();
         let prepare = async move { core.git(move || f(root)).await };
-        self.mutate(ctx, op, input, prepare, move |_, value: T| {
+        self.mutate(ctx, input, prepare, move |_, value: T| {
             let change = Change::new(summary).app(Some(app_id.clone())).event(
                 kind::CHANGES_UPDATED,
                 &AppRef {
@@ -514,14 +513,10 @@ impl Core {
             return Err(ApiError::invalid("name at least one path"));
         }
         let paths = i.paths.clone();
-        let (op, verb) = if stage {
-            ("changes.stage", "Staged")
-        } else {
-            ("changes.unstage", "Unstaged")
-        };
+        let verb = if stage { "Staged" } else { "Unstaged" };
         let summary = format!("{verb} {}", i.paths.join(", "));
         let out = self
-            .git_write(ctx, op, &i, i.app_id.as_deref(), summary, move |root| {
+            .git_write(ctx, &i, i.app_id.as_deref(), summary, move |root| {
                 if stage {
                     git::stage(&root, &paths)
                 } else {
@@ -558,18 +553,41 @@ impl Core {
         wire::text("message", &msg, 20_000, true)?;
         let all = i.all.unwrap_or(false);
         let summary = format!("Committed “{}”", msg.lines().next().unwrap_or(""));
-        self.git_write(ctx, "changes.commit", &i, i.app_id.as_deref(), summary, move |root| {
-            if git::status(&root).map_err(git_error)?.iter().all(|e| e.index == ' ' || e.index == '?') && !all {
-                return Err(ApiError::precondition("nothing is staged; stage files first or commit with all"));
+        self.git_write(ctx, &i, i.app_id.as_deref(), summary, move |root| {
+            if git::status(&root)
+                .map_err(git_error)?
+                .iter()
+                .all(|e| e.index == ' ' || e.index == '?')
+                && !all
+            {
+                return Err(ApiError::precondition(
+                    "nothing is staged; stage files first or commit with all",
+                ));
             }
             let sha = git::commit(&root, &msg, all, None).map_err(|e| match e {
-                GitError::Failed(m) if m.contains("user.email") || m.contains("Author identity") => {
-                    ApiError::precondition("git does not know who you are: set user.name and user.email (git config)")
+                GitError::Failed(m)
+                    if m.contains("user.email") || m.contains("Author identity") =>
+                {
+                    ApiError::precondition(
+                        "git does not know who you are: set user.name and user.email (git config)",
+                    )
                 }
                 other => git_error(other),
             })?;
-            let entry = git::log(&root, &LogFilter { rev: Some(sha), limit: 1, ..Default::default() }).map_err(git_error)?;
-            entry.into_iter().next().map(convert).ok_or_else(|| ApiError::internal("the new commit is missing"))
+            let entry = git::log(
+                &root,
+                &LogFilter {
+                    rev: Some(sha),
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .map_err(git_error)?;
+            entry
+                .into_iter()
+                .next()
+                .map(convert)
+                .ok_or_else(|| ApiError::internal("the new commit is missing"))
         })
         .await
     }
@@ -586,38 +604,30 @@ impl Core {
             "Reverted commit {}",
             &i.sha.chars().take(12).collect::<String>()
         );
-        self.git_write(
-            ctx,
-            "changes.revert",
-            &i,
-            i.app_id.as_deref(),
-            summary,
-            move |root| {
-                let full =
-                    git::resolve(&root, &sha).map_err(|e| ApiError::not_found(e.to_string()))?;
-                let new = git::revert(&root, &full, None).map_err(|e| match e {
-                    GitError::Failed(m) => ApiError::conflict(format!(
-                        "the revert does not apply cleanly; nothing changed ({})",
-                        first_line(&m)
-                    )),
-                    other => git_error(other),
-                })?;
-                let entry = git::log(
-                    &root,
-                    &LogFilter {
-                        rev: Some(new),
-                        limit: 1,
-                        ..Default::default()
-                    },
-                )
-                .map_err(git_error)?;
-                entry
-                    .into_iter()
-                    .next()
-                    .map(convert)
-                    .ok_or_else(|| ApiError::internal("the revert commit is missing"))
-            },
-        )
+        self.git_write(ctx, &i, i.app_id.as_deref(), summary, move |root| {
+            let full = git::resolve(&root, &sha).map_err(|e| ApiError::not_found(e.to_string()))?;
+            let new = git::revert(&root, &full, None).map_err(|e| match e {
+                GitError::Failed(m) => ApiError::conflict(format!(
+                    "the revert does not apply cleanly; nothing changed ({})",
+                    first_line(&m)
+                )),
+                other => git_error(other),
+            })?;
+            let entry = git::log(
+                &root,
+                &LogFilter {
+                    rev: Some(new),
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .map_err(git_error)?;
+            entry
+                .into_iter()
+                .next()
+                .map(convert)
+                .ok_or_else(|| ApiError::internal("the revert commit is missing"))
+        })
         .await
     }
 

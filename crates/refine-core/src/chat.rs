@@ -32,7 +32,7 @@ use crate::agents::{AgentFailure, Answer, RunSpec};
 use crate::apps::validate_id;
 use crate::import::{parse_markdown, ImportFormat, ImportInput, ImportPreview};
 use crate::work::find_goal;
-use crate::{clock, new_id, store_error, wire, Change, Core, Ctx, Mutated};
+use crate::{clock, new_id, wire, Change, Core, Ctx, Mutated};
 
 /// Longest message a person may send (characters).
 pub const MAX_MESSAGE: usize = 100_000;
@@ -182,9 +182,7 @@ fn not_found_thread(id: &str) -> ApiError {
 }
 
 fn thread_in(conn: &Connection, id: &str) -> Result<ChatThread, ApiError> {
-    get_thread(conn, id)
-        .map_err(store_error)?
-        .ok_or_else(|| not_found_thread(id))
+    get_thread(conn, id)?.ok_or_else(|| not_found_thread(id))
 }
 
 // ---- text ----
@@ -498,7 +496,7 @@ impl Core {
                         }
                         Ok::<_, StoreError>((settled, list_threads(tx, &app.id)?))
                     })
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await?;
         if let Some(first) = threads.first() {
@@ -534,7 +532,7 @@ impl Core {
                             let settled = settle_orphans(core, tx, &id)?;
                             Ok::<_, StoreError>((settled, read2(tx)?))
                         })
-                        .map_err(store_error)
+                        .map_err(ApiError::from)
                 })
                 .await?;
             for m in settled {
@@ -609,7 +607,6 @@ impl Core {
         }
         self.mutate(
             ctx,
-            "chat.create",
             &i.clone(),
             async { Ok(()) },
             move |tx, ()| {
@@ -631,7 +628,7 @@ impl Core {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
                     params![id, app.id, i.kind.as_str(), goal.as_ref().map(|g| g.id.clone()), title, profile, at],
                 )
-                .map_err(|e| store_error(e.into()))?;
+                .map_err(|e| ApiError::from(refine_store::StoreError::from(e)))?;
                 let t = thread_in(tx, &id)?;
                 let change = Change::new(format!("Started chat “{}” with {}", t.title, t.profile))
                     .app(Some(t.app_id.clone()))
@@ -651,27 +648,20 @@ impl Core {
     ) -> Result<Mutated<ChatThread>, ApiError> {
         validate_id("thread", &i.id)?;
         let title = wire::name("title", &i.title, MAX_TITLE)?;
-        self.mutate(
-            ctx,
-            "chat.rename",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let before = thread_in(tx, &i.id)?;
-                tx.execute(
-                    "UPDATE chat_threads SET title = ?2, updated_at = ?3 WHERE id = ?1",
-                    params![i.id, title, clock::now()],
-                )
-                .map_err(|e| store_error(e.into()))?;
-                let t = thread_in(tx, &i.id)?;
-                let change =
-                    Change::new(format!("Renamed chat “{}” to “{}”", before.title, t.title))
-                        .app(Some(t.app_id.clone()))
-                        .target(t.id.clone())
-                        .event(kind::CHAT_THREAD, &ChatThreadChanged { thread: t.clone() });
-                Ok((t, change))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let before = thread_in(tx, &i.id)?;
+            tx.execute(
+                "UPDATE chat_threads SET title = ?2, updated_at = ?3 WHERE id = ?1",
+                params![i.id, title, clock::now()],
+            )
+            .map_err(|e| ApiError::from(refine_store::StoreError::from(e)))?;
+            let t = thread_in(tx, &i.id)?;
+            let change = Change::new(format!("Renamed chat “{}” to “{}”", before.title, t.title))
+                .app(Some(t.app_id.clone()))
+                .target(t.id.clone())
+                .event(kind::CHAT_THREAD, &ChatThreadChanged { thread: t.clone() });
+            Ok((t, change))
+        })
         .await
     }
 
@@ -684,22 +674,16 @@ impl Core {
         validate_id("thread", &i.id)?;
         let id = i.id.clone();
         let out = self
-            .mutate(
-                ctx,
-                "chat.delete",
-                &i.clone(),
-                async { Ok(()) },
-                move |tx, ()| {
-                    let t = thread_in(tx, &id)?;
-                    tx.execute("DELETE FROM chat_threads WHERE id = ?1", [&id])
-                        .map_err(|e| store_error(e.into()))?;
-                    let change = Change::new(format!("Deleted chat “{}”", t.title))
-                        .app(Some(t.app_id.clone()))
-                        .target(t.id.clone())
-                        .event(kind::CHAT_DELETED, &IdRef { id: t.id.clone() });
-                    Ok((t, change))
-                },
-            )
+            .mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+                let t = thread_in(tx, &id)?;
+                tx.execute("DELETE FROM chat_threads WHERE id = ?1", [&id])
+                    .map_err(|e| ApiError::from(refine_store::StoreError::from(e)))?;
+                let change = Change::new(format!("Deleted chat “{}”", t.title))
+                    .app(Some(t.app_id.clone()))
+                    .target(t.id.clone())
+                    .event(kind::CHAT_DELETED, &IdRef { id: t.id.clone() });
+                Ok((t, change))
+            })
             .await?;
         let procs: Vec<String> = self
             .chat_replies()
@@ -737,20 +721,19 @@ impl Core {
         let sent = self
             .mutate(
                 ctx,
-                "chat.send",
                 &i.clone(),
                 async { Ok(()) },
                 move |tx, ()| {
                     let tid = &input.thread_id;
                     let thread = thread_in(tx, tid)?;
-                    settle_orphans(&core2, tx, tid).map_err(store_error)?;
+                    settle_orphans(&core2, tx, tid)?;
                     let busy: i64 = tx
                         .query_row(
                             "SELECT COUNT(*) FROM chat_messages WHERE thread_id = ?1 AND status IN ('pending', 'streaming')",
                             [tid],
                             |r| r.get(0),
                         )
-                        .map_err(|e| store_error(e.into()))?;
+                        .map_err(|e| ApiError::from(refine_store::StoreError::from(e)))?;
                     if busy > 0 {
                         return Err(ApiError::conflict(
                             "the agent is still answering in this thread; wait for its reply",
@@ -758,16 +741,12 @@ impl Core {
                     }
                     let at = clock::now();
                     let mid = new_id();
-                    insert_message(tx, &mid, tid, ChatRole::User, input.content.trim_end(), ChatStatus::Done, &at)
-                        .map_err(store_error)?;
-                    insert_message(tx, &rid, tid, ChatRole::Assistant, "", ChatStatus::Pending, &at)
-                        .map_err(store_error)?;
-                    touch(tx, tid, &at).map_err(store_error)?;
-                    let message = get_message(tx, &mid)
-                        .map_err(store_error)?
+                    insert_message(tx, &mid, tid, ChatRole::User, input.content.trim_end(), ChatStatus::Done, &at)?;
+                    insert_message(tx, &rid, tid, ChatRole::Assistant, "", ChatStatus::Pending, &at)?;
+                    touch(tx, tid, &at)?;
+                    let message = get_message(tx, &mid)?
                         .ok_or_else(|| ApiError::internal("message vanished"))?;
-                    let reply = get_message(tx, &rid)
-                        .map_err(store_error)?
+                    let reply = get_message(tx, &rid)?
                         .ok_or_else(|| ApiError::internal("message vanished"))?;
                     let thread = thread_in(tx, &thread.id)?;
                     let change = Change::new(format!(
@@ -831,7 +810,7 @@ impl Core {
                         touch(tx, &tid, &clock::now())?;
                         Ok::<_, StoreError>((get_message(tx, &rid)?, get_thread(tx, &tid)?))
                     })
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await;
         self.chat_replies().remove(&reply_id);
@@ -1058,7 +1037,7 @@ impl Core {
                         )?;
                         get_message(tx, &id)
                     })
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await;
         if let Ok(Some(m)) = updated {

@@ -381,7 +381,6 @@ impl Core {
     async fn files_mutation<T, F>(
         &self,
         ctx: &Ctx,
-        op: &'static str,
         app_id: Option<&str>,
         request: serde_json::Value,
         f: F,
@@ -396,7 +395,7 @@ impl Core {
         request["appId"] = json!(app.id);
         let core = self.clone();
         let app2 = app.clone();
-        self.mutate(ctx, op, &request, async { Ok(()) }, move |_tx, ()| {
+        self.mutate(ctx, &request, async { Ok(()) }, move |_tx, ()| {
             let root = Root::open(Path::new(&app2.path), core.data_dir())?;
             core.watch_app(&app2);
             let (value, summary, event) = match f(&root) {
@@ -428,21 +427,15 @@ impl Core {
             "etag": input.etag,
             "content": content_digest(&input.content),
         });
-        self.files_mutation(
-            ctx,
-            "files.write",
-            input.app_id.as_deref(),
-            request,
-            move |root| {
-                let info = root.write(&rel, input.content.as_bytes(), input.etag.as_deref())?;
-                let summary = format!("Wrote {} ({} bytes)", info.path, input.content.len());
-                let event = FileEvent::Written {
-                    path: info.path.clone(),
-                    etag: info.etag.clone(),
-                };
-                Ok((info, summary, event))
-            },
-        )
+        self.files_mutation(ctx, input.app_id.as_deref(), request, move |root| {
+            let info = root.write(&rel, input.content.as_bytes(), input.etag.as_deref())?;
+            let summary = format!("Wrote {} ({} bytes)", info.path, input.content.len());
+            let event = FileEvent::Written {
+                path: info.path.clone(),
+                etag: info.etag.clone(),
+            };
+            Ok((info, summary, event))
+        })
         .await
     }
 
@@ -464,26 +457,20 @@ impl Core {
             "kind": kind,
             "content": content_digest(&content),
         });
-        self.files_mutation(
-            ctx,
-            "files.create",
-            input.app_id.as_deref(),
-            request,
-            move |root| {
-                let info = root.create(&rel, kind, content.as_bytes())?;
-                let what = if kind == FileKind::Dir {
-                    "directory"
-                } else {
-                    "file"
-                };
-                let summary = format!("Created {what} {}", info.path);
-                let event = FileEvent::Created {
-                    path: info.path.clone(),
-                    kind,
-                };
-                Ok((info, summary, event))
-            },
-        )
+        self.files_mutation(ctx, input.app_id.as_deref(), request, move |root| {
+            let info = root.create(&rel, kind, content.as_bytes())?;
+            let what = if kind == FileKind::Dir {
+                "directory"
+            } else {
+                "file"
+            };
+            let summary = format!("Created {what} {}", info.path);
+            let event = FileEvent::Created {
+                path: info.path.clone(),
+                kind,
+            };
+            Ok((info, summary, event))
+        })
         .await
     }
 
@@ -496,22 +483,16 @@ impl Core {
         let from = RelPath::parse(&input.from)?;
         let to = RelPath::parse_new(&input.to)?;
         let request = json!({ "from": from.as_string(), "to": to.as_string() });
-        self.files_mutation(
-            ctx,
-            "files.rename",
-            input.app_id.as_deref(),
-            request,
-            move |root| {
-                let info = root.rename(&from, &to)?;
-                let summary = format!("Renamed {} to {}", from.as_string(), to.as_string());
-                let event = FileEvent::Renamed {
-                    from: from.as_string(),
-                    to: to.as_string(),
-                    kind: info.kind,
-                };
-                Ok((info, summary, event))
-            },
-        )
+        self.files_mutation(ctx, input.app_id.as_deref(), request, move |root| {
+            let info = root.rename(&from, &to)?;
+            let summary = format!("Renamed {} to {}", from.as_string(), to.as_string());
+            let event = FileEvent::Renamed {
+                from: from.as_string(),
+                to: to.as_string(),
+                kind: info.kind,
+            };
+            Ok((info, summary, event))
+        })
         .await
     }
 
@@ -524,34 +505,28 @@ impl Core {
         let rel = RelPath::parse(&input.path)?;
         let recursive = input.recursive.unwrap_or(false);
         let request = json!({ "path": rel.as_string(), "recursive": recursive });
-        self.files_mutation(
-            ctx,
-            "files.delete",
-            input.app_id.as_deref(),
-            request,
-            move |root| {
-                let kind = root.delete(&rel, recursive)?;
-                let what = match kind {
-                    FileKind::Dir if recursive => "directory (with its content)",
-                    FileKind::Dir => "directory",
-                    FileKind::Symlink => "link",
-                    _ => "file",
-                };
-                let summary = format!("Deleted {what} {}", rel.as_string());
-                let event = FileEvent::Deleted {
+        self.files_mutation(ctx, input.app_id.as_deref(), request, move |root| {
+            let kind = root.delete(&rel, recursive)?;
+            let what = match kind {
+                FileKind::Dir if recursive => "directory (with its content)",
+                FileKind::Dir => "directory",
+                FileKind::Symlink => "link",
+                _ => "file",
+            };
+            let summary = format!("Deleted {what} {}", rel.as_string());
+            let event = FileEvent::Deleted {
+                path: rel.as_string(),
+                kind,
+            };
+            Ok((
+                Deleted {
                     path: rel.as_string(),
                     kind,
-                };
-                Ok((
-                    Deleted {
-                        path: rel.as_string(),
-                        kind,
-                    },
-                    summary,
-                    event,
-                ))
-            },
-        )
+                },
+                summary,
+                event,
+            ))
+        })
         .await
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use specta::Type;
 
-use crate::{clock, store_error, wire, Change, Core, Ctx, Mutated};
+use crate::{clock, wire, Change, Core, Ctx, Mutated};
 
 /// The 409 for a write fenced by a revision that moved on.
 pub(crate) fn stale(what: &str, current: u32, sent: u32) -> ApiError {
@@ -28,8 +28,7 @@ pub(crate) fn stale(what: &str, current: u32, sent: u32) -> ApiError {
 
 /// Inside a write: the app still exists (it may have been removed since it was resolved).
 pub(crate) fn check_app(conn: &Connection, app_id: &str) -> Result<(), ApiError> {
-    refine_store::apps::get(conn, app_id)
-        .map_err(store_error)?
+    refine_store::apps::get(conn, app_id)?
         .map(|_| ())
         .ok_or_else(|| ApiError::not_found(format!("no app with id {app_id}")))
 }
@@ -142,7 +141,7 @@ fn rule_id(id: &str) -> Result<(), ApiError> {
 /// Read the app's governance inside a write and check the revision the writer sent.
 fn fenced(tx: &Connection, app_id: &str, sent: u32) -> Result<Governance, ApiError> {
     check_app(tx, app_id)?;
-    let g = table::get(tx, app_id).map_err(store_error)?;
+    let g = table::get(tx, app_id)?;
     if g.revision != sent {
         return Err(stale("the governance", g.revision, sent));
     }
@@ -152,8 +151,8 @@ fn fenced(tx: &Connection, app_id: &str, sent: u32) -> Result<Governance, ApiErr
 /// Bump the revision, store the documents, and answer the collection as it now is.
 fn commit(tx: &Connection, mut g: Governance, at: &str) -> Result<Governance, ApiError> {
     g.revision += 1;
-    table::put_doc(tx, &g, at).map_err(store_error)?;
-    table::get(tx, &g.app_id).map_err(store_error)
+    table::put_doc(tx, &g, at)?;
+    table::get(tx, &g.app_id).map_err(ApiError::from)
 }
 
 fn find_rule<'a>(g: &'a Governance, id: &str) -> Result<&'a GovernanceRule, ApiError> {
@@ -187,7 +186,7 @@ fn renumber(
         if r.position != pos as u32 {
             r.position = pos as u32;
             r.updated_at = at.to_string();
-            table::update_rule(tx, app_id, r).map_err(store_error)?;
+            table::update_rule(tx, app_id, r)?;
         }
     }
     Ok(())
@@ -228,29 +227,23 @@ impl Core {
             })
             .transpose()?;
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "governance.update",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let mut g = fenced(tx, &app.id, i.revision)?;
-                let what = match (&statement, &constitution) {
-                    (Some(_), Some(_)) => "the product statement and the constitution",
-                    (Some(_), None) => "the product statement",
-                    _ => "the constitution",
-                };
-                if let Some(s) = statement {
-                    g.statement = s;
-                }
-                if let Some(c) = constitution {
-                    g.constitution = c;
-                }
-                let g = commit(tx, g, &clock::now())?;
-                let c = change(format!("Edited {what} of {}", app.name), &g, &app.id);
-                Ok((g, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let mut g = fenced(tx, &app.id, i.revision)?;
+            let what = match (&statement, &constitution) {
+                (Some(_), Some(_)) => "the product statement and the constitution",
+                (Some(_), None) => "the product statement",
+                _ => "the constitution",
+            };
+            if let Some(s) = statement {
+                g.statement = s;
+            }
+            if let Some(c) = constitution {
+                g.constitution = c;
+            }
+            let g = commit(tx, g, &clock::now())?;
+            let c = change(format!("Edited {what} of {}", app.name), &g, &app.id);
+            Ok((g, c))
+        })
         .await
     }
 
@@ -262,37 +255,31 @@ impl Core {
     ) -> Result<Mutated<Governance>, ApiError> {
         let (t, b) = (title(&i.title)?, body(&i.body)?);
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "governance.rules.add",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let g = fenced(tx, &app.id, i.revision)?;
-                if g.rules.len() >= MAX_ENTRIES {
-                    return Err(ApiError::invalid(format!(
-                        "an app has at most {MAX_ENTRIES} governance rules"
-                    )));
-                }
-                let at = clock::now();
-                let rule = GovernanceRule {
-                    id: table::next_rule_id(tx).map_err(store_error)?,
-                    title: t,
-                    body: b,
-                    position: g.rules.len() as u32,
-                    created_at: at.clone(),
-                    updated_at: at.clone(),
-                };
-                table::insert_rule(tx, &app.id, &rule).map_err(store_error)?;
-                let g = commit(tx, g, &at)?;
-                let c = change(
-                    format!("Added governance rule {} “{}”", rule.id, rule.title),
-                    &g,
-                    &rule.id,
-                );
-                Ok((g, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let g = fenced(tx, &app.id, i.revision)?;
+            if g.rules.len() >= MAX_ENTRIES {
+                return Err(ApiError::invalid(format!(
+                    "an app has at most {MAX_ENTRIES} governance rules"
+                )));
+            }
+            let at = clock::now();
+            let rule = GovernanceRule {
+                id: table::next_rule_id(tx)?,
+                title: t,
+                body: b,
+                position: g.rules.len() as u32,
+                created_at: at.clone(),
+                updated_at: at.clone(),
+            };
+            table::insert_rule(tx, &app.id, &rule)?;
+            let g = commit(tx, g, &at)?;
+            let c = change(
+                format!("Added governance rule {} “{}”", rule.id, rule.title),
+                &g,
+                &rule.id,
+            );
+            Ok((g, c))
+        })
         .await
     }
 
@@ -309,32 +296,26 @@ impl Core {
         let t = i.title.as_deref().map(title).transpose()?;
         let b = i.body.as_deref().map(body).transpose()?;
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "governance.rules.update",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let g = fenced(tx, &app.id, i.revision)?;
-                let mut rule = find_rule(&g, &i.id)?.clone();
-                if let Some(t) = t {
-                    rule.title = t;
-                }
-                if let Some(b) = b {
-                    rule.body = b;
-                }
-                let at = clock::now();
-                rule.updated_at = at.clone();
-                table::update_rule(tx, &app.id, &rule).map_err(store_error)?;
-                let g = commit(tx, g, &at)?;
-                let c = change(
-                    format!("Edited governance rule {} “{}”", rule.id, rule.title),
-                    &g,
-                    &rule.id,
-                );
-                Ok((g, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let g = fenced(tx, &app.id, i.revision)?;
+            let mut rule = find_rule(&g, &i.id)?.clone();
+            if let Some(t) = t {
+                rule.title = t;
+            }
+            if let Some(b) = b {
+                rule.body = b;
+            }
+            let at = clock::now();
+            rule.updated_at = at.clone();
+            table::update_rule(tx, &app.id, &rule)?;
+            let g = commit(tx, g, &at)?;
+            let c = change(
+                format!("Edited governance rule {} “{}”", rule.id, rule.title),
+                &g,
+                &rule.id,
+            );
+            Ok((g, c))
+        })
         .await
     }
 
@@ -346,27 +327,21 @@ impl Core {
     ) -> Result<Mutated<Governance>, ApiError> {
         rule_id(&i.id)?;
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "governance.rules.delete",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let mut g = fenced(tx, &app.id, i.revision)?;
-                let rule = find_rule(&g, &i.id)?.clone();
-                table::delete_rule(tx, &app.id, &rule.id).map_err(store_error)?;
-                let at = clock::now();
-                g.rules.retain(|r| r.id != rule.id);
-                renumber(tx, &app.id, &mut g.rules, &at)?;
-                let g = commit(tx, g, &at)?;
-                let c = change(
-                    format!("Removed governance rule {} “{}”", rule.id, rule.title),
-                    &g,
-                    &rule.id,
-                );
-                Ok((g, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let mut g = fenced(tx, &app.id, i.revision)?;
+            let rule = find_rule(&g, &i.id)?.clone();
+            table::delete_rule(tx, &app.id, &rule.id)?;
+            let at = clock::now();
+            g.rules.retain(|r| r.id != rule.id);
+            renumber(tx, &app.id, &mut g.rules, &at)?;
+            let g = commit(tx, g, &at)?;
+            let c = change(
+                format!("Removed governance rule {} “{}”", rule.id, rule.title),
+                &g,
+                &rule.id,
+            );
+            Ok((g, c))
+        })
         .await
     }
 
@@ -377,32 +352,26 @@ impl Core {
         i: ReorderGovernanceRulesInput,
     ) -> Result<Mutated<Governance>, ApiError> {
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "governance.rules.reorder",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let mut g = fenced(tx, &app.id, i.revision)?;
-                let have: Vec<&str> = g.rules.iter().map(|r| r.id.as_str()).collect();
-                same_set(&i.ids, &have, "governance rules of the app")?;
-                let mut ordered: Vec<GovernanceRule> = i
-                    .ids
-                    .iter()
-                    .filter_map(|id| g.rules.iter().find(|r| &r.id == id).cloned())
-                    .collect();
-                let at = clock::now();
-                renumber(tx, &app.id, &mut ordered, &at)?;
-                g.rules = ordered;
-                let g = commit(tx, g, &at)?;
-                let c = change(
-                    format!("Reordered the governance rules of {}", app.name),
-                    &g,
-                    &app.id,
-                );
-                Ok((g, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let mut g = fenced(tx, &app.id, i.revision)?;
+            let have: Vec<&str> = g.rules.iter().map(|r| r.id.as_str()).collect();
+            same_set(&i.ids, &have, "governance rules of the app")?;
+            let mut ordered: Vec<GovernanceRule> = i
+                .ids
+                .iter()
+                .filter_map(|id| g.rules.iter().find(|r| &r.id == id).cloned())
+                .collect();
+            let at = clock::now();
+            renumber(tx, &app.id, &mut ordered, &at)?;
+            g.rules = ordered;
+            let g = commit(tx, g, &at)?;
+            let c = change(
+                format!("Reordered the governance rules of {}", app.name),
+                &g,
+                &app.id,
+            );
+            Ok((g, c))
+        })
         .await
     }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::governance::{body, check_app, same_set, stale, title};
-use crate::{clock, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, Change, Core, Ctx, Mutated};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -87,8 +87,8 @@ fn entry_id(id: &str) -> Result<(), ApiError> {
 fn list(conn: &Connection, app_id: &str) -> Result<GuidanceList, ApiError> {
     Ok(GuidanceList {
         app_id: app_id.to_string(),
-        entries: table::entries(conn, app_id).map_err(store_error)?,
-        revision: table::revision(conn, app_id).map_err(store_error)?,
+        entries: table::entries(conn, app_id)?,
+        revision: table::revision(conn, app_id)?,
     })
 }
 
@@ -104,7 +104,7 @@ fn fenced(tx: &Connection, app_id: &str, sent: u32) -> Result<GuidanceList, ApiE
 
 /// Bump the revision and answer the collection as it now is.
 fn commit(tx: &Connection, l: &GuidanceList) -> Result<GuidanceList, ApiError> {
-    table::set_revision(tx, &l.app_id, l.revision + 1).map_err(store_error)?;
+    table::set_revision(tx, &l.app_id, l.revision + 1)?;
     list(tx, &l.app_id)
 }
 
@@ -138,7 +138,7 @@ fn renumber(
         if e.position != pos as u32 {
             e.position = pos as u32;
             e.updated_at = at.to_string();
-            table::update(tx, app_id, e).map_err(store_error)?;
+            table::update(tx, app_id, e)?;
         }
     }
     Ok(())
@@ -160,34 +160,28 @@ impl Core {
     ) -> Result<Mutated<GuidanceList>, ApiError> {
         let (t, b) = (title(&i.title)?, body(&i.body)?);
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "guidance.add",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let l = fenced(tx, &app.id, i.revision)?;
-                if l.entries.len() >= MAX_ENTRIES {
-                    return Err(ApiError::invalid(format!(
-                        "an app has at most {MAX_ENTRIES} guidance entries"
-                    )));
-                }
-                let at = clock::now();
-                let e = GuidanceEntry {
-                    id: table::next_id(tx).map_err(store_error)?,
-                    title: t,
-                    body: b,
-                    enabled: i.enabled.unwrap_or(true),
-                    position: l.entries.len() as u32,
-                    created_at: at.clone(),
-                    updated_at: at,
-                };
-                table::insert(tx, &app.id, &e).map_err(store_error)?;
-                let l = commit(tx, &l)?;
-                let c = change(format!("Added guidance {} “{}”", e.id, e.title), &l, &e.id);
-                Ok((l, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let l = fenced(tx, &app.id, i.revision)?;
+            if l.entries.len() >= MAX_ENTRIES {
+                return Err(ApiError::invalid(format!(
+                    "an app has at most {MAX_ENTRIES} guidance entries"
+                )));
+            }
+            let at = clock::now();
+            let e = GuidanceEntry {
+                id: table::next_id(tx)?,
+                title: t,
+                body: b,
+                enabled: i.enabled.unwrap_or(true),
+                position: l.entries.len() as u32,
+                created_at: at.clone(),
+                updated_at: at,
+            };
+            table::insert(tx, &app.id, &e)?;
+            let l = commit(tx, &l)?;
+            let c = change(format!("Added guidance {} “{}”", e.id, e.title), &l, &e.id);
+            Ok((l, c))
+        })
         .await
     }
 
@@ -206,35 +200,29 @@ impl Core {
         let t = i.title.as_deref().map(title).transpose()?;
         let b = i.body.as_deref().map(body).transpose()?;
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "guidance.update",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let l = fenced(tx, &app.id, i.revision)?;
-                let mut e = find(&l, &i.id)?.clone();
-                let verb = match (t.is_some() || b.is_some(), i.enabled) {
-                    (false, Some(true)) => "Enabled",
-                    (false, Some(false)) => "Disabled",
-                    _ => "Edited",
-                };
-                if let Some(t) = t {
-                    e.title = t;
-                }
-                if let Some(b) = b {
-                    e.body = b;
-                }
-                if let Some(en) = i.enabled {
-                    e.enabled = en;
-                }
-                e.updated_at = clock::now();
-                table::update(tx, &app.id, &e).map_err(store_error)?;
-                let l = commit(tx, &l)?;
-                let c = change(format!("{verb} guidance {} “{}”", e.id, e.title), &l, &e.id);
-                Ok((l, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let l = fenced(tx, &app.id, i.revision)?;
+            let mut e = find(&l, &i.id)?.clone();
+            let verb = match (t.is_some() || b.is_some(), i.enabled) {
+                (false, Some(true)) => "Enabled",
+                (false, Some(false)) => "Disabled",
+                _ => "Edited",
+            };
+            if let Some(t) = t {
+                e.title = t;
+            }
+            if let Some(b) = b {
+                e.body = b;
+            }
+            if let Some(en) = i.enabled {
+                e.enabled = en;
+            }
+            e.updated_at = clock::now();
+            table::update(tx, &app.id, &e)?;
+            let l = commit(tx, &l)?;
+            let c = change(format!("{verb} guidance {} “{}”", e.id, e.title), &l, &e.id);
+            Ok((l, c))
+        })
         .await
     }
 
@@ -246,26 +234,20 @@ impl Core {
     ) -> Result<Mutated<GuidanceList>, ApiError> {
         entry_id(&i.id)?;
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "guidance.delete",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let mut l = fenced(tx, &app.id, i.revision)?;
-                let e = find(&l, &i.id)?.clone();
-                table::delete(tx, &app.id, &e.id).map_err(store_error)?;
-                l.entries.retain(|x| x.id != e.id);
-                renumber(tx, &app.id, &mut l.entries, &clock::now())?;
-                let l = commit(tx, &l)?;
-                let c = change(
-                    format!("Removed guidance {} “{}”", e.id, e.title),
-                    &l,
-                    &e.id,
-                );
-                Ok((l, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let mut l = fenced(tx, &app.id, i.revision)?;
+            let e = find(&l, &i.id)?.clone();
+            table::delete(tx, &app.id, &e.id)?;
+            l.entries.retain(|x| x.id != e.id);
+            renumber(tx, &app.id, &mut l.entries, &clock::now())?;
+            let l = commit(tx, &l)?;
+            let c = change(
+                format!("Removed guidance {} “{}”", e.id, e.title),
+                &l,
+                &e.id,
+            );
+            Ok((l, c))
+        })
         .await
     }
 
@@ -276,30 +258,24 @@ impl Core {
         i: ReorderGuidanceInput,
     ) -> Result<Mutated<GuidanceList>, ApiError> {
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "guidance.reorder",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let l = fenced(tx, &app.id, i.revision)?;
-                let have: Vec<&str> = l.entries.iter().map(|e| e.id.as_str()).collect();
-                same_set(&i.ids, &have, "guidance entries of the app")?;
-                let mut ordered: Vec<GuidanceEntry> = i
-                    .ids
-                    .iter()
-                    .filter_map(|id| l.entries.iter().find(|e| &e.id == id).cloned())
-                    .collect();
-                renumber(tx, &app.id, &mut ordered, &clock::now())?;
-                let l = commit(tx, &l)?;
-                let c = change(
-                    format!("Reordered the guidance of {}", app.name),
-                    &l,
-                    &app.id,
-                );
-                Ok((l, c))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let l = fenced(tx, &app.id, i.revision)?;
+            let have: Vec<&str> = l.entries.iter().map(|e| e.id.as_str()).collect();
+            same_set(&i.ids, &have, "guidance entries of the app")?;
+            let mut ordered: Vec<GuidanceEntry> = i
+                .ids
+                .iter()
+                .filter_map(|id| l.entries.iter().find(|e| &e.id == id).cloned())
+                .collect();
+            renumber(tx, &app.id, &mut ordered, &clock::now())?;
+            let l = commit(tx, &l)?;
+            let c = change(
+                format!("Reordered the guidance of {}", app.name),
+                &l,
+                &app.id,
+            );
+            Ok((l, c))
+        })
         .await
     }
 }

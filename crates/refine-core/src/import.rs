@@ -18,7 +18,7 @@ use serde_json::Value;
 use specta::Type;
 
 use crate::work::{insert_goal, join_feature, CreateGoalInput};
-use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, new_id, Change, Core, Ctx, Mutated};
 
 /// Largest import accepted (bytes of content).
 pub const MAX_CONTENT: usize = 16 * 1024 * 1024;
@@ -737,8 +737,7 @@ fn preview_with(
     let mut goals = Vec::new();
     let mut features: Vec<FeatureDraft> = Vec::new();
     for p in rows {
-        let existing = gtable::find_external(conn, app, &p.external.source, &p.external.id)
-            .map_err(store_error)?;
+        let existing = gtable::find_external(conn, app, &p.external.source, &p.external.id)?;
         let (action, goal_id) = match &existing {
             None => (DraftAction::Create, None),
             Some(g) if differs(g, &p) => (DraftAction::Update, Some(g.id.clone())),
@@ -750,9 +749,7 @@ fn preview_with(
                 None => features.push(FeatureDraft {
                     name: f.clone(),
                     goals: 1,
-                    new: ftable::find_by_name(conn, app, f)
-                        .map_err(store_error)?
-                        .is_none(),
+                    new: ftable::find_by_name(conn, app, f)?.is_none(),
                 }),
             }
         }
@@ -795,30 +792,25 @@ fn apply_batch(
     for d in drafts {
         let feature = match &d.feature {
             None => None,
-            Some(name) => Some(
-                match ftable::find_by_name(conn, app, name).map_err(store_error)? {
-                    Some(f) => f,
-                    None => {
-                        let row = FeatureRow {
-                            id: new_id(),
-                            app_id: app.to_string(),
-                            name: name.clone(),
-                            description: String::new(),
-                            created_at: at.clone(),
-                            updated_at: at.clone(),
-                        };
-                        ftable::insert(conn, &row).map_err(store_error)?;
-                        summary.features_created += 1;
-                        ftable::get(conn, &row.id)
-                            .map_err(store_error)?
-                            .ok_or_else(|| ApiError::internal("feature vanished"))?
-                    }
-                },
-            ),
+            Some(name) => Some(match ftable::find_by_name(conn, app, name)? {
+                Some(f) => f,
+                None => {
+                    let row = FeatureRow {
+                        id: new_id(),
+                        app_id: app.to_string(),
+                        name: name.clone(),
+                        description: String::new(),
+                        created_at: at.clone(),
+                        updated_at: at.clone(),
+                    };
+                    ftable::insert(conn, &row)?;
+                    summary.features_created += 1;
+                    ftable::get(conn, &row.id)?
+                        .ok_or_else(|| ApiError::internal("feature vanished"))?
+                }
+            }),
         };
-        match gtable::find_external(conn, app, &d.external.source, &d.external.id)
-            .map_err(store_error)?
-        {
+        match gtable::find_external(conn, app, &d.external.source, &d.external.id)? {
             None => {
                 let input = CreateGoalInput {
                     app_id: Some(app.to_string()),
@@ -863,10 +855,9 @@ fn apply_batch(
                 {
                     let from = g.status;
                     g.status = d.status;
-                    gtable::record_transition(conn, &g, Some(from), d.status, &at, &ctx.actor)
-                        .map_err(store_error)?;
+                    gtable::record_transition(conn, &g, Some(from), d.status, &at, &ctx.actor)?;
                 }
-                gtable::update(conn, &g).map_err(store_error)?;
+                gtable::update(conn, &g)?;
                 match &feature {
                     Some(f) if g.feature_id.as_deref() != Some(f.id.as_str()) => {
                         join_feature(conn, &mut g, f, None, &at)?
@@ -909,55 +900,48 @@ impl Core {
         let core = self.clone();
         let ctx2 = ctx.clone();
         let node = self.node_id().to_string();
-        self.start_operation(
-            ctx,
-            "import.commit",
-            &input,
-            change,
-            move |handle| async move {
-                let app2 = app.clone();
-                let preview = core
-                    .read(move |c| Ok(preview_with(c, &app2, rows, errors)))
-                    .await??;
-                let mut summary = ImportSummary {
-                    created: 0,
-                    updated: 0,
-                    unchanged: 0,
-                    features_created: 0,
-                    errors: preview.errors.clone(),
-                };
-                let total = preview.goals.len().max(1);
-                for (i, chunk) in preview.goals.chunks(BATCH).enumerate() {
-                    if handle.is_cancelled() {
-                        return Err(crate::pipeline::OperationHandle::cancelled_error());
-                    }
-                    let chunk = chunk.to_vec();
-                    let (app3, node3, ctx3, mut s) =
-                        (app.clone(), node.clone(), ctx2.clone(), summary.clone());
-                    let done = ((i + 1) * BATCH).min(total);
-                    let h = handle.clone();
-                    summary = core
-                        .blocking(move |core| {
-                            core.store().write(|tx| {
-                                apply_batch(tx, &ctx3, &app3, &node3, &chunk, &mut s)?;
-                                // Progress commits with the rows it counts.
-                                h.progress_in(
-                                    tx,
-                                    (done * 100 / total) as u32,
-                                    &format!("{done} of {total} rows"),
-                                )
-                                .map_err(store_error)?;
-                                Ok::<_, ApiError>(s)
-                            })
-                        })
-                        .await?;
-                    handle.announce().await;
+        self.start_operation(ctx, &input, change, move |handle| async move {
+            let app2 = app.clone();
+            let preview = core
+                .read(move |c| Ok(preview_with(c, &app2, rows, errors)))
+                .await??;
+            let mut summary = ImportSummary {
+                created: 0,
+                updated: 0,
+                unchanged: 0,
+                features_created: 0,
+                errors: preview.errors.clone(),
+            };
+            let total = preview.goals.len().max(1);
+            for (i, chunk) in preview.goals.chunks(BATCH).enumerate() {
+                if handle.is_cancelled() {
+                    return Err(crate::pipeline::OperationHandle::cancelled_error());
                 }
-                core.bus()
-                    .publish(kind::WORK_IMPORTED, Some(app.clone()), &summary);
-                Ok(serde_json::to_value(&summary).unwrap_or_default())
-            },
-        )
+                let chunk = chunk.to_vec();
+                let (app3, node3, ctx3, mut s) =
+                    (app.clone(), node.clone(), ctx2.clone(), summary.clone());
+                let done = ((i + 1) * BATCH).min(total);
+                let h = handle.clone();
+                summary = core
+                    .blocking(move |core| {
+                        core.store().write(|tx| {
+                            apply_batch(tx, &ctx3, &app3, &node3, &chunk, &mut s)?;
+                            // Progress commits with the rows it counts.
+                            h.progress_in(
+                                tx,
+                                (done * 100 / total) as u32,
+                                &format!("{done} of {total} rows"),
+                            )?;
+                            Ok::<_, ApiError>(s)
+                        })
+                    })
+                    .await?;
+                handle.announce().await;
+            }
+            core.bus()
+                .publish(kind::WORK_IMPORTED, Some(app.clone()), &summary);
+            Ok(serde_json::to_value(&summary).unwrap_or_default())
+        })
         .await
     }
 }

@@ -60,6 +60,10 @@ pub struct Ctx {
     pub session_id: Option<String>,
     /// The client program, as it named itself (an HTTP `User-Agent`).
     pub client: Option<String>,
+    /// The operation this request runs (`apps.add`): set by dispatch for every request, and by
+    /// the daemon's own work (the runner, repairs) for what it does itself. Its writes are
+    /// recorded and keyed under this name.
+    pub op: &'static str,
 }
 
 impl Ctx {
@@ -73,6 +77,7 @@ impl Ctx {
             settle: Arc::default(),
             session_id: None,
             client: None,
+            op: "",
         }
     }
     /// A request that arrived now: its writes must start within [`refine_store::WRITE_WAIT`].
@@ -88,6 +93,23 @@ impl Ctx {
     pub fn with_actor(mut self, actor: impl Into<String>) -> Ctx {
         self.actor = actor.into();
         self
+    }
+    /// The same request, running operation `op` (the daemon's own work names what it does).
+    pub fn for_op(&self, op: &'static str) -> Ctx {
+        let mut c = self.clone();
+        c.op = op;
+        c
+    }
+
+    /// The operation this request runs; a write without one is a bug, refused.
+    pub fn operation(&self) -> Result<&'static str, ApiError> {
+        if self.op.is_empty() {
+            tracing::error!("a write ran without an operation name in its context");
+            return Err(ApiError::internal(
+                "internal error: a write without an operation",
+            ));
+        }
+        Ok(self.op)
     }
 
     /// Check the parts a client chose: actor name and idempotency key.
@@ -191,19 +213,17 @@ impl Core {
             tracing::error!(error = %e, "cannot create the database file");
             ApiError::unavailable(format!("cannot create {}: {e}", db.display()))
         })?;
-        let store = Store::open(&db).map_err(store_error)?;
+        let store = Store::open(&db)?;
         let instance = uuid::Uuid::now_v7().to_string();
         let now = clock::now();
-        let node_id = store
-            .write(|tx| {
-                if let Some(id) = refine_store::meta::get(tx, "node_id")? {
-                    return Ok::<_, StoreError>(id);
-                }
-                let id = uuid::Uuid::now_v7().to_string();
-                refine_store::meta::set(tx, "node_id", &id)?;
-                Ok(id)
-            })
-            .map_err(store_error)?;
+        let node_id = store.write(|tx| {
+            if let Some(id) = refine_store::meta::get(tx, "node_id")? {
+                return Ok::<_, StoreError>(id);
+            }
+            let id = uuid::Uuid::now_v7().to_string();
+            refine_store::meta::set(tx, "node_id", &id)?;
+            Ok(id)
+        })?;
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let owner = owner_mark(&config.data_dir);
         let core = Core(Arc::new(Inner {
@@ -239,38 +259,38 @@ impl Core {
         let now = clock::now();
         let cutoff = clock::hours_ago(24);
         let instance = self.0.instance.clone();
-        let (interrupted, swept) = self
-            .0
-            .store
-            .write(|tx| {
-                let ids = refine_store::operations::interrupt_stale(tx, &instance, &now)?;
-                let swept = refine_store::idempotency::sweep(tx, &instance, &cutoff)?;
-                if !ids.is_empty() {
-                    let entry = refine_model::Activity {
-                        id: uuid::Uuid::now_v7().to_string(),
-                        at: now.clone(),
-                        actor: "refine".to_string(),
-                        surface: Surface::System,
-                        operation: "system.repair".to_string(),
-                        app_id: None,
-                        target: None,
-                        summary: format!(
-                            "Start-up repair: {} operation(s) of a stopped daemon marked interrupted",
-                            ids.len()
-                        ),
-                        operation_id: None,
-                    };
-                    refine_store::activity::insert(tx, &entry, Some(&serde_json::json!({ "operations": ids })))?;
-                }
-                Ok::<_, StoreError>((ids, swept))
-            })
-            .map_err(store_error)?;
+        let (interrupted, swept) = self.0.store.write(|tx| {
+            let ids = refine_store::operations::interrupt_stale(tx, &instance, &now)?;
+            let swept = refine_store::idempotency::sweep(tx, &instance, &cutoff)?;
+            if !ids.is_empty() {
+                let entry = refine_model::Activity {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    at: now.clone(),
+                    actor: "refine".to_string(),
+                    surface: Surface::System,
+                    operation: "system.repair".to_string(),
+                    app_id: None,
+                    target: None,
+                    summary: format!(
+                        "Start-up repair: {} operation(s) of a stopped daemon marked interrupted",
+                        ids.len()
+                    ),
+                    operation_id: None,
+                };
+                refine_store::activity::insert(
+                    tx,
+                    &entry,
+                    Some(&serde_json::json!({ "operations": ids })),
+                )?;
+            }
+            Ok::<_, StoreError>((ids, swept))
+        })?;
         let swept_temp_files = daemon::sweep_temp(&self.0.data_dir);
         let lost_processes = self.repair_processes(&now)?;
         // Whatever else a dead daemon of this data dir started (terminal children that ignored
         // SIGHUP, a `setsid` grandchild of a supervised process, …) carries its mark.
         let orphans = refine_host::process::end_owned(&self.0.owner, std::time::Duration::ZERO);
-        let replies = self.repair_chat().map_err(store_error)?;
+        let replies = self.repair_chat()?;
         if replies > 0 {
             tracing::info!(
                 replies,
@@ -413,7 +433,7 @@ impl Core {
         T: Send + 'static,
         F: FnOnce(&refine_store::rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.blocking(move |core| core.0.store.read(f).map_err(store_error))
+        self.blocking(move |core| core.0.store.read(f).map_err(ApiError::from))
             .await
     }
 }
@@ -429,10 +449,6 @@ fn owner_mark(data_dir: &Path) -> String {
 }
 
 /// Map storage failures to wire errors (see `From<StoreError> for ApiError`).
-pub fn store_error(e: StoreError) -> ApiError {
-    e.into()
-}
-
 /// Make a new UUIDv7 id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -510,11 +526,10 @@ mod tests {
     async fn cancel_stops_a_running_operation() {
         let dir = tempfile::tempdir().unwrap();
         let (core, _) = Core::open(CoreConfig::new(dir.path())).unwrap();
-        let ctx = Ctx::new(Surface::Cli);
+        let ctx = Ctx::new(Surface::Cli).for_op("test.wait");
         let started = core
             .start_operation(
                 &ctx,
-                "test.wait",
                 &serde_json::json!({}),
                 Change::new("Waiting"),
                 |h| async move {
@@ -530,7 +545,10 @@ mod tests {
         assert_eq!(started.status, 202);
         let id = started.value.id.clone();
         let cancelled = core
-            .cancel_operation(&ctx, operations::OperationIdInput { id: id.clone() })
+            .cancel_operation(
+                &ctx.for_op("operations.cancel"),
+                operations::OperationIdInput { id: id.clone() },
+            )
             .await
             .unwrap();
         assert_eq!(cancelled.value.status, OperationStatus::Cancelled);
@@ -545,7 +563,10 @@ mod tests {
             "the worker's late finish changes nothing"
         );
         let again = core
-            .cancel_operation(&ctx, operations::OperationIdInput { id })
+            .cancel_operation(
+                &ctx.for_op("operations.cancel"),
+                operations::OperationIdInput { id },
+            )
             .await
             .unwrap_err();
         assert_eq!(again.code, refine_model::ErrorCode::Conflict);

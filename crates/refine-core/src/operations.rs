@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::apps::validate_id;
-use crate::{clock, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, Change, Core, Ctx, Mutated};
 
 /// Filters for listing operations (newest first).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -118,9 +118,8 @@ impl Core {
             Ok(())
         };
         let id = input.id.clone();
-        self.mutate(ctx, "operations.cancel", &input, prepare, move |tx, ()| {
-            let op = table::get(tx, &id)
-                .map_err(store_error)?
+        self.mutate(ctx, &input, prepare, move |tx, ()| {
+            let op = table::get(tx, &id)?
                 .ok_or_else(|| ApiError::not_found(format!("no operation with id {id}")))?;
             if op.status.is_terminal() {
                 return Err(ApiError::conflict(format!(
@@ -135,11 +134,9 @@ impl Core {
                 None,
                 None,
                 &clock::now(),
-            )
-            .map_err(store_error)?;
-            let receipt = table::get(tx, &id)
-                .map_err(store_error)?
-                .ok_or_else(|| ApiError::internal("operation vanished"))?;
+            )?;
+            let receipt =
+                table::get(tx, &id)?.ok_or_else(|| ApiError::internal("operation vanished"))?;
             let change = Change::new(format!(
                 "Cancelled operation {} ({})",
                 receipt.kind, receipt.id

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{clock, new_id, store_error, Core, Ctx};
+use crate::{clock, new_id, Core, Ctx};
 
 /// The result of a mutation: its value, the HTTP-style status, and whether it was replayed.
 #[derive(Debug, Clone, PartialEq)]
@@ -272,7 +272,6 @@ impl Core {
     pub async fn mutate<T, P, Fut, A>(
         &self,
         ctx: &Ctx,
-        op: &'static str,
         request: &impl Serialize,
         prepare: Fut,
         apply: A,
@@ -283,6 +282,7 @@ impl Core {
         Fut: Future<Output = Result<P, ApiError>>,
         A: FnOnce(&Transaction, P) -> Result<(T, Change), ApiError> + Send + 'static,
     {
+        let op = ctx.operation()?;
         ctx.validate()?;
         self.check_room()?;
         let request = serde_json::to_value(request).map_err(internal)?;
@@ -316,10 +316,9 @@ impl Core {
                             instance: &core.0.instance,
                             at: &at,
                         },
-                    )
-                    .map_err(store_error)?;
+                    )?;
                     let entry = Core::activity_entry(&ctx2, op, &change, Some(&op_id), &at);
-                    activity_table::insert(tx, &entry, None).map_err(store_error)?;
+                    activity_table::insert(tx, &entry, None)?;
                     if let Some(key) = &ctx2.idempotency_key {
                         idempotency::record(
                             tx,
@@ -332,8 +331,7 @@ impl Core {
                                 instance: &core.0.instance,
                                 at: &at,
                             },
-                        )
-                        .map_err(store_error)?;
+                        )?;
                     }
                     if !ctx2.settle.commit() {
                         return Err(abandoned());
@@ -356,7 +354,6 @@ impl Core {
     pub async fn start_operation<W, Fut>(
         &self,
         ctx: &Ctx,
-        op: &'static str,
         request: &impl Serialize,
         change: Change,
         work: W,
@@ -365,6 +362,7 @@ impl Core {
         W: FnOnce(OperationHandle) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Value, ApiError>> + Send + 'static,
     {
+        let op = ctx.operation()?;
         ctx.validate()?;
         self.check_room()?;
         let request = serde_json::to_value(request).map_err(internal)?;
@@ -405,13 +403,11 @@ impl Core {
                             instance: &core.0.instance,
                             at: &at,
                         },
-                    )
-                    .map_err(store_error)?;
+                    )?;
                     let entry = Core::activity_entry(&ctx2, op, &change2, Some(&id2), &at);
-                    activity_table::insert(tx, &entry, None).map_err(store_error)?;
-                    let receipt = ops_table::get(tx, &id2)
-                        .map_err(store_error)?
-                        .ok_or_else(|| internal("operation vanished"))?;
+                    activity_table::insert(tx, &entry, None)?;
+                    let receipt =
+                        ops_table::get(tx, &id2)?.ok_or_else(|| internal("operation vanished"))?;
                     if let Some(key) = &ctx2.idempotency_key {
                         let json = serde_json::to_string(&receipt).map_err(internal)?;
                         idempotency::record(
@@ -425,8 +421,7 @@ impl Core {
                                 instance: &core.0.instance,
                                 at: &at,
                             },
-                        )
-                        .map_err(store_error)?;
+                        )?;
                     }
                     if !ctx2.settle.commit() {
                         return Err(abandoned());
@@ -524,7 +519,7 @@ impl Core {
                         activity_table::insert(tx, &entry, None)?;
                         Ok(Some((ops_table::get(tx, &id2)?, entry)))
                     })
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await;
         match done {
@@ -628,7 +623,7 @@ impl OperationHandle {
                             Ok(None)
                         }
                     })
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await;
         if let Ok(Some(receipt)) = r {

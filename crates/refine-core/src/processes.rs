@@ -22,7 +22,7 @@ use serde_json::json;
 use specta::Type;
 use tokio::io::{AsyncWriteExt, BufReader};
 
-use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, new_id, Change, Core, Ctx, Mutated};
 
 /// How much of a log's end the automation reads for an agent's answer (its result block ends it).
 const STDOUT_TAIL: u64 = 4 * 1024 * 1024;
@@ -250,11 +250,7 @@ impl Core {
     /// Start-up repair of processes of a dead daemon: kill leftover groups, settle the records.
     pub(crate) fn repair_processes(&self, at: &str) -> Result<Vec<String>, ApiError> {
         let instance = self.0.instance.clone();
-        let stale = self
-            .0
-            .store
-            .read(|c| table::stale(c, &instance))
-            .map_err(store_error)?;
+        let stale = self.0.store.read(|c| table::stale(c, &instance))?;
         let mut settled = Vec::new();
         for refine_store::processes::StaleProcess {
             id,
@@ -279,10 +275,9 @@ impl Core {
             } else {
                 "the daemon stopped while it ran"
             };
-            self.0
-                .store
-                .write(|tx| table::finish(tx, &id, ProcessStatus::Lost, None, None, Some(msg), at))
-                .map_err(store_error)?;
+            self.0.store.write(|tx| {
+                table::finish(tx, &id, ProcessStatus::Lost, None, None, Some(msg), at)
+            })?;
             settled.push(id);
         }
         Ok(settled)
@@ -310,23 +305,17 @@ impl Core {
         let i = input.clone();
         let app_id = app.id.clone();
         let prepare = async move { core.spawn(app_id, i, cwd_abs, cwd_rel, None, None).await };
-        self.mutate(
-            ctx,
-            "processes.start",
-            &input,
-            prepare,
-            |_, info: ProcessInfo| {
-                let change = Change::new(format!(
-                    "Started {} (pid {})",
-                    info.argv.join(" "),
-                    info.pid.unwrap_or(0)
-                ))
-                .app(Some(info.app_id.clone()))
-                .target(info.id.clone())
-                .event(kind::PROCESSES_STARTED, &info);
-                Ok((info, change))
-            },
-        )
+        self.mutate(ctx, &input, prepare, |_, info: ProcessInfo| {
+            let change = Change::new(format!(
+                "Started {} (pid {})",
+                info.argv.join(" "),
+                info.pid.unwrap_or(0)
+            ))
+            .app(Some(info.app_id.clone()))
+            .target(info.id.clone())
+            .event(kind::PROCESSES_STARTED, &info);
+            Ok((info, change))
+        })
         .await
     }
 
@@ -366,7 +355,7 @@ impl Core {
             core.0
                 .store
                 .write(|tx| table::insert(tx, &i2, &instance))
-                .map_err(store_error)
+                .map_err(ApiError::from)
         })
         .await?;
         let log = log_path(&self.0.data_dir, &info.id);
@@ -403,7 +392,7 @@ impl Core {
                                     &clock::now(),
                                 )
                             })
-                            .map_err(store_error)
+                            .map_err(ApiError::from)
                     })
                     .await;
                 return Err(ApiError::invalid(msg));
@@ -425,7 +414,7 @@ impl Core {
             core.0
                 .store
                 .write(|tx| table::set_running(tx, &id, pid, pgid, ticks))
-                .map_err(store_error)
+                .map_err(ApiError::from)
         })
         .await?;
         info.status = ProcessStatus::Running;
@@ -625,7 +614,7 @@ impl Core {
                             refine_store::activity::insert(tx, &entry, None)?;
                             Ok::<_, StoreError>((table::get(tx, &id2)?, entry))
                         })
-                        .map_err(store_error)
+                        .map_err(ApiError::from)
                 })
                 .await;
             core.0
@@ -811,18 +800,12 @@ impl Core {
             terminate(&live, grace).await;
             core.get_process(ProcessIdInput { id }).await
         };
-        self.mutate(
-            ctx,
-            "processes.stop",
-            &i,
-            prepare,
-            |_, info: ProcessInfo| {
-                let change = Change::new(format!("Stopped {}", info.argv.join(" ")))
-                    .app(Some(info.app_id.clone()))
-                    .target(info.id.clone());
-                Ok((info, change))
-            },
-        )
+        self.mutate(ctx, &i, prepare, |_, info: ProcessInfo| {
+            let change = Change::new(format!("Stopped {}", info.argv.join(" ")))
+                .app(Some(info.app_id.clone()))
+                .target(info.id.clone());
+            Ok((info, change))
+        })
         .await
     }
 
@@ -834,7 +817,7 @@ impl Core {
     ) -> Result<Mutated<ProcessInfo>, ApiError> {
         let p = self.get_process(i.clone()).await?;
         if self.live(&i.id).is_some() {
-            let mut stop_ctx = ctx.clone();
+            let mut stop_ctx = ctx.for_op("processes.stop");
             stop_ctx.idempotency_key = ctx.idempotency_key.as_ref().map(|k| format!("{k}:stop"));
             self.stop_process(&stop_ctx, i.clone()).await?;
         }
@@ -849,7 +832,8 @@ impl Core {
         if !p.env_keys.is_empty() {
             return Err(ApiError::precondition("this process had extra environment variables, which Refine does not keep; start it again with them"));
         }
-        self.start_process(ctx, input).await
+        self.start_process(&ctx.for_op("processes.start"), input)
+            .await
     }
 
     /// `processes.logs`

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::governance::{check_app, stale};
-use crate::{store_error, wire, Change, Core, Ctx, Mutated};
+use crate::{wire, Change, Core, Ctx, Mutated};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -80,41 +80,35 @@ impl Core {
             true,
         )?;
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
-        self.mutate(
-            ctx,
-            "quality.settings.update",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                check_app(tx, &app.id)?;
-                let current = table::settings(tx, &app.id).map_err(store_error)?;
-                if current.revision != i.revision {
-                    return Err(stale("the quality settings", current.revision, i.revision));
-                }
-                let next = QualitySettings {
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            check_app(tx, &app.id)?;
+            let current = table::settings(tx, &app.id)?;
+            if current.revision != i.revision {
+                return Err(stale("the quality settings", current.revision, i.revision));
+            }
+            let next = QualitySettings {
+                app_id: app.id.clone(),
+                tests,
+                instructions: i.instructions,
+                revision: current.revision + 1,
+            };
+            table::put_settings(tx, &next)?;
+            let change = Change::new(format!(
+                "Edited the quality settings of {} ({} test(s))",
+                app.name,
+                next.tests.len()
+            ))
+            .app(Some(app.id.clone()))
+            .target(app.id.clone())
+            .event(
+                kind::QUALITY_UPDATED,
+                &AppRevision {
                     app_id: app.id.clone(),
-                    tests,
-                    instructions: i.instructions,
-                    revision: current.revision + 1,
-                };
-                table::put_settings(tx, &next).map_err(store_error)?;
-                let change = Change::new(format!(
-                    "Edited the quality settings of {} ({} test(s))",
-                    app.name,
-                    next.tests.len()
-                ))
-                .app(Some(app.id.clone()))
-                .target(app.id.clone())
-                .event(
-                    kind::QUALITY_UPDATED,
-                    &AppRevision {
-                        app_id: app.id.clone(),
-                        revision: next.revision,
-                    },
-                );
-                Ok((next, change))
-            },
-        )
+                    revision: next.revision,
+                },
+            );
+            Ok((next, change))
+        })
         .await
     }
 
@@ -135,7 +129,7 @@ impl Core {
                     Some(g) => Some(crate::work::find_goal(c, Some(&app.id), g)?.id),
                     None => None,
                 };
-                table::evaluations(c, &app.id, goal.as_deref(), limit).map_err(store_error)
+                table::evaluations(c, &app.id, goal.as_deref(), limit).map_err(ApiError::from)
             })
         })
         .await

@@ -12,7 +12,7 @@ use serde_json::json;
 use specta::Type;
 
 use crate::apps::validate_id;
-use crate::{clock, new_id, store_error, wire, Change, Core, Ctx, Mutated};
+use crate::{clock, new_id, wire, Change, Core, Ctx, Mutated};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -98,9 +98,8 @@ pub struct ReorderTodosInput {
 
 fn live(conn: &Connection, id: &str) -> Result<Reporter, ApiError> {
     validate_id("reporter", id)?;
-    let r = table::get(conn, id)
-        .map_err(store_error)?
-        .ok_or_else(|| ApiError::not_found(format!("no reporter {id}")))?;
+    let r =
+        table::get(conn, id)?.ok_or_else(|| ApiError::not_found(format!("no reporter {id}")))?;
     if r.removed_at.is_some() {
         return Err(ApiError::conflict(format!(
             "reporter “{}” was removed",
@@ -111,7 +110,7 @@ fn live(conn: &Connection, id: &str) -> Result<Reporter, ApiError> {
 }
 
 fn unique_name(conn: &Connection, name: &str, except: Option<&str>) -> Result<(), ApiError> {
-    if let Some(other) = table::find_live_by_name(conn, name).map_err(store_error)? {
+    if let Some(other) = table::find_live_by_name(conn, name)? {
         if Some(other.id.as_str()) != except {
             return Err(
                 ApiError::conflict(format!("a reporter named “{name}” already exists"))
@@ -124,9 +123,7 @@ fn unique_name(conn: &Connection, name: &str, except: Option<&str>) -> Result<()
 
 fn get_todo(conn: &Connection, id: &str) -> Result<Todo, ApiError> {
     validate_id("todo", id)?;
-    table::get_todo(conn, id)
-        .map_err(store_error)?
-        .ok_or_else(|| ApiError::not_found(format!("no todo {id}")))
+    table::get_todo(conn, id)?.ok_or_else(|| ApiError::not_found(format!("no todo {id}")))
 }
 
 fn reporter_change(summary: String, r: &Reporter) -> Change {
@@ -159,29 +156,22 @@ impl Core {
         i: CreateReporterInput,
     ) -> Result<Mutated<Reporter>, ApiError> {
         let name = wire::name("name", &i.name, 100)?;
-        self.mutate(
-            ctx,
-            "reporters.create",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                unique_name(tx, &name, None)?;
-                let id = new_id();
-                table::insert(
-                    tx,
-                    &id,
-                    &name,
-                    i.kind.unwrap_or(ReporterKind::Person),
-                    &clock::now(),
-                )
-                .map_err(store_error)?;
-                let r = live(tx, &id)?;
-                Ok((
-                    r.clone(),
-                    reporter_change(format!("Added reporter “{}”", r.name), &r),
-                ))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            unique_name(tx, &name, None)?;
+            let id = new_id();
+            table::insert(
+                tx,
+                &id,
+                &name,
+                i.kind.unwrap_or(ReporterKind::Person),
+                &clock::now(),
+            )?;
+            let r = live(tx, &id)?;
+            Ok((
+                r.clone(),
+                reporter_change(format!("Added reporter “{}”", r.name), &r),
+            ))
+        })
         .await
     }
 
@@ -192,25 +182,19 @@ impl Core {
         i: RenameReporterInput,
     ) -> Result<Mutated<Reporter>, ApiError> {
         let name = wire::name("name", &i.name, 100)?;
-        self.mutate(
-            ctx,
-            "reporters.rename",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let before = live(tx, &i.id)?;
-                unique_name(tx, &name, Some(&i.id))?;
-                table::rename(tx, &i.id, &name).map_err(store_error)?;
-                let r = live(tx, &i.id)?;
-                Ok((
-                    r.clone(),
-                    reporter_change(
-                        format!("Renamed reporter “{}” to “{}”", before.name, r.name),
-                        &r,
-                    ),
-                ))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let before = live(tx, &i.id)?;
+            unique_name(tx, &name, Some(&i.id))?;
+            table::rename(tx, &i.id, &name)?;
+            let r = live(tx, &i.id)?;
+            Ok((
+                r.clone(),
+                reporter_change(
+                    format!("Renamed reporter “{}” to “{}”", before.name, r.name),
+                    &r,
+                ),
+            ))
+        })
         .await
     }
 
@@ -223,33 +207,26 @@ impl Core {
         if i.from_id == i.into_id {
             return Err(ApiError::invalid("a reporter cannot be merged into itself"));
         }
-        self.mutate(
-            ctx,
-            "reporters.merge",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let from = live(tx, &i.from_id)?;
-                live(tx, &i.into_id)?;
-                let moved =
-                    table::merge(tx, &from.id, &i.into_id, &clock::now()).map_err(store_error)?;
-                let into = live(tx, &i.into_id)?;
-                let change = reporter_change(
-                    format!(
-                        "Merged reporter “{}” into “{}” ({moved} Goal(s) moved)",
-                        from.name, into.name
-                    ),
-                    &into,
-                );
-                Ok((
-                    MergeResult {
-                        into,
-                        goals_moved: moved,
-                    },
-                    change,
-                ))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let from = live(tx, &i.from_id)?;
+            live(tx, &i.into_id)?;
+            let moved = table::merge(tx, &from.id, &i.into_id, &clock::now())?;
+            let into = live(tx, &i.into_id)?;
+            let change = reporter_change(
+                format!(
+                    "Merged reporter “{}” into “{}” ({moved} Goal(s) moved)",
+                    from.name, into.name
+                ),
+                &into,
+            );
+            Ok((
+                MergeResult {
+                    into,
+                    goals_moved: moved,
+                },
+                change,
+            ))
+        })
         .await
     }
 
@@ -259,26 +236,19 @@ impl Core {
         ctx: &Ctx,
         i: ReporterIdInput,
     ) -> Result<Mutated<Reporter>, ApiError> {
-        self.mutate(
-            ctx,
-            "reporters.delete",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let r = live(tx, &i.id)?;
-                table::remove(tx, &r.id, &clock::now()).map_err(store_error)?;
-                let r = table::get(tx, &r.id)
-                    .map_err(store_error)?
-                    .ok_or_else(|| ApiError::internal("reporter vanished"))?;
-                Ok((
-                    r.clone(),
-                    reporter_change(
-                        format!("Removed reporter “{}” (their Goals keep the name)", r.name),
-                        &r,
-                    ),
-                ))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let r = live(tx, &i.id)?;
+            table::remove(tx, &r.id, &clock::now())?;
+            let r =
+                table::get(tx, &r.id)?.ok_or_else(|| ApiError::internal("reporter vanished"))?;
+            Ok((
+                r.clone(),
+                reporter_change(
+                    format!("Removed reporter “{}” (their Goals keep the name)", r.name),
+                    &r,
+                ),
+            ))
+        })
         .await
     }
 
@@ -289,36 +259,30 @@ impl Core {
         self.read(move |c| Ok(table::get(c, &id)?.map(|_| table::todos(c, &id))))
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no reporter {}", i.reporter_id)))?
-            .map_err(store_error)
+            .map_err(ApiError::from)
     }
 
     /// `todos.add`
     pub async fn add_todo(&self, ctx: &Ctx, i: AddTodoInput) -> Result<Mutated<Todo>, ApiError> {
         let text = wire::name("text", &i.text, 1000)?;
-        self.mutate(
-            ctx,
-            "todos.add",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let r = live(tx, &i.reporter_id)?;
-                let at = clock::now();
-                let t = Todo {
-                    id: new_id(),
-                    reporter_id: r.id.clone(),
-                    text,
-                    done: false,
-                    position: table::next_todo_position(tx, &r.id).map_err(store_error)?,
-                    created_at: at.clone(),
-                    updated_at: at,
-                };
-                table::insert_todo(tx, &t).map_err(store_error)?;
-                Ok((
-                    t.clone(),
-                    todo_change(format!("Added a todo for {}: {}", r.name, t.text), &t),
-                ))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let r = live(tx, &i.reporter_id)?;
+            let at = clock::now();
+            let t = Todo {
+                id: new_id(),
+                reporter_id: r.id.clone(),
+                text,
+                done: false,
+                position: table::next_todo_position(tx, &r.id)?,
+                created_at: at.clone(),
+                updated_at: at,
+            };
+            table::insert_todo(tx, &t)?;
+            Ok((
+                t.clone(),
+                todo_change(format!("Added a todo for {}: {}", r.name, t.text), &t),
+            ))
+        })
         .await
     }
 
@@ -336,51 +300,39 @@ impl Core {
             .as_deref()
             .map(|t| wire::name("text", t, 1000))
             .transpose()?;
-        self.mutate(
-            ctx,
-            "todos.update",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let mut t = get_todo(tx, &i.id)?;
-                if let Some(text) = text {
-                    t.text = text;
-                }
-                if let Some(d) = i.done {
-                    t.done = d;
-                }
-                t.updated_at = clock::now();
-                table::update_todo(tx, &t).map_err(store_error)?;
-                let verb = if i.done == Some(true) {
-                    "Checked off"
-                } else {
-                    "Edited"
-                };
-                Ok((
-                    t.clone(),
-                    todo_change(format!("{verb} todo: {}", t.text), &t),
-                ))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let mut t = get_todo(tx, &i.id)?;
+            if let Some(text) = text {
+                t.text = text;
+            }
+            if let Some(d) = i.done {
+                t.done = d;
+            }
+            t.updated_at = clock::now();
+            table::update_todo(tx, &t)?;
+            let verb = if i.done == Some(true) {
+                "Checked off"
+            } else {
+                "Edited"
+            };
+            Ok((
+                t.clone(),
+                todo_change(format!("{verb} todo: {}", t.text), &t),
+            ))
+        })
         .await
     }
 
     /// `todos.delete`
     pub async fn remove_todo(&self, ctx: &Ctx, i: TodoIdInput) -> Result<Mutated<Todo>, ApiError> {
-        self.mutate(
-            ctx,
-            "todos.delete",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let t = get_todo(tx, &i.id)?;
-                table::delete_todo(tx, &t.id).map_err(store_error)?;
-                Ok((
-                    t.clone(),
-                    todo_change(format!("Removed todo: {}", t.text), &t),
-                ))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let t = get_todo(tx, &i.id)?;
+            table::delete_todo(tx, &t.id)?;
+            Ok((
+                t.clone(),
+                todo_change(format!("Removed todo: {}", t.text), &t),
+            ))
+        })
         .await
     }
 
@@ -390,49 +342,43 @@ impl Core {
         ctx: &Ctx,
         i: ReorderTodosInput,
     ) -> Result<Mutated<Vec<Todo>>, ApiError> {
-        self.mutate(
-            ctx,
-            "todos.reorder",
-            &i.clone(),
-            async { Ok(()) },
-            move |tx, ()| {
-                let r = live(tx, &i.reporter_id)?;
-                let current = table::todos(tx, &r.id).map_err(store_error)?;
-                let mut want = i.ids.clone();
-                want.sort();
-                let mut have: Vec<String> = current.iter().map(|t| t.id.clone()).collect();
-                have.sort();
-                if want != have {
-                    return Err(ApiError::invalid(format!(
-                        "ids must list exactly the {} todos of {}, each once",
-                        current.len(),
-                        r.name
-                    )));
-                }
-                let at = clock::now();
-                for (pos, id) in i.ids.iter().enumerate() {
-                    let mut t = current
-                        .iter()
-                        .find(|t| &t.id == id)
-                        .cloned()
-                        .expect("checked above");
-                    t.position = pos as u32;
-                    t.updated_at = at.clone();
-                    table::update_todo(tx, &t).map_err(store_error)?;
-                }
-                let todos = table::todos(tx, &r.id).map_err(store_error)?;
-                let change = Change::new(format!("Reordered the todos of {}", r.name))
-                    .target(r.id.clone())
-                    .event(
-                        kind::TODOS_UPDATED,
-                        &TodosChanged {
-                            reporter_id: r.id.clone(),
-                            todo: None,
-                        },
-                    );
-                Ok((todos, change))
-            },
-        )
+        self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
+            let r = live(tx, &i.reporter_id)?;
+            let current = table::todos(tx, &r.id)?;
+            let mut want = i.ids.clone();
+            want.sort();
+            let mut have: Vec<String> = current.iter().map(|t| t.id.clone()).collect();
+            have.sort();
+            if want != have {
+                return Err(ApiError::invalid(format!(
+                    "ids must list exactly the {} todos of {}, each once",
+                    current.len(),
+                    r.name
+                )));
+            }
+            let at = clock::now();
+            for (pos, id) in i.ids.iter().enumerate() {
+                let mut t = current
+                    .iter()
+                    .find(|t| &t.id == id)
+                    .cloned()
+                    .expect("checked above");
+                t.position = pos as u32;
+                t.updated_at = at.clone();
+                table::update_todo(tx, &t)?;
+            }
+            let todos = table::todos(tx, &r.id)?;
+            let change = Change::new(format!("Reordered the todos of {}", r.name))
+                .target(r.id.clone())
+                .event(
+                    kind::TODOS_UPDATED,
+                    &TodosChanged {
+                        reporter_id: r.id.clone(),
+                        todo: None,
+                    },
+                );
+            Ok((todos, change))
+        })
         .await
     }
 }

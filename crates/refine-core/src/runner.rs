@@ -42,7 +42,7 @@ mod plan;
 mod quality;
 mod scheduler;
 mod worker;
-use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, new_id, Change, Core, Ctx, Mutated};
 
 const PAUSE_KEY: &str = "runner_paused";
 /// Largest diff the governance gate is shown.
@@ -298,16 +298,11 @@ impl Core {
         if let Some(r) = &input.reason {
             crate::wire::text("reason", r, 2000, false)?;
         }
-        let op = if paused {
-            "runner.pause"
-        } else {
-            "runner.resume"
-        };
         let reason = input.reason.clone();
         let actor = ctx.actor.clone();
         let r = self
-            .mutate(ctx, op, &input, async { Ok(()) }, move |tx, ()| {
-                let now = refine_store::meta::get(tx, PAUSE_KEY).map_err(store_error)?;
+            .mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+                let now = refine_store::meta::get(tx, PAUSE_KEY)?;
                 if now.is_some() == paused {
                     return Err(ApiError::conflict(if paused {
                         "the runner is already paused"
@@ -317,10 +312,10 @@ impl Core {
                 }
                 if paused {
                     let v = json!({ "reason": reason, "since": clock::now(), "by": actor });
-                    refine_store::meta::set(tx, PAUSE_KEY, &v.to_string()).map_err(store_error)?;
+                    refine_store::meta::set(tx, PAUSE_KEY, &v.to_string())?;
                 } else {
                     tx.execute("DELETE FROM meta WHERE key = ?1", [PAUSE_KEY])
-                        .map_err(|e| store_error(e.into()))?;
+                        .map_err(|e| ApiError::from(refine_store::StoreError::from(e)))?;
                 }
                 let change = Change::new(if paused {
                     "Paused the runner"
@@ -377,7 +372,7 @@ impl Core {
             core.stop_goal_work(&gid).await;
             Ok(())
         };
-        self.mutate(ctx, "runner.stop", &input, prepare, move |_, ()| {
+        self.mutate(ctx, &input, prepare, move |_, ()| {
             let change = Change::new(format!(
                 "Stopped the worker on Goal #{} (it stays in {} and resumes later)",
                 goal.number,
@@ -512,27 +507,21 @@ impl Core {
             checks,
         };
         let v2 = value.clone();
-        self.mutate(
-            ctx,
-            "quality.evaluate",
-            &input,
-            async { Ok(()) },
-            move |_, ()| {
-                let change = Change::new(format!(
-                    "Evaluated Goal #{} round {}: {}",
-                    goal.number,
-                    v2.round,
-                    if v2.passed {
-                        "all tests pass"
-                    } else {
-                        "tests fail"
-                    }
-                ))
-                .app(Some(goal.app_id.clone()))
-                .target(goal.id.clone());
-                Ok((v2, change))
-            },
-        )
+        self.mutate(ctx, &input, async { Ok(()) }, move |_, ()| {
+            let change = Change::new(format!(
+                "Evaluated Goal #{} round {}: {}",
+                goal.number,
+                v2.round,
+                if v2.passed {
+                    "all tests pass"
+                } else {
+                    "tests fail"
+                }
+            ))
+            .app(Some(goal.app_id.clone()))
+            .target(goal.id.clone());
+            Ok((v2, change))
+        })
         .await
     }
 

@@ -228,7 +228,6 @@ impl Core {
         let core = self.clone();
         self.mutate(
             &quiet,
-            "sessions.link",
             &serde_json::json!({}),
             async { Ok(()) },
             move |_, ()| {
@@ -304,7 +303,6 @@ impl Core {
         let out = self
             .mutate(
                 &quiet,
-                "sessions.exchange",
                 &serde_json::json!({ "session": session.id }),
                 async { Ok(()) },
                 move |tx, ()| {
@@ -362,27 +360,21 @@ impl Core {
     ) -> Result<Mutated<BrowserSession>, ApiError> {
         let id = input.id.clone();
         let out = self
-            .mutate(
-                ctx,
-                "sessions.revoke",
-                &input,
-                async { Ok(()) },
-                move |tx, ()| {
-                    let at = clock::now();
-                    if !table::revoke(tx, &id, &at)? {
-                        return Err(ApiError::not_found(format!("no live browser session {id}")));
-                    }
-                    let s = table::list(tx)?
-                        .into_iter()
-                        .find(|r| r.session.id == id)
-                        .map(|r| r.session)
-                        .ok_or_else(|| ApiError::not_found(format!("no browser session {id}")))?;
-                    let change = Change::new(format!("Revoked browser session ({})", s.label))
-                        .target(id.clone())
-                        .event(kind::SESSIONS_CHANGED, &IdRef { id: id.clone() });
-                    Ok((s, change))
-                },
-            )
+            .mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+                let at = clock::now();
+                if !table::revoke(tx, &id, &at)? {
+                    return Err(ApiError::not_found(format!("no live browser session {id}")));
+                }
+                let s = table::list(tx)?
+                    .into_iter()
+                    .find(|r| r.session.id == id)
+                    .map(|r| r.session)
+                    .ok_or_else(|| ApiError::not_found(format!("no browser session {id}")))?;
+                let change = Change::new(format!("Revoked browser session ({})", s.label))
+                    .target(id.clone())
+                    .event(kind::SESSIONS_CHANGED, &IdRef { id: id.clone() });
+                Ok((s, change))
+            })
             .await?;
         let mut live = self
             .0

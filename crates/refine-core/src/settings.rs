@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use specta::Type;
 
-use crate::{store_error, Change, Core, Ctx, Mutated};
+use crate::{Change, Core, Ctx, Mutated};
 
 /// Which settings to read: the global layer plus, if given (or active), an app's layer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -123,9 +123,9 @@ impl Core {
         };
         let patch = input.patch.clone();
         let revision = input.revision;
-        self.mutate(ctx, "settings.update", &input, async { Ok(()) }, move |tx, ()| {
-            let global = table::get(tx, None).map_err(store_error)?;
-            let app_layer = app_id.as_deref().map(|a| table::get(tx, Some(a))).transpose().map_err(store_error)?;
+        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+            let global = table::get(tx, None)?;
+            let app_layer = app_id.as_deref().map(|a| table::get(tx, Some(a))).transpose()?;
             let target = app_layer.as_ref().unwrap_or(&global);
             if target.revision != revision {
                 return Err(ApiError::conflict(format!(
@@ -146,7 +146,7 @@ impl Core {
                 layers.push(&a.values);
             }
             let effective = resolve(&layers).map_err(|e| ApiError::invalid(format!("invalid settings: {e}")))?;
-            table::put(tx, app_id.as_deref(), &written.values, written.revision).map_err(store_error)?;
+            table::put(tx, app_id.as_deref(), &written.values, written.revision)?;
             let keys: Vec<String> = patch.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
             let scope = if app_id.is_some() { "app" } else { "global" };
             let change = Change::new(format!("Updated {scope} settings: {}", keys.join(", ")))

@@ -53,19 +53,13 @@ impl Core {
     /// `system.shutdown`: stop the daemon cleanly after answering.
     pub async fn shutdown(&self, ctx: &Ctx) -> Result<Mutated<ShutdownAck>, ApiError> {
         let out = self
-            .mutate(
-                ctx,
-                "system.shutdown",
-                &Empty {},
-                async { Ok(()) },
-                |_, ()| {
-                    Ok((
-                        ShutdownAck { stopping: true },
-                        Change::new("Daemon shutdown requested")
-                            .event(kind::SYSTEM_SHUTDOWN, &Empty {}),
-                    ))
-                },
-            )
+            .mutate(ctx, &Empty {}, async { Ok(()) }, |_, ()| {
+                Ok((
+                    ShutdownAck { stopping: true },
+                    Change::new("Daemon shutdown requested")
+                        .event(kind::SYSTEM_SHUTDOWN, &Empty {}),
+                ))
+            })
             .await?;
         self.request_shutdown();
         Ok(out)

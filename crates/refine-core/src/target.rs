@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::processes::{ProcessIdInput, StartProcessInput};
 use crate::wire::double_option;
-use crate::{clock, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, Change, Core, Ctx, Mutated};
 
 /// An app's lifecycle commands (argv arrays) and health check.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -368,7 +368,7 @@ impl Core {
             None => "Health check: nothing to probe".to_string(),
         };
         let app_id = state.app_id.clone();
-        self.mutate(ctx, "target.check", &i, async { Ok(()) }, move |_, ()| {
+        self.mutate(ctx, &i, async { Ok(()) }, move |_, ()| {
             Ok((state, Change::new(summary).app(Some(app_id))))
         })
         .await
@@ -445,35 +445,27 @@ impl Core {
         }
         let app_id = app.id.clone();
         let value = serde_json::to_value(&l).map_err(|_| ApiError::internal("lifecycle"))?;
-        self.mutate(
-            ctx,
-            "target.configure",
-            &i,
-            async { Ok(()) },
-            move |tx, ()| {
-                let now = refine_store::lifecycle::get(tx, &app_id)
-                    .map_err(store_error)?
-                    .map(|(_, r)| r)
-                    .unwrap_or(0);
-                if now != revision {
-                    return Err(
-                        ApiError::conflict("the lifecycle changed since you read it")
-                            .with_details(json!({ "currentRevision": now })),
-                    );
-                }
-                refine_store::lifecycle::put(tx, &app_id, &value, revision + 1)
-                    .map_err(store_error)?;
-                let change = Change::new(format!("Edited the lifecycle commands of {}", app.name))
-                    .app(Some(app_id.clone()))
-                    .event(
-                        kind::TARGET_UPDATED,
-                        &AppRef {
-                            app_id: app_id.clone(),
-                        },
-                    );
-                Ok((l, change))
-            },
-        )
+        self.mutate(ctx, &i, async { Ok(()) }, move |tx, ()| {
+            let now = refine_store::lifecycle::get(tx, &app_id)?
+                .map(|(_, r)| r)
+                .unwrap_or(0);
+            if now != revision {
+                return Err(
+                    ApiError::conflict("the lifecycle changed since you read it")
+                        .with_details(json!({ "currentRevision": now })),
+                );
+            }
+            refine_store::lifecycle::put(tx, &app_id, &value, revision + 1)?;
+            let change = Change::new(format!("Edited the lifecycle commands of {}", app.name))
+                .app(Some(app_id.clone()))
+                .event(
+                    kind::TARGET_UPDATED,
+                    &AppRef {
+                        app_id: app_id.clone(),
+                    },
+                );
+            Ok((l, change))
+        })
         .await
     }
 

@@ -296,19 +296,13 @@ impl Core {
             core.start_reaper();
             Ok(info)
         };
-        self.mutate(
-            ctx,
-            "terminal.create",
-            &input,
-            prepare,
-            |_, info: TerminalInfo| {
-                let change = Change::new(format!("Opened a terminal: {}", info.argv.join(" ")))
-                    .app(Some(info.app_id.clone()))
-                    .target(info.id.clone())
-                    .event(kind::TERMINAL_CREATED, &info);
-                Ok((info, change))
-            },
-        )
+        self.mutate(ctx, &input, prepare, |_, info: TerminalInfo| {
+            let change = Change::new(format!("Opened a terminal: {}", info.argv.join(" ")))
+                .app(Some(info.app_id.clone()))
+                .target(info.id.clone())
+                .event(kind::TERMINAL_CREATED, &info);
+            Ok((info, change))
+        })
         .await
     }
 
@@ -379,7 +373,9 @@ impl Core {
             {
                 continue;
             }
-            let ctx = Ctx::new(Surface::System).with_actor("refine");
+            let ctx = Ctx::new(Surface::System)
+                .with_actor("refine")
+                .for_op("terminal.close");
             if self
                 .close_terminal_as(
                     &ctx,
@@ -473,21 +469,15 @@ impl Core {
             resize(&s, cols, rows)?;
             Ok(s.snapshot())
         };
-        self.mutate(
-            ctx,
-            "terminal.resize",
-            &i,
-            prepare,
-            |_, info: TerminalInfo| {
-                let change = Change::new(format!(
-                    "Resized terminal {} to {}x{}",
-                    info.title, info.cols, info.rows
-                ))
-                .app(Some(info.app_id.clone()))
-                .target(info.id.clone());
-                Ok((info, change))
-            },
-        )
+        self.mutate(ctx, &i, prepare, |_, info: TerminalInfo| {
+            let change = Change::new(format!(
+                "Resized terminal {} to {}x{}",
+                info.title, info.cols, info.rows
+            ))
+            .app(Some(info.app_id.clone()))
+            .target(info.id.clone());
+            Ok((info, change))
+        })
         .await
     }
 
@@ -519,18 +509,12 @@ impl Core {
             Ok(s.snapshot())
         };
         let n = i.text.len();
-        self.mutate(
-            ctx,
-            "terminal.input",
-            &i,
-            prepare,
-            move |_, info: TerminalInfo| {
-                let change = Change::new(format!("Typed {n} bytes into terminal {}", info.title))
-                    .app(Some(info.app_id.clone()))
-                    .target(info.id.clone());
-                Ok((info, change))
-            },
-        )
+        self.mutate(ctx, &i, prepare, move |_, info: TerminalInfo| {
+            let change = Change::new(format!("Typed {n} bytes into terminal {}", info.title))
+                .app(Some(info.app_id.clone()))
+                .target(info.id.clone());
+            Ok((info, change))
+        })
         .await
     }
 
@@ -550,19 +534,13 @@ impl Core {
             s.info.lock().unwrap_or_else(|p| p.into_inner()).title = title;
             Ok(s.snapshot())
         };
-        self.mutate(
-            ctx,
-            "terminal.rename",
-            &i,
-            prepare,
-            |_, info: TerminalInfo| {
-                let change = Change::new(format!("Renamed a terminal to {}", info.title))
-                    .app(Some(info.app_id.clone()))
-                    .target(info.id.clone())
-                    .event(kind::TERMINAL_UPDATED, &info);
-                Ok((info, change))
-            },
-        )
+        self.mutate(ctx, &i, prepare, |_, info: TerminalInfo| {
+            let change = Change::new(format!("Renamed a terminal to {}", info.title))
+                .app(Some(info.app_id.clone()))
+                .target(info.id.clone())
+                .event(kind::TERMINAL_UPDATED, &info);
+            Ok((info, change))
+        })
         .await
     }
 
@@ -617,31 +595,25 @@ impl Core {
             }
             Ok(info)
         };
-        self.mutate(
-            ctx,
-            "terminal.close",
-            &i,
-            prepare,
-            move |_, info: TerminalInfo| {
-                let what = if reason == "idle" {
-                    "Closed an idle terminal"
-                } else {
-                    "Closed a terminal"
-                };
-                let change = Change::new(format!("{what}: {}", info.title))
-                    .app(Some(info.app_id.clone()))
-                    .target(info.id.clone())
-                    .event(
-                        kind::TERMINAL_CLOSED,
-                        &TerminalClosed {
-                            id: info.id.clone(),
-                            app_id: info.app_id.clone(),
-                            reason: reason.to_string(),
-                        },
-                    );
-                Ok((info, change))
-            },
-        )
+        self.mutate(ctx, &i, prepare, move |_, info: TerminalInfo| {
+            let what = if reason == "idle" {
+                "Closed an idle terminal"
+            } else {
+                "Closed a terminal"
+            };
+            let change = Change::new(format!("{what}: {}", info.title))
+                .app(Some(info.app_id.clone()))
+                .target(info.id.clone())
+                .event(
+                    kind::TERMINAL_CLOSED,
+                    &TerminalClosed {
+                        id: info.id.clone(),
+                        app_id: info.app_id.clone(),
+                        reason: reason.to_string(),
+                    },
+                );
+            Ok((info, change))
+        })
         .await
     }
 }
@@ -670,7 +642,7 @@ mod tests {
         git(&["init", "-q"]);
         let ctx = Ctx::new(Surface::Cli);
         core.add_app(
-            &ctx,
+            &ctx.for_op("apps.add"),
             crate::apps::AddAppInput {
                 path: repo.to_string_lossy().to_string(),
                 name: None,
@@ -683,13 +655,22 @@ mod tests {
             title: Some(title.into()),
             ..Default::default()
         };
-        let a = core.create_terminal(&ctx, open("a")).await.unwrap().value;
-        let b = core.create_terminal(&ctx, open("b")).await.unwrap().value;
+        let create = ctx.for_op("terminal.create");
+        let a = core
+            .create_terminal(&create, open("a"))
+            .await
+            .unwrap()
+            .value;
+        let b = core
+            .create_terminal(&create, open("b"))
+            .await
+            .unwrap()
+            .value;
         let client = core.attach_terminal(&b.id).unwrap();
         let later = Instant::now() + Duration::from_secs(3600);
         assert!(core.reap_terminals(later).await.is_empty(), "0 = never");
         core.update_settings(
-            &ctx,
+            &ctx.for_op("settings.update"),
             crate::settings::SettingsUpdateInput {
                 scope: refine_model::SettingsScope::Global,
                 app_id: None,

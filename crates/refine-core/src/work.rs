@@ -16,7 +16,7 @@ use specta::Type;
 
 use crate::apps::validate_id;
 use crate::wire::{self, double_option};
-use crate::{clock, new_id, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, new_id, Change, Core, Ctx, Mutated};
 
 /// A new Goal.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -305,14 +305,10 @@ pub(crate) fn find_goal(
     let r = r.trim();
     let number = r.strip_prefix('#').unwrap_or(r);
     if let (Ok(n), Some(app)) = (number.parse::<u32>(), app_id) {
-        return gtable::get_by_number(conn, app, n)
-            .map_err(store_error)?
-            .ok_or_else(|| not_found_goal(r));
+        return gtable::get_by_number(conn, app, n)?.ok_or_else(|| not_found_goal(r));
     }
     validate_id("goal", r)?;
-    let g = gtable::get(conn, r)
-        .map_err(store_error)?
-        .ok_or_else(|| not_found_goal(r))?;
+    let g = gtable::get(conn, r)?.ok_or_else(|| not_found_goal(r))?;
     if app_id.is_some_and(|a| a != g.app_id) {
         return Err(not_found_goal(r));
     }
@@ -321,15 +317,14 @@ pub(crate) fn find_goal(
 
 fn find_feature(conn: &Connection, app_id: &str, id: &str) -> Result<Feature, ApiError> {
     validate_id("feature", id)?;
-    ftable::get(conn, id)
-        .map_err(store_error)?
+    ftable::get(conn, id)?
         .filter(|f| f.app_id == app_id)
         .ok_or_else(|| ApiError::not_found(format!("no Feature {id} in this app")))
 }
 
 fn check_reporter(conn: &Connection, id: &str) -> Result<(), ApiError> {
     validate_id("reporter", id)?;
-    match refine_store::reporters::get(conn, id).map_err(store_error)? {
+    match refine_store::reporters::get(conn, id)? {
         Some(r) if r.removed_at.is_none() => Ok(()),
         Some(_) => Err(ApiError::invalid(format!("reporter {id} was removed"))),
         None => Err(ApiError::not_found(format!("no reporter {id}"))),
@@ -345,14 +340,13 @@ fn leave_feature(conn: &Connection, g: &mut Goal, at: &str) -> Result<(), ApiErr
     if let Some(fid) = g.feature_id.take() {
         g.position = None;
         g.feature_name = None;
-        gtable::update(conn, g).map_err(store_error)?;
-        let rest: Vec<String> = ftable::goals_in(conn, &fid)
-            .map_err(store_error)?
+        gtable::update(conn, g)?;
+        let rest: Vec<String> = ftable::goals_in(conn, &fid)?
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        ftable::set_order(conn, &fid, &rest).map_err(store_error)?;
-        ftable::touch(conn, &fid, at).map_err(store_error)?;
+        ftable::set_order(conn, &fid, &rest)?;
+        ftable::touch(conn, &fid, at)?;
     }
     Ok(())
 }
@@ -368,8 +362,7 @@ pub(crate) fn join_feature(
     if g.feature_id.as_deref() != Some(feature.id.as_str()) {
         leave_feature(conn, g, at)?;
     }
-    let mut order: Vec<String> = ftable::goals_in(conn, &feature.id)
-        .map_err(store_error)?
+    let mut order: Vec<String> = ftable::goals_in(conn, &feature.id)?
         .into_iter()
         .map(|(id, _)| id)
         .filter(|id| id != &g.id)
@@ -381,9 +374,9 @@ pub(crate) fn join_feature(
     g.feature_id = Some(feature.id.clone());
     g.feature_name = Some(feature.name.clone());
     g.position = Some(i as u32);
-    gtable::update(conn, g).map_err(store_error)?;
-    ftable::set_order(conn, &feature.id, &order).map_err(store_error)?;
-    ftable::touch(conn, &feature.id, at).map_err(store_error)?;
+    gtable::update(conn, g)?;
+    ftable::set_order(conn, &feature.id, &order)?;
+    ftable::touch(conn, &feature.id, at)?;
     Ok(())
 }
 
@@ -423,10 +416,7 @@ pub(crate) fn insert_goal(
     if let Some(e) = &input.external {
         wire::name("external.source", &e.source, 40)?;
         wire::name("external.id", &e.id, 200)?;
-        if gtable::find_external(conn, app_id, &e.source, &e.id)
-            .map_err(store_error)?
-            .is_some()
-        {
+        if gtable::find_external(conn, app_id, &e.source, &e.id)?.is_some() {
             return Err(ApiError::conflict(format!(
                 "a Goal from {} {} already exists",
                 e.source, e.id
@@ -441,7 +431,7 @@ pub(crate) fn insert_goal(
     let mut g = Goal {
         id: new_id(),
         app_id: app_id.to_string(),
-        number: gtable::next_number(conn, app_id).map_err(store_error)?,
+        number: gtable::next_number(conn, app_id)?,
         title,
         prompt,
         notes,
@@ -461,15 +451,13 @@ pub(crate) fn insert_goal(
         deleted_at: None,
         rounds: Vec::new(),
     };
-    gtable::insert(conn, &g).map_err(store_error)?;
-    gtable::insert_round(conn, &g.id, 1, "First attempt", at).map_err(store_error)?;
-    gtable::record_transition(conn, &g, None, status, at, &ctx.actor).map_err(store_error)?;
+    gtable::insert(conn, &g)?;
+    gtable::insert_round(conn, &g.id, 1, "First attempt", at)?;
+    gtable::record_transition(conn, &g, None, status, at, &ctx.actor)?;
     if let Some(f) = &feature {
         join_feature(conn, &mut g, f, None, at)?;
     }
-    gtable::get(conn, &g.id)
-        .map_err(store_error)?
-        .ok_or_else(|| not_found_goal(&g.id))
+    gtable::get(conn, &g.id)?.ok_or_else(|| not_found_goal(&g.id))
 }
 
 impl Core {
@@ -492,20 +480,14 @@ impl Core {
         let node = self.node_id().to_string();
         let ctx2 = ctx.clone();
         let i = input.clone();
-        self.mutate(
-            ctx,
-            "goals.create",
-            &input,
-            async { Ok(()) },
-            move |tx, ()| {
-                let g = insert_goal(tx, &ctx2, &app, &node, &i, &clock::now())?;
-                let change = Change::new(format!("Created Goal #{} “{}”", g.number, g.title))
-                    .app(Some(app.clone()))
-                    .target(g.id.clone());
-                let change = change.event(kind::GOAL_CREATED, &g);
-                Ok((g, change))
-            },
-        )
+        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+            let g = insert_goal(tx, &ctx2, &app, &node, &i, &clock::now())?;
+            let change = Change::new(format!("Created Goal #{} “{}”", g.number, g.title))
+                .app(Some(app.clone()))
+                .target(g.id.clone());
+            let change = change.event(kind::GOAL_CREATED, &g);
+            Ok((g, change))
+        })
         .await
     }
 
@@ -538,87 +520,79 @@ impl Core {
     ) -> Result<Mutated<Goal>, ApiError> {
         let app = self.resolve_app(ctx, None).await.ok().map(|a| a.id);
         let i = input.clone();
-        self.mutate(
-            ctx,
-            "goals.update",
-            &input,
-            async { Ok(()) },
-            move |tx, ()| {
-                let mut g = find_goal(tx, app.as_deref(), &i.id)?;
-                if g.deleted_at.is_some() {
-                    return Err(ApiError::conflict(format!(
-                        "Goal #{} is deleted; restore it first",
-                        g.number
-                    )));
+        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+            let mut g = find_goal(tx, app.as_deref(), &i.id)?;
+            if g.deleted_at.is_some() {
+                return Err(ApiError::conflict(format!(
+                    "Goal #{} is deleted; restore it first",
+                    g.number
+                )));
+            }
+            let at = clock::now();
+            let mut changed = Vec::new();
+            if let Some(t) = &i.title {
+                g.title = wire::name("title", t, 300)?;
+                changed.push("title");
+            }
+            if let Some(p) = &i.prompt {
+                wire::text("prompt", p, 100_000, true)?;
+                g.prompt = p.clone();
+                changed.push("prompt");
+            }
+            if let Some(n) = &i.notes {
+                wire::text("notes", n, 100_000, true)?;
+                g.notes = n.clone();
+                changed.push("notes");
+            }
+            if let Some(p) = i.priority {
+                g.priority = p;
+                changed.push("priority");
+            }
+            if let Some(r) = &i.reporter_id {
+                if let Some(r) = r {
+                    check_reporter(tx, r)?;
                 }
-                let at = clock::now();
-                let mut changed = Vec::new();
-                if let Some(t) = &i.title {
-                    g.title = wire::name("title", t, 300)?;
-                    changed.push("title");
-                }
-                if let Some(p) = &i.prompt {
-                    wire::text("prompt", p, 100_000, true)?;
-                    g.prompt = p.clone();
-                    changed.push("prompt");
-                }
-                if let Some(n) = &i.notes {
-                    wire::text("notes", n, 100_000, true)?;
-                    g.notes = n.clone();
-                    changed.push("notes");
-                }
-                if let Some(p) = i.priority {
-                    g.priority = p;
-                    changed.push("priority");
-                }
-                if let Some(r) = &i.reporter_id {
-                    if let Some(r) = r {
-                        check_reporter(tx, r)?;
-                    }
-                    g.reporter_id = r.clone();
-                    changed.push("reporter");
-                }
-                if let Some(a) = &i.assignee {
-                    g.assignee = a.as_deref().map(check_assignee).transpose()?;
-                    changed.push("assignee");
-                }
-                if let Some(l) = &i.labels {
-                    g.labels = wire::labels(l)?;
-                    changed.push("labels");
-                }
-                g.updated_at = at.clone();
-                gtable::update(tx, &g).map_err(store_error)?;
-                if let Some(f) = &i.feature_id {
-                    match f {
-                        Some(fid) => {
-                            let feature = find_feature(tx, &g.app_id, fid)?;
-                            if g.feature_id.as_deref() != Some(fid.as_str()) {
-                                join_feature(tx, &mut g, &feature, None, &at)?;
-                            }
+                g.reporter_id = r.clone();
+                changed.push("reporter");
+            }
+            if let Some(a) = &i.assignee {
+                g.assignee = a.as_deref().map(check_assignee).transpose()?;
+                changed.push("assignee");
+            }
+            if let Some(l) = &i.labels {
+                g.labels = wire::labels(l)?;
+                changed.push("labels");
+            }
+            g.updated_at = at.clone();
+            gtable::update(tx, &g)?;
+            if let Some(f) = &i.feature_id {
+                match f {
+                    Some(fid) => {
+                        let feature = find_feature(tx, &g.app_id, fid)?;
+                        if g.feature_id.as_deref() != Some(fid.as_str()) {
+                            join_feature(tx, &mut g, &feature, None, &at)?;
                         }
-                        None => leave_feature(tx, &mut g, &at)?,
                     }
-                    changed.push("feature");
+                    None => leave_feature(tx, &mut g, &at)?,
                 }
-                if changed.is_empty() {
-                    return Err(ApiError::invalid(
-                        "nothing to change: name at least one field",
-                    ));
-                }
-                let g = gtable::get(tx, &g.id)
-                    .map_err(store_error)?
-                    .ok_or_else(|| not_found_goal(&i.id))?;
-                let change = Change::new(format!(
-                    "Edited Goal #{} ({})",
-                    g.number,
-                    changed.join(", ")
-                ))
-                .app(Some(g.app_id.clone()))
-                .target(g.id.clone());
-                let change = change.event(kind::GOAL_UPDATED, &g);
-                Ok((g, change))
-            },
-        )
+                changed.push("feature");
+            }
+            if changed.is_empty() {
+                return Err(ApiError::invalid(
+                    "nothing to change: name at least one field",
+                ));
+            }
+            let g = gtable::get(tx, &g.id)?.ok_or_else(|| not_found_goal(&i.id))?;
+            let change = Change::new(format!(
+                "Edited Goal #{} ({})",
+                g.number,
+                changed.join(", ")
+            ))
+            .app(Some(g.app_id.clone()))
+            .target(g.id.clone());
+            let change = change.event(kind::GOAL_UPDATED, &g);
+            Ok((g, change))
+        })
         .await
     }
 
@@ -629,13 +603,8 @@ impl Core {
         delete: bool,
     ) -> Result<Mutated<Goal>, ApiError> {
         let app = self.resolve_app(ctx, None).await.ok().map(|a| a.id);
-        let op = if delete {
-            "goals.delete"
-        } else {
-            "goals.restore"
-        };
         let i = input.clone();
-        self.mutate(ctx, op, &input, async { Ok(()) }, move |tx, ()| {
+        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
             let mut g = find_goal(tx, app.as_deref(), &i.id)?;
             let at = clock::now();
             match (delete, g.deleted_at.is_some()) {
@@ -655,11 +624,10 @@ impl Core {
             }
             g.deleted_at = delete.then(|| at.clone());
             g.updated_at = at.clone();
-            gtable::update(tx, &g).map_err(store_error)?;
+            gtable::update(tx, &g)?;
             if let Some(fid) = g.feature_id.clone() {
                 // Deleted goals leave the order; restored ones go back to the end.
-                let mut order: Vec<String> = ftable::goals_in(tx, &fid)
-                    .map_err(store_error)?
+                let mut order: Vec<String> = ftable::goals_in(tx, &fid)?
                     .into_iter()
                     .map(|(id, _)| id)
                     .collect();
@@ -667,11 +635,9 @@ impl Core {
                     order.retain(|id| id != &g.id);
                     order.push(g.id.clone());
                 }
-                ftable::set_order(tx, &fid, &order).map_err(store_error)?;
+                ftable::set_order(tx, &fid, &order)?;
             }
-            let g = gtable::get(tx, &g.id)
-                .map_err(store_error)?
-                .ok_or_else(|| not_found_goal(&i.id))?;
+            let g = gtable::get(tx, &g.id)?.ok_or_else(|| not_found_goal(&i.id))?;
             let verb = if delete { "Deleted" } else { "Restored" };
             let change = Change::new(format!("{verb} Goal #{} “{}”", g.number, g.title))
                 .app(Some(g.app_id.clone()))
@@ -733,58 +699,52 @@ impl Core {
         let ctx2 = ctx.clone();
         let i = input.clone();
         let out = self
-            .mutate(
-                ctx,
-                "goals.bulk_update",
-                &input,
-                async { Ok(()) },
-                move |tx, ()| {
-                    let at = clock::now();
-                    let mut results = Vec::new();
-                    for id in &i.ids {
-                        // Each item in its own savepoint: a refused item leaves no trace, the rest stay.
-                        tx.execute_batch("SAVEPOINT bulk_item")
-                            .map_err(|e| store_error(e.into()))?;
-                        match bulk_one(tx, &ctx2, &app, id, &i.patch, &at) {
-                            Ok(g) => {
-                                tx.execute_batch("RELEASE bulk_item")
-                                    .map_err(|e| store_error(e.into()))?;
-                                results.push(BulkItem {
-                                    id: id.clone(),
-                                    ok: true,
-                                    error: None,
-                                    goal: Some(g),
-                                });
-                            }
-                            Err(e) => {
-                                tx.execute_batch("ROLLBACK TO bulk_item; RELEASE bulk_item")
-                                    .map_err(|e| store_error(e.into()))?;
-                                results.push(BulkItem {
-                                    id: id.clone(),
-                                    ok: false,
-                                    error: Some(e),
-                                    goal: None,
-                                });
-                            }
+            .mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+                let at = clock::now();
+                let mut results = Vec::new();
+                for id in &i.ids {
+                    // Each item in its own savepoint: a refused item leaves no trace, the rest stay.
+                    tx.execute_batch("SAVEPOINT bulk_item")
+                        .map_err(|e| ApiError::from(refine_store::StoreError::from(e)))?;
+                    match bulk_one(tx, &ctx2, &app, id, &i.patch, &at) {
+                        Ok(g) => {
+                            tx.execute_batch("RELEASE bulk_item")
+                                .map_err(|e| ApiError::from(refine_store::StoreError::from(e)))?;
+                            results.push(BulkItem {
+                                id: id.clone(),
+                                ok: true,
+                                error: None,
+                                goal: Some(g),
+                            });
+                        }
+                        Err(e) => {
+                            tx.execute_batch("ROLLBACK TO bulk_item; RELEASE bulk_item")
+                                .map_err(|e| ApiError::from(refine_store::StoreError::from(e)))?;
+                            results.push(BulkItem {
+                                id: id.clone(),
+                                ok: false,
+                                error: Some(e),
+                                goal: None,
+                            });
                         }
                     }
-                    let updated = results.iter().filter(|r| r.ok).count() as u32;
-                    let failed = results.len() as u32 - updated;
-                    let change = Change::new(format!(
-                        "Bulk edit: {updated} Goal(s) changed, {failed} refused"
-                    ))
-                    .app(Some(app.clone()))
-                    .event(kind::GOALS_BULK_UPDATED, &BulkUpdated { updated, failed });
-                    Ok((
-                        BulkResult {
-                            updated,
-                            failed,
-                            results,
-                        },
-                        change,
-                    ))
-                },
-            )
+                }
+                let updated = results.iter().filter(|r| r.ok).count() as u32;
+                let failed = results.len() as u32 - updated;
+                let change = Change::new(format!(
+                    "Bulk edit: {updated} Goal(s) changed, {failed} refused"
+                ))
+                .app(Some(app.clone()))
+                .event(kind::GOALS_BULK_UPDATED, &BulkUpdated { updated, failed });
+                Ok((
+                    BulkResult {
+                        updated,
+                        failed,
+                        results,
+                    },
+                    change,
+                ))
+            })
             .await?;
         if !out.replayed {
             for g in out.value.results.iter().filter_map(|r| r.goal.as_ref()) {
@@ -911,52 +871,42 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, input.app_id.as_deref()).await?;
         let i = input.clone();
-        self.mutate(
-            ctx,
-            "features.create",
-            &input,
-            async { Ok(()) },
-            move |tx, ()| {
-                let name = wire::name("name", &i.name, 200)?;
-                let description = i.description.clone().unwrap_or_default();
-                wire::text("description", &description, 20_000, true)?;
-                if ftable::find_by_name(tx, &app, &name)
-                    .map_err(store_error)?
-                    .is_some()
-                {
-                    return Err(ApiError::conflict(format!(
-                        "a Feature named “{name}” already exists in this app"
-                    )));
-                }
-                let at = clock::now();
-                let row = FeatureRow {
-                    id: new_id(),
-                    app_id: app.clone(),
-                    name,
-                    description,
-                    created_at: at.clone(),
-                    updated_at: at.clone(),
-                };
-                ftable::insert(tx, &row).map_err(store_error)?;
-                let feature = ftable::get(tx, &row.id)
-                    .map_err(store_error)?
-                    .ok_or_else(|| ApiError::internal("feature vanished"))?;
-                for gid in i.goal_ids.as_deref().unwrap_or(&[]) {
-                    let mut g = find_goal(tx, Some(&app), gid)?;
-                    join_feature(tx, &mut g, &feature, None, &at)?;
-                }
-                let detail = feature_detail(tx, &row.id)?;
-                let change = Change::new(format!(
-                    "Created Feature “{}” with {} Goal(s)",
-                    detail.feature.name,
-                    detail.goals.len()
-                ))
-                .app(Some(app.clone()))
-                .target(row.id.clone())
-                .event(kind::FEATURE_UPDATED, &detail.feature);
-                Ok((detail, change))
-            },
-        )
+        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+            let name = wire::name("name", &i.name, 200)?;
+            let description = i.description.clone().unwrap_or_default();
+            wire::text("description", &description, 20_000, true)?;
+            if ftable::find_by_name(tx, &app, &name)?.is_some() {
+                return Err(ApiError::conflict(format!(
+                    "a Feature named “{name}” already exists in this app"
+                )));
+            }
+            let at = clock::now();
+            let row = FeatureRow {
+                id: new_id(),
+                app_id: app.clone(),
+                name,
+                description,
+                created_at: at.clone(),
+                updated_at: at.clone(),
+            };
+            ftable::insert(tx, &row)?;
+            let feature =
+                ftable::get(tx, &row.id)?.ok_or_else(|| ApiError::internal("feature vanished"))?;
+            for gid in i.goal_ids.as_deref().unwrap_or(&[]) {
+                let mut g = find_goal(tx, Some(&app), gid)?;
+                join_feature(tx, &mut g, &feature, None, &at)?;
+            }
+            let detail = feature_detail(tx, &row.id)?;
+            let change = Change::new(format!(
+                "Created Feature “{}” with {} Goal(s)",
+                detail.feature.name,
+                detail.goals.len()
+            ))
+            .app(Some(app.clone()))
+            .target(row.id.clone())
+            .event(kind::FEATURE_UPDATED, &detail.feature);
+            Ok((detail, change))
+        })
         .await
     }
 
@@ -991,16 +941,12 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.feature_change(ctx, "features.update", &input, move |tx| {
+        self.feature_change(ctx, &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let name = match &i.name {
                 Some(n) => {
                     let n = wire::name("name", n, 200)?;
-                    if n != f.name
-                        && ftable::find_by_name(tx, &app, &n)
-                            .map_err(store_error)?
-                            .is_some()
-                    {
+                    if n != f.name && ftable::find_by_name(tx, &app, &n)?.is_some() {
                         return Err(ApiError::conflict(format!(
                             "a Feature named “{n}” already exists in this app"
                         )));
@@ -1011,7 +957,7 @@ impl Core {
             };
             let description = i.description.clone().unwrap_or(f.description.clone());
             wire::text("description", &description, 20_000, true)?;
-            ftable::update(tx, &f.id, &name, &description, &clock::now()).map_err(store_error)?;
+            ftable::update(tx, &f.id, &name, &description, &clock::now())?;
             Ok((f.id, format!("Edited Feature “{name}”")))
         })
         .await
@@ -1025,25 +971,19 @@ impl Core {
     ) -> Result<Mutated<Feature>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.mutate(
-            ctx,
-            "features.delete",
-            &input,
-            async { Ok(()) },
-            move |tx, ()| {
-                let f = find_feature(tx, &app, &i.id)?;
-                ftable::delete(tx, &f.id).map_err(store_error)?;
-                let change = Change::new(format!(
-                    "Deleted Feature “{}”; its {} Goal(s) stay",
-                    f.name,
-                    f.goal_ids.len()
-                ))
-                .app(Some(app.clone()))
-                .target(f.id.clone())
-                .event(kind::FEATURE_DELETED, &IdRef { id: f.id.clone() });
-                Ok((f, change))
-            },
-        )
+        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+            let f = find_feature(tx, &app, &i.id)?;
+            ftable::delete(tx, &f.id)?;
+            let change = Change::new(format!(
+                "Deleted Feature “{}”; its {} Goal(s) stay",
+                f.name,
+                f.goal_ids.len()
+            ))
+            .app(Some(app.clone()))
+            .target(f.id.clone())
+            .event(kind::FEATURE_DELETED, &IdRef { id: f.id.clone() });
+            Ok((f, change))
+        })
         .await
     }
 
@@ -1055,7 +995,7 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.feature_change(ctx, "features.add_goal", &input, move |tx| {
+        self.feature_change(ctx, &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let mut g = find_goal(tx, Some(&app), &i.goal_id)?;
             join_feature(tx, &mut g, &f, i.index, &clock::now())?;
@@ -1080,7 +1020,7 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.feature_change(ctx, "features.remove_goal", &input, move |tx| {
+        self.feature_change(ctx, &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let mut g = find_goal(tx, Some(&app), &i.goal_id)?;
             if g.feature_id.as_deref() != Some(f.id.as_str()) {
@@ -1106,7 +1046,7 @@ impl Core {
     ) -> Result<Mutated<FeatureDetail>, ApiError> {
         let app = self.work_app(ctx, None).await?;
         let i = input.clone();
-        self.feature_change(ctx, "features.reorder", &input, move |tx| {
+        self.feature_change(ctx, &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let mut ids = Vec::new();
             for r in &i.goal_ids {
@@ -1122,8 +1062,8 @@ impl Core {
                     f.goal_ids.len()
                 )));
             }
-            ftable::set_order(tx, &f.id, &ids).map_err(store_error)?;
-            ftable::touch(tx, &f.id, &clock::now()).map_err(store_error)?;
+            ftable::set_order(tx, &f.id, &ids)?;
+            ftable::touch(tx, &f.id, &clock::now())?;
             Ok((f.id, format!("Reordered Feature “{}”", f.name)))
         })
         .await
@@ -1133,7 +1073,6 @@ impl Core {
     async fn feature_change<F>(
         &self,
         ctx: &Ctx,
-        op: &'static str,
         input: &impl Serialize,
         f: F,
     ) -> Result<Mutated<FeatureDetail>, ApiError>
@@ -1142,7 +1081,7 @@ impl Core {
             + Send
             + 'static,
     {
-        self.mutate(ctx, op, input, async { Ok(()) }, move |tx, ()| {
+        self.mutate(ctx, input, async { Ok(()) }, move |tx, ()| {
             let (id, summary) = f(tx)?;
             let detail = feature_detail(tx, &id)?;
             let change = Change::new(summary)
@@ -1156,12 +1095,11 @@ impl Core {
 }
 
 fn feature_detail(conn: &Connection, id: &str) -> Result<FeatureDetail, ApiError> {
-    let feature = ftable::get(conn, id)
-        .map_err(store_error)?
-        .ok_or_else(|| ApiError::not_found(format!("no Feature {id}")))?;
+    let feature =
+        ftable::get(conn, id)?.ok_or_else(|| ApiError::not_found(format!("no Feature {id}")))?;
     let mut goals = Vec::new();
     for gid in &feature.goal_ids {
-        if let Some(g) = gtable::get(conn, gid).map_err(store_error)? {
+        if let Some(g) = gtable::get(conn, gid)? {
             goals.push(g);
         }
     }
@@ -1224,13 +1162,12 @@ fn bulk_one(
     if let Some(t) = transition {
         let from = g.status;
         g.status = t.to;
-        gtable::record_transition(conn, &g, Some(from), t.to, at, &ctx.actor)
-            .map_err(store_error)?;
+        gtable::record_transition(conn, &g, Some(from), t.to, at, &ctx.actor)?;
         if t.to == WorkflowState::Cancelled {
-            gtable::end_round(conn, &g.id, "cancelled", at).map_err(store_error)?;
+            gtable::end_round(conn, &g.id, "cancelled", at)?;
         }
     }
-    gtable::update(conn, &g).map_err(store_error)?;
+    gtable::update(conn, &g)?;
     match feature {
         Some(Some(f)) if g.feature_id.as_deref() != Some(f.id.as_str()) => {
             join_feature(conn, &mut g, &f, None, at)?
@@ -1238,9 +1175,7 @@ fn bulk_one(
         Some(None) => leave_feature(conn, &mut g, at)?,
         _ => {}
     }
-    gtable::get(conn, &g.id)
-        .map_err(store_error)?
-        .ok_or_else(|| not_found_goal(id))
+    gtable::get(conn, &g.id)?.ok_or_else(|| not_found_goal(id))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serde_json::json;
 use specta::Type;
 
 use crate::work::find_goal;
-use crate::{clock, store_error, wire, Change, Core, Ctx, Mutated};
+use crate::{clock, wire, Change, Core, Ctx, Mutated};
 
 /// A person moves a Goal between backlog and todo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -130,7 +130,7 @@ fn pause_key(app: &str) -> String {
 }
 
 fn automation(conn: &Connection, app: &str) -> Result<AutomationState, ApiError> {
-    let raw = refine_store::meta::get(conn, &pause_key(app)).map_err(store_error)?;
+    let raw = refine_store::meta::get(conn, &pause_key(app))?;
     Ok(
         match raw.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok()) {
             Some(v) => AutomationState {
@@ -153,7 +153,7 @@ fn automation(conn: &Connection, app: &str) -> Result<AutomationState, ApiError>
 
 /// Verdicts for every todo Goal of an app.
 pub(crate) fn eligibility(conn: &Connection, app: &str) -> Result<Eligibility, ApiError> {
-    let facts = gtable::facts(conn, app).map_err(store_error)?;
+    let facts = gtable::facts(conn, app)?;
     let verdicts = rules::eligibility(&facts);
     let mut eligible = Vec::new();
     let mut blocked = Vec::new();
@@ -207,13 +207,12 @@ impl Core {
     pub(crate) async fn transition(
         &self,
         ctx: &Ctx,
-        op: &'static str,
         input: &impl Serialize,
         goal_ref: String,
         action: Action,
         reason: Option<String>,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
-        self.transition_expecting(ctx, op, input, goal_ref, action, reason, None)
+        self.transition_expecting(ctx, input, goal_ref, action, reason, None)
             .await
     }
 
@@ -223,7 +222,6 @@ impl Core {
     pub(crate) async fn transition_expecting(
         &self,
         ctx: &Ctx,
-        op: &'static str,
         input: &impl Serialize,
         goal_ref: String,
         action: Action,
@@ -235,7 +233,7 @@ impl Core {
         }
         let app = self.resolve_app(ctx, None).await.ok().map(|a| a.id);
         let actor = ctx.actor.clone();
-        self.mutate(ctx, op, input, async { Ok(()) }, move |tx, ()| {
+        self.mutate(ctx, input, async { Ok(()) }, move |tx, ()| {
             let mut g = find_goal(tx, app.as_deref(), &goal_ref)?;
             if g.deleted_at.is_some() {
                 return Err(ApiError::conflict(format!(
@@ -275,7 +273,7 @@ impl Core {
                     Some(r) => format!("{outcome}: {r}"),
                     None => outcome.to_string(),
                 };
-                gtable::end_round(tx, &g.id, &outcome, &at).map_err(store_error)?;
+                gtable::end_round(tx, &g.id, &outcome, &at)?;
             }
             if t.new_round {
                 let next = g.rounds.iter().map(|r| r.number).max().unwrap_or(0) + 1;
@@ -293,16 +291,14 @@ impl Core {
                         r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
                     ),
                 };
-                gtable::insert_round(tx, &g.id, next, &request, &at).map_err(store_error)?;
+                gtable::insert_round(tx, &g.id, next, &request, &at)?;
             }
             g.status = t.to;
             g.updated_at = at.clone();
-            gtable::update(tx, &g).map_err(store_error)?;
-            gtable::record_transition(tx, &g, Some(from), t.to, &at, &actor)
-                .map_err(store_error)?;
-            let goal = gtable::get(tx, &g.id)
-                .map_err(store_error)?
-                .ok_or_else(|| ApiError::internal("goal vanished"))?;
+            gtable::update(tx, &g)?;
+            gtable::record_transition(tx, &g, Some(from), t.to, &at, &actor)?;
+            let goal =
+                gtable::get(tx, &g.id)?.ok_or_else(|| ApiError::internal("goal vanished"))?;
             let summary = format!(
                 "Goal #{} “{}”: {} → {}{}",
                 goal.number,
@@ -346,15 +342,8 @@ impl Core {
         ctx: &Ctx,
         i: MoveInput,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
-        self.transition(
-            ctx,
-            "workflow.move",
-            &i,
-            i.goal_id.clone(),
-            Action::Move(i.to),
-            None,
-        )
-        .await
+        self.transition(ctx, &i, i.goal_id.clone(), Action::Move(i.to), None)
+            .await
     }
 
     /// `workflow.advance`
@@ -365,7 +354,6 @@ impl Core {
     ) -> Result<Mutated<TransitionResult>, ApiError> {
         self.transition(
             ctx,
-            "workflow.advance",
             &i,
             i.goal_id.clone(),
             Action::Advance(i.to),
@@ -395,7 +383,6 @@ impl Core {
         }
         self.transition(
             ctx,
-            "workflow.approve",
             &i,
             i.goal_id.clone(),
             Action::Approve,
@@ -414,15 +401,8 @@ impl Core {
             cancel: i.cancel.unwrap_or(false),
         };
         let _decision = self.0.review_lock.lock().await;
-        self.transition(
-            ctx,
-            "workflow.decline",
-            &i,
-            i.goal_id.clone(),
-            action,
-            i.reason.clone(),
-        )
-        .await
+        self.transition(ctx, &i, i.goal_id.clone(), action, i.reason.clone())
+            .await
     }
 
     /// `workflow.retry`
@@ -431,15 +411,8 @@ impl Core {
         ctx: &Ctx,
         i: GoalActionInput,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
-        self.transition(
-            ctx,
-            "workflow.retry",
-            &i,
-            i.goal_id.clone(),
-            Action::Retry,
-            i.reason.clone(),
-        )
-        .await
+        self.transition(ctx, &i, i.goal_id.clone(), Action::Retry, i.reason.clone())
+            .await
     }
 
     /// `workflow.cancel`
@@ -452,14 +425,7 @@ impl Core {
         // worktree and branch stay as evidence.
         let decision = self.0.review_lock.lock().await;
         let r = self
-            .transition(
-                ctx,
-                "workflow.cancel",
-                &i,
-                i.goal_id.clone(),
-                Action::Cancel,
-                i.reason.clone(),
-            )
+            .transition(ctx, &i, i.goal_id.clone(), Action::Cancel, i.reason.clone())
             .await?;
         drop(decision);
         self.stop_goal_work(&r.value.goal.id).await;
@@ -493,14 +459,9 @@ impl Core {
             wire::text("reason", r, 2000, false)?;
         }
         let app = self.work_app(ctx, i.app_id.as_deref()).await?;
-        let op = if paused {
-            "workflow.pause"
-        } else {
-            "workflow.resume"
-        };
         let actor = ctx.actor.clone();
         let reason = i.reason.clone();
-        self.mutate(ctx, op, &i, async { Ok(()) }, move |tx, ()| {
+        self.mutate(ctx, &i, async { Ok(()) }, move |tx, ()| {
             let now = automation(tx, &app)?;
             if now.paused == paused {
                 return Err(ApiError::conflict(if paused {
@@ -511,10 +472,9 @@ impl Core {
             }
             if paused {
                 let v = json!({ "reason": reason, "since": clock::now(), "by": actor });
-                refine_store::meta::set(tx, &pause_key(&app), &v.to_string())
-                    .map_err(store_error)?;
+                refine_store::meta::set(tx, &pause_key(&app), &v.to_string())?;
             } else {
-                refine_store::meta::delete(tx, &pause_key(&app)).map_err(store_error)?;
+                refine_store::meta::delete(tx, &pause_key(&app))?;
             }
             let state = automation(tx, &app)?;
             let summary = if paused {

@@ -64,18 +64,12 @@ impl Core {
         let found = self.detect_now(chosen).await;
         let n = found.len();
         let out = found.clone();
-        self.mutate(
-            ctx,
-            "agents.redetect",
-            &input,
-            async { Ok(()) },
-            move |_, ()| {
-                Ok((
-                    out,
-                    Change::new(format!("Detected agent CLIs ({n} profile(s))")),
-                ))
-            },
-        )
+        self.mutate(ctx, &input, async { Ok(()) }, move |_, ()| {
+            Ok((
+                out,
+                Change::new(format!("Detected agent CLIs ({n} profile(s))")),
+            ))
+        })
         .await
     }
 

@@ -2,7 +2,7 @@
 //! redacted; saving the placeholder back keeps the stored value).
 
 use crate::events::kind;
-use crate::{clock, store_error, Change, Core, Ctx, Mutated};
+use crate::{clock, Change, Core, Ctx, Mutated};
 use refine_model::agents::{self as model, AgentProfile, Provider, REDACTED};
 use refine_model::event::ProfileSaved;
 use refine_model::ApiError;
@@ -79,25 +79,19 @@ impl Core {
         let request = json!({ "profile": p.redacted() });
         let name = p.name.clone();
         let out = self
-            .mutate(
-                ctx,
-                "agents.profiles.save",
-                &request,
-                async { Ok(()) },
-                move |tx, ()| {
-                    table::put_profile(tx, &p, &clock::now()).map_err(store_error)?;
-                    let shown = p.redacted();
-                    let change = Change::new(format!("Saved agent profile {}", p.name))
-                        .target(p.name.clone())
-                        .event(
-                            kind::AGENTS_PROFILE_SAVED,
-                            &ProfileSaved {
-                                profile: shown.clone(),
-                            },
-                        );
-                    Ok((shown, change))
-                },
-            )
+            .mutate(ctx, &request, async { Ok(()) }, move |tx, ()| {
+                table::put_profile(tx, &p, &clock::now())?;
+                let shown = p.redacted();
+                let change = Change::new(format!("Saved agent profile {}", p.name))
+                    .target(p.name.clone())
+                    .event(
+                        kind::AGENTS_PROFILE_SAVED,
+                        &ProfileSaved {
+                            profile: shown.clone(),
+                        },
+                    );
+                Ok((shown, change))
+            })
             .await?;
         // A saved profile gets another chance (e.g. its API key was fixed).
         self.lift_hold(&name);
@@ -123,40 +117,34 @@ impl Core {
     ) -> Result<Mutated<ProfileDeleted>, ApiError> {
         let name = input.name.clone();
         let out = self
-            .mutate(
-                ctx,
-                "agents.profiles.delete",
-                &input,
-                async { Ok(()) },
-                move |tx, ()| {
-                    if !table::delete_profile(tx, &name).map_err(store_error)? {
-                        return Err(ApiError::not_found(format!(
-                            "no saved agent profile named {name:?}"
-                        )));
-                    }
-                    let builtin = Provider::ALL.iter().any(|p| p.as_str() == name);
-                    let change = Change::new(if builtin {
-                        format!("Reset agent profile {name} to its default")
-                    } else {
-                        format!("Deleted agent profile {name}")
-                    })
-                    .target(name.clone())
-                    .event(
-                        kind::AGENTS_PROFILE_DELETED,
-                        &ProfileDeleted {
-                            name: name.clone(),
-                            reset: builtin,
-                        },
-                    );
-                    Ok((
-                        ProfileDeleted {
-                            name: name.clone(),
-                            reset: builtin,
-                        },
-                        change,
-                    ))
-                },
-            )
+            .mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+                if !table::delete_profile(tx, &name)? {
+                    return Err(ApiError::not_found(format!(
+                        "no saved agent profile named {name:?}"
+                    )));
+                }
+                let builtin = Provider::ALL.iter().any(|p| p.as_str() == name);
+                let change = Change::new(if builtin {
+                    format!("Reset agent profile {name} to its default")
+                } else {
+                    format!("Deleted agent profile {name}")
+                })
+                .target(name.clone())
+                .event(
+                    kind::AGENTS_PROFILE_DELETED,
+                    &ProfileDeleted {
+                        name: name.clone(),
+                        reset: builtin,
+                    },
+                );
+                Ok((
+                    ProfileDeleted {
+                        name: name.clone(),
+                        reset: builtin,
+                    },
+                    change,
+                ))
+            })
             .await?;
         if out.value.reset {
             self.refresh_detection(out.value.name.clone());

@@ -4,7 +4,7 @@
 use crate::events::kind;
 use crate::processes::StartProcessInput;
 use crate::terminal::CreateTerminalInput;
-use crate::{clock, new_id, store_error, Core, Ctx, Mutated};
+use crate::{clock, new_id, Core, Ctx, Mutated};
 use refine_model::agents::{self as model, AgentRun, DetectionState, Phase, PromptDelivery};
 use refine_model::event::TranscriptBatch;
 use refine_model::process::{ProcessOwner, ProcessStatus};
@@ -160,7 +160,7 @@ impl Core {
             core.0
                 .store
                 .write(|tx| table::insert_run(tx, &r2))
-                .map_err(store_error)
+                .map_err(ApiError::from)
         })
         .await?;
         self.bus()
@@ -420,7 +420,7 @@ impl Core {
                 core.0
                     .store
                     .write(|tx| table::insert_transcript(tx, &b2))
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await;
         if let Err(e) = saved {
@@ -446,7 +446,7 @@ impl Core {
                 core.0
                     .store
                     .write(|tx| table::update_run(tx, &r))
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await;
         if let Err(e) = saved {

@@ -58,14 +58,7 @@ impl Core {
             .await?;
         let reason = format!("follow-up from {}: {}", ctx.actor, one_line(&message));
         let moved = self
-            .transition(
-                ctx,
-                "runner.tell",
-                &input,
-                goal.id.clone(),
-                Action::FollowUp,
-                Some(reason),
-            )
+            .transition(ctx, &input, goal.id.clone(), Action::FollowUp, Some(reason))
             .await;
         if moved.is_err() {
             let at = f.at.clone();

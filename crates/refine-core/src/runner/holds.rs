@@ -193,21 +193,15 @@ impl Core {
         }
         let name = input.profile.clone();
         let core = self.clone();
-        self.mutate(
-            ctx,
-            "runner.release",
-            &input,
-            async { Ok(()) },
-            move |_, ()| {
-                core.lift_hold(&name);
-                Ok((
-                    core.provider_holds(),
-                    Change::new(format!(
-                        "Released agent profile {name}: its Goals go on now"
-                    )),
-                ))
-            },
-        )
+        self.mutate(ctx, &input, async { Ok(()) }, move |_, ()| {
+            core.lift_hold(&name);
+            Ok((
+                core.provider_holds(),
+                Change::new(format!(
+                    "Released agent profile {name}: its Goals go on now"
+                )),
+            ))
+        })
         .await
     }
 }

@@ -1,7 +1,7 @@
 //! The plan step: the agent proposes a plan (recorded once per Round), then implement.
 
 use crate::agents::AgentFailure;
-use crate::{store_error, Core};
+use crate::Core;
 use refine_model::agents::{AgentProfile, Phase};
 use refine_model::work::Goal;
 use refine_model::workflow::{Action, WorkflowState};
@@ -58,7 +58,7 @@ impl Core {
                 core.0
                     .store
                     .write(|tx| table::set_round_plan(tx, &id, round, &plan))
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await?;
         }

@@ -3,7 +3,7 @@
 
 use crate::agents::AgentFailure;
 use crate::events::kind;
-use crate::{clock, new_id, store_error, Core};
+use crate::{clock, new_id, Core};
 use refine_model::agents::{AgentProfile, Phase, QualityCheck, RoundWork};
 use refine_model::event::QualityEvaluated;
 use refine_model::work::Goal;
@@ -167,9 +167,9 @@ impl Core {
                         "INSERT INTO quality_evaluations(id, app_id, goal_id, round, commit_sha, trigger, passed, checks, started_at, ended_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                         refine_store::rusqlite::params![id2, app, goal, round, commit, trigger, passed, checks_json, started, clock::now()],
                     )?;
-                    Ok(())
+                    Ok::<_, refine_store::StoreError>(())
                 })
-                .map_err(store_error)
+                .map_err(ApiError::from)
         })
         .await?;
         self.bus().publish(

@@ -3,7 +3,7 @@
 //! todo Goals while `admission` says there is room.
 
 use crate::events::kind;
-use crate::{clock, new_id, store_error, Core};
+use crate::{clock, new_id, Core};
 use refine_model::agents::{AgentProfile, DetectionState, WorkerInfo};
 use refine_model::workflow::WorkflowState;
 use refine_model::{ApiError, App, Settings};
@@ -138,7 +138,7 @@ impl Core {
         self.0
             .store
             .read(|c| refine_store::meta::get(c, PAUSE_KEY))
-            .map_err(store_error)
+            .map_err(ApiError::from)
     }
 
     pub(crate) async fn detection_state(&self, p: &AgentProfile) -> (DetectionState, String) {
@@ -195,7 +195,7 @@ impl Core {
                 continue;
             }
             let eligible = eligible?;
-            let mut active = active.map_err(store_error)?;
+            let mut active = active?;
             active.sort_by_key(|g| std::cmp::Reverse(g.1));
             let profile = match self.profile(&settings.agents.default_profile).await {
                 Ok(p) => p,

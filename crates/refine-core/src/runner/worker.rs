@@ -4,7 +4,7 @@
 
 use crate::agents::{AgentFailure, RunSpec};
 use crate::events::kind;
-use crate::{store_error, Core};
+use crate::Core;
 use refine_host::worktree as wt;
 use refine_model::agents::{AgentProfile, Phase, RoundWork};
 use refine_model::event::RoundChanged;
@@ -201,8 +201,7 @@ impl Core {
         let input = json!({ "goalId": goal.id, "action": format!("{action:?}"), "round": round, "reason": reason });
         let r = self
             .transition_expecting(
-                &app_ctx(&goal.app_id),
-                "workflow.advance",
+                &app_ctx(&goal.app_id).for_op("workflow.advance"),
                 &input,
                 goal.id.clone(),
                 action,
@@ -234,9 +233,9 @@ impl Core {
                         let mut w = table::round_work(tx, &id, round)?;
                         f(&mut w);
                         table::set_round_work(tx, &id, round, &w)?;
-                        Ok(w)
+                        Ok::<_, refine_store::StoreError>(w)
                     })
-                    .map_err(store_error)
+                    .map_err(ApiError::from)
             })
             .await?;
         self.bus().publish(
