@@ -76,7 +76,7 @@ fn pass(bin: &Path, tmp: &Path, n: usize, workers: u32) {
     let mut ids = Vec::new();
     for i in 0..n {
         let g = h.ok(
-            "work.create_goal",
+            "goals.create",
             json!({"title": format!("Note {i}"), "status": "todo", "prompt": format!(
                 "Write note {i}.\n```refine-script\nimplement: write notes/n{i}.txt {i}\\n\nquality: test 1 test -f notes/n{i}.txt\n```\n"
             )}),
@@ -90,7 +90,7 @@ fn pass(bin: &Path, tmp: &Path, n: usize, workers: u32) {
     let (review, failed) = loop {
         let st = h.ok("runner.status", json!({}));
         max_workers = max_workers.max(st["workers"].as_array().map(|a| a.len()).unwrap_or(0));
-        let page = h.ok("work.list_goals", json!({"limit": 200}));
+        let page = h.ok("goals.list", json!({"limit": 200}));
         let goals = page["items"].as_array().cloned().unwrap_or_default();
         let review = goals.iter().filter(|g| g["status"] == "review").count();
         let failed = goals

@@ -135,10 +135,10 @@ const browser = await launchBrowser();
 const repo = await addApp(daemon, 'bench');
 let events;
 try {
-  const feature = await callCli(daemon, 'work.create_feature', { name: 'Checkout' });
-  const goal = await callCli(daemon, 'work.create_goal', { title: 'Pay by card', status: 'todo', featureId: feature.feature.id });
-  const other = await callCli(daemon, 'work.create_goal', { title: 'Receipts', status: 'todo' });
-  for (let i = 0; i < 5; i++) await callCli(daemon, 'work.create_goal', { title: `Filler ${i + 1}` });
+  const feature = await callCli(daemon, 'features.create', { name: 'Checkout' });
+  const goal = await callCli(daemon, 'goals.create', { title: 'Pay by card', status: 'todo', featureId: feature.feature.id });
+  const other = await callCli(daemon, 'goals.create', { title: 'Receipts', status: 'todo' });
+  for (let i = 0; i < 5; i++) await callCli(daemon, 'goals.create', { title: `Filler ${i + 1}` });
 
   const { page, context } = await openUi(browser, daemon);
   const requests = requestCounter(page);

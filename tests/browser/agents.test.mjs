@@ -40,7 +40,7 @@ describe('agents and the runner', () => {
     const { page, context } = await openUi(browser, daemon, { viewport: { width: 1360, height: 1300 } });
     // Hold the runner so the page is open before the agent starts.
     await callCli(daemon, 'runner.pause', {});
-    const goal = await callCli(daemon, 'work.create_goal', {
+    const goal = await callCli(daemon, 'goals.create', {
       title: 'Say hello',
       status: 'todo',
       prompt: scripted(['implement: sleep 2', 'implement: say working on it', 'implement: write hello.txt hi\\n', 'quality: test 1 test -f hello.txt']),
@@ -124,7 +124,7 @@ describe('agents and the runner', () => {
 
   test('the Runner page shows a running worker; Settings → Agents shows what is installed', async () => {
     const { page, context } = await openUi(browser, daemon, { colorScheme: 'dark' });
-    const goal = await callCli(daemon, 'work.create_goal', {
+    const goal = await callCli(daemon, 'goals.create', {
       title: 'Take a while',
       status: 'todo',
       prompt: scripted(['implement: say thinking hard', 'implement: sleep 8', 'implement: write slow.txt done\\n', 'quality: test * true']),
@@ -168,7 +168,7 @@ describe('agents and the runner', () => {
     assert.equal(await form.getByTestId('agent-env-value').getAttribute('type'), 'password');
     await form.getByTestId('agent-save').click();
     await form.waitFor({ state: 'detached' });
-    const stored = (await callCli(daemon, 'agents.profiles', {})).find((p) => p.name === 'claude-code');
+    const stored = (await callCli(daemon, 'agents.profiles.list', {})).find((p) => p.name === 'claude-code');
     assert.equal(stored.env.ANTHROPIC_API_KEY, '••••••');
     assert.equal(stored.builtin, false);
     await claude.getByText('edited').waitFor();
@@ -177,7 +177,7 @@ describe('agents and the runner', () => {
     await screenshot(page, 'agents-settings-edit-dark', { fullPage: true });
     await claude.getByTestId('agent-remove').click();
     await claude.getByTestId('agent-remove-confirm').click();
-    await eventually(async () => (await callCli(daemon, 'agents.profiles', {})).find((p) => p.name === 'claude-code').builtin === true, { message: 'claude-code reset' });
+    await eventually(async () => (await callCli(daemon, 'agents.profiles.list', {})).find((p) => p.name === 'claude-code').builtin === true, { message: 'claude-code reset' });
 
     // "Detect again" asks the daemon again.
     await page.getByTestId('agents-detect').click();
@@ -200,7 +200,7 @@ describe('agents and the runner', () => {
     await claude.getByTestId('agent-make-default').click();
     await claude.getByTestId('agent-default').waitFor();
     await page.getByTestId('agents-default').getByText(/not installed/).waitFor();
-    const waiting = await callCli(daemon, 'work.create_goal', { title: 'Needs Claude', status: 'todo' });
+    const waiting = await callCli(daemon, 'goals.create', { title: 'Needs Claude', status: 'todo' });
     await goTo(page, 'runner');
     const wait = page.getByTestId('runner-wait');
     await wait.waitFor({ timeout: 20_000 });

@@ -17,10 +17,10 @@ describe('board', () => {
     daemon = await startDaemon();
     browser = await launchBrowser();
     cleanups.push((await addApp(daemon, 'onboarding')).cleanup);
-    const feature = await callCli(daemon, 'work.create_feature', { name: 'Sign-up' });
-    first = await callCli(daemon, 'work.create_goal', { title: 'Sign-up form', status: 'todo', featureId: feature.feature.id });
-    second = await callCli(daemon, 'work.create_goal', { title: 'Welcome email', status: 'todo', featureId: feature.feature.id, labels: ['email'] });
-    loose = await callCli(daemon, 'work.create_goal', { title: 'Dark mode toggle', priority: 1 });
+    const feature = await callCli(daemon, 'features.create', { name: 'Sign-up' });
+    first = await callCli(daemon, 'goals.create', { title: 'Sign-up form', status: 'todo', featureId: feature.feature.id });
+    second = await callCli(daemon, 'goals.create', { title: 'Welcome email', status: 'todo', featureId: feature.feature.id, labels: ['email'] });
+    loose = await callCli(daemon, 'goals.create', { title: 'Dark mode toggle', priority: 1 });
   });
 
   after(async () => {
@@ -51,13 +51,13 @@ describe('board', () => {
     );
     // The card stays where it was, and the daemon did not move it.
     await column(page, 'todo').locator(`[data-goal-id="${second.id}"]`).waitFor();
-    assert.equal((await callCli(daemon, 'work.get_goal', { id: second.id })).status, 'todo');
+    assert.equal((await callCli(daemon, 'goals.get', { id: second.id })).status, 'todo');
     await screenshot(page, 'board-refused-light');
 
     // The 1st goal may start: it lands in "plan".
     await card(page, first).dragTo(column(page, 'plan'));
     await column(page, 'plan').locator(`[data-goal-id="${first.id}"]`).waitFor();
-    await eventually(async () => (await callCli(daemon, 'work.get_goal', { id: first.id })).status === 'plan', { message: '#1 in plan' });
+    await eventually(async () => (await callCli(daemon, 'goals.get', { id: first.id })).status === 'plan', { message: '#1 in plan' });
     assert.equal(await page.getByTestId('board-refusal').count(), 0, 'a successful move clears the old refusal');
     assert.equal(await page.getByTestId('board-count-plan').innerText(), '1');
     assert.deepEqual(page.errors, []);
@@ -80,7 +80,7 @@ describe('board', () => {
     await page.keyboard.press('Enter');
     // The card moves at once (pending) and takes the daemon's answer when it comes.
     await column(page, 'todo').locator(`[data-goal-id="${loose.id}"][data-status="todo"]`).waitFor();
-    assert.equal((await callCli(daemon, 'work.get_goal', { id: loose.id })).status, 'todo');
+    assert.equal((await callCli(daemon, 'goals.get', { id: loose.id })).status, 'todo');
 
     // Dropping on "cancelled" asks for confirmation (a cancelled goal cannot come back).
     await dragAcross(page, card(page, loose), column(page, 'cancelled'));
@@ -89,7 +89,7 @@ describe('board', () => {
     await page.getByTestId('move-dialog-reason').fill('Not needed this quarter');
     await page.getByTestId('move-dialog-confirm').click();
     await column(page, 'cancelled').locator(`[data-goal-id="${loose.id}"][data-status="cancelled"]`).waitFor();
-    const cancelled = await callCli(daemon, 'work.get_goal', { id: loose.id });
+    const cancelled = await callCli(daemon, 'goals.get', { id: loose.id });
     assert.equal(cancelled.status, 'cancelled');
     assert.match(cancelled.rounds.at(-1).outcome, /cancelled: Not needed this quarter/);
 

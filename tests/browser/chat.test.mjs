@@ -29,7 +29,7 @@ describe('chat', () => {
     await daemon.cli('settings', 'set', 'agents.defaultProfile', 'scripted');
     // Keep the runner from starting the goals this test creates.
     await daemon.cli('call', 'runner.pause', '{"reason":"browser test"}');
-    await callCli(daemon, 'work.create_goal', { title: 'Gift wrapping', prompt: 'Offer gift wrapping at checkout.' });
+    await callCli(daemon, 'goals.create', { title: 'Gift wrapping', prompt: 'Offer gift wrapping at checkout.' });
   });
 
   after(async () => {
@@ -92,7 +92,7 @@ describe('chat', () => {
     await screenshot(page, 'chat-draft-light');
     await page.getByTestId('chat-draft-create').click();
     await page.getByTestId('chat-draft-done').waitFor({ timeout: 15_000 });
-    const goals = await callCli(daemon, 'work.list_goals', { sort: 'number' });
+    const goals = await callCli(daemon, 'goals.list', { sort: 'number' });
     assert.deepEqual(
       goals.items.map((g) => [g.title, g.featureName]),
       [
@@ -131,7 +131,7 @@ describe('chat', () => {
     page.once('dialog', (d) => d.accept());
     await page.getByTestId('chat-delete').click();
     await eventually(async () => (await page.getByTestId('chat-thread-row').count()) === 1, { message: 'the thread is gone' });
-    const threads = await callCli(daemon, 'chat.threads', {});
+    const threads = await callCli(daemon, 'chat.list', {});
     assert.deepEqual(
       threads.map((t) => t.title),
       ['Coupons'],

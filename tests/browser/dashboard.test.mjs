@@ -16,14 +16,14 @@ describe('dashboard', () => {
     daemon = await startDaemon();
     browser = await launchBrowser();
     cleanups.push((await addApp(daemon, 'payments')).cleanup);
-    const feature = await callCli(daemon, 'work.create_feature', { name: 'Refunds' });
-    reviewed = await callCli(daemon, 'work.create_goal', { title: 'Refund button', status: 'todo', featureId: feature.feature.id });
-    await callCli(daemon, 'work.create_goal', { title: 'Refund email', status: 'todo', featureId: feature.feature.id });
-    failed = await callCli(daemon, 'work.create_goal', { title: 'Currency rounding', status: 'todo', priority: 2 });
-    await callCli(daemon, 'work.create_goal', { title: 'Receipt footer', labels: ['ui'] });
-    const exports = await callCli(daemon, 'work.create_feature', { name: 'Exports' });
-    await callCli(daemon, 'work.create_goal', { title: 'CSV export', status: 'todo', featureId: exports.feature.id });
-    await callCli(daemon, 'work.create_goal', { title: 'PDF export', status: 'todo', featureId: exports.feature.id });
+    const feature = await callCli(daemon, 'features.create', { name: 'Refunds' });
+    reviewed = await callCli(daemon, 'goals.create', { title: 'Refund button', status: 'todo', featureId: feature.feature.id });
+    await callCli(daemon, 'goals.create', { title: 'Refund email', status: 'todo', featureId: feature.feature.id });
+    failed = await callCli(daemon, 'goals.create', { title: 'Currency rounding', status: 'todo', priority: 2 });
+    await callCli(daemon, 'goals.create', { title: 'Receipt footer', labels: ['ui'] });
+    const exports = await callCli(daemon, 'features.create', { name: 'Exports' });
+    await callCli(daemon, 'goals.create', { title: 'CSV export', status: 'todo', featureId: exports.feature.id });
+    await callCli(daemon, 'goals.create', { title: 'PDF export', status: 'todo', featureId: exports.feature.id });
     // Step the first one to review and let another fail, as the runner would.
     await advanceTo(daemon, failed.id, 'plan');
     await callCli(daemon, 'workflow.advance', { goalId: failed.id, to: 'failed', reason: 'tests do not pass' });

@@ -43,10 +43,10 @@ describe('data flow', () => {
     daemon = await startDaemon();
     browser = await launchBrowser();
     cleanups.push((await addApp(daemon, 'ledger')).cleanup);
-    const feature = await callCli(daemon, 'work.create_feature', { name: 'Statements' });
-    await callCli(daemon, 'work.create_goal', { title: 'Monthly statement', status: 'todo', featureId: feature.feature.id });
-    second = await callCli(daemon, 'work.create_goal', { title: 'Statement email', status: 'todo', featureId: feature.feature.id });
-    goal = await callCli(daemon, 'work.create_goal', { title: 'Export to CSV', priority: 1, labels: ['export'] });
+    const feature = await callCli(daemon, 'features.create', { name: 'Statements' });
+    await callCli(daemon, 'goals.create', { title: 'Monthly statement', status: 'todo', featureId: feature.feature.id });
+    second = await callCli(daemon, 'goals.create', { title: 'Statement email', status: 'todo', featureId: feature.feature.id });
+    goal = await callCli(daemon, 'goals.create', { title: 'Export to CSV', priority: 1, labels: ['export'] });
   });
 
   after(async () => {
@@ -148,7 +148,7 @@ describe('data flow', () => {
     assert.match(await page.getByTestId('board-refusal-reason').innerText(), /cannot start: waiting for #1/);
     await page.getByTestId('board-column-todo').locator(`[data-goal-id="${second.id}"]`).waitFor();
     assert.equal(await page.getByTestId('board-count-plan').innerText(), '0');
-    assert.equal((await callCli(daemon, 'work.get_goal', { id: second.id })).status, 'todo');
+    assert.equal((await callCli(daemon, 'goals.get', { id: second.id })).status, 'todo');
     await screenshot(page, 'dataflow-board-refused-dark');
     await page.unroute('**/api/v1/workflow/*');
 
@@ -156,7 +156,7 @@ describe('data flow', () => {
     await page.locator(`[data-testid="board-card"][data-goal-id="${goal.id}"]`).dragTo(page.getByTestId('board-column-plan'));
     await page.getByTestId('board-column-plan').locator(`[data-goal-id="${goal.id}"]:not([aria-busy])`).waitFor();
     assert.equal(await page.getByTestId('board-refusal').count(), 0);
-    assert.equal((await callCli(daemon, 'work.get_goal', { id: goal.id })).status, 'plan');
+    assert.equal((await callCli(daemon, 'goals.get', { id: goal.id })).status, 'plan');
     assert.deepEqual(page.errors, []);
     await context.close();
   });

@@ -1,5 +1,5 @@
 // (a) A Feature with three Goals made through the UI; dragging the third before the first
-// reorders it (work.reorder_feature), and the order persists (reload, and the CLI agrees).
+// reorders it (features.reorder), and the order persists (reload, and the CLI agrees).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
@@ -53,7 +53,7 @@ describe('features', () => {
     // The daemon has the new order (through the CLI, as another surface would see it).
     const detail = await eventually(
       async () => {
-        const d = await callCli(daemon, 'work.get_feature', { id: featureId });
+        const d = await callCli(daemon, 'features.get', { id: featureId });
         return d.goals[0].title === 'One-click pay' ? d : null;
       },
       { message: 'the reorder to reach the daemon' },
@@ -76,7 +76,7 @@ describe('features', () => {
     // The keyboard alternative: move the last goal up one place.
     await page.getByTestId('feature-goal').nth(2).getByTestId('feature-goal-up').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="feature-goal"] .feature-goal-title a')[1]?.textContent === 'Saved cards');
-    await eventually(async () => (await callCli(daemon, 'work.get_feature', { id: featureId })).goals[1].title === 'Saved cards', { message: 'arrow reorder' });
+    await eventually(async () => (await callCli(daemon, 'features.get', { id: featureId })).goals[1].title === 'Saved cards', { message: 'arrow reorder' });
     assert.deepEqual(page.errors, []);
     await context.close();
   });
@@ -101,7 +101,7 @@ describe('features', () => {
     const goalId = await first.getAttribute('data-goal-id');
     await first.getByTestId('feature-goal-remove').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="feature-goal"]').length === 2);
-    const goal = await callCli(daemon, 'work.get_goal', { id: goalId });
+    const goal = await callCli(daemon, 'goals.get', { id: goalId });
     assert.equal(goal.featureId, null);
     // …and can be put back in from the "existing goal" picker.
     await page.getByTestId('feature-add-existing').selectOption(goalId);
@@ -113,7 +113,7 @@ describe('features', () => {
     await page.getByTestId('feature-delete-confirm').click();
     await page.getByTestId('page-features').waitFor();
     await page.getByTestId('features-empty').waitFor();
-    const goals = await callCli(daemon, 'work.list_goals', {});
+    const goals = await callCli(daemon, 'goals.list', {});
     assert.equal(goals.total, 3, 'the goals stay');
     assert.ok(goals.items.every((g) => g.featureId === null));
     assert.deepEqual(page.errors, []);

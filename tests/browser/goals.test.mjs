@@ -27,12 +27,12 @@ describe('goals', () => {
     daemon = await startDaemon();
     browser = await launchBrowser();
     cleanups.push((await addApp(daemon, 'catalog')).cleanup);
-    feature = (await callCli(daemon, 'work.create_feature', { name: 'Search' })).feature;
-    await callCli(daemon, 'work.create_goal', { title: 'Prefix search for product names', status: 'todo', featureId: feature.id, prompt: 'Typing "sho" should find shoes.' });
-    await callCli(daemon, 'work.create_goal', { title: 'Highlight matches in results', status: 'todo', featureId: feature.id, labels: ['ui'] });
-    darkMode = await callCli(daemon, 'work.create_goal', { title: 'Dark mode', labels: ['ui'] });
-    await callCli(daemon, 'work.create_goal', { title: 'Export the catalog to PDF', status: 'todo', priority: 2, labels: ['export'] });
-    review = await callCli(daemon, 'work.create_goal', { title: 'Fix login redirect', status: 'todo', priority: 3 });
+    feature = (await callCli(daemon, 'features.create', { name: 'Search' })).feature;
+    await callCli(daemon, 'goals.create', { title: 'Prefix search for product names', status: 'todo', featureId: feature.id, prompt: 'Typing "sho" should find shoes.' });
+    await callCli(daemon, 'goals.create', { title: 'Highlight matches in results', status: 'todo', featureId: feature.id, labels: ['ui'] });
+    darkMode = await callCli(daemon, 'goals.create', { title: 'Dark mode', labels: ['ui'] });
+    await callCli(daemon, 'goals.create', { title: 'Export the catalog to PDF', status: 'todo', priority: 2, labels: ['export'] });
+    review = await callCli(daemon, 'goals.create', { title: 'Fix login redirect', status: 'todo', priority: 3 });
     await advanceTo(daemon, review.id, 'review');
   });
 
@@ -128,7 +128,7 @@ describe('goals', () => {
     await screenshot(page, 'goals-bulk-dark');
     // The refused goal stays selected for another try; the others changed.
     assert.match(await page.getByTestId('bulk-bar').innerText(), /1 selected/);
-    await eventually(async () => (await callCli(daemon, 'work.list_goals', { status: ['backlog'] })).total === 4, { message: '4 in backlog' });
+    await eventually(async () => (await callCli(daemon, 'goals.list', { status: ['backlog'] })).total === 4, { message: '4 in backlog' });
 
     // Add a label to two goals.
     await page.getByTestId('bulk-bar').getByRole('button', { name: 'Clear selection' }).click();
@@ -138,7 +138,7 @@ describe('goals', () => {
     await page.getByTestId('bulk-value').fill('q3');
     await page.getByTestId('bulk-apply').click();
     await page.getByTestId('bulk-result').getByText('2 updated').waitFor();
-    assert.equal((await callCli(daemon, 'work.list_goals', { label: 'q3' })).total, 2);
+    assert.equal((await callCli(daemon, 'goals.list', { label: 'q3' })).total, 2);
 
     // The goal page: edit fields; only what changed is sent.
     await page.getByTestId('filter-label').fill('');
@@ -151,18 +151,18 @@ describe('goals', () => {
     await page.getByTestId('edit-feature').selectOption(feature.id);
     await page.getByTestId('edit-save').click();
     await page.getByRole('heading', { name: /Dark mode for the storefront/ }).waitFor();
-    const edited = await callCli(daemon, 'work.get_goal', { id: darkMode.id });
+    const edited = await callCli(daemon, 'goals.get', { id: darkMode.id });
     assert.equal(edited.title, 'Dark mode for the storefront');
     assert.deepEqual(edited.labels, ['ui', 'theme']);
     assert.equal(edited.assignee, 'claude');
     assert.equal(edited.featureName, 'Search');
-    await page.locator('[data-testid="goal-activity-entry"][data-operation="work.update_goal"]').waitFor();
+    await page.locator('[data-testid="goal-activity-entry"][data-operation="goals.update"]').waitFor();
     await screenshot(page, 'goal-detail-dark');
 
     // Clearing the assignee sends null.
     await page.getByTestId('edit-assignee').fill('');
     await page.getByTestId('edit-save').click();
-    await eventually(async () => (await callCli(daemon, 'work.get_goal', { id: darkMode.id })).assignee === null, { message: 'assignee cleared' });
+    await eventually(async () => (await callCli(daemon, 'goals.get', { id: darkMode.id })).assignee === null, { message: 'assignee cleared' });
 
     // Delete (soft), find it in the Deleted view, restore it.
     await page.getByTestId('goal-delete').click();
@@ -175,7 +175,7 @@ describe('goals', () => {
     await screenshot(page, 'goals-deleted-dark');
     await page.getByTestId('goal-restore').click();
     await page.getByTestId('goals-empty').waitFor();
-    assert.equal((await callCli(daemon, 'work.get_goal', { id: darkMode.id })).deletedAt, null);
+    assert.equal((await callCli(daemon, 'goals.get', { id: darkMode.id })).deletedAt, null);
 
     // Export: a JSON file the import reads back.
     await page.getByTestId('view-active').click();

@@ -97,7 +97,7 @@ describe('quality, governance and guidance settings', () => {
       ['G2', 'G1'],
     );
     const activity = await callCli(daemon, 'activity.list', { operation: 'guidance', limit: 50 });
-    assert.ok(activity.items.some((a) => a.operation === 'guidance.remove' && a.surface === 'browser'));
+    assert.ok(activity.items.some((a) => a.operation === 'guidance.delete' && a.surface === 'browser'));
     assert.ok(activity.items.some((a) => a.operation === 'guidance.add' && a.surface === 'cli'));
     assert.deepEqual(page.errors, []);
     await context.close();

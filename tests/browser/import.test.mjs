@@ -54,7 +54,7 @@ describe('import', () => {
     assert.match(await page.getByTestId('count-create').innerText(), /4/);
     assert.match(await page.getByTestId('count-errors').innerText(), /1/);
     // Nothing is stored by a preview.
-    assert.equal((await callCli(daemon, 'work.list_goals', {})).total, 0);
+    assert.equal((await callCli(daemon, 'goals.list', {})).total, 0);
     await screenshot(page, 'import-preview-light');
 
     await page.getByTestId('import-commit').click();
@@ -71,7 +71,7 @@ describe('import', () => {
     const titles = await page.getByTestId('goal-link').allInnerTexts();
     assert.deepEqual([...titles].sort(), ['Email the invoice as PDF', 'Show invoice totals with tax', 'Sign-up form', 'Welcome email']);
     assert.equal(await page.locator('[data-testid="goal-row"][data-status="done"]').count(), 1, '“- [x]” is imported as done');
-    const features = await callCli(daemon, 'work.list_features', {});
+    const features = await callCli(daemon, 'features.list', {});
     assert.deepEqual(features.map((f) => f.name).sort(), ['Billing', 'Onboarding']);
     assert.deepEqual(page.errors, []);
     await context.close();
@@ -126,7 +126,7 @@ describe('import', () => {
     assert.match(await page.getByTestId('import-row-error').innerText(), /issue #13 has no title/);
     await page.getByTestId('import-commit').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="import-progress"]')?.getAttribute('data-status') === 'succeeded', null, { timeout: 15_000 });
-    const imported = (await callCli(daemon, 'work.list_goals', { q: 'crash' })).items[0];
+    const imported = (await callCli(daemon, 'goals.list', { q: 'crash' })).items[0];
     assert.equal(imported.external.url, 'https://github.com/acme/shop/issues/12');
     assert.deepEqual(imported.labels, ['bug']);
     assert.deepEqual(page.errors, []);

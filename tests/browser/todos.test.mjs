@@ -58,12 +58,12 @@ describe('identity, shortcuts and todos', () => {
     await page.getByTestId('new-goal-create').click();
     await newGoal.waitFor({ state: 'detached' });
     await page.getByTestId('goal-row').first().waitFor();
-    const goal = (await callCli(daemon, 'work.list_goals', {})).items[0];
+    const goal = (await callCli(daemon, 'goals.list', {})).items[0];
     assert.equal(goal.title, 'Gift wrapping option');
     assert.equal(goal.reporterName, 'Dana');
     assert.equal(goal.status, 'todo');
     // The audit log names Dana as the actor of the change made in this browser.
-    const activity = await callCli(daemon, 'activity.list', { operation: 'work.create_goal' });
+    const activity = await callCli(daemon, 'activity.list', { operation: 'goals.create' });
     assert.equal(activity.items[0].actor, 'Dana');
     assert.equal(activity.items[0].surface, 'browser');
 

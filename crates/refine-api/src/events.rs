@@ -28,114 +28,148 @@ pub struct EventInfo {
     pub data: serde_json::Value,
 }
 
-const GOALS: &[&str] = &[
-    "goals.list",
-    "goals.get",
-    "features.list",
-    "features.get",
-    "goals.export",
-    "workflow.eligible",
-    "dashboard.summary",
-    "runner.status",
-    "runner.rounds",
-];
-const FEATURES: &[&str] = &[
-    "features.list",
-    "features.get",
-    "goals.list",
-    "goals.get",
-    "goals.export",
-    "workflow.eligible",
-    "dashboard.summary",
-];
-const APPS: &[&str] = &[
-    "apps.list",
-    "apps.get",
-    "project.overview",
-    "dashboard.summary",
-];
-const FILES: &[&str] = &[
-    "files.tree",
-    "files.find",
-    "files.grep",
-    "changes.status",
-    "changes.diff",
-    "changes.churn",
-];
-const CHANGES: &[&str] = &[
-    "changes.status",
-    "changes.diff",
-    "changes.log",
-    "changes.refs",
-    "changes.churn",
-    "files.tree",
-    "project.overview",
-];
-const RUNNER: &[&str] = &["runner.status", "dashboard.summary"];
-const AGENTS: &[&str] = &["agents.profiles.list", "agents.detect", "runner.status"];
-const PROCESSES: &[&str] = &["processes.list", "processes.get", "target.get"];
-const TERMINALS: &[&str] = &["terminal.list", "terminal.get"];
-const CHAT: &[&str] = &["chat.list", "chat.get"];
 /// Streams: the screens that show them append each batch; nothing to fetch again.
 const NOTHING: &[&str] = &[];
 
-/// Which queries each kind makes stale, keyed by kind name.
+/// Which queries each kind makes stale, keyed by kind name. Clients narrow it to the app (Goal,
+/// reporter) the event is about; `resync` makes every query stale.
 const STALE: &[(&str, &[&str])] = &[
-    (kind::ACTIVITY_CREATED.name(), &["activity.list"]),
-    (kind::APPS_ADDED.name(), APPS),
-    (kind::APPS_REMOVED.name(), APPS),
-    (kind::APPS_SELECTED.name(), APPS),
-    (kind::APPS_UPDATED.name(), APPS),
-    (kind::CHANGES_UPDATED.name(), CHANGES),
     (
-        kind::SETTINGS_UPDATED.name(),
-        &["settings.get", "agents.profiles.list", "runner.status"],
+        kind::ACTIVITY_CREATED.name(),
+        &["activity.list", "project.overview", "dashboard.summary"],
+    ),
+    (kind::AGENTS_DETECTED.name(), &["agents.detect"]),
+    (
+        kind::AGENTS_PROFILE_DELETED.name(),
+        &["agents.profiles.list", "runner.status"],
     ),
     (
-        kind::OPERATIONS_UPDATED.name(),
-        &["operations.list", "operations.get"],
+        kind::AGENTS_PROFILE_SAVED.name(),
+        &["agents.profiles.list", "runner.status"],
     ),
-    (kind::SESSIONS_CHANGED.name(), &["sessions.list"]),
-    (kind::SYSTEM_SHUTDOWN.name(), NOTHING),
-    (kind::GOAL_CREATED.name(), GOALS),
-    (kind::GOAL_UPDATED.name(), GOALS),
-    (kind::GOAL_DELETED.name(), GOALS),
-    (kind::GOALS_BULK_UPDATED.name(), GOALS),
-    (kind::FEATURE_UPDATED.name(), FEATURES),
-    (kind::FEATURE_DELETED.name(), FEATURES),
-    (kind::WORK_IMPORTED.name(), GOALS),
-    (kind::WORKFLOW_TRANSITIONED.name(), GOALS),
-    (
-        kind::WORKFLOW_AUTOMATION.name(),
-        &["workflow.automation", "runner.status", "dashboard.summary"],
-    ),
-    (
-        kind::REPORTERS_UPDATED.name(),
-        &["reporters.list", "todos.list"],
-    ),
-    (
-        kind::TODOS_UPDATED.name(),
-        &["todos.list", "reporters.list"],
-    ),
-    (kind::AGENTS_PROFILE_SAVED.name(), AGENTS),
-    (kind::AGENTS_PROFILE_DELETED.name(), AGENTS),
-    (kind::AGENTS_DETECTED.name(), AGENTS),
     (
         kind::AGENTS_RUN.name(),
         &[
             "agents.runs.list",
             "agents.usage",
             "runner.rounds",
+            "runner.status",
             "dashboard.summary",
         ],
     ),
     (kind::AGENTS_TRANSCRIPT.name(), NOTHING),
-    (kind::RUNNER_PAUSED.name(), RUNNER),
-    (kind::RUNNER_RESUMED.name(), RUNNER),
-    (kind::RUNNER_WORKER.name(), RUNNER),
-    (kind::RUNNER_WORKER_ENDED.name(), RUNNER),
-    (kind::RUNNER_STOPPED.name(), RUNNER),
-    (kind::RUNNER_ROUND.name(), &["runner.rounds"]),
+    (
+        kind::APPS_ADDED.name(),
+        &["apps.list", "apps.get", "project.overview"],
+    ),
+    (
+        kind::APPS_REMOVED.name(),
+        &["apps.list", "apps.get", "project.overview"],
+    ),
+    (
+        kind::APPS_SELECTED.name(),
+        &["apps.list", "apps.get", "project.overview", "settings.get"],
+    ),
+    (
+        kind::APPS_UPDATED.name(),
+        &["apps.list", "apps.get", "project.overview"],
+    ),
+    (
+        kind::CHANGES_UPDATED.name(),
+        &[
+            "changes.status",
+            "changes.diff",
+            "changes.log",
+            "changes.refs",
+            "changes.churn",
+            "project.overview",
+        ],
+    ),
+    (kind::CHAT_DELETED.name(), &["chat.list", "chat.get"]),
+    (kind::CHAT_DELTA.name(), NOTHING),
+    (kind::CHAT_MESSAGE.name(), &["chat.list", "chat.get"]),
+    (kind::CHAT_THREAD.name(), &["chat.list", "chat.get"]),
+    (
+        kind::FILES_CHANGED.name(),
+        &[
+            "files.tree",
+            "files.find",
+            "changes.status",
+            "changes.diff",
+            "project.overview",
+        ],
+    ),
+    (
+        kind::FILES_CREATED.name(),
+        &[
+            "files.tree",
+            "files.find",
+            "changes.status",
+            "changes.diff",
+            "project.overview",
+        ],
+    ),
+    (
+        kind::FILES_DELETED.name(),
+        &[
+            "files.tree",
+            "files.find",
+            "changes.status",
+            "changes.diff",
+            "project.overview",
+        ],
+    ),
+    (
+        kind::FILES_RENAMED.name(),
+        &[
+            "files.tree",
+            "files.find",
+            "changes.status",
+            "changes.diff",
+            "project.overview",
+        ],
+    ),
+    (
+        kind::FILES_WRITTEN.name(),
+        &[
+            "files.tree",
+            "files.find",
+            "changes.status",
+            "changes.diff",
+            "project.overview",
+        ],
+    ),
+    (kind::GOVERNANCE_UPDATED.name(), &["governance.get"]),
+    (kind::GUIDANCE_UPDATED.name(), &["guidance.list"]),
+    (
+        kind::OPERATIONS_UPDATED.name(),
+        &["operations.list", "operations.get"],
+    ),
+    (
+        kind::PROCESSES_EXITED.name(),
+        &["processes.list", "processes.get", "target.get"],
+    ),
+    (kind::PROCESSES_OUTPUT.name(), NOTHING),
+    (
+        kind::PROCESSES_STARTED.name(),
+        &["processes.list", "processes.get", "target.get"],
+    ),
+    (
+        kind::QUALITY_EVALUATED.name(),
+        &[
+            "quality.evaluations.list",
+            "quality.evaluations.get",
+            "runner.rounds",
+        ],
+    ),
+    (
+        kind::QUALITY_UPDATED.name(),
+        &["quality.settings.get", "quality.evaluations.list"],
+    ),
+    (
+        kind::REPORTERS_UPDATED.name(),
+        &["reporters.list", "todos.list"],
+    ),
     (
         kind::RUNNER_HOLD.name(),
         &["runner.status", "runner.rounds"],
@@ -144,34 +178,146 @@ const STALE: &[(&str, &[&str])] = &[
         kind::RUNNER_HOLD_RELEASED.name(),
         &["runner.status", "runner.rounds"],
     ),
+    (kind::RUNNER_PAUSED.name(), &["runner.status"]),
+    (kind::RUNNER_RESUMED.name(), &["runner.status"]),
     (
-        kind::QUALITY_EVALUATED.name(),
-        &["quality.evaluations.list", "runner.rounds"],
+        kind::RUNNER_ROUND.name(),
+        &["runner.rounds", "runner.status"],
     ),
-    (kind::QUALITY_UPDATED.name(), &["quality.settings.get"]),
-    (kind::GOVERNANCE_UPDATED.name(), &["governance.get"]),
-    (kind::GUIDANCE_UPDATED.name(), &["guidance.list"]),
     (
-        kind::TARGET_UPDATED.name(),
-        &["target.get", "project.overview"],
+        kind::RUNNER_STOPPED.name(),
+        &["runner.status", "runner.rounds"],
     ),
+    (
+        kind::RUNNER_WORKER.name(),
+        &["runner.status", "runner.rounds"],
+    ),
+    (
+        kind::RUNNER_WORKER_ENDED.name(),
+        &["runner.status", "runner.rounds"],
+    ),
+    (kind::SESSIONS_CHANGED.name(), &["sessions.list"]),
+    (
+        kind::SETTINGS_UPDATED.name(),
+        &["settings.get", "runner.status"],
+    ),
+    (kind::SYSTEM_SHUTDOWN.name(), NOTHING),
     (kind::TARGET_HEALTH.name(), &["target.get"]),
-    (kind::PROCESSES_STARTED.name(), PROCESSES),
-    (kind::PROCESSES_OUTPUT.name(), NOTHING),
-    (kind::PROCESSES_EXITED.name(), PROCESSES),
-    (kind::FILES_CHANGED.name(), FILES),
-    (kind::FILES_WRITTEN.name(), FILES),
-    (kind::FILES_CREATED.name(), FILES),
-    (kind::FILES_RENAMED.name(), FILES),
-    (kind::FILES_DELETED.name(), FILES),
-    (kind::TERMINAL_CREATED.name(), TERMINALS),
-    (kind::TERMINAL_UPDATED.name(), TERMINALS),
-    (kind::TERMINAL_EXITED.name(), TERMINALS),
-    (kind::TERMINAL_CLOSED.name(), TERMINALS),
-    (kind::CHAT_THREAD.name(), CHAT),
-    (kind::CHAT_DELETED.name(), CHAT),
-    (kind::CHAT_MESSAGE.name(), CHAT),
-    (kind::CHAT_DELTA.name(), NOTHING),
+    (kind::TARGET_UPDATED.name(), &["target.get"]),
+    (
+        kind::TERMINAL_CLOSED.name(),
+        &["terminal.list", "terminal.get"],
+    ),
+    (
+        kind::TERMINAL_CREATED.name(),
+        &["terminal.list", "terminal.get"],
+    ),
+    (
+        kind::TERMINAL_EXITED.name(),
+        &["terminal.list", "terminal.get"],
+    ),
+    (
+        kind::TERMINAL_UPDATED.name(),
+        &["terminal.list", "terminal.get"],
+    ),
+    (
+        kind::TODOS_UPDATED.name(),
+        &["todos.list", "reporters.list"],
+    ),
+    (
+        kind::GOALS_BULK_UPDATED.name(),
+        &[
+            "goals.list",
+            "goals.get",
+            "features.list",
+            "features.get",
+            "workflow.eligible",
+            "dashboard.summary",
+        ],
+    ),
+    (
+        kind::FEATURE_DELETED.name(),
+        &[
+            "goals.list",
+            "goals.get",
+            "features.list",
+            "features.get",
+            "workflow.eligible",
+            "dashboard.summary",
+        ],
+    ),
+    (
+        kind::FEATURE_UPDATED.name(),
+        &[
+            "goals.list",
+            "goals.get",
+            "features.list",
+            "features.get",
+            "workflow.eligible",
+            "dashboard.summary",
+        ],
+    ),
+    (
+        kind::GOAL_CREATED.name(),
+        &[
+            "goals.list",
+            "goals.get",
+            "features.list",
+            "features.get",
+            "workflow.eligible",
+            "dashboard.summary",
+        ],
+    ),
+    (
+        kind::GOAL_DELETED.name(),
+        &[
+            "goals.list",
+            "goals.get",
+            "features.list",
+            "features.get",
+            "workflow.eligible",
+            "dashboard.summary",
+        ],
+    ),
+    (
+        kind::GOAL_UPDATED.name(),
+        &[
+            "goals.list",
+            "goals.get",
+            "features.list",
+            "features.get",
+            "workflow.eligible",
+            "dashboard.summary",
+        ],
+    ),
+    (
+        kind::WORK_IMPORTED.name(),
+        &[
+            "goals.list",
+            "goals.get",
+            "features.list",
+            "features.get",
+            "workflow.eligible",
+            "dashboard.summary",
+        ],
+    ),
+    (
+        kind::WORKFLOW_AUTOMATION.name(),
+        &["workflow.automation", "dashboard.summary"],
+    ),
+    (
+        kind::WORKFLOW_TRANSITIONED.name(),
+        &[
+            "goals.list",
+            "goals.get",
+            "features.list",
+            "features.get",
+            "workflow.eligible",
+            "dashboard.summary",
+            "runner.status",
+            "runner.rounds",
+        ],
+    ),
     (kind::RESYNC.name(), NOTHING),
 ];
 

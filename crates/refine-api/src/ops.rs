@@ -14,6 +14,7 @@ pub mod governance;
 pub mod guidance;
 pub mod import;
 pub mod operations;
+pub mod performance;
 pub mod processes;
 pub mod project;
 pub mod quality;
@@ -56,5 +57,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(agents::ops());
     v.extend(runner::ops());
     v.extend(chat::ops());
+    v.extend(performance::ops());
     v
 }

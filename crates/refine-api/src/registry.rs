@@ -382,5 +382,15 @@ pub async fn dispatch(
     })?;
     // The core records and keys the request's writes under this name.
     ctx.op = op.name;
-    (op.handler)(core.clone(), ctx, input).await
+    let started = std::time::Instant::now();
+    let reply = (op.handler)(core.clone(), ctx, input).await;
+    let code = reply.as_ref().err().map(|e| {
+        serde_json::to_value(e.code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    });
+    core.metrics()
+        .observe(op.name, started.elapsed(), code.as_deref());
+    reply
 }

@@ -102,19 +102,19 @@ pub mod kind {
         /// The daemon is stopping.
         SYSTEM_SHUTDOWN = "system.shutdown": Empty;
         /// A Goal was created.
-        GOAL_CREATED = "work.goal_created": Goal;
+        GOAL_CREATED = "goals.created": Goal;
         /// A Goal changed (edited, moved, restored, a bulk edit).
-        GOAL_UPDATED = "work.goal_updated": Goal;
+        GOAL_UPDATED = "goals.updated": Goal;
         /// A Goal was deleted (it can be restored).
-        GOAL_DELETED = "work.goal_deleted": Goal;
+        GOAL_DELETED = "goals.deleted": Goal;
         /// A bulk edit of Goals finished.
-        GOALS_BULK_UPDATED = "work.bulk_updated": BulkUpdated;
+        GOALS_BULK_UPDATED = "goals.bulk_updated": BulkUpdated;
         /// A Feature was created or changed (including its Goals and their order).
-        FEATURE_UPDATED = "work.feature_updated": Feature;
+        FEATURE_UPDATED = "features.updated": Feature;
         /// A Feature was deleted.
-        FEATURE_DELETED = "work.feature_deleted": IdRef;
+        FEATURE_DELETED = "features.deleted": IdRef;
         /// An import committed its Goals and Features.
-        WORK_IMPORTED = "work.imported": ImportSummary;
+        WORK_IMPORTED = "import.committed": ImportSummary;
         /// A Goal moved through the workflow.
         WORKFLOW_TRANSITIONED = "workflow.transitioned": GoalTransitioned;
         /// Automation of an app was paused or resumed.
@@ -124,9 +124,9 @@ pub mod kind {
         /// A reporter's todo list changed.
         TODOS_UPDATED = "todos.updated": TodosChanged;
         /// An agent profile was saved.
-        AGENTS_PROFILE_SAVED = "agents.profile_saved": ProfileSaved;
+        AGENTS_PROFILE_SAVED = "agents.profiles.saved": ProfileSaved;
         /// An agent profile was deleted, or a provider's own reset to its default.
-        AGENTS_PROFILE_DELETED = "agents.profile_deleted": crate::agents::ProfileDeleted;
+        AGENTS_PROFILE_DELETED = "agents.profiles.deleted": crate::agents::ProfileDeleted;
         /// Agent detection ran again.
         AGENTS_DETECTED = "agents.detected": AgentsDetected;
         /// An agent run started or ended (usage, session, outcome).
@@ -134,9 +134,9 @@ pub mod kind {
         /// New entries of a running agent's transcript (streams; makes nothing stale).
         AGENTS_TRANSCRIPT = "agents.transcript": TranscriptBatch;
         /// The runner was paused.
-        RUNNER_PAUSED = "runner.pause": RunnerPaused;
+        RUNNER_PAUSED = "runner.paused": RunnerPaused;
         /// The runner was resumed.
-        RUNNER_RESUMED = "runner.resume": RunnerPaused;
+        RUNNER_RESUMED = "runner.resumed": RunnerPaused;
         /// A Goal's worker changed phase or progress.
         RUNNER_WORKER = "runner.worker": WorkerInfo;
         /// A Goal's worker ended (its slot is free).
@@ -215,6 +215,8 @@ pub struct EventBus {
     ring: Mutex<Ring>,
     tx: broadcast::Sender<Event>,
     capacity: usize,
+    /// Events published by this run.
+    published: std::sync::atomic::AtomicU64,
 }
 
 impl EventBus {
@@ -233,6 +235,7 @@ impl EventBus {
             }),
             tx,
             capacity: capacity.max(1),
+            published: Default::default(),
         }
     }
 
@@ -276,6 +279,8 @@ impl EventBus {
             data,
         };
         ring.next_id += 1;
+        self.published
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if ring.buffer.len() == self.capacity {
             ring.buffer.pop_front();
         }
@@ -321,6 +326,16 @@ impl EventBus {
             },
         };
         (backlog, rx)
+    }
+
+    /// Subscribers now, events the slowest of them has not taken yet, events published by this
+    /// run.
+    pub fn stats(&self) -> (usize, usize, u64) {
+        (
+            self.tx.receiver_count(),
+            self.tx.len(),
+            self.published.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// The id of the newest event (what a fresh subscriber would resume from).

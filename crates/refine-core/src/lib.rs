@@ -15,6 +15,7 @@ pub mod governance;
 pub mod guidance;
 pub mod import;
 pub mod operations;
+pub mod performance;
 pub mod pipeline;
 pub mod processes;
 pub mod project;
@@ -186,6 +187,7 @@ pub(crate) struct Inner {
     /// Held across approve (merge, then transition), decline and cancel, so a decision never
     /// lands between an approval's merge and its transition.
     pub(crate) review_lock: tokio::sync::Mutex<()>,
+    pub(crate) metrics: performance::Metrics,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -249,6 +251,7 @@ impl Core {
             term_reaper: AtomicBool::new(false),
             runner: runner::Runner::default(),
             review_lock: tokio::sync::Mutex::new(()),
+            metrics: performance::Metrics::new(),
         }));
         let report = core.repair()?;
         core.load_sessions()?;
@@ -393,6 +396,10 @@ impl Core {
                 }
                 n += 1;
                 let hourly = n.is_multiple_of(720);
+                if n.is_multiple_of(2) {
+                    let c = core.clone();
+                    let _ = tokio::task::spawn_blocking(move || c.sample_resources()).await;
+                }
                 let _ = core
                     .blocking(move |core| {
                         core.0.store.maintain();

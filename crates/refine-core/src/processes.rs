@@ -238,6 +238,17 @@ pub(crate) fn resolve_cwd(root: &Path, cwd: Option<&str>) -> Result<(PathBuf, St
 }
 
 impl Core {
+    /// Running supervised processes: record id and process group.
+    pub(crate) fn live_processes(&self) -> Vec<(String, u32)> {
+        self.0
+            .procs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(id, l)| (id.clone(), l.pgid.max(0) as u32))
+            .collect()
+    }
+
     fn live(&self, id: &str) -> Option<Arc<Live>> {
         self.0
             .procs

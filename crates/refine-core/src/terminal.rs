@@ -433,6 +433,19 @@ impl Core {
         Ok(v)
     }
 
+    /// Open terminal sessions: id, title and the shell's pid (its process group).
+    pub(crate) fn terminal_pids(&self) -> Vec<(String, String, u32)> {
+        self.0
+            .terms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|s| s.snapshot())
+            .filter(|t| !t.exited)
+            .map(|t| (t.id, t.title, t.pid))
+            .collect()
+    }
+
     /// `terminal.get`
     pub async fn get_terminal(&self, i: TerminalIdInput) -> Result<TerminalInfo, ApiError> {
         Ok(self.session(&i.id)?.snapshot())

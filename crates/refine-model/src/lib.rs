@@ -9,6 +9,7 @@ pub mod event;
 pub mod files;
 pub mod governance;
 pub mod operation;
+pub mod performance;
 pub mod process;
 pub mod quality;
 pub mod redact;

@@ -57,6 +57,7 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
             "/api/v1/terminal/{id}/ws",
             axum::routing::get(terminal::attach),
         )
+        .route("/metrics", axum::routing::get(metrics))
         .route(
             "/mcp",
             axum::routing::post(mcp::handle).get(mcp::get_not_allowed),
@@ -67,6 +68,24 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
             security::guard,
         ))
         .with_state(state)
+}
+
+/// `GET /metrics`: the daemon's metrics in the OpenMetrics text format Prometheus scrapes.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<State>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.core.metrics_text().await {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => security::error_response(&e),
+    }
 }
 
 /// Serve `router` on `listener` until the core asks for shutdown; returns when connections drain.

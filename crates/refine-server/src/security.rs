@@ -144,9 +144,12 @@ fn is_public(method: &Method, path: &str) -> bool {
     {
         return true;
     }
-    (method == Method::GET || method == Method::HEAD)
-        && !path.starts_with("/api/")
-        && path != "/mcp"
+    (method == Method::GET || method == Method::HEAD) && !is_endpoint(path)
+}
+
+/// Paths that answer programs (behind the token), as opposed to the UI's files.
+fn is_endpoint(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/mcp" || path == "/metrics"
 }
 
 /// The page a browser gets for a login link with a wrong token.
@@ -235,7 +238,7 @@ async fn check(state: &State, mut req: Request, next: Next) -> Response {
     let legacy_cookie = has_legacy_cookie(headers);
     // A login link of older versions (`/?token=<the data dir's token>`): trade it for a
     // one-time login code at once, so the token stays nowhere in the page.
-    if req.method() == Method::GET && !path.starts_with("/api/") && path != "/mcp" {
+    if req.method() == Method::GET && !is_endpoint(&path) {
         if let Some(t) = query_token(req.uri()) {
             if !ct_eq(&t, &cfg.token) {
                 return (

@@ -53,16 +53,19 @@ pub(crate) async fn events(
         )],
     };
     let st = state.clone();
-    let live = stream::unfold((rx, st), |(mut rx, st)| async move {
+    // Counted as an open stream for as long as the stream lives.
+    let open = state.core.metrics().sse_opened();
+    let live = stream::unfold((rx, st, open), |(mut rx, st, open)| async move {
         let next = match rx.recv().await {
             Ok(e) => e,
             // Fell behind the broadcast buffer: tell the client to reload, then keep following.
-            Err(RecvError::Lagged(_)) => {
+            Err(RecvError::Lagged(n)) => {
+                st.core.metrics().bus_missed(n);
                 resync(&st, "you fell behind the live events; reload state")
             }
             Err(RecvError::Closed) => return None,
         };
-        Some((next, (rx, st)))
+        Some((next, (rx, st, open)))
     });
     let mut shutdown = state.core.shutdown_signal();
     let mut revoked = session.map(|s| s.0.revoked);

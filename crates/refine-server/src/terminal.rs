@@ -41,7 +41,10 @@ pub(crate) async fn attach(
     let revoked = session.map(|s| s.0.revoked);
     ws.max_message_size(MAX_IN)
         .protocols([crate::security::WS_PROTOCOL])
-        .on_upgrade(move |socket| run(socket, client, revoked))
+        .on_upgrade(move |socket| async move {
+            let _open = state.core.metrics().websocket_opened();
+            run(socket, client, revoked).await
+        })
 }
 
 fn exit_frame(code: Option<i32>) -> Message {

@@ -32,7 +32,7 @@ export function NewGoalDialog({ defaults, onClose }: { defaults: NewGoalDefaults
   const [assignee, setAssignee] = useState('');
   const [reporterId, setReporterId] = useState(me ?? '');
   const [problem, setProblem] = useState<string | null>(null);
-  const create = useAction(({ input }: { input: CreateGoalInput; open: boolean }, call) => call('work.create_goal', input), {
+  const create = useAction(({ input }: { input: CreateGoalInput; open: boolean }, call) => call('goals.create', input), {
     onSuccess: (goal, { open }) => {
       toast.show('success', `Created #${goal.number}`, goal.title);
       onClose();

@@ -306,6 +306,16 @@ export type BulkUpdated = {
 	failed: number,
 };
 
+/**  The live event bus. */
+export type BusStats = {
+	subscribers: number,
+	/**  Events the slowest subscriber has not taken yet. */
+	lag: number,
+	published: number | null,
+	/**  Events subscribers missed because they fell too far behind (they resynced). */
+	missed: number | null,
+};
+
 export type ChangesInput = {
 	appId?: string | null,
 };
@@ -370,7 +380,7 @@ export type ChatMessage = {
 	/**  The text; while streaming, what arrived so far; when failed, why. */
 	content: string,
 	status: ChatStatus,
-	/**  The agent run that wrote it (`agents.runs`). */
+	/**  The agent run that wrote it (`agents.runs.list`). */
 	runId: string | null,
 	createdAt: string,
 };
@@ -476,6 +486,14 @@ export type ConfigureTargetInput = {
 	test?: string[] | null,
 	healthUrl?: string | null,
 	healthCommand?: string[] | null,
+};
+
+/**  Live connections of the browser and CLI surfaces. */
+export type Connections = {
+	/**  Event streams (`/api/v1/events`). */
+	sse: number,
+	/**  Terminal WebSockets. */
+	websocket: number,
 };
 
 export type CreateChatInput = {
@@ -586,6 +604,12 @@ export type Dashboard = {
 	recent: Activity[],
 	/**  Agent tokens and cost of the app, the last 14 days (per day and per provider). */
 	usage: UsageReport,
+};
+
+/**  The database files. */
+export type DatabaseSize = {
+	bytes: number | null,
+	walBytes: number | null,
 };
 
 export type DayChurn = {
@@ -704,6 +728,12 @@ export type Empty = Record<string, never>;
 
 /**  Small error-code enum; clients branch on the code, never on message text. */
 export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "precondition_failed" | "stale" | "forbidden" | "unauthorized" | "payload_too_large" | "request_timeout" | "unsupported_media_type" | "too_many_requests" | "insufficient_storage" | "unavailable" | "internal";
+
+/**  How often an operation answered with one error code. */
+export type ErrorCount = {
+	code: string,
+	count: number,
+};
 
 /**  Evaluate a Goal's candidate against the project's tests, by hand. */
 export type EvaluateInput = {
@@ -1264,6 +1294,15 @@ export type LanguageCount = {
 	files: number,
 };
 
+/**  Latency of one operation over some span: how many calls and their quantiles, in milliseconds. */
+export type LatencyStats = {
+	count: number,
+	p50Ms: number | null,
+	p90Ms: number | null,
+	p99Ms: number | null,
+	maxMs: number | null,
+};
+
 /**  Start an interactive agent session on a terminal in the app. */
 export type LaunchInput = {
 	appId?: string | null,
@@ -1431,6 +1470,17 @@ export type OperationPage = {
 	nextCursor: string | null,
 };
 
+/**
+ *  One operation's latency since the daemon started and over the last five minutes, and its
+ *  errors per code.
+ */
+export type OperationPerf = {
+	operation: string,
+	total: LatencyStats,
+	recent: LatencyStats,
+	errors: ErrorCount[],
+};
+
 /**  A durable operation receipt. */
 export type OperationReceipt = {
 	id: string,
@@ -1476,6 +1526,22 @@ export type PathsInput = {
 export type PauseInput = {
 	appId?: string | null,
 	reason?: string | null,
+};
+
+/**  Everything `performance.summary` reports. */
+export type PerformanceSummary = {
+	at: string,
+	uptimeSeconds: number,
+	/**  Busiest first. */
+	operations: OperationPerf[],
+	bus: BusStats,
+	connections: Connections,
+	/**  The daemon first, then its children. */
+	processes: ProcessUsage[],
+	database: DatabaseSize,
+	queue: QueueDepth,
+	/**  Oldest first. */
+	history: ResourceSample[],
 };
 
 /**  The phases an agent is asked to do. */
@@ -1551,6 +1617,22 @@ export type ProcessStatus =
 "stopped" | 
 /**  The daemon died while it ran; settled (and its group killed) by start-up repair. */
 "lost";
+
+/**  CPU and memory of the daemon or of one of its children (with everything that child started). */
+export type ProcessUsage = {
+	/**  `daemon`, `agent`, `check`, `process` or `terminal`. */
+	kind: string,
+	/**  The process record's or terminal's id (the daemon's pid for the daemon). */
+	id: string,
+	label: string,
+	/**  The group leader's pid. */
+	pid: number,
+	/**  How many processes are counted (a child and what it started). */
+	processes: number,
+	rssBytes: number | null,
+	/**  Share of one core since the previous sample (100 = one core busy). */
+	cpuPercent: number | null,
+};
 
 /**  What `agents.profiles.delete` did. */
 export type ProfileDeleted = {
@@ -1684,6 +1766,14 @@ export type QualitySettingsInput = {
 	appId?: string | null,
 };
 
+/**  The runner's queue. */
+export type QueueDepth = {
+	/**  Goals waiting for a worker. */
+	waiting: number,
+	/**  Goals a worker is on. */
+	running: number,
+};
+
 /**  Read one file, whole (up to 2 MiB) or a byte range of it. */
 export type ReadInput = {
 	appId?: string | null,
@@ -1785,6 +1875,15 @@ export type ResizeTerminalInput = {
 	id: string,
 	cols: number,
 	rows: number,
+};
+
+/**  One point of the resource history (taken every ten seconds, an hour kept). */
+export type ResourceSample = {
+	at: string,
+	daemonRssBytes: number | null,
+	daemonCpuPercent: number | null,
+	childrenRssBytes: number | null,
+	childrenCpuPercent: number | null,
 };
 
 /**
@@ -2457,7 +2556,7 @@ export const operations = {
   "apps.list": { method: "GET", path: "/api/v1/apps", kind: "query", mcp: true },
   "apps.add": { method: "POST", path: "/api/v1/apps", kind: "mutation", mcp: true },
   "apps.get": { method: "GET", path: "/api/v1/apps/{id}", kind: "query", mcp: true },
-  "apps.remove": { method: "DELETE", path: "/api/v1/apps/{id}", kind: "mutation", mcp: false },
+  "apps.delete": { method: "DELETE", path: "/api/v1/apps/{id}", kind: "mutation", mcp: false },
   "apps.select": { method: "POST", path: "/api/v1/apps/select", kind: "mutation", mcp: true },
   "apps.rescan": { method: "POST", path: "/api/v1/apps/{id}/rescan", kind: "long_running", mcp: true },
   "project.overview": { method: "GET", path: "/api/v1/project/overview", kind: "query", mcp: true },
@@ -2467,22 +2566,22 @@ export const operations = {
   "operations.get": { method: "GET", path: "/api/v1/operations/{id}", kind: "query", mcp: true },
   "operations.cancel": { method: "POST", path: "/api/v1/operations/{id}/cancel", kind: "mutation", mcp: true },
   "activity.list": { method: "GET", path: "/api/v1/activity", kind: "query", mcp: true },
-  "work.list_goals": { method: "GET", path: "/api/v1/work/goals", kind: "query", mcp: true },
-  "work.create_goal": { method: "POST", path: "/api/v1/work/goals", kind: "mutation", mcp: true },
-  "work.get_goal": { method: "GET", path: "/api/v1/work/goals/{id}", kind: "query", mcp: true },
-  "work.update_goal": { method: "PATCH", path: "/api/v1/work/goals/{id}", kind: "mutation", mcp: true },
-  "work.delete_goal": { method: "DELETE", path: "/api/v1/work/goals/{id}", kind: "mutation", mcp: false },
-  "work.restore_goal": { method: "POST", path: "/api/v1/work/goals/{id}/restore", kind: "mutation", mcp: false },
-  "work.bulk_update_goals": { method: "POST", path: "/api/v1/work/goals/bulk", kind: "mutation", mcp: true },
-  "work.export": { method: "GET", path: "/api/v1/work/export", kind: "query", mcp: true },
-  "work.list_features": { method: "GET", path: "/api/v1/work/features", kind: "query", mcp: true },
-  "work.create_feature": { method: "POST", path: "/api/v1/work/features", kind: "mutation", mcp: true },
-  "work.get_feature": { method: "GET", path: "/api/v1/work/features/{id}", kind: "query", mcp: true },
-  "work.update_feature": { method: "PATCH", path: "/api/v1/work/features/{id}", kind: "mutation", mcp: true },
-  "work.delete_feature": { method: "DELETE", path: "/api/v1/work/features/{id}", kind: "mutation", mcp: false },
-  "work.add_to_feature": { method: "POST", path: "/api/v1/work/features/{id}/goals", kind: "mutation", mcp: true },
-  "work.remove_from_feature": { method: "POST", path: "/api/v1/work/features/{id}/remove", kind: "mutation", mcp: true },
-  "work.reorder_feature": { method: "POST", path: "/api/v1/work/features/{id}/order", kind: "mutation", mcp: true },
+  "goals.list": { method: "GET", path: "/api/v1/work/goals", kind: "query", mcp: true },
+  "goals.create": { method: "POST", path: "/api/v1/work/goals", kind: "mutation", mcp: true },
+  "goals.get": { method: "GET", path: "/api/v1/work/goals/{id}", kind: "query", mcp: true },
+  "goals.update": { method: "PATCH", path: "/api/v1/work/goals/{id}", kind: "mutation", mcp: true },
+  "goals.delete": { method: "DELETE", path: "/api/v1/work/goals/{id}", kind: "mutation", mcp: false },
+  "goals.restore": { method: "POST", path: "/api/v1/work/goals/{id}/restore", kind: "mutation", mcp: false },
+  "goals.bulk_update": { method: "POST", path: "/api/v1/work/goals/bulk", kind: "mutation", mcp: true },
+  "goals.export": { method: "GET", path: "/api/v1/work/export", kind: "query", mcp: true },
+  "features.list": { method: "GET", path: "/api/v1/work/features", kind: "query", mcp: true },
+  "features.create": { method: "POST", path: "/api/v1/work/features", kind: "mutation", mcp: true },
+  "features.get": { method: "GET", path: "/api/v1/work/features/{id}", kind: "query", mcp: true },
+  "features.update": { method: "PATCH", path: "/api/v1/work/features/{id}", kind: "mutation", mcp: true },
+  "features.delete": { method: "DELETE", path: "/api/v1/work/features/{id}", kind: "mutation", mcp: false },
+  "features.add_goal": { method: "POST", path: "/api/v1/work/features/{id}/goals", kind: "mutation", mcp: true },
+  "features.remove_goal": { method: "POST", path: "/api/v1/work/features/{id}/remove", kind: "mutation", mcp: true },
+  "features.reorder": { method: "POST", path: "/api/v1/work/features/{id}/order", kind: "mutation", mcp: true },
   "workflow.move": { method: "POST", path: "/api/v1/workflow/move", kind: "mutation", mcp: true },
   "workflow.advance": { method: "POST", path: "/api/v1/workflow/advance", kind: "mutation", mcp: true },
   "workflow.approve": { method: "POST", path: "/api/v1/workflow/approve", kind: "mutation", mcp: false },
@@ -2497,11 +2596,11 @@ export const operations = {
   "reporters.create": { method: "POST", path: "/api/v1/reporters", kind: "mutation", mcp: true },
   "reporters.rename": { method: "POST", path: "/api/v1/reporters/{id}/rename", kind: "mutation", mcp: false },
   "reporters.merge": { method: "POST", path: "/api/v1/reporters/merge", kind: "mutation", mcp: false },
-  "reporters.remove": { method: "DELETE", path: "/api/v1/reporters/{id}", kind: "mutation", mcp: false },
+  "reporters.delete": { method: "DELETE", path: "/api/v1/reporters/{id}", kind: "mutation", mcp: false },
   "todos.list": { method: "GET", path: "/api/v1/reporters/{reporterId}/todos", kind: "query", mcp: true },
   "todos.add": { method: "POST", path: "/api/v1/reporters/{reporterId}/todos", kind: "mutation", mcp: true },
   "todos.update": { method: "PATCH", path: "/api/v1/todos/{id}", kind: "mutation", mcp: true },
-  "todos.remove": { method: "DELETE", path: "/api/v1/todos/{id}", kind: "mutation", mcp: false },
+  "todos.delete": { method: "DELETE", path: "/api/v1/todos/{id}", kind: "mutation", mcp: false },
   "todos.reorder": { method: "POST", path: "/api/v1/reporters/{reporterId}/todos/order", kind: "mutation", mcp: false },
   "import.preview": { method: "POST", path: "/api/v1/import/preview", kind: "query", mcp: true },
   "import.commit": { method: "POST", path: "/api/v1/import", kind: "long_running", mcp: true },
@@ -2531,18 +2630,18 @@ export const operations = {
   "quality.evaluate": { method: "POST", path: "/api/v1/quality/evaluate", kind: "mutation", mcp: true },
   "quality.settings.get": { method: "GET", path: "/api/v1/quality/settings", kind: "query", mcp: true },
   "quality.settings.update": { method: "PUT", path: "/api/v1/quality/settings", kind: "mutation", mcp: false },
-  "quality.history": { method: "GET", path: "/api/v1/quality/evaluations", kind: "query", mcp: true },
-  "quality.evaluation.get": { method: "GET", path: "/api/v1/quality/evaluations/{id}", kind: "query", mcp: true },
+  "quality.evaluations.list": { method: "GET", path: "/api/v1/quality/evaluations", kind: "query", mcp: true },
+  "quality.evaluations.get": { method: "GET", path: "/api/v1/quality/evaluations/{id}", kind: "query", mcp: true },
   "governance.get": { method: "GET", path: "/api/v1/governance", kind: "query", mcp: true },
   "governance.update": { method: "PATCH", path: "/api/v1/governance", kind: "mutation", mcp: false },
   "governance.rules.add": { method: "POST", path: "/api/v1/governance/rules", kind: "mutation", mcp: false },
   "governance.rules.update": { method: "PATCH", path: "/api/v1/governance/rules/{id}", kind: "mutation", mcp: false },
-  "governance.rules.remove": { method: "DELETE", path: "/api/v1/governance/rules/{id}", kind: "mutation", mcp: false },
+  "governance.rules.delete": { method: "DELETE", path: "/api/v1/governance/rules/{id}", kind: "mutation", mcp: false },
   "governance.rules.reorder": { method: "POST", path: "/api/v1/governance/rules/order", kind: "mutation", mcp: false },
   "guidance.list": { method: "GET", path: "/api/v1/guidance", kind: "query", mcp: true },
   "guidance.add": { method: "POST", path: "/api/v1/guidance", kind: "mutation", mcp: false },
   "guidance.update": { method: "PATCH", path: "/api/v1/guidance/{id}", kind: "mutation", mcp: false },
-  "guidance.remove": { method: "DELETE", path: "/api/v1/guidance/{id}", kind: "mutation", mcp: false },
+  "guidance.delete": { method: "DELETE", path: "/api/v1/guidance/{id}", kind: "mutation", mcp: false },
   "guidance.reorder": { method: "POST", path: "/api/v1/guidance/order", kind: "mutation", mcp: false },
   "files.tree": { method: "GET", path: "/api/v1/files/tree", kind: "query", mcp: true },
   "files.read": { method: "GET", path: "/api/v1/files/content", kind: "query", mcp: true },
@@ -2560,13 +2659,13 @@ export const operations = {
   "terminal.rename": { method: "POST", path: "/api/v1/terminal/{id}/rename", kind: "mutation", mcp: false },
   "terminal.scrollback": { method: "GET", path: "/api/v1/terminal/{id}/scrollback", kind: "query", mcp: true },
   "terminal.close": { method: "DELETE", path: "/api/v1/terminal/{id}", kind: "mutation", mcp: true },
-  "agents.profiles": { method: "GET", path: "/api/v1/agents/profiles", kind: "query", mcp: true },
+  "agents.profiles.list": { method: "GET", path: "/api/v1/agents/profiles", kind: "query", mcp: true },
   "agents.profiles.save": { method: "PUT", path: "/api/v1/agents/profiles", kind: "mutation", mcp: false },
   "agents.profiles.delete": { method: "DELETE", path: "/api/v1/agents/profiles/{name}", kind: "mutation", mcp: false },
   "agents.detect": { method: "GET", path: "/api/v1/agents/detect", kind: "query", mcp: true },
   "agents.redetect": { method: "POST", path: "/api/v1/agents/detect", kind: "mutation", mcp: true },
   "agents.launch": { method: "POST", path: "/api/v1/agents/launch", kind: "mutation", mcp: false },
-  "agents.runs": { method: "GET", path: "/api/v1/agents/runs", kind: "query", mcp: true },
+  "agents.runs.list": { method: "GET", path: "/api/v1/agents/runs", kind: "query", mcp: true },
   "agents.transcript": { method: "GET", path: "/api/v1/agents/runs/{runId}/transcript", kind: "query", mcp: true },
   "agents.usage": { method: "GET", path: "/api/v1/agents/usage", kind: "query", mcp: true },
   "runner.status": { method: "GET", path: "/api/v1/runner", kind: "query", mcp: true },
@@ -2576,13 +2675,14 @@ export const operations = {
   "runner.release": { method: "POST", path: "/api/v1/runner/release", kind: "mutation", mcp: true },
   "runner.tell": { method: "POST", path: "/api/v1/runner/tell", kind: "mutation", mcp: true },
   "runner.rounds": { method: "GET", path: "/api/v1/runner/rounds", kind: "query", mcp: true },
-  "chat.threads": { method: "GET", path: "/api/v1/chat/threads", kind: "query", mcp: true },
+  "chat.list": { method: "GET", path: "/api/v1/chat/threads", kind: "query", mcp: true },
   "chat.create": { method: "POST", path: "/api/v1/chat/threads", kind: "mutation", mcp: false },
   "chat.get": { method: "GET", path: "/api/v1/chat/threads/{id}", kind: "query", mcp: true },
   "chat.send": { method: "POST", path: "/api/v1/chat/threads/{threadId}/messages", kind: "mutation", mcp: false },
   "chat.rename": { method: "POST", path: "/api/v1/chat/threads/{id}/rename", kind: "mutation", mcp: false },
   "chat.delete": { method: "DELETE", path: "/api/v1/chat/threads/{id}", kind: "mutation", mcp: false },
-  "chat.to_goal_draft": { method: "POST", path: "/api/v1/chat/threads/{threadId}/draft", kind: "query", mcp: false },
+  "chat.draft": { method: "POST", path: "/api/v1/chat/threads/{threadId}/draft", kind: "query", mcp: false },
+  "performance.summary": { method: "GET", path: "/api/v1/performance", kind: "query", mcp: true },
 } as const;
 
 export type Operations = {
@@ -2598,7 +2698,7 @@ export type Operations = {
   "apps.list": { input: Empty; output: App[] };
   "apps.add": { input: AddAppInput; output: App };
   "apps.get": { input: AppIdInput; output: App };
-  "apps.remove": { input: AppIdInput; output: App };
+  "apps.delete": { input: AppIdInput; output: App };
   "apps.select": { input: SelectAppInput; output: Selection };
   "apps.rescan": { input: AppIdInput; output: OperationReceipt };
   "project.overview": { input: ProjectInput; output: ProjectOverview };
@@ -2608,22 +2708,22 @@ export type Operations = {
   "operations.get": { input: OperationIdInput; output: OperationReceipt };
   "operations.cancel": { input: OperationIdInput; output: OperationReceipt };
   "activity.list": { input: ActivityListInput; output: ActivityPage };
-  "work.list_goals": { input: ListGoalsInput; output: GoalPage };
-  "work.create_goal": { input: CreateGoalInput; output: Goal };
-  "work.get_goal": { input: GoalIdInput; output: Goal };
-  "work.update_goal": { input: UpdateGoalInput; output: Goal };
-  "work.delete_goal": { input: GoalIdInput; output: Goal };
-  "work.restore_goal": { input: GoalIdInput; output: Goal };
-  "work.bulk_update_goals": { input: BulkUpdateInput; output: BulkResult };
-  "work.export": { input: ExportInput; output: ExportFile };
-  "work.list_features": { input: ListFeaturesInput; output: Feature[] };
-  "work.create_feature": { input: CreateFeatureInput; output: FeatureDetail };
-  "work.get_feature": { input: FeatureIdInput; output: FeatureDetail };
-  "work.update_feature": { input: UpdateFeatureInput; output: FeatureDetail };
-  "work.delete_feature": { input: FeatureIdInput; output: Feature };
-  "work.add_to_feature": { input: FeatureGoalInput; output: FeatureDetail };
-  "work.remove_from_feature": { input: FeatureGoalInput; output: FeatureDetail };
-  "work.reorder_feature": { input: ReorderFeatureInput; output: FeatureDetail };
+  "goals.list": { input: ListGoalsInput; output: GoalPage };
+  "goals.create": { input: CreateGoalInput; output: Goal };
+  "goals.get": { input: GoalIdInput; output: Goal };
+  "goals.update": { input: UpdateGoalInput; output: Goal };
+  "goals.delete": { input: GoalIdInput; output: Goal };
+  "goals.restore": { input: GoalIdInput; output: Goal };
+  "goals.bulk_update": { input: BulkUpdateInput; output: BulkResult };
+  "goals.export": { input: ExportInput; output: ExportFile };
+  "features.list": { input: ListFeaturesInput; output: Feature[] };
+  "features.create": { input: CreateFeatureInput; output: FeatureDetail };
+  "features.get": { input: FeatureIdInput; output: FeatureDetail };
+  "features.update": { input: UpdateFeatureInput; output: FeatureDetail };
+  "features.delete": { input: FeatureIdInput; output: Feature };
+  "features.add_goal": { input: FeatureGoalInput; output: FeatureDetail };
+  "features.remove_goal": { input: FeatureGoalInput; output: FeatureDetail };
+  "features.reorder": { input: ReorderFeatureInput; output: FeatureDetail };
   "workflow.move": { input: MoveInput; output: TransitionResult };
   "workflow.advance": { input: AdvanceInput; output: TransitionResult };
   "workflow.approve": { input: GoalActionInput; output: TransitionResult };
@@ -2638,11 +2738,11 @@ export type Operations = {
   "reporters.create": { input: CreateReporterInput; output: Reporter };
   "reporters.rename": { input: RenameReporterInput; output: Reporter };
   "reporters.merge": { input: MergeReportersInput; output: MergeResult };
-  "reporters.remove": { input: ReporterIdInput; output: Reporter };
+  "reporters.delete": { input: ReporterIdInput; output: Reporter };
   "todos.list": { input: TodoListInput; output: Todo[] };
   "todos.add": { input: AddTodoInput; output: Todo };
   "todos.update": { input: UpdateTodoInput; output: Todo };
-  "todos.remove": { input: TodoIdInput; output: Todo };
+  "todos.delete": { input: TodoIdInput; output: Todo };
   "todos.reorder": { input: ReorderTodosInput; output: Todo[] };
   "import.preview": { input: ImportInput; output: ImportPreview };
   "import.commit": { input: ImportInput; output: OperationReceipt };
@@ -2672,18 +2772,18 @@ export type Operations = {
   "quality.evaluate": { input: EvaluateInput; output: Evaluation };
   "quality.settings.get": { input: QualitySettingsInput; output: QualitySettings };
   "quality.settings.update": { input: UpdateQualitySettingsInput; output: QualitySettings };
-  "quality.history": { input: QualityHistoryInput; output: QualityEvaluation[] };
-  "quality.evaluation.get": { input: QualityEvaluationIdInput; output: QualityEvaluation };
+  "quality.evaluations.list": { input: QualityHistoryInput; output: QualityEvaluation[] };
+  "quality.evaluations.get": { input: QualityEvaluationIdInput; output: QualityEvaluation };
   "governance.get": { input: GovernanceInput; output: Governance };
   "governance.update": { input: UpdateGovernanceInput; output: Governance };
   "governance.rules.add": { input: AddGovernanceRuleInput; output: Governance };
   "governance.rules.update": { input: UpdateGovernanceRuleInput; output: Governance };
-  "governance.rules.remove": { input: RemoveGovernanceRuleInput; output: Governance };
+  "governance.rules.delete": { input: RemoveGovernanceRuleInput; output: Governance };
   "governance.rules.reorder": { input: ReorderGovernanceRulesInput; output: Governance };
   "guidance.list": { input: GuidanceInput; output: GuidanceList };
   "guidance.add": { input: AddGuidanceInput; output: GuidanceList };
   "guidance.update": { input: UpdateGuidanceInput; output: GuidanceList };
-  "guidance.remove": { input: RemoveGuidanceInput; output: GuidanceList };
+  "guidance.delete": { input: RemoveGuidanceInput; output: GuidanceList };
   "guidance.reorder": { input: ReorderGuidanceInput; output: GuidanceList };
   "files.tree": { input: TreeInput; output: DirListing };
   "files.read": { input: ReadInput; output: FileContent };
@@ -2701,13 +2801,13 @@ export type Operations = {
   "terminal.rename": { input: RenameTerminalInput; output: TerminalInfo };
   "terminal.scrollback": { input: TerminalScrollbackInput; output: TerminalScrollback };
   "terminal.close": { input: TerminalIdInput; output: TerminalInfo };
-  "agents.profiles": { input: Empty; output: AgentProfile[] };
+  "agents.profiles.list": { input: Empty; output: AgentProfile[] };
   "agents.profiles.save": { input: SaveProfileInput; output: AgentProfile };
   "agents.profiles.delete": { input: ProfileNameInput; output: ProfileDeleted };
   "agents.detect": { input: DetectInput; output: Detection[] };
   "agents.redetect": { input: DetectInput; output: Detection[] };
   "agents.launch": { input: LaunchInput; output: TerminalInfo };
-  "agents.runs": { input: GoalRunsInput; output: AgentRun[] };
+  "agents.runs.list": { input: GoalRunsInput; output: AgentRun[] };
   "agents.transcript": { input: TranscriptInput; output: TranscriptPage };
   "agents.usage": { input: UsageInput; output: UsageReport };
   "runner.status": { input: Empty; output: RunnerStatus };
@@ -2717,13 +2817,14 @@ export type Operations = {
   "runner.release": { input: ReleaseInput; output: ProviderHold[] };
   "runner.tell": { input: TellInput; output: TransitionResult };
   "runner.rounds": { input: GoalWorkInput; output: RoundDetail[] };
-  "chat.threads": { input: ChatListInput; output: ChatThread[] };
+  "chat.list": { input: ChatListInput; output: ChatThread[] };
   "chat.create": { input: CreateChatInput; output: ChatThread };
   "chat.get": { input: ChatIdInput; output: ChatView };
   "chat.send": { input: SendChatInput; output: ChatSent };
   "chat.rename": { input: RenameChatInput; output: ChatThread };
   "chat.delete": { input: ChatIdInput; output: ChatThread };
-  "chat.to_goal_draft": { input: ChatDraftInput; output: ChatGoalDraft };
+  "chat.draft": { input: ChatDraftInput; output: ChatGoalDraft };
+  "performance.summary": { input: Empty; output: PerformanceSummary };
 };
 
 export type OperationName = keyof Operations;
@@ -2753,19 +2854,19 @@ export type EventData = {
   /** The daemon is stopping. */
   "system.shutdown": Empty;
   /** A Goal was created. */
-  "work.goal_created": Goal;
+  "goals.created": Goal;
   /** A Goal changed (edited, moved, restored, a bulk edit). */
-  "work.goal_updated": Goal;
+  "goals.updated": Goal;
   /** A Goal was deleted (it can be restored). */
-  "work.goal_deleted": Goal;
+  "goals.deleted": Goal;
   /** A bulk edit of Goals finished. */
-  "work.bulk_updated": BulkUpdated;
+  "goals.bulk_updated": BulkUpdated;
   /** A Feature was created or changed (including its Goals and their order). */
-  "work.feature_updated": Feature;
+  "features.updated": Feature;
   /** A Feature was deleted. */
-  "work.feature_deleted": IdRef;
+  "features.deleted": IdRef;
   /** An import committed its Goals and Features. */
-  "work.imported": ImportSummary;
+  "import.committed": ImportSummary;
   /** A Goal moved through the workflow. */
   "workflow.transitioned": GoalTransitioned;
   /** Automation of an app was paused or resumed. */
@@ -2775,9 +2876,9 @@ export type EventData = {
   /** A reporter's todo list changed. */
   "todos.updated": TodosChanged;
   /** An agent profile was saved. */
-  "agents.profile_saved": ProfileSaved;
+  "agents.profiles.saved": ProfileSaved;
   /** An agent profile was deleted, or a provider's own reset to its default. */
-  "agents.profile_deleted": ProfileDeleted;
+  "agents.profiles.deleted": ProfileDeleted;
   /** Agent detection ran again. */
   "agents.detected": AgentsDetected;
   /** An agent run started or ended (usage, session, outcome). */
@@ -2785,9 +2886,9 @@ export type EventData = {
   /** New entries of a running agent's transcript (streams; makes nothing stale). */
   "agents.transcript": TranscriptBatch;
   /** The runner was paused. */
-  "runner.pause": RunnerPaused;
+  "runner.paused": RunnerPaused;
   /** The runner was resumed. */
-  "runner.resume": RunnerPaused;
+  "runner.resumed": RunnerPaused;
   /** A Goal's worker changed phase or progress. */
   "runner.worker": WorkerInfo;
   /** A Goal's worker ended (its slot is free). */
@@ -2850,66 +2951,6 @@ export type EventData = {
 export type EventKind = keyof EventData;
 /** A live event whose `data` has its kind's type. */
 export type TypedEvent<K extends EventKind = EventKind> = { [P in K]: Omit<Event, "kind" | "data"> & { kind: P; data: EventData[P] } }[K];
-/** The queries each kind of live event makes stale (`resync`: every query). */
-export const eventStale = {
-  "activity.created": ["activity.list"],
-  "apps.added": ["apps.list", "apps.get", "project.overview", "dashboard.summary"],
-  "apps.removed": ["apps.list", "apps.get", "project.overview", "dashboard.summary"],
-  "apps.selected": ["apps.list", "apps.get", "project.overview", "dashboard.summary"],
-  "apps.updated": ["apps.list", "apps.get", "project.overview", "dashboard.summary"],
-  "changes.updated": ["changes.status", "changes.diff", "changes.log", "changes.refs", "changes.churn", "files.tree", "project.overview"],
-  "settings.updated": ["settings.get", "agents.profiles", "runner.status"],
-  "operations.updated": ["operations.list", "operations.get"],
-  "sessions.changed": ["sessions.list"],
-  "system.shutdown": [],
-  "work.goal_created": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
-  "work.goal_updated": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
-  "work.goal_deleted": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
-  "work.bulk_updated": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
-  "work.feature_updated": ["work.list_features", "work.get_feature", "work.list_goals", "work.get_goal", "work.export", "workflow.eligible", "dashboard.summary"],
-  "work.feature_deleted": ["work.list_features", "work.get_feature", "work.list_goals", "work.get_goal", "work.export", "workflow.eligible", "dashboard.summary"],
-  "work.imported": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
-  "workflow.transitioned": ["work.list_goals", "work.get_goal", "work.list_features", "work.get_feature", "work.export", "workflow.eligible", "dashboard.summary", "runner.status", "runner.rounds"],
-  "workflow.automation": ["workflow.automation", "runner.status", "dashboard.summary"],
-  "reporters.updated": ["reporters.list", "todos.list"],
-  "todos.updated": ["todos.list", "reporters.list"],
-  "agents.profile_saved": ["agents.profiles", "agents.detect", "runner.status"],
-  "agents.profile_deleted": ["agents.profiles", "agents.detect", "runner.status"],
-  "agents.detected": ["agents.profiles", "agents.detect", "runner.status"],
-  "agents.run": ["agents.runs", "agents.usage", "runner.rounds", "dashboard.summary"],
-  "agents.transcript": [],
-  "runner.pause": ["runner.status", "dashboard.summary"],
-  "runner.resume": ["runner.status", "dashboard.summary"],
-  "runner.worker": ["runner.status", "dashboard.summary"],
-  "runner.worker_ended": ["runner.status", "dashboard.summary"],
-  "runner.stopped": ["runner.status", "dashboard.summary"],
-  "runner.round": ["runner.rounds"],
-  "runner.hold": ["runner.status", "runner.rounds"],
-  "runner.hold_released": ["runner.status", "runner.rounds"],
-  "quality.evaluated": ["quality.history", "runner.rounds"],
-  "quality.updated": ["quality.settings.get"],
-  "governance.updated": ["governance.get"],
-  "guidance.updated": ["guidance.list"],
-  "target.updated": ["target.get", "project.overview"],
-  "target.health": ["target.get"],
-  "processes.started": ["processes.list", "processes.get", "target.get"],
-  "processes.output": [],
-  "processes.exited": ["processes.list", "processes.get", "target.get"],
-  "files.changed": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
-  "files.written": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
-  "files.created": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
-  "files.renamed": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
-  "files.deleted": ["files.tree", "files.find", "files.grep", "changes.status", "changes.diff", "changes.churn"],
-  "terminal.created": ["terminal.list", "terminal.get"],
-  "terminal.updated": ["terminal.list", "terminal.get"],
-  "terminal.exited": ["terminal.list", "terminal.get"],
-  "terminal.closed": ["terminal.list", "terminal.get"],
-  "chat.thread": ["chat.threads", "chat.get"],
-  "chat.deleted": ["chat.threads", "chat.get"],
-  "chat.message": ["chat.threads", "chat.get"],
-  "chat.delta": [],
-  "resync": [],
-} as const satisfies { readonly [K in EventKind]: readonly OperationName[] };
 
 /** One move of the workflow table: from, to, the operation that makes it (with `cancel: true` for a decline that cancels), and whether it opens a new Round. */
 export interface WorkflowMove {

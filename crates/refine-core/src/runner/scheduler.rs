@@ -161,6 +161,8 @@ impl Core {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|_, until| *until > now);
+        // Goals that could go ahead but did not get a worker in this pass.
+        let mut waiting = 0u32;
         for app in apps {
             let settings = self.effective_settings(Some(app.id.clone())).await?;
             let app_id = app.id.clone();
@@ -215,10 +217,12 @@ impl Core {
             }
             if let Some(h) = self.provider_hold(&profile.name) {
                 self.set_waiting(&app.id, Some(h.reason));
+                waiting += candidates.len() as u32;
                 continue;
             }
             let (state, why) = self.detection_state(&profile).await;
             if state != DetectionState::Installed {
+                waiting += candidates.len() as u32;
                 self.set_waiting(
                     &app.id,
                     Some(format!("agent profile {}: {why}", profile.name)),
@@ -226,12 +230,22 @@ impl Core {
                 continue;
             }
             self.set_waiting(&app.id, None);
+            let mut left = candidates.len() as u32;
             for goal_id in candidates {
                 if !self.admit(&global, &settings, &app, &profile, &goal_id, &mut free) {
                     break;
                 }
+                left -= 1;
             }
+            waiting += left;
         }
+        let running = self
+            .runner()
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len() as u32;
+        self.metrics().set_queue(waiting, running);
         Ok(())
     }
 

@@ -12,6 +12,7 @@ mod idempotency;
 mod input;
 mod mcp;
 mod parity;
+mod performance;
 mod processes;
 mod security;
 mod support;

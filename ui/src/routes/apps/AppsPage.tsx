@@ -58,7 +58,7 @@ export function AppsPage() {
     onSuccess: rescans.track,
     onError: (err) => toast.show('error', 'Rescan failed to start', err.message),
   });
-  const remove = useAction((app: App, call) => call('apps.remove', { id: app.id }), {
+  const remove = useAction((app: App, call) => call('apps.delete', { id: app.id }), {
     onSuccess: (_, app) => toast.show('success', `Removed ${app.name}`),
     onError: (err, app) => toast.show('error', `Could not remove ${app.name}`, err.message),
   });

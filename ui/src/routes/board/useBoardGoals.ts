@@ -5,7 +5,7 @@ import type { Goal, ListGoalsInput } from '../../gen/bindings';
 const PAGE = 500;
 const MAX_PAGES = 10;
 
-type Listing = Pages<'work.list_goals'>;
+type Listing = Pages<'goals.list'>;
 
 export interface BoardGoals {
   goals: Goal[] | null;
@@ -37,12 +37,12 @@ function withGoal(listing: Listing, goal: Goal): Listing {
  */
 export function useBoardGoals(appId: string): BoardGoals {
   const input: ListGoalsInput = { appId, limit: PAGE, sort: 'priority' };
-  const list = usePagedQuery('work.list_goals', input, {
+  const list = usePagedQuery('goals.list', input, {
     live: {
       'workflow.transitioned': (listing, event) => withGoal(listing, event.data.goal),
-      'work.goal_created': (listing, event) => withGoal(listing, event.data),
-      'work.goal_updated': (listing, event) => withGoal(listing, event.data),
-      'work.goal_deleted': (listing, event) => withGoal(listing, event.data),
+      'goals.created': (listing, event) => withGoal(listing, event.data),
+      'goals.updated': (listing, event) => withGoal(listing, event.data),
+      'goals.deleted': (listing, event) => withGoal(listing, event.data),
     },
   });
   const loaded = list.data?.pages.length ?? 0;
@@ -53,6 +53,6 @@ export function useBoardGoals(appId: string): BoardGoals {
   }, [complete, loadingMore, loadMore]);
 
   const cache = useCache();
-  const upsert = (goal: Goal) => cache.updatePages('work.list_goals', input, (listing) => withGoal(listing, goal));
+  const upsert = (goal: Goal) => cache.updatePages('goals.list', input, (listing) => withGoal(listing, goal));
   return { goals: complete && !list.loading ? (list.items ?? null) : null, error: list.error?.message ?? null, upsert };
 }

@@ -22,7 +22,7 @@ export function ChatPage() {
 }
 
 function Chat({ app, selectedId }: { app: App; selectedId: string | null }) {
-  const threads = useQuery('chat.threads', { appId: app.id });
+  const threads = useQuery('chat.list', { appId: app.id });
   const cache = useCache();
   const [creating, setCreating] = useState(false);
   const items = threads.data ?? [];
@@ -71,7 +71,7 @@ function Chat({ app, selectedId }: { app: App; selectedId: string | null }) {
           onClose={() => setCreating(false)}
           onCreated={(t) => {
             setCreating(false);
-            cache.update('chat.threads', { appId: app.id }, (list) => (list.some((x) => x.id === t.id) ? list : [t, ...list]));
+            cache.update('chat.list', { appId: app.id }, (list) => (list.some((x) => x.id === t.id) ? list : [t, ...list]));
             navigate('chat', [t.id]);
           }}
         />
@@ -111,10 +111,10 @@ function NewThreadDialog({ app, onClose, onCreated }: { app: App; onClose: () =>
   const [profile, setProfile] = useState('');
   const [title, setTitle] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
-  const profiles = useQuery('agents.profiles', {});
+  const profiles = useQuery('agents.profiles.list', {});
   const settings = useQuery('settings.get', { appId: app.id });
   const defaultProfile = settings.data?.effective.agents?.defaultProfile;
-  const goalList = useQuery('work.list_goals', { appId: app.id, sort: 'newest', limit: 200 }, { enabled: kind === 'goal' });
+  const goalList = useQuery('goals.list', { appId: app.id, sort: 'newest', limit: 200 }, { enabled: kind === 'goal' });
   const goals = goalList.data?.items;
   const create = useAction('chat.create', { onSuccess: onCreated });
   const busy = create.busy;

@@ -117,7 +117,7 @@ function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update:
     if (el && stuck.current) el.scrollTop = el.scrollHeight;
   }, [messages.length, last?.content, last?.status]);
 
-  const drafting = useAction('chat.to_goal_draft', { onSuccess: setDraft, onError: (err) => toast.show('error', 'No goal draft', err.message) });
+  const drafting = useAction('chat.draft', { onSuccess: setDraft, onError: (err) => toast.show('error', 'No goal draft', err.message) });
   const askDraft = () => void drafting.run({ threadId: thread.id });
 
   const renamer = useAction('chat.rename', {

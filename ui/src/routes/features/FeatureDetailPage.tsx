@@ -13,7 +13,7 @@ import { FeatureGoalList } from './FeatureGoalList';
 /** Puts a Feature the client already has (a mutation's answer) in the cache. */
 function usePutFeature(): (detail: FeatureDetail) => void {
   const cache = useCache();
-  return (detail) => cache.put('work.get_feature', { id: detail.feature.id }, detail);
+  return (detail) => cache.put('features.get', { id: detail.feature.id }, detail);
 }
 
 type GoalChange = { kind: 'reorder'; ids: string[] } | { kind: 'remove'; goal: Goal; featureName: string };
@@ -21,14 +21,14 @@ type GoalChange = { kind: 'reorder'; ids: string[] } | { kind: 'remove'; goal: G
 /** `#/features/<id>`: rename, delete, and the ordered goals (drag to reorder, add, take out). */
 export function FeatureDetailPage({ id }: { id: string }) {
   const toast = useToast();
-  const query = useQuery('work.get_feature', { id });
+  const query = useQuery('features.get', { id });
   const putFeature = usePutFeature();
   const detail = query.data;
   const appId = detail?.feature.appId ?? '';
   const eligibility = useQuery('workflow.eligible', { appId }, { enabled: appId !== '' });
   // A reorder shows at once (the order being saved), and falls back to the cached one if refused.
   const change = useAction(
-    (c: GoalChange, call) => (c.kind === 'reorder' ? call('work.reorder_feature', { id, goalIds: c.ids }) : call('work.remove_from_feature', { id, goalId: c.goal.id })),
+    (c: GoalChange, call) => (c.kind === 'reorder' ? call('features.reorder', { id, goalIds: c.ids }) : call('features.remove_goal', { id, goalId: c.goal.id })),
     {
       onSuccess: (next, c) => {
         putFeature(next);
@@ -125,14 +125,14 @@ function FeatureActions({ detail }: { detail: FeatureDetail }) {
   const [mode, setMode] = useState<'idle' | 'rename' | 'delete'>('idle');
   const [name, setName] = useState(feature.name);
   const [description, setDescription] = useState(feature.description);
-  const update = useAction('work.update_feature', {
+  const update = useAction('features.update', {
     onSuccess: (next) => {
       putFeature(next);
       toast.show('success', 'Feature saved');
       setMode('idle');
     },
   });
-  const deletion = useAction('work.delete_feature', {
+  const deletion = useAction('features.delete', {
     onSuccess: () => {
       toast.show('success', `Deleted feature “${feature.name}”`, feature.total ? `Its ${feature.total} goal(s) stay, without a feature.` : undefined);
       navigate('features');
@@ -199,15 +199,15 @@ function AddGoals({ featureId, appId }: { featureId: string; appId: string }) {
   const [title, setTitle] = useState('');
   const [status, setStatus] = useState<WorkflowState>('backlog');
   const [existing, setExisting] = useState('');
-  const loose = useQuery('work.list_goals', { appId, featureId: 'none', limit: 200, sort: 'number' });
+  const loose = useQuery('goals.list', { appId, featureId: 'none', limit: 200, sort: 'number' });
   const candidates = (loose.data?.items ?? []).filter((g) => g.status !== 'done' && g.status !== 'cancelled');
-  const create = useAction('work.create_goal', {
+  const create = useAction('goals.create', {
     onSuccess: (goal) => {
       setTitle('');
       toast.show('success', `Added #${goal.number}`, goal.title);
     },
   });
-  const add = useAction('work.add_to_feature', {
+  const add = useAction('features.add_goal', {
     onSuccess: (next) => {
       putFeature(next);
       setExisting('');

@@ -38,7 +38,7 @@ function NewFeatureForm({ appId }: { appId: string }) {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [unnamed, setUnnamed] = useState(false);
-  const create = useAction('work.create_feature', {
+  const create = useAction('features.create', {
     onSuccess: (detail) => {
       toast.show('success', `Created feature “${detail.feature.name}”`);
       setName('');

@@ -57,7 +57,7 @@ export function BulkBar({
   const [action, setAction] = useState<Action>('status');
   const [value, setValue] = useState('todo');
   const [problem, setProblem] = useState<string | null>(null);
-  const update = useAction(({ ids, patch }: { ids: string[]; patch: BulkPatch; names: Record<string, string> }, call) => call('work.bulk_update_goals', { ids, patch }), {
+  const update = useAction(({ ids, patch }: { ids: string[]; patch: BulkPatch; names: Record<string, string> }, call) => call('goals.bulk_update', { ids, patch }), {
     onSuccess: (result, { names }) => onDone({ result, names }),
   });
   const busy = update.busy;

@@ -136,19 +136,19 @@ function DeleteRestore({ goal }: { goal: Goal }) {
   const toast = useToast();
   const putGoal = usePutGoal();
   const [confirming, setConfirming] = useState(false);
-  const action = useAction((op: 'work.delete_goal' | 'work.restore_goal', call) => call(op, { id: goal.id }), {
+  const action = useAction((op: 'goals.delete' | 'goals.restore', call) => call(op, { id: goal.id }), {
     onSuccess: (changed, op) => {
       putGoal(changed);
-      toast.show('success', op === 'work.delete_goal' ? `Deleted #${goal.number}` : `Restored #${goal.number}`, op === 'work.delete_goal' ? 'It can be restored from the Deleted view.' : undefined);
+      toast.show('success', op === 'goals.delete' ? `Deleted #${goal.number}` : `Restored #${goal.number}`, op === 'goals.delete' ? 'It can be restored from the Deleted view.' : undefined);
       setConfirming(false);
     },
     onError: (err) => toast.show('error', 'That did not work', err.message),
   });
   const busy = action.busy;
-  const act = (op: 'work.delete_goal' | 'work.restore_goal') => void action.run(op);
+  const act = (op: 'goals.delete' | 'goals.restore') => void action.run(op);
   if (goal.deletedAt) {
     return (
-      <button type="button" className="button primary" onClick={() => act('work.restore_goal')} disabled={busy} data-testid="goal-restore">
+      <button type="button" className="button primary" onClick={() => act('goals.restore')} disabled={busy} data-testid="goal-restore">
         <Icon name="restore" /> Restore
       </button>
     );
@@ -160,7 +160,7 @@ function DeleteRestore({ goal }: { goal: Goal }) {
         <button type="button" className="button small" onClick={() => setConfirming(false)} autoFocus>
           Keep
         </button>
-        <button type="button" className="button small danger" onClick={() => act('work.delete_goal')} disabled={busy} data-testid="goal-delete-confirm">
+        <button type="button" className="button small danger" onClick={() => act('goals.delete')} disabled={busy} data-testid="goal-delete-confirm">
           Delete
         </button>
       </div>

@@ -58,7 +58,7 @@ export function GoalEditor({ goal, features, reporters }: { goal: Goal; features
   const [base, setBase] = useState<Goal>(goal);
   const [problem, setProblem] = useState<string | null>(null);
   const putGoal = usePutGoal();
-  const update = useAction('work.update_goal', {
+  const update = useAction('goals.update', {
     onSuccess: (saved) => {
       setBase(saved);
       setForm(formOf(saved));

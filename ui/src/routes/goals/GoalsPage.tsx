@@ -77,7 +77,7 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
   const [bulk, setBulk] = useState<BulkOutcome | null>(null);
 
   // Every loaded page is asked again when Goals change, so "Load more" is kept.
-  const list = usePagedQuery('work.list_goals', toInput(filters, app.id));
+  const list = usePagedQuery('goals.list', toInput(filters, app.id));
   const error = list.error?.message;
   const first = list.data?.pages[0];
   const current = list.loading || !list.items ? null : { items: list.items, total: first?.total ?? null, totalIsLowerBound: first?.totalIsLowerBound ?? false };
@@ -88,7 +88,7 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
     return kept.length === picked.size ? picked : new Set(kept);
   }, [picked, list.items]);
 
-  const restoring = useAction((goal: Goal, call) => call('work.restore_goal', { id: goal.id }), {
+  const restoring = useAction((goal: Goal, call) => call('goals.restore', { id: goal.id }), {
     onSuccess: (goal) => toast.show('success', `Restored #${goal.number}`, goal.title),
     onError: (err, goal) => toast.show('error', `Could not restore #${goal.number}`, err.message),
   });

@@ -61,7 +61,7 @@ export function hasFilters(f: GoalFilters): boolean {
   return Boolean(f.status.length || f.feature || f.label.trim() || f.reporter || f.assignee.trim() || f.q.trim());
 }
 
-/** The `work.list_goals` input for the filters. */
+/** The `goals.list` input for the filters. */
 export function toInput(f: GoalFilters, appId: string, opts: { cursor?: string | null; limit?: number } = {}): ListGoalsInput {
   return {
     appId,

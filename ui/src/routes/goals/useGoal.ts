@@ -6,11 +6,11 @@ import type { Goal } from '../../gen/bindings';
  * they share one request and one answer, kept current by live events.
  */
 export function useGoal(id: string): QueryState<Goal> {
-  return useQuery('work.get_goal', { id });
+  return useQuery('goals.get', { id });
 }
 
 /** Puts a Goal the client already has (a mutation's answer) in the cache, before the event comes. */
 export function usePutGoal(): (goal: Goal) => void {
   const cache = useCache();
-  return (goal) => cache.put('work.get_goal', { id: goal.id }, goal);
+  return (goal) => cache.put('goals.get', { id: goal.id }, goal);
 }

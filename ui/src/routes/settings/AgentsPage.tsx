@@ -48,7 +48,7 @@ function useDetections() {
 
 /** `#/settings/agents`: the coding-agent CLIs, whether each works here, and how each is run. */
 export function AgentsPage() {
-  const profiles = useQuery('agents.profiles', {});
+  const profiles = useQuery('agents.profiles.list', {});
   const detections = useDetections();
   const { active } = useApps();
   const settings = useQuery('settings.get', { appId: active?.id ?? null });

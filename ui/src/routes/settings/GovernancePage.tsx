@@ -115,7 +115,7 @@ function GovernanceEditor({ app }: { app: App }) {
             void g.write((revision, call) => call('governance.rules.update', { appId: app.id, revision, id: d.id, title: d.title.trim(), body: d.body })).then((ok) => ok && setEditing(null));
           }}
           onRemove={(r) => {
-            void g.write((revision, call) => call('governance.rules.remove', { appId: app.id, revision, id: r.id })).then((ok) => ok && toast.show('success', `Removed ${r.id}`, r.title));
+            void g.write((revision, call) => call('governance.rules.delete', { appId: app.id, revision, id: r.id })).then((ok) => ok && toast.show('success', `Removed ${r.id}`, r.title));
           }}
           onReorder={(ids) => {
             void g.write((revision, call) => call('governance.rules.reorder', { appId: app.id, revision, ids }));

@@ -60,7 +60,7 @@ function GuidanceEditor({ app }: { app: App }) {
           void g.write((revision, call) => call('guidance.update', { appId: app.id, revision, id: d.id, title: d.title.trim(), body: d.body })).then((ok) => ok && setEditing(null));
         }}
         onRemove={(e) => {
-          void g.write((revision, call) => call('guidance.remove', { appId: app.id, revision, id: e.id })).then((ok) => ok && toast.show('success', `Removed ${e.id}`, e.title));
+          void g.write((revision, call) => call('guidance.delete', { appId: app.id, revision, id: e.id })).then((ok) => ok && toast.show('success', `Removed ${e.id}`, e.title));
         }}
         onReorder={(ids) => {
           void g.write((revision, call) => call('guidance.reorder', { appId: app.id, revision, ids }));

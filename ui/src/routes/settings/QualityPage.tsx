@@ -165,7 +165,7 @@ function verdict(e: QualityEvaluation) {
 }
 
 function QualityHistory({ app }: { app: App }) {
-  const history = useQuery('quality.history', { appId: app.id, limit: 20 });
+  const history = useQuery('quality.evaluations.list', { appId: app.id, limit: 20 });
   const [open, setOpen] = useState<string | null>(null);
   return (
     <section className="card" aria-labelledby="history-title" data-testid="quality-history">

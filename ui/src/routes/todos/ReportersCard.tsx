@@ -30,7 +30,7 @@ export function ReportersCard({ reporters }: { reporters: Reporter[] }) {
           return `Merged into ${result.into.name} (${result.goalsMoved} goal${result.goalsMoved === 1 ? '' : 's'} moved)`;
         }
         case 'remove':
-          await call('reporters.remove', { id: r.id });
+          await call('reporters.delete', { id: r.id });
           if (isMe(r)) setIdentity(null);
           return `Removed ${r.name}`;
       }

@@ -40,7 +40,7 @@ export function useTodos(reporterId: string): Todos {
   const add = useAction('todos.add', { onSuccess: (todo) => change((l) => (l.some((t) => t.id === todo.id) ? l : [...l, todo])) });
   const update = useAction('todos.update', { onSuccess: (todo) => change((l) => l.map((t) => (t.id === todo.id ? todo : t))) });
   const reorder = useAction('todos.reorder', { onSuccess: (todos) => cache.put('todos.list', input, todos) });
-  const remove = useAction('todos.remove', { onSuccess: (_, { id }) => change((l) => l.filter((t) => t.id !== id)) });
+  const remove = useAction('todos.delete', { onSuccess: (_, { id }) => change((l) => l.filter((t) => t.id !== id)) });
   const todos = list.data && withPending(list.data, update.pending, reorder.pending, remove.pending);
   const error = add.error ?? update.error ?? reorder.error ?? remove.error ?? list.error;
   return { todos, error, add, update, reorder, remove };

@@ -4,7 +4,7 @@ import type { ExportFormat } from '../../gen/bindings';
 
 /** Asks the daemon for an export and saves it through a Blob link. */
 export async function downloadExport(appId: string, format: ExportFormat, through: Caller = call): Promise<{ filename: string; goals: number }> {
-  const file = await through('work.export', { appId, format });
+  const file = await through('goals.export', { appId, format });
   const blob = new Blob([file.content], { type: file.contentType });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

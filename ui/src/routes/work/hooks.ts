@@ -3,7 +3,7 @@ import type { Feature, Reporter } from '../../gen/bindings';
 
 /** The app's Features, kept current from live events. */
 export function useFeatures(appId: string): QueryState<Feature[]> {
-  return useQuery('work.list_features', { appId }, { enabled: appId !== '' });
+  return useQuery('features.list', { appId }, { enabled: appId !== '' });
 }
 
 /** Live reporters (not removed), kept current. */
