@@ -26,10 +26,8 @@ mod procs;
 // Until every group has moved to `cmd/`, some of the shared pieces have no user yet.
 #[allow(dead_code)]
 mod render;
-mod sessions;
 mod table;
 mod term;
-mod work;
 
 use std::path::PathBuf;
 
@@ -99,49 +97,33 @@ pub enum Command {
     Apps(cmd::apps::AppsCmd),
     /// Settings: show, or set one value.
     #[command(subcommand)]
-    Settings(commands::SettingsCmd),
+    Settings(cmd::settings::SettingsCmd),
     /// Durable operations: list, show, cancel.
     #[command(subcommand)]
-    Ops(commands::OpsCmd),
+    Ops(cmd::ops::OpsCmd),
     /// The audit log (newest last); --follow keeps printing new entries.
-    Activity(commands::ActivityArgs),
-    /// Follow the live event stream.
-    Events {
-        /// Resume after this event id.
-        #[arg(long)]
-        since: Option<String>,
-    },
-    /// Goals: create, list, show, edit, move, approve, decline, retry, cancel, delete.
+    Activity(cmd::activity::ActivityArgs),
+    /// Follow the live event stream (--list: every kind of event).
+    Events(cmd::events::EventsArgs),
+    /// Goals: create, list, show, edit, bulk, move, approve, decline, retry, cancel, tell, delete.
     #[command(subcommand)]
-    Goal(work::GoalCmd),
+    Goal(cmd::goal::GoalCmd),
     /// Features: ordered groups of Goals.
     #[command(subcommand)]
-    Feature(work::FeatureCmd),
+    Feature(cmd::feature::FeatureCmd),
     /// Import Goals from Markdown, CSV, GitHub issue JSON, Jira CSV or a Refine export.
-    Import {
-        /// The file (`-` = standard input).
-        file: String,
-        /// markdown, csv, github, jira or refine (default: guessed from the file).
-        #[arg(long)]
-        format: Option<String>,
-        /// CSV column mapping, e.g. --map title=Summary --map labels=Tags.
-        #[arg(long)]
-        map: Vec<String>,
-        /// Preview only: show what would happen, store nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Import(cmd::import::ImportArgs),
     /// The app's work at a glance.
     Dashboard,
     /// Reporters: people, agents and systems that report work.
     #[command(subcommand)]
-    Reporter(work::ReporterCmd),
+    Reporter(cmd::reporter::ReporterCmd),
     /// A reporter's todo list.
     #[command(subcommand)]
-    Todo(work::TodoCmd),
+    Todo(cmd::todo::TodoCmd),
     /// Pause or resume automation for the active app.
     #[command(subcommand)]
-    Automation(work::AutomationCmd),
+    Automation(cmd::automation::AutomationCmd),
     /// The app's Git changes: status, diff, log, commit, revert, stage, unstage, churn.
     #[command(subcommand)]
     Changes(changes::ChangesCmd),
@@ -173,20 +155,12 @@ pub enum Command {
     #[command(subcommand)]
     Runner(agents::RunnerCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
-    Call {
-        /// Operation name (see --list).
-        op: Option<String>,
-        /// JSON input (default {}); `-` reads standard input.
-        input: Option<String>,
-        /// List every operation.
-        #[arg(long)]
-        list: bool,
-    },
+    Call(cmd::call::CallArgs),
     /// Open the UI in a browser: prints (and opens) a one-time login link.
     Open,
     /// Browser sessions: list, revoke.
     #[command(subcommand)]
-    Sessions(sessions::SessionsCmd),
+    Sessions(cmd::sessions::SessionsCmd),
     /// Stop the daemon.
     Stop,
     /// Shell completions: bash, zsh, fish, elvish, powershell.
@@ -389,20 +363,8 @@ mod tests {
         }
     }
 
-    /// Groups whose commands still call operations by name (moving to `cmd/`, one file each).
+    /// Local commands, which call no operation (and groups not yet moved to `cmd/`).
     const UNTYPED: &[&str] = &[
-        "status",
-        "settings",
-        "ops",
-        "activity",
-        "events",
-        "goal",
-        "feature",
-        "import",
-        "dashboard",
-        "reporter",
-        "todo",
-        "automation",
         "changes",
         "files",
         "proc",
@@ -414,10 +376,6 @@ mod tests {
         "chat",
         "agent",
         "runner",
-        "call",
-        "open",
-        "sessions",
-        "stop",
         "completions",
         "agent-script",
     ];

@@ -160,6 +160,16 @@ impl Output {
 
     /// Machine output of any value (the JSON modes; plain JSON for people).
     pub fn json<T: Serialize>(&self, value: &T) -> Result {
+        self.emit(value, true)
+    }
+
+    /// One record of a stream (`events`, `activity --follow`): one line of JSON each, so a
+    /// reader can take them as they come; picked and filtered like the rest.
+    pub fn json_line<T: Serialize>(&self, value: &T) -> Result {
+        self.emit(value, false)
+    }
+
+    fn emit<T: Serialize>(&self, value: &T, pretty: bool) -> Result {
         let value = serde_json::to_value(value).map_err(|e| CliError::Usage(e.to_string()))?;
         let (fields, jq) = match &self.mode {
             Mode::Json { fields, jq } => (fields.as_deref(), jq.as_ref()),
@@ -177,11 +187,12 @@ impl Output {
                 }
             }
             None => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                );
+                let text = if pretty {
+                    serde_json::to_string_pretty(&value)
+                } else {
+                    serde_json::to_string(&value)
+                };
+                let _ = writeln!(out, "{}", text.unwrap_or_default());
             }
         }
         Ok(())

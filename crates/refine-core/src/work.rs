@@ -57,7 +57,9 @@ pub struct GoalIdInput {
     pub id: String,
 }
 
-/// A partial patch of a Goal (status changes go through the workflow operations).
+/// A partial patch of a Goal (status changes go through the workflow operations). A field
+/// left `None` is not serialized at all, so a typed client's patch leaves it as it is (`null`
+/// would clear it).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateGoalInput {
@@ -71,17 +73,29 @@ pub struct UpdateGoalInput {
     #[serde(default)]
     pub priority: Option<i32>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[specta(type = Option<String>)]
     pub reporter_id: Option<Option<String>>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[specta(type = Option<String>)]
     pub assignee: Option<Option<String>>,
     #[serde(default)]
     pub labels: Option<Vec<String>>,
     /// Move into this Feature (appended), or `null` to take it out of its Feature.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[specta(type = Option<String>)]
     pub feature_id: Option<Option<String>>,
 }
@@ -107,10 +121,18 @@ pub struct BulkPatch {
     pub add_labels: Option<Vec<String>>,
     #[serde(default)]
     pub remove_labels: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[specta(type = Option<String>)]
     pub assignee: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[specta(type = Option<String>)]
     pub feature_id: Option<Option<String>>,
 }

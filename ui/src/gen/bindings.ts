@@ -2404,7 +2404,11 @@ export type UpdateFeatureInput = {
 	description?: string | null,
 };
 
-/**  A partial patch of a Goal (status changes go through the workflow operations). */
+/**
+ *  A partial patch of a Goal (status changes go through the workflow operations). A field
+ *  left `None` is not serialized at all, so a typed client's patch leaves it as it is (`null`
+ *  would clear it).
+ */
 export type UpdateGoalInput = {
 	id: string,
 	title?: string | null,

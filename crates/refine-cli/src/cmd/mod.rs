@@ -4,7 +4,23 @@
 //! which operations its commands call (`COMMANDS`), and a test walks the clap tree against
 //! those lists and the registry.
 
+pub mod activity;
 pub mod apps;
+pub mod automation;
+pub mod call;
+pub mod dashboard;
+pub mod events;
+pub mod feature;
+pub mod goal;
+pub mod import;
+pub mod open;
+pub mod ops;
+pub mod reporter;
+pub mod sessions;
+pub mod settings;
+pub mod status;
+pub mod stop;
+pub mod todo;
 
 use std::time::Duration;
 
@@ -14,6 +30,7 @@ use refine_core::operations::OperationIdInput;
 use refine_model::{OperationReceipt, OperationStatus};
 
 use crate::output::Output;
+use crate::render::{Printer, Tone};
 use crate::Result;
 
 /// What every command gets: the client, the output layer and who is acting.
@@ -27,7 +44,25 @@ pub struct Run<'a> {
 pub type Commands = &'static [(&'static str, &'static [&'static str])];
 
 /// Every group's command table, by group name as typed (`refine apps …`).
-pub const GROUPS: &[(&str, Commands)] = &[("apps", apps::COMMANDS)];
+pub const GROUPS: &[(&str, Commands)] = &[
+    ("apps", apps::COMMANDS),
+    ("status", status::COMMANDS),
+    ("settings", settings::COMMANDS),
+    ("ops", ops::COMMANDS),
+    ("activity", activity::COMMANDS),
+    ("events", events::COMMANDS),
+    ("goal", goal::COMMANDS),
+    ("feature", feature::COMMANDS),
+    ("import", import::COMMANDS),
+    ("dashboard", dashboard::COMMANDS),
+    ("reporter", reporter::COMMANDS),
+    ("todo", todo::COMMANDS),
+    ("automation", automation::COMMANDS),
+    ("call", call::COMMANDS),
+    ("open", open::COMMANDS),
+    ("sessions", sessions::COMMANDS),
+    ("stop", stop::COMMANDS),
+];
 
 /// A record given by name, full id or unique id prefix.
 pub fn pick_one<'a, T>(
@@ -50,6 +85,64 @@ pub fn pick_one<'a, T>(
         _ => Err(CliError::Usage(format!(
             "{given:?} matches several {what}s; use the full id"
         ))),
+    }
+}
+
+/// A clap parser for a serde enum of the wire (`WorkflowState`, `GoalSort`, …): its wire names,
+/// read from its JSON Schema, are the possible values, so completions offer them and anything
+/// else is clap's usage error (exit 2).
+pub fn wire_enum<T>() -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: serde::de::DeserializeOwned + schemars::JsonSchema + Clone + Send + Sync + 'static,
+{
+    fn names(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("enum", serde_json::Value::Array(a)) => {
+                            out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_string)))
+                        }
+                        ("const", serde_json::Value::String(s)) => out.push(s.clone()),
+                        _ => names(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| names(x, out)),
+            _ => {}
+        }
+    }
+    let mut values = Vec::new();
+    names(
+        &serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default(),
+        &mut values,
+    );
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(values)
+        .try_map(|s| serde_json::from_value::<T>(serde_json::Value::String(s)))
+}
+
+/// Text from a file, or standard input for `-`.
+pub fn read_text(path: &str) -> Result<String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).map_err(|e| CliError::Usage(format!("cannot read {path}: {e}")))
+}
+
+/// `--limit` of a list that pages: what the operations accept (1..=500), so anything else is
+/// clap's usage error.
+pub fn page_limit() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..=500)
+}
+
+/// For people, under a page that has more: how to get the next one.
+pub fn next_page(p: &mut Printer, next: &Option<String>) {
+    if let Some(c) = next {
+        p.toned(format!("more: --cursor {c}"), Tone::Dim);
     }
 }
 
