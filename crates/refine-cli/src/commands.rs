@@ -232,6 +232,11 @@ pub async fn run(
     let _ = OUTPUT.set((cli.json.clone(), cli.jq.clone()));
     let c = Client::discover(cli.url.clone(), data_dir, cli.actor.clone())?;
     let json_out = cli.json();
+    let run = crate::cmd::Run {
+        c: &c,
+        out,
+        actor: cli.actor.as_deref(),
+    };
     match command {
         Command::Status => {
             let info = c.call("system.info", json!({})).await?;
@@ -488,20 +493,20 @@ pub async fn run(
             dry_run,
         } => crate::work::import(&c, file, format.as_deref(), map, *dry_run, json_out).await?,
         Command::Dashboard => crate::work::dashboard(&c, json_out).await?,
-        Command::Files(cmd) => crate::files::files(&c, cmd, json_out).await?,
-        Command::Term(cmd) => crate::term::run(&c, cmd, json_out).await?,
+        Command::Files(cmd) => crate::cmd::files::run(&run, cmd).await?,
+        Command::Term(cmd) => crate::cmd::term::run(&run, cmd).await?,
         Command::Reporter(cmd) => crate::work::reporter(&c, cmd, json_out).await?,
         Command::Todo(cmd) => crate::work::todo(&c, cmd, json_out, cli.actor.as_deref()).await?,
         Command::Automation(cmd) => crate::work::automation(&c, cmd, json_out).await?,
-        Command::Agent(cmd) => crate::agents::agent(&c, cmd, json_out).await?,
-        Command::Runner(cmd) => crate::agents::runner(&c, cmd, json_out).await?,
-        Command::Changes(cmd) => crate::changes::run(&c, cmd, json_out).await?,
-        Command::Proc(cmd) => crate::procs::proc(&c, cmd, json_out).await?,
-        Command::Target(cmd) => crate::procs::target(&c, cmd, json_out).await?,
-        Command::Quality(a) => crate::governance::quality(&c, a, json_out).await?,
-        Command::Governance(a) => crate::governance::governance(&c, a, json_out).await?,
-        Command::Guidance(a) => crate::governance::guidance(&c, a, json_out).await?,
-        Command::Chat(cmd) => crate::chat::run(&c, cmd, json_out).await?,
+        Command::Agent(cmd) => crate::cmd::agent::run(&run, cmd).await?,
+        Command::Runner(cmd) => crate::cmd::runner::run(&run, cmd).await?,
+        Command::Changes(cmd) => crate::cmd::changes::run(&run, cmd).await?,
+        Command::Proc(cmd) => crate::cmd::proc::run(&run, cmd).await?,
+        Command::Target(cmd) => crate::cmd::target::run(&run, cmd).await?,
+        Command::Quality(a) => crate::cmd::quality::run(&run, a).await?,
+        Command::Governance(a) => crate::cmd::governance::run(&run, a).await?,
+        Command::Guidance(a) => crate::cmd::guidance::run(&run, a).await?,
+        Command::Chat(cmd) => crate::cmd::chat::run(&run, cmd).await?,
         Command::Completions { .. } | Command::AgentScript { .. } => {
             unreachable!("handled before connecting")
         }

@@ -12,23 +12,14 @@ macro_rules! eprintln {
 }
 
 mod agent_script;
-mod agents;
-mod changes;
-mod chat;
 #[allow(dead_code)]
 mod cmd;
 mod commands;
-mod files;
-mod governance;
 mod out;
 mod output;
-mod procs;
-// Until every group has moved to `cmd/`, some of the shared pieces have no user yet.
-#[allow(dead_code)]
 mod render;
 mod sessions;
 mod table;
-mod term;
 mod work;
 
 use std::path::PathBuf;
@@ -144,34 +135,34 @@ pub enum Command {
     Automation(work::AutomationCmd),
     /// The app's Git changes: status, diff, log, commit, revert, stage, unstage, churn.
     #[command(subcommand)]
-    Changes(changes::ChangesCmd),
+    Changes(cmd::changes::ChangesCmd),
     /// The active app's files: ls, cat, find (fuzzy), grep (regex).
     #[command(subcommand)]
-    Files(files::FilesCmd),
+    Files(cmd::files::FilesCmd),
     /// Supervised processes: list, start, stop, restart, logs.
     #[command(subcommand)]
-    Proc(procs::ProcCmd),
+    Proc(cmd::proc::ProcCmd),
     /// The app's own lifecycle: status, start, stop, build, test, set.
     #[command(subcommand)]
-    Target(procs::TargetCmd),
+    Target(cmd::target::TargetCmd),
     /// Terminal sessions in the daemon: list, new, attach (Ctrl-] detaches), close.
     #[command(subcommand)]
-    Term(term::TermCmd),
+    Term(cmd::term::TermCmd),
     /// The app's quality tests and instructions, and the evaluation history.
-    Quality(governance::QualityArgs),
+    Quality(cmd::quality::QualityArgs),
     /// The app's governance: product statement, constitution, rules.
-    Governance(governance::GovernanceArgs),
+    Governance(cmd::governance::GovernanceArgs),
     /// Guidance entries given to agents: list, add, edit, enable, disable, rm.
-    Guidance(governance::GuidanceArgs),
+    Guidance(cmd::guidance::GuidanceArgs),
     /// Chat threads with an agent: list, new, show, send (streams the reply), rename, rm, draft.
     #[command(subcommand)]
-    Chat(chat::ChatCmd),
+    Chat(cmd::chat::ChatCmd),
     /// Coding agents: list, detect, profiles, set, reset, attach, runs.
     #[command(subcommand)]
-    Agent(agents::AgentCmd),
+    Agent(cmd::agent::AgentCmd),
     /// Runner workers: status, pause, resume, stop.
     #[command(subcommand)]
-    Runner(agents::RunnerCmd),
+    Runner(cmd::runner::RunnerCmd),
     /// Call any operation: `refine call apps.add '{"path":"/repo"}'`.
     Call {
         /// Operation name (see --list).
@@ -403,17 +394,6 @@ mod tests {
         "reporter",
         "todo",
         "automation",
-        "changes",
-        "files",
-        "proc",
-        "target",
-        "term",
-        "quality",
-        "governance",
-        "guidance",
-        "chat",
-        "agent",
-        "runner",
         "call",
         "open",
         "sessions",

@@ -4,7 +4,18 @@
 //! which operations its commands call (`COMMANDS`), and a test walks the clap tree against
 //! those lists and the registry.
 
+pub mod agent;
 pub mod apps;
+pub mod changes;
+pub mod chat;
+pub mod files;
+pub mod governance;
+pub mod guidance;
+pub mod proc;
+pub mod quality;
+pub mod runner;
+pub mod target;
+pub mod term;
 
 use std::time::Duration;
 
@@ -27,7 +38,20 @@ pub struct Run<'a> {
 pub type Commands = &'static [(&'static str, &'static [&'static str])];
 
 /// Every group's command table, by group name as typed (`refine apps …`).
-pub const GROUPS: &[(&str, Commands)] = &[("apps", apps::COMMANDS)];
+pub const GROUPS: &[(&str, Commands)] = &[
+    ("apps", apps::COMMANDS),
+    ("changes", changes::COMMANDS),
+    ("files", files::COMMANDS),
+    ("proc", proc::COMMANDS),
+    ("target", target::COMMANDS),
+    ("term", term::COMMANDS),
+    ("quality", quality::COMMANDS),
+    ("governance", governance::COMMANDS),
+    ("guidance", guidance::COMMANDS),
+    ("chat", chat::COMMANDS),
+    ("agent", agent::COMMANDS),
+    ("runner", runner::COMMANDS),
+];
 
 /// A record given by name, full id or unique id prefix.
 pub fn pick_one<'a, T>(
@@ -101,4 +125,35 @@ pub async fn wait(run: &Run<'_>, receipt: OperationReceipt) -> Result<OperationR
     follower.abort();
     bar.finish_and_clear();
     Ok(last)
+}
+
+/// The data of a live event of `kind` (None for another kind, or data of another shape).
+pub fn event_data<T: serde::de::DeserializeOwned>(
+    ev: &refine_model::Event,
+    kind: refine_core::events::Kind<T>,
+) -> Option<T> {
+    if ev.kind != kind.name() {
+        return None;
+    }
+    serde_json::from_value(ev.data.clone()).ok()
+}
+
+/// A file's text, or standard input for `-`.
+pub fn read_text(path: &str) -> Result<String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).map_err(|e| CliError::Usage(format!("cannot read {path}: {e}")))
+}
+
+/// TEXT as given, or the text of `--file F|-`; None when neither is given.
+pub fn text_or_file(text: &Option<String>, file: &Option<String>) -> Result<Option<String>> {
+    Ok(match (text, file) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(f)) => Some(read_text(f)?),
+        (None, None) => None,
+    })
 }
