@@ -37,13 +37,6 @@ pub fn error_line(s: String) {
     let _ = writeln!(std::io::stderr(), "{}", escape(&s));
 }
 
-/// Text the CLI itself decorated (colours) around data that was escaped already.
-pub fn decorated(s: &str) {
-    let mut o = std::io::stdout();
-    let _ = write!(o, "{s}");
-    let _ = o.flush();
-}
-
 /// Content printed byte for byte into a pipe or file, escaped on a terminal.
 pub fn content(s: &str) {
     let mut o = std::io::stdout();

@@ -65,6 +65,14 @@ pub async fn app_id(c: &Client, given: &str) -> Result<String> {
     Ok(app.id.clone())
 }
 
+/// The id of `--app` when given (else the daemon takes the active app).
+pub async fn app_opt(c: &Client, given: &Option<String>) -> Result<Option<String>> {
+    match given {
+        Some(a) => Ok(Some(app_id(c, a).await?)),
+        None => Ok(None),
+    }
+}
+
 pub async fn run(r: &Run<'_>, cmd: &AppsCmd) -> Result {
     let c = r.c;
     match cmd {

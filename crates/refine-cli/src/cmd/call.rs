@@ -60,7 +60,7 @@ pub async fn run(r: &Run<'_>, a: &CallArgs) -> Result {
     r.out.json(&output)
 }
 
-/// `call --list`: every operation, its kind and route.
+/// `call --list`: every operation, its kind, route and the command that does the same.
 #[derive(serde::Serialize)]
 #[serde(transparent)]
 pub struct OperationList(pub Vec<OperationInfo>);
@@ -75,11 +75,12 @@ impl Render for OperationList {
                     Cell::from(&o.name),
                     Cell::from(wire(&o.kind)),
                     Cell::from(format!("{} {}", o.method.as_str(), o.path)),
+                    Cell::from(super::command_for(&o.name).unwrap_or_else(|| "-".into())),
                     Cell::from(&o.doc),
                 ]
             })
             .collect();
-        p.table(&["operation", "kind", "route", "doc"], rows);
+        p.table(&["operation", "kind", "route", "command", "doc"], rows);
     }
 }
 
@@ -93,7 +94,7 @@ mod tests {
         let ops = OperationList(vec![refine_api::find("apps.add").unwrap().info()]);
         let text = shown(&ops);
         assert!(
-            text.contains("apps.add   mutation  POST /api/v1/apps  "),
+            text.contains("apps.add   mutation  POST /api/v1/apps  refine apps add  "),
             "{text}"
         );
         assert_eq!(read_input(None).unwrap(), serde_json::json!({}));

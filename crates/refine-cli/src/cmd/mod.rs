@@ -5,21 +5,34 @@
 //! those lists and the registry.
 
 pub mod activity;
+pub mod agent;
 pub mod apps;
 pub mod automation;
 pub mod call;
+pub mod changes;
+pub mod chat;
 pub mod dashboard;
 pub mod events;
 pub mod feature;
+pub mod files;
 pub mod goal;
+pub mod governance;
+pub mod guidance;
 pub mod import;
 pub mod open;
 pub mod ops;
+pub mod perf;
+pub mod proc;
+pub mod project;
+pub mod quality;
 pub mod reporter;
+pub mod runner;
 pub mod sessions;
 pub mod settings;
 pub mod status;
 pub mod stop;
+pub mod target;
+pub mod term;
 pub mod todo;
 
 use std::time::Duration;
@@ -55,6 +68,8 @@ pub const GROUPS: &[(&str, Commands)] = &[
     ("feature", feature::COMMANDS),
     ("import", import::COMMANDS),
     ("dashboard", dashboard::COMMANDS),
+    ("project", project::COMMANDS),
+    ("perf", perf::COMMANDS),
     ("reporter", reporter::COMMANDS),
     ("todo", todo::COMMANDS),
     ("automation", automation::COMMANDS),
@@ -62,7 +77,29 @@ pub const GROUPS: &[(&str, Commands)] = &[
     ("open", open::COMMANDS),
     ("sessions", sessions::COMMANDS),
     ("stop", stop::COMMANDS),
+    ("changes", changes::COMMANDS),
+    ("files", files::COMMANDS),
+    ("proc", proc::COMMANDS),
+    ("target", target::COMMANDS),
+    ("term", term::COMMANDS),
+    ("quality", quality::COMMANDS),
+    ("governance", governance::COMMANDS),
+    ("guidance", guidance::COMMANDS),
+    ("chat", chat::COMMANDS),
+    ("agent", agent::COMMANDS),
+    ("runner", runner::COMMANDS),
 ];
+
+/// The command that does what `op` does (the first operation a command lists is the one it is
+/// for), as typed: `refine goal list`.
+pub fn command_for(op: &str) -> Option<String> {
+    GROUPS.iter().find_map(|(group, commands)| {
+        commands
+            .iter()
+            .find(|(_, ops)| ops.first() == Some(&op))
+            .map(|(sub, _)| format!("refine {group} {sub}").trim_end().to_string())
+    })
+}
 
 /// A record given by name, full id or unique id prefix.
 pub fn pick_one<'a, T>(
@@ -194,4 +231,24 @@ pub async fn wait(run: &Run<'_>, receipt: OperationReceipt) -> Result<OperationR
     follower.abort();
     bar.finish_and_clear();
     Ok(last)
+}
+
+/// The data of a live event of `kind` (None for another kind, or data of another shape).
+pub fn event_data<T: serde::de::DeserializeOwned>(
+    ev: &refine_model::Event,
+    kind: refine_core::events::Kind<T>,
+) -> Option<T> {
+    if ev.kind != kind.name() {
+        return None;
+    }
+    serde_json::from_value(ev.data.clone()).ok()
+}
+
+/// TEXT as given, or the text of `--file F|-`; None when neither is given.
+pub fn text_or_file(text: &Option<String>, file: &Option<String>) -> Result<Option<String>> {
+    Ok(match (text, file) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(f)) => Some(read_text(f)?),
+        (None, None) => None,
+    })
 }
