@@ -200,13 +200,7 @@ fn navigation_allowed(url: &tauri::Url) -> bool {
 }
 
 fn main() {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("REFINE_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let _logs = refine_server::logging::init(&refine_core::daemon::default_data_dir());
 
     let commands =
         tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![

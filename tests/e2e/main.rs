@@ -9,5 +9,6 @@ mod crash;
 mod governance;
 mod harden;
 mod lifecycle;
+mod operate;
 mod terminal;
 mod work;

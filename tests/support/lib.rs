@@ -35,10 +35,16 @@ pub struct Daemon {
 impl Daemon {
     /// Start a daemon on a free port; returns once it printed its URL.
     pub fn start(data: &Path) -> Daemon {
+        Daemon::start_with(data, &[("REFINE_LOG", "warn")])
+    }
+
+    /// Start a daemon with extra environment (`PATH` without git, `REFINE_LOG=info`, …).
+    pub fn start_with(data: &Path, env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(refine_bin())
             .args(["--serve", "--port", "0", "--data-dir"])
             .arg(data)
             .env("REFINE_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -7,6 +7,7 @@ pub mod apps;
 pub mod changes;
 pub mod chat;
 pub mod dashboard;
+pub mod diagnostics;
 pub mod features;
 pub mod files;
 pub mod goals;
@@ -58,5 +59,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(runner::ops());
     v.extend(chat::ops());
     v.extend(performance::ops());
+    v.extend(diagnostics::ops());
     v
 }

@@ -34,6 +34,8 @@ pub async fn run(
         Command::Dashboard => crate::cmd::dashboard::run(&run).await?,
         Command::Project(a) => crate::cmd::project::run(&run, a).await?,
         Command::Perf(a) => crate::cmd::perf::run(&run, a).await?,
+        Command::Doctor(a) => crate::cmd::doctor::run(&run, a).await?,
+        Command::Logs(a) => crate::cmd::logs::run(&run, a).await?,
         Command::Files(cmd) => crate::cmd::files::run(&run, cmd).await?,
         Command::Term(cmd) => crate::cmd::term::run(&run, cmd).await?,
         Command::Reporter(cmd) => crate::cmd::reporter::run(&run, cmd).await?,

@@ -108,6 +108,10 @@ pub enum Command {
     Project(cmd::project::ProjectArgs),
     /// The daemon's own measurements: latency per operation, errors, CPU and memory.
     Perf(cmd::perf::PerfArgs),
+    /// Check git, the agent CLIs, disk, database, permissions, port, clock; exit 1 on a failure.
+    Doctor(cmd::doctor::DoctorArgs),
+    /// The daemon's log: the newest records, filtered; --follow keeps printing.
+    Logs(cmd::logs::LogsArgs),
     /// Reporters: people, agents and systems that report work.
     #[command(subcommand)]
     Reporter(cmd::reporter::ReporterCmd),
@@ -234,13 +238,7 @@ fn data_dir(cli: &Cli) -> PathBuf {
 }
 
 async fn serve(cli: &Cli) -> std::result::Result<(), String> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("REFINE_LOG")
-        .unwrap_or_else(|_| "info,tower=warn,hyper=warn".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let _logs = refine_server::logging::init(&data_dir(cli));
     let mut opts = refine_server::daemon::DaemonOptions::new(data_dir(cli));
     opts.port = cli.port;
     opts.bind = cli.bind;

@@ -21,6 +21,10 @@ pub fn hours_ago(h: i64) -> String {
     format(OffsetDateTime::now_utc() - time::Duration::hours(h))
 }
 
+pub fn minutes_from_now(m: i64) -> String {
+    format(OffsetDateTime::now_utc() + time::Duration::minutes(m))
+}
+
 /// Parse any RFC 3339 timestamp and normalise it to our fixed-width form.
 pub fn normalize(s: &str) -> Option<String> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)

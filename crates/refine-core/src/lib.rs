@@ -9,6 +9,7 @@ pub mod chat;
 pub mod clock;
 pub mod daemon;
 pub mod dashboard;
+pub mod diagnostics;
 pub mod events;
 pub mod files;
 pub mod governance;

@@ -256,6 +256,15 @@ impl Core {
     }
 
     fn publish_after_commit(&self, activity: &Activity, change: &Change) {
+        // The journal of what was done, in the daemon's log too (summaries never hold secrets).
+        tracing::info!(
+            target: "refine_core::activity",
+            operation = %activity.operation,
+            actor = %activity.actor,
+            surface = activity.surface.as_str(),
+            "{}",
+            activity.summary
+        );
         if let Some((kind, data)) = &change.event {
             self.0
                 .bus

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod agents;
 pub mod app;
 pub mod chat;
+pub mod diagnostics;
 pub mod error;
 pub mod event;
 pub mod files;

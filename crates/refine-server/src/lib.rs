@@ -6,6 +6,7 @@ mod api;
 pub mod daemon;
 mod json;
 mod listener;
+pub mod logging;
 mod mcp;
 mod security;
 mod sse;

@@ -14,7 +14,7 @@ pub mod guidance;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod meta;
-mod migrations;
+pub mod migrations;
 pub mod operations;
 pub mod processes;
 pub mod quality;
@@ -253,6 +253,21 @@ impl Store {
         let conn = self.writer.lock();
         let res: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         Ok(if res == "ok" { Ok(()) } else { Err(res) })
+    }
+
+    /// `PRAGMA quick_check` on a reader (it does not block writes); `Ok(())` when sound.
+    pub fn quick_check(&self) -> Result<Result<(), String>> {
+        self.read(|c| {
+            let res: Vec<String> = c
+                .prepare("PRAGMA quick_check(20)")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(if res == ["ok"] {
+                Ok(())
+            } else {
+                Err(res.join("; "))
+            })
+        })
     }
 
     /// The schema version after migrations.

@@ -306,6 +306,25 @@ export type BulkUpdated = {
 	failed: number,
 };
 
+/**  A support bundle written to disk. */
+export type BundleInfo = {
+	path: string,
+	bytes: number | null,
+	/**  What is inside. */
+	files: string[],
+	/**  How many secret values were replaced. */
+	redacted: number,
+};
+
+/**  Where to write a support bundle. */
+export type BundleInput = {
+	/**
+	 *  An absolute path ending in `.tar.gz` inside the data dir, the home directory or the
+	 *  temporary directory; it must not exist yet. Default: `bundles/` in the data dir.
+	 */
+	path?: string | null,
+};
+
 /**  The live event bus. */
 export type BusStats = {
 	subscribers: number,
@@ -437,6 +456,11 @@ export type ChatView = {
 	thread: ChatThread,
 	messages: ChatMessage[],
 };
+
+/**  A check's verdict; the order is how bad it is. */
+export type CheckStatus = 
+/**  Not applicable here (e.g. not clustered). */
+"skip" | "ok" | "warn" | "fail";
 
 export type Churn = {
 	/**  Every day of the window, oldest first. */
@@ -583,6 +607,15 @@ export type CsvMapping = {
 	assignee?: string | null,
 };
 
+/**  Log records, oldest first, and where to go on from. */
+export type DaemonLog = {
+	records: LogRecord[],
+	/**  Pass as `after` to get only what is logged later (`refine logs --follow`). */
+	cursor: string,
+	/**  The log files, oldest first (in the data dir's `logs/`). */
+	files: string[],
+};
+
 /**  An app's work at a glance. */
 export type Dashboard = {
 	appId: string,
@@ -710,6 +743,25 @@ export type DirListing = {
 	entries: FileEntry[],
 	/**  More entries exist than a listing returns. */
 	truncated: boolean,
+};
+
+/**  One doctor check. */
+export type DoctorCheck = {
+	/**  Stable id (`git`, `agent:claude-code`, `disk`, `database`, …). */
+	id: string,
+	title: string,
+	status: CheckStatus,
+	/**  What was found. */
+	detail: string,
+	/**  What to do about it (set unless the check is ok or skipped). */
+	fix: string | null,
+};
+
+/**  Every check, and the worst verdict. */
+export type DoctorReport = {
+	at: string,
+	status: CheckStatus,
+	checks: DoctorCheck[],
 };
 
 export type DraftAction = "create" | "update" | "unchanged";
@@ -1385,6 +1437,9 @@ export type LogInput = {
 	skip?: number | null,
 };
 
+/**  Severity of a log record; the order is how severe. */
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
+
 /**  One line of a process's output. */
 export type LogLine = {
 	/**  `stdout` or `stderr` */
@@ -1398,6 +1453,17 @@ export type LogPage = {
 	nextSkip: number | null,
 };
 
+/**  One line of the daemon's log file. */
+export type LogRecord = {
+	at: string,
+	level: LogLevel,
+	/**  The module that logged it (`refine_core::runner`). */
+	target: string,
+	message: string,
+	/**  The record's other fields (`error`, `goal`, …), as logged. */
+	fields: unknown,
+};
+
 /**  A one-time login link for a browser. */
 export type LoginLink = {
 	/**  Open this in the browser: `http://127.0.0.1:PORT/#login=CODE`. */
@@ -1407,6 +1473,20 @@ export type LoginLink = {
 };
 
 export type LoginLinkInput = Record<string, never>;
+
+/**  Filters of `diagnostics.logs`. */
+export type LogsInput = {
+	/**  Only records at least this severe. */
+	level?: LogLevel | null,
+	/**  Only records of modules starting with this (`refine_core::runner`). */
+	target?: string | null,
+	/**  Only records whose message contains this (case-insensitive). */
+	contains?: string | null,
+	/**  How many records (the newest; with `after`, the first after it). Default 200. */
+	limit?: number | null,
+	/**  A `cursor` of an earlier answer: only what was logged after it. */
+	after?: string | null,
+};
 
 /**  Fold one reporter into another: its Goals and todos move, it is retired. */
 export type MergeReportersInput = {
@@ -2687,6 +2767,9 @@ export const operations = {
   "chat.delete": { method: "DELETE", path: "/api/v1/chat/threads/{id}", kind: "mutation", mcp: false },
   "chat.draft": { method: "POST", path: "/api/v1/chat/threads/{threadId}/draft", kind: "query", mcp: false },
   "performance.summary": { method: "GET", path: "/api/v1/performance", kind: "query", mcp: true },
+  "diagnostics.doctor": { method: "POST", path: "/api/v1/diagnostics/doctor", kind: "mutation", mcp: true },
+  "diagnostics.logs": { method: "GET", path: "/api/v1/diagnostics/logs", kind: "query", mcp: true },
+  "diagnostics.bundle": { method: "POST", path: "/api/v1/diagnostics/bundle", kind: "mutation", mcp: true },
 } as const;
 
 export type Operations = {
@@ -2829,6 +2912,9 @@ export type Operations = {
   "chat.delete": { input: ChatIdInput; output: ChatThread };
   "chat.draft": { input: ChatDraftInput; output: ChatGoalDraft };
   "performance.summary": { input: Empty; output: PerformanceSummary };
+  "diagnostics.doctor": { input: Empty; output: DoctorReport };
+  "diagnostics.logs": { input: LogsInput; output: DaemonLog };
+  "diagnostics.bundle": { input: BundleInput; output: BundleInfo };
 };
 
 export type OperationName = keyof Operations;

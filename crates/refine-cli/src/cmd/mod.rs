@@ -12,6 +12,7 @@ pub mod call;
 pub mod changes;
 pub mod chat;
 pub mod dashboard;
+pub mod doctor;
 pub mod events;
 pub mod feature;
 pub mod files;
@@ -19,6 +20,7 @@ pub mod goal;
 pub mod governance;
 pub mod guidance;
 pub mod import;
+pub mod logs;
 pub mod open;
 pub mod ops;
 pub mod perf;
@@ -70,6 +72,8 @@ pub const GROUPS: &[(&str, Commands)] = &[
     ("dashboard", dashboard::COMMANDS),
     ("project", project::COMMANDS),
     ("perf", perf::COMMANDS),
+    ("doctor", doctor::COMMANDS),
+    ("logs", logs::COMMANDS),
     ("reporter", reporter::COMMANDS),
     ("todo", todo::COMMANDS),
     ("automation", automation::COMMANDS),

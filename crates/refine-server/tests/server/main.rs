@@ -4,6 +4,7 @@
 
 mod changes;
 mod chat;
+mod diagnostics;
 mod events;
 mod files;
 mod governance;
