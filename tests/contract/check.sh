@@ -22,5 +22,7 @@ if grep -qiE "warning|unable to|will not be generated|could not" "$out/py.log"; 
 test -d "$out/py/refine_daemon_api_client/api/work"
 echo "MCP (official Python SDK)"
 tests/contract/mcp.sh "$bin"
+echo "Prometheus (official Python client's OpenMetrics parser)"
+tests/contract/metrics.sh "$bin"
 echo "schemathesis"
 tests/contract/schemathesis.sh "$bin" "${REFINE_CONTRACT_EXAMPLES:-20}"
