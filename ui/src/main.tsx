@@ -16,6 +16,7 @@ import './styles/work.css';
 import './styles/workspace.css';
 import './styles/settings.css';
 import './styles/agents.css';
+import './styles/performance.css';
 
 // Before the first render, so the page never flashes the wrong theme (no inline script: CSP).
 applyTheme();

@@ -72,6 +72,13 @@ const PATHS = {
       <path d="M7 7.5h.01M7 16.5h.01" />
     </>
   ),
+  gauge: (
+    <>
+      <path d="M3.5 17a8.5 8.5 0 1 1 17 0" />
+      <path d="m12 15 4-5" />
+      <circle cx="12" cy="15" r="1.5" />
+    </>
+  ),
   search: (
     <>
       <circle cx="11" cy="11" r="7" />

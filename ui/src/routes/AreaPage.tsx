@@ -9,6 +9,7 @@ import { FeaturesPage } from './features/FeaturesPage';
 import { FilesPage } from './files/FilesPage';
 import { GoalsPage } from './goals/GoalsPage';
 import { ImportPage } from './import/ImportPage';
+import { PerformancePage } from './performance/PerformancePage';
 import { ProcessesPage } from './processes/ProcessesPage';
 import { RunnerPage } from './runner/RunnerPage';
 import { SettingsArea } from './settings/SettingsArea';
@@ -47,6 +48,8 @@ export function AreaPage({ area }: { area: AreaId }) {
       return <SettingsArea />;
     case 'system':
       return <SystemPage />;
+    case 'performance':
+      return <PerformancePage />;
     case 'terminal':
       return <TerminalPage />;
     case 'chat':

@@ -16,7 +16,8 @@ export type AreaId =
   | 'activity'
   | 'apps'
   | 'settings'
-  | 'system';
+  | 'system'
+  | 'performance';
 
 export interface Area {
   id: AreaId;
@@ -47,6 +48,7 @@ export const AREAS: readonly Area[] = [
   { id: 'apps', label: 'Apps', icon: 'apps', section: 'Daemon', hint: 'Registered target apps' },
   { id: 'settings', label: 'Settings', icon: 'settings', section: 'Daemon', hint: 'Global and per-app settings' },
   { id: 'system', label: 'System', icon: 'system', section: 'Daemon', hint: 'Daemon info and the operation catalogue' },
+  { id: 'performance', label: 'Performance', icon: 'gauge', section: 'Daemon', hint: 'Latency per operation, memory and CPU, busiest operations' },
 ];
 
 export const DEFAULT_AREA: AreaId = 'dashboard';
