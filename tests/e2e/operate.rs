@@ -206,3 +206,125 @@ fn perf_and_metrics_from_the_shell() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "401");
 }
+
+fn schema_of(db: &std::path::Path) -> i64 {
+    let c = refine_store::rusqlite::Connection::open_with_flags(
+        db,
+        refine_store::rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    c.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn an_older_database_is_backed_up_migrated_and_can_be_restored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let db = data.join("refine.db");
+    // A database as the previous release left it, with a record of its own.
+    let previous = refine_store::migrations::LATEST - 1;
+    refine_store::migrations::create_at(&db, previous).unwrap();
+    {
+        let c = refine_store::rusqlite::Connection::open(&db).unwrap();
+        c.execute(
+            "INSERT INTO meta (key, value) VALUES ('fixture', 'from the previous release')",
+            [],
+        )
+        .unwrap();
+    }
+    assert_eq!(schema_of(&db), previous);
+
+    let d = Daemon::start(&data);
+    assert_eq!(schema_of(&db), refine_store::migrations::LATEST);
+    let o = d.sh("refine upgrade", dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("pre-migration"), "the backup is named: {out}");
+    let status: serde_json::Value =
+        serde_json::from_slice(&d.sh("refine upgrade --json", dir).stdout).unwrap();
+    let backup = status["schema"]["backupBeforeMigration"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(status["backups"][0]["schemaVersion"], previous);
+    assert_eq!(schema_of(std::path::Path::new(&backup)), previous);
+
+    // Restoring needs the daemon stopped.
+    let o = d.sh(&format!("refine restore {backup}"), dir);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("stop it first"), "{}", text(&o));
+    let o = d.sh("refine stop", dir);
+    assert!(o.status.success());
+    let mut d = d;
+    d.child.wait().unwrap();
+
+    let o = refine_e2e::sh("refine restore /etc/hostname", dir, &data);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(
+        schema_of(&db),
+        refine_store::migrations::LATEST,
+        "a bad file changes nothing"
+    );
+    let o = refine_e2e::sh(&format!("refine restore {backup}"), dir, &data);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("before-restore"), "{}", text(&o));
+    assert_eq!(schema_of(&db), previous);
+    let c = refine_store::rusqlite::Connection::open(&db).unwrap();
+    let v: String = c
+        .query_row("SELECT value FROM meta WHERE key = 'fixture'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(v, "from the previous release");
+    drop(c);
+    // Started again, it migrates again (with a fresh backup) and works.
+    let d = Daemon::start(&data);
+    assert_eq!(schema_of(&db), refine_store::migrations::LATEST);
+    assert!(d.sh("refine apps list", dir).status.success());
+    // And a backup with no daemon running copies the file itself.
+    drop(d);
+    let o = refine_e2e::sh("refine backup offline.db", dir, &data);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        schema_of(&dir.join("offline.db")),
+        refine_store::migrations::LATEST
+    );
+}
+
+#[test]
+fn a_database_newer_than_the_binary_is_refused_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let db = data.join("refine.db");
+    refine_store::migrations::create_at(&db, refine_store::migrations::LATEST).unwrap();
+    let newer = refine_store::migrations::LATEST + 3;
+    {
+        let c = refine_store::rusqlite::Connection::open(&db).unwrap();
+        c.pragma_update(None, "user_version", newer).unwrap();
+        c.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let o = Command::new(refine_bin())
+        .args(["--serve", "--port", "0", "--data-dir"])
+        .arg(&data)
+        .env("REFINE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = text(&o);
+    assert!(err.contains(&format!("schema version {newer}")), "{err}");
+    assert!(
+        err.contains(&format!("({})", refine_store::migrations::LATEST)),
+        "{err}"
+    );
+    assert!(err.contains("refine restore"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
+    assert!(
+        !data.join("refine.db-wal").exists(),
+        "never opened for writing"
+    );
+}

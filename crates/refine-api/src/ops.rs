@@ -27,6 +27,7 @@ pub mod system;
 pub mod target;
 pub mod terminal;
 pub mod todos;
+pub mod upgrade;
 pub mod workflow;
 
 use crate::registry::OpDef;
@@ -60,5 +61,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(chat::ops());
     v.extend(performance::ops());
     v.extend(diagnostics::ops());
+    v.extend(upgrade::ops());
     v
 }

@@ -11,6 +11,10 @@ pub async fn run(
     data_dir: &Path,
     out: &crate::output::Output,
 ) -> Result {
+    // Restoring replaces the database under a daemon: it runs only when there is none.
+    if let Command::Restore(a) = command {
+        return crate::cmd::upgrade::restore(data_dir, a, out);
+    }
     let c = Client::discover(cli.url.clone(), data_dir, cli.actor.clone())?;
     let run = crate::cmd::Run {
         c: &c,
@@ -36,6 +40,8 @@ pub async fn run(
         Command::Perf(a) => crate::cmd::perf::run(&run, a).await?,
         Command::Doctor(a) => crate::cmd::doctor::run(&run, a).await?,
         Command::Logs(a) => crate::cmd::logs::run(&run, a).await?,
+        Command::Upgrade(a) => crate::cmd::upgrade::status(&run, a).await?,
+        Command::Backup(a) => crate::cmd::upgrade::backup(&run, a).await?,
         Command::Files(cmd) => crate::cmd::files::run(&run, cmd).await?,
         Command::Term(cmd) => crate::cmd::term::run(&run, cmd).await?,
         Command::Reporter(cmd) => crate::cmd::reporter::run(&run, cmd).await?,
@@ -50,7 +56,7 @@ pub async fn run(
         Command::Governance(a) => crate::cmd::governance::run(&run, a).await?,
         Command::Guidance(a) => crate::cmd::guidance::run(&run, a).await?,
         Command::Chat(cmd) => crate::cmd::chat::run(&run, cmd).await?,
-        Command::Completions { .. } | Command::AgentScript { .. } => {
+        Command::Completions { .. } | Command::AgentScript { .. } | Command::Restore(_) => {
             unreachable!("handled before connecting")
         }
     }

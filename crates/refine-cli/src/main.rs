@@ -112,6 +112,12 @@ pub enum Command {
     Doctor(cmd::doctor::DoctorArgs),
     /// The daemon's log: the newest records, filtered; --follow keeps printing.
     Logs(cmd::logs::LogsArgs),
+    /// This version, the newest release (the release feed), the schema, the backups.
+    Upgrade(cmd::upgrade::UpgradeArgs),
+    /// Copy the database now (works with or without a running daemon).
+    Backup(cmd::upgrade::BackupArgs),
+    /// Put a backup in place of the database (only while no daemon runs; it is checked first).
+    Restore(cmd::upgrade::RestoreArgs),
     /// Reporters: people, agents and systems that report work.
     #[command(subcommand)]
     Reporter(cmd::reporter::ReporterCmd),
@@ -318,6 +324,19 @@ async fn main() {
         }
     };
     let code = match commands::run(&cli, command, &data_dir(&cli), &out).await {
+        // Without a daemon, a backup copies the file itself.
+        Err(refine_client::CliError::NoDaemon(_)) if matches!(command, Command::Backup(_)) => {
+            let Command::Backup(a) = command else {
+                unreachable!()
+            };
+            match cmd::upgrade::backup_offline(&data_dir(&cli), a, &out) {
+                Ok(()) => 0,
+                Err(e) => {
+                    out.error(&e);
+                    e.exit_code()
+                }
+            }
+        }
         Ok(()) => 0,
         Err(e) => {
             out.error(&e);
@@ -354,8 +373,8 @@ mod tests {
         }
     }
 
-    /// Local commands, which call no operation.
-    const UNTYPED: &[&str] = &["completions", "agent-script"];
+    /// Local commands, which call no operation (restore works on the data dir, no daemon).
+    const UNTYPED: &[&str] = &["completions", "agent-script", "restore"];
 
     #[test]
     fn every_command_maps_to_operations_and_every_cli_operation_has_a_command() {

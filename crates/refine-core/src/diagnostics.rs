@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use refine_model::agents::DetectionState;
 use refine_model::diagnostics::{
-    BundleInfo, CheckStatus, DoctorCheck, DoctorReport, LogLevel, DaemonLog, LogRecord,
+    BundleInfo, CheckStatus, DaemonLog, DoctorCheck, DoctorReport, LogLevel, LogRecord,
 };
 use refine_model::redact::{is_secret_name, redact_json, REDACTED};
 use refine_model::ApiError;
@@ -508,7 +508,12 @@ impl Core {
             .await
     }
 
-    fn read_logs(&self, input: &LogsInput, limit: usize, after: Option<(String, u64)>) -> DaemonLog {
+    fn read_logs(
+        &self,
+        input: &LogsInput,
+        limit: usize,
+        after: Option<(String, u64)>,
+    ) -> DaemonLog {
         let files = self.log_files();
         let names: Vec<String> = files
             .iter()
@@ -627,8 +632,7 @@ impl Core {
         .await
     }
 
-    /// Where a bundle may go: absolute, `.tar.gz`, new, inside the data dir, the home directory
-    /// or the temporary directory (after resolving symlinks of its folder).
+    /// Where a bundle may go (see [`crate::upgrade::writable_path`]); default: `bundles/`.
     fn bundle_path(&self, given: Option<&str>) -> Result<PathBuf, ApiError> {
         let Some(given) = given else {
             let dir = self.0.data_dir.join("bundles");
@@ -637,47 +641,7 @@ impl Core {
             let stamp = clock::now().replace([':', '.'], "-");
             return Ok(dir.join(format!("refine-support-{stamp}.tar.gz")));
         };
-        let path = Path::new(given);
-        if !path.is_absolute() {
-            return Err(ApiError::invalid(format!(
-                "bundle path {given:?} must be absolute"
-            )));
-        }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| n.ends_with(".tar.gz") && n.len() > ".tar.gz".len())
-            .ok_or_else(|| {
-                ApiError::invalid(format!("bundle path {given:?} must end in .tar.gz"))
-            })?;
-        let parent = path
-            .parent()
-            .and_then(|p| p.canonicalize().ok())
-            .ok_or_else(|| ApiError::invalid(format!("the folder of {given:?} does not exist")))?;
-        let allowed: Vec<PathBuf> = [
-            Some(self.0.data_dir.clone()),
-            std::env::var_os("HOME").map(PathBuf::from),
-            Some(std::env::temp_dir()),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
-        if !allowed.iter().any(|a| parent.starts_with(a)) {
-            return Err(ApiError::forbidden(format!(
-                "a bundle may be written only inside the data dir, the home directory or {}; not to {}",
-                std::env::temp_dir().display(),
-                parent.display()
-            )));
-        }
-        let full = parent.join(name);
-        if full.symlink_metadata().is_ok() {
-            return Err(ApiError::conflict(format!(
-                "{} exists already; choose a new name",
-                full.display()
-            )));
-        }
-        Ok(full)
+        crate::upgrade::writable_path(&self.0.data_dir, given, ".tar.gz", "bundle")
     }
 
     /// Every secret value the daemon knows of: the token, session secrets kept in memory, env

@@ -28,6 +28,7 @@ pub mod settings;
 pub mod system;
 pub mod target;
 pub mod terminal;
+pub mod upgrade;
 pub mod wire;
 pub mod work;
 pub mod workflow;
@@ -189,6 +190,10 @@ pub(crate) struct Inner {
     /// lands between an approval's merge and its transition.
     pub(crate) review_lock: tokio::sync::Mutex<()>,
     pub(crate) metrics: performance::Metrics,
+    /// What the release feed said when last asked.
+    pub(crate) feed: upgrade::FeedCache,
+    /// The copy of the database made before this start's migrations.
+    pub(crate) migration_backup: Option<PathBuf>,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -216,7 +221,22 @@ impl Core {
             tracing::error!(error = %e, "cannot create the database file");
             ApiError::unavailable(format!("cannot create {}: {e}", db.display()))
         })?;
-        let store = Store::open(&db)?;
+        let backups = config.data_dir.join(upgrade::BACKUP_DIR);
+        let keep = upgrade::backups_kept(&db);
+        let (store, migration_backup) = match Store::open_with(&db, Some((&backups, keep))) {
+            Ok(x) => x,
+            Err(StoreError::TooNew { found, supported }) => {
+                let newest = refine_store::backup::list(&backups)
+                    .first()
+                    .map(|b| b.path.display().to_string())
+                    .unwrap_or_else(|| format!("a backup from {}", backups.display()));
+                return Err(ApiError::unavailable(format!(
+                    "the database {} has schema version {found}, newer than this Refine knows ({supported}): a newer Refine wrote it. Run that version, or restore a backup made before the upgrade: refine restore {newest}. The database was not opened for writing.",
+                    db.display()
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let instance = uuid::Uuid::now_v7().to_string();
         let now = clock::now();
         let node_id = store.write(|tx| {
@@ -253,6 +273,8 @@ impl Core {
             runner: runner::Runner::default(),
             review_lock: tokio::sync::Mutex::new(()),
             metrics: performance::Metrics::new(),
+            feed: Default::default(),
+            migration_backup,
         }));
         let report = core.repair()?;
         core.load_sessions()?;

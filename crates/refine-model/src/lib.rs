@@ -19,6 +19,7 @@ pub mod settings;
 pub mod system;
 pub mod terminal;
 pub mod transcript;
+pub mod upgrade;
 pub mod work;
 pub mod workflow;
 

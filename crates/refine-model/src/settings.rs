@@ -15,6 +15,7 @@ pub struct Settings {
     pub terminal: TerminalSettings,
     pub git: GitSettings,
     pub agents: AgentSettings,
+    pub upgrade: UpgradeSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type, JsonSchema)]
@@ -159,6 +160,28 @@ impl Default for AgentSettings {
     }
 }
 
+/// New versions and the database's safety copies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct UpgradeSettings {
+    /// Where to learn of new releases: an `http(s)://` URL or an absolute file path of a JSON
+    /// release feed; empty = never look. Looked at once a day and on demand.
+    #[schemars(length(max = 2048))]
+    pub feed: String,
+    /// Database backups kept in the data dir's `backups/` (the oldest go first).
+    #[schemars(range(min = 1, max = 100))]
+    pub backups_kept: u32,
+}
+
+impl Default for UpgradeSettings {
+    fn default() -> Self {
+        UpgradeSettings {
+            feed: String::new(),
+            backups_kept: 5,
+        }
+    }
+}
+
 /// Which layer a settings write targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -272,6 +295,19 @@ impl Settings {
         let profile = &self.agents.default_profile;
         if profile.is_empty() || profile.len() > 64 {
             return Err("agents.defaultProfile must be 1-64 characters".to_string());
+        }
+        range("upgrade.backupsKept", self.upgrade.backups_kept, 1, 100)?;
+        let feed = self.upgrade.feed.trim();
+        if feed.len() > 2048
+            || !(feed.is_empty()
+                || feed.starts_with("http://")
+                || feed.starts_with("https://")
+                || feed.starts_with("file:///")
+                || feed.starts_with('/'))
+        {
+            return Err(format!(
+                "upgrade.feed must be empty, an http(s):// URL or an absolute file path (got {feed:?})"
+            ));
         }
         Ok(())
     }

@@ -75,6 +75,7 @@ impl RunningDaemon {
         let listener = self.listener.take().expect("serve is called once");
         self.core.start_runner();
         self.core.start_housekeeping();
+        self.core.start_feed_checks();
         self.core.start_detection();
         self.core.start_health_prober();
         let r = crate::serve(self.core.clone(), listener, self.config.clone()).await;

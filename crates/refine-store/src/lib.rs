@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod agents;
 pub mod apps;
+pub mod backup;
 pub mod chat;
 mod disk;
 pub mod features;
@@ -125,6 +126,40 @@ fn configure(conn: &Connection, writer: bool) -> Result<()> {
 impl Store {
     /// Open (creating if needed) the database at `path` and run pending migrations.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, None).map(|(s, _)| s)
+    }
+
+    /// Like [`Store::open`]; with `backups` (a folder and how many to keep), a database that
+    /// needs migrating is first copied there. A database newer than this build is refused
+    /// before anything opens it for writing. Returns the backup made, if any.
+    pub fn open_with(
+        path: &Path,
+        backups: Option<(&Path, usize)>,
+    ) -> Result<(Store, Option<PathBuf>)> {
+        let version = backup::peek_version(path)?;
+        if let Some(found) = version.filter(|v| *v > migrations::LATEST) {
+            return Err(StoreError::TooNew {
+                found,
+                supported: migrations::LATEST,
+            });
+        }
+        let mut made = None;
+        if let (Some(v), Some((dir, keep))) = (version, backups) {
+            if v < migrations::LATEST {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Decode(e.to_string()))?;
+                let to = dir.join(backup::file_name(v, "pre-migration"));
+                let from = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                backup::copy(&from, &to)?;
+                tracing::info!(from = v, to = migrations::LATEST, backup = %to.display(), "backed up the database before migrating");
+                backup::prune(dir, keep);
+                made = Some(to);
+            }
+        }
+        let store = Store::open_now(path)?;
+        Ok((store, made))
+    }
+
+    fn open_now(path: &Path) -> Result<Store> {
         let writer = Connection::open(path)?;
         configure(&writer, true)?;
         migrations::run(&writer)?;
@@ -268,6 +303,11 @@ impl Store {
                 Err(res.join("; "))
             })
         })
+    }
+
+    /// Copy the database as it is now into a new file `to` (online: writes go on meanwhile).
+    pub fn backup_to(&self, to: &Path) -> Result<()> {
+        self.read(|c| backup::copy(c, to))
     }
 
     /// The schema version after migrations.

@@ -352,6 +352,18 @@ const MIGRATIONS: &[&str] = &[
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
 pub(crate) fn run(conn: &Connection) -> Result<()> {
+    run_to(conn, LATEST)
+}
+
+/// A database file at `path` with the schema of an earlier `version` (as that release left
+/// it): fixtures for tests of upgrades.
+pub fn create_at(path: &std::path::Path, version: i64) -> Result<()> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    run_to(&conn, version.clamp(0, LATEST))
+}
+
+fn run_to(conn: &Connection, target: i64) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > LATEST {
         return Err(StoreError::TooNew {
@@ -359,7 +371,12 @@ pub(crate) fn run(conn: &Connection) -> Result<()> {
             supported: LATEST,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(current as usize)
+        .take((target - current).max(0) as usize)
+    {
         let version = i as i64 + 1;
         tracing::info!(version, "applying database migration");
         conn.execute_batch(&format!(

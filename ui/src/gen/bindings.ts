@@ -239,6 +239,25 @@ export type AutomationState = {
 	by: string | null,
 };
 
+/**  A copy of the database. */
+export type BackupInfo = {
+	path: string,
+	bytes: number | null,
+	createdAt: string,
+	/**  The schema version inside (from the file name). */
+	schemaVersion: number | null,
+};
+
+/**  Where to write a backup. */
+export type BackupInput = {
+	/**
+	 *  An absolute path ending in `.db` inside the data dir, the home directory or the temporary
+	 *  directory; it must not exist yet. Default: a new file in the data dir's `backups/` (the
+	 *  oldest beyond `upgrade.backupsKept` are removed).
+	 */
+	path?: string | null,
+};
+
 export type BlockedGoal = {
 	goalId: string,
 	number: number,
@@ -924,6 +943,19 @@ export type FeatureStatus =
 "done" | 
 /**  Every Goal was cancelled. */
 "cancelled";
+
+/**  What the release feed said when last asked. */
+export type FeedState = {
+	/**  The feed (the `upgrade.feed` setting); empty when none is set. */
+	source: string,
+	checkedAt: string | null,
+	/**  The newest release it lists. */
+	latest: Release | null,
+	/**  Whether that is newer than this version. */
+	newer: boolean,
+	/**  Why the last look failed. */
+	error: string | null,
+};
 
 export type FileChurn = {
 	path: string,
@@ -1869,6 +1901,14 @@ export type Refs = {
 	worktrees: WorktreeInfo[],
 };
 
+/**  One release of a release feed. */
+export type Release = {
+	version: string,
+	date?: string | null,
+	notes?: string,
+	url?: string | null,
+};
+
 export type ReleaseInput = {
 	/**  The profile to release. */
 	profile: string,
@@ -2096,6 +2136,17 @@ export type SaveProfileInput = {
 	profile: AgentProfile,
 };
 
+/**  The database's schema. */
+export type SchemaStatus = {
+	version: number,
+	/**  The newest schema this build knows. */
+	latestKnown: number,
+	/**  Migrations this build would still apply (none once the daemon runs: it migrates at start). */
+	pending: number[],
+	/**  The backup made before this start's migrations, if there were any. */
+	backupBeforeMigration: string | null,
+};
+
 /**  Choose the active app; `null` detaches (no active app). */
 export type SelectAppInput = {
 	id: string | null,
@@ -2133,6 +2184,7 @@ export type Settings = {
 	terminal?: TerminalSettings,
 	git?: GitSettings,
 	agents?: AgentSettings,
+	upgrade?: UpgradeSettings,
 };
 
 /**  A settings layer was written. */
@@ -2550,6 +2602,27 @@ export type UpdateTodoInput = {
 	done?: boolean | null,
 };
 
+/**  New versions and the database's safety copies. */
+export type UpgradeSettings = {
+	/**
+	 *  Where to learn of new releases: an `http(s)://` URL or an absolute file path of a JSON
+	 *  release feed; empty = never look. Looked at once a day and on demand.
+	 */
+	feed?: string,
+	/**  Database backups kept in the data dir's `backups/` (the oldest go first). */
+	backupsKept?: number,
+};
+
+/**  Everything `upgrade.status` says. */
+export type UpgradeStatus = {
+	version: string,
+	schema: SchemaStatus,
+	feed: FeedState,
+	/**  Newest first. */
+	backups: BackupInfo[],
+	backupsDir: string,
+};
+
 /**  Tokens and cost, summed. */
 export type Usage = {
 	inputTokens: number,
@@ -2770,6 +2843,9 @@ export const operations = {
   "diagnostics.doctor": { method: "POST", path: "/api/v1/diagnostics/doctor", kind: "mutation", mcp: true },
   "diagnostics.logs": { method: "GET", path: "/api/v1/diagnostics/logs", kind: "query", mcp: true },
   "diagnostics.bundle": { method: "POST", path: "/api/v1/diagnostics/bundle", kind: "mutation", mcp: true },
+  "upgrade.status": { method: "GET", path: "/api/v1/upgrade", kind: "query", mcp: true },
+  "upgrade.check": { method: "POST", path: "/api/v1/upgrade/check", kind: "mutation", mcp: true },
+  "upgrade.backup": { method: "POST", path: "/api/v1/upgrade/backups", kind: "mutation", mcp: true },
 } as const;
 
 export type Operations = {
@@ -2915,6 +2991,9 @@ export type Operations = {
   "diagnostics.doctor": { input: Empty; output: DoctorReport };
   "diagnostics.logs": { input: LogsInput; output: DaemonLog };
   "diagnostics.bundle": { input: BundleInput; output: BundleInfo };
+  "upgrade.status": { input: Empty; output: UpgradeStatus };
+  "upgrade.check": { input: Empty; output: UpgradeStatus };
+  "upgrade.backup": { input: BackupInput; output: BackupInfo };
 };
 
 export type OperationName = keyof Operations;

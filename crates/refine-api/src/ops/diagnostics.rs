@@ -2,7 +2,7 @@
 
 use refine_core::diagnostics::{BundleInput, LogsInput};
 use refine_core::system::Empty;
-use refine_model::diagnostics::{BundleInfo, DoctorReport, DaemonLog};
+use refine_model::diagnostics::{BundleInfo, DaemonLog, DoctorReport};
 
 use crate::registry::{Method::*, Op, OpDef};
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::Args;
 use refine_api::ops::diagnostics;
 use refine_core::diagnostics::LogsInput;
-use refine_model::diagnostics::{LogLevel, DaemonLog, LogRecord};
+use refine_model::diagnostics::{DaemonLog, LogLevel, LogRecord};
 
 use super::{wire_enum, Commands, Run};
 use crate::render::{wire, Printer, Render, Tone};

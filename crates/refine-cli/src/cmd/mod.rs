@@ -36,6 +36,7 @@ pub mod stop;
 pub mod target;
 pub mod term;
 pub mod todo;
+pub mod upgrade;
 
 use std::time::Duration;
 
@@ -74,6 +75,8 @@ pub const GROUPS: &[(&str, Commands)] = &[
     ("perf", perf::COMMANDS),
     ("doctor", doctor::COMMANDS),
     ("logs", logs::COMMANDS),
+    ("upgrade", upgrade::UPGRADE_COMMANDS),
+    ("backup", upgrade::BACKUP_COMMANDS),
     ("reporter", reporter::COMMANDS),
     ("todo", todo::COMMANDS),
     ("automation", automation::COMMANDS),

@@ -19,4 +19,5 @@ mod security;
 mod support;
 mod target;
 mod terminal;
+mod upgrade;
 mod work;

@@ -363,6 +363,10 @@ fn script() -> Vec<(&'static str, Value)> {
         ("diagnostics.bundle", json!({"path": "relative.tar.gz"})),
         ("diagnostics.bundle", json!({"path": "/etc/refine.tar.gz"})),
         ("diagnostics.bundle", json!({"path": "/tmp/refine.zip"})),
+        ("upgrade.status", json!({})),
+        ("upgrade.check", json!({})),
+        ("upgrade.backup", json!({})),
+        ("upgrade.backup", json!({"path": "relative.db"})),
         ("system.shutdown", json!({})),
     ]
 }
@@ -445,6 +449,7 @@ const SHAPE_ONLY: &[&str] = &[
     "performance.summary",
     "diagnostics.doctor",
     "diagnostics.bundle",
+    "upgrade.backup",
 ];
 
 /// The keys of every object, the first element of every array: what an answer looks like.
