@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod agents;
 pub mod apps;
+pub mod cache;
 pub mod changes;
 pub mod chat;
 pub mod dashboard;
@@ -62,5 +63,6 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(performance::ops());
     v.extend(diagnostics::ops());
     v.extend(upgrade::ops());
+    v.extend(cache::ops());
     v
 }

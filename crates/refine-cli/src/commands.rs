@@ -40,6 +40,7 @@ pub async fn run(
         Command::Perf(a) => crate::cmd::perf::run(&run, a).await?,
         Command::Doctor(a) => crate::cmd::doctor::run(&run, a).await?,
         Command::Logs(a) => crate::cmd::logs::run(&run, a).await?,
+        Command::Cache(cmd) => crate::cmd::cache::run(&run, cmd).await?,
         Command::Upgrade(a) => crate::cmd::upgrade::status(&run, a).await?,
         Command::Backup(a) => crate::cmd::upgrade::backup(&run, a).await?,
         Command::Files(cmd) => crate::cmd::files::run(&run, cmd).await?,

@@ -112,6 +112,9 @@ pub enum Command {
     Doctor(cmd::doctor::DoctorArgs),
     /// The daemon's log: the newest records, filtered; --follow keeps printing.
     Logs(cmd::logs::LogsArgs),
+    /// The daemon's caches: list, clear, rebuild.
+    #[command(subcommand)]
+    Cache(cmd::cache::CacheCmd),
     /// This version, the newest release (the release feed), the schema, the backups.
     Upgrade(cmd::upgrade::UpgradeArgs),
     /// Copy the database now (works with or without a running daemon).

@@ -11,7 +11,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use crate::cache::DiffKey;
 use crate::{wire, Change, Core, Ctx, Mutated};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -362,29 +364,48 @@ impl Core {
                 "scope goes with working-tree diffs, not with from/to",
             ));
         }
+        let core = self.clone();
         self.git(move || {
+            let context = i.context.unwrap_or(3);
             let spec = match (&i.from, &i.to) {
-                (Some(a), Some(b)) => DiffSpec::Commits(
-                    git::resolve(&root, a).map_err(|e| ApiError::not_found(e.to_string()))?,
-                    git::resolve(&root, b).map_err(|e| ApiError::not_found(e.to_string()))?,
-                ),
+                (Some(a), Some(b)) => {
+                    // Between two commits the answer never changes: it may come from the cache.
+                    let key = DiffKey {
+                        root: root.clone(),
+                        from: git::resolve(&root, a)
+                            .map_err(|e| ApiError::not_found(e.to_string()))?,
+                        to: git::resolve(&root, b)
+                            .map_err(|e| ApiError::not_found(e.to_string()))?,
+                        paths,
+                        context,
+                    };
+                    return core.commit_diff(key).map(Arc::unwrap_or_clone);
+                }
                 _ => match i.scope.unwrap_or(DiffScope::All) {
                     DiffScope::Unstaged => DiffSpec::Unstaged,
                     DiffScope::Staged => DiffSpec::Staged,
                     DiffScope::All => DiffSpec::All,
                 },
             };
-            let files =
-                git::diff(&root, &spec, &paths, i.context.unwrap_or(3)).map_err(git_error)?;
-            let files: Vec<FileDiff> = convert(files);
-            Ok(Diff {
-                files_changed: files.len() as u32,
-                additions: files.iter().map(|f| f.additions).sum(),
-                deletions: files.iter().map(|f| f.deletions).sum(),
-                files,
-            })
+            diff_of(&root, &spec, &paths, context)
         })
         .await
+    }
+
+    /// The diff between two commits: from the cache, else computed and kept.
+    fn commit_diff(&self, key: DiffKey) -> Result<Arc<Diff>, ApiError> {
+        if let Some(d) = self.0.diffs.get(&key) {
+            return Ok(d);
+        }
+        self.compute_commit_diff(key)
+    }
+
+    /// Compute the diff between two commits and keep it (`cache.rebuild` too).
+    pub(crate) fn compute_commit_diff(&self, key: DiffKey) -> Result<Arc<Diff>, ApiError> {
+        let spec = DiffSpec::Commits(key.from.clone(), key.to.clone());
+        let d = Arc::new(diff_of(&key.root, &spec, &key.paths, key.context)?);
+        self.0.diffs.put(key, d.clone());
+        Ok(d)
     }
 
     /// `changes.log`
@@ -681,4 +702,20 @@ impl Core {
         })
         .await
     }
+}
+
+fn diff_of(
+    root: &std::path::Path,
+    spec: &DiffSpec,
+    paths: &[String],
+    context: u32,
+) -> Result<Diff, ApiError> {
+    let files = git::diff(root, spec, paths, context).map_err(git_error)?;
+    let files: Vec<FileDiff> = convert(files);
+    Ok(Diff {
+        files_changed: files.len() as u32,
+        additions: files.iter().map(|f| f.additions).sum(),
+        deletions: files.iter().map(|f| f.deletions).sum(),
+        files,
+    })
 }

@@ -259,16 +259,80 @@ impl Core {
         let generation = {
             let s = slot.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(index) = &s.index {
+                self.0.file_index_counters.hit();
                 return Ok(index.clone());
             }
             s.generation
         };
+        self.0.file_index_counters.miss();
         let fresh = Arc::new(root.index_files(false)?);
         let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
         if s.generation == generation {
             s.index = Some(fresh.clone());
         }
         Ok(fresh)
+    }
+
+    fn index_slots(&self) -> Vec<Arc<Mutex<IndexSlot>>> {
+        self.0
+            .watchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|w| w.index.clone())
+            .collect()
+    }
+
+    /// Kept file lists and about how much memory they take (the `files.index` cache).
+    pub(crate) fn file_index_stats(&self) -> (usize, usize) {
+        self.index_slots()
+            .iter()
+            .filter_map(|s| {
+                s.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .index
+                    .as_ref()
+                    .map(|i| i.approx_bytes())
+            })
+            .fold((0, 0), |(n, b), x| (n + 1, b + x))
+    }
+
+    /// Drop every kept file list (the next name search walks again); returns how many.
+    pub(crate) fn clear_file_indexes(&self) -> usize {
+        self.index_slots()
+            .iter()
+            .filter(|s| {
+                let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
+                s.generation += 1;
+                s.index.take().is_some()
+            })
+            .count()
+    }
+
+    /// The apps whose files are watched (and so may keep a file list).
+    pub(crate) fn watched_apps(&self) -> Vec<App> {
+        let ids: Vec<String> = self
+            .0
+            .watchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        self.0
+            .store
+            .read(refine_store::apps::list)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| ids.contains(&a.id))
+            .collect()
+    }
+
+    /// Walk an app's files again and keep the list; false when the folder cannot be walked.
+    pub(crate) fn rebuild_file_index(&self, app: &App) -> bool {
+        Root::open(Path::new(&app.path), self.data_dir())
+            .and_then(|root| self.file_index(&app.id, &root))
+            .is_ok()
     }
 
     /// Bring the app's kept file list up to date with a change made through Refine (the

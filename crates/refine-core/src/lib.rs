@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod agents;
 pub mod apps;
+pub mod cache;
 pub mod changes;
 pub mod chat;
 pub mod clock;
@@ -194,6 +195,10 @@ pub(crate) struct Inner {
     pub(crate) feed: upgrade::FeedCache,
     /// The copy of the database made before this start's migrations.
     pub(crate) migration_backup: Option<PathBuf>,
+    /// Diffs between two commits (the `changes.diff` cache).
+    pub(crate) diffs: cache::DiffCache,
+    /// Hits and misses of the kept file lists (the `files.index` cache).
+    pub(crate) file_index_counters: cache::Counters,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -275,6 +280,8 @@ impl Core {
             metrics: performance::Metrics::new(),
             feed: Default::default(),
             migration_backup,
+            diffs: Default::default(),
+            file_index_counters: Default::default(),
         }));
         let report = core.repair()?;
         core.load_sessions()?;

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod agents;
 pub mod app;
+pub mod cache;
 pub mod chat;
 pub mod diagnostics;
 pub mod error;

@@ -354,6 +354,33 @@ export type BusStats = {
 	missed: number | null,
 };
 
+/**  What a clear did. */
+export type CacheCleared = {
+	caches: CacheInfo[],
+	/**  Entries dropped. */
+	dropped: number,
+};
+
+/**  One cache: what it keeps, how big it is, how often it answered. */
+export type CacheInfo = {
+	/**  `files.index`, `changes.diff`. */
+	name: string,
+	doc: string,
+	entries: number,
+	bytes: number | null,
+	/**  Answers served from the cache since the daemon started (or the cache was cleared). */
+	hits: number | null,
+	/**  Answers it had to compute. */
+	misses: number | null,
+	/**  hits / (hits + misses); null before the first lookup. */
+	hitRate: number | null,
+};
+
+/**  Which cache (default: all of them). */
+export type CacheInput = {
+	name?: string | null,
+};
+
 export type ChangesInput = {
 	appId?: string | null,
 };
@@ -2846,6 +2873,9 @@ export const operations = {
   "upgrade.status": { method: "GET", path: "/api/v1/upgrade", kind: "query", mcp: true },
   "upgrade.check": { method: "POST", path: "/api/v1/upgrade/check", kind: "mutation", mcp: true },
   "upgrade.backup": { method: "POST", path: "/api/v1/upgrade/backups", kind: "mutation", mcp: true },
+  "cache.list": { method: "GET", path: "/api/v1/cache", kind: "query", mcp: true },
+  "cache.clear": { method: "POST", path: "/api/v1/cache/clear", kind: "mutation", mcp: true },
+  "cache.rebuild": { method: "POST", path: "/api/v1/cache/rebuild", kind: "long_running", mcp: true },
 } as const;
 
 export type Operations = {
@@ -2994,6 +3024,9 @@ export type Operations = {
   "upgrade.status": { input: Empty; output: UpgradeStatus };
   "upgrade.check": { input: Empty; output: UpgradeStatus };
   "upgrade.backup": { input: BackupInput; output: BackupInfo };
+  "cache.list": { input: Empty; output: CacheInfo[] };
+  "cache.clear": { input: CacheInput; output: CacheCleared };
+  "cache.rebuild": { input: CacheInput; output: OperationReceipt };
 };
 
 export type OperationName = keyof Operations;

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod agent;
 pub mod apps;
 pub mod automation;
+pub mod cache;
 pub mod call;
 pub mod changes;
 pub mod chat;
@@ -75,6 +76,7 @@ pub const GROUPS: &[(&str, Commands)] = &[
     ("perf", perf::COMMANDS),
     ("doctor", doctor::COMMANDS),
     ("logs", logs::COMMANDS),
+    ("cache", cache::COMMANDS),
     ("upgrade", upgrade::UPGRADE_COMMANDS),
     ("backup", upgrade::BACKUP_COMMANDS),
     ("reporter", reporter::COMMANDS),

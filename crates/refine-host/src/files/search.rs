@@ -96,6 +96,14 @@ fn parse_query(query: &str) -> Result<Vec<char>, ApiError> {
 }
 
 impl FileIndex {
+    /// About how much memory it takes.
+    pub fn approx_bytes(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|(p, _)| p.len() + std::mem::size_of::<(String, FileKind)>())
+            .sum()
+    }
+
     pub(crate) fn from_entries(entries: Vec<(String, FileKind)>, complete: bool) -> FileIndex {
         FileIndex { entries, complete }
     }

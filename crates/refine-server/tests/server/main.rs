@@ -2,6 +2,7 @@
 //! parity with in-process dispatch, idempotency, bad input, events, MCP. Routers are exercised
 //! with `oneshot` (no socket).
 
+mod cache;
 mod changes;
 mod chat;
 mod diagnostics;

@@ -1,0 +1,138 @@
+//! The caches: listed with their hit rate, cleared and rebuilt without an answer changing.
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::{git_repo, TestDaemon};
+
+fn cache<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+}
+
+fn git(repo: &std::path::Path, args: &[&str]) -> String {
+    let o = std::process::Command::new("git")
+        .args(args)
+        .current_dir(repo)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t.invalid")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+async fn until_finished(d: &TestDaemon, id: &Value) -> Value {
+    for _ in 0..500 {
+        let op = d.call("operations.get", json!({"id": id})).await.body;
+        if op["status"] != "running" {
+            return op;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("operation {id} never finished");
+}
+
+#[tokio::test]
+async fn clearing_or_rebuilding_a_cache_changes_no_answer() {
+    let d = TestDaemon::new();
+    let repo = git_repo(d.dir.path(), "app");
+    assert_eq!(
+        d.call("apps.add", json!({"path": repo})).await.status,
+        StatusCode::OK
+    );
+    std::fs::write(repo.join("checkout.ts"), "export const pay = 1;\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "checkout"]);
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    let first = git(&repo, &["rev-parse", "HEAD~1"]);
+
+    let list = d.call("cache.list", json!({})).await.body;
+    assert_eq!(cache(&list, "files.index")["hitRate"], Value::Null);
+    let find = json!({"query": "chk"});
+    let diff = json!({"from": first, "to": head});
+    let find1 = d.call("files.find", find.clone()).await;
+    assert_eq!(find1.status, StatusCode::OK, "{}", find1.body);
+    let diff1 = d.call("changes.diff", diff.clone()).await;
+    assert_eq!(diff1.status, StatusCode::OK, "{}", diff1.body);
+    assert_eq!(diff1.body["filesChanged"], 1);
+    // Asked again: from the caches.
+    assert_eq!(d.call("files.find", find.clone()).await.body, find1.body);
+    assert_eq!(d.call("changes.diff", diff.clone()).await.body, diff1.body);
+    let list = d.call("cache.list", json!({})).await.body;
+    let (files, diffs) = (cache(&list, "files.index"), cache(&list, "changes.diff"));
+    assert_eq!(files["entries"], 1, "{files}");
+    assert!(files["bytes"].as_f64().unwrap() > 0.0);
+    // The watcher builds the list when it starts: both finds may be hits.
+    let (hits, misses) = (
+        files["hits"].as_f64().unwrap(),
+        files["misses"].as_f64().unwrap(),
+    );
+    assert!(hits >= 1.0 && hits + misses == 2.0, "{files}");
+    assert_eq!(files["hitRate"].as_f64().unwrap(), hits / 2.0);
+    assert_eq!(diffs["entries"], 1);
+    assert_eq!(
+        (diffs["hits"].as_f64(), diffs["misses"].as_f64()),
+        (Some(1.0), Some(1.0))
+    );
+
+    let cleared = d.call("cache.clear", json!({})).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(cleared.body["dropped"], 2);
+    assert_eq!(cache(&cleared.body["caches"], "changes.diff")["entries"], 0);
+    assert_eq!(d.call("files.find", find.clone()).await.body, find1.body);
+    assert_eq!(d.call("changes.diff", diff.clone()).await.body, diff1.body);
+    let list = d.call("cache.list", json!({})).await.body;
+    assert_eq!(
+        cache(&list, "changes.diff")["misses"],
+        1.0,
+        "computed again once"
+    );
+    assert_eq!(
+        cache(&list, "files.index")["misses"],
+        1.0,
+        "walked again once"
+    );
+
+    let one = d.call("cache.clear", json!({"name": "changes.diff"})).await;
+    assert_eq!(one.body["dropped"], 1);
+    assert_eq!(
+        cache(&one.body["caches"], "files.index")["entries"],
+        1,
+        "the other stays"
+    );
+
+    // Rebuild: an operation with progress that fills the caches again.
+    assert_eq!(
+        d.call("changes.diff", diff.clone()).await.status,
+        StatusCode::OK
+    );
+    let r = d.call("cache.rebuild", json!({})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let done = until_finished(&d, &r.body["id"]).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["progress"], 100);
+    assert_eq!(done["result"]["rebuilt"], 2, "{done}");
+    let list = d.call("cache.list", json!({})).await.body;
+    assert_eq!(cache(&list, "files.index")["entries"], 1);
+    assert_eq!(cache(&list, "changes.diff")["entries"], 1);
+    assert_eq!(d.call("changes.diff", diff.clone()).await.body, diff1.body);
+    assert_eq!(d.call("files.find", find).await.body, find1.body);
+
+    for op in ["cache.clear", "cache.rebuild"] {
+        let r = d.call(op, json!({"name": "nope"})).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{op}: {}", r.body);
+        assert!(r.body["message"].as_str().unwrap().contains("files.index"));
+        let r = d.call(op, json!({"name": 3})).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{op}: {}", r.body);
+    }
+    assert_eq!(
+        d.count("SELECT count(*) FROM activity WHERE operation = 'cache.clear'"),
+        2
+    );
+}
