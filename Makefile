@@ -5,7 +5,7 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug
 PORT ?= 7878
 
-.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop test-real test-contract bench clean
+.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop test-real test-contract test-package package bench clean
 
 deps:
 	@scripts/deps.sh
@@ -48,6 +48,15 @@ test-desktop: desktop
 	cargo clippy -p refine-desktop -- -D warnings
 	tests/desktop/smoke.sh $(BIN)/refine-desktop $(BIN)/refine
 
+## A .deb of the desktop app with the `refine` CLI on PATH (release build; Tauri's bundler).
+package: ui
+	@scripts/package.sh release
+
+## The .deb (a debug build, to keep CI short) installed with dpkg, its CLI, daemon and window
+## tried from the installed paths, then removed.
+test-package: ui
+	tests/package/deb.sh "$$(scripts/package.sh debug)"
+
 ## The real agent CLIs (Claude Code, Codex, opencode; pinned, installed into a cache) against the
 ## model-API stand-in, offline: built here, run inside a loopback-only network namespace.
 test-real: build
@@ -66,7 +75,7 @@ test-contract: build
 
 ## Every test: lint, Rust (unit, integration, CLI end-to-end, crash), browser, desktop window,
 ## the real agent CLIs, the contract.
-test: lint test-rust test-browser test-desktop test-real test-contract
+test: lint test-rust test-browser test-desktop test-package test-real test-contract
 	@echo "All Refine tests passed."
 
 ## Benchmarks (release build; prints figures, asserts nothing).

@@ -1,5 +1,5 @@
 fn main() {
-    // The config lives at the repository root (shared with packaging); capabilities stay here.
-    tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json"))
-        .expect("tauri build script failed");
+    // tauri.conf.json and the capabilities live beside this crate (the Tauri CLI, which builds
+    // the .deb, looks for the config next to the app's Cargo.toml).
+    tauri_build::build()
 }

@@ -268,6 +268,6 @@ fn main() {
                 }
             }
         })
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .run(tauri::generate_context!())
         .expect("error while running Refine");
 }
