@@ -17,6 +17,7 @@ import './styles/workspace.css';
 import './styles/settings.css';
 import './styles/agents.css';
 import './styles/performance.css';
+import './styles/logs.css';
 
 // Before the first render, so the page never flashes the wrong theme (no inline script: CSP).
 applyTheme();

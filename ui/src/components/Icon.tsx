@@ -79,6 +79,12 @@ const PATHS = {
       <circle cx="12" cy="15" r="1.5" />
     </>
   ),
+  logs: (
+    <>
+      <path d="M6 3h9l4 4v13a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z" />
+      <path d="M8.5 11h7M8.5 14.5h7M8.5 18h4" />
+    </>
+  ),
   search: (
     <>
       <circle cx="11" cy="11" r="7" />

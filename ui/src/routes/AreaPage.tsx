@@ -9,6 +9,7 @@ import { FeaturesPage } from './features/FeaturesPage';
 import { FilesPage } from './files/FilesPage';
 import { GoalsPage } from './goals/GoalsPage';
 import { ImportPage } from './import/ImportPage';
+import { LogsPage } from './logs/LogsPage';
 import { PerformancePage } from './performance/PerformancePage';
 import { ProcessesPage } from './processes/ProcessesPage';
 import { RunnerPage } from './runner/RunnerPage';
@@ -50,6 +51,8 @@ export function AreaPage({ area }: { area: AreaId }) {
       return <SystemPage />;
     case 'performance':
       return <PerformancePage />;
+    case 'logs':
+      return <LogsPage />;
     case 'terminal':
       return <TerminalPage />;
     case 'chat':

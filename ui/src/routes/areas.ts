@@ -17,7 +17,8 @@ export type AreaId =
   | 'apps'
   | 'settings'
   | 'system'
-  | 'performance';
+  | 'performance'
+  | 'logs';
 
 export interface Area {
   id: AreaId;
@@ -49,6 +50,7 @@ export const AREAS: readonly Area[] = [
   { id: 'settings', label: 'Settings', icon: 'settings', section: 'Daemon', hint: 'Global and per-app settings' },
   { id: 'system', label: 'System', icon: 'system', section: 'Daemon', hint: 'Daemon info and the operation catalogue' },
   { id: 'performance', label: 'Performance', icon: 'gauge', section: 'Daemon', hint: 'Latency per operation, memory and CPU, busiest operations' },
+  { id: 'logs', label: 'Logs', icon: 'logs', section: 'Daemon', hint: 'The daemon’s log file: levels, modules, follow live' },
 ];
 
 export const DEFAULT_AREA: AreaId = 'dashboard';
