@@ -18,6 +18,7 @@ import './styles/settings.css';
 import './styles/agents.css';
 import './styles/performance.css';
 import './styles/logs.css';
+import './styles/system.css';
 
 // Before the first render, so the page never flashes the wrong theme (no inline script: CSP).
 applyTheme();

@@ -48,7 +48,7 @@ export const AREAS: readonly Area[] = [
   { id: 'activity', label: 'Activity', icon: 'activity', section: 'Daemon', hint: 'The audit log, live' },
   { id: 'apps', label: 'Apps', icon: 'apps', section: 'Daemon', hint: 'Registered target apps' },
   { id: 'settings', label: 'Settings', icon: 'settings', section: 'Daemon', hint: 'Global and per-app settings' },
-  { id: 'system', label: 'System', icon: 'system', section: 'Daemon', hint: 'Daemon info and the operation catalogue' },
+  { id: 'system', label: 'System', icon: 'system', section: 'Daemon', hint: 'Daemon info, doctor, upgrades and backups, caches, the operation catalogue' },
   { id: 'performance', label: 'Performance', icon: 'gauge', section: 'Daemon', hint: 'Latency per operation, memory and CPU, busiest operations' },
   { id: 'logs', label: 'Logs', icon: 'logs', section: 'Daemon', hint: 'The daemon’s log file: levels, modules, follow live' },
 ];
