@@ -19,7 +19,7 @@ echo "openapi-python-client"
 printf 'post_hooks: []\n' > "$out/opc.yml"
 "$cache/venv/bin/openapi-python-client" generate --path openapi.json --output-path "$out/py" --config "$out/opc.yml" > "$out/py.log" 2>&1 || { cat "$out/py.log"; exit 1; }
 if grep -qiE "warning|unable to|will not be generated|could not" "$out/py.log"; then cat "$out/py.log"; exit 1; fi
-test -d "$out/py/refine_daemon_api_client/api/work"
+test -d "$out/py/refine_daemon_api_client/api/goals"
 echo "MCP (official Python SDK)"
 tests/contract/mcp.sh "$bin"
 echo "Prometheus (official Python client's OpenMetrics parser)"

@@ -27,7 +27,8 @@ pub struct DoctorCheck {
     pub status: CheckStatus,
     /// What was found.
     pub detail: String,
-    /// What to do about it (set unless the check is ok or skipped).
+    /// What to do about it: set for warn and fail, and for a skipped check that could be enabled
+    /// (an agent CLI that is not installed).
     pub fix: Option<String>,
 }
 

@@ -799,7 +799,10 @@ export type DoctorCheck = {
 	status: CheckStatus,
 	/**  What was found. */
 	detail: string,
-	/**  What to do about it (set unless the check is ok or skipped). */
+	/**
+	 *  What to do about it: set for warn and fail, and for a skipped check that could be enabled
+	 *  (an agent CLI that is not installed).
+	 */
 	fix: string | null,
 };
 
