@@ -33,14 +33,14 @@ async def main(url, token, repo):
 
             tools = (await session.list_tools()).tools
             names = {t.name for t in tools}
-            check({"apps_add", "apps_list", "work_create_goal", "work_list_goals"} <= names, "the registry's tools are listed")
+            check({"apps_add", "apps_list", "goals_create", "goals_list"} <= names, "the registry's tools are listed")
             check("system_shutdown" not in names, "operations not meant for agents are not listed")
             check(all(t.outputSchema and t.outputSchema.get("type") == "object" for t in tools), "every tool has an object output schema")
             check(all(t.annotations is not None for t in tools), "every tool has annotations")
             by = {t.name: t for t in tools}
             check(by["apps_list"].annotations.readOnlyHint is True, "a query is read-only")
             check(by["workflow_cancel"].annotations.destructiveHint is True, "cancelling is destructive")
-            check(by["work_create_goal"].annotations.destructiveHint is False, "creating a Goal only adds")
+            check(by["goals_create"].annotations.destructiveHint is False, "creating a Goal only adds")
 
             # The SDK validates each structured answer against the tool's output schema.
             added = await session.call_tool("apps_add", {"path": repo})
@@ -48,11 +48,11 @@ async def main(url, token, repo):
             app = added.structuredContent
             check(app["path"] == repo, "apps_add answers the app")
             await session.call_tool("apps_select", {"id": app["id"]})
-            goal = await session.call_tool("work_create_goal", {"title": "Written by an agent", "prompt": "Say hello."})
-            check(not goal.isError and goal.structuredContent["number"] == 1, "work_create_goal creates Goal #1")
-            listed = await session.call_tool("work_list_goals", {})
+            goal = await session.call_tool("goals_create", {"title": "Written by an agent", "prompt": "Say hello."})
+            check(not goal.isError and goal.structuredContent["number"] == 1, "goals_create creates Goal #1")
+            listed = await session.call_tool("goals_list", {})
             items = listed.structuredContent["items"]
-            check([g["title"] for g in items] == ["Written by an agent"], "work_list_goals lists it")
+            check([g["title"] for g in items] == ["Written by an agent"], "goals_list lists it")
             check(json.loads(listed.content[0].text) == listed.structuredContent, "the text block is the structured content")
             apps = await session.call_tool("apps_list", {})
             check(apps.structuredContent["value"][0]["id"] == app["id"], "a list answer is wrapped as {value: [...]}")
@@ -60,9 +60,9 @@ async def main(url, token, repo):
             info = await session.call_tool("system_info", {})
             check(info.structuredContent["apiVersion"], "system_info answers the contract version")
 
-            refused = await session.call_tool("work_get_goal", {"id": "#99"})
+            refused = await session.call_tool("goals_get", {"id": "#99"})
             check(refused.isError and "not_found" in refused.content[0].text, "a refused call is a readable tool error")
-            bad = await session.call_tool("work_create_goal", {"title": ""})
+            bad = await session.call_tool("goals_create", {"title": ""})
             check(bad.isError and "invalid_input" in bad.content[0].text, "bad input is a readable tool error")
             try:
                 await session.call_tool("no_such_tool", {})

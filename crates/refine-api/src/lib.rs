@@ -23,7 +23,10 @@ mod tests {
         let start = readme
             .find("### Operations (API v1")
             .expect("the README has its operations section");
-        let end = start + readme[start..].find("\n## ").unwrap_or(readme.len() - start);
+        let end = start
+            + readme[start..]
+                .find("\n## ")
+                .unwrap_or(readme.len() - start);
         let cells: Vec<&str> = readme[start..end]
             .lines()
             .filter(|l| l.starts_with("| `"))
@@ -41,7 +44,10 @@ mod tests {
             .map(|o| o.name)
             .filter(|n| !listed(n))
             .collect();
-        assert!(missing.is_empty(), "README's operations table lacks {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "README's operations table lacks {missing:?}"
+        );
         for c in &cells {
             for full in c.split('`').skip(1).step_by(2) {
                 if full.contains('.') && !full.starts_with('.') && !full.contains('/') {
