@@ -239,3 +239,32 @@ fn files_from_the_shell() {
     let o = d.sh("refine files cat src/app.ts", dir);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "export const x = 1;\n");
 }
+
+#[test]
+fn json_fields_and_jq_as_the_readme_shows_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let d = Daemon::start(&dir.join("data"));
+    git_repo(dir, "shop");
+    let o = d.sh(
+        "refine apps add shop && refine goal create One --todo && refine goal create Two",
+        dir,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = d.sh(
+        "refine goal list --json number,title,status --jq '.[] | select(.status == \"todo\") | .number'",
+        dir,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "1");
+    let picked = json(&d.sh("refine goal list --json number,status", dir));
+    assert_eq!(
+        picked,
+        serde_json::json!([{"number": 1, "status": "todo"}, {"number": 2, "status": "backlog"}])
+    );
+    // Errors are JSON on stderr in the JSON modes.
+    let o = d.sh("refine goal show 99 --json", dir);
+    assert_eq!(o.status.code(), Some(3));
+    let err: Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert_eq!(err["code"], "not_found");
+}

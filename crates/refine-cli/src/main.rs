@@ -216,19 +216,14 @@ fn normalize_args(args: Vec<String>) -> Vec<String> {
         }
         if a == "--json" {
             if let Some(next) = it.peek() {
-                let fields = known.get_or_insert_with(|| {
-                    let mut f = output_fields();
-                    // A subcommand's name is never a field list.
-                    fn names(c: &clap::Command, out: &mut std::collections::HashSet<String>) {
-                        for s in c.get_subcommands() {
-                            out.remove(s.get_name());
-                            names(s, out);
-                        }
-                    }
-                    names(&Cli::command(), &mut f);
-                    f
-                });
-                if output::is_field_list(next, &|f| fields.contains(f)) {
+                let fields = known.get_or_insert_with(output_fields);
+                let commands = Cli::command();
+                let is_command = |w: &str| commands.find_subcommand(w).is_some();
+                // Before the subcommand, a lone word naming one is the subcommand
+                // (`refine --json status`), not a field.
+                let command_next =
+                    !next.contains(',') && is_command(next) && !out.iter().any(|w| is_command(w));
+                if !command_next && output::is_field_list(next, &|f| fields.contains(f)) {
                     let next = it.next().unwrap_or_default();
                     out.push(format!("--json={next}"));
                     continue;
@@ -463,5 +458,19 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(cli.json.as_deref(), Some(""), "12 is the Goal, not a field");
+        // `status` is a field and a subcommand: after the subcommand it is the field.
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(normalize_args(args.iter().map(|s| s.to_string()).collect()))
+                .unwrap()
+        };
+        let cli = parse(&["refine", "goal", "list", "--json", "number,title,status"]);
+        assert_eq!(cli.json.as_deref(), Some("number,title,status"));
+        let cli = parse(&["refine", "goal", "list", "--json", "status"]);
+        assert_eq!(cli.json.as_deref(), Some("status"));
+        let cli = parse(&["refine", "--json", "status"]);
+        assert_eq!(cli.json.as_deref(), Some(""));
+        assert!(matches!(cli.command, Some(Command::Status)));
+        let cli = parse(&["refine", "--data-dir", "/x", "--json", "status"]);
+        assert!(matches!(cli.command, Some(Command::Status)));
     }
 }
