@@ -35,6 +35,7 @@ bindings:
 lint: deps
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	"$$(scripts/lint-tools.sh)/cargo-machete"
 	npm --prefix ui run typecheck --silent
 	npm --prefix ui run lint --silent
 
@@ -79,7 +80,7 @@ test: lint test-rust test-browser test-desktop test-package test-real test-contr
 	@echo "All Refine tests passed."
 
 ## Benchmarks (release build; prints figures, asserts nothing).
-bench: deps
+bench: ui
 	@if [ ! -f tests/bench/term/node_modules/.package-lock.json ] || [ tests/bench/term/package-lock.json -nt tests/bench/term/node_modules/.package-lock.json ]; then \
 	  for t in python3 make g++; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	  if [ -n "$$missing" ]; then \
@@ -92,6 +93,7 @@ bench: deps
 	fi
 	cargo build --release -p refine-cli -p refine-e2e --bin refine --bin refine-bench
 	$(CARGO_TARGET_DIR)/release/refine-bench $(CARGO_TARGET_DIR)/release/refine
+	REFINE_BIN=$(CARGO_TARGET_DIR)/release/refine node tests/bench/ui-requests.mjs
 
 clean:
 	rm -rf $(CARGO_TARGET_DIR) ui/dist ui/node_modules artifacts

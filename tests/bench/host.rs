@@ -10,20 +10,6 @@ use serde_json::{json, Value};
 
 use crate::{ms, percentile, start};
 
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 pub fn run(bin: &Path, tmp: &Path) {
     println!("\nHost benchmark: files, watcher, diff");
     let repo = tmp.join("big");
@@ -38,20 +24,7 @@ pub fn run(bin: &Path, tmp: &Path) {
             .unwrap();
         }
     }
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "."]);
-    git(
-        &repo,
-        &[
-            "-c",
-            "user.email=b@example.com",
-            "-c",
-            "user.name=B",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
+    refine_e2e::commit_all(&repo);
 
     let data = tmp.join("host");
     let (mut child, url, token, _) = start(bin, &data);

@@ -1,5 +1,5 @@
 //! `refine-bench PATH/TO/refine [PART...]`: start-up time, idle memory, request latency and keyed
-//! mutation throughput of a real daemon process (`base`), then the work (`work`), host (`host`)
+//! mutation throughput of a real daemon process (`base`), then CLI cold start (`cli`), the work (`work`), host (`host`)
 //! terminal (`term`) and agents (`agents`) benchmarks; name parts to run only those. Prints figures; asserts
 //! nothing. Run with `make bench` (release build).
 
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod agents;
+mod cli;
 mod host;
 mod term;
 mod transcript;
@@ -148,11 +149,20 @@ async fn mutations(url: &str, token: &str, app_id: &str, conc: usize, dur: Durat
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-const PARTS: [&str; 6] = ["base", "work", "host", "term", "transcript", "agents"];
+const PARTS: [&str; 7] = [
+    "base",
+    "cli",
+    "work",
+    "host",
+    "term",
+    "transcript",
+    "agents",
+];
 
 #[tokio::main]
 async fn main() {
-    let usage = "usage: refine-bench PATH/TO/refine [base|work|host|term|transcript|agents ...]";
+    let usage =
+        "usage: refine-bench PATH/TO/refine [base|cli|work|host|term|transcript|agents ...]";
     let mut args = std::env::args().skip(1);
     let bin = args.next().expect(usage);
     let parts: Vec<String> = args.collect();
@@ -174,6 +184,9 @@ async fn main() {
     }
     let dir = tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
+        if want("cli") {
+            cli::run(&bin, &dir);
+        }
         if want("work") {
             work::run(&bin, &dir);
         }

@@ -161,13 +161,8 @@ export async function screenshot(page, name, { fullPage = false } = {}) {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage });
 }
 
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Refine Test',
-  GIT_AUTHOR_EMAIL: 'test@refine.invalid',
-  GIT_COMMITTER_NAME: 'Refine Test',
-  GIT_COMMITTER_EMAIL: 'test@refine.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
+/** The shell and browser tiers' one test repository (tests/support/git-repo.sh). */
+const GIT_REPO_SCRIPT = join(REPO_ROOT, 'tests/support/git-repo.sh');
 
 /** A temp Git repository with a few files (`{relativePath: content}`) committed on `main`. */
 export async function makeGitRepo(name, files) {
@@ -178,10 +173,7 @@ export async function makeGitRepo(name, files) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), content);
   }
-  const env = { ...process.env, ...GIT_ENV, HOME: parent };
-  await run('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });
-  await run('git', ['add', '-A'], { cwd: dir, env });
-  await run('git', ['commit', '-q', '-m', 'initial commit'], { cwd: dir, env });
+  await run(GIT_REPO_SCRIPT, [dir], { env: { ...process.env, HOME: parent } });
   return { dir, cleanup: () => rm(parent, { recursive: true, force: true }) };
 }
 

@@ -5,10 +5,8 @@ start_daemon() {
   local bin="$1" dir="$2"
   repo="$dir/app"
   mkdir -p "$repo"
-  git -C "$repo" init -q -b main
   printf 'print("hello")\n' > "$repo/main.py"
-  git -C "$repo" add -A
-  git -C "$repo" -c user.name=t -c user.email=t@t.invalid commit -q -m initial
+  "$(dirname "${BASH_SOURCE[0]}")/../support/git-repo.sh" "$repo"
   REFINE_LOG=warn "$bin" --serve --port 0 --data-dir "$dir/data" > "$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 1 100); do

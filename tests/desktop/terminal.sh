@@ -42,10 +42,8 @@ go_to() {
 
 repo=$(mktemp -d)/desktop-term-app
 mkdir -p "$repo"
-git -C "$repo" init -q -b main
 echo '# desktop terminal' >"$repo/README.md"
-git -C "$repo" add -A
-git -C "$repo" -c user.name=smoke -c user.email=smoke@localhost commit -q -m 'initial commit'
+"$(dirname "$0")/../support/git-repo.sh" "$repo"
 app=$(api POST /api/v1/apps -d "{\"path\": \"$repo\"}" | field id)
 # A plain interactive bash: no rc files, so nothing in the user's set-up changes the output.
 tid=$(api POST /api/v1/terminal -d "{\"appId\": \"$app\", \"argv\": [\"bash\", \"--noprofile\", \"--norc\", \"-i\"], \"title\": \"desktop-$name\"}" | field id)

@@ -5,30 +5,14 @@
 //! repair prompts, then a provider fault that leaves the budget intact. Plus the CLI.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use refine_e2e::{git_repo, text, Daemon, Http};
+use refine_e2e::{git, git_repo, text, Daemon, Http};
 use serde_json::{json, Value};
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
 
 /// A daemon with one app, the scripted agent as the default profile, a fast scheduler and one
 /// plain-text test.
-fn setup(tmp: &Path, runner: Value) -> (Daemon, PathBuf, Http) {
+pub(crate) fn setup(tmp: &Path, runner: Value) -> (Daemon, PathBuf, Http) {
     let repo = git_repo(tmp, "shop");
     let d = Daemon::start(&tmp.join("data"));
     let h = d.client();
@@ -48,12 +32,12 @@ fn setup(tmp: &Path, runner: Value) -> (Daemon, PathBuf, Http) {
     (d, repo, h)
 }
 
-fn goal(h: &Http, id: &str) -> Value {
+pub(crate) fn goal(h: &Http, id: &str) -> Value {
     h.ok("goals.get", json!({"id": id}))
 }
 
 /// Wait until the Goal is in `status` (panics with its state after `secs`).
-fn wait_status(h: &Http, id: &str, status: &str, secs: u64) -> Value {
+pub(crate) fn wait_status(h: &Http, id: &str, status: &str, secs: u64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let g = goal(h, id);
@@ -71,7 +55,7 @@ fn wait_status(h: &Http, id: &str, status: &str, secs: u64) -> Value {
     }
 }
 
-fn create(h: &Http, title: &str, script: &str) -> String {
+pub(crate) fn create(h: &Http, title: &str, script: &str) -> String {
     let prompt = format!("{title}.\n\n```refine-script\n{script}\n```\n");
     let g = h.ok(
         "goals.create",

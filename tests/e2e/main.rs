@@ -10,5 +10,6 @@ mod governance;
 mod harden;
 mod lifecycle;
 mod operate;
+mod review;
 mod terminal;
 mod work;

@@ -560,27 +560,12 @@ impl World {
 
     /// `git -C repo ARGS` (must succeed).
     pub fn git(&self, args: &[&str]) -> String {
-        git_in(&self.repo, args)
+        refine_e2e::git(&self.repo, args)
     }
 
     pub fn health(&self) -> Value {
         self.h.get("/api/v1/system/health")
     }
-}
-
-pub fn git_in(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim_end().to_string()
 }
 
 /// The kinds of a transcript's items, in order.

@@ -262,24 +262,46 @@ impl Http {
     }
 }
 
+/// `git -C dir ARGS`, which must succeed; its output with surrounding whitespace trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// Makes `dir` a repository on `main` whose one commit holds everything in it: the e2e, real
+/// and bench tiers' one way to get a test repository (tests/support/git-repo.sh is the shell
+/// and browser tiers' twin).
+pub fn commit_all(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(
+        dir,
+        &[
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=T",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    );
+}
+
 /// A Git repository with a couple of committed files.
 pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     let p = parent.join(name);
     std::fs::create_dir_all(p.join("src")).unwrap();
-    let run = |args: &[&str]| {
-        let o = Command::new("git")
-            .arg("-C")
-            .arg(&p)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
-    run(&["init", "-q", "-b", "main"]);
     std::fs::write(p.join("src/app.ts"), "export const x = 1;\n").unwrap();
     std::fs::write(p.join("src/util.ts"), "export const y = 2;\n").unwrap();
     std::fs::write(
@@ -288,15 +310,6 @@ pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     )
     .unwrap();
     std::fs::write(p.join("package-lock.json"), "{}").unwrap();
-    run(&["add", "."]);
-    run(&[
-        "-c",
-        "user.email=t@example.com",
-        "-c",
-        "user.name=T",
-        "commit",
-        "-qm",
-        "init",
-    ]);
+    commit_all(&p);
     p.canonicalize().unwrap()
 }

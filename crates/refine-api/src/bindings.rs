@@ -108,6 +108,7 @@ fn workflow_table() -> String {
     actions.push((Action::Retry, "workflow.retry", false));
     actions.push((Action::Cancel, "workflow.cancel", false));
     actions.push((Action::FollowUp, "runner.tell", false));
+    actions.push((Action::RequestChanges, "review.request_changes", false));
     let mut out = String::from(
         "/** One move of the workflow table: from, to, the operation that makes it (with `cancel: true` for a decline that cancels), and whether it opens a new Round. */\nexport interface WorkflowMove {\n  from: WorkflowState;\n  to: WorkflowState;\n  op: OperationName;\n  cancel: boolean;\n  newRound: boolean;\n}\n\n/** Every move the daemon allows (generated from the transition table). */\nexport const workflowMoves: readonly WorkflowMove[] = [\n",
     );

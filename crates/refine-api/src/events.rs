@@ -182,8 +182,9 @@ const STALE: &[(&str, &[&str])] = &[
     (kind::RUNNER_RESUMED.name(), &["runner.status"]),
     (
         kind::RUNNER_ROUND.name(),
-        &["runner.rounds", "runner.status"],
+        &["runner.rounds", "runner.status", "review.comments.list"],
     ),
+    (kind::REVIEW_COMMENT.name(), &["review.comments.list"]),
     (
         kind::RUNNER_STOPPED.name(),
         &["runner.status", "runner.rounds"],
@@ -316,6 +317,7 @@ const STALE: &[(&str, &[&str])] = &[
             "dashboard.summary",
             "runner.status",
             "runner.rounds",
+            "review.comments.list",
         ],
     ),
     (kind::RESYNC.name(), NOTHING),

@@ -21,6 +21,7 @@ pub mod processes;
 pub mod project;
 pub mod quality;
 pub mod reporters;
+pub mod review;
 pub mod runner;
 pub mod sessions;
 pub mod settings;
@@ -59,6 +60,7 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(terminal::ops());
     v.extend(agents::ops());
     v.extend(runner::ops());
+    v.extend(review::ops());
     v.extend(chat::ops());
     v.extend(performance::ops());
     v.extend(diagnostics::ops());

@@ -47,6 +47,7 @@ pub async fn run(
         Command::Term(cmd) => crate::cmd::term::run(&run, cmd).await?,
         Command::Reporter(cmd) => crate::cmd::reporter::run(&run, cmd).await?,
         Command::Todo(cmd) => crate::cmd::todo::run(&run, cmd).await?,
+        Command::Review(cmd) => crate::cmd::review::run(&run, cmd).await?,
         Command::Automation(cmd) => crate::cmd::automation::run(&run, cmd).await?,
         Command::Agent(cmd) => crate::cmd::agent::run(&run, cmd).await?,
         Command::Runner(cmd) => crate::cmd::runner::run(&run, cmd).await?,

@@ -127,6 +127,9 @@ pub enum Command {
     /// A reporter's todo list.
     #[command(subcommand)]
     Todo(cmd::todo::TodoCmd),
+    /// Review a Goal's candidate: comment on lines, request changes, resolve.
+    #[command(subcommand)]
+    Review(cmd::review::ReviewCmd),
     /// Pause or resume automation for the active app.
     #[command(subcommand)]
     Automation(cmd::automation::AutomationCmd),

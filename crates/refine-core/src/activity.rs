@@ -58,7 +58,7 @@ fn time_filter(name: &str, v: &Option<String>) -> Result<Option<String>, ApiErro
 
 impl Core {
     /// `activity.list`
-    pub async fn list_activity(&self, input: ActivityListInput) -> Result<ActivityPage, ApiError> {
+    pub async fn activity_list(&self, input: ActivityListInput) -> Result<ActivityPage, ApiError> {
         let limit = page_limit(input.limit)?;
         if let Some(a) = &input.app_id {
             validate_id("app", a)?;

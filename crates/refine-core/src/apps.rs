@@ -129,7 +129,7 @@ impl Core {
     }
 
     /// `apps.add`
-    pub async fn add_app(&self, ctx: &Ctx, input: AddAppInput) -> Result<Mutated<App>, ApiError> {
+    pub async fn apps_add(&self, ctx: &Ctx, input: AddAppInput) -> Result<Mutated<App>, ApiError> {
         let name = input.name.as_deref().map(validate_name).transpose()?;
         let path = input.path.clone();
         let prepare = async move {
@@ -182,12 +182,12 @@ impl Core {
     }
 
     /// `apps.list`
-    pub async fn list_apps(&self) -> Result<Vec<App>, ApiError> {
+    pub async fn apps_list(&self) -> Result<Vec<App>, ApiError> {
         self.read(table::list).await
     }
 
     /// `apps.get`
-    pub async fn get_app(&self, input: AppIdInput) -> Result<App, ApiError> {
+    pub async fn apps_get(&self, input: AppIdInput) -> Result<App, ApiError> {
         validate_id("app", &input.id)?;
         let id = input.id.clone();
         self.read(move |c| table::get(c, &id))
@@ -196,7 +196,11 @@ impl Core {
     }
 
     /// `apps.delete`: forget an app (its repository is untouched).
-    pub async fn remove_app(&self, ctx: &Ctx, input: AppIdInput) -> Result<Mutated<App>, ApiError> {
+    pub async fn apps_delete(
+        &self,
+        ctx: &Ctx,
+        input: AppIdInput,
+    ) -> Result<Mutated<App>, ApiError> {
         validate_id("app", &input.id)?;
         let id = input.id.clone();
         self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
@@ -220,7 +224,7 @@ impl Core {
     }
 
     /// `apps.select`
-    pub async fn select_app(
+    pub async fn apps_select(
         &self,
         ctx: &Ctx,
         input: SelectAppInput,
@@ -261,12 +265,12 @@ impl Core {
     }
 
     /// `apps.rescan`: re-detect an app's shape as a long-running operation with progress.
-    pub async fn rescan_app(
+    pub async fn apps_rescan(
         &self,
         ctx: &Ctx,
         input: AppIdInput,
     ) -> Result<Mutated<OperationReceipt>, ApiError> {
-        let app = self.get_app(input.clone()).await?;
+        let app = self.apps_get(input.clone()).await?;
         let change = Change::new(format!("Rescan of app {}", app.name))
             .app(Some(app.id.clone()))
             .target(app.id.clone());

@@ -235,7 +235,7 @@ impl Core {
     }
 
     /// `cache.clear`
-    pub async fn clear_caches(
+    pub async fn cache_clear(
         &self,
         ctx: &Ctx,
         input: CacheInput,
@@ -265,7 +265,7 @@ impl Core {
 
     /// `cache.rebuild`: clear, then fill again what was kept (each watched app's file list;
     /// every diff that was cached), with progress.
-    pub async fn rebuild_caches(
+    pub async fn cache_rebuild(
         &self,
         ctx: &Ctx,
         input: CacheInput,

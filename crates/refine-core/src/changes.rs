@@ -393,7 +393,7 @@ impl Core {
     }
 
     /// The diff between two commits: from the cache, else computed and kept.
-    fn commit_diff(&self, key: DiffKey) -> Result<Arc<Diff>, ApiError> {
+    pub(crate) fn commit_diff(&self, key: DiffKey) -> Result<Arc<Diff>, ApiError> {
         if let Some(d) = self.0.diffs.get(&key) {
             return Ok(d);
         }

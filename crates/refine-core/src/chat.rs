@@ -452,14 +452,14 @@ fn forward_lines(core: &Core, s: &Stream, data: &serde_json::Value, fence: &mut 
 
 impl Core {
     async fn chat_app(&self, app_id: &str) -> Result<App, ApiError> {
-        self.get_app(crate::apps::AppIdInput {
+        self.apps_get(crate::apps::AppIdInput {
             id: app_id.to_string(),
         })
         .await
     }
 
     /// `chat.list`: the app's threads, newest first.
-    pub async fn chat_threads(
+    pub async fn chat_list(
         &self,
         ctx: &Ctx,
         i: ChatListInput,
@@ -1047,7 +1047,7 @@ impl Core {
 
     /// `chat.draft`: the agent turns the conversation into Goal drafts (a Markdown task
     /// list), shown as import's preview; nothing is stored until `import.commit` with `import`.
-    pub async fn chat_goal_draft(
+    pub async fn chat_draft(
         &self,
         ctx: &Ctx,
         i: ChatDraftInput,

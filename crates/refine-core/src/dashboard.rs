@@ -103,10 +103,14 @@ fn hours_between(a: &str, b: &str) -> Option<f64> {
 
 impl Core {
     /// `dashboard.summary`
-    pub async fn dashboard(&self, ctx: &Ctx, input: AppScopeInput) -> Result<Dashboard, ApiError> {
+    pub async fn dashboard_summary(
+        &self,
+        ctx: &Ctx,
+        input: AppScopeInput,
+    ) -> Result<Dashboard, ApiError> {
         let app = self.work_app(ctx, input.app_id.as_deref()).await?;
         let elig = self
-            .eligible(
+            .workflow_eligible(
                 ctx,
                 AppScopeInput {
                     app_id: Some(app.clone()),
@@ -206,7 +210,7 @@ impl Core {
             n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
         };
         let usage = self
-            .agent_usage(
+            .agents_usage(
                 ctx,
                 crate::agents::usage::UsageInput {
                     app_id: Some(app.clone()),

@@ -424,7 +424,7 @@ impl Core {
     }
 
     /// `diagnostics.doctor`
-    pub async fn doctor(&self, ctx: &Ctx) -> Result<Mutated<DoctorReport>, ApiError> {
+    pub async fn diagnostics_doctor(&self, ctx: &Ctx) -> Result<Mutated<DoctorReport>, ApiError> {
         let checks = self.doctor_checks().await;
         let status = checks
             .iter()
@@ -482,7 +482,7 @@ impl Core {
     }
 
     /// `diagnostics.logs`
-    pub async fn logs(&self, input: LogsInput) -> Result<DaemonLog, ApiError> {
+    pub async fn diagnostics_logs(&self, input: LogsInput) -> Result<DaemonLog, ApiError> {
         let limit = input.limit.unwrap_or(200);
         if !(1..=5000).contains(&limit) {
             return Err(ApiError::invalid("limit must be between 1 and 5000"));
@@ -598,7 +598,7 @@ impl Core {
     }
 
     /// `diagnostics.bundle`
-    pub async fn support_bundle(
+    pub async fn diagnostics_bundle(
         &self,
         ctx: &Ctx,
         input: BundleInput,

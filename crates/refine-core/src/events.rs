@@ -76,6 +76,7 @@ pub mod kind {
     use refine_model::agents::{AgentRun, ProviderHold, WorkerInfo};
     use refine_model::event::*;
     use refine_model::process::ProcessInfo;
+    use refine_model::review::ReviewComment;
     use refine_model::terminal::TerminalInfo;
     use refine_model::work::{Feature, Goal, Reporter};
     use refine_model::{Activity, App, OperationReceipt};
@@ -145,6 +146,8 @@ pub mod kind {
         RUNNER_STOPPED = "runner.stopped": GoalRef;
         /// A Round's work record changed.
         RUNNER_ROUND = "runner.round": RoundChanged;
+        /// A review comment was added, edited, resolved, reopened or deleted.
+        REVIEW_COMMENT = "review.comment": ReviewComment;
         /// A provider profile is held (rate limit or refused credentials).
         RUNNER_HOLD = "runner.hold": ProviderHold;
         /// A hold on a provider profile was lifted.

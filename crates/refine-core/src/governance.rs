@@ -194,13 +194,17 @@ fn renumber(
 
 impl Core {
     /// `governance.get`
-    pub async fn governance(&self, ctx: &Ctx, i: GovernanceInput) -> Result<Governance, ApiError> {
+    pub async fn governance_get(
+        &self,
+        ctx: &Ctx,
+        i: GovernanceInput,
+    ) -> Result<Governance, ApiError> {
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
         self.read(move |c| table::get(c, &app.id)).await
     }
 
     /// `governance.update`: the statement and/or the constitution.
-    pub async fn update_governance(
+    pub async fn governance_update(
         &self,
         ctx: &Ctx,
         i: UpdateGovernanceInput,
@@ -248,7 +252,7 @@ impl Core {
     }
 
     /// `governance.rules.add`: a new rule at the end, with the next unused id.
-    pub async fn add_governance_rule(
+    pub async fn governance_rules_add(
         &self,
         ctx: &Ctx,
         i: AddGovernanceRuleInput,

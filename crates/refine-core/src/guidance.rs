@@ -146,14 +146,18 @@ fn renumber(
 
 impl Core {
     /// `guidance.list`
-    pub async fn guidance(&self, ctx: &Ctx, i: GuidanceInput) -> Result<GuidanceList, ApiError> {
+    pub async fn guidance_list(
+        &self,
+        ctx: &Ctx,
+        i: GuidanceInput,
+    ) -> Result<GuidanceList, ApiError> {
         let app = self.resolve_app(ctx, i.app_id.as_deref()).await?;
         self.blocking(move |core| core.store().read(|c| list(c, &app.id)))
             .await
     }
 
     /// `guidance.add`: a new entry at the end, with the next unused id.
-    pub async fn add_guidance(
+    pub async fn guidance_add(
         &self,
         ctx: &Ctx,
         i: AddGuidanceInput,
@@ -186,7 +190,7 @@ impl Core {
     }
 
     /// `guidance.update`: title, body, or enabled.
-    pub async fn update_guidance(
+    pub async fn guidance_update(
         &self,
         ctx: &Ctx,
         i: UpdateGuidanceInput,
@@ -227,7 +231,7 @@ impl Core {
     }
 
     /// `guidance.delete`: the id stays retired.
-    pub async fn remove_guidance(
+    pub async fn guidance_delete(
         &self,
         ctx: &Ctx,
         i: RemoveGuidanceInput,
@@ -252,7 +256,7 @@ impl Core {
     }
 
     /// `guidance.reorder`
-    pub async fn reorder_guidance(
+    pub async fn guidance_reorder(
         &self,
         ctx: &Ctx,
         i: ReorderGuidanceInput,

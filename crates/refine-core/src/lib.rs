@@ -23,6 +23,7 @@ pub mod processes;
 pub mod project;
 pub mod quality;
 pub mod reporters;
+pub mod review;
 pub mod runner;
 pub mod sessions;
 pub mod settings;
@@ -582,7 +583,7 @@ mod tests {
         assert_eq!(started.status, 202);
         let id = started.value.id.clone();
         let cancelled = core
-            .cancel_operation(
+            .operations_cancel(
                 &ctx.for_op("operations.cancel"),
                 operations::OperationIdInput { id: id.clone() },
             )
@@ -591,7 +592,7 @@ mod tests {
         assert_eq!(cancelled.value.status, OperationStatus::Cancelled);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let op = core
-            .get_operation(operations::OperationIdInput { id: id.clone() })
+            .operations_get(operations::OperationIdInput { id: id.clone() })
             .await
             .unwrap();
         assert_eq!(
@@ -600,7 +601,7 @@ mod tests {
             "the worker's late finish changes nothing"
         );
         let again = core
-            .cancel_operation(
+            .operations_cancel(
                 &ctx.for_op("operations.cancel"),
                 operations::OperationIdInput { id },
             )

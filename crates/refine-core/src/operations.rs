@@ -56,7 +56,7 @@ pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
 
 impl Core {
     /// `operations.list`
-    pub async fn list_operations(
+    pub async fn operations_list(
         &self,
         input: OperationsListInput,
     ) -> Result<OperationPage, ApiError> {
@@ -93,7 +93,7 @@ impl Core {
     }
 
     /// `operations.get`
-    pub async fn get_operation(
+    pub async fn operations_get(
         &self,
         input: OperationIdInput,
     ) -> Result<OperationReceipt, ApiError> {
@@ -105,7 +105,7 @@ impl Core {
     }
 
     /// `operations.cancel`: stop a running operation; its receipt becomes `cancelled`.
-    pub async fn cancel_operation(
+    pub async fn operations_cancel(
         &self,
         ctx: &Ctx,
         input: OperationIdInput,

@@ -295,7 +295,7 @@ impl Core {
     }
 
     /// `processes.start`
-    pub async fn start_process(
+    pub async fn processes_start(
         &self,
         ctx: &Ctx,
         input: StartProcessInput,
@@ -729,7 +729,7 @@ impl Core {
     }
 
     /// `processes.list`
-    pub async fn list_processes(
+    pub async fn processes_list(
         &self,
         ctx: &Ctx,
         i: ListProcessesInput,
@@ -745,7 +745,7 @@ impl Core {
     }
 
     /// `processes.get`
-    pub async fn get_process(&self, i: ProcessIdInput) -> Result<ProcessInfo, ApiError> {
+    pub async fn processes_get(&self, i: ProcessIdInput) -> Result<ProcessInfo, ApiError> {
         crate::apps::validate_id("process", &i.id)?;
         let id = i.id.clone();
         self.read(move |c| table::get(c, &id))
@@ -787,12 +787,12 @@ impl Core {
     }
 
     /// `processes.stop`: SIGTERM to the group, SIGKILL after the grace period; answers once it ended.
-    pub async fn stop_process(
+    pub async fn processes_stop(
         &self,
         ctx: &Ctx,
         i: ProcessIdInput,
     ) -> Result<Mutated<ProcessInfo>, ApiError> {
-        let before = self.get_process(i.clone()).await?;
+        let before = self.processes_get(i.clone()).await?;
         let Some(live) = self.live(&i.id) else {
             return Err(ApiError::conflict(format!(
                 "process {} is not running ({})",
@@ -809,7 +809,7 @@ impl Core {
         let id = i.id.clone();
         let prepare = async move {
             terminate(&live, grace).await;
-            core.get_process(ProcessIdInput { id }).await
+            core.processes_get(ProcessIdInput { id }).await
         };
         self.mutate(ctx, &i, prepare, |_, info: ProcessInfo| {
             let change = Change::new(format!("Stopped {}", info.argv.join(" ")))
@@ -821,16 +821,16 @@ impl Core {
     }
 
     /// `processes.restart`: stop it (if running) and start the same command again.
-    pub async fn restart_process(
+    pub async fn processes_restart(
         &self,
         ctx: &Ctx,
         i: ProcessIdInput,
     ) -> Result<Mutated<ProcessInfo>, ApiError> {
-        let p = self.get_process(i.clone()).await?;
+        let p = self.processes_get(i.clone()).await?;
         if self.live(&i.id).is_some() {
             let mut stop_ctx = ctx.for_op("processes.stop");
             stop_ctx.idempotency_key = ctx.idempotency_key.as_ref().map(|k| format!("{k}:stop"));
-            self.stop_process(&stop_ctx, i.clone()).await?;
+            self.processes_stop(&stop_ctx, i.clone()).await?;
         }
         let input = StartProcessInput {
             app_id: Some(p.app_id.clone()),
@@ -843,14 +843,14 @@ impl Core {
         if !p.env_keys.is_empty() {
             return Err(ApiError::precondition("this process had extra environment variables, which Refine does not keep; start it again with them"));
         }
-        self.start_process(&ctx.for_op("processes.start"), input)
+        self.processes_start(&ctx.for_op("processes.start"), input)
             .await
     }
 
     /// `processes.logs`
-    pub async fn process_logs(&self, i: ProcessLogsInput) -> Result<ProcessLogs, ApiError> {
+    pub async fn processes_logs(&self, i: ProcessLogsInput) -> Result<ProcessLogs, ApiError> {
         let p = self
-            .get_process(ProcessIdInput { id: i.id.clone() })
+            .processes_get(ProcessIdInput { id: i.id.clone() })
             .await?;
         let tail = i.tail.unwrap_or(200).clamp(1, 2000) as usize;
         if let Some(live) = self.live(&p.id) {

@@ -57,7 +57,7 @@ pub struct QualityEvaluationIdInput {
 
 impl Core {
     /// `quality.settings.get`
-    pub async fn quality_settings(
+    pub async fn quality_settings_get(
         &self,
         ctx: &Ctx,
         i: QualitySettingsInput,
@@ -113,7 +113,7 @@ impl Core {
     }
 
     /// `quality.evaluations.list`: evaluations of the app (or one Goal), newest first.
-    pub async fn quality_history(
+    pub async fn quality_evaluations_list(
         &self,
         ctx: &Ctx,
         i: QualityHistoryInput,
@@ -136,7 +136,7 @@ impl Core {
     }
 
     /// `quality.evaluations.get`
-    pub async fn quality_evaluation(
+    pub async fn quality_evaluations_get(
         &self,
         i: QualityEvaluationIdInput,
     ) -> Result<QualityEvaluation, ApiError> {

@@ -144,13 +144,13 @@ fn todo_change(summary: String, t: &Todo) -> Change {
 
 impl Core {
     /// `reporters.list`
-    pub async fn list_reporters(&self, i: ListReportersInput) -> Result<Vec<Reporter>, ApiError> {
+    pub async fn reporters_list(&self, i: ListReportersInput) -> Result<Vec<Reporter>, ApiError> {
         self.read(move |c| table::list(c, i.include_removed.unwrap_or(false)))
             .await
     }
 
     /// `reporters.create`
-    pub async fn create_reporter(
+    pub async fn reporters_create(
         &self,
         ctx: &Ctx,
         i: CreateReporterInput,
@@ -176,7 +176,7 @@ impl Core {
     }
 
     /// `reporters.rename`
-    pub async fn rename_reporter(
+    pub async fn reporters_rename(
         &self,
         ctx: &Ctx,
         i: RenameReporterInput,
@@ -199,7 +199,7 @@ impl Core {
     }
 
     /// `reporters.merge`: one transaction moves Goals and todos, then retires `from`.
-    pub async fn merge_reporters(
+    pub async fn reporters_merge(
         &self,
         ctx: &Ctx,
         i: MergeReportersInput,
@@ -231,7 +231,7 @@ impl Core {
     }
 
     /// `reporters.delete`: retired, history keeps the name.
-    pub async fn remove_reporter(
+    pub async fn reporters_delete(
         &self,
         ctx: &Ctx,
         i: ReporterIdInput,
@@ -253,7 +253,7 @@ impl Core {
     }
 
     /// `todos.list`
-    pub async fn list_todos(&self, i: TodoListInput) -> Result<Vec<Todo>, ApiError> {
+    pub async fn todos_list(&self, i: TodoListInput) -> Result<Vec<Todo>, ApiError> {
         validate_id("reporter", &i.reporter_id)?;
         let id = i.reporter_id.clone();
         self.read(move |c| Ok(table::get(c, &id)?.map(|_| table::todos(c, &id))))
@@ -263,7 +263,7 @@ impl Core {
     }
 
     /// `todos.add`
-    pub async fn add_todo(&self, ctx: &Ctx, i: AddTodoInput) -> Result<Mutated<Todo>, ApiError> {
+    pub async fn todos_add(&self, ctx: &Ctx, i: AddTodoInput) -> Result<Mutated<Todo>, ApiError> {
         let text = wire::name("text", &i.text, 1000)?;
         self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
             let r = live(tx, &i.reporter_id)?;
@@ -287,7 +287,7 @@ impl Core {
     }
 
     /// `todos.update`
-    pub async fn update_todo(
+    pub async fn todos_update(
         &self,
         ctx: &Ctx,
         i: UpdateTodoInput,
@@ -324,7 +324,7 @@ impl Core {
     }
 
     /// `todos.delete`
-    pub async fn remove_todo(&self, ctx: &Ctx, i: TodoIdInput) -> Result<Mutated<Todo>, ApiError> {
+    pub async fn todos_delete(&self, ctx: &Ctx, i: TodoIdInput) -> Result<Mutated<Todo>, ApiError> {
         self.mutate(ctx, &i.clone(), async { Ok(()) }, move |tx, ()| {
             let t = get_todo(tx, &i.id)?;
             table::delete_todo(tx, &t.id)?;
@@ -337,7 +337,7 @@ impl Core {
     }
 
     /// `todos.reorder`
-    pub async fn reorder_todos(
+    pub async fn todos_reorder(
         &self,
         ctx: &Ctx,
         i: ReorderTodosInput,

@@ -343,7 +343,7 @@ impl Core {
 
     /// `runner.stop`: stop a Goal's worker and its process; the Goal stays as it is and is
     /// picked up again later.
-    pub async fn stop_worker(
+    pub async fn runner_stop(
         &self,
         ctx: &Ctx,
         input: RunnerStopInput,
@@ -398,14 +398,14 @@ impl Core {
     }
 
     /// `quality.evaluate`: run the project's tests against a Goal's candidate, by hand.
-    pub async fn evaluate_quality(
+    pub async fn quality_evaluate(
         &self,
         ctx: &Ctx,
         input: EvaluateInput,
     ) -> Result<Mutated<Evaluation>, ApiError> {
         let goal = self.get_goal_any(&input.goal_id).await?;
         let app = self
-            .get_app(crate::apps::AppIdInput {
+            .apps_get(crate::apps::AppIdInput {
                 id: goal.app_id.clone(),
             })
             .await?;
@@ -526,7 +526,7 @@ impl Core {
     }
 
     /// `runner.goal_work`: each Round's recorded work and agent runs.
-    pub async fn goal_work(&self, input: GoalWorkInput) -> Result<Vec<RoundDetail>, ApiError> {
+    pub async fn runner_rounds(&self, input: GoalWorkInput) -> Result<Vec<RoundDetail>, ApiError> {
         let goal = self.get_goal_any(&input.goal_id).await?;
         let id = goal.id.clone();
         let (works, runs) = self

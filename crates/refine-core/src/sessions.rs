@@ -209,7 +209,7 @@ impl Core {
     /// `sessions.link`: a one-time login link for a browser. Only for holders of the data dir's
     /// token (the CLI, the desktop app): a browser session cannot mint more sessions, so
     /// revoking one really shuts it out.
-    pub async fn create_login_link(
+    pub async fn sessions_link(
         &self,
         ctx: &Ctx,
         _input: LoginLinkInput,
@@ -338,7 +338,7 @@ impl Core {
     }
 
     /// `sessions.list`: every browser session, newest first; `current` marks the caller's.
-    pub async fn list_sessions(&self, ctx: &Ctx) -> Result<Vec<BrowserSession>, ApiError> {
+    pub async fn sessions_list(&self, ctx: &Ctx) -> Result<Vec<BrowserSession>, ApiError> {
         let mine = ctx.session_id.clone();
         let rows = self.read(table::list).await?;
         Ok(rows
@@ -353,7 +353,7 @@ impl Core {
 
     /// `sessions.revoke`: end a browser session at once (its open event streams and terminals
     /// close too).
-    pub async fn revoke_session(
+    pub async fn sessions_revoke(
         &self,
         ctx: &Ctx,
         input: SessionIdInput,

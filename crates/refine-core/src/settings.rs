@@ -66,7 +66,7 @@ impl Core {
     }
 
     /// `settings.get`
-    pub async fn get_settings(
+    pub async fn settings_get(
         &self,
         ctx: &Ctx,
         input: SettingsGetInput,
@@ -104,7 +104,7 @@ impl Core {
     }
 
     /// `settings.update`
-    pub async fn update_settings(
+    pub async fn settings_update(
         &self,
         ctx: &Ctx,
         input: SettingsUpdateInput,
@@ -178,7 +178,7 @@ impl Core {
     /// Effective settings for code paths inside the daemon.
     pub async fn effective_settings(&self, app_id: Option<String>) -> Result<Settings, ApiError> {
         Ok(self
-            .get_settings(
+            .settings_get(
                 &Ctx::new(refine_model::Surface::System),
                 SettingsGetInput { app_id },
             )

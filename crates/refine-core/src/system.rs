@@ -51,7 +51,7 @@ impl Core {
     }
 
     /// `system.shutdown`: stop the daemon cleanly after answering.
-    pub async fn shutdown(&self, ctx: &Ctx) -> Result<Mutated<ShutdownAck>, ApiError> {
+    pub async fn system_shutdown(&self, ctx: &Ctx) -> Result<Mutated<ShutdownAck>, ApiError> {
         let out = self
             .mutate(ctx, &Empty {}, async { Ok(()) }, |_, ()| {
                 Ok((

@@ -233,7 +233,7 @@ impl Core {
     /// `target.get`: commands, status, last build and test. The health shown is the daemon's
     /// last probe (it probes running apps every few seconds, and `target.check` probes now): a
     /// read never runs the health command.
-    pub async fn target_state(&self, ctx: &Ctx, i: TargetInput) -> Result<TargetState, ApiError> {
+    pub async fn target_get(&self, ctx: &Ctx, i: TargetInput) -> Result<TargetState, ApiError> {
         let (app, lifecycle, suggested, revision) =
             self.lifecycle(ctx, i.app_id.as_deref()).await?;
         let start = self
@@ -385,7 +385,7 @@ impl Core {
                     _ = tick.tick() => {}
                     _ = shutdown.wait_for(|v| *v) => return,
                 }
-                let Ok(apps) = core.list_apps().await else {
+                let Ok(apps) = core.apps_list().await else {
                     continue;
                 };
                 for app in apps {
@@ -405,7 +405,7 @@ impl Core {
     }
 
     /// `target.configure`
-    pub async fn configure_target(
+    pub async fn target_configure(
         &self,
         ctx: &Ctx,
         i: ConfigureTargetInput,
@@ -496,7 +496,7 @@ impl Core {
             ))
             .with_details(json!({ "processId": running.id })));
         }
-        self.start_process(
+        self.processes_start(
             ctx,
             StartProcessInput {
                 app_id: Some(a.id),
@@ -554,7 +554,7 @@ impl Core {
             // Give the stop command a moment, then make sure the app is down.
             for _ in 0..50 {
                 if self
-                    .get_process(ProcessIdInput {
+                    .processes_get(ProcessIdInput {
                         id: running.id.clone(),
                     })
                     .await?
@@ -566,7 +566,7 @@ impl Core {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        self.stop_process(ctx, ProcessIdInput { id: running.id })
+        self.processes_stop(ctx, ProcessIdInput { id: running.id })
             .await
     }
 }

@@ -214,7 +214,7 @@ impl Core {
     }
 
     /// `terminal.create`
-    pub async fn create_terminal(
+    pub async fn terminal_create(
         &self,
         ctx: &Ctx,
         input: CreateTerminalInput,
@@ -411,7 +411,7 @@ impl Core {
     }
 
     /// `terminal.list`
-    pub async fn list_terminals(
+    pub async fn terminal_list(
         &self,
         ctx: &Ctx,
         i: ListTerminalsInput,
@@ -447,7 +447,7 @@ impl Core {
     }
 
     /// `terminal.get`
-    pub async fn get_terminal(&self, i: TerminalIdInput) -> Result<TerminalInfo, ApiError> {
+    pub async fn terminal_get(&self, i: TerminalIdInput) -> Result<TerminalInfo, ApiError> {
         Ok(self.session(&i.id)?.snapshot())
     }
 
@@ -470,7 +470,7 @@ impl Core {
     }
 
     /// `terminal.resize`
-    pub async fn resize_terminal(
+    pub async fn terminal_resize(
         &self,
         ctx: &Ctx,
         i: ResizeTerminalInput,
@@ -532,7 +532,7 @@ impl Core {
     }
 
     /// `terminal.rename`
-    pub async fn rename_terminal(
+    pub async fn terminal_rename(
         &self,
         ctx: &Ctx,
         i: RenameTerminalInput,
@@ -576,7 +576,7 @@ impl Core {
     }
 
     /// `terminal.close`: end the program and its whole session, forget the session.
-    pub async fn close_terminal(
+    pub async fn terminal_close(
         &self,
         ctx: &Ctx,
         i: TerminalIdInput,
@@ -654,7 +654,7 @@ mod tests {
         };
         git(&["init", "-q"]);
         let ctx = Ctx::new(Surface::Cli);
-        core.add_app(
+        core.apps_add(
             &ctx.for_op("apps.add"),
             crate::apps::AddAppInput {
                 path: repo.to_string_lossy().to_string(),
@@ -670,19 +670,19 @@ mod tests {
         };
         let create = ctx.for_op("terminal.create");
         let a = core
-            .create_terminal(&create, open("a"))
+            .terminal_create(&create, open("a"))
             .await
             .unwrap()
             .value;
         let b = core
-            .create_terminal(&create, open("b"))
+            .terminal_create(&create, open("b"))
             .await
             .unwrap()
             .value;
         let client = core.attach_terminal(&b.id).unwrap();
         let later = Instant::now() + Duration::from_secs(3600);
         assert!(core.reap_terminals(later).await.is_empty(), "0 = never");
-        core.update_settings(
+        core.settings_update(
             &ctx.for_op("settings.update"),
             crate::settings::SettingsUpdateInput {
                 scope: refine_model::SettingsScope::Global,
@@ -699,11 +699,11 @@ mod tests {
         );
         assert_eq!(core.reap_terminals(later).await, vec![a.id.clone()]);
         assert!(core
-            .get_terminal(TerminalIdInput { id: a.id })
+            .terminal_get(TerminalIdInput { id: a.id })
             .await
             .is_err());
         assert_eq!(
-            core.get_terminal(TerminalIdInput { id: b.id.clone() })
+            core.terminal_get(TerminalIdInput { id: b.id.clone() })
                 .await
                 .unwrap()
                 .clients,

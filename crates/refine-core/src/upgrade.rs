@@ -242,7 +242,7 @@ impl Core {
     }
 
     /// `upgrade.check`
-    pub async fn check_upgrade(&self, ctx: &Ctx) -> Result<Mutated<UpgradeStatus>, ApiError> {
+    pub async fn upgrade_check(&self, ctx: &Ctx) -> Result<Mutated<UpgradeStatus>, ApiError> {
         let state = self.fetch_feed().await?;
         let status = self.upgrade_status().await?;
         let summary = match (&state.latest, state.newer) {
@@ -277,7 +277,7 @@ impl Core {
     }
 
     /// `upgrade.backup`
-    pub async fn backup_database(
+    pub async fn upgrade_backup(
         &self,
         ctx: &Ctx,
         input: BackupInput,

@@ -493,7 +493,7 @@ impl Core {
     }
 
     /// `goals.create`
-    pub async fn create_goal(
+    pub async fn goals_create(
         &self,
         ctx: &Ctx,
         input: CreateGoalInput,
@@ -514,7 +514,7 @@ impl Core {
     }
 
     /// `goals.get`
-    pub async fn get_goal(&self, ctx: &Ctx, input: GoalIdInput) -> Result<Goal, ApiError> {
+    pub async fn goals_get(&self, ctx: &Ctx, input: GoalIdInput) -> Result<Goal, ApiError> {
         let app = self.resolve_app(ctx, None).await.ok().map(|a| a.id);
         self.read(move |c| Ok(find_goal(c, app.as_deref(), &input.id)))
             .await?
@@ -535,7 +535,7 @@ impl Core {
     }
 
     /// `goals.update`
-    pub async fn update_goal(
+    pub async fn goals_update(
         &self,
         ctx: &Ctx,
         input: UpdateGoalInput,
@@ -678,7 +678,7 @@ impl Core {
     }
 
     /// `goals.delete` (soft: restorable)
-    pub async fn delete_goal(
+    pub async fn goals_delete(
         &self,
         ctx: &Ctx,
         input: GoalIdInput,
@@ -687,7 +687,7 @@ impl Core {
     }
 
     /// `goals.restore`
-    pub async fn restore_goal(
+    pub async fn goals_restore(
         &self,
         ctx: &Ctx,
         input: GoalIdInput,
@@ -696,7 +696,7 @@ impl Core {
     }
 
     /// `goals.bulk_update`
-    pub async fn bulk_update_goals(
+    pub async fn goals_bulk_update(
         &self,
         ctx: &Ctx,
         input: BulkUpdateInput,
@@ -778,7 +778,7 @@ impl Core {
     }
 
     /// `goals.list`
-    pub async fn list_goals(&self, ctx: &Ctx, input: ListGoalsInput) -> Result<GoalPage, ApiError> {
+    pub async fn goals_list(&self, ctx: &Ctx, input: ListGoalsInput) -> Result<GoalPage, ApiError> {
         let app = self.work_app(ctx, input.app_id.as_deref()).await?;
         let limit = crate::operations::page_limit(input.limit)?;
         let after = match &input.cursor {
@@ -849,7 +849,11 @@ impl Core {
     }
 
     /// `goals.export`
-    pub async fn export_work(&self, ctx: &Ctx, input: ExportInput) -> Result<ExportFile, ApiError> {
+    pub async fn goals_export(
+        &self,
+        ctx: &Ctx,
+        input: ExportInput,
+    ) -> Result<ExportFile, ApiError> {
         let app = self.resolve_app(ctx, input.app_id.as_deref()).await?;
         let id = app.id.clone();
         let (goals, features) = self
@@ -886,7 +890,7 @@ impl Core {
     }
 
     /// `features.create`
-    pub async fn create_feature(
+    pub async fn features_create(
         &self,
         ctx: &Ctx,
         input: CreateFeatureInput,
@@ -933,7 +937,7 @@ impl Core {
     }
 
     /// `features.list`
-    pub async fn list_features(
+    pub async fn features_list(
         &self,
         ctx: &Ctx,
         input: ListFeaturesInput,
@@ -943,7 +947,7 @@ impl Core {
     }
 
     /// `features.get`
-    pub async fn get_feature(
+    pub async fn features_get(
         &self,
         ctx: &Ctx,
         input: FeatureIdInput,
@@ -956,7 +960,7 @@ impl Core {
     }
 
     /// `features.update`
-    pub async fn update_feature(
+    pub async fn features_update(
         &self,
         ctx: &Ctx,
         input: UpdateFeatureInput,
@@ -986,7 +990,7 @@ impl Core {
     }
 
     /// `features.delete`: its Goals stay, without a Feature.
-    pub async fn delete_feature(
+    pub async fn features_delete(
         &self,
         ctx: &Ctx,
         input: FeatureIdInput,
@@ -1010,7 +1014,7 @@ impl Core {
     }
 
     /// `features.add_goal`
-    pub async fn add_to_feature(
+    pub async fn features_add_goal(
         &self,
         ctx: &Ctx,
         input: FeatureGoalInput,
@@ -1035,7 +1039,7 @@ impl Core {
     }
 
     /// `features.remove_goal`
-    pub async fn remove_from_feature(
+    pub async fn features_remove_goal(
         &self,
         ctx: &Ctx,
         input: FeatureGoalInput,
@@ -1061,7 +1065,7 @@ impl Core {
     }
 
     /// `features.reorder`
-    pub async fn reorder_feature(
+    pub async fn features_reorder(
         &self,
         ctx: &Ctx,
         input: ReorderFeatureInput,

@@ -13,7 +13,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use specta::Type;
 
+use refine_model::agents::RoundWork;
+
 use crate::work::find_goal;
+
+/// What a transition that opens a new Round writes besides it, inside its transaction: the
+/// Round's request and, optionally, the Round's work to start from. Given the Goal as it was
+/// and the new Round's number.
+pub(crate) type RoundHook = Box<
+    dyn FnOnce(&Connection, &Goal, u32) -> Result<(String, Option<RoundWork>), ApiError> + Send,
+>;
 use crate::{clock, wire, Change, Core, Ctx, Mutated};
 
 /// A person moves a Goal between backlog and todo.
@@ -192,6 +201,7 @@ fn outcome_of(from: WorkflowState, to: WorkflowState, action: Action) -> Option<
         (WorkflowState::Cancelled, Action::Decline { .. }) => Some("declined and cancelled"),
         (WorkflowState::Cancelled, _) => Some("cancelled"),
         (WorkflowState::Todo, Action::Decline { .. }) => Some("declined"),
+        (WorkflowState::Implement, Action::RequestChanges) => Some("changes requested"),
         // Only a step back from the checks ends the attempt; plan → implement continues it.
         (WorkflowState::Implement, Action::Advance(_))
             if matches!(from, WorkflowState::Quality | WorkflowState::Governance) =>
@@ -212,7 +222,7 @@ impl Core {
         action: Action,
         reason: Option<String>,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
-        self.transition_expecting(ctx, input, goal_ref, action, reason, None)
+        self.transition_expecting(ctx, input, goal_ref, action, reason, None, None)
             .await
     }
 
@@ -227,6 +237,7 @@ impl Core {
         action: Action,
         reason: Option<String>,
         expect: Option<(WorkflowState, u32)>,
+        hook: Option<RoundHook>,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
         if let Some(r) = &reason {
             wire::text("reason", r, 10_000, true)?;
@@ -277,7 +288,7 @@ impl Core {
             }
             if t.new_round {
                 let next = g.rounds.iter().map(|r| r.number).max().unwrap_or(0) + 1;
-                let request = match (action, &reason) {
+                let default_request = match (action, &reason) {
                     (Action::Retry, r) => format!(
                         "Retry after failure{}",
                         r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
@@ -291,7 +302,14 @@ impl Core {
                         r.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
                     ),
                 };
+                let (request, work) = match hook {
+                    Some(h) => h(tx, &g, next)?,
+                    None => (default_request, None),
+                };
                 gtable::insert_round(tx, &g.id, next, &request, &at)?;
+                if let Some(w) = work {
+                    refine_store::agents::set_round_work(tx, &g.id, next, &w)?;
+                }
             }
             g.status = t.to;
             g.updated_at = at.clone();
@@ -337,7 +355,7 @@ impl Core {
     }
 
     /// `workflow.move`
-    pub async fn move_goal(
+    pub async fn workflow_move(
         &self,
         ctx: &Ctx,
         i: MoveInput,
@@ -347,7 +365,7 @@ impl Core {
     }
 
     /// `workflow.advance`
-    pub async fn advance_goal(
+    pub async fn workflow_advance(
         &self,
         ctx: &Ctx,
         i: AdvanceInput,
@@ -363,7 +381,7 @@ impl Core {
     }
 
     /// `workflow.approve`
-    pub async fn approve_goal(
+    pub async fn workflow_approve(
         &self,
         ctx: &Ctx,
         i: GoalActionInput,
@@ -371,7 +389,7 @@ impl Core {
         // The prepared merge lands on the target branch first; a conflict refuses the approval.
         let _decision = self.0.review_lock.lock().await;
         let goal = self
-            .get_goal(
+            .goals_get(
                 ctx,
                 crate::work::GoalIdInput {
                     id: i.goal_id.clone(),
@@ -392,7 +410,7 @@ impl Core {
     }
 
     /// `workflow.decline`
-    pub async fn decline_goal(
+    pub async fn workflow_decline(
         &self,
         ctx: &Ctx,
         i: DeclineInput,
@@ -406,7 +424,7 @@ impl Core {
     }
 
     /// `workflow.retry`
-    pub async fn retry_goal(
+    pub async fn workflow_retry(
         &self,
         ctx: &Ctx,
         i: GoalActionInput,
@@ -416,7 +434,7 @@ impl Core {
     }
 
     /// `workflow.cancel`
-    pub async fn cancel_goal(
+    pub async fn workflow_cancel(
         &self,
         ctx: &Ctx,
         i: GoalActionInput,
@@ -433,7 +451,11 @@ impl Core {
     }
 
     /// `workflow.eligible`
-    pub async fn eligible(&self, ctx: &Ctx, i: AppScopeInput) -> Result<Eligibility, ApiError> {
+    pub async fn workflow_eligible(
+        &self,
+        ctx: &Ctx,
+        i: AppScopeInput,
+    ) -> Result<Eligibility, ApiError> {
         let app = self.work_app(ctx, i.app_id.as_deref()).await?;
         self.read(move |c| Ok(eligibility(c, &app))).await?
     }

@@ -80,6 +80,23 @@ fn text(root: &Path, args: &[&str]) -> Result<String, GitError> {
     Ok(String::from_utf8_lossy(&run(root, args, None)?).to_string())
 }
 
+/// How many lines `path` has at commit `sha` (`None`: the file is not in that commit).
+pub fn line_count(root: &Path, sha: &str, path: &str) -> Result<Option<u32>, GitError> {
+    let spec = format!("{sha}:{path}");
+    let out = git_raw(
+        root,
+        &[],
+        &["cat-file", "blob", "--end-of-options", &spec],
+        None,
+    )?;
+    if !out.ok {
+        return Ok(None);
+    }
+    let n = out.stdout.iter().filter(|b| **b == b'\n').count();
+    let unterminated = out.stdout.last().is_some_and(|b| *b != b'\n');
+    Ok(Some((n + usize::from(unterminated)) as u32))
+}
+
 /// A revision a person may name: branch, tag, sha, `HEAD~2`, `main^`. Never an option, a range
 /// or a reflog expression.
 pub fn valid_rev(rev: &str) -> bool {

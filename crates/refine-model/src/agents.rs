@@ -520,6 +520,9 @@ pub struct RoundWork {
     pub waiting: Option<String>,
     /// Messages people sent the Goal's agent in review (`runner.tell`), in order.
     pub follow_ups: Vec<FollowUp>,
+    /// The Round whose worktree, branch and agent session this one continues ("request
+    /// changes" opens a Round on top of the reviewed candidate).
+    pub continues_round: Option<u32>,
 }
 
 /// A person's message to a Goal's agent: it resumes the Round's implement session, the

@@ -15,6 +15,7 @@ pub mod performance;
 pub mod process;
 pub mod quality;
 pub mod redact;
+pub mod review;
 pub mod session;
 pub mod settings;
 pub mod system;

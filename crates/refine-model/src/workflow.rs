@@ -113,6 +113,9 @@ pub enum Action {
     Cancel,
     /// review → implement in the same Round: a person's follow-up goes to the agent.
     FollowUp,
+    /// review → implement in a new Round on top of the candidate: the reviewers' comments go
+    /// to the agent.
+    RequestChanges,
 }
 
 /// An allowed transition.
@@ -199,6 +202,13 @@ pub fn transition(from: WorkflowState, action: Action) -> Result<Transition, Str
             Review => ok(Implement),
             _ => Err(format!(
                 "a follow-up goes to a Goal in review (this one is in {})",
+                from.as_str()
+            )),
+        },
+        Action::RequestChanges => match from {
+            Review => again(Implement),
+            _ => Err(format!(
+                "changes are requested of a Goal in review (this one is in {})",
                 from.as_str()
             )),
         },
@@ -351,6 +361,7 @@ mod tests {
             Just(Action::Retry),
             Just(Action::Cancel),
             Just(Action::FollowUp),
+            Just(Action::RequestChanges),
         ]
     }
 
@@ -372,6 +383,7 @@ mod tests {
             (Governance, Action::Advance(Implement), Implement, true),
             (Review, Action::Approve, Done, false),
             (Review, Action::FollowUp, Implement, false),
+            (Review, Action::RequestChanges, Implement, true),
             (Review, Action::Decline { cancel: false }, Todo, true),
             (Review, Action::Decline { cancel: true }, Cancelled, false),
             (Failed, Action::Retry, Todo, true),

@@ -163,7 +163,7 @@ fn coerce(schema: &Value, key: &str, raw: String) -> Result<Value, ApiError> {
             Some(f) if has("number") => Ok(Value::from(f)),
             Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
             _ => Err(ApiError::invalid(format!(
-                "query parameter {key:?} must be {}, not {raw:?}",
+                "parameter {key:?} must be {}, not {raw:?}",
                 if has("integer") {
                     "a whole number"
                 } else {
@@ -177,7 +177,7 @@ fn coerce(schema: &Value, key: &str, raw: String) -> Result<Value, ApiError> {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
             _ => Err(ApiError::invalid(format!(
-                "query parameter {key:?} must be true or false, not {raw:?}"
+                "parameter {key:?} must be true or false, not {raw:?}"
             ))),
         };
     }
@@ -244,8 +244,8 @@ async fn input_of(
 ) -> Result<Value, ApiError> {
     let (parts, body) = req.into_parts();
     let mut obj = Map::new();
+    let schema = (op.input_schema)();
     if op.method == Method::Get {
-        let schema = (op.input_schema)();
         // A list goes either as `status=todo&status=plan` (what generated clients send) or,
         // for lists of names, as `status=todo,plan`.
         let mut repeated: HashMap<String, Vec<String>> = HashMap::new();
@@ -297,15 +297,17 @@ async fn input_of(
             }
         }
     }
+    // A path parameter is typed like the input field it fills (`/comments/{id}` with a numeric id).
     for (k, v) in params {
+        let v = coerce(&schema, &k, v)?;
         match obj.get(&k) {
-            Some(existing) if existing != &Value::String(v.clone()) => {
+            Some(existing) if existing != &v => {
                 return Err(ApiError::invalid(format!(
                     "{k:?} differs between the path and the body"
                 )));
             }
             _ => {
-                obj.insert(k, Value::String(v));
+                obj.insert(k, v);
             }
         }
     }

@@ -103,7 +103,7 @@ pub(crate) async fn process_stream(
     let (_, rx) = state.core.bus().subscribe(None);
     let logs = match state
         .core
-        .process_logs(ProcessLogsInput {
+        .processes_logs(ProcessLogsInput {
             id: id.clone(),
             tail: Some(500),
         })
@@ -114,7 +114,7 @@ pub(crate) async fn process_stream(
     };
     let info = match state
         .core
-        .get_process(ProcessIdInput { id: id.clone() })
+        .processes_get(ProcessIdInput { id: id.clone() })
         .await
     {
         Ok(p) => p,

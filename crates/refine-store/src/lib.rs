@@ -20,6 +20,7 @@ pub mod operations;
 pub mod processes;
 pub mod quality;
 pub mod reporters;
+pub mod review;
 pub mod sessions;
 pub mod settings;
 

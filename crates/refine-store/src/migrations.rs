@@ -346,6 +346,30 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, seq)
     ) WITHOUT ROWID;
     "#,
+    // 9: review comments on a Round's candidate
+    r#"
+    CREATE TABLE review_comments (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        goal_id     TEXT NOT NULL REFERENCES goals(id) ON DELETE CASCADE,
+        round       INTEGER NOT NULL,
+        commit_sha  TEXT NOT NULL,
+        author      TEXT NOT NULL,
+        path        TEXT,
+        side        TEXT,
+        start_line  INTEGER,
+        end_line    INTEGER,
+        hunk        TEXT,
+        quote       TEXT,
+        body        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        sent_round  INTEGER,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        resolved_at TEXT,
+        resolved_by TEXT
+    );
+    CREATE INDEX review_comments_goal ON review_comments(goal_id, round, id);
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -48,6 +48,24 @@ export type AddAppInput = {
 	name?: string | null,
 };
 
+/**
+ *  A comment on the candidate of a Goal in review: on `path` lines `startLine..=endLine` of
+ *  `side` (every line shown in one hunk of the candidate diff), or with no `path` on the whole
+ *  candidate.
+ */
+export type AddCommentInput = {
+	goalId: string,
+	/**  A file of the candidate diff (its new path). */
+	path?: string | null,
+	/**  Default `new` (the candidate's lines); `old` for lines the candidate removed. */
+	side?: CommentSide | null,
+	startLine?: number | null,
+	/**  Default: `startLine`. */
+	endLine?: number | null,
+	/**  1–10,000 characters. */
+	body: string,
+};
+
 export type AddGovernanceRuleInput = {
 	appId?: string | null,
 	revision: number,
@@ -521,6 +539,29 @@ export type ChurnInput = {
 	/**  Most-changed files to list (default 10, at most 100). */
 	top?: number | null,
 };
+
+export type CommentIdInput = {
+	id: number,
+};
+
+/**
+ *  Which side of the diff a line comment is on: `new` (the candidate's lines: added and
+ *  context) or `old` (the base's lines: deleted and context).
+ */
+export type CommentSide = "old" | "new";
+
+/**
+ *  What the Goal's current candidate did to the lines a comment was made on (an earlier
+ *  candidate's): `addressed` (they changed), `untouched` (they did not), `outdated` (the file
+ *  is gone or renamed, so the lines cannot be followed).
+ */
+export type CommentState = "addressed" | "untouched" | "outdated";
+
+/**
+ *  `draft` (editable, not sent yet), `sent` (went to the agent with "request changes"),
+ *  `resolved` (a reviewer closed it).
+ */
+export type CommentStatus = "draft" | "sent" | "resolved";
 
 export type Commit = {
 	sha: string,
@@ -1439,6 +1480,13 @@ export type Lifecycle = {
 	healthCommand: string[] | null,
 };
 
+export type ListCommentsInput = {
+	/**  The Goal (`12`, `#12` or its id). */
+	goalId: string,
+	/**  Only the comments made on this Round's candidate. */
+	round?: number | null,
+};
+
 export type ListFeaturesInput = {
 	appId?: string | null,
 };
@@ -2021,10 +2069,22 @@ export type ReporterIdInput = {
 
 export type ReporterKind = "person" | "agent" | "system";
 
+export type RequestChangesInput = {
+	goalId: string,
+	/**  Words for the agent besides the comments (required when there is no draft comment). */
+	message?: string | null,
+};
+
 export type ResizeTerminalInput = {
 	id: string,
 	cols: number,
 	rows: number,
+};
+
+export type ResolveCommentInput = {
+	id: number,
+	/**  Default true; false reopens it. */
+	resolved?: boolean | null,
 };
 
 /**  One point of the resource history (taken every ten seconds, an hour kept). */
@@ -2048,6 +2108,38 @@ export type RevertInput = {
 	appId?: string | null,
 	/**  The commit to revert. */
 	sha: string,
+};
+
+/**
+ *  A reviewer's comment on a Round's candidate: on a line or a range of one file of the
+ *  candidate diff, or (no `path`) on the whole candidate.
+ */
+export type ReviewComment = {
+	id: number,
+	goalId: string,
+	/**  The Round whose candidate it was made on. */
+	round: number,
+	/**  The candidate commit it was made on. */
+	commit: string,
+	author: string,
+	path: string | null,
+	side: CommentSide | null,
+	startLine: number | null,
+	endLine: number | null,
+	/**  The header of the diff hunk the lines are in (`@@ -10,7 +10,9 @@ fn main`). */
+	hunk: string | null,
+	/**  The commented lines as the diff showed them. */
+	quote: string | null,
+	body: string,
+	status: CommentStatus,
+	/**  The Round "request changes" opened with it. */
+	sentRound: number | null,
+	/**  Against the Goal's current candidate, when that is a later one than the comment's. */
+	state: CommentState | null,
+	createdAt: string,
+	updatedAt: string,
+	resolvedAt: string | null,
+	resolvedBy: string | null,
 };
 
 /**  One attempt at a Goal. */
@@ -2103,6 +2195,11 @@ export type RoundWork = {
 	waiting?: string | null,
 	/**  Messages people sent the Goal's agent in review (`runner.tell`), in order. */
 	followUps?: FollowUp[],
+	/**
+	 *  The Round whose worktree, branch and agent session this one continues ("request
+	 *  changes" opens a Round on top of the reviewed candidate).
+	 */
+	continuesRound?: number | null,
 };
 
 export type RowError = {
@@ -2560,6 +2657,11 @@ export type UiSettings = {
 	theme?: Theme,
 };
 
+export type UpdateCommentInput = {
+	id: number,
+	body: string,
+};
+
 export type UpdateFeatureInput = {
 	id: string,
 	name?: string | null,
@@ -2862,6 +2964,12 @@ export const operations = {
   "runner.release": { method: "POST", path: "/api/v1/runner/release", kind: "mutation", mcp: true },
   "runner.tell": { method: "POST", path: "/api/v1/runner/tell", kind: "mutation", mcp: true },
   "runner.rounds": { method: "GET", path: "/api/v1/runner/rounds", kind: "query", mcp: true },
+  "review.comments.list": { method: "GET", path: "/api/v1/review/comments", kind: "query", mcp: true },
+  "review.comments.add": { method: "POST", path: "/api/v1/review/comments", kind: "mutation", mcp: true },
+  "review.comments.update": { method: "PATCH", path: "/api/v1/review/comments/{id}", kind: "mutation", mcp: true },
+  "review.comments.delete": { method: "DELETE", path: "/api/v1/review/comments/{id}", kind: "mutation", mcp: true },
+  "review.comments.resolve": { method: "POST", path: "/api/v1/review/comments/{id}/resolve", kind: "mutation", mcp: true },
+  "review.request_changes": { method: "POST", path: "/api/v1/review/request-changes", kind: "mutation", mcp: true },
   "chat.list": { method: "GET", path: "/api/v1/chat/threads", kind: "query", mcp: true },
   "chat.create": { method: "POST", path: "/api/v1/chat/threads", kind: "mutation", mcp: false },
   "chat.get": { method: "GET", path: "/api/v1/chat/threads/{id}", kind: "query", mcp: true },
@@ -3013,6 +3121,12 @@ export type Operations = {
   "runner.release": { input: ReleaseInput; output: ProviderHold[] };
   "runner.tell": { input: TellInput; output: TransitionResult };
   "runner.rounds": { input: GoalWorkInput; output: RoundDetail[] };
+  "review.comments.list": { input: ListCommentsInput; output: ReviewComment[] };
+  "review.comments.add": { input: AddCommentInput; output: ReviewComment };
+  "review.comments.update": { input: UpdateCommentInput; output: ReviewComment };
+  "review.comments.delete": { input: CommentIdInput; output: ReviewComment };
+  "review.comments.resolve": { input: ResolveCommentInput; output: ReviewComment };
+  "review.request_changes": { input: RequestChangesInput; output: TransitionResult };
   "chat.list": { input: ChatListInput; output: ChatThread[] };
   "chat.create": { input: CreateChatInput; output: ChatThread };
   "chat.get": { input: ChatIdInput; output: ChatView };
@@ -3102,6 +3216,8 @@ export type EventData = {
   "runner.stopped": GoalRef;
   /** A Round's work record changed. */
   "runner.round": RoundChanged;
+  /** A review comment was added, edited, resolved, reopened or deleted. */
+  "review.comment": ReviewComment;
   /** A provider profile is held (rate limit or refused credentials). */
   "runner.hold": ProviderHold;
   /** A hold on a provider profile was lifted. */
@@ -3192,6 +3308,7 @@ export const workflowMoves: readonly WorkflowMove[] = [
   { from: "review", to: "cancelled", op: "workflow.decline", cancel: true, newRound: false },
   { from: "review", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
   { from: "review", to: "implement", op: "runner.tell", cancel: false, newRound: false },
+  { from: "review", to: "implement", op: "review.request_changes", cancel: false, newRound: true },
   { from: "failed", to: "todo", op: "workflow.retry", cancel: false, newRound: true },
   { from: "failed", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
 ];

@@ -13,5 +13,5 @@ pub const LIST: Op<ActivityListInput, ActivityPage> = Op::query(
 );
 
 pub(crate) fn ops() -> Vec<OpDef> {
-    vec![LIST.handle(|core, _, i| async move { core.list_activity(i).await })]
+    vec![LIST.handle(|core, _, i| async move { core.activity_list(i).await })]
 }

@@ -84,14 +84,16 @@ pub const USAGE: Op<UsageInput, UsageReport> = Op::query(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        PROFILES_LIST.handle(|core, _, _i| async move { core.list_profiles().await }),
-        PROFILES_SAVE.handle(|core, ctx, i| async move { core.save_profile(&ctx, i).await }),
-        PROFILES_DELETE.handle(|core, ctx, i| async move { core.delete_profile(&ctx, i).await }),
-        DETECT.handle(|core, _, i| async move { core.detect_agents(i).await }),
-        REDETECT.handle(|core, ctx, i| async move { core.redetect_agents(&ctx, i).await }),
-        LAUNCH.handle(|core, ctx, i| async move { core.launch_agent(&ctx, i).await }),
-        RUNS_LIST.handle(|core, _, i| async move { core.goal_agent_runs(i).await }),
-        TRANSCRIPT.handle(|core, _, i| async move { core.agent_transcript(i).await }),
-        USAGE.handle(|core, ctx, i| async move { core.agent_usage(&ctx, i).await }),
+        PROFILES_LIST.handle(|core, _, _i| async move { core.agents_profiles_list().await }),
+        PROFILES_SAVE
+            .handle(|core, ctx, i| async move { core.agents_profiles_save(&ctx, i).await }),
+        PROFILES_DELETE
+            .handle(|core, ctx, i| async move { core.agents_profiles_delete(&ctx, i).await }),
+        DETECT.handle(|core, _, i| async move { core.agents_detect(i).await }),
+        REDETECT.handle(|core, ctx, i| async move { core.agents_redetect(&ctx, i).await }),
+        LAUNCH.handle(|core, ctx, i| async move { core.agents_launch(&ctx, i).await }),
+        RUNS_LIST.handle(|core, _, i| async move { core.agents_runs_list(i).await }),
+        TRANSCRIPT.handle(|core, _, i| async move { core.agents_transcript(i).await }),
+        USAGE.handle(|core, ctx, i| async move { core.agents_usage(&ctx, i).await }),
     ]
 }

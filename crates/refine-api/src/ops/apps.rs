@@ -56,11 +56,11 @@ pub const RESCAN: Op<AppIdInput, OperationReceipt> = Op::long_running(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, _, _| async move { core.list_apps().await }),
-        ADD.handle(|core, ctx, i| async move { core.add_app(&ctx, i).await }),
-        GET.handle(|core, _, i| async move { core.get_app(i).await }),
-        DELETE.handle(|core, ctx, i| async move { core.remove_app(&ctx, i).await }),
-        SELECT.handle(|core, ctx, i| async move { core.select_app(&ctx, i).await }),
-        RESCAN.handle(|core, ctx, i| async move { core.rescan_app(&ctx, i).await }),
+        LIST.handle(|core, _, _| async move { core.apps_list().await }),
+        ADD.handle(|core, ctx, i| async move { core.apps_add(&ctx, i).await }),
+        GET.handle(|core, _, i| async move { core.apps_get(i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.apps_delete(&ctx, i).await }),
+        SELECT.handle(|core, ctx, i| async move { core.apps_select(&ctx, i).await }),
+        RESCAN.handle(|core, ctx, i| async move { core.apps_rescan(&ctx, i).await }),
     ]
 }

@@ -36,7 +36,7 @@ pub(crate) fn ops() -> Vec<OpDef> {
         LIST.handle(
             |core, _, _| async move { Ok::<_, refine_model::ApiError>(core.list_caches()) },
         ),
-        CLEAR.handle(|core, ctx, i| async move { core.clear_caches(&ctx, i).await }),
-        REBUILD.handle(|core, ctx, i| async move { core.rebuild_caches(&ctx, i).await }),
+        CLEAR.handle(|core, ctx, i| async move { core.cache_clear(&ctx, i).await }),
+        REBUILD.handle(|core, ctx, i| async move { core.cache_rebuild(&ctx, i).await }),
     ]
 }

@@ -66,12 +66,12 @@ pub const DRAFT: Op<ChatDraftInput, ChatGoalDraft> = Op::query(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, ctx, i| async move { core.chat_threads(&ctx, i).await }),
+        LIST.handle(|core, ctx, i| async move { core.chat_list(&ctx, i).await }),
         CREATE.handle(|core, ctx, i| async move { core.chat_create(&ctx, i).await }),
         GET.handle(|core, _, i| async move { core.chat_get(i).await }),
         SEND.handle(|core, ctx, i| async move { core.chat_send(&ctx, i).await }),
         RENAME.handle(|core, ctx, i| async move { core.chat_rename(&ctx, i).await }),
         DELETE.handle(|core, ctx, i| async move { core.chat_delete(&ctx, i).await }),
-        DRAFT.handle(|core, ctx, i| async move { core.chat_goal_draft(&ctx, i).await }),
+        DRAFT.handle(|core, ctx, i| async move { core.chat_draft(&ctx, i).await }),
     ]
 }

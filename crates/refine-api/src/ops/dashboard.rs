@@ -14,5 +14,5 @@ pub const SUMMARY: Op<AppScopeInput, Dashboard> = Op::query(
 );
 
 pub(crate) fn ops() -> Vec<OpDef> {
-    vec![SUMMARY.handle(|core, ctx, i| async move { core.dashboard(&ctx, i).await })]
+    vec![SUMMARY.handle(|core, ctx, i| async move { core.dashboard_summary(&ctx, i).await })]
 }

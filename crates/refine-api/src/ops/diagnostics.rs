@@ -32,8 +32,8 @@ pub const BUNDLE: Op<BundleInput, BundleInfo> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        DOCTOR.handle(|core, ctx, _| async move { core.doctor(&ctx).await }),
-        LOGS.handle(|core, _, i| async move { core.logs(i).await }),
-        BUNDLE.handle(|core, ctx, i| async move { core.support_bundle(&ctx, i).await }),
+        DOCTOR.handle(|core, ctx, _| async move { core.diagnostics_doctor(&ctx).await }),
+        LOGS.handle(|core, _, i| async move { core.diagnostics_logs(i).await }),
+        BUNDLE.handle(|core, ctx, i| async move { core.diagnostics_bundle(&ctx, i).await }),
     ]
 }

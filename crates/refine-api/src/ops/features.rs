@@ -74,13 +74,13 @@ pub const REORDER: Op<ReorderFeatureInput, FeatureDetail> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, ctx, i| async move { core.list_features(&ctx, i).await }),
-        CREATE.handle(|core, ctx, i| async move { core.create_feature(&ctx, i).await }),
-        GET.handle(|core, ctx, i| async move { core.get_feature(&ctx, i).await }),
-        UPDATE.handle(|core, ctx, i| async move { core.update_feature(&ctx, i).await }),
-        DELETE.handle(|core, ctx, i| async move { core.delete_feature(&ctx, i).await }),
-        ADD_GOAL.handle(|core, ctx, i| async move { core.add_to_feature(&ctx, i).await }),
-        REMOVE_GOAL.handle(|core, ctx, i| async move { core.remove_from_feature(&ctx, i).await }),
-        REORDER.handle(|core, ctx, i| async move { core.reorder_feature(&ctx, i).await }),
+        LIST.handle(|core, ctx, i| async move { core.features_list(&ctx, i).await }),
+        CREATE.handle(|core, ctx, i| async move { core.features_create(&ctx, i).await }),
+        GET.handle(|core, ctx, i| async move { core.features_get(&ctx, i).await }),
+        UPDATE.handle(|core, ctx, i| async move { core.features_update(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.features_delete(&ctx, i).await }),
+        ADD_GOAL.handle(|core, ctx, i| async move { core.features_add_goal(&ctx, i).await }),
+        REMOVE_GOAL.handle(|core, ctx, i| async move { core.features_remove_goal(&ctx, i).await }),
+        REORDER.handle(|core, ctx, i| async move { core.features_reorder(&ctx, i).await }),
     ]
 }

@@ -74,13 +74,13 @@ pub const EXPORT: Op<ExportInput, ExportFile> = Op::query(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, ctx, i| async move { core.list_goals(&ctx, i).await }),
-        CREATE.handle(|core, ctx, i| async move { core.create_goal(&ctx, i).await }),
-        GET.handle(|core, ctx, i| async move { core.get_goal(&ctx, i).await }),
-        UPDATE.handle(|core, ctx, i| async move { core.update_goal(&ctx, i).await }),
-        DELETE.handle(|core, ctx, i| async move { core.delete_goal(&ctx, i).await }),
-        RESTORE.handle(|core, ctx, i| async move { core.restore_goal(&ctx, i).await }),
-        BULK_UPDATE.handle(|core, ctx, i| async move { core.bulk_update_goals(&ctx, i).await }),
-        EXPORT.handle(|core, ctx, i| async move { core.export_work(&ctx, i).await }),
+        LIST.handle(|core, ctx, i| async move { core.goals_list(&ctx, i).await }),
+        CREATE.handle(|core, ctx, i| async move { core.goals_create(&ctx, i).await }),
+        GET.handle(|core, ctx, i| async move { core.goals_get(&ctx, i).await }),
+        UPDATE.handle(|core, ctx, i| async move { core.goals_update(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.goals_delete(&ctx, i).await }),
+        RESTORE.handle(|core, ctx, i| async move { core.goals_restore(&ctx, i).await }),
+        BULK_UPDATE.handle(|core, ctx, i| async move { core.goals_bulk_update(&ctx, i).await }),
+        EXPORT.handle(|core, ctx, i| async move { core.goals_export(&ctx, i).await }),
     ]
 }

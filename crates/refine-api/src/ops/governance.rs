@@ -58,9 +58,9 @@ pub const RULES_REORDER: Op<ReorderGovernanceRulesInput, Governance> = Op::mutat
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        GET.handle(|core, ctx, i| async move { core.governance(&ctx, i).await }),
-        UPDATE.handle(|core, ctx, i| async move { core.update_governance(&ctx, i).await }),
-        RULES_ADD.handle(|core, ctx, i| async move { core.add_governance_rule(&ctx, i).await }),
+        GET.handle(|core, ctx, i| async move { core.governance_get(&ctx, i).await }),
+        UPDATE.handle(|core, ctx, i| async move { core.governance_update(&ctx, i).await }),
+        RULES_ADD.handle(|core, ctx, i| async move { core.governance_rules_add(&ctx, i).await }),
         RULES_UPDATE
             .handle(|core, ctx, i| async move { core.update_governance_rule(&ctx, i).await }),
         RULES_DELETE

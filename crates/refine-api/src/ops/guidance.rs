@@ -49,10 +49,10 @@ pub const REORDER: Op<ReorderGuidanceInput, GuidanceList> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, ctx, i| async move { core.guidance(&ctx, i).await }),
-        ADD.handle(|core, ctx, i| async move { core.add_guidance(&ctx, i).await }),
-        UPDATE.handle(|core, ctx, i| async move { core.update_guidance(&ctx, i).await }),
-        DELETE.handle(|core, ctx, i| async move { core.remove_guidance(&ctx, i).await }),
-        REORDER.handle(|core, ctx, i| async move { core.reorder_guidance(&ctx, i).await }),
+        LIST.handle(|core, ctx, i| async move { core.guidance_list(&ctx, i).await }),
+        ADD.handle(|core, ctx, i| async move { core.guidance_add(&ctx, i).await }),
+        UPDATE.handle(|core, ctx, i| async move { core.guidance_update(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.guidance_delete(&ctx, i).await }),
+        REORDER.handle(|core, ctx, i| async move { core.guidance_reorder(&ctx, i).await }),
     ]
 }

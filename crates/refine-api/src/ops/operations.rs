@@ -31,8 +31,8 @@ pub const CANCEL: Op<OperationIdInput, OperationReceipt> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, _, i| async move { core.list_operations(i).await }),
-        GET.handle(|core, _, i| async move { core.get_operation(i).await }),
-        CANCEL.handle(|core, ctx, i| async move { core.cancel_operation(&ctx, i).await }),
+        LIST.handle(|core, _, i| async move { core.operations_list(i).await }),
+        GET.handle(|core, _, i| async move { core.operations_get(i).await }),
+        CANCEL.handle(|core, ctx, i| async move { core.operations_cancel(&ctx, i).await }),
     ]
 }

@@ -57,11 +57,11 @@ pub const LOGS: Op<ProcessLogsInput, ProcessLogs> = Op::query(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, ctx, i| async move { core.list_processes(&ctx, i).await }),
-        START.handle(|core, ctx, i| async move { core.start_process(&ctx, i).await }),
-        GET.handle(|core, _, i| async move { core.get_process(i).await }),
-        STOP.handle(|core, ctx, i| async move { core.stop_process(&ctx, i).await }),
-        RESTART.handle(|core, ctx, i| async move { core.restart_process(&ctx, i).await }),
-        LOGS.handle(|core, _, i| async move { core.process_logs(i).await }),
+        LIST.handle(|core, ctx, i| async move { core.processes_list(&ctx, i).await }),
+        START.handle(|core, ctx, i| async move { core.processes_start(&ctx, i).await }),
+        GET.handle(|core, _, i| async move { core.processes_get(i).await }),
+        STOP.handle(|core, ctx, i| async move { core.processes_stop(&ctx, i).await }),
+        RESTART.handle(|core, ctx, i| async move { core.processes_restart(&ctx, i).await }),
+        LOGS.handle(|core, _, i| async move { core.processes_logs(i).await }),
     ]
 }

@@ -50,11 +50,12 @@ pub const EVALUATIONS_GET: Op<QualityEvaluationIdInput, QualityEvaluation> = Op:
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        EVALUATE.handle(|core, ctx, i| async move { core.evaluate_quality(&ctx, i).await }),
-        SETTINGS_GET.handle(|core, ctx, i| async move { core.quality_settings(&ctx, i).await }),
+        EVALUATE.handle(|core, ctx, i| async move { core.quality_evaluate(&ctx, i).await }),
+        SETTINGS_GET.handle(|core, ctx, i| async move { core.quality_settings_get(&ctx, i).await }),
         SETTINGS_UPDATE
             .handle(|core, ctx, i| async move { core.update_quality_settings(&ctx, i).await }),
-        EVALUATIONS_LIST.handle(|core, ctx, i| async move { core.quality_history(&ctx, i).await }),
-        EVALUATIONS_GET.handle(|core, _, i| async move { core.quality_evaluation(i).await }),
+        EVALUATIONS_LIST
+            .handle(|core, ctx, i| async move { core.quality_evaluations_list(&ctx, i).await }),
+        EVALUATIONS_GET.handle(|core, _, i| async move { core.quality_evaluations_get(i).await }),
     ]
 }

@@ -50,10 +50,10 @@ pub const DELETE: Op<ReporterIdInput, Reporter> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, _, i| async move { core.list_reporters(i).await }),
-        CREATE.handle(|core, ctx, i| async move { core.create_reporter(&ctx, i).await }),
-        RENAME.handle(|core, ctx, i| async move { core.rename_reporter(&ctx, i).await }),
-        MERGE.handle(|core, ctx, i| async move { core.merge_reporters(&ctx, i).await }),
-        DELETE.handle(|core, ctx, i| async move { core.remove_reporter(&ctx, i).await }),
+        LIST.handle(|core, _, i| async move { core.reporters_list(i).await }),
+        CREATE.handle(|core, ctx, i| async move { core.reporters_create(&ctx, i).await }),
+        RENAME.handle(|core, ctx, i| async move { core.reporters_rename(&ctx, i).await }),
+        MERGE.handle(|core, ctx, i| async move { core.reporters_merge(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.reporters_delete(&ctx, i).await }),
     ]
 }

@@ -71,9 +71,9 @@ pub(crate) fn ops() -> Vec<OpDef> {
         STATUS.handle(|core, _, _i| async move { core.runner_status().await }),
         PAUSE.handle(|core, ctx, i| async move { core.set_runner_paused(&ctx, i, true).await }),
         RESUME.handle(|core, ctx, i| async move { core.set_runner_paused(&ctx, i, false).await }),
-        STOP.handle(|core, ctx, i| async move { core.stop_worker(&ctx, i).await }),
-        RELEASE.handle(|core, ctx, i| async move { core.release_provider(&ctx, i).await }),
-        TELL.handle(|core, ctx, i| async move { core.tell_goal(&ctx, i).await }),
-        ROUNDS.handle(|core, _, i| async move { core.goal_work(i).await }),
+        STOP.handle(|core, ctx, i| async move { core.runner_stop(&ctx, i).await }),
+        RELEASE.handle(|core, ctx, i| async move { core.runner_release(&ctx, i).await }),
+        TELL.handle(|core, ctx, i| async move { core.runner_tell(&ctx, i).await }),
+        ROUNDS.handle(|core, _, i| async move { core.runner_rounds(i).await }),
     ]
 }

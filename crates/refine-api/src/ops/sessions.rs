@@ -46,8 +46,8 @@ pub(crate) fn ops() -> Vec<OpDef> {
             let agent = ctx.client.clone();
             core.exchange_login_code(&ctx, i, agent).await
         }),
-        LIST.handle(|core, ctx, _i| async move { core.list_sessions(&ctx).await }),
-        LINK.handle(|core, ctx, i| async move { core.create_login_link(&ctx, i).await }),
-        REVOKE.handle(|core, ctx, i| async move { core.revoke_session(&ctx, i).await }),
+        LIST.handle(|core, ctx, _i| async move { core.sessions_list(&ctx).await }),
+        LINK.handle(|core, ctx, i| async move { core.sessions_link(&ctx, i).await }),
+        REVOKE.handle(|core, ctx, i| async move { core.sessions_revoke(&ctx, i).await }),
     ]
 }

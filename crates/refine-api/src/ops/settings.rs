@@ -22,7 +22,7 @@ pub const UPDATE: Op<SettingsUpdateInput, SettingsView> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        GET.handle(|core, ctx, i| async move { core.get_settings(&ctx, i).await }),
-        UPDATE.handle(|core, ctx, i| async move { core.update_settings(&ctx, i).await }),
+        GET.handle(|core, ctx, i| async move { core.settings_get(&ctx, i).await }),
+        UPDATE.handle(|core, ctx, i| async move { core.settings_update(&ctx, i).await }),
     ]
 }

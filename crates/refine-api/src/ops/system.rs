@@ -57,6 +57,6 @@ pub(crate) fn ops() -> Vec<OpDef> {
         EVENTS.handle(|_, _, _| async move {
             Ok::<Vec<crate::events::EventInfo>, _>(crate::events::event_infos())
         }),
-        SHUTDOWN.handle(|core, ctx, _| async move { core.shutdown(&ctx).await }),
+        SHUTDOWN.handle(|core, ctx, _| async move { core.system_shutdown(&ctx).await }),
     ]
 }

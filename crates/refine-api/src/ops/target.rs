@@ -63,9 +63,9 @@ pub const TEST: Op<TargetInput, ProcessInfo> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        GET.handle(|core, ctx, i| async move { core.target_state(&ctx, i).await }),
+        GET.handle(|core, ctx, i| async move { core.target_get(&ctx, i).await }),
         CHECK.handle(|core, ctx, i| async move { core.target_check(&ctx, i).await }),
-        CONFIGURE.handle(|core, ctx, i| async move { core.configure_target(&ctx, i).await }),
+        CONFIGURE.handle(|core, ctx, i| async move { core.target_configure(&ctx, i).await }),
         START.handle(|core, ctx, i| async move { core.target_start(&ctx, i).await }),
         STOP.handle(|core, ctx, i| async move { core.target_stop(&ctx, i).await }),
         BUILD.handle(|core, ctx, i| async move { core.target_build(&ctx, i).await }),

@@ -74,13 +74,13 @@ pub const CLOSE: Op<TerminalIdInput, TerminalInfo> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, ctx, i| async move { core.list_terminals(&ctx, i).await }),
-        CREATE.handle(|core, ctx, i| async move { core.create_terminal(&ctx, i).await }),
-        GET.handle(|core, _, i| async move { core.get_terminal(i).await }),
-        RESIZE.handle(|core, ctx, i| async move { core.resize_terminal(&ctx, i).await }),
+        LIST.handle(|core, ctx, i| async move { core.terminal_list(&ctx, i).await }),
+        CREATE.handle(|core, ctx, i| async move { core.terminal_create(&ctx, i).await }),
+        GET.handle(|core, _, i| async move { core.terminal_get(i).await }),
+        RESIZE.handle(|core, ctx, i| async move { core.terminal_resize(&ctx, i).await }),
         INPUT.handle(|core, ctx, i| async move { core.terminal_input(&ctx, i).await }),
-        RENAME.handle(|core, ctx, i| async move { core.rename_terminal(&ctx, i).await }),
+        RENAME.handle(|core, ctx, i| async move { core.terminal_rename(&ctx, i).await }),
         SCROLLBACK.handle(|core, _, i| async move { core.terminal_scrollback(i).await }),
-        CLOSE.handle(|core, ctx, i| async move { core.close_terminal(&ctx, i).await }),
+        CLOSE.handle(|core, ctx, i| async move { core.terminal_close(&ctx, i).await }),
     ]
 }

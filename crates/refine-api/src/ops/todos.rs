@@ -49,10 +49,10 @@ pub const REORDER: Op<ReorderTodosInput, Vec<Todo>> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        LIST.handle(|core, _, i| async move { core.list_todos(i).await }),
-        ADD.handle(|core, ctx, i| async move { core.add_todo(&ctx, i).await }),
-        UPDATE.handle(|core, ctx, i| async move { core.update_todo(&ctx, i).await }),
-        DELETE.handle(|core, ctx, i| async move { core.remove_todo(&ctx, i).await }),
-        REORDER.handle(|core, ctx, i| async move { core.reorder_todos(&ctx, i).await }),
+        LIST.handle(|core, _, i| async move { core.todos_list(i).await }),
+        ADD.handle(|core, ctx, i| async move { core.todos_add(&ctx, i).await }),
+        UPDATE.handle(|core, ctx, i| async move { core.todos_update(&ctx, i).await }),
+        DELETE.handle(|core, ctx, i| async move { core.todos_delete(&ctx, i).await }),
+        REORDER.handle(|core, ctx, i| async move { core.todos_reorder(&ctx, i).await }),
     ]
 }

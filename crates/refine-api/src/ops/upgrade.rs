@@ -33,7 +33,7 @@ pub const BACKUP: Op<BackupInput, BackupInfo> = Op::mutation(
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
         STATUS.handle(|core, _, _| async move { core.upgrade_status().await }),
-        CHECK.handle(|core, ctx, _| async move { core.check_upgrade(&ctx).await }),
-        BACKUP.handle(|core, ctx, i| async move { core.backup_database(&ctx, i).await }),
+        CHECK.handle(|core, ctx, _| async move { core.upgrade_check(&ctx).await }),
+        BACKUP.handle(|core, ctx, i| async move { core.upgrade_backup(&ctx, i).await }),
     ]
 }

@@ -89,13 +89,13 @@ pub const RESUME: Op<PauseInput, AutomationState> = Op::mutation(
 
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
-        MOVE.handle(|core, ctx, i| async move { core.move_goal(&ctx, i).await }),
-        ADVANCE.handle(|core, ctx, i| async move { core.advance_goal(&ctx, i).await }),
-        APPROVE.handle(|core, ctx, i| async move { core.approve_goal(&ctx, i).await }),
-        DECLINE.handle(|core, ctx, i| async move { core.decline_goal(&ctx, i).await }),
-        RETRY.handle(|core, ctx, i| async move { core.retry_goal(&ctx, i).await }),
-        CANCEL.handle(|core, ctx, i| async move { core.cancel_goal(&ctx, i).await }),
-        ELIGIBLE.handle(|core, ctx, i| async move { core.eligible(&ctx, i).await }),
+        MOVE.handle(|core, ctx, i| async move { core.workflow_move(&ctx, i).await }),
+        ADVANCE.handle(|core, ctx, i| async move { core.workflow_advance(&ctx, i).await }),
+        APPROVE.handle(|core, ctx, i| async move { core.workflow_approve(&ctx, i).await }),
+        DECLINE.handle(|core, ctx, i| async move { core.workflow_decline(&ctx, i).await }),
+        RETRY.handle(|core, ctx, i| async move { core.workflow_retry(&ctx, i).await }),
+        CANCEL.handle(|core, ctx, i| async move { core.workflow_cancel(&ctx, i).await }),
+        ELIGIBLE.handle(|core, ctx, i| async move { core.workflow_eligible(&ctx, i).await }),
         AUTOMATION.handle(|core, ctx, i| async move { core.automation(&ctx, i).await }),
         PAUSE.handle(|core, ctx, i| async move { core.set_paused(&ctx, i, true).await }),
         RESUME.handle(|core, ctx, i| async move { core.set_paused(&ctx, i, false).await }),

@@ -29,6 +29,7 @@ pub mod proc;
 pub mod project;
 pub mod quality;
 pub mod reporter;
+pub mod review;
 pub mod runner;
 pub mod sessions;
 pub mod settings;
@@ -81,6 +82,7 @@ pub const GROUPS: &[(&str, Commands)] = &[
     ("backup", upgrade::BACKUP_COMMANDS),
     ("reporter", reporter::COMMANDS),
     ("todo", todo::COMMANDS),
+    ("review", review::COMMANDS),
     ("automation", automation::COMMANDS),
     ("call", call::COMMANDS),
     ("open", open::COMMANDS),

@@ -32,7 +32,7 @@ impl Core {
     /// `agents.detect`: what the daemon last found for each profile. Runs nothing (a GET has no
     /// effects); the daemon looks at start-up and whenever a profile changes, and
     /// `agents.redetect` looks now. Waits for a detection pass that is under way.
-    pub async fn detect_agents(&self, input: DetectInput) -> Result<Vec<Detection>, ApiError> {
+    pub async fn agents_detect(&self, input: DetectInput) -> Result<Vec<Detection>, ApiError> {
         let chosen = Self::chosen_profiles(self.all_profiles().await?, &input.name)?;
         let cache = self.0.detections.0.lock().await;
         Ok(chosen
@@ -55,7 +55,7 @@ impl Core {
     }
 
     /// `agents.redetect`: look for each profile's program now (runs `--version`).
-    pub async fn redetect_agents(
+    pub async fn agents_redetect(
         &self,
         ctx: &Ctx,
         input: DetectInput,

@@ -39,7 +39,7 @@ impl Core {
     }
 
     /// `agents.profiles.list`
-    pub async fn list_profiles(&self) -> Result<Vec<AgentProfile>, ApiError> {
+    pub async fn agents_profiles_list(&self) -> Result<Vec<AgentProfile>, ApiError> {
         Ok(self
             .all_profiles()
             .await?
@@ -49,7 +49,7 @@ impl Core {
     }
 
     /// `agents.profiles.save`
-    pub async fn save_profile(
+    pub async fn agents_profiles_save(
         &self,
         ctx: &Ctx,
         input: SaveProfileInput,
@@ -110,7 +110,7 @@ impl Core {
     }
 
     /// `agents.profiles.delete`: a saved profile goes; a built-in one returns to its default.
-    pub async fn delete_profile(
+    pub async fn agents_profiles_delete(
         &self,
         ctx: &Ctx,
         input: ProfileNameInput,

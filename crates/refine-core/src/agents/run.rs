@@ -34,13 +34,13 @@ struct PumpMeta {
 
 impl Core {
     /// `agents.runs.list`: every agent run of a Goal.
-    pub async fn goal_agent_runs(&self, input: GoalRunsInput) -> Result<Vec<AgentRun>, ApiError> {
+    pub async fn agents_runs_list(&self, input: GoalRunsInput) -> Result<Vec<AgentRun>, ApiError> {
         let goal = self.get_goal_any(&input.goal_id).await?;
         self.read(move |c| table::runs_of_goal(c, &goal.id)).await
     }
 
     /// `agents.launch`: an interactive agent session on a terminal in the app root.
-    pub async fn launch_agent(
+    pub async fn agents_launch(
         &self,
         ctx: &Ctx,
         input: LaunchInput,
@@ -58,7 +58,7 @@ impl Core {
         }
         let mut argv = vec![p.command.clone()];
         argv.extend(p.interactive_args.iter().cloned());
-        self.create_terminal(
+        self.terminal_create(
             ctx,
             CreateTerminalInput {
                 app_id: Some(app.id.clone()),
@@ -249,7 +249,7 @@ impl Core {
             .summary
             .clone();
         let final_info = self
-            .get_process(crate::processes::ProcessIdInput {
+            .processes_get(crate::processes::ProcessIdInput {
                 id: info.id.clone(),
             })
             .await?;

@@ -91,7 +91,7 @@ pub struct UsageReport {
 
 impl Core {
     /// `agents.transcript`: a page of one run's transcript.
-    pub async fn agent_transcript(&self, i: TranscriptInput) -> Result<TranscriptPage, ApiError> {
+    pub async fn agents_transcript(&self, i: TranscriptInput) -> Result<TranscriptPage, ApiError> {
         let limit = i.limit.unwrap_or(500).clamp(1, 2000);
         let id = i.run_id.clone();
         let run = self
@@ -115,7 +115,7 @@ impl Core {
     }
 
     /// `agents.usage`: tokens and cost of an app's (or every app's, or one Goal's) agent runs.
-    pub async fn agent_usage(&self, ctx: &Ctx, i: UsageInput) -> Result<UsageReport, ApiError> {
+    pub async fn agents_usage(&self, ctx: &Ctx, i: UsageInput) -> Result<UsageReport, ApiError> {
         let days = i.days.unwrap_or(14).clamp(1, 366);
         let goal = match &i.goal_id {
             Some(g) => Some(self.get_goal_any(g).await?),

@@ -26,7 +26,7 @@ pub struct TellInput {
 
 impl Core {
     /// `runner.tell`: send a follow-up to the agent of a Goal in review.
-    pub async fn tell_goal(
+    pub async fn runner_tell(
         &self,
         ctx: &Ctx,
         input: TellInput,
@@ -80,19 +80,46 @@ impl Core {
             .map(|(i, f)| (i, f.clone()))
     }
 
-    /// The provider session of the Round's latest implement run, to resume.
+    /// The Round and the earlier ones it continues ("request changes"), newest first.
+    pub(crate) async fn continued_rounds(
+        &self,
+        goal_id: &str,
+        round: u32,
+    ) -> Result<Vec<u32>, ApiError> {
+        let id = goal_id.to_string();
+        self.read(move |c| {
+            let mut chain = vec![round];
+            let mut at = round;
+            while let Some(prev) = table::round_work(c, &id, at)?.continues_round {
+                if prev >= at || chain.len() > 100 {
+                    break;
+                }
+                chain.push(prev);
+                at = prev;
+            }
+            Ok(chain)
+        })
+        .await
+    }
+
+    /// The provider session of the latest implement run of the Round (or of the Round it
+    /// continues), to resume.
     pub(crate) async fn implement_session(
         &self,
         goal_id: &str,
         round: u32,
     ) -> Result<Option<String>, ApiError> {
+        let chain = self.continued_rounds(goal_id, round).await?;
         let id = goal_id.to_string();
         let runs = self.read(move |c| table::runs_of_goal(c, &id)).await?;
-        Ok(runs
-            .into_iter()
-            .rev()
-            .filter(|r| r.round == Some(round) && r.phase == refine_model::agents::Phase::Implement)
-            .find_map(|r| r.session_id))
+        Ok(chain.iter().find_map(|n| {
+            runs.iter()
+                .rev()
+                .filter(|r| {
+                    r.round == Some(*n) && r.phase == refine_model::agents::Phase::Implement
+                })
+                .find_map(|r| r.session_id.clone())
+        }))
     }
 
     /// What the Round's implement runs did, briefly, for a provider that cannot resume.
@@ -101,13 +128,14 @@ impl Core {
         goal_id: &str,
         round: u32,
     ) -> Result<String, ApiError> {
+        let chain = self.continued_rounds(goal_id, round).await?;
         let id = goal_id.to_string();
         let runs = self.read(move |c| table::runs_of_goal(c, &id)).await?;
         let mut out = String::new();
-        for r in runs
-            .iter()
-            .filter(|r| r.round == Some(round) && r.phase == refine_model::agents::Phase::Implement)
-        {
+        for r in runs.iter().filter(|r| {
+            r.round.is_some_and(|n| chain.contains(&n))
+                && r.phase == refine_model::agents::Phase::Implement
+        }) {
             let rid = r.id.clone();
             let entries = self
                 .read(move |c| table::transcript(c, &rid, None, 400))

@@ -180,7 +180,7 @@ impl Core {
     }
 
     /// `runner.release`: work on a held profile goes on now.
-    pub async fn release_provider(
+    pub async fn runner_release(
         &self,
         ctx: &Ctx,
         input: ReleaseInput,

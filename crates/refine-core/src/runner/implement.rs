@@ -182,7 +182,11 @@ impl Core {
                     .map_err(|e| ApiError::internal(format!("could not commit the follow-up: {e}")))
             })
             .await?;
-        let previous = work.candidate_commit.clone();
+        // A Round that continues an earlier one starts from that one's candidate.
+        let previous = work
+            .candidate_commit
+            .clone()
+            .or_else(|| f.previous_candidate.clone());
         let base = work.base_commit.clone().unwrap_or_default();
         let branch = work.branch.clone().unwrap_or_default();
         // A commit of the agent's own on the branch counts as well.

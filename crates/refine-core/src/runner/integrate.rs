@@ -25,7 +25,7 @@ impl Core {
             return Ok(());
         }
         let app = self
-            .get_app(crate::apps::AppIdInput {
+            .apps_get(crate::apps::AppIdInput {
                 id: goal.app_id.clone(),
             })
             .await?;

@@ -110,7 +110,7 @@ impl Core {
                 let _ = self.stop_process_quiet(&info.id).await;
             }
             let fin = self
-                .get_process(crate::processes::ProcessIdInput {
+                .processes_get(crate::processes::ProcessIdInput {
                     id: info.id.clone(),
                 })
                 .await?;

@@ -152,7 +152,7 @@ impl Core {
             return Ok(());
         }
         let global = self.effective_settings(None).await?;
-        let apps = self.list_apps().await?;
+        let apps = self.apps_list().await?;
         // Free CPU and memory, counted down as this pass admits Goals (the load average lags).
         let mut free = resource_slots().0;
         let now = Instant::now();

@@ -207,6 +207,7 @@ impl Core {
                 action,
                 reason,
                 Some((goal.status, round)),
+                None,
             )
             .await?;
         Ok(match r.value.to {
@@ -462,7 +463,7 @@ impl Core {
         }
         let app_id = self.get_goal_any(goal_id).await.ok().map(|g| g.app_id);
         let owned: Vec<String> = self
-            .list_processes(
+            .processes_list(
                 &runner_ctx(),
                 crate::processes::ListProcessesInput {
                     app_id,

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{git_repo, TestDaemon};
+use crate::support::{git, git_repo, TestDaemon};
 
 fn cache<'a>(list: &'a Value, name: &str) -> &'a Value {
     list.as_array()
@@ -11,20 +11,6 @@ fn cache<'a>(list: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no {name} in {list}"))
-}
-
-fn git(repo: &std::path::Path, args: &[&str]) -> String {
-    let o = std::process::Command::new("git")
-        .args(args)
-        .current_dir(repo)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t.invalid")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
 async fn until_finished(d: &TestDaemon, id: &Value) -> Value {

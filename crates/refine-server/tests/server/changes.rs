@@ -1,26 +1,10 @@
 //! changes over HTTP: status, diff (rename, binary, untracked), log, commit, revert, churn, and
 //! hostile refs and paths.
 
-use std::process::Command;
-
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::support::{git_repo, TestDaemon};
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
+use crate::support::{git, git_repo, TestDaemon};
 
 #[tokio::test]
 async fn status_diff_commit_revert_and_churn() {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::support::{git_repo, TestDaemon};
+use crate::support::{git, git_repo, TestDaemon};
 
 async fn with_app(d: &TestDaemon) -> std::path::PathBuf {
     let repo = git_repo(d.dir.path(), "app");
@@ -164,13 +164,8 @@ async fn paths_given_to_stage_are_literal() {
         let a = d.call("changes.stage", json!({ "paths": [pattern] })).await;
         assert!(a.status.is_client_error(), "{pattern}: {:?}", a.body);
     }
-    let staged = Command::new("git")
-        .args(["diff", "--cached", "--name-only"])
-        .current_dir(&repo)
-        .output()
-        .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&staged.stdout),
+        git(&repo, &["diff", "--cached", "--name-only"]),
         "",
         "nothing was staged"
     );
@@ -180,12 +175,7 @@ async fn paths_given_to_stage_are_literal() {
         .call("changes.stage", json!({ "paths": ["x*.txt"] }))
         .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-    let staged = Command::new("git")
-        .args(["diff", "--cached", "--name-only"])
-        .current_dir(&repo)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&staged.stdout).trim(), "x*.txt");
+    assert_eq!(git(&repo, &["diff", "--cached", "--name-only"]), "x*.txt");
 }
 
 #[tokio::test]

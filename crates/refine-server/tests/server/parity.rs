@@ -322,6 +322,17 @@ fn script() -> Vec<(&'static str, Value)> {
         ),
         ("runner.tell", json!({"goalId": "#1", "message": " "})),
         ("runner.release", json!({"profile": "claude-code"})),
+        ("review.comments.list", json!({"goalId": "#1"})),
+        ("review.comments.list", json!({"goalId": "#404"})),
+        (
+            "review.comments.add",
+            json!({"goalId": "#1", "path": "app.py", "startLine": 1, "body": "why?"}),
+        ),
+        ("review.comments.add", json!({"goalId": "#1", "body": " "})),
+        ("review.comments.update", json!({"id": 1, "body": "edited"})),
+        ("review.comments.delete", json!({"id": 1})),
+        ("review.comments.resolve", json!({"id": 1})),
+        ("review.request_changes", json!({"goalId": "#1"})),
         (
             "agents.transcript",
             json!({"runId": "01HZZZZZZZZZZZZZZZZZZZZZZZ"}),

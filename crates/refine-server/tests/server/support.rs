@@ -176,6 +176,33 @@ pub fn request_for(op: &OpDef, input: Value) -> (String, Option<Vec<u8>>) {
     }
 }
 
+/// `git ARGS` in `dir` as a fixed committer, which must succeed; its output trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_dated(dir, args, None)
+}
+
+/// [`git`], with author and committer dates pinned when `date` is given.
+fn git_dated(dir: &Path, args: &[&str], date: Option<&str>) -> String {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t.invalid");
+    if let Some(d) = date {
+        cmd.env("GIT_AUTHOR_DATE", d).env("GIT_COMMITTER_DATE", d);
+    }
+    let o = cmd.output().unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
 /// A Git repository with one committed file.
 pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     let p = parent.join(name);
@@ -184,36 +211,13 @@ pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    // Today at 00:00 UTC: two repos built a second apart get the same commit ids (parity), and
+    // the commit is still recent (churn windows).
     let day = format!("{} +0000", now - now % 86_400);
-    let run = |args: &[&str]| {
-        let o = Command::new("git")
-            .arg("-C")
-            .arg(&p)
-            .args(args)
-            // Today at 00:00 UTC: two repos built a second apart get the same commit ids
-            // (parity), and the commit is still recent (churn windows).
-            .env("GIT_AUTHOR_DATE", &day)
-            .env("GIT_COMMITTER_DATE", &day)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
-    run(&["init", "-q", "-b", "main"]);
+    git(&p, &["init", "-q", "-b", "main"]);
     std::fs::write(p.join("main.rs"), "fn main() {}\n").unwrap();
     std::fs::write(p.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
-    run(&["add", "."]);
-    run(&[
-        "-c",
-        "user.email=t@example.com",
-        "-c",
-        "user.name=T",
-        "commit",
-        "-qm",
-        "init",
-    ]);
+    git(&p, &["add", "."]);
+    git_dated(&p, &["commit", "-qm", "init"], Some(&day));
     p.canonicalize().unwrap()
 }

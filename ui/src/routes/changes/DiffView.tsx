@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Fragment, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Badge, EmptyState } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import type { Diff, FileDiff } from '../../gen/bindings';
@@ -37,6 +37,23 @@ export function DiffModeToggle({ mode, onChange }: { mode: DiffMode; onChange: (
   );
 }
 
+/** Review comments in a diff: picking lines to comment on, and what shows under a line. */
+export interface DiffReview {
+  canComment: boolean;
+  /** A line number was clicked (shift-click extends the range). */
+  pick(path: string, side: 'old' | 'new', line: number, extend: boolean): void;
+  selected(path: string, side: 'old' | 'new', line: number): boolean;
+  /** The comments (and composer) under a line, or null. */
+  below(path: string, side: 'old' | 'new', line: number): ReactNode;
+}
+
+/** Which side and number a comment on this line uses: removed lines number the old file. */
+function anchorOf(line: DiffLine): { side: 'old' | 'new'; no: number } | null {
+  if (line.kind === 'note') return null;
+  if (line.kind === 'del') return line.oldNo === null ? null : { side: 'old', no: line.oldNo };
+  return line.newNo === null ? null : { side: 'new', no: line.newNo };
+}
+
 const STATUS_TONE: Record<string, 'success' | 'danger' | 'accent' | 'warning' | 'neutral'> = {
   added: 'success',
   deleted: 'danger',
@@ -47,7 +64,7 @@ const STATUS_TONE: Record<string, 'success' | 'danger' | 'accent' | 'warning' | 
 };
 
 /** The files of a diff, each a collapsible section with its stats. */
-export function DiffView({ diff, mode, empty = 'No changes.' }: { diff: Diff; mode: DiffMode; empty?: string }) {
+export function DiffView({ diff, mode, empty = 'No changes.', review }: { diff: Diff; mode: DiffMode; empty?: string; review?: DiffReview }) {
   if (diff.files.length === 0) return <EmptyState title={empty} testId="diff-empty" />;
   return (
     <div className="diff" data-testid="diff" data-files={diff.filesChanged}>
@@ -55,7 +72,7 @@ export function DiffView({ diff, mode, empty = 'No changes.' }: { diff: Diff; mo
         {diff.filesChanged} file{diff.filesChanged === 1 ? '' : 's'} changed, <span className="diff-add-count">+{diff.additions}</span> <span className="diff-del-count">−{diff.deletions}</span>
       </div>
       {diff.files.map((file) => (
-        <FileSection key={`${file.oldPath ?? ''}→${file.path}`} file={file} mode={mode} />
+        <FileSection key={`${file.oldPath ?? ''}→${file.path}`} file={file} mode={mode} review={review} />
       ))}
     </div>
   );
@@ -108,7 +125,7 @@ function LineText({ line, tokens }: { line: DiffLine; tokens: Map<DiffLine, Toke
 
 const SIGN: Record<DiffLine['kind'], string> = { add: '+', del: '−', context: ' ', note: '' };
 
-function FileSection({ file, mode }: { file: FileDiff; mode: DiffMode }) {
+function FileSection({ file, mode, review }: { file: FileDiff; mode: DiffMode; review?: DiffReview }) {
   const hunks = useMemo(() => parsePatch(file.patch), [file.patch]);
   const lineCount = useMemo(() => hunks.reduce((n, h) => n + h.lines.length, 0), [hunks]);
   const [open, setOpen] = useState(lineCount <= COLLAPSE_OVER);
@@ -152,9 +169,9 @@ function FileSection({ file, mode }: { file: FileDiff; mode: DiffMode }) {
           ) : hunks.length === 0 ? (
             <p className="diff-note muted">{renamed ? 'Renamed without changes.' : 'No text changes.'}</p>
           ) : mode === 'split' ? (
-            <SplitTable hunks={hunks} tokens={tokens} />
+            <SplitTable hunks={hunks} tokens={tokens} path={file.path} review={review} />
           ) : (
-            <UnifiedTable hunks={hunks} tokens={tokens} />
+            <UnifiedTable hunks={hunks} tokens={tokens} path={file.path} review={review} />
           )}
         </div>
       )}
@@ -164,23 +181,80 @@ function FileSection({ file, mode }: { file: FileDiff; mode: DiffMode }) {
 
 const EMPTY: Hunk[] = [];
 
-function UnifiedTable({ hunks, tokens }: { hunks: Hunk[]; tokens: Map<DiffLine, Token[]> | null }) {
+interface TableProps {
+  hunks: Hunk[];
+  tokens: Map<DiffLine, Token[]> | null;
+  path: string;
+  review?: DiffReview;
+}
+
+/** A line number a reviewer can click to comment on the line (shift-click: a range). */
+function LineNo({ line, path, review, className = 'ln', shown, side }: { line: DiffLine; path: string; review?: DiffReview; className?: string; shown: number | null; side: 'old' | 'new' }) {
+  const at = anchorOf(line);
+  if (!review?.canComment || !at || at.side !== side || (side === 'old' && line.kind !== 'del')) return <td className={className}>{shown ?? ''}</td>;
+  const picked = review.selected(path, at.side, at.no);
+  return (
+    <td className={`${className} commentable${picked ? ' picked' : ''}`}>
+      <button
+        type="button"
+        className="ln-button"
+        title="Comment on this line (shift-click for a range)"
+        aria-label={`Comment on ${path} line ${at.no}${at.side === 'old' ? ' (removed)' : ''}`}
+        onClick={(e) => review.pick(path, at.side, at.no, e.shiftKey)}
+        data-testid="diff-line-comment"
+        data-line={at.no}
+        data-side={at.side}
+      >
+        {shown ?? ''}
+      </button>
+    </td>
+  );
+}
+
+/** The comments under a line, as a full-width row. */
+function BelowRow({ lines, path, review, colSpan }: { lines: (DiffLine | null)[]; path: string; review?: DiffReview; colSpan: number }) {
+  if (!review) return null;
+  const seen = new Set<string>();
+  const nodes: ReactNode[] = [];
+  for (const line of lines) {
+    const at = line && anchorOf(line);
+    if (!at || seen.has(`${at.side}${at.no}`)) continue;
+    seen.add(`${at.side}${at.no}`);
+    const node = review.below(path, at.side, at.no);
+    if (node) nodes.push(<div key={`${at.side}${at.no}`}>{node}</div>);
+  }
+  if (nodes.length === 0) return null;
+  return (
+    <tr className="diff-below">
+      <td colSpan={colSpan}>{nodes}</td>
+    </tr>
+  );
+}
+
+function UnifiedTable({ hunks, tokens, path, review }: TableProps) {
+  const picked = (line: DiffLine) => {
+    const at = anchorOf(line);
+    return !!(review && at && review.selected(path, at.side, at.no));
+  };
   return (
     <table className="diff-table unified" data-testid="diff-unified">
       <tbody>
         {hunks.map((h, hi) => (
           <HunkRows key={hi} hunk={h} colSpan={3}>
             {h.lines.map((line, li) => (
-              <tr key={li} className={`diff-line ${line.kind}`}>
-                <td className="ln">{line.oldNo ?? ''}</td>
-                <td className="ln">{line.newNo ?? ''}</td>
-                <td className="code">
-                  <span className="sign" aria-hidden="true">
-                    {SIGN[line.kind]}
-                  </span>
-                  <LineText line={line} tokens={tokens} />
-                </td>
-              </tr>
+              <Fragment key={li}>
+                <tr className={`diff-line ${line.kind}${picked(line) ? ' picked' : ''}`}>
+                  <LineNo line={line} path={path} review={review} shown={line.oldNo} side="old" />
+                  <LineNo line={line} path={path} review={review} shown={line.newNo} side="new" />
+                  <td className="code">
+                    <span className="sign" aria-hidden="true">
+                      {SIGN[line.kind]}
+                    </span>
+                    <LineText line={line} tokens={tokens} />
+                  </td>
+                </tr>
+                <BelowRow lines={[line]} path={path} review={review} colSpan={3} />
+              </Fragment>
             ))}
           </HunkRows>
         ))}
@@ -189,7 +263,7 @@ function UnifiedTable({ hunks, tokens }: { hunks: Hunk[]; tokens: Map<DiffLine, 
   );
 }
 
-function SplitTable({ hunks, tokens }: { hunks: Hunk[]; tokens: Map<DiffLine, Token[]> | null }) {
+function SplitTable({ hunks, tokens, path, review }: TableProps) {
   return (
     <table className="diff-table split" data-testid="diff-split">
       <colgroup>
@@ -202,10 +276,13 @@ function SplitTable({ hunks, tokens }: { hunks: Hunk[]; tokens: Map<DiffLine, To
         {hunks.map((h, hi) => (
           <HunkRows key={hi} hunk={h} colSpan={4}>
             {splitRows(h.lines).map((row, ri) => (
-              <tr key={ri} className="diff-line">
-                <SplitCell line={row.left} side="old" tokens={tokens} />
-                <SplitCell line={row.right} side="new" tokens={tokens} />
-              </tr>
+              <Fragment key={ri}>
+                <tr className="diff-line">
+                  <SplitCell line={row.left} side="old" tokens={tokens} path={path} review={review} />
+                  <SplitCell line={row.right} side="new" tokens={tokens} path={path} review={review} />
+                </tr>
+                <BelowRow lines={[row.left, row.right]} path={path} review={review} colSpan={4} />
+              </Fragment>
             ))}
           </HunkRows>
         ))}
@@ -214,7 +291,7 @@ function SplitTable({ hunks, tokens }: { hunks: Hunk[]; tokens: Map<DiffLine, To
   );
 }
 
-function SplitCell({ line, side, tokens }: { line: DiffLine | null; side: 'old' | 'new'; tokens: Map<DiffLine, Token[]> | null }) {
+function SplitCell({ line, side, tokens, path, review }: { line: DiffLine | null; side: 'old' | 'new'; tokens: Map<DiffLine, Token[]> | null; path: string; review?: DiffReview }) {
   if (!line) {
     return (
       <>
@@ -226,7 +303,7 @@ function SplitCell({ line, side, tokens }: { line: DiffLine | null; side: 'old' 
   const kind = line.kind === 'context' || line.kind === 'note' ? line.kind : side === 'old' ? 'del' : 'add';
   return (
     <>
-      <td className={`ln ${kind}`}>{side === 'old' ? (line.oldNo ?? '') : (line.newNo ?? '')}</td>
+      <LineNo line={line} path={path} review={review} className={`ln ${kind}`} shown={side === 'old' ? line.oldNo : line.newNo} side={side} />
       <td className={`code ${kind}`}>
         <LineText line={line} tokens={tokens} />
       </td>

@@ -76,8 +76,21 @@ function GoalDetail({ goal, back }: { goal: Goal; back: ReactNode }) {
       )}
       <div className="goal-layout" data-goal-id={goal.id}>
         <div className="goal-main">
-          <GoalEditor key={goal.id} goal={goal} features={features.data ?? []} reporters={reporters.data ?? []} />
-          <RoundsView goalId={goal.id} />
+          {goal.status === 'review' ? (
+            // In review the candidate, its evidence and the review come first; editing waits.
+            <>
+              <RoundsView goalId={goal.id} />
+              <details className="card goal-edit-later" data-testid="goal-edit-later">
+                <summary>Edit the Goal (title, prompt, labels, Feature)</summary>
+                <GoalEditor key={goal.id} goal={goal} features={features.data ?? []} reporters={reporters.data ?? []} />
+              </details>
+            </>
+          ) : (
+            <>
+              <GoalEditor key={goal.id} goal={goal} features={features.data ?? []} reporters={reporters.data ?? []} />
+              <RoundsView goalId={goal.id} />
+            </>
+          )}
         </div>
         <aside className="goal-side">
           {!goal.deletedAt && <TransitionPanel goalId={goal.id} />}

@@ -11,8 +11,10 @@ import { DiffModeToggle, DiffView, useDiffMode } from '../changes/DiffView';
 import { isRunning } from '../work/states';
 import { AgentOutput } from './AgentOutput';
 import { elapsedMs, formatMs, runLabel, runTone, shortSha } from './runs';
+import { ReviewPanel } from './ReviewPanel';
+import { useDiffReview, useReviewComments } from './ReviewComments';
 import { UsageLine } from './Transcript';
-import { useGoal, usePutGoal } from './useGoal';
+import { useGoal } from './useGoal';
 
 function outcomeTone(outcome: string): 'success' | 'danger' | 'warning' | 'neutral' {
   if (outcome.startsWith('approved')) return 'success';
@@ -188,7 +190,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
               </Banner>
             )}
             {w?.waiting && <Waiting reason={w.waiting} hold={holds.find((h) => h.profile === w.profile) ?? null} />}
-            {inReview && <ReviewActions goal={goal} />}
+            {inReview && <ReviewPanel goal={goal} />}
             {w && w.followUps.length > 0 && (
               <RoundSection title="Follow-ups" count={w.followUps.length} testId="round-follow-ups">
                 <ul className="follow-ups">
@@ -240,7 +242,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
             )}
             {w?.candidateCommit && w.baseCommit && (
               <RoundSection title="Candidate" testId="round-candidate" aside={<span className="mono small muted">{`${shortSha(w.baseCommit)}..${shortSha(w.candidateCommit)}`}</span>}>
-                <CandidateDiff appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={latest && (goal.status === 'review' || goal.status === 'done')} focus={focus} />
+                <CandidateDiff goalId={goal.id} appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={latest && (goal.status === 'review' || goal.status === 'done')} focus={focus} canComment={inReview} />
               </RoundSection>
             )}
             {w?.integration && (
@@ -474,13 +476,17 @@ function IntegrationView({ integration: i }: { integration: Integration }) {
 
 /** The candidate's changes against its base, with the Changes page's diff viewer. */
 function CandidateDiff({
+  goalId,
   appId,
   base,
   candidate,
   branch,
   initiallyOpen,
   focus,
+  canComment,
 }: {
+  goalId: string;
+  canComment: boolean;
   appId: string;
   base: string;
   candidate: string;
@@ -526,18 +532,35 @@ function CandidateDiff({
           {open ? 'Hide the diff' : 'Show the diff'}
         </button>
       </div>
-      {open && <CandidateDiffBody appId={appId} base={base} candidate={candidate} mode={mode} />}
+      {open && <CandidateDiffBody goalId={goalId} appId={appId} base={base} candidate={candidate} mode={mode} canComment={canComment} />}
     </div>
   );
 }
 
-function CandidateDiffBody({ appId, base, candidate, mode }: { appId: string; base: string; candidate: string; mode: ReturnType<typeof useDiffMode>[0] }) {
+function CandidateDiffBody({
+  goalId,
+  appId,
+  base,
+  candidate,
+  mode,
+  canComment,
+}: {
+  goalId: string;
+  appId: string;
+  base: string;
+  candidate: string;
+  mode: ReturnType<typeof useDiffMode>[0];
+  canComment: boolean;
+}) {
   const diff = useQuery('changes.diff', { appId, from: base, to: candidate });
+  const comments = useReviewComments(goalId);
+  const review = useDiffReview(goalId, candidate, comments.data ?? [], canComment);
   if (diff.error) return <Banner tone="error">{diff.error.message}</Banner>;
   if (!diff.data) return <Spinner />;
   return (
     <div className="candidate-diff" data-testid="candidate-diff">
-      <DiffView diff={diff.data} mode={mode} empty="The candidate changes nothing." />
+      {canComment && <p className="muted small diff-hint">Click a line number to comment on it; shift-click another to comment on the lines between.</p>}
+      <DiffView diff={diff.data} mode={mode} empty="The candidate changes nothing." review={review} />
     </div>
   );
 }
@@ -571,122 +594,5 @@ function Waiting({ reason, hold }: { reason: string; hold: ProviderHold | null }
         </>
       )}
     </Banner>
-  );
-}
-
-/** Approve or decline the candidate of a Goal in review. */
-function ReviewActions({ goal }: { goal: Goal }) {
-  const toast = useToast();
-  const putGoal = usePutGoal();
-  const [declining, setDeclining] = useState(false);
-  const [telling, setTelling] = useState(false);
-  const [message, setMessage] = useState('');
-  const [reason, setReason] = useState('');
-  const [cancel, setCancel] = useState(false);
-
-  type Review = { kind: 'approve' } | { kind: 'decline'; reason: string | null; cancel: boolean } | { kind: 'tell'; message: string };
-  const review = useAction(
-    async (r: Review, call): Promise<string> => {
-      const goalId = goal.id;
-      if (r.kind === 'tell') {
-        await call('runner.tell', { goalId, message: r.message });
-        return `Sent to #${goal.number}'s agent: it picks up where it left off`;
-      }
-      const result = r.kind === 'approve' ? await call('workflow.approve', { goalId, reason: null }) : await call('workflow.decline', { goalId, reason: r.reason, cancel: r.cancel });
-      putGoal(result.goal);
-      if (r.kind === 'approve') return `#${goal.number} approved`;
-      return r.cancel ? `#${goal.number} declined and cancelled` : `#${goal.number} sent back for another round`;
-    },
-    {
-      onSuccess: (done) => {
-        toast.show('success', done);
-        setDeclining(false);
-        setTelling(false);
-        setMessage('');
-        setReason('');
-        setCancel(false);
-      },
-    },
-  );
-  const busy = review.busy;
-  const error = review.error?.message;
-  const approve = () => void review.run({ kind: 'approve' });
-  const decline = () => void review.run({ kind: 'decline', reason: reason.trim() || null, cancel });
-  const tell = () => void review.run({ kind: 'tell', message: message.trim() });
-
-  return (
-    <div className="review-actions" data-testid="review-actions">
-      <div className="row">
-        <Icon name="info" size={15} />
-        <span>
-          <strong>Waiting for your review.</strong> <span className="muted">Approving merges the candidate into the target branch.</span>
-        </span>
-        <span className="spacer" />
-        <button type="button" className="button" onClick={() => setTelling(!telling)} disabled={busy} data-testid="review-tell">
-          Tell the agent…
-        </button>
-        <button type="button" className="button" onClick={() => setDeclining(!declining)} disabled={busy} data-testid="review-decline">
-          Decline…
-        </button>
-        <button type="button" className="button primary" onClick={approve} disabled={busy} data-testid="review-approve">
-          <Icon name="check" /> {busy && !declining ? 'Approving…' : 'Approve'}
-        </button>
-      </div>
-      {error && (
-        <Banner tone="error" testId="review-error">
-          <strong>Refused.</strong> {error}
-        </Banner>
-      )}
-      {telling && (
-        <form
-          className="reason-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            tell();
-          }}
-          data-testid="review-tell-form"
-        >
-          <label className="field">
-            <span className="field-label">What should the agent change? It continues its session in the same worktree; the new candidate is checked again.</span>
-            <textarea rows={3} value={message} onChange={(e) => setMessage(e.target.value)} autoFocus data-testid="review-tell-message" />
-          </label>
-          <div className="row">
-            <button type="submit" className="button primary small" disabled={busy || !message.trim()} data-testid="review-tell-submit">
-              Send to the agent
-            </button>
-            <button type="button" className="button ghost small" onClick={() => setTelling(false)}>
-              Never mind
-            </button>
-          </div>
-        </form>
-      )}
-      {declining && (
-        <form
-          className="reason-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            decline();
-          }}
-          data-testid="review-decline-form"
-        >
-          <label className="field">
-            <span className="field-label">What should change in the next attempt?</span>
-            <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="review-decline-reason" />
-          </label>
-          <label className="check-item">
-            <input type="checkbox" checked={cancel} onChange={(e) => setCancel(e.target.checked)} data-testid="review-decline-cancel" />
-            Cancel the goal instead of sending it back
-          </label>
-          <div className="row">
-            <button type="submit" className={cancel ? 'button danger small' : 'button primary small'} disabled={busy} data-testid="review-decline-submit">
-              {cancel ? 'Decline and cancel' : 'Decline'}
-            </button>
-            <button type="button" className="button ghost small" onClick={() => setDeclining(false)}>
-              Never mind
-            </button>
-          </div>
-        </form>
-      )}
-    </div>
   );
 }

@@ -1,0 +1,267 @@
+//! `refine review`: comments on a Goal's candidate, and "request changes" that sends them to the
+//! agent.
+
+use clap::Subcommand;
+use refine_api::ops::review;
+use refine_client::CliError;
+use refine_core::review::{
+    AddCommentInput, CommentIdInput, ListCommentsInput, RequestChangesInput, ResolveCommentInput,
+    UpdateCommentInput,
+};
+use refine_model::review::{CommentSide, CommentState, CommentStatus, ReviewComment};
+
+use super::{wire_enum, Commands, Run};
+use crate::render::{toned, Cell, Printer, Render, Tone};
+use crate::Result;
+
+#[derive(Subcommand, Debug)]
+pub enum ReviewCmd {
+    /// A Goal's review comments: drafts, sent and resolved, with what the newest candidate did
+    /// to the lines each was made on.
+    Comments {
+        goal: String,
+        /// Only the comments made on this Round's candidate.
+        #[arg(long)]
+        round: Option<u32>,
+    },
+    /// Comment on the candidate of a Goal in review: `src/app.py:40-44 "text"` (lines of the
+    /// diff), `src/app.py "text"` (the file) or just `"text"` (the whole candidate).
+    Comment {
+        goal: String,
+        /// `PATH:LINE`, `PATH:FIRST-LAST` or `PATH`, then the text; or only the text.
+        #[arg(num_args = 1..=2, required = true, value_names = ["WHERE", "TEXT"])]
+        args: Vec<String>,
+        /// Which side of the diff the lines number: `new` (default) or `old` (removed lines).
+        #[arg(long, value_parser = wire_enum::<CommentSide>())]
+        side: Option<CommentSide>,
+    },
+    /// Change a draft comment's text.
+    Edit { id: u32, text: String },
+    /// Delete a draft comment.
+    #[command(alias = "rm", alias = "remove")]
+    Delete { id: u32 },
+    /// Resolve a sent comment (--reopen: mark it unresolved again).
+    Resolve {
+        id: u32,
+        #[arg(long)]
+        reopen: bool,
+    },
+    /// Send the draft comments to the agent: the Goal opens its next Round on the candidate.
+    RequestChanges {
+        goal: String,
+        /// A message sent with the comments.
+        #[arg(long, short)]
+        message: Option<String>,
+    },
+}
+
+pub const COMMANDS: Commands = &[
+    ("comments", &[review::COMMENTS_LIST.name]),
+    ("comment", &[review::COMMENTS_ADD.name]),
+    ("edit", &[review::COMMENTS_UPDATE.name]),
+    ("delete", &[review::COMMENTS_DELETE.name]),
+    ("resolve", &[review::COMMENTS_RESOLVE.name]),
+    ("request-changes", &[review::REQUEST_CHANGES.name]),
+];
+
+/// `src/app.py:40-44` → (path, 40, 44); `src/app.py:40` → (path, 40, 40); `src/app.py` → (path).
+fn location(s: &str) -> Result<(String, Option<u32>, Option<u32>)> {
+    let bad = || {
+        CliError::Usage(format!(
+            "{s:?} is not PATH, PATH:LINE or PATH:FIRST-LAST (e.g. src/app.py:40-44)"
+        ))
+    };
+    let Some((path, lines)) = s.rsplit_once(':') else {
+        return Ok((s.to_string(), None, None));
+    };
+    if path.is_empty() {
+        return Err(bad());
+    }
+    let (a, b) = lines.split_once('-').unwrap_or((lines, lines));
+    match (a.parse::<u32>(), b.parse::<u32>()) {
+        (Ok(a), Ok(b)) => Ok((path.to_string(), Some(a), Some(b))),
+        _ => Err(bad()),
+    }
+}
+
+fn comment_input(
+    goal: &str,
+    args: &[String],
+    side: Option<CommentSide>,
+) -> Result<AddCommentInput> {
+    let (place, body) = match args {
+        [body] => (None, body.clone()),
+        [place, body] => (Some(location(place)?), body.clone()),
+        _ => return Err(CliError::Usage("give the text of the comment".into())),
+    };
+    if place.is_none() && side.is_some() {
+        return Err(CliError::Usage(
+            "--side needs lines: PATH:LINE or PATH:FIRST-LAST".into(),
+        ));
+    }
+    let (path, start_line, end_line) = match place {
+        Some((p, a, b)) => (Some(p), a, b),
+        None => (None, None, None),
+    };
+    Ok(AddCommentInput {
+        goal_id: goal.to_string(),
+        path,
+        side,
+        start_line,
+        end_line,
+        body,
+    })
+}
+
+pub async fn run(r: &Run<'_>, cmd: &ReviewCmd) -> Result {
+    let c = r.c;
+    match cmd {
+        ReviewCmd::Comments { goal, round } => {
+            let input = ListCommentsInput {
+                goal_id: goal.clone(),
+                round: *round,
+            };
+            r.out
+                .show(&Comments(c.run(review::COMMENTS_LIST, &input).await?))
+        }
+        ReviewCmd::Comment { goal, args, side } => {
+            let input = comment_input(goal, args, *side)?;
+            let made = c.run(review::COMMENTS_ADD, &input).await?;
+            r.out.done(&made, |m| {
+                format!(
+                    "Comment {} on {} (a draft: `refine review request-changes {}` sends it)",
+                    m.id,
+                    m.location(),
+                    goal
+                )
+            })
+        }
+        ReviewCmd::Edit { id, text } => {
+            let input = UpdateCommentInput {
+                id: *id,
+                body: text.clone(),
+            };
+            let m = c.run(review::COMMENTS_UPDATE, &input).await?;
+            r.out
+                .done(&m, |m| format!("Comment {} now reads: {}", m.id, m.body))
+        }
+        ReviewCmd::Delete { id } => {
+            let m = c
+                .run(review::COMMENTS_DELETE, &CommentIdInput { id: *id })
+                .await?;
+            r.out.done(&m, |m| {
+                format!("Deleted comment {} on {}", m.id, m.location())
+            })
+        }
+        ReviewCmd::Resolve { id, reopen } => {
+            let input = ResolveCommentInput {
+                id: *id,
+                resolved: Some(!reopen),
+            };
+            let m = c.run(review::COMMENTS_RESOLVE, &input).await?;
+            r.out.done(&m, |m| {
+                let did = if *reopen { "Reopened" } else { "Resolved" };
+                format!("{did} comment {} on {}", m.id, m.location())
+            })
+        }
+        ReviewCmd::RequestChanges { goal, message } => {
+            let input = RequestChangesInput {
+                goal_id: goal.clone(),
+                message: message.clone(),
+            };
+            r.out.show(&c.run(review::REQUEST_CHANGES, &input).await?)
+        }
+    }
+}
+
+/// A Goal's comments, one block each.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+pub struct Comments(pub Vec<ReviewComment>);
+
+fn status_cell(m: &ReviewComment) -> Cell {
+    let (text, tone) = match (m.status, m.state) {
+        (CommentStatus::Draft, _) => ("draft".to_string(), Tone::Wait),
+        (CommentStatus::Resolved, _) => ("resolved".to_string(), Tone::Good),
+        (CommentStatus::Sent, Some(CommentState::Addressed)) => {
+            ("sent · addressed".to_string(), Tone::Good)
+        }
+        (CommentStatus::Sent, Some(CommentState::Outdated)) => {
+            ("sent · outdated".to_string(), Tone::Dim)
+        }
+        (CommentStatus::Sent, Some(CommentState::Untouched)) => {
+            ("sent · untouched".to_string(), Tone::Bad)
+        }
+        (CommentStatus::Sent, None) => ("sent".to_string(), Tone::Plain),
+    };
+    toned(text, tone)
+}
+
+impl Render for Comments {
+    fn render(&self, p: &mut Printer) {
+        if self.0.is_empty() {
+            p.toned("(no comments)", Tone::Dim);
+        }
+        for m in &self.0 {
+            let status = status_cell(m);
+            let head = format!(
+                "{:>4}  {}  Round {}  {}  [{}]",
+                m.id,
+                m.location(),
+                m.round,
+                m.author,
+                status.text
+            );
+            p.toned(head, status.tone);
+            if let Some(q) = &m.quote {
+                for l in q.lines().take(6) {
+                    p.toned(format!("      > {l}"), Tone::Dim);
+                }
+            }
+            for l in m.body.lines() {
+                p.line(format!("      {l}"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_read_like_compilers_print_them() {
+        assert_eq!(
+            location("src/app.py:40-44").unwrap(),
+            ("src/app.py".into(), Some(40), Some(44))
+        );
+        assert_eq!(
+            location("src/app.py:7").unwrap(),
+            ("src/app.py".into(), Some(7), Some(7))
+        );
+        assert_eq!(
+            location("README.md").unwrap(),
+            ("README.md".into(), None, None)
+        );
+        assert!(location("src/app.py:x").is_err());
+        assert!(location(":4").is_err());
+    }
+
+    #[test]
+    fn one_argument_is_a_comment_on_the_whole_candidate() {
+        let i = comment_input("12", &["looks off".into()], None).unwrap();
+        assert_eq!(
+            (i.path, i.start_line, i.body.as_str()),
+            (None, None, "looks off")
+        );
+        let i = comment_input(
+            "12",
+            &["a.py:3-4".into(), "why?".into()],
+            Some(CommentSide::Old),
+        )
+        .unwrap();
+        assert_eq!(i.path.as_deref(), Some("a.py"));
+        assert_eq!((i.start_line, i.end_line), (Some(3), Some(4)));
+        assert!(comment_input("12", &["x".into()], Some(CommentSide::New)).is_err());
+    }
+}

@@ -1,0 +1,235 @@
+import { useEffect, useRef, useState } from 'react';
+import { useAction } from '../../api/hooks';
+import { Banner } from '../../components/Feedback';
+import { Icon } from '../../components/Icon';
+import { useToast } from '../../components/toastContext';
+import type { Goal } from '../../gen/bindings';
+import { CommentCard, CommentComposer, useReviewComments } from './ReviewComments';
+import { usePutGoal } from './useGoal';
+
+type Review = { kind: 'approve' } | { kind: 'decline'; reason: string | null; cancel: boolean } | { kind: 'tell'; message: string } | { kind: 'request'; message: string | null };
+type Form = 'request' | 'decline' | 'tell' | null;
+
+/** True when a key press is typing into something (keys are shortcuts only outside fields). */
+function typing(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement | null;
+  return !!t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+}
+
+/** Moves to the next (or previous) element matching `selector` below the current scroll position. */
+function step(selector: string, forward: boolean) {
+  const all = Array.from(document.querySelectorAll<HTMLElement>(selector));
+  if (all.length === 0) return;
+  const current = all.findIndex((el) => el.classList.contains('key-current'));
+  const next = current < 0 ? (forward ? 0 : all.length - 1) : (current + (forward ? 1 : -1) + all.length) % all.length;
+  all.forEach((el) => el.classList.remove('key-current'));
+  const el = all[next];
+  el.classList.add('key-current');
+  el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  if (el.tabIndex >= -1) el.focus({ preventScroll: true });
+}
+
+/**
+ * The review of a Goal's candidate: its comments, "request changes" that sends them to the
+ * agent, approve, decline, tell. Keys: `a` approve, `r` request changes, `j`/`k` next/previous
+ * file, `n`/`p` next/previous comment.
+ */
+export function ReviewPanel({ goal }: { goal: Goal }) {
+  const toast = useToast();
+  const putGoal = usePutGoal();
+  const comments = useReviewComments(goal.id);
+  const all = comments.data ?? [];
+  const latest = Math.max(...goal.rounds.map((r) => r.number), 1);
+  const drafts = all.filter((c) => c.status === 'draft' && c.round === latest);
+  const open = all.filter((c) => c.status === 'sent');
+  const [form, setForm] = useState<Form>(null);
+  const [message, setMessage] = useState('');
+  const [reason, setReason] = useState('');
+  const [cancel, setCancel] = useState(false);
+  const requestBox = useRef<HTMLTextAreaElement>(null);
+
+  const review = useAction(
+    async (r: Review, call): Promise<string> => {
+      const goalId = goal.id;
+      if (r.kind === 'tell') {
+        await call('runner.tell', { goalId, message: r.message });
+        return `Sent to #${goal.number}'s agent: it picks up where it left off`;
+      }
+      if (r.kind === 'request') {
+        const result = await call('review.request_changes', { goalId, message: r.message });
+        putGoal(result.goal);
+        return `Changes requested: #${goal.number} goes back to its agent in Round ${result.goal.rounds.length}`;
+      }
+      const result = r.kind === 'approve' ? await call('workflow.approve', { goalId, reason: null }) : await call('workflow.decline', { goalId, reason: r.reason, cancel: r.cancel });
+      putGoal(result.goal);
+      if (r.kind === 'approve') return `#${goal.number} approved`;
+      return r.cancel ? `#${goal.number} declined and cancelled` : `#${goal.number} sent back for another round`;
+    },
+    {
+      onSuccess: (done) => {
+        toast.show('success', done);
+        setForm(null);
+        setMessage('');
+        setReason('');
+        setCancel(false);
+      },
+    },
+  );
+  const busy = review.busy;
+  const error = review.error?.message;
+  const approve = () => void review.run({ kind: 'approve' });
+  const toggle = (f: Form) => setForm((now) => (now === f ? null : f));
+
+  // The review screen's keys.
+  const keys = useRef({ approve, open: () => setForm('request') });
+  useEffect(() => {
+    keys.current = { approve, open: () => setForm('request') };
+  });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
+      const k = e.key;
+      if (k === 'a') keys.current.approve();
+      else if (k === 'r') {
+        keys.current.open();
+        setTimeout(() => requestBox.current?.focus(), 0);
+      } else if (k === 'j' || k === 'k') step('.candidate-diff [data-testid="diff-file"]', k === 'j');
+      else if (k === 'n' || k === 'p') step('[data-testid="review-comment"]', k === 'n');
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <div className="review-actions" data-testid="review-actions">
+      <div className="row">
+        <Icon name="info" size={15} />
+        <span>
+          <strong>Waiting for your review.</strong> <span className="muted">Approving merges the candidate into the target branch.</span>
+        </span>
+        <span className="spacer" />
+        <button type="button" className="button" onClick={() => toggle('tell')} disabled={busy} data-testid="review-tell">
+          Tell the agent…
+        </button>
+        <button type="button" className="button" onClick={() => toggle('decline')} disabled={busy} data-testid="review-decline">
+          Decline…
+        </button>
+        <button type="button" className="button" onClick={() => toggle('request')} disabled={busy} data-testid="review-request-changes" aria-keyshortcuts="r">
+          Request changes{drafts.length > 0 ? ` (${drafts.length})` : '…'}
+        </button>
+        <button type="button" className="button primary" onClick={approve} disabled={busy} data-testid="review-approve" aria-keyshortcuts="a">
+          <Icon name="check" /> {busy && form === null ? 'Approving…' : 'Approve'}
+        </button>
+      </div>
+      <p className="muted small review-keys">
+        Keys: <kbd>a</kbd> approve · <kbd>r</kbd> request changes · <kbd>j</kbd>/<kbd>k</kbd> next/previous file · <kbd>n</kbd>/<kbd>p</kbd> next/previous comment
+      </p>
+      {error && (
+        <Banner tone="error" testId="review-error">
+          <strong>Refused.</strong> {error}
+        </Banner>
+      )}
+      {form === 'request' && (
+        <form
+          className="reason-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void review.run({ kind: 'request', message: message.trim() || null });
+          }}
+          data-testid="review-request-form"
+        >
+          <p className="small">
+            {drafts.length === 0 ? 'No draft comments: say what should change below, or comment on lines of the candidate first.' : `${drafts.length} draft comment${drafts.length === 1 ? '' : 's'} go to the agent with file, lines and the quoted code.`} It continues in the same worktree
+            and session; the new candidate is checked again.
+          </p>
+          <label className="field">
+            <span className="field-label">A message with them (optional)</span>
+            <textarea ref={requestBox} rows={2} value={message} onChange={(e) => setMessage(e.target.value)} data-testid="review-request-message" />
+          </label>
+          <div className="row">
+            <button type="submit" className="button primary small" disabled={busy || (drafts.length === 0 && !message.trim())} data-testid="review-request-submit">
+              Send to the agent
+            </button>
+            <button type="button" className="button ghost small" onClick={() => setForm(null)}>
+              Never mind
+            </button>
+          </div>
+        </form>
+      )}
+      {form === 'tell' && (
+        <form
+          className="reason-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void review.run({ kind: 'tell', message: message.trim() });
+          }}
+          data-testid="review-tell-form"
+        >
+          <label className="field">
+            <span className="field-label">What should the agent change? It continues its session in the same worktree; the new candidate is checked again.</span>
+            <textarea rows={3} value={message} onChange={(e) => setMessage(e.target.value)} autoFocus data-testid="review-tell-message" />
+          </label>
+          <div className="row">
+            <button type="submit" className="button primary small" disabled={busy || !message.trim()} data-testid="review-tell-submit">
+              Send to the agent
+            </button>
+            <button type="button" className="button ghost small" onClick={() => setForm(null)}>
+              Never mind
+            </button>
+          </div>
+        </form>
+      )}
+      {form === 'decline' && (
+        <form
+          className="reason-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void review.run({ kind: 'decline', reason: reason.trim() || null, cancel });
+          }}
+          data-testid="review-decline-form"
+        >
+          <label className="field">
+            <span className="field-label">What should change in the next attempt?</span>
+            <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="review-decline-reason" />
+          </label>
+          <label className="check-item">
+            <input type="checkbox" checked={cancel} onChange={(e) => setCancel(e.target.checked)} data-testid="review-decline-cancel" />
+            Cancel the goal instead of sending it back
+          </label>
+          <div className="row">
+            <button type="submit" className={cancel ? 'button danger small' : 'button primary small'} disabled={busy} data-testid="review-decline-submit">
+              {cancel ? 'Decline and cancel' : 'Decline'}
+            </button>
+            <button type="button" className="button ghost small" onClick={() => setForm(null)}>
+              Never mind
+            </button>
+          </div>
+        </form>
+      )}
+      <section className="review-comments" data-testid="review-comments" aria-label="Review comments">
+        <h4>
+          Comments <span className="muted small">{drafts.length} draft · {open.length} to resolve</span>
+        </h4>
+        {all.length === 0 && <p className="muted small">No comments yet. Click a line number in the candidate below, or comment on the whole candidate here.</p>}
+        {all
+          .filter((c) => c.status !== 'resolved')
+          .map((c) => (
+            <CommentCard key={c.id} comment={c} showWhere />
+          ))}
+        {all.some((c) => c.status === 'resolved') && (
+          <details className="resolved-comments">
+            <summary className="small">{all.filter((c) => c.status === 'resolved').length} resolved</summary>
+            {all
+              .filter((c) => c.status === 'resolved')
+              .map((c) => (
+                <CommentCard key={c.id} comment={c} showWhere />
+              ))}
+          </details>
+        )}
+        <CommentComposer goalId={goal.id} target={{ path: null, side: null, startLine: null, endLine: null }} placeholder="A comment on the whole candidate…" />
+      </section>
+    </div>
+  );
+}
