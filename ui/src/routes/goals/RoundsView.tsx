@@ -151,6 +151,12 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
   const runs = detail?.runs ?? [];
   const inReview = latest && goal.status === 'review';
   const bodyId = `round-${r.number}-body`;
+  // In review the candidate follows the review actions; otherwise it comes after the checks.
+  const candidate = w?.candidateCommit && w.baseCommit && (
+    <RoundSection title="Candidate" testId="round-candidate" aside={<span className="mono small muted">{`${shortSha(w.baseCommit)}..${shortSha(w.candidateCommit)}`}</span>}>
+      <CandidateDiff goalId={goal.id} appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={latest && (goal.status === 'review' || goal.status === 'done')} focus={focus} canComment={inReview} />
+    </RoundSection>
+  );
   return (
     <li className={r.endedAt ? 'round' : 'round open'} data-testid="round" data-round={r.number}>
       <div className="round-marker" aria-hidden="true">
@@ -191,6 +197,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
             )}
             {w?.waiting && <Waiting reason={w.waiting} hold={holds.find((h) => h.profile === w.profile) ?? null} />}
             {inReview && <ReviewPanel goal={goal} />}
+            {inReview && candidate}
             {w && w.followUps.length > 0 && (
               <RoundSection title="Follow-ups" count={w.followUps.length} testId="round-follow-ups">
                 <ul className="follow-ups">
@@ -240,11 +247,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
                 <GovernanceView verdict={w.governance} />
               </RoundSection>
             )}
-            {w?.candidateCommit && w.baseCommit && (
-              <RoundSection title="Candidate" testId="round-candidate" aside={<span className="mono small muted">{`${shortSha(w.baseCommit)}..${shortSha(w.candidateCommit)}`}</span>}>
-                <CandidateDiff goalId={goal.id} appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={latest && (goal.status === 'review' || goal.status === 'done')} focus={focus} canComment={inReview} />
-              </RoundSection>
-            )}
+            {!inReview && candidate}
             {w?.integration && (
               <RoundSection title="Integration" testId="round-integration" aside={<IntegrationBadge integration={w.integration} />}>
                 <IntegrationView integration={w.integration} />

@@ -1,0 +1,136 @@
+// The review loop in the browser with the scripted agent: on a Goal in review the candidate and
+// the review come first; a reviewer comments on a range of lines by clicking line numbers (in the
+// unified and side-by-side diff) and on the whole candidate, presses `r` to request changes, sees
+// Round 2 address the commented lines, resolves the comments and approves with `a`.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
+import { addApp, callCli } from './work.mjs';
+
+const run = promisify(execFile);
+
+function scripted(lines) {
+  return ['Make the change below.', '', '```refine-script', ...lines, '```', ''].join('\n');
+}
+
+describe('review comments', () => {
+  let daemon;
+  let browser;
+  let repo;
+
+  before(async () => {
+    daemon = await startDaemon();
+    browser = await launchBrowser();
+    repo = await addApp(daemon, 'reviewed');
+    const settings = await callCli(daemon, 'settings.get', {});
+    await callCli(daemon, 'settings.update', { scope: 'global', revision: settings.global.revision, patch: { agents: { defaultProfile: 'scripted' }, runner: { pollSeconds: 1 } } });
+    await callCli(daemon, 'quality.settings.update', { revision: 0, tests: ['app exists'], instructions: '' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await daemon?.stop();
+    await repo?.cleanup();
+  });
+
+  test('comment on lines, request changes, see them addressed, resolve and approve', async () => {
+    const { page, context } = await openUi(browser, daemon, { viewport: { width: 1360, height: 1200 } });
+    const goal = await callCli(daemon, 'goals.create', {
+      title: 'Tidy the app',
+      status: 'todo',
+      prompt: scripted([
+        'round 1 implement: write app.py import os\\nx = 1\\ny = 2\\nprint(x + y)\\n',
+        'round 2 implement: write app.py x = 1\\ny = 2\\nprint(x + y)\\n',
+        'quality: test 1 test -f app.py',
+      ]),
+    });
+    await page.goto(`${daemon.baseUrl}#/goals/${goal.id}`);
+    await page.locator('[data-testid="goal-status"][data-status="review"]').waitFor({ timeout: 90_000 });
+
+    // Review first: the review panel sits above the (folded) edit form.
+    const panel = page.getByTestId('review-actions');
+    await panel.waitFor();
+    const editLater = page.getByTestId('goal-edit-later');
+    assert.equal(await editLater.evaluate((el) => el.open), false, 'the edit form is folded in review');
+    const order = await page.evaluate(() => {
+      const a = document.querySelector('[data-testid="review-actions"]');
+      const b = document.querySelector('[data-testid="goal-edit-later"]');
+      return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING;
+    });
+    assert.ok(order, 'the review comes before the edit form');
+
+    // Lines 1-2 of the new file: click one line number, shift-click another.
+    const diff = page.getByTestId('candidate-diff');
+    await diff.locator('[data-testid="diff-unified"]').waitFor();
+    const lineButton = (n) => diff.locator(`[data-testid="diff-line-comment"][data-side="new"][data-line="${n}"]`);
+    await lineButton(1).click();
+    await lineButton(2).click({ modifiers: ['Shift'] });
+    assert.equal(await diff.locator('tr.diff-line.picked').count(), 2);
+    const composer = diff.getByTestId('comment-composer');
+    await composer.getByText('app.py:1-2').waitFor();
+    await composer.getByTestId('comment-text').fill('Drop the unused import.');
+    await composer.getByTestId('comment-add').click();
+    const inline = diff.locator('[data-testid="review-comment"][data-status="draft"]');
+    await inline.getByText('Drop the unused import.').waitFor();
+    await diff.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await screenshot(page, 'review-diff-comment-light');
+
+    // A comment on the whole candidate, from the panel.
+    const whole = panel.getByTestId('review-comments').getByTestId('comment-composer');
+    await whole.getByTestId('comment-text').fill('Keep the print.');
+    await whole.getByTestId('comment-add').click();
+    await panel.locator('[data-testid="review-comment"]', { hasText: 'the whole candidate' }).waitFor();
+    await page.getByTestId('review-request-changes').getByText('Request changes (2)').waitFor();
+
+    // Side by side shows the line comment too.
+    await page.getByTestId('diff-mode-split').click();
+    await diff.locator('[data-testid="diff-split"]').waitFor();
+    await diff.locator('[data-testid="review-comment"]', { hasText: 'Drop the unused import.' }).waitFor();
+    await panel.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await screenshot(page, 'review-comments-light');
+    await page.getByTestId('diff-mode-unified').click();
+
+    // Stored as the daemon sees it.
+    const stored = await callCli(daemon, 'review.comments.list', { goalId: goal.id });
+    assert.equal(stored.length, 2);
+    const line = stored.find((c) => c.path === 'app.py');
+    assert.deepEqual([line.startLine, line.endLine, line.side, line.quote], [1, 2, 'new', '+import os\n+x = 1']);
+
+    // `r` opens request changes; send them with a message.
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press('r');
+    const form = page.getByTestId('review-request-form');
+    await form.waitFor();
+    await form.getByTestId('review-request-message').fill('Thanks!');
+    await form.getByTestId('review-request-submit').click();
+    await page.locator('[data-testid="round"][data-round="2"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="goal-status"][data-status="review"]').waitFor({ timeout: 90_000 });
+
+    // Round 2 changed the commented lines: addressed; resolve both.
+    const addressed = page.locator('[data-testid="review-actions"] [data-testid="review-comment"][data-state="addressed"]');
+    await addressed.waitFor({ timeout: 30_000 });
+    assert.match(await addressed.innerText(), /app\.py:1-2/);
+    await panel.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await screenshot(page, 'review-addressed-light');
+    for (const c of stored) {
+      await page.locator(`[data-testid="review-actions"] [data-comment-id="${c.id}"] [data-testid="comment-resolve"]`).click();
+      await page.locator(`[data-testid="review-actions"] [data-comment-id="${c.id}"][data-status="resolved"]`).waitFor({ state: 'attached' });
+    }
+    const after = await callCli(daemon, 'review.comments.list', { goalId: goal.id });
+    assert.deepEqual(
+      after.map((c) => c.status),
+      ['resolved', 'resolved'],
+    );
+
+    // `a` approves: the addressed candidate lands on main.
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press('a');
+    await page.locator('[data-testid="goal-status"][data-status="done"]').waitFor({ timeout: 30_000 });
+    const shown = await run('git', ['show', 'main:app.py'], { cwd: repo.dir });
+    assert.equal(shown.stdout, 'x = 1\ny = 2\nprint(x + y)\n');
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+});
