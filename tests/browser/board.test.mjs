@@ -104,4 +104,38 @@ describe('board', () => {
     assert.deepEqual(page.errors, []);
     await context.close();
   });
+
+  test('every column fits at 1280 and 1920 px without scrolling sideways; folding is remembered', async () => {
+    const open = {};
+    for (const width of [1280, 1920]) {
+      const { page, context } = await openUi(browser, daemon, { viewport: { width, height: 900 } });
+      await goTo(page, 'board');
+      await column(page, 'review').waitFor();
+      const board = page.getByTestId('board');
+      const { scroll, client } = await board.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+      assert.ok(scroll <= client + 1, `no sideways scrolling at ${width}px: ${scroll} > ${client}`);
+      const review = await column(page, 'review').boundingBox();
+      assert.ok(review.x + review.width <= width, `the review column is on screen at ${width}px`);
+      assert.equal(await column(page, 'review').getAttribute('data-folded'), null, 'review is never folded by itself');
+      open[width] = await page.locator('[data-testid^="board-column-"]:not([data-folded])').count();
+      // Columns with cards stay open before empty ones fold away.
+      assert.equal(await column(page, 'todo').getAttribute('data-folded'), null);
+      await screenshot(page, `board-${width}-light`);
+      await context.close();
+    }
+    assert.ok(open[1920] > open[1280], `more columns open at 1920 px (${open[1920]}) than at 1280 (${open[1280]})`);
+
+    // A person folds the review column; the board remembers it after a reload.
+    const { page, context } = await openUi(browser, daemon, { viewport: { width: 1280, height: 900 } });
+    await goTo(page, 'board');
+    await page.getByTestId('board-fold-review').click();
+    assert.equal(await column(page, 'review').getAttribute('data-folded'), 'true');
+    await page.reload();
+    await column(page, 'review').waitFor();
+    assert.equal(await column(page, 'review').getAttribute('data-folded'), 'true');
+    await page.getByTestId('board-fold-review').click();
+    assert.equal(await column(page, 'review').getAttribute('data-folded'), null);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
 });

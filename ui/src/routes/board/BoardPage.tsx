@@ -1,10 +1,11 @@
-import { useMemo, useState, type DragEvent } from 'react';
+import { useMemo, useState, type CSSProperties, type DragEvent } from 'react';
 import { useAction, useQuery } from '../../api/hooks';
 import { DebouncedInput } from '../../components/DebouncedInput';
 import { Dialog } from '../../components/Dialog';
 import { Banner, Spinner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
+import { useElementWidth } from '../../components/useElementWidth';
 import { useToast } from '../../components/toastContext';
 import type { App, Goal, WorkflowState } from '../../gen/bindings';
 import { hrefFor, replaceQuery, useRoute } from '../../state/router';
@@ -15,6 +16,7 @@ import { RequireApp } from '../work/RequireApp';
 import { allowedTargets, moveOpFor, STATE_HINTS, STATE_LABELS, STATES } from '../work/states';
 import { moveGoal, type MoveOptions } from '../work/transition';
 import { BoardCard, DRAG_TYPE } from './BoardCard';
+import { FOLDED, foldedColumns, GAP, loadChosen, OPEN_MIN, saveChosen } from './columns';
 import { useBoardGoals } from './useBoardGoals';
 
 export function BoardPage() {
@@ -92,6 +94,18 @@ function Board({ app }: { app: App }) {
     return byState;
   }, [goals, featureFilter, q, pending]);
 
+  // Every column fits the board's width: the least actionable fold to strips when room runs out.
+  const [boardRef, boardWidth] = useElementWidth<HTMLDivElement>();
+  const [chosen, setChosen] = useState(loadChosen);
+  const counts = useMemo(() => new Map(STATES.map((s) => [s, columns.get(s)?.length ?? 0])), [columns]);
+  const folded = foldedColumns(boardWidth, counts, chosen);
+  const toggleFold = (state: WorkflowState) => {
+    const next = { ...chosen, [state]: !folded.has(state) };
+    setChosen(next);
+    saveChosen(next);
+  };
+  const template = STATES.map((s) => (folded.has(s) ? `${FOLDED}px` : `minmax(${OPEN_MIN}px, 1fr)`)).join(' ');
+
   const doMove = (goal: Goal, to: WorkflowState, opts: MoveOptions = {}) => {
     setRefusal(null);
     void move.run({ goal, to, opts });
@@ -157,10 +171,12 @@ function Board({ app }: { app: App }) {
           <span data-testid="board-refusal-reason">{refusal.message}</span>
         </Banner>
       )}
-      <div className="board" data-testid="board" data-dragging={dragging ? 'true' : undefined}>
+      <div className="board" ref={boardRef} style={{ gridTemplateColumns: template, gap: GAP } as CSSProperties} data-testid="board" data-dragging={dragging ? 'true' : undefined}>
         {STATES.map((state) => {
           const cards = columns.get(state) ?? [];
+          const isFolded = folded.has(state);
           const classes = ['board-column', `column-${state}`];
+          if (isFolded) classes.push('folded');
           if (dragging && state !== dragging.status) classes.push(allowed.includes(state) ? 'drop-ok' : 'drop-unlikely');
           if (over === state) classes.push('drop-over');
           return (
@@ -169,6 +185,7 @@ function Board({ app }: { app: App }) {
               className={classes.join(' ')}
               aria-label={`${STATE_LABELS[state]}: ${cards.length}`}
               data-testid={`board-column-${state}`}
+              data-folded={isFolded ? 'true' : undefined}
               onDragOver={(e) => {
                 if (!dragging || dragging.status === state) return;
                 e.preventDefault();
@@ -181,6 +198,16 @@ function Board({ app }: { app: App }) {
               onDrop={(e) => onDrop(e, state)}
             >
               <header className="board-column-head" title={STATE_HINTS[state]}>
+                <button
+                  type="button"
+                  className="icon-button small board-fold"
+                  onClick={() => toggleFold(state)}
+                  aria-expanded={!isFolded}
+                  aria-label={isFolded ? `Show the ${STATE_LABELS[state]} column` : `Fold the ${STATE_LABELS[state]} column`}
+                  data-testid={`board-fold-${state}`}
+                >
+                  <Icon name={isFolded ? 'chevronRight' : 'chevronDown'} size={13} />
+                </button>
                 <span className={`state-dot state-${state}`} aria-hidden="true" />
                 <a href={hrefFor('goals', [], { status: state })} className="board-column-title">
                   {STATE_LABELS[state]}
@@ -189,7 +216,7 @@ function Board({ app }: { app: App }) {
                   {cards.length}
                 </span>
               </header>
-              <div className="board-column-body">
+              <div className="board-column-body" hidden={isFolded}>
                 {cards.map((g) => (
                   <BoardCard
                     key={g.id}
