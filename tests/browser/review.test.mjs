@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
-import { addApp, callCli } from './work.mjs';
+import { addApp, callCli, eventually } from './work.mjs';
 
 const run = promisify(execFile);
 
@@ -124,12 +124,25 @@ describe('review comments', () => {
       ['resolved', 'resolved'],
     );
 
-    // `a` approves: the addressed candidate lands on main.
+    // Preview the candidate: its worktree served on its own port, linked once it answers.
+    const target = await callCli(daemon, 'target.get', {});
+    await callCli(daemon, 'target.configure', { revision: target.revision, start: ['sh', '-c', 'exec python3 -m http.server "$PORT" --bind 127.0.0.1'] });
+    await page.getByTestId('preview-start').click();
+    const link = page.getByTestId('preview-link');
+    await link.waitFor({ timeout: 30_000 });
+    const served = await (await fetch(`${await link.getAttribute('href')}app.py`)).text();
+    assert.equal(served, 'x = 1\ny = 2\nprint(x + y)\n');
+    await panel.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await screenshot(page, 'review-preview-light');
+
+    // `a` approves: the addressed candidate lands on main; the preview stops with it.
+
     await page.evaluate(() => document.activeElement?.blur());
     await page.keyboard.press('a');
     await page.locator('[data-testid="goal-status"][data-status="done"]').waitFor({ timeout: 30_000 });
     const shown = await run('git', ['show', 'main:app.py'], { cwd: repo.dir });
     assert.equal(shown.stdout, 'x = 1\ny = 2\nprint(x + y)\n');
+    await eventually(async () => (await callCli(daemon, 'previews.list', {})).length === 0, { message: 'the preview stopped' });
     assert.deepEqual(page.errors, []);
     await context.close();
   });

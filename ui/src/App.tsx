@@ -8,6 +8,7 @@ import { IdentityChip, IdentityPicker } from './components/IdentityPicker';
 import { NewGoalDialog } from './components/NewGoalDialog';
 import { SignIn } from './components/SignIn';
 import { TargetPill } from './components/TargetPill';
+import { Notifier } from './components/Notifier';
 import { ThemeToggle } from './components/ThemeToggle';
 import { AREAS, type Area } from './routes/areas';
 import { AreaPage } from './routes/AreaPage';
@@ -96,6 +97,7 @@ export function App() {
           </button>
           <ConnectionIndicator />
           <IdentityChip />
+          <Notifier />
           <ThemeToggle />
         </header>
         <main id="main" className="content" tabIndex={-1}>

@@ -185,6 +185,12 @@ const STALE: &[(&str, &[&str])] = &[
         &["runner.rounds", "runner.status", "review.comments.list"],
     ),
     (kind::REVIEW_COMMENT.name(), &["review.comments.list"]),
+    (kind::WEBHOOK_CHANGED.name(), &["webhooks.list"]),
+    (
+        kind::PREVIEW_CHANGED.name(),
+        &["previews.list", "processes.list"],
+    ),
+    (kind::WEBHOOK_DELIVERY.name(), &["webhooks.deliveries"]),
     (
         kind::RUNNER_STOPPED.name(),
         &["runner.status", "runner.rounds"],

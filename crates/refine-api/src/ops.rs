@@ -17,6 +17,7 @@ pub mod guidance;
 pub mod import;
 pub mod operations;
 pub mod performance;
+pub mod previews;
 pub mod processes;
 pub mod project;
 pub mod quality;
@@ -30,6 +31,7 @@ pub mod target;
 pub mod terminal;
 pub mod todos;
 pub mod upgrade;
+pub mod webhooks;
 pub mod workflow;
 
 use crate::registry::OpDef;
@@ -61,6 +63,8 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(agents::ops());
     v.extend(runner::ops());
     v.extend(review::ops());
+    v.extend(webhooks::ops());
+    v.extend(previews::ops());
     v.extend(chat::ops());
     v.extend(performance::ops());
     v.extend(diagnostics::ops());

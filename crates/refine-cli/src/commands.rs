@@ -48,6 +48,7 @@ pub async fn run(
         Command::Reporter(cmd) => crate::cmd::reporter::run(&run, cmd).await?,
         Command::Todo(cmd) => crate::cmd::todo::run(&run, cmd).await?,
         Command::Review(cmd) => crate::cmd::review::run(&run, cmd).await?,
+        Command::Webhook(cmd) => crate::cmd::webhook::run(&run, cmd).await?,
         Command::Automation(cmd) => crate::cmd::automation::run(&run, cmd).await?,
         Command::Agent(cmd) => crate::cmd::agent::run(&run, cmd).await?,
         Command::Runner(cmd) => crate::cmd::runner::run(&run, cmd).await?,

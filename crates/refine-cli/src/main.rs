@@ -130,6 +130,9 @@ pub enum Command {
     /// Review a Goal's candidate: comment on lines, request changes, resolve.
     #[command(subcommand)]
     Review(cmd::review::ReviewCmd),
+    /// The app's webhooks: add, list, edit, delete, deliveries, ping.
+    #[command(subcommand)]
+    Webhook(cmd::webhook::WebhookCmd),
     /// Pause or resume automation for the active app.
     #[command(subcommand)]
     Automation(cmd::automation::AutomationCmd),

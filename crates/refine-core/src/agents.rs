@@ -127,6 +127,9 @@ pub(crate) enum AgentFailure {
     Stopped,
     /// The agent could not run or never gave a readable block: a provider/output fault.
     Fault(String),
+    /// The worktree's setup failed (a setup command exited non-zero): the Round fails with
+    /// the reason, the command's output kept as its evidence.
+    Setup(String),
     /// Refine itself failed (database, spawn limits…).
     Error(ApiError),
     /// The provider is rate- or usage-limited: the Goal waits (its budget untouched) until

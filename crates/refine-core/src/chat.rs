@@ -924,7 +924,7 @@ impl Core {
                 "No reply: the agent was stopped before it answered.".to_string(),
                 run_id,
             )),
-            Err(AgentFailure::Fault(m)) => Err((m, run_id)),
+            Err(AgentFailure::Fault(m)) | Err(AgentFailure::Setup(m)) => Err((m, run_id)),
             Err(AgentFailure::Error(e)) => Err((e.message, run_id)),
             Err(AgentFailure::Limited { message, reset, .. }) => Err((
                 format!(

@@ -25,6 +25,13 @@ pub fn minutes_from_now(m: i64) -> String {
     format(OffsetDateTime::now_utc() + time::Duration::minutes(m))
 }
 
+/// How long until an RFC 3339 time (`None`: unreadable; zero when it passed).
+pub fn until(at: &str) -> Option<std::time::Duration> {
+    let t = OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
+    let d = t - OffsetDateTime::now_utc();
+    Some(d.try_into().unwrap_or(std::time::Duration::ZERO))
+}
+
 /// Parse any RFC 3339 timestamp and normalise it to our fixed-width form.
 pub fn normalize(s: &str) -> Option<String> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)

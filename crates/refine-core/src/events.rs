@@ -75,9 +75,10 @@ pub mod kind {
     use crate::workflow::AutomationState;
     use refine_model::agents::{AgentRun, ProviderHold, WorkerInfo};
     use refine_model::event::*;
-    use refine_model::process::ProcessInfo;
+    use refine_model::process::{Preview, ProcessInfo};
     use refine_model::review::ReviewComment;
     use refine_model::terminal::TerminalInfo;
+    use refine_model::webhooks::{Webhook, WebhookDelivery};
     use refine_model::work::{Feature, Goal, Reporter};
     use refine_model::{Activity, App, OperationReceipt};
 
@@ -148,6 +149,12 @@ pub mod kind {
         RUNNER_ROUND = "runner.round": RoundChanged;
         /// A review comment was added, edited, resolved, reopened or deleted.
         REVIEW_COMMENT = "review.comment": ReviewComment;
+        /// A preview started, answered on its port, or stopped.
+        PREVIEW_CHANGED = "preview.changed": Preview;
+        /// A webhook was added, changed or deleted.
+        WEBHOOK_CHANGED = "webhook.changed": Webhook;
+        /// A webhook delivery was attempted (delivered, retried later or given up).
+        WEBHOOK_DELIVERY = "webhook.delivery": WebhookDelivery;
         /// A provider profile is held (rate limit or refused credentials).
         RUNNER_HOLD = "runner.hold": ProviderHold;
         /// A hold on a provider profile was lifted.

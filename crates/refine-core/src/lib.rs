@@ -19,6 +19,7 @@ pub mod import;
 pub mod operations;
 pub mod performance;
 pub mod pipeline;
+pub mod previews;
 pub mod processes;
 pub mod project;
 pub mod quality;
@@ -31,6 +32,7 @@ pub mod system;
 pub mod target;
 pub mod terminal;
 pub mod upgrade;
+pub mod webhooks;
 pub mod wire;
 pub mod work;
 pub mod workflow;
@@ -191,6 +193,10 @@ pub(crate) struct Inner {
     /// Held across approve (merge, then transition), decline and cancel, so a decision never
     /// lands between an approval's merge and its transition.
     pub(crate) review_lock: tokio::sync::Mutex<()>,
+    /// Wakes the webhook sender when a delivery is queued.
+    pub(crate) webhook_wake: tokio::sync::Notify,
+    /// Running previews, by Goal id.
+    pub(crate) previews: Mutex<HashMap<String, refine_model::process::Preview>>,
     pub(crate) metrics: performance::Metrics,
     /// What the release feed said when last asked.
     pub(crate) feed: upgrade::FeedCache,
@@ -278,6 +284,8 @@ impl Core {
             term_reaper: AtomicBool::new(false),
             runner: runner::Runner::default(),
             review_lock: tokio::sync::Mutex::new(()),
+            webhook_wake: tokio::sync::Notify::new(),
+            previews: Mutex::new(HashMap::new()),
             metrics: performance::Metrics::new(),
             feed: Default::default(),
             migration_backup,

@@ -34,6 +34,7 @@ use crate::agents::AgentFailure;
 
 mod follow_up;
 pub use follow_up::TellInput;
+mod environment;
 mod governance;
 pub mod holds;
 mod implement;
@@ -477,7 +478,9 @@ impl Core {
             Err(AgentFailure::Stopped) => {
                 return Err(ApiError::conflict("the evaluation was stopped"))
             }
-            Err(AgentFailure::Fault(f)) => return Err(ApiError::unavailable(f)),
+            Err(AgentFailure::Fault(f)) | Err(AgentFailure::Setup(f)) => {
+                return Err(ApiError::unavailable(f))
+            }
             Err(AgentFailure::Error(e)) => return Err(e),
             Err(AgentFailure::Limited { message, reset, .. }) => {
                 return Err(ApiError::new(

@@ -189,7 +189,7 @@ async fn probe_url(url: &str) -> (bool, String) {
 }
 
 impl Core {
-    async fn lifecycle(
+    pub(crate) async fn lifecycle(
         &self,
         ctx: &Ctx,
         app: Option<&str>,

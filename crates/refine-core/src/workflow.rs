@@ -399,14 +399,24 @@ impl Core {
         if goal.status == WorkflowState::Review {
             self.integrate_on_approve(&goal).await?;
         }
-        self.transition(
-            ctx,
-            &i,
-            i.goal_id.clone(),
-            Action::Approve,
-            i.reason.clone(),
-        )
-        .await
+        let done = self
+            .transition(
+                ctx,
+                &i,
+                i.goal_id.clone(),
+                Action::Approve,
+                i.reason.clone(),
+            )
+            .await?;
+        // Done: its worktrees are torn down and removed in the background (the branches stay).
+        let core = self.clone();
+        let id = goal.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = core.tear_down_worktrees(&id).await {
+                tracing::warn!(goal = %id, error = %e.message, "tearing down the worktrees failed");
+            }
+        });
+        Ok(done)
     }
 
     /// `workflow.decline`

@@ -523,6 +523,27 @@ pub struct RoundWork {
     /// The Round whose worktree, branch and agent session this one continues ("request
     /// changes" opens a Round on top of the reviewed candidate).
     pub continues_round: Option<u32>,
+    /// How the worktree was prepared (files copied or linked, setup commands) and torn down.
+    pub environment: Vec<EnvStep>,
+}
+
+/// What an environment step did: `copy`/`link` a git-ignored file of the app root into the
+/// worktree, or run a `setup`/`teardown` command in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvStep {
+    /// `copy`, `link`, `setup` or `teardown`.
+    pub kind: String,
+    /// The path (copy, link) or the command (setup, teardown).
+    pub what: String,
+    pub exit_code: Option<i32>,
+    pub passed: bool,
+    /// Milliseconds (a plain `number` in TypeScript).
+    #[specta(type = u32)]
+    pub duration_ms: u64,
+    /// The last lines of the command's output, or what happened to the path.
+    pub log_excerpt: String,
+    pub process_id: Option<String>,
 }
 
 /// A person's message to a Goal's agent: it resumes the Round's implement session, the

@@ -22,6 +22,7 @@ pub mod system;
 pub mod terminal;
 pub mod transcript;
 pub mod upgrade;
+pub mod webhooks;
 pub mod work;
 pub mod workflow;
 

@@ -91,3 +91,24 @@ pub struct LogLine {
     pub stream: String,
     pub text: String,
 }
+
+/// A candidate's app running from its worktree, on its own loopback port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    pub goal_id: String,
+    pub goal_number: u32,
+    pub app_id: String,
+    pub round: u32,
+    /// `http://127.0.0.1:<port>/` (also the process's `REFINE_PREVIEW_URL`).
+    pub url: String,
+    pub port: u16,
+    /// The supervised process (its logs are on the Processes page).
+    pub process_id: String,
+    /// `starting`, `healthy` (it answered on its port), `unhealthy` (no answer in time) or
+    /// `stopped`.
+    pub status: String,
+    /// Why it stopped or is unhealthy.
+    pub reason: Option<String>,
+    pub started_at: String,
+}

@@ -16,6 +16,72 @@ pub struct Settings {
     pub git: GitSettings,
     pub agents: AgentSettings,
     pub upgrade: UpgradeSettings,
+    pub worktree: WorktreeSettings,
+}
+
+/// What each new Goal worktree gets before its agent starts, and what runs before Refine
+/// removes it (usually set per app).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct WorktreeSettings {
+    /// Shell commands run in order in each new worktree before the agent starts (`npm ci`);
+    /// a failing one fails the Round with its log as evidence.
+    #[schemars(length(max = 20))]
+    pub setup: Vec<String>,
+    /// Shell commands run in a worktree before Refine removes it (after the Goal is done).
+    #[schemars(length(max = 20))]
+    pub teardown: Vec<String>,
+    /// Git-ignored files and folders of the app root copied into each new worktree (`.env`,
+    /// `config/local.yml`): relative paths inside the app root.
+    #[schemars(length(max = 50))]
+    pub copy: Vec<String>,
+    /// The same, symlinked instead of copied (large folders such as `node_modules`).
+    #[schemars(length(max = 50))]
+    pub link: Vec<String>,
+}
+
+impl WorktreeSettings {
+    fn validate(&self) -> Result<(), String> {
+        for (name, list, max) in [("setup", &self.setup, 20), ("teardown", &self.teardown, 20)] {
+            if list.len() > max {
+                return Err(format!("worktree.{name} takes at most {max} commands"));
+            }
+            for c in list {
+                if c.trim().is_empty() || c.len() > 4000 || c.contains('\0') {
+                    return Err(format!(
+                        "worktree.{name}: each command is 1-4000 characters of shell (got {:?})",
+                        c.chars().take(60).collect::<String>()
+                    ));
+                }
+            }
+        }
+        for (name, list) in [("copy", &self.copy), ("link", &self.link)] {
+            if list.len() > 50 {
+                return Err(format!("worktree.{name} takes at most 50 paths"));
+            }
+            for p in list {
+                if !app_relative(p) {
+                    return Err(format!(
+                        "worktree.{name}: {p:?} is not a path inside the app root (relative, no '..', '.' or empty parts, not .git)"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A relative path that stays inside the directory it is relative to.
+pub fn app_relative(p: &str) -> bool {
+    !p.is_empty()
+        && p.len() <= 1024
+        && !p.starts_with('/')
+        && !p.contains('\\')
+        && !p.contains('\0')
+        && p.trim_end_matches('/')
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+        && p.split('/').next() != Some(".git")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type, JsonSchema)]
@@ -297,6 +363,7 @@ impl Settings {
             return Err("agents.defaultProfile must be 1-64 characters".to_string());
         }
         range("upgrade.backupsKept", self.upgrade.backups_kept, 1, 100)?;
+        self.worktree.validate()?;
         let feed = self.upgrade.feed.trim();
         if feed.len() > 2048
             || !(feed.is_empty()

@@ -78,6 +78,7 @@ impl RunningDaemon {
         self.core.start_feed_checks();
         self.core.start_detection();
         self.core.start_health_prober();
+        self.core.start_webhooks();
         let r = crate::serve(self.core.clone(), listener, self.config.clone()).await;
         self.core.shutdown_cleanup().await;
         self.data_dir.remove_info();

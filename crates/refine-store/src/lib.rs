@@ -23,6 +23,7 @@ pub mod reporters;
 pub mod review;
 pub mod sessions;
 pub mod settings;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};

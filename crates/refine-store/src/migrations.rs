@@ -370,6 +370,37 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX review_comments_goal ON review_comments(goal_id, round, id);
     "#,
+    // 10: webhooks and their deliveries
+    r#"
+    CREATE TABLE webhooks (
+        id         TEXT PRIMARY KEY,
+        app_id     TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        url        TEXT NOT NULL,
+        events     TEXT NOT NULL,
+        secret     TEXT NOT NULL,
+        allow_http INTEGER NOT NULL,
+        enabled    INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX webhooks_app ON webhooks(app_id);
+    CREATE TABLE webhook_deliveries (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook_id    TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event_id      TEXT NOT NULL,
+        event_kind    TEXT NOT NULL,
+        payload       TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        attempts      INTEGER NOT NULL,
+        response_code INTEGER,
+        error         TEXT,
+        next_at       TEXT,
+        created_at    TEXT NOT NULL,
+        delivered_at  TEXT
+    );
+    CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_at);
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -678,6 +678,16 @@ export type CreateTerminalInput = {
 	title?: string | null,
 };
 
+export type CreateWebhookInput = {
+	appId?: string | null,
+	/**  `https://…`; `http://` only to a loopback address with `allowHttp`. */
+	url: string,
+	/**  Event kinds to send (see `system.events`), at least one. */
+	events: string[],
+	/**  Allow plain `http` to a loopback address (a local receiver). */
+	allowHttp?: boolean | null,
+};
+
 /**  Which CSV column holds what (names as in the header row; matching ignores case). */
 export type CsvMapping = {
 	title: string,
@@ -765,6 +775,12 @@ export type DeleteInput = {
 export type Deleted = {
 	path: string,
 	kind: FileKind,
+};
+
+export type DeliveriesInput = {
+	id: string,
+	/**  At most this many, newest first (default 50). */
+	limit?: number | null,
 };
 
 export type DetectInput = {
@@ -867,6 +883,24 @@ export type Eligibility = {
 
 /**  No input. */
 export type Empty = Record<string, never>;
+
+/**
+ *  What an environment step did: `copy`/`link` a git-ignored file of the app root into the
+ *  worktree, or run a `setup`/`teardown` command in it.
+ */
+export type EnvStep = {
+	/**  `copy`, `link`, `setup` or `teardown`. */
+	kind: string,
+	/**  The path (copy, link) or the command (setup, teardown). */
+	what: string,
+	exitCode: number | null,
+	passed: boolean,
+	/**  Milliseconds (a plain `number` in TypeScript). */
+	durationMs: number,
+	/**  The last lines of the command's output, or what happened to the path. */
+	logExcerpt: string,
+	processId: string | null,
+};
 
 /**  Small error-code enum; clients branch on the code, never on message text. */
 export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "precondition_failed" | "stale" | "forbidden" | "unauthorized" | "payload_too_large" | "request_timeout" | "unsupported_media_type" | "too_many_requests" | "insufficient_storage" | "unavailable" | "internal";
@@ -1512,6 +1546,8 @@ export type ListGoalsInput = {
 	cursor?: string | null,
 };
 
+export type ListPreviewsInput = Record<string, never>;
+
 export type ListProcessesInput = {
 	appId?: string | null,
 	/**  Only starting or running ones. */
@@ -1527,6 +1563,11 @@ export type ListReportersInput = {
 
 export type ListTerminalsInput = {
 	/**  Only this app's sessions (default: all). */
+	appId?: string | null,
+};
+
+export type ListWebhooksInput = {
+	/**  The app (default: the active app). */
 	appId?: string | null,
 };
 
@@ -1736,6 +1777,32 @@ export type PerformanceSummary = {
 
 /**  The phases an agent is asked to do. */
 export type Phase = "plan" | "implement" | "quality" | "governance" | "chat";
+
+/**  A candidate's app running from its worktree, on its own loopback port. */
+export type Preview = {
+	goalId: string,
+	goalNumber: number,
+	appId: string,
+	round: number,
+	/**  `http://127.0.0.1:<port>/` (also the process's `REFINE_PREVIEW_URL`). */
+	url: string,
+	port: number,
+	/**  The supervised process (its logs are on the Processes page). */
+	processId: string,
+	/**
+	 *  `starting`, `healthy` (it answered on its port), `unhealthy` (no answer in time) or
+	 *  `stopped`.
+	 */
+	status: string,
+	/**  Why it stopped or is unhealthy. */
+	reason: string | null,
+	startedAt: string,
+};
+
+export type PreviewGoalInput = {
+	/**  The Goal (`#12` or its id). */
+	goalId: string,
+};
 
 export type ProcessIdInput = {
 	id: string,
@@ -2200,6 +2267,8 @@ export type RoundWork = {
 	 *  changes" opens a Round on top of the reviewed candidate).
 	 */
 	continuesRound?: number | null,
+	/**  How the worktree was prepared (files copied or linked, setup commands) and torn down. */
+	environment?: EnvStep[],
 };
 
 export type RowError = {
@@ -2312,6 +2381,7 @@ export type Settings = {
 	git?: GitSettings,
 	agents?: AgentSettings,
 	upgrade?: UpgradeSettings,
+	worktree?: WorktreeSettings,
 };
 
 /**  A settings layer was written. */
@@ -2734,6 +2804,14 @@ export type UpdateTodoInput = {
 	done?: boolean | null,
 };
 
+export type UpdateWebhookInput = {
+	id: string,
+	url?: string | null,
+	events?: string[] | null,
+	allowHttp?: boolean | null,
+	enabled?: boolean | null,
+};
+
 /**  New versions and the database's safety copies. */
 export type UpgradeSettings = {
 	/**
@@ -2791,6 +2869,52 @@ export type UsageReport = {
 	rounds: RoundUsage[],
 };
 
+/**  A URL that receives the app's events of chosen kinds. */
+export type Webhook = {
+	id: string,
+	appId: string,
+	url: string,
+	/**  Event kinds sent (`workflow.transitioned`, `runner.round`, …). */
+	events: string[],
+	/**  Plain `http` to a loopback address was allowed for this webhook. */
+	allowHttp: boolean,
+	enabled: boolean,
+	/**  The last four characters of the signing secret (the secret is shown once, at creation). */
+	secretHint: string,
+	createdAt: string,
+	updatedAt: string,
+};
+
+/**  A new webhook and its signing secret (shown only now). */
+export type WebhookCreated = {
+	webhook: Webhook,
+	/**  Verify each delivery: `X-Refine-Signature-256: sha256=<hex HMAC-SHA256 of the body>`. */
+	secret: string,
+};
+
+/**  One event sent (or being sent) to a webhook. */
+export type WebhookDelivery = {
+	id: number,
+	webhookId: string,
+	/**  The event's id (`X-Refine-Delivery` carries the delivery id). */
+	eventId: string,
+	eventKind: string,
+	/**  `pending` (waiting for its next attempt), `delivered` or `failed` (gave up). */
+	status: string,
+	attempts: number,
+	/**  The HTTP status of the last attempt. */
+	responseCode: number | null,
+	/**  Why the last attempt failed. */
+	error: string | null,
+	nextAttemptAt: string | null,
+	createdAt: string,
+	deliveredAt: string | null,
+};
+
+export type WebhookIdInput = {
+	id: string,
+};
+
 /**  What one runner worker is doing. */
 export type WorkerInfo = {
 	id: string,
@@ -2818,6 +2942,27 @@ export type WorktreeInfo = {
 	path: string,
 	head: string | null,
 	branch: string | null,
+};
+
+/**
+ *  What each new Goal worktree gets before its agent starts, and what runs before Refine
+ *  removes it (usually set per app).
+ */
+export type WorktreeSettings = {
+	/**
+	 *  Shell commands run in order in each new worktree before the agent starts (`npm ci`);
+	 *  a failing one fails the Round with its log as evidence.
+	 */
+	setup?: string[],
+	/**  Shell commands run in a worktree before Refine removes it (after the Goal is done). */
+	teardown?: string[],
+	/**
+	 *  Git-ignored files and folders of the app root copied into each new worktree (`.env`,
+	 *  `config/local.yml`): relative paths inside the app root.
+	 */
+	copy?: string[],
+	/**  The same, symlinked instead of copied (large folders such as `node_modules`). */
+	link?: string[],
 };
 
 /**  Replace an existing file's text. */
@@ -2970,6 +3115,15 @@ export const operations = {
   "review.comments.delete": { method: "DELETE", path: "/api/v1/review/comments/{id}", kind: "mutation", mcp: true },
   "review.comments.resolve": { method: "POST", path: "/api/v1/review/comments/{id}/resolve", kind: "mutation", mcp: true },
   "review.request_changes": { method: "POST", path: "/api/v1/review/request-changes", kind: "mutation", mcp: true },
+  "webhooks.list": { method: "GET", path: "/api/v1/webhooks", kind: "query", mcp: true },
+  "webhooks.create": { method: "POST", path: "/api/v1/webhooks", kind: "mutation", mcp: true },
+  "webhooks.update": { method: "PATCH", path: "/api/v1/webhooks/{id}", kind: "mutation", mcp: true },
+  "webhooks.delete": { method: "DELETE", path: "/api/v1/webhooks/{id}", kind: "mutation", mcp: true },
+  "webhooks.deliveries": { method: "GET", path: "/api/v1/webhooks/{id}/deliveries", kind: "query", mcp: true },
+  "webhooks.ping": { method: "POST", path: "/api/v1/webhooks/{id}/ping", kind: "mutation", mcp: true },
+  "previews.list": { method: "GET", path: "/api/v1/previews", kind: "query", mcp: true },
+  "previews.start": { method: "POST", path: "/api/v1/previews", kind: "mutation", mcp: true },
+  "previews.stop": { method: "POST", path: "/api/v1/previews/stop", kind: "mutation", mcp: true },
   "chat.list": { method: "GET", path: "/api/v1/chat/threads", kind: "query", mcp: true },
   "chat.create": { method: "POST", path: "/api/v1/chat/threads", kind: "mutation", mcp: false },
   "chat.get": { method: "GET", path: "/api/v1/chat/threads/{id}", kind: "query", mcp: true },
@@ -3127,6 +3281,15 @@ export type Operations = {
   "review.comments.delete": { input: CommentIdInput; output: ReviewComment };
   "review.comments.resolve": { input: ResolveCommentInput; output: ReviewComment };
   "review.request_changes": { input: RequestChangesInput; output: TransitionResult };
+  "webhooks.list": { input: ListWebhooksInput; output: Webhook[] };
+  "webhooks.create": { input: CreateWebhookInput; output: WebhookCreated };
+  "webhooks.update": { input: UpdateWebhookInput; output: Webhook };
+  "webhooks.delete": { input: WebhookIdInput; output: Webhook };
+  "webhooks.deliveries": { input: DeliveriesInput; output: WebhookDelivery[] };
+  "webhooks.ping": { input: WebhookIdInput; output: WebhookDelivery };
+  "previews.list": { input: ListPreviewsInput; output: Preview[] };
+  "previews.start": { input: PreviewGoalInput; output: Preview };
+  "previews.stop": { input: PreviewGoalInput; output: Preview };
   "chat.list": { input: ChatListInput; output: ChatThread[] };
   "chat.create": { input: CreateChatInput; output: ChatThread };
   "chat.get": { input: ChatIdInput; output: ChatView };
@@ -3218,6 +3381,12 @@ export type EventData = {
   "runner.round": RoundChanged;
   /** A review comment was added, edited, resolved, reopened or deleted. */
   "review.comment": ReviewComment;
+  /** A preview started, answered on its port, or stopped. */
+  "preview.changed": Preview;
+  /** A webhook was added, changed or deleted. */
+  "webhook.changed": Webhook;
+  /** A webhook delivery was attempted (delivered, retried later or given up). */
+  "webhook.delivery": WebhookDelivery;
   /** A provider profile is held (rate limit or refused credentials). */
   "runner.hold": ProviderHold;
   /** A hold on a provider profile was lifted. */

@@ -1,8 +1,9 @@
 //! `refine goal`: Goals and their way through the workflow.
 
 use clap::{Args, Subcommand};
-use refine_api::ops::{goals, runner, workflow};
+use refine_api::ops::{goals, previews, runner, workflow};
 use refine_client::{CliError, Client};
+use refine_core::previews::{ListPreviewsInput, PreviewGoalInput};
 use refine_core::runner::TellInput;
 use refine_core::work::{
     BulkPatch, BulkResult, BulkUpdateInput, CreateGoalInput, ExportFormat, ExportInput,
@@ -12,6 +13,7 @@ use refine_core::workflow::{
     AdvanceInput, AppScopeInput, DeclineInput, Eligibility, GoalActionInput, MoveInput,
     TransitionResult,
 };
+use refine_model::process::Preview;
 use refine_model::work::Goal;
 use refine_model::workflow::WorkflowState;
 
@@ -155,6 +157,16 @@ pub enum GoalCmd {
         /// What the agent should do next.
         message: String,
     },
+    /// Run the candidate of a Goal in review on its own port and print its URL once it answers
+    /// (--stop: stop it; --list: every running preview).
+    Preview {
+        #[arg(required_unless_present = "list")]
+        goal: Option<String>,
+        #[arg(long, conflicts_with = "list")]
+        stop: bool,
+        #[arg(long)]
+        list: bool,
+    },
     /// Delete a Goal (restorable).
     #[command(alias = "rm", alias = "remove")]
     Delete { goal: String },
@@ -245,6 +257,14 @@ pub const COMMANDS: Commands = &[
     ("retry", &[workflow::RETRY.name]),
     ("cancel", &[workflow::CANCEL.name]),
     ("tell", &[runner::TELL.name]),
+    (
+        "preview",
+        &[
+            previews::START.name,
+            previews::LIST.name,
+            previews::STOP.name,
+        ],
+    ),
     ("delete", &[goals::DELETE.name]),
     ("restore", &[goals::RESTORE.name]),
     ("eligible", &[workflow::ELIGIBLE.name]),
@@ -456,6 +476,48 @@ pub async fn run(r: &Run<'_>, cmd: &GoalCmd) -> Result {
         GoalCmd::Cancel { goal, reason } => r
             .out
             .show(&c.run(workflow::CANCEL, &action(goal, reason)).await?),
+        GoalCmd::Preview { goal, stop, list } => {
+            if *list {
+                return r.out.show(&Previews(
+                    c.run(previews::LIST, &ListPreviewsInput {}).await?,
+                ));
+            }
+            let goal_id = goal.clone().unwrap_or_default();
+            if *stop {
+                let p = c.run(previews::STOP, &PreviewGoalInput { goal_id }).await?;
+                return r
+                    .out
+                    .done(&p, |p| format!("Stopped the preview of #{}", p.goal_number));
+            }
+            let mut p = c
+                .run(previews::START, &PreviewGoalInput { goal_id })
+                .await?;
+            // Wait for it to answer on its port (or to give up), as the daemon sees it.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(75);
+            while p.status == "starting" && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let now = c.run(previews::LIST, &ListPreviewsInput {}).await?;
+                match now.into_iter().find(|x| x.goal_id == p.goal_id) {
+                    Some(x) => p = x,
+                    None => {
+                        return Err(CliError::Usage(format!(
+                            "the preview of #{} stopped before it answered; its log is on the Processes page (refine proc logs {})",
+                            p.goal_number, p.process_id
+                        )))
+                    }
+                }
+            }
+            r.out.done(&p, |p| match p.status.as_str() {
+                "healthy" => format!("#{} runs at {}", p.goal_number, p.url),
+                _ => format!(
+                    "#{} started at {} but is {}: {}",
+                    p.goal_number,
+                    p.url,
+                    p.status,
+                    p.reason.clone().unwrap_or_default()
+                ),
+            })
+        }
         GoalCmd::Tell { goal, message } => {
             let input = TellInput {
                 goal_id: goal.clone(),
@@ -652,6 +714,31 @@ impl Render for Eligibility {
         p.table(
             &["#", "prio", "title", "start"],
             start.chain(wait).collect(),
+        );
+    }
+}
+
+/// The running previews.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+pub struct Previews(pub Vec<Preview>);
+
+impl Render for Previews {
+    fn render(&self, p: &mut Printer) {
+        p.table(
+            &["GOAL", "ROUND", "URL", "STATUS", "PROCESS"],
+            self.0
+                .iter()
+                .map(|x| {
+                    vec![
+                        format!("#{}", x.goal_number).into(),
+                        x.round.into(),
+                        x.url.clone().into(),
+                        state(&x.status),
+                        x.process_id.clone().into(),
+                    ]
+                })
+                .collect(),
         );
     }
 }

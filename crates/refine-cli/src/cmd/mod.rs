@@ -39,6 +39,7 @@ pub mod target;
 pub mod term;
 pub mod todo;
 pub mod upgrade;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -83,6 +84,7 @@ pub const GROUPS: &[(&str, Commands)] = &[
     ("reporter", reporter::COMMANDS),
     ("todo", todo::COMMANDS),
     ("review", review::COMMANDS),
+    ("webhook", webhook::COMMANDS),
     ("automation", automation::COMMANDS),
     ("call", call::COMMANDS),
     ("open", open::COMMANDS),

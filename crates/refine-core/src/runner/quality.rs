@@ -16,6 +16,15 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
+/// What a supervised command did.
+pub(crate) struct CommandRun {
+    pub exit_code: Option<i32>,
+    pub passed: bool,
+    pub duration_ms: u64,
+    pub log_excerpt: String,
+    pub process_id: String,
+}
+
 impl Core {
     /// Ask the agent for one command per test, run each in `dir`, and return the checks.
     #[allow(clippy::too_many_arguments)]
@@ -81,60 +90,92 @@ impl Core {
                 });
                 continue;
             };
-            let started = Instant::now();
-            let (info, mut done) = self
-                .start_owned_process(
-                    &app.id,
-                    crate::processes::StartProcessInput {
-                        app_id: Some(app.id.clone()),
-                        argv: vec!["sh".into(), "-c".into(), command.clone()],
-                        cwd: None,
-                        env: None,
-                        label: Some(format!("quality #{} r{round}: test {}", goal.number, i + 1)),
-                        owner: Some(refine_model::process::ProcessOwner {
-                            goal_id: Some(goal.id.clone()),
-                            round: Some(round),
-                            operation_id: None,
-                        }),
-                    },
-                    dir.to_path_buf(),
-                    None,
+            let ran = self
+                .supervised_command(
+                    app,
+                    goal,
+                    round,
+                    dir,
+                    &command,
+                    format!("quality #{} r{round}: test {}", goal.number, i + 1),
+                    Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60),
                 )
                 .await?;
-            (self.on_process(&goal.id))(&info.id);
-            let timeout = Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60);
-            let timed_out = tokio::time::timeout(timeout, done.wait_for(|d| *d))
-                .await
-                .is_err();
-            if timed_out {
-                let _ = self.stop_process_quiet(&info.id).await;
-            }
-            let fin = self
-                .processes_get(crate::processes::ProcessIdInput {
-                    id: info.id.clone(),
-                })
-                .await?;
-            if fin.status == refine_model::process::ProcessStatus::Stopped && !timed_out {
-                return Err(AgentFailure::Stopped);
-            }
-            let mut log_excerpt = self.process_tail(&info.id, 20).await;
-            if timed_out {
-                log_excerpt.push_str(&format!(
-                    "\n(timed out after {} s and was stopped)",
-                    timeout.as_secs()
-                ));
-            }
             checks.push(QualityCheck {
                 test: test.clone(),
                 command,
-                exit_code: fin.exit_code,
-                passed: fin.exit_code == Some(0) && !timed_out,
-                duration_ms: started.elapsed().as_millis() as u64,
-                log_excerpt,
-                process_id: Some(info.id.clone()),
+                exit_code: ran.exit_code,
+                passed: ran.passed,
+                duration_ms: ran.duration_ms,
+                log_excerpt: ran.log_excerpt,
+                process_id: Some(ran.process_id),
             });
         }
         Ok(checks)
+    }
+
+    /// Run one shell command supervised in `dir` (a process of the Goal's Round, listed on the
+    /// Processes page), stopped after `timeout`; its exit code and the end of its output.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn supervised_command(
+        &self,
+        app: &App,
+        goal: &Goal,
+        round: u32,
+        dir: &Path,
+        command: &str,
+        label: String,
+        timeout: Duration,
+    ) -> Result<CommandRun, AgentFailure> {
+        let started = Instant::now();
+        let (info, mut done) = self
+            .start_owned_process(
+                &app.id,
+                crate::processes::StartProcessInput {
+                    app_id: Some(app.id.clone()),
+                    argv: vec!["sh".into(), "-c".into(), command.to_string()],
+                    cwd: None,
+                    env: None,
+                    label: Some(label),
+                    owner: Some(refine_model::process::ProcessOwner {
+                        goal_id: Some(goal.id.clone()),
+                        round: Some(round),
+                        operation_id: None,
+                    }),
+                },
+                dir.to_path_buf(),
+                None,
+            )
+            .await?;
+        (self.on_process(&goal.id))(&info.id);
+        let timed_out = tokio::time::timeout(timeout, done.wait_for(|d| *d))
+            .await
+            .is_err();
+        if timed_out {
+            let _ = self.stop_process_quiet(&info.id).await;
+        }
+        let fin = self
+            .processes_get(crate::processes::ProcessIdInput {
+                id: info.id.clone(),
+            })
+            .await?;
+        if fin.status == refine_model::process::ProcessStatus::Stopped && !timed_out {
+            return Err(AgentFailure::Stopped);
+        }
+        let mut log_excerpt = self.process_tail(&info.id, 20).await;
+        if timed_out {
+            log_excerpt.push_str(&format!(
+                "\n(timed out after {} s and was stopped)",
+                timeout.as_secs()
+            ));
+        }
+        Ok(CommandRun {
+            exit_code: fin.exit_code,
+            passed: fin.exit_code == Some(0) && !timed_out,
+            duration_ms: started.elapsed().as_millis() as u64,
+            log_excerpt,
+            process_id: info.id,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -94,19 +94,23 @@ impl Core {
                         .await;
                     return Ok(());
                 }
-                Err(AgentFailure::Fault(why)) => {
+                Err(f @ (AgentFailure::Fault(_) | AgentFailure::Setup(_))) => {
                     if stop.load(Ordering::SeqCst) || !self.unchanged(&goal, round).await {
                         return Ok(());
                     }
-                    let w2 = why.clone();
-                    self.record_work(&goal.id, round, move |w| w.fault = Some(w2))
+                    let (why, reason) = match f {
+                        AgentFailure::Setup(why) => (why.clone(), why),
+                        AgentFailure::Fault(why) => (why.clone(), format!("provider fault: {why}")),
+                        _ => unreachable!("matched above"),
+                    };
+                    self.record_work(&goal.id, round, move |w| w.fault = Some(why))
                         .await?;
                     let failed = self
                         .step_transition(
                             &goal,
                             round,
                             Action::Advance(WorkflowState::Failed),
-                            Some(format!("provider fault: {why}")),
+                            Some(reason),
                         )
                         .await;
                     if failed.is_err() {
@@ -329,6 +333,30 @@ impl Core {
             })
         })
         .await?;
+        // A new worktree (not one a later Round continues) gets the app's environment once.
+        let env = &settings.worktree;
+        let wanted = !(env.setup.is_empty() && env.copy.is_empty() && env.link.is_empty());
+        if wanted && work.environment.is_empty() && work.continues_round.is_none() {
+            let (steps, failed) = self
+                .prepare_environment(app, goal, round, Path::new(path), env)
+                .await?;
+            work = self
+                .record_work(&goal.id, round, move |w| w.environment = steps)
+                .await?;
+            if let Some(why) = failed {
+                return Err(AgentFailure::Setup(why));
+            }
+        } else if let Some(failed) = work
+            .environment
+            .iter()
+            .find(|s| s.kind == "setup" && !s.passed)
+        {
+            // Resumed after a failed setup was recorded: the Round still cannot go on.
+            return Err(AgentFailure::Setup(format!(
+                "worktree setup failed: `{}`; its output is with Round {round}",
+                failed.what
+            )));
+        }
         Ok(work)
     }
 

@@ -333,6 +333,23 @@ fn script() -> Vec<(&'static str, Value)> {
         ("review.comments.delete", json!({"id": 1})),
         ("review.comments.resolve", json!({"id": 1})),
         ("review.request_changes", json!({"goalId": "#1"})),
+        ("webhooks.list", json!({})),
+        (
+            "webhooks.create",
+            json!({"url": "http://10.0.0.1/h", "events": ["workflow.transitioned"], "allowHttp": true}),
+        ),
+        (
+            "webhooks.create",
+            json!({"url": "https://hooks.example.com/h", "events": ["nope"]}),
+        ),
+        ("webhooks.update", json!({"id": "nope", "enabled": false})),
+        ("webhooks.delete", json!({"id": "nope"})),
+        ("webhooks.deliveries", json!({"id": "nope"})),
+        ("webhooks.ping", json!({"id": "nope"})),
+        ("previews.list", json!({})),
+        ("previews.start", json!({"goalId": "#1"})),
+        ("previews.start", json!({"goalId": "#404"})),
+        ("previews.stop", json!({"goalId": "#1"})),
         (
             "agents.transcript",
             json!({"runId": "01HZZZZZZZZZZZZZZZZZZZZZZZ"}),

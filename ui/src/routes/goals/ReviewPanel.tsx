@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import { useAction } from '../../api/hooks';
-import { Banner } from '../../components/Feedback';
+import { useAction, useQuery } from '../../api/hooks';
+import { Badge, Banner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { useToast } from '../../components/toastContext';
 import type { Goal } from '../../gen/bindings';
@@ -123,6 +123,7 @@ export function ReviewPanel({ goal }: { goal: Goal }) {
           <Icon name="check" /> {busy && form === null ? 'Approving…' : 'Approve'}
         </button>
       </div>
+      <PreviewRow goalId={goal.id} />
       <p className="muted small review-keys">
         Keys: <kbd>a</kbd> approve · <kbd>r</kbd> request changes · <kbd>j</kbd>/<kbd>k</kbd> next/previous file · <kbd>n</kbd>/<kbd>p</kbd> next/previous comment
       </p>
@@ -230,6 +231,43 @@ export function ReviewPanel({ goal }: { goal: Goal }) {
         )}
         <CommentComposer goalId={goal.id} target={{ path: null, side: null, startLine: null, endLine: null }} placeholder="A comment on the whole candidate…" />
       </section>
+    </div>
+  );
+}
+
+const PREVIEW_TONE = { starting: 'accent', healthy: 'success', unhealthy: 'warning', stopped: 'neutral' } as const;
+
+/** Run the candidate on its own port, and the link once it answers. */
+function PreviewRow({ goalId }: { goalId: string }) {
+  const toast = useToast();
+  const previews = useQuery('previews.list', {});
+  const preview = previews.data?.find((p) => p.goalId === goalId) ?? null;
+  const act = useAction(async (what: 'start' | 'stop', call) => (what === 'start' ? call('previews.start', { goalId }) : call('previews.stop', { goalId })), {
+    onError: (err) => toast.show('error', 'The preview did not start', err.message),
+  });
+  return (
+    <div className="row small preview-row" data-testid="preview" data-status={preview?.status ?? 'none'}>
+      {preview ? (
+        <>
+          <Badge tone={PREVIEW_TONE[preview.status as keyof typeof PREVIEW_TONE] ?? 'neutral'}>preview {preview.status}</Badge>
+          {preview.status === 'healthy' ? (
+            <a href={preview.url} target="_blank" rel="noreferrer noopener" data-testid="preview-link">
+              {preview.url}
+            </a>
+          ) : (
+            <span className="mono muted">{preview.url}</span>
+          )}
+          {preview.reason && <span className="muted">{preview.reason}</span>}
+          <button type="button" className="button ghost small" onClick={() => void act.run('stop')} disabled={act.busy} data-testid="preview-stop">
+            Stop preview
+          </button>
+        </>
+      ) : (
+        <button type="button" className="button small" onClick={() => void act.run('start')} disabled={act.busy} data-testid="preview-start">
+          Preview the candidate
+        </button>
+      )}
+      <span className="muted">runs the app's start command in the candidate's worktree on its own port</span>
     </div>
   );
 }

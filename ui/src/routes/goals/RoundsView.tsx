@@ -5,7 +5,7 @@ import { formatDuration, formatRelative, formatTime } from '../../components/for
 import { Icon } from '../../components/Icon';
 import { MarkdownText } from '../../components/MarkdownText';
 import { useToast } from '../../components/toastContext';
-import type { AgentRun, Evaluation, Goal, GovernanceVerdict, Integration, ProviderHold, QualityCheck, Round, RoundDetail, RoundWork, Usage, WorkerInfo } from '../../gen/bindings';
+import type { AgentRun, EnvStep, Evaluation, Goal, GovernanceVerdict, Integration, ProviderHold, QualityCheck, Round, RoundDetail, RoundWork, Usage, WorkerInfo } from '../../gen/bindings';
 import { hrefFor } from '../../state/router';
 import { DiffModeToggle, DiffView, useDiffMode } from '../changes/DiffView';
 import { isRunning } from '../work/states';
@@ -117,6 +117,7 @@ function fullWork(w: RoundWork) {
     profile: w.profile ?? null,
     waiting: w.waiting ?? null,
     followUps: w.followUps ?? [],
+    environment: w.environment ?? [],
   };
 }
 
@@ -236,6 +237,11 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
                 <RunsTable runs={runs} />
               </RoundSection>
             )}
+            {w && w.environment.length > 0 && (
+              <RoundSection title="Worktree environment" count={w.environment.length} testId="round-environment" aside={w.environment.some((e) => !e.passed && e.kind === 'setup') ? <Badge tone="danger">setup failed</Badge> : null}>
+                <EnvironmentList steps={w.environment} />
+              </RoundSection>
+            )}
             {w && (w.quality.length > 0 || w.candidateCommit) && (
               <RoundSection title="Quality" testId="round-quality" aside={w.quality.length > 0 ? <QualitySummary checks={w.quality} /> : null}>
                 {w.quality.length > 0 ? <QualityTable checks={w.quality} /> : <p className="muted small">Not checked yet.</p>}
@@ -353,6 +359,36 @@ function QualitySummary({ checks }: { checks: QualityCheck[] }) {
     <Badge tone={passed === checks.length ? 'success' : 'danger'} testId="quality-summary">
       {passed}/{checks.length} passed
     </Badge>
+  );
+}
+
+const ENV_LABEL: Record<string, string> = { copy: 'copied', link: 'linked', setup: 'setup', teardown: 'teardown', remove: 'removed' };
+
+/** How the worktree was prepared and torn down: files placed, commands run, with their logs. */
+function EnvironmentList({ steps }: { steps: EnvStep[] }) {
+  return (
+    <ol className="quality-checks">
+      {steps.map((s, i) => (
+        <li key={i} className={s.passed ? 'quality-check passed' : 'quality-check failed'} data-testid="env-step" data-kind={s.kind} data-passed={s.passed}>
+          <div className="quality-check-head">
+            <Badge tone={s.passed ? 'success' : s.kind === 'setup' ? 'danger' : 'warning'}>{ENV_LABEL[s.kind] ?? s.kind}</Badge>
+            <code className="quality-command">{s.what}</code>
+          </div>
+          <div className="quality-check-facts small">
+            {s.exitCode !== null && <span className="muted">exit {s.exitCode}</span>}
+            <span className="muted">{formatMs(s.durationMs)}</span>
+            {s.processId && <a href={hrefFor('processes', [s.processId])}>log</a>}
+            {!s.processId && <span className="muted">{s.logExcerpt}</span>}
+          </div>
+          {s.processId && s.logExcerpt.trim() && (
+            <details className="quality-log" open={!s.passed}>
+              <summary className="small muted">Output</summary>
+              <pre className="mono">{s.logExcerpt}</pre>
+            </details>
+          )}
+        </li>
+      ))}
+    </ol>
   );
 }
 

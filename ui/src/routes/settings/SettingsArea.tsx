@@ -5,6 +5,7 @@ import { GuidancePage } from './GuidancePage';
 import { QualityPage } from './QualityPage';
 import { SessionsPage } from './SessionsPage';
 import { SettingsPage } from './SettingsPage';
+import { WebhooksPage } from './WebhooksPage';
 
 /** Picks the Settings sub-page from the route (`#/settings/<tab>`). */
 export function SettingsArea() {
@@ -18,6 +19,8 @@ export function SettingsArea() {
       return <GuidancePage />;
     case 'agents':
       return <AgentsPage />;
+    case 'webhooks':
+      return <WebhooksPage />;
     case 'sessions':
       return <SessionsPage />;
     default:

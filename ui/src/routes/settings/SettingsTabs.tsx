@@ -1,6 +1,6 @@
 import { navigate } from '../../state/router';
 
-export type SettingsTab = 'general' | 'quality' | 'governance' | 'guidance' | 'agents' | 'sessions';
+export type SettingsTab = 'general' | 'quality' | 'governance' | 'guidance' | 'agents' | 'webhooks' | 'sessions';
 
 const TABS: { id: SettingsTab; label: string }[] = [
   { id: 'general', label: 'General' },
@@ -8,6 +8,7 @@ const TABS: { id: SettingsTab; label: string }[] = [
   { id: 'governance', label: 'Governance' },
   { id: 'guidance', label: 'Guidance' },
   { id: 'agents', label: 'Agents' },
+  { id: 'webhooks', label: 'Webhooks' },
   { id: 'sessions', label: 'Sessions' },
 ];
 
