@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
 import { addApp, callCli, eventually } from './work.mjs';
@@ -33,6 +34,7 @@ describe('review comments', () => {
     await browser?.close();
     await daemon?.stop();
     await repo?.cleanup();
+    await rm(`${repo.dir}-remote.git`, { recursive: true, force: true });
   });
 
   test('comment on lines, request changes, see them addressed, resolve and approve', async () => {
@@ -123,6 +125,19 @@ describe('review comments', () => {
       after.map((c) => c.status),
       ['resolved', 'resolved'],
     );
+
+    // Publish: without a remote the reason says what to do; with a bare one, the branch is pushed.
+    await page.getByTestId('publish-button').click();
+    await page.getByText(/git remote add origin/).first().waitFor();
+    const bare = `${repo.dir}-remote.git`;
+    await run('git', ['init', '-q', '--bare', bare]);
+    await run('git', ['remote', 'add', 'origin', bare], { cwd: repo.dir });
+    await page.getByTestId('publish-button').click();
+    await page.locator('[data-testid="publish"][data-published="true"]').waitFor();
+    assert.match(await page.getByTestId('publish').innerText(), /refine\/1\/round-1 → origin/);
+    const pushed = (await run('git', ['rev-parse', 'refs/heads/refine/1/round-1'], { cwd: bare })).stdout.trim();
+    const rounds2 = await callCli(daemon, 'runner.rounds', { goalId: goal.id });
+    assert.equal(pushed, rounds2.find((r) => r.number === 2).work.candidateCommit);
 
     // Preview the candidate: its worktree served on its own port, linked once it answers.
     const target = await callCli(daemon, 'target.get', {});

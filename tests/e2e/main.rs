@@ -12,6 +12,7 @@ mod harden;
 mod lifecycle;
 mod operate;
 mod preview;
+mod publish;
 mod review;
 mod terminal;
 mod webhooks;

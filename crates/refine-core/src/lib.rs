@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod previews;
 pub mod processes;
 pub mod project;
+pub mod publish;
 pub mod quality;
 pub mod reporters;
 pub mod review;

@@ -525,6 +525,25 @@ pub struct RoundWork {
     pub continues_round: Option<u32>,
     /// How the worktree was prepared (files copied or linked, setup commands) and torn down.
     pub environment: Vec<EnvStep>,
+    /// The candidate pushed to a remote, and the pull/merge request opened for it.
+    pub publication: Option<Publication>,
+}
+
+/// A candidate branch pushed to the app's remote (and its pull or merge request).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Publication {
+    pub remote: String,
+    pub branch: String,
+    /// The candidate commit pushed.
+    pub commit: String,
+    pub pushed_at: String,
+    /// `gh` or `glab`, when one was installed and signed in.
+    pub tool: Option<String>,
+    /// The pull/merge request it opened.
+    pub request_url: Option<String>,
+    /// Why no request was opened (no CLI, not signed in, it failed: its output).
+    pub note: Option<String>,
 }
 
 /// What an environment step did: `copy`/`link` a git-ignored file of the app root into the

@@ -1956,6 +1956,29 @@ export type ProviderUsage = {
 	runs: number,
 };
 
+/**  A candidate branch pushed to the app's remote (and its pull or merge request). */
+export type Publication = {
+	remote: string,
+	branch: string,
+	/**  The candidate commit pushed. */
+	commit: string,
+	pushedAt: string,
+	/**  `gh` or `glab`, when one was installed and signed in. */
+	tool: string | null,
+	/**  The pull/merge request it opened. */
+	requestUrl: string | null,
+	/**  Why no request was opened (no CLI, not signed in, it failed: its output). */
+	note: string | null,
+};
+
+export type PublishInput = {
+	goalId: string,
+	/**  The remote to push to (default `origin`). */
+	remote?: string | null,
+	/**  Open a pull/merge request when `gh`/`glab` is signed in (default true). */
+	request?: boolean | null,
+};
+
 /**  One plain-text test of the project and the command that checked it. */
 export type QualityCheck = {
 	test: string,
@@ -2269,6 +2292,8 @@ export type RoundWork = {
 	continuesRound?: number | null,
 	/**  How the worktree was prepared (files copied or linked, setup commands) and torn down. */
 	environment?: EnvStep[],
+	/**  The candidate pushed to a remote, and the pull/merge request opened for it. */
+	publication?: Publication | null,
 };
 
 export type RowError = {
@@ -3006,6 +3031,7 @@ export const operations = {
   "goals.update": { method: "PATCH", path: "/api/v1/work/goals/{id}", kind: "mutation", mcp: true },
   "goals.delete": { method: "DELETE", path: "/api/v1/work/goals/{id}", kind: "mutation", mcp: false },
   "goals.restore": { method: "POST", path: "/api/v1/work/goals/{id}/restore", kind: "mutation", mcp: false },
+  "goals.publish": { method: "POST", path: "/api/v1/work/goals/{goalId}/publish", kind: "mutation", mcp: true },
   "goals.bulk_update": { method: "POST", path: "/api/v1/work/goals/bulk", kind: "mutation", mcp: true },
   "goals.export": { method: "GET", path: "/api/v1/work/export", kind: "query", mcp: true },
   "features.list": { method: "GET", path: "/api/v1/work/features", kind: "query", mcp: true },
@@ -3172,6 +3198,7 @@ export type Operations = {
   "goals.update": { input: UpdateGoalInput; output: Goal };
   "goals.delete": { input: GoalIdInput; output: Goal };
   "goals.restore": { input: GoalIdInput; output: Goal };
+  "goals.publish": { input: PublishInput; output: Publication };
   "goals.bulk_update": { input: BulkUpdateInput; output: BulkResult };
   "goals.export": { input: ExportInput; output: ExportFile };
   "features.list": { input: ListFeaturesInput; output: Feature[] };

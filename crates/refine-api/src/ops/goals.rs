@@ -48,6 +48,15 @@ pub const DELETE: Op<GoalIdInput, Goal> = Op::mutation(
     false,
 );
 
+pub const PUBLISH: Op<refine_core::publish::PublishInput, refine_model::agents::Publication> =
+    Op::mutation(
+        "goals.publish",
+        Post,
+        "/api/v1/work/goals/{goalId}/publish",
+        "Push the candidate branch of a Goal in review (or done) to the app's remote (default `origin`) and, when `gh` (GitHub) or `glab` (GitLab) is installed and signed in, open a pull/merge request with the Goal's title, prompt and the Round's evidence. Stored with the Round (`publication`, with the request's URL, or a note saying why none was opened). Approving still merges locally.",
+        true,
+    );
+
 pub const RESTORE: Op<GoalIdInput, Goal> = Op::mutation(
     "goals.restore",
     Post,
@@ -80,6 +89,7 @@ pub(crate) fn ops() -> Vec<OpDef> {
         UPDATE.handle(|core, ctx, i| async move { core.goals_update(&ctx, i).await }),
         DELETE.handle(|core, ctx, i| async move { core.goals_delete(&ctx, i).await }),
         RESTORE.handle(|core, ctx, i| async move { core.goals_restore(&ctx, i).await }),
+        PUBLISH.handle(|core, ctx, i| async move { core.goals_publish(&ctx, i).await }),
         BULK_UPDATE.handle(|core, ctx, i| async move { core.goals_bulk_update(&ctx, i).await }),
         EXPORT.handle(|core, ctx, i| async move { core.goals_export(&ctx, i).await }),
     ]

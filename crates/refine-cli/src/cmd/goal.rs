@@ -167,6 +167,16 @@ pub enum GoalCmd {
         #[arg(long)]
         list: bool,
     },
+    /// Push a Goal's candidate branch to the app's remote; open a pull/merge request when gh or
+    /// glab is signed in.
+    Publish {
+        goal: String,
+        #[arg(long)]
+        remote: Option<String>,
+        /// Push only; open no request.
+        #[arg(long)]
+        no_request: bool,
+    },
     /// Delete a Goal (restorable).
     #[command(alias = "rm", alias = "remove")]
     Delete { goal: String },
@@ -257,6 +267,7 @@ pub const COMMANDS: Commands = &[
     ("retry", &[workflow::RETRY.name]),
     ("cancel", &[workflow::CANCEL.name]),
     ("tell", &[runner::TELL.name]),
+    ("publish", &[goals::PUBLISH.name]),
     (
         "preview",
         &[
@@ -476,6 +487,32 @@ pub async fn run(r: &Run<'_>, cmd: &GoalCmd) -> Result {
         GoalCmd::Cancel { goal, reason } => r
             .out
             .show(&c.run(workflow::CANCEL, &action(goal, reason)).await?),
+        GoalCmd::Publish {
+            goal,
+            remote,
+            no_request,
+        } => {
+            let input = refine_core::publish::PublishInput {
+                goal_id: goal.clone(),
+                remote: remote.clone(),
+                request: Some(!no_request),
+            };
+            let p = c.run(goals::PUBLISH, &input).await?;
+            r.out.done(&p, |p| {
+                let mut s = format!(
+                    "Pushed {} ({}) to {}",
+                    p.branch,
+                    &p.commit[..p.commit.len().min(10)],
+                    p.remote
+                );
+                match (&p.request_url, &p.note) {
+                    (Some(u), _) => s.push_str(&format!("\nOpened {u}")),
+                    (None, Some(n)) => s.push_str(&format!("\n{n}")),
+                    _ => {}
+                }
+                s
+            })
+        }
         GoalCmd::Preview { goal, stop, list } => {
             if *list {
                 return r.out.show(&Previews(

@@ -347,6 +347,8 @@ fn script() -> Vec<(&'static str, Value)> {
         ("webhooks.deliveries", json!({"id": "nope"})),
         ("webhooks.ping", json!({"id": "nope"})),
         ("previews.list", json!({})),
+        ("goals.publish", json!({"goalId": "#1"})),
+        ("goals.publish", json!({"goalId": "#1", "remote": "-x"})),
         ("previews.start", json!({"goalId": "#1"})),
         ("previews.start", json!({"goalId": "#404"})),
         ("previews.stop", json!({"goalId": "#1"})),

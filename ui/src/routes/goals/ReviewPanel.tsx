@@ -124,6 +124,7 @@ export function ReviewPanel({ goal }: { goal: Goal }) {
         </button>
       </div>
       <PreviewRow goalId={goal.id} />
+      <PublishRow goalId={goal.id} />
       <p className="muted small review-keys">
         Keys: <kbd>a</kbd> approve · <kbd>r</kbd> request changes · <kbd>j</kbd>/<kbd>k</kbd> next/previous file · <kbd>n</kbd>/<kbd>p</kbd> next/previous comment
       </p>
@@ -268,6 +269,41 @@ function PreviewRow({ goalId }: { goalId: string }) {
         </button>
       )}
       <span className="muted">runs the app's start command in the candidate's worktree on its own port</span>
+    </div>
+  );
+}
+
+/** Push the candidate to the app's remote (and a pull/merge request when gh or glab is signed in). */
+function PublishRow({ goalId }: { goalId: string }) {
+  const toast = useToast();
+  const rounds = useQuery('runner.rounds', { goalId });
+  const latest = rounds.data?.reduce<(typeof rounds.data)[number] | null>((a, r) => (!a || r.number > a.number ? r : a), null);
+  const published = latest?.work.publication ?? null;
+  const publish = useAction('goals.publish', {
+    onSuccess: (p) => toast.show('success', p.requestUrl ? `Opened ${p.requestUrl}` : `Pushed ${p.branch} to ${p.remote}`, p.note ?? undefined),
+    onError: (err) => toast.show('error', 'Not published', err.message),
+  });
+  return (
+    <div className="row small" data-testid="publish" data-published={published ? 'true' : 'false'}>
+      <button type="button" className="button small" onClick={() => void publish.run({ goalId, remote: null, request: null })} disabled={publish.busy} data-testid="publish-button">
+        {published ? 'Publish again' : 'Publish'}
+      </button>
+      {published ? (
+        <>
+          <span className="mono">
+            {published.branch} → {published.remote}
+          </span>
+          {published.requestUrl ? (
+            <a href={published.requestUrl} target="_blank" rel="noreferrer noopener" data-testid="publish-request">
+              {published.requestUrl}
+            </a>
+          ) : (
+            published.note && <span className="muted">{published.note}</span>
+          )}
+        </>
+      ) : (
+        <span className="muted">pushes the candidate branch to the app's remote; opens a pull/merge request when gh or glab is signed in</span>
+      )}
     </div>
   );
 }
