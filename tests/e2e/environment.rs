@@ -136,6 +136,10 @@ fn setup_copies_links_and_teardown_shape_each_worktree() {
     let files = git(&repo, &["show", "--name-only", "--format=", cand]);
     assert_eq!(files, "feature.txt", "{files}");
 
+    // "Evaluate now" checks a fresh checkout, prepared the same way: the check passes there too.
+    let ev = h.ok("quality.evaluate", json!({"goalId": id}));
+    assert_eq!(ev["passed"], true, "{ev}");
+
     // Done: the teardown runs in the worktree, which is then removed; the branch stays.
     let a = h.call("workflow.approve", json!({"goalId": id}));
     assert_eq!(a.status, 200, "{}", a.body);

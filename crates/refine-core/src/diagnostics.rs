@@ -225,13 +225,43 @@ impl Core {
                 Some("see the daemon's log: refine logs --level warn"),
             )),
         }
-        checks.push(check(
-            "forge",
-            "gh / glab",
-            CheckStatus::Skip,
-            "not configured: Goals are integrated by local merge".into(),
-            None,
-        ));
+        // The forges' CLIs, used only by goals.publish to open pull/merge requests.
+        let forges = tokio::task::spawn_blocking(|| {
+            ["gh", "glab"].map(|t| (t, crate::publish::forge_status(t)))
+        })
+        .await
+        .unwrap_or([("gh", (None, false)), ("glab", (None, false))]);
+        for (tool, (version, signed_in)) in forges {
+            let (id, title) = (
+                format!("forge:{tool}"),
+                format!("{tool} (pull/merge requests)"),
+            );
+            checks.push(match (version, signed_in) {
+                (None, _) => DoctorCheck {
+                    id,
+                    title,
+                    status: CheckStatus::Skip,
+                    detail: format!("{tool} is not installed: publishing pushes the branch only"),
+                    fix: Some(format!(
+                        "install {tool} and run `{tool} auth login` to open requests from Refine"
+                    )),
+                },
+                (Some(v), true) => check(
+                    &id,
+                    &title,
+                    CheckStatus::Ok,
+                    format!("{v}, signed in"),
+                    None,
+                ),
+                (Some(v), false) => DoctorCheck {
+                    id,
+                    title,
+                    status: CheckStatus::Skip,
+                    detail: format!("{v}, not signed in: publishing pushes the branch only"),
+                    fix: Some(format!("{tool} auth login")),
+                },
+            });
+        }
         let core = self.clone();
         let local = tokio::task::spawn_blocking(move || core.local_checks())
             .await

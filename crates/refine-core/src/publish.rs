@@ -106,6 +106,27 @@ pub fn request_body(goal: &Goal, round: u32, work: &RoundWork) -> String {
     b
 }
 
+/// `gh`/`glab`: its version when installed, and whether `auth status` says it is signed in.
+pub fn forge_status(tool: &str) -> (Option<String>, bool) {
+    let Ok(v) = Command::new(tool).arg("--version").output() else {
+        return (None, false);
+    };
+    if !v.status.success() {
+        return (None, false);
+    }
+    let version = String::from_utf8_lossy(&v.stdout)
+        .lines()
+        .next()
+        .unwrap_or(tool)
+        .trim()
+        .to_string();
+    let signed = Command::new(tool)
+        .args(["auth", "status"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    (Some(version), signed)
+}
+
 /// Installed and signed in: `gh auth status` / `glab auth status` exit 0.
 fn signed_in(tool: &str, dir: &Path) -> Result<(), String> {
     match Command::new(tool)

@@ -453,6 +453,26 @@ impl Core {
             Ok(())
         })
         .await?;
+        // The checkout gets the app's worktree environment too (copies, links, setup).
+        let prepared = match self
+            .prepare_environment(&app, &goal, round, &dir, &settings.worktree)
+            .await
+        {
+            Ok((_, None)) => Ok(()),
+            Ok((_, Some(why))) => Err(ApiError::precondition(why)),
+            Err(AgentFailure::Error(e)) => Err(e),
+            Err(_) => Err(ApiError::conflict("the evaluation's setup was stopped")),
+        };
+        if let Err(e) = prepared {
+            let (repo, d2) = (PathBuf::from(&app.path), dir.clone());
+            let _ = self
+                .blocking(move |_| {
+                    let _ = wt::remove_worktree(&repo, &d2);
+                    Ok(())
+                })
+                .await;
+            return Err(e);
+        }
         let started = clock::now();
         let checks = self
             .run_quality(

@@ -404,6 +404,7 @@ impl Core {
         let core = self.clone();
         let mut shutdown = self.shutdown_signal();
         tokio::spawn(async move {
+            let mut wanted: Option<std::collections::HashSet<(String, String)>> = None;
             loop {
                 let event = tokio::select! {
                     e = events.recv() => e,
@@ -417,6 +418,27 @@ impl Core {
                     }
                     Err(_) => return,
                 };
+                // Which (app, kind) pairs any webhook wants, re-read when a webhook changes, so
+                // the stream's busy kinds (process output, transcripts) cost no database read.
+                if event.kind == kind::WEBHOOK_CHANGED.name() || wanted.is_none() {
+                    wanted = core.read(|c| table::list(c, None)).await.ok().map(|hooks| {
+                        hooks
+                            .into_iter()
+                            .filter(|(w, _)| w.enabled)
+                            .flat_map(|(w, _)| {
+                                w.events.into_iter().map(move |k| (w.app_id.clone(), k))
+                            })
+                            .collect::<std::collections::HashSet<(String, String)>>()
+                    });
+                }
+                let interesting = match (&wanted, &event.app_id) {
+                    (Some(w), Some(app)) => w.contains(&(app.clone(), event.kind.clone())),
+                    (None, Some(_)) => true,
+                    _ => false,
+                };
+                if !interesting {
+                    continue;
+                }
                 let c2 = core.clone();
                 let queued = core.blocking(move |_| c2.enqueue_event(&event)).await;
                 match queued {

@@ -300,3 +300,60 @@ impl Core {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(dir: &Path, script: &str) {
+        let ok = std::process::Command::new("sh")
+            .args(["-c", script])
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{script}");
+    }
+
+    #[test]
+    fn only_ignored_paths_inside_the_root_are_placed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, wt, outside) = (
+            tmp.path().join("app"),
+            tmp.path().join("wt"),
+            tmp.path().join("secret"),
+        );
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&wt).unwrap();
+        std::fs::write(&outside, "not yours\n").unwrap();
+        sh(
+            &root,
+            "git init -q && printf '.env\\nevil\\nlinked/\\n' > .gitignore && echo tracked > README.md \
+             && git add -A && git -c user.email=t@e -c user.name=T commit -qm init \
+             && echo TOKEN=1 > .env && ln -s ../secret evil && mkdir linked && echo x > linked/f",
+        );
+        sh(&wt, "git init -q");
+        let env = place(&root, &wt, ".env", false);
+        assert!(env.passed, "{env:?}");
+        assert_eq!(
+            std::fs::read_to_string(wt.join(".env")).unwrap(),
+            "TOKEN=1\n"
+        );
+        // A symlink in the root that leads outside it is not followed.
+        let evil = place(&root, &wt, "evil", false);
+        assert!(
+            !evil.passed && evil.log_excerpt.contains("outside the app root"),
+            "{evil:?}"
+        );
+        assert!(!wt.join("evil").exists());
+        // Tracked files are the worktree's already; syntax that leaves the root is refused.
+        assert!(!place(&root, &wt, "README.md", false).passed);
+        assert!(!place(&root, &wt, "../secret", false).passed);
+        // A linked folder is excluded by its exact path, so git never sees the link.
+        let l = place(&root, &wt, "linked", true);
+        assert!(l.passed, "{l:?}");
+        let exclude = std::fs::read_to_string(wt.join(".git/info/exclude")).unwrap();
+        assert!(exclude.lines().any(|x| x == "/linked"), "{exclude}");
+    }
+}

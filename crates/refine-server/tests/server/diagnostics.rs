@@ -18,7 +18,8 @@ async fn the_doctor_gives_every_check_a_verdict_and_failures_a_fix() {
     for id in [
         "git",
         "agent:scripted",
-        "forge",
+        "forge:gh",
+        "forge:glab",
         "disk",
         "database",
         "wal",
