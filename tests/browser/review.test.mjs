@@ -28,6 +28,9 @@ describe('review comments', () => {
     const settings = await callCli(daemon, 'settings.get', {});
     await callCli(daemon, 'settings.update', { scope: 'global', revision: settings.global.revision, patch: { agents: { defaultProfile: 'scripted' }, runner: { pollSeconds: 1 } } });
     await callCli(daemon, 'quality.settings.update', { revision: 0, tests: ['app exists'], instructions: '' });
+    // Each new worktree is prepared by a setup command (shown with the Round).
+    const view = await callCli(daemon, 'settings.get', {});
+    await callCli(daemon, 'settings.update', { scope: 'app', revision: view.app?.revision ?? 0, patch: { worktree: { setup: ['echo dependencies ready'] } } });
   });
 
   after(async () => {
@@ -62,6 +65,14 @@ describe('review comments', () => {
       return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING;
     });
     assert.ok(order, 'the review comes before the edit form');
+
+    // The worktree's setup ran before the agent, recorded with the Round.
+    const envStep = page.locator('[data-testid="round-environment"] [data-testid="env-step"][data-kind="setup"]');
+    await envStep.waitFor();
+    assert.equal(await envStep.getAttribute('data-passed'), 'true');
+    assert.match(await envStep.innerText(), /echo dependencies ready/);
+    await page.getByTestId('round-environment').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await screenshot(page, 'review-environment-light');
 
     // Lines 1-2 of the new file: click one line number, shift-click another.
     const diff = page.getByTestId('candidate-diff');
