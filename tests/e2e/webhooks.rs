@@ -238,7 +238,14 @@ fn signed_deliveries_are_retried_after_a_500_and_kept_as_history() {
     assert!(!out.contains(&secret), "{out}");
 
     // Disabled: nothing more goes out; deleted: gone with its history.
-    h.ok("webhooks.update", json!({"id": id, "enabled": false}));
+    let before = history(&h).as_array().unwrap().len();
+    let off = h.ok("webhooks.update", json!({"id": id, "enabled": false}));
+    assert_eq!(off["enabled"], false);
+    assert_eq!(
+        history(&h).as_array().unwrap().len(),
+        before,
+        "changing a webhook keeps its history"
+    );
     let gone = h.ok("webhooks.delete", json!({"id": id}));
     assert_eq!(gone["id"], id.as_str());
     assert_eq!(h.call("webhooks.deliveries", json!({"id": id})).status, 404);

@@ -198,6 +198,8 @@ pub(crate) struct Inner {
     pub(crate) webhook_wake: tokio::sync::Notify,
     /// Running previews, by Goal id.
     pub(crate) previews: Mutex<HashMap<String, refine_model::process::Preview>>,
+    /// Serialises preview starts (the cap and the one-per-Goal rule).
+    pub(crate) preview_lock: tokio::sync::Mutex<()>,
     pub(crate) metrics: performance::Metrics,
     /// What the release feed said when last asked.
     pub(crate) feed: upgrade::FeedCache,
@@ -287,6 +289,7 @@ impl Core {
             review_lock: tokio::sync::Mutex::new(()),
             webhook_wake: tokio::sync::Notify::new(),
             previews: Mutex::new(HashMap::new()),
+            preview_lock: tokio::sync::Mutex::new(()),
             metrics: performance::Metrics::new(),
             feed: Default::default(),
             migration_backup,

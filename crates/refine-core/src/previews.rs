@@ -78,6 +78,8 @@ impl Core {
     }
 
     async fn start_preview(&self, ctx: &Ctx, goal_ref: &str) -> Result<Preview, ApiError> {
+        // One start at a time: the checks and the insert below see each other's previews.
+        let _one = self.0.preview_lock.lock().await;
         let goal = self
             .goals_get(
                 ctx,

@@ -144,11 +144,29 @@ fn signed_in(tool: &str, dir: &Path) -> Result<(), String> {
     }
 }
 
+/// A remote URL without the credentials it may carry (`https://user:token@host/…`).
+pub fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Nothing the daemon runs for publishing may wait on a terminal for a password or host key.
+fn batch(cmd: &mut Command) -> &mut Command {
+    cmd.env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+        .env("GH_PROMPT_DISABLED", "1")
+        .env("NO_PROMPT", "1")
+        .stdin(std::process::Stdio::null())
+}
+
 fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
+    let o = batch(Command::new("git").arg("-C").arg(dir).args(args))
         .output()
         .map_err(|e| e.to_string())?;
     if !o.status.success() {
@@ -334,6 +352,16 @@ mod tests {
         // A title that looks like a flag stays one argument.
         let t = request_argv("gh", "b", "main", "--help; rm -rf /", "x");
         assert_eq!(t[8], "--help; rm -rf /");
+    }
+
+    #[test]
+    fn credentials_never_leave_in_a_note() {
+        assert_eq!(
+            redact("https://oauth2:s3cret@git.example.com/x.git"),
+            "https://git.example.com/x.git"
+        );
+        assert_eq!(redact("/srv/git/x.git"), "/srv/git/x.git");
+        assert_eq!(redact("git@github.com:a/b.git"), "git@github.com:a/b.git");
     }
 
     #[test]

@@ -379,9 +379,13 @@ impl Core {
                     "Goal #{number} changed meanwhile; look at its candidate again"
                 )));
             }
-            if table::of_goal(tx, &g.id, None)?.len() >= MAX_COMMENTS {
+            let open = table::of_goal(tx, &g.id, None)?
+                .into_iter()
+                .filter(|c| c.status != CommentStatus::Resolved)
+                .count();
+            if open >= MAX_COMMENTS {
                 return Err(ApiError::conflict(format!(
-                    "Goal #{number} has {MAX_COMMENTS} comments; resolve or delete some first"
+                    "Goal #{number} has {MAX_COMMENTS} open comments; resolve or delete some first"
                 )));
             }
             let c = table::insert(tx, &c)?;

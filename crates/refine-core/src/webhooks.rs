@@ -200,7 +200,7 @@ impl Core {
                     "the app has {PER_APP} webhooks; delete one first"
                 )));
             }
-            table::put(tx, &w, &secret)?;
+            table::insert(tx, &w, &secret)?;
             let change = changed(&w, format!("Added webhook {}", w.url));
             Ok((WebhookCreated { webhook: w, secret }, change))
         })
@@ -219,7 +219,7 @@ impl Core {
         }
         let input = i.clone();
         self.mutate(ctx, &i, async { Ok(()) }, move |tx, ()| {
-            let (mut w, secret) = table::get(tx, &input.id)?
+            let (mut w, _) = table::get(tx, &input.id)?
                 .ok_or_else(|| ApiError::not_found(format!("no webhook {}", input.id)))?;
             if let Some(u) = &input.url {
                 w.url = u.trim().to_string();
@@ -235,7 +235,7 @@ impl Core {
             }
             check_url(&w.url, w.allow_http)?;
             w.updated_at = clock::now();
-            table::put(tx, &w, &secret)?;
+            table::update(tx, &w)?;
             let change = changed(&w, format!("Changed webhook {}", w.url));
             Ok((w, change))
         })
@@ -339,6 +339,23 @@ impl Core {
         let Ok(Some((w, secret))) = self.read(move |c| table::get(c, &id)).await else {
             return;
         };
+        if !w.enabled {
+            d.status = "failed".into();
+            d.error = Some("the webhook is disabled; not sent".into());
+            d.next_attempt_at = None;
+            let rec = d.clone();
+            let _ = self
+                .blocking(move |core| {
+                    core.0
+                        .store
+                        .write(|tx| table::record(tx, &rec))
+                        .map_err(ApiError::from)
+                })
+                .await;
+            self.bus()
+                .publish(kind::WEBHOOK_DELIVERY, Some(w.app_id.clone()), &d);
+            return;
+        }
         let sig = signature(&secret, body.as_bytes());
         let sent = http
             .post(&w.url)

@@ -56,12 +56,10 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<(Webhook, String)>> {
         .optional()?)
 }
 
-/// Insert or replace a webhook.
-pub fn put(conn: &Connection, w: &Webhook, secret: &str) -> Result<()> {
+/// Store a new webhook.
+pub fn insert(conn: &Connection, w: &Webhook, secret: &str) -> Result<()> {
     conn.execute(
-        &format!(
-            "INSERT OR REPLACE INTO webhooks ({HOOK}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-        ),
+        &format!("INSERT INTO webhooks ({HOOK}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
             w.id,
             w.app_id,
@@ -71,6 +69,23 @@ pub fn put(conn: &Connection, w: &Webhook, secret: &str) -> Result<()> {
             w.allow_http,
             w.enabled,
             w.created_at,
+            w.updated_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// Change a webhook in place (its deliveries stay: no delete-and-insert).
+pub fn update(conn: &Connection, w: &Webhook) -> Result<()> {
+    conn.execute(
+        "UPDATE webhooks SET url = ?2, events = ?3, allow_http = ?4, enabled = ?5, updated_at = ?6
+         WHERE id = ?1",
+        params![
+            w.id,
+            w.url,
+            serde_json::to_string(&w.events).unwrap_or_else(|_| "[]".into()),
+            w.allow_http,
+            w.enabled,
             w.updated_at
         ],
     )?;

@@ -46,14 +46,17 @@ fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<u64> {
         }
         return Ok(n);
     }
+    if !meta.is_file() {
+        // Pipes, sockets and devices are not copied (opening a pipe would wait forever).
+        return Ok(0);
+    }
     std::fs::copy(src, dst)?;
     Ok(1)
 }
 
-/// A symlink is not a folder to git, so `node_modules/` does not ignore a linked
-/// `node_modules`: the exact path goes into the repository's `info/exclude` (shared by its
-/// worktrees; the app root ignores that path already), so the link never lands in a candidate.
-fn exclude_link(worktree: &Path, rel: &str) -> std::io::Result<()> {
+/// The exact path goes into the repository's `info/exclude` (shared by its worktrees; the
+/// worktree ignores that path already), so what was placed never lands in a candidate.
+fn exclude_path(worktree: &Path, rel: &str) -> std::io::Result<()> {
     let o = std::process::Command::new("git")
         .arg("-C")
         .arg(worktree)
@@ -108,11 +111,19 @@ fn place(root: &Path, worktree: &Path, rel: &str, link: bool) -> EnvStep {
             started,
         );
     }
+    // Ignored as the worktree sees it (its .gitignore is the base commit's, not the root's
+    // working copy), so what is placed can never be added to a candidate.
     let ignored = std::process::Command::new("git")
         .arg("-C")
-        .arg(root)
+        .arg(worktree)
         .args(["check-ignore", "-q", "--no-index", "--"])
-        .arg(rel)
+        // A folder is asked about as `dir/`: it does not exist in the worktree yet, and a
+        // pattern like `node_modules/` only matches what git knows to be a folder.
+        .arg(if real_src.is_dir() {
+            format!("{rel}/")
+        } else {
+            rel.to_string()
+        })
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
@@ -121,7 +132,7 @@ fn place(root: &Path, worktree: &Path, rel: &str, link: bool) -> EnvStep {
             kind,
             rel,
             false,
-            format!("{rel} is not ignored by git: the worktree has what git tracks already; list only ignored files"),
+            format!("{rel} is not ignored by git in the worktree: the worktree has what git tracks already; list only ignored files"),
             started,
         );
     }
@@ -146,12 +157,15 @@ fn place(root: &Path, worktree: &Path, rel: &str, link: bool) -> EnvStep {
             );
         }
     }
+    // Excluded by its exact path too (a symlink is not a folder to git, so `node_modules/`
+    // would not ignore a linked `node_modules`), so git never sees what was placed.
     let done = if link {
         std::os::unix::fs::symlink(&real_src, &dst)
-            .and_then(|_| exclude_link(worktree, rel))
+            .and_then(|_| exclude_path(worktree, rel))
             .map(|_| format!("linked {rel} → {}", real_src.display()))
     } else {
         copy_tree(&real_src, &dst)
+            .and_then(|n| exclude_path(worktree, rel).map(|_| n))
             .map(|n| format!("copied {rel} ({n} file{})", if n == 1 { "" } else { "s" }))
     };
     match done {
@@ -333,7 +347,10 @@ mod tests {
              && git add -A && git -c user.email=t@e -c user.name=T commit -qm init \
              && echo TOKEN=1 > .env && ln -s ../secret evil && mkdir linked && echo x > linked/f",
         );
-        sh(&wt, "git init -q");
+        sh(
+            &wt,
+            "git init -q && printf '.env\\nevil\\nlinked/\\n' > .gitignore",
+        );
         let env = place(&root, &wt, ".env", false);
         assert!(env.passed, "{env:?}");
         assert_eq!(
