@@ -65,6 +65,7 @@ fn seed(db: &Path, app_id: &str, features: &[String]) -> Duration {
                         created_at: now.into(),
                         updated_at: now.into(),
                         deleted_at: None,
+                        candidates: None,
                         rounds: vec![],
                     };
                     refine_store::goals::insert(tx, &g)?;

@@ -2,6 +2,7 @@
 //! daemon lifecycle and data-dir security, and crash recovery after `kill -9`.
 
 mod agents;
+mod bestof;
 mod changes;
 mod chat;
 mod cli;

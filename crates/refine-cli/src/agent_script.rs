@@ -3,8 +3,9 @@
 //! embeds in a ```refine-script block, carries out those for the prompt's phase and Round, and
 //! ends with the ```refine-result block the completion contract asks for.
 //!
-//! Instruction lines: `[round N] PHASE: ACTION`, PHASE one of plan, implement, quality,
-//! governance, chat, or `*`. Actions:
+//! Instruction lines: `[round N] [candidate K] PHASE: ACTION`, PHASE one of plan, implement,
+//! quality, governance, chat, or `*`; `candidate K` applies to best-of-N candidate K's prompts
+//! (`Candidate: K of N`). Actions:
 //! - `plan TEXT` — the plan (plan phase)
 //! - `write PATH TEXT`, `append PATH TEXT`, `delete PATH` — edit files (`\n` = newline)
 //! - `run COMMAND` — run a shell command in the working directory
@@ -35,7 +36,17 @@ struct Prompt {
     goal_title: String,
     guidance: Vec<String>,
     tests: usize,
-    script: Vec<(Option<u32>, String, String)>,
+    /// Best-of-N: which candidate this prompt is for (`Candidate: K of N`).
+    candidate: Option<u32>,
+    script: Vec<Step>,
+}
+
+/// A script line: `[round N] [candidate K] PHASE: ACTION`.
+struct Step {
+    round: Option<u32>,
+    candidate: Option<u32>,
+    phase: String,
+    action: String,
 }
 
 fn parse(prompt: &str) -> Prompt {
@@ -47,6 +58,7 @@ fn parse(prompt: &str) -> Prompt {
         goal_title: String::new(),
         guidance: Vec::new(),
         tests: 0,
+        candidate: None,
         script: Vec::new(),
     };
     let mut in_script = false;
@@ -61,19 +73,24 @@ fn parse(prompt: &str) -> Prompt {
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            let (round, rest) = match t.strip_prefix("round ") {
-                Some(r) => {
-                    let (n, rest) = r.split_once(' ').unwrap_or((r, ""));
-                    (n.parse::<u32>().ok(), rest.trim())
+            let (mut round, mut candidate, mut rest) = (None, None, t);
+            loop {
+                let (word, after) = split_first(rest);
+                let (n, after) = split_first(after.trim_start());
+                match word {
+                    "round" => round = n.parse::<u32>().ok(),
+                    "candidate" => candidate = n.parse::<u32>().ok(),
+                    _ => break,
                 }
-                None => (None, t),
-            };
+                rest = after.trim_start();
+            }
             if let Some((phase, action)) = rest.split_once(':') {
-                p.script.push((
+                p.script.push(Step {
                     round,
-                    phase.trim().to_lowercase(),
-                    action.trim().to_string(),
-                ));
+                    candidate,
+                    phase: phase.trim().to_lowercase(),
+                    action: action.trim().to_string(),
+                });
             }
             continue;
         }
@@ -94,6 +111,8 @@ fn parse(prompt: &str) -> Prompt {
         }
         if let Some(v) = t.strip_prefix("Phase: ") {
             p.phase = v.trim().to_lowercase();
+        } else if let Some(v) = t.strip_prefix("Candidate: ") {
+            p.candidate = v.split_whitespace().next().and_then(|n| n.parse().ok());
         } else if let Some(v) = t.strip_prefix("Round: ") {
             p.round = v.trim().parse().unwrap_or(1);
         } else if let Some(v) = t.strip_prefix("Goal: #") {
@@ -192,10 +211,14 @@ fn act(prompt: &str) -> Result<String, String> {
             String::new()
         }
     );
-    let mine: Vec<&(Option<u32>, String, String)> = p
+    let mine: Vec<&Step> = p
         .script
         .iter()
-        .filter(|(r, ph, _)| (ph == &p.phase || ph == "*") && r.is_none_or(|r| r == p.round))
+        .filter(|s| {
+            (s.phase == p.phase || s.phase == "*")
+                && s.round.is_none_or(|r| r == p.round)
+                && s.candidate.is_none_or(|c| Some(c) == p.candidate)
+        })
         .collect();
     let mut plan: Option<String> = None;
     let mut tests: Vec<(String, String)> = Vec::new();
@@ -203,8 +226,8 @@ fn act(prompt: &str) -> Result<String, String> {
     let mut reply: Option<String> = None;
     let mut garble = false;
     let mut changed = false;
-    for (_, _, action) in &mine {
-        let (verb, rest) = split_first(action);
+    for step in &mine {
+        let (verb, rest) = split_first(&step.action);
         match verb {
             "plan" => plan = Some(unescape(rest)),
             "write" | "append" => {
@@ -357,6 +380,33 @@ fn interactive() -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn candidate_lines_apply_to_that_candidate_only() {
+        let script = "```refine-script\nround 1 candidate 2 implement: write b.txt two\nimplement: write a.txt any\n```\n";
+        let two = parse(&format!(
+            "Phase: implement\nRound: 1\n## Candidate\nCandidate: 2 of 3\n{script}"
+        ));
+        let mine: Vec<_> = two
+            .script
+            .iter()
+            .filter(|s| s.candidate.is_none_or(|c| Some(c) == two.candidate))
+            .map(|s| s.action.as_str())
+            .collect();
+        assert_eq!(two.candidate, Some(2));
+        assert_eq!(mine, ["write b.txt two", "write a.txt any"]);
+        let one = parse(&format!(
+            "Phase: implement\nRound: 1\nCandidate: 1 of 3\n{script}"
+        ));
+        assert_eq!(
+            one.script
+                .iter()
+                .filter(|s| s.candidate.is_none_or(|c| Some(c) == one.candidate))
+                .count(),
+            1
+        );
+        assert_eq!(two.script[0].round, Some(1));
+    }
 
     #[test]
     fn the_prompt_header_and_script_are_read() {

@@ -166,6 +166,18 @@ pub(crate) struct RunSpec {
     pub resume: Option<String>,
     /// `run`, `repair` or `follow-up` (recorded with the run).
     pub kind: &'static str,
+    /// The best-of-N candidate the run works on.
+    pub candidate: Option<u32>,
+}
+
+impl RunSpec {
+    /// Mark the run as best-of-N candidate `index`'s (recorded with it, named in its label).
+    pub(crate) fn for_candidate(&mut self, index: Option<u32>) {
+        if let Some(k) = index {
+            self.candidate = Some(k);
+            self.label.push_str(&format!(" c{k}"));
+        }
+    }
 }
 
 /// Arguments with `{prompt}`, `{promptFile}` replaced; the prompt is appended for argument

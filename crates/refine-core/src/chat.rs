@@ -871,6 +871,7 @@ impl Core {
             timeout: Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60),
             resume: None,
             kind: "run",
+            candidate: None,
         };
         let stream = Stream {
             thread_id: thread.id.clone(),
@@ -1078,6 +1079,7 @@ impl Core {
             timeout,
             resume: None,
             kind: "run",
+            candidate: None,
         };
         let (reply, _) = self
             .run_for_text(&spec, None)

@@ -824,6 +824,7 @@ fn apply_batch(
                     labels: Some(d.labels.clone()),
                     external: Some(d.external.clone()),
                     reporter_id: None,
+                    candidates: None,
                 };
                 insert_goal(conn, ctx, app, node, &input, &at)?;
                 summary.created += 1;
@@ -1129,6 +1130,7 @@ mod tests {
             created_at: "t".into(),
             updated_at: "t".into(),
             deleted_at: None,
+            candidates: None,
             rounds: vec![],
         };
         let csv = jira_csv(&[g]);

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod agents;
 pub mod apps;
+pub mod bestof;
 pub mod cache;
 pub mod changes;
 pub mod chat;

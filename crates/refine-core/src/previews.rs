@@ -118,6 +118,9 @@ impl Core {
         let work = self
             .read(move |c| refine_store::agents::round_work(c, &id, round))
             .await?;
+        if !work.candidates.is_empty() && work.picked.is_none() {
+            return Err(crate::bestof::pick_first(&goal, work.candidates.len()));
+        }
         let Some(worktree) = work.worktree.map(PathBuf::from).filter(|p| p.is_dir()) else {
             return Err(ApiError::conflict(format!(
                 "Goal #{} has no worktree to preview",

@@ -213,6 +213,9 @@ impl Core {
         let work = self
             .read(move |c| refine_store::agents::round_work(c, &id, round))
             .await?;
+        if !work.candidates.is_empty() && work.picked.is_none() {
+            return Err(crate::bestof::pick_first(&goal, work.candidates.len()));
+        }
         let (Some(branch), Some(commit)) = (work.branch.clone(), work.candidate_commit.clone())
         else {
             return Err(ApiError::conflict(format!(

@@ -132,6 +132,9 @@ impl Core {
         let work = self
             .read(move |c| atable::round_work(c, &id, round))
             .await?;
+        if !work.candidates.is_empty() && work.picked.is_none() {
+            return Err(crate::bestof::pick_first(&goal, work.candidates.len()));
+        }
         let (Some(base), Some(commit)) = (work.base_commit, work.candidate_commit) else {
             return Err(ApiError::conflict(format!(
                 "Goal #{} has no candidate to review yet (it is in {})",

@@ -32,6 +32,7 @@ use specta::Type;
 use crate::agents::prompt::{answer_format, section};
 use crate::agents::AgentFailure;
 
+mod candidates;
 mod follow_up;
 pub use follow_up::TellInput;
 mod environment;
@@ -59,6 +60,8 @@ struct Slot {
     provider: Provider,
     /// Set by stop / cancel: the worker ends at its next check.
     stop: Arc<AtomicBool>,
+    /// Agent runs it counts for against the capacity limits (best-of-N runs several).
+    weight: u32,
 }
 
 /// The runner's live state (in the daemon).
@@ -484,6 +487,7 @@ impl Core {
                 &work,
                 &tests,
                 &instructions,
+                None,
             )
             .await;
         let (repo, d2) = (PathBuf::from(&app.path), dir.clone());

@@ -48,6 +48,10 @@ pub struct CreateGoalInput {
     pub labels: Option<Vec<String>>,
     #[serde(default)]
     pub external: Option<ExternalRef>,
+    /// Best-of-N: candidates each Round implements side by side (1-5; default: the app's
+    /// `runner.candidates` setting).
+    #[serde(default)]
+    pub candidates: Option<u32>,
 }
 
 /// A Goal by id, or by number (`12` or `#12`) within the active app.
@@ -98,6 +102,14 @@ pub struct UpdateGoalInput {
     )]
     #[specta(type = Option<String>)]
     pub feature_id: Option<Option<String>>,
+    /// Best-of-N candidates per Round (1-5), or `null` for the app's setting.
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[specta(type = Option<u32>)]
+    pub candidates: Option<Option<u32>>,
 }
 
 /// The same change applied to many Goals; each succeeds or fails on its own.
@@ -402,6 +414,17 @@ pub(crate) fn join_feature(
     Ok(())
 }
 
+/// Best-of-N asks for 1 to 5 candidates per Round.
+pub(crate) fn check_candidates(n: u32) -> Result<u32, ApiError> {
+    if (1..=5).contains(&n) {
+        Ok(n)
+    } else {
+        Err(ApiError::invalid(format!(
+            "candidates must be between 1 and 5 (best-of-N), got {n}"
+        )))
+    }
+}
+
 /// Build and insert a goal inside a transaction (shared with import).
 pub(crate) fn insert_goal(
     conn: &Connection,
@@ -471,6 +494,7 @@ pub(crate) fn insert_goal(
         created_at: at.to_string(),
         updated_at: at.to_string(),
         deleted_at: None,
+        candidates: input.candidates.map(check_candidates).transpose()?,
         rounds: Vec::new(),
     };
     gtable::insert(conn, &g)?;
@@ -584,6 +608,10 @@ impl Core {
             if let Some(l) = &i.labels {
                 g.labels = wire::labels(l)?;
                 changed.push("labels");
+            }
+            if let Some(n) = i.candidates {
+                g.candidates = n.map(check_candidates).transpose()?;
+                changed.push("candidates");
             }
             g.updated_at = at.clone();
             gtable::update(tx, &g)?;

@@ -329,6 +329,46 @@ pub fn diff_text(dir: &Path, base: &str, head: &str, limit: usize) -> Result<Str
     Ok(out)
 }
 
+/// Files changed, lines inserted and lines deleted by `base..head` (binary files count as
+/// changed, with no lines).
+pub fn diff_stat(dir: &Path, base: &str, head: &str) -> Result<(u32, u32, u32), GitError> {
+    let out = ok(
+        dir,
+        &[
+            "diff",
+            "--numstat",
+            "--no-ext-diff",
+            "--find-renames",
+            "--end-of-options",
+            &format!("{base}..{head}"),
+        ],
+    )?;
+    let (mut files, mut ins, mut del) = (0u32, 0u32, 0u32);
+    for line in out.lines().filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.split('\t');
+        let a = parts
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0);
+        let d = parts
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0);
+        files += 1;
+        ins = ins.saturating_add(a);
+        del = del.saturating_add(d);
+    }
+    Ok((files, ins, del))
+}
+
+/// Delete a local branch (a removed best-of-N candidate's); a missing one is not an error.
+pub fn delete_branch(repo: &Path, branch: &str) -> Result<(), GitError> {
+    if !branch_exists(repo, branch)? {
+        return Ok(());
+    }
+    ok(repo, &["branch", "-D", "--end-of-options", branch]).map(|_| ())
+}
+
 /// Remove a worktree directory (keeps the branch).
 pub fn remove_worktree(repo: &Path, path: &Path) -> Result<(), GitError> {
     ok(

@@ -449,6 +449,8 @@ pub struct AgentRun {
     pub denials: u32,
     /// `run` (a phase's prompt), `repair` (a repair prompt) or `follow-up` (a person's message).
     pub kind: String,
+    /// The best-of-N candidate it worked on (1-based).
+    pub candidate: Option<u32>,
 }
 
 /// One plain-text test of the project and the command that checked it.
@@ -527,6 +529,57 @@ pub struct RoundWork {
     pub environment: Vec<EnvStep>,
     /// The candidate pushed to a remote, and the pull/merge request opened for it.
     pub publication: Option<Publication>,
+    /// Best-of-N: the candidates this Round ran side by side (empty for a single candidate).
+    pub candidates: Vec<Candidate>,
+    /// The candidate a person picked (1-based); its branch, commit, checks and verdict are then
+    /// the Round's own.
+    pub picked: Option<u32>,
+}
+
+/// Where a best-of-N candidate stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateStatus {
+    #[default]
+    Running,
+    /// Committed, checks and governance passed, the merge prepared without conflicts.
+    Passed,
+    /// No change, a failed setup, check, verdict or merge, or a provider fault: evidence.
+    Failed,
+}
+
+/// One of a best-of-N Round's candidates: its own worktree and branch from the Round's base,
+/// implemented by its profile and put through quality, governance and a prepared merge.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    /// 1-based.
+    pub index: u32,
+    pub profile: String,
+    pub branch: String,
+    pub worktree: String,
+    pub status: CandidateStatus,
+    pub commit: Option<String>,
+    pub environment: Vec<EnvStep>,
+    pub quality: Vec<QualityCheck>,
+    pub governance: Option<GovernanceVerdict>,
+    pub integration: Option<Integration>,
+    /// Why it failed, in a line.
+    pub failure: Option<String>,
+    pub files_changed: u32,
+    pub insertions: u32,
+    pub deletions: u32,
+    /// Its agent runs (implement, quality, governance).
+    pub run_ids: Vec<String>,
+    /// What its runs used, summed.
+    pub usage: crate::transcript::Usage,
+    /// Milliseconds from its start to its verdict.
+    #[specta(type = u32)]
+    pub duration_ms: u64,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// Its worktree and branch were removed by a cleanup (the record stays).
+    pub removed_at: Option<String>,
 }
 
 /// A candidate branch pushed to the app's remote (and its pull or merge request).

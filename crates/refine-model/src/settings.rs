@@ -120,6 +120,13 @@ pub struct RunnerSettings {
     /// Seconds between scheduler passes when nothing wakes it sooner.
     #[schemars(range(min = 1, max = 600))]
     pub poll_seconds: u32,
+    /// Candidates a Goal's Round implements side by side (best-of-N; 1 = one candidate) unless
+    /// the Goal asks for its own number.
+    #[schemars(range(min = 1, max = 5))]
+    pub candidates: u32,
+    /// Agent profiles for the candidates, in order and repeated as needed (empty: the default
+    /// profile for each).
+    pub candidate_profiles: Vec<String>,
 }
 
 impl Default for RunnerSettings {
@@ -130,6 +137,8 @@ impl Default for RunnerSettings {
             max_per_app: 4,
             max_per_provider: 4,
             poll_seconds: 5,
+            candidates: 1,
+            candidate_profiles: Vec::new(),
         }
     }
 }
@@ -315,6 +324,19 @@ impl Settings {
         range("runner.maxPerApp", self.runner.max_per_app, 1, 32)?;
         range("runner.maxPerProvider", self.runner.max_per_provider, 1, 32)?;
         range("runner.pollSeconds", self.runner.poll_seconds, 1, 600)?;
+        range("runner.candidates", self.runner.candidates, 1, 5)?;
+        if self.runner.candidate_profiles.len() > 5
+            || self
+                .runner
+                .candidate_profiles
+                .iter()
+                .any(|p| p.trim().is_empty() || p.len() > 64)
+        {
+            return Err(
+                "runner.candidateProfiles takes at most 5 profile names (1-64 characters each)"
+                    .into(),
+            );
+        }
         range(
             "processes.maxConcurrent",
             self.processes.max_concurrent,

@@ -69,6 +69,9 @@ pub struct Goal {
     pub created_at: String,
     pub updated_at: String,
     pub deleted_at: Option<String>,
+    /// Best-of-N: candidates each Round implements side by side (2-5; `None`: the app's
+    /// `runner.candidates` setting).
+    pub candidates: Option<u32>,
     pub rounds: Vec<Round>,
 }
 

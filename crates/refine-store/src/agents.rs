@@ -35,7 +35,7 @@ pub fn delete_profile(conn: &Connection, name: &str) -> Result<bool> {
 
 // ---- runs ----
 
-const RUN_COLUMNS: &str = "id, app_id, goal_id, round, phase, attempt, profile, process_id, status, result, error, started_at, ended_at, provider, session_id, model, input_tokens, output_tokens, cached_tokens, cost_usd, turns, resumed, denials, kind";
+const RUN_COLUMNS: &str = "id, app_id, goal_id, round, phase, attempt, profile, process_id, status, result, error, started_at, ended_at, provider, session_id, model, input_tokens, output_tokens, cached_tokens, cost_usd, turns, resumed, denials, kind, candidate";
 
 fn phase_of(s: &str) -> Phase {
     match s {
@@ -79,12 +79,13 @@ fn run_from_row(r: &Row) -> rusqlite::Result<AgentRun> {
         resumed: r.get(21)?,
         denials: r.get(22)?,
         kind: r.get(23)?,
+        candidate: r.get(24)?,
     })
 }
 
 pub fn insert_run(conn: &Connection, run: &AgentRun) -> Result<()> {
     conn.execute(
-        &format!("INSERT INTO agent_runs({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"),
+        &format!("INSERT INTO agent_runs({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"),
         params![
             run.id,
             run.app_id,
@@ -109,7 +110,8 @@ pub fn insert_run(conn: &Connection, run: &AgentRun) -> Result<()> {
             run.turns,
             run.resumed,
             run.denials,
-            run.kind
+            run.kind,
+            run.candidate
         ],
     )?;
     Ok(())

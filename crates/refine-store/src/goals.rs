@@ -10,7 +10,7 @@ use crate::{Result, StoreError};
 
 const SELECT: &str = "SELECT g.id, g.app_id, g.number, g.title, g.prompt, g.notes, g.status, g.priority, \
     g.reporter_id, r.name, g.assignee, g.feature_id, f.name, g.position, g.node_id, g.labels, \
-    g.ext_source, g.ext_id, g.ext_url, g.created_at, g.updated_at, g.deleted_at \
+    g.ext_source, g.ext_id, g.ext_url, g.created_at, g.updated_at, g.deleted_at, g.candidates \
     FROM goals g LEFT JOIN reporters r ON r.id = g.reporter_id LEFT JOIN features f ON f.id = g.feature_id";
 
 type RawGoal = (Goal, String, String);
@@ -48,6 +48,7 @@ fn from_row(r: &Row) -> rusqlite::Result<RawGoal> {
             created_at: r.get(19)?,
             updated_at: r.get(20)?,
             deleted_at: r.get(21)?,
+            candidates: r.get(22)?,
             rounds: Vec::new(),
         },
         r.get(6)?,
@@ -178,8 +179,8 @@ fn sync_labels(conn: &Connection, g: &Goal) -> Result<()> {
 pub fn insert(conn: &Connection, g: &Goal) -> Result<()> {
     let ext = g.external.as_ref();
     conn.execute(
-        "INSERT INTO goals(id, app_id, number, title, prompt, notes, status, priority, reporter_id, assignee, feature_id, position, node_id, labels, ext_source, ext_id, ext_url, created_at, updated_at, deleted_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        "INSERT INTO goals(id, app_id, number, title, prompt, notes, status, priority, reporter_id, assignee, feature_id, position, node_id, labels, ext_source, ext_id, ext_url, created_at, updated_at, deleted_at, candidates)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         params![
             g.id,
             g.app_id,
@@ -201,6 +202,7 @@ pub fn insert(conn: &Connection, g: &Goal) -> Result<()> {
             g.created_at,
             g.updated_at,
             g.deleted_at,
+            g.candidates,
         ],
     )?;
     sync_labels(conn, g)
@@ -212,7 +214,7 @@ pub fn update(conn: &Connection, g: &Goal) -> Result<()> {
     conn.execute(
         "UPDATE goals SET title = ?2, prompt = ?3, notes = ?4, status = ?5, priority = ?6, reporter_id = ?7, assignee = ?8,
          feature_id = ?9, position = ?10, node_id = ?11, labels = ?12, ext_source = ?13, ext_id = ?14, ext_url = ?15,
-         updated_at = ?16, deleted_at = ?17 WHERE id = ?1",
+         updated_at = ?16, deleted_at = ?17, candidates = ?18 WHERE id = ?1",
         params![
             g.id,
             g.title,
@@ -231,6 +233,7 @@ pub fn update(conn: &Connection, g: &Goal) -> Result<()> {
             ext.and_then(|e| e.url.as_ref()),
             g.updated_at,
             g.deleted_at,
+            g.candidates,
         ],
     )?;
     sync_labels(conn, g)

@@ -401,6 +401,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);
     CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_at);
     "#,
+    // 11: best-of-N — how many candidates a Goal's Rounds implement (NULL: the app's setting).
+    r#"
+    ALTER TABLE goals ADD COLUMN candidates INTEGER;
+    ALTER TABLE agent_runs ADD COLUMN candidate INTEGER;
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -163,6 +163,8 @@ export type AgentRun = {
 	denials: number,
 	/**  `run` (a phase's prompt), `repair` (a repair prompt) or `follow-up` (a person's message). */
 	kind: string,
+	/**  The best-of-N candidate it worked on (1-based). */
+	candidate: number | null,
 };
 
 /**  Coding-agent defaults. */
@@ -397,6 +399,55 @@ export type CacheInfo = {
 /**  Which cache (default: all of them). */
 export type CacheInput = {
 	name?: string | null,
+};
+
+/**
+ *  One of a best-of-N Round's candidates: its own worktree and branch from the Round's base,
+ *  implemented by its profile and put through quality, governance and a prepared merge.
+ */
+export type Candidate = {
+	/**  1-based. */
+	index: number,
+	profile: string,
+	branch: string,
+	worktree: string,
+	status: CandidateStatus,
+	commit: string | null,
+	environment: EnvStep[],
+	quality: QualityCheck[],
+	governance: GovernanceVerdict | null,
+	integration: Integration | null,
+	/**  Why it failed, in a line. */
+	failure: string | null,
+	filesChanged: number,
+	insertions: number,
+	deletions: number,
+	/**  Its agent runs (implement, quality, governance). */
+	runIds: string[],
+	/**  What its runs used, summed. */
+	usage: Usage,
+	/**  Milliseconds from its start to its verdict. */
+	durationMs: number,
+	startedAt: string | null,
+	endedAt: string | null,
+	/**  Its worktree and branch were removed by a cleanup (the record stays). */
+	removedAt: string | null,
+};
+
+/**  Where a best-of-N candidate stands. */
+export type CandidateStatus = "running" | 
+/**  Committed, checks and governance passed, the merge prepared without conflicts. */
+"passed" | 
+/**  No change, a failed setup, check, verdict or merge, or a provider fault: evidence. */
+"failed";
+
+/**  What a cleanup removed. */
+export type CandidatesRemoved = {
+	goalId: string,
+	/**  `round.candidate` of each removed candidate (`1.2`). */
+	removed: string[],
+	/**  Their branches, deleted. */
+	branches: string[],
 };
 
 export type ChangesInput = {
@@ -645,6 +696,11 @@ export type CreateGoalInput = {
 	featureId?: string | null,
 	labels?: string[] | null,
 	external?: ExternalRef | null,
+	/**
+	 *  Best-of-N: candidates each Round implements side by side (1-5; default: the app's
+	 *  `runner.candidates` setting).
+	 */
+	candidates?: number | null,
 };
 
 /**  Create a new file or directory (the parent must exist). */
@@ -1230,6 +1286,11 @@ export type Goal = {
 	createdAt: string,
 	updatedAt: string,
 	deletedAt: string | null,
+	/**
+	 *  Best-of-N: candidates each Round implements side by side (2-5; `None`: the app's
+	 *  `runner.candidates` setting).
+	 */
+	candidates: number | null,
 	rounds: Round[],
 };
 
@@ -1778,6 +1839,22 @@ export type PerformanceSummary = {
 /**  The phases an agent is asked to do. */
 export type Phase = "plan" | "implement" | "quality" | "governance" | "chat";
 
+export type PickInput = {
+	/**  The Goal (`12`, `#12` or its id), in review. */
+	goalId: string,
+	/**  The candidate (1-based) of its latest Round. */
+	candidate: number,
+};
+
+/**  The candidate picked, now the Round's own. */
+export type Picked = {
+	goalId: string,
+	round: number,
+	candidate: number,
+	branch: string,
+	commit: string,
+};
+
 /**  A candidate's app running from its worktree, on its own loopback port. */
 export type Preview = {
 	goalId: string,
@@ -2294,6 +2371,13 @@ export type RoundWork = {
 	environment?: EnvStep[],
 	/**  The candidate pushed to a remote, and the pull/merge request opened for it. */
 	publication?: Publication | null,
+	/**  Best-of-N: the candidates this Round ran side by side (empty for a single candidate). */
+	candidates?: Candidate[],
+	/**
+	 *  The candidate a person picked (1-based); its branch, commit, checks and verdict are then
+	 *  the Round's own.
+	 */
+	picked?: number | null,
 };
 
 export type RowError = {
@@ -2322,6 +2406,16 @@ export type RunnerSettings = {
 	maxPerProvider?: number,
 	/**  Seconds between scheduler passes when nothing wakes it sooner. */
 	pollSeconds?: number,
+	/**
+	 *  Candidates a Goal's Round implements side by side (best-of-N; 1 = one candidate) unless
+	 *  the Goal asks for its own number.
+	 */
+	candidates?: number,
+	/**
+	 *  Agent profiles for the candidates, in order and repeated as needed (empty: the default
+	 *  profile for each).
+	 */
+	candidateProfiles?: string[],
 };
 
 /**  The runner: workers, limits, and whether it admits new work. */
@@ -2781,6 +2875,8 @@ export type UpdateGoalInput = {
 	labels?: string[] | null,
 	/**  Move into this Feature (appended), or `null` to take it out of its Feature. */
 	featureId?: string | null,
+	/**  Best-of-N candidates per Round (1-5), or `null` for the app's setting. */
+	candidates?: number | null,
 };
 
 /**  Edit the product statement and/or the constitution. */
@@ -3141,6 +3237,8 @@ export const operations = {
   "review.comments.delete": { method: "DELETE", path: "/api/v1/review/comments/{id}", kind: "mutation", mcp: true },
   "review.comments.resolve": { method: "POST", path: "/api/v1/review/comments/{id}/resolve", kind: "mutation", mcp: true },
   "review.request_changes": { method: "POST", path: "/api/v1/review/request-changes", kind: "mutation", mcp: true },
+  "review.pick": { method: "POST", path: "/api/v1/review/pick", kind: "mutation", mcp: true },
+  "review.cleanup_candidates": { method: "POST", path: "/api/v1/review/cleanup-candidates", kind: "mutation", mcp: true },
   "webhooks.list": { method: "GET", path: "/api/v1/webhooks", kind: "query", mcp: true },
   "webhooks.create": { method: "POST", path: "/api/v1/webhooks", kind: "mutation", mcp: true },
   "webhooks.update": { method: "PATCH", path: "/api/v1/webhooks/{id}", kind: "mutation", mcp: true },
@@ -3308,6 +3406,8 @@ export type Operations = {
   "review.comments.delete": { input: CommentIdInput; output: ReviewComment };
   "review.comments.resolve": { input: ResolveCommentInput; output: ReviewComment };
   "review.request_changes": { input: RequestChangesInput; output: TransitionResult };
+  "review.pick": { input: PickInput; output: Picked };
+  "review.cleanup_candidates": { input: GoalIdInput; output: CandidatesRemoved };
   "webhooks.list": { input: ListWebhooksInput; output: Webhook[] };
   "webhooks.create": { input: CreateWebhookInput; output: WebhookCreated };
   "webhooks.update": { input: UpdateWebhookInput; output: Webhook };

@@ -1,9 +1,11 @@
 //! Review: comments on a Round's candidate, and "request changes" that sends them to the agent.
 
+use refine_core::bestof::{CandidatesRemoved, PickInput, Picked};
 use refine_core::review::{
     AddCommentInput, CommentIdInput, ListCommentsInput, RequestChangesInput, ResolveCommentInput,
     UpdateCommentInput,
 };
+use refine_core::work::GoalIdInput;
 use refine_core::workflow::TransitionResult;
 use refine_model::review::ReviewComment;
 
@@ -57,6 +59,22 @@ pub const REQUEST_CHANGES: Op<RequestChangesInput, TransitionResult> = Op::mutat
     true,
 );
 
+pub const PICK: Op<PickInput, Picked> = Op::mutation(
+    "review.pick",
+    Post,
+    "/api/v1/review/pick",
+    "Best-of-N: pick one candidate (that passed) of a Goal in review. Its branch, commit, checks, verdict and prepared merge become the Round's, so approve integrates it as any candidate; the others stay as evidence until `review.cleanup_candidates`. Picking again is allowed until the picked one has comments.",
+    true,
+);
+
+pub const CLEANUP_CANDIDATES: Op<GoalIdInput, CandidatesRemoved> = Op::mutation(
+    "review.cleanup_candidates",
+    Post,
+    "/api/v1/review/cleanup-candidates",
+    "Best-of-N: remove the worktrees and branches of a Goal's unpicked candidates (after a pick, or once the Goal is done, failed or cancelled). Their records stay with the Round.",
+    true,
+);
+
 pub(crate) fn ops() -> Vec<OpDef> {
     vec![
         COMMENTS_LIST
@@ -70,5 +88,8 @@ pub(crate) fn ops() -> Vec<OpDef> {
             .handle(|core, ctx, i| async move { core.review_comments_resolve(&ctx, i).await }),
         REQUEST_CHANGES
             .handle(|core, ctx, i| async move { core.review_request_changes(&ctx, i).await }),
+        PICK.handle(|core, ctx, i| async move { core.review_pick(&ctx, i).await }),
+        CLEANUP_CANDIDATES
+            .handle(|core, ctx, i| async move { core.review_cleanup_candidates(&ctx, i).await }),
     ]
 }

@@ -49,6 +49,10 @@ pub enum GoalCmd {
         /// Queue it (todo) instead of the backlog.
         #[arg(long)]
         todo: bool,
+        /// Best-of-N: candidates each Round implements side by side (1-5; default: the app's
+        /// `runner.candidates`).
+        #[arg(long)]
+        candidates: Option<u32>,
     },
     /// List Goals, a page at a time (`--all`: every page).
     List {
@@ -96,6 +100,9 @@ pub enum GoalCmd {
         /// Replace the labels (repeat the flag).
         #[arg(long = "label")]
         labels: Option<Vec<String>>,
+        /// Best-of-N candidates per Round (1-5), or `default` for the app's setting.
+        #[arg(long, value_parser = candidates_arg)]
+        candidates: Option<Option<u32>>,
         #[command(flatten)]
         who: Placement,
     },
@@ -302,6 +309,7 @@ pub async fn run(r: &Run<'_>, cmd: &GoalCmd) -> Result {
             assignee,
             reporter,
             todo,
+            candidates,
         } => {
             let prompt = match prompt_file {
                 Some(f) => Some(read_text(f)?),
@@ -329,6 +337,7 @@ pub async fn run(r: &Run<'_>, cmd: &GoalCmd) -> Result {
                 feature_id,
                 labels: Some(labels.clone()),
                 external: None,
+                candidates: *candidates,
             };
             let g = c.run(goals::CREATE, &input).await?;
             r.out.done(&g, |g| {
@@ -396,6 +405,7 @@ pub async fn run(r: &Run<'_>, cmd: &GoalCmd) -> Result {
             notes,
             priority,
             labels,
+            candidates,
             who,
         } => {
             let input = UpdateGoalInput {
@@ -408,6 +418,7 @@ pub async fn run(r: &Run<'_>, cmd: &GoalCmd) -> Result {
                 assignee: who.assignee(),
                 labels: labels.clone(),
                 feature_id: who.feature(c).await?,
+                candidates: *candidates,
             };
             r.out.show(&c.run(goals::UPDATE, &input).await?)
         }
@@ -669,6 +680,9 @@ impl Render for Goal {
             ("assignee", Cell::from(opt(&self.assignee))),
             ("reporter", Cell::from(opt(&self.reporter_name))),
         ];
+        if let Some(n) = self.candidates {
+            fields.push(("candidates", Cell::from(format!("best of {n}"))));
+        }
         if let Some(e) = &self.external {
             fields.push(("from", Cell::from(format!("{} {}", e.source, e.id))));
         }
@@ -778,6 +792,16 @@ impl Render for Previews {
                 .collect(),
         );
     }
+}
+
+/// `--candidates 3` or `--candidates default` (the app's setting).
+fn candidates_arg(s: &str) -> std::result::Result<Option<u32>, String> {
+    if s == "default" {
+        return Ok(None);
+    }
+    s.parse::<u32>()
+        .map(Some)
+        .map_err(|_| format!("{s:?} is not a number of candidates (1-5) or `default`"))
 }
 
 #[cfg(test)]

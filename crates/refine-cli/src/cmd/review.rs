@@ -2,12 +2,17 @@
 //! agent.
 
 use clap::Subcommand;
-use refine_api::ops::review;
+use refine_api::ops::{review, runner, workflow};
 use refine_client::CliError;
+use refine_core::bestof::PickInput;
 use refine_core::review::{
     AddCommentInput, CommentIdInput, ListCommentsInput, RequestChangesInput, ResolveCommentInput,
     UpdateCommentInput,
 };
+use refine_core::runner::{GoalWorkInput, RoundDetail};
+use refine_core::work::GoalIdInput;
+use refine_core::workflow::GoalActionInput;
+use refine_model::agents::CandidateStatus;
 use refine_model::review::{CommentSide, CommentState, CommentStatus, ReviewComment};
 
 use super::{wire_enum, Commands, Run};
@@ -53,6 +58,20 @@ pub enum ReviewCmd {
         #[arg(long, short)]
         message: Option<String>,
     },
+    /// Best-of-N: a Goal's candidates side by side (diff size, checks, verdict, tokens, cost,
+    /// time, branch).
+    Candidates { goal: String },
+    /// Best-of-N: pick the candidate to integrate (it becomes the Round's candidate).
+    Pick {
+        goal: String,
+        /// The candidate's number (1-based), as `refine review candidates` lists them.
+        candidate: u32,
+        /// Approve it right away (integrates the picked candidate).
+        #[arg(long)]
+        approve: bool,
+    },
+    /// Best-of-N: remove the worktrees and branches of the candidates nobody picked.
+    Cleanup { goal: String },
 }
 
 pub const COMMANDS: Commands = &[
@@ -62,6 +81,9 @@ pub const COMMANDS: Commands = &[
     ("delete", &[review::COMMENTS_DELETE.name]),
     ("resolve", &[review::COMMENTS_RESOLVE.name]),
     ("request-changes", &[review::REQUEST_CHANGES.name]),
+    ("candidates", &[runner::ROUNDS.name]),
+    ("pick", &[review::PICK.name, workflow::APPROVE.name]),
+    ("cleanup", &[review::CLEANUP_CANDIDATES.name]),
 ];
 
 /// `src/app.py:40-44` → (path, 40, 44); `src/app.py:40` → (path, 40, 40); `src/app.py` → (path).
@@ -170,6 +192,146 @@ pub async fn run(r: &Run<'_>, cmd: &ReviewCmd) -> Result {
                 message: message.clone(),
             };
             r.out.show(&c.run(review::REQUEST_CHANGES, &input).await?)
+        }
+        ReviewCmd::Candidates { goal } => {
+            let g = c
+                .run(
+                    refine_api::ops::goals::GET,
+                    &GoalIdInput { id: goal.clone() },
+                )
+                .await?;
+            let rounds = c
+                .run(runner::ROUNDS, &GoalWorkInput { goal_id: g.id })
+                .await?;
+            r.out.show(&Candidates(rounds))
+        }
+        ReviewCmd::Pick {
+            goal,
+            candidate,
+            approve,
+        } => {
+            let input = PickInput {
+                goal_id: goal.clone(),
+                candidate: *candidate,
+            };
+            let picked = c.run(review::PICK, &input).await?;
+            if !approve {
+                return r.out.done(&picked, |p| {
+                    format!(
+                        "Picked candidate {} of Goal {goal} (round {}): {} at {}; `refine goal approve {goal}` integrates it",
+                        p.candidate,
+                        p.round,
+                        p.branch,
+                        &p.commit[..p.commit.len().min(10)]
+                    )
+                });
+            }
+            let input = GoalActionInput {
+                goal_id: goal.clone(),
+                reason: Some(format!("picked candidate {candidate}")),
+            };
+            r.out.show(&c.run(workflow::APPROVE, &input).await?)
+        }
+        ReviewCmd::Cleanup { goal } => {
+            let input = GoalIdInput { id: goal.clone() };
+            let gone = c.run(review::CLEANUP_CANDIDATES, &input).await?;
+            r.out.done(&gone, |g| {
+                format!(
+                    "Removed {} candidate(s) of Goal {goal}: branches {}",
+                    g.removed.len(),
+                    g.branches.join(", ")
+                )
+            })
+        }
+    }
+}
+
+/// Every Round's best-of-N candidates, one table per Round.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+pub struct Candidates(pub Vec<RoundDetail>);
+
+impl Render for Candidates {
+    fn render(&self, p: &mut Printer) {
+        let mut any = false;
+        for d in self
+            .0
+            .iter()
+            .rev()
+            .filter(|d| !d.work.candidates.is_empty())
+        {
+            any = true;
+            p.line(format!(
+                "Round {} · {} candidates{}",
+                d.number,
+                d.work.candidates.len(),
+                d.work
+                    .picked
+                    .map(|k| format!(" · picked {k}"))
+                    .unwrap_or_default()
+            ));
+            let rows = d
+                .work
+                .candidates
+                .iter()
+                .map(|c| {
+                    let (status, tone) = match c.status {
+                        CandidateStatus::Running => ("running", Tone::Busy),
+                        CandidateStatus::Passed => ("passed", Tone::Good),
+                        CandidateStatus::Failed => ("failed", Tone::Bad),
+                    };
+                    let mark = if d.work.picked == Some(c.index) {
+                        "*"
+                    } else {
+                        ""
+                    };
+                    let checks = c.quality.iter().filter(|q| q.passed).count();
+                    vec![
+                        Cell::from(format!("{mark}{}", c.index)),
+                        Cell::from(&c.profile),
+                        toned(status, tone),
+                        Cell::from(format!(
+                            "{} files +{} -{}",
+                            c.files_changed, c.insertions, c.deletions
+                        )),
+                        Cell::from(format!("{checks}/{}", c.quality.len())),
+                        Cell::from(match &c.governance {
+                            Some(v) if v.passed => "pass",
+                            Some(_) => "fail",
+                            None => "-",
+                        }),
+                        Cell::from(c.usage.input_tokens + c.usage.output_tokens),
+                        Cell::from(
+                            c.usage
+                                .cost_usd
+                                .map(|x| format!("${x:.2}"))
+                                .unwrap_or_else(|| "-".into()),
+                        ),
+                        Cell::from(format!("{:.1}s", c.duration_ms as f64 / 1000.0)),
+                        Cell::from(if c.removed_at.is_some() {
+                            format!("{} (removed)", c.branch)
+                        } else {
+                            c.branch.clone()
+                        }),
+                    ]
+                })
+                .collect();
+            p.table(
+                &[
+                    "#", "profile", "status", "diff", "checks", "verdict", "tokens", "cost",
+                    "time", "branch",
+                ],
+                rows,
+            );
+            for c in d.work.candidates.iter().filter(|c| c.failure.is_some()) {
+                p.toned(
+                    format!("  c{}: {}", c.index, c.failure.as_deref().unwrap_or("")),
+                    Tone::Dim,
+                );
+            }
+        }
+        if !any {
+            p.toned("(no best-of-N candidates: each Round made one)", Tone::Dim);
         }
     }
 }

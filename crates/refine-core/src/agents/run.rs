@@ -154,6 +154,7 @@ impl Core {
             resumed,
             denials: 0,
             kind: spec.kind.to_string(),
+            candidate: spec.candidate,
         };
         let r2 = run.clone();
         self.blocking(move |core| {

@@ -252,64 +252,73 @@ impl Core {
             let work = self
                 .read(move |c| refine_store::agents::round_work(c, &id, r))
                 .await?;
-            let Some(path) = work.worktree.clone().map(PathBuf::from) else {
-                continue;
-            };
-            if seen.contains(&path) || !path.exists() {
-                continue;
-            }
-            seen.push(path.clone());
-            let mut steps = Vec::new();
-            for (i, command) in settings.worktree.teardown.iter().enumerate() {
-                let ran = self
-                    .supervised_command(
-                        &app,
-                        &goal,
-                        r,
-                        &path,
-                        command,
-                        format!("teardown #{} r{r}: step {}", goal.number, i + 1),
-                        COMMAND_TIMEOUT,
-                    )
-                    .await;
-                steps.push(match ran {
-                    Ok(ran) => EnvStep {
-                        kind: "teardown".into(),
-                        what: command.clone(),
-                        exit_code: ran.exit_code,
-                        passed: ran.passed,
-                        duration_ms: ran.duration_ms,
-                        log_excerpt: ran.log_excerpt,
-                        process_id: Some(ran.process_id),
-                    },
-                    Err(_) => step(
-                        "teardown",
-                        command,
-                        false,
-                        "could not run it",
-                        Instant::now(),
+            // The Round's worktree and those of its best-of-N candidates.
+            let paths: Vec<PathBuf> = work
+                .worktree
+                .clone()
+                .map(PathBuf::from)
+                .into_iter()
+                .chain(Self::candidate_worktrees(&work))
+                .collect();
+            for path in paths {
+                if seen.contains(&path) || !path.exists() {
+                    continue;
+                }
+                seen.push(path.clone());
+                let mut steps = Vec::new();
+                for (i, command) in settings.worktree.teardown.iter().enumerate() {
+                    let ran = self
+                        .supervised_command(
+                            &app,
+                            &goal,
+                            r,
+                            &path,
+                            command,
+                            format!("teardown #{} r{r}: step {}", goal.number, i + 1),
+                            COMMAND_TIMEOUT,
+                        )
+                        .await;
+                    steps.push(match ran {
+                        Ok(ran) => EnvStep {
+                            kind: "teardown".into(),
+                            what: command.clone(),
+                            exit_code: ran.exit_code,
+                            passed: ran.passed,
+                            duration_ms: ran.duration_ms,
+                            log_excerpt: ran.log_excerpt,
+                            process_id: Some(ran.process_id),
+                        },
+                        Err(_) => step(
+                            "teardown",
+                            command,
+                            false,
+                            "could not run it",
+                            Instant::now(),
+                        ),
+                    });
+                }
+                let (repo, p2) = (PathBuf::from(&app.path), path.clone());
+                let started = Instant::now();
+                let removed = self
+                    .blocking(move |_| {
+                        Ok::<_, ApiError>(
+                            wt::remove_worktree(&repo, &p2).map_err(|e| e.to_string()),
+                        )
+                    })
+                    .await?;
+                steps.push(match removed {
+                    Ok(()) => step(
+                        "remove",
+                        &path.to_string_lossy(),
+                        true,
+                        "worktree removed; the branch stays",
+                        started,
                     ),
+                    Err(e) => step("remove", &path.to_string_lossy(), false, e, started),
                 });
+                self.record_work(&goal.id, r, move |w| w.environment.extend(steps))
+                    .await?;
             }
-            let (repo, p2) = (PathBuf::from(&app.path), path.clone());
-            let started = Instant::now();
-            let removed = self
-                .blocking(move |_| {
-                    Ok::<_, ApiError>(wt::remove_worktree(&repo, &p2).map_err(|e| e.to_string()))
-                })
-                .await?;
-            steps.push(match removed {
-                Ok(()) => step(
-                    "remove",
-                    &path.to_string_lossy(),
-                    true,
-                    "worktree removed; the branch stays",
-                    started,
-                ),
-                Err(e) => step("remove", &path.to_string_lossy(), false, e, started),
-            });
-            self.record_work(&goal.id, r, move |w| w.environment.extend(steps))
-                .await?;
         }
         Ok(())
     }

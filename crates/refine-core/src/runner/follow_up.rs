@@ -44,6 +44,7 @@ impl Core {
             )));
         }
         let round = goal.rounds.iter().map(|r| r.number).max().unwrap_or(1);
+        self.require_picked(&goal, round).await?;
         // Pending first: the worker that picks the Goal up in implement must find it.
         let f = FollowUp {
             at: clock::now(),

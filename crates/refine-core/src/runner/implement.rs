@@ -3,11 +3,10 @@
 
 use crate::agents::AgentFailure;
 use crate::Core;
-use refine_host::worktree as wt;
 use refine_model::agents::{AgentProfile, Phase};
 use refine_model::work::Goal;
 use refine_model::workflow::{Action, WorkflowState};
-use refine_model::{ApiError, App};
+use refine_model::App;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +31,13 @@ impl Core {
                 .implement_follow_up(app, profile, goal, round, stop, &work, index, f)
                 .await;
         }
+        let settings = self.effective_settings(Some(app.id.clone())).await?;
+        let n = super::candidates::candidate_count(goal, &settings, &work);
+        if n > 1 || !work.candidates.is_empty() {
+            return self
+                .step_candidates(app, profile, goal, round, n, stop)
+                .await;
+        }
         if work.candidate_commit.is_none() {
             // A commit an earlier attempt made but did not record is the candidate.
             let existing = self.branch_commits(&path, &base, &branch).await?;
@@ -39,19 +45,7 @@ impl Core {
                 Some(c) => c.clone(),
                 None => {
                     let settings = self.effective_settings(Some(app.id.clone())).await?;
-                    let mut prompt = self.base_prompt(app, goal, round, Phase::Implement, &work);
-                    let plan = goal
-                        .rounds
-                        .iter()
-                        .filter(|r| r.number <= round)
-                        .filter_map(|r| r.plan.clone())
-                        .next_back()
-                        .unwrap_or_default();
-                    section(&mut prompt, "Plan", &plan);
-                    prompt.push_str(
-                        "\nImplement the change in this worktree. Refine commits what you leave.\n",
-                    );
-                    prompt.push_str(&answer_format(crate::agents::prompt::IMPLEMENT_ANSWER));
+                    let prompt = self.implement_prompt(app, goal, round, &work);
                     let spec = self.spec(
                         app,
                         profile,
@@ -86,23 +80,9 @@ impl Core {
                         goal.title,
                         block["summary"].as_str().unwrap_or("")
                     );
-                    let p2 = path.clone();
                     let committed = self
-                        .blocking(move |_| {
-                            wt::commit_all(&p2, &message).map_err(|e| {
-                                ApiError::internal(format!("could not commit the candidate: {e}"))
-                            })
-                        })
+                        .commit_candidate(&path, message, &base, &branch)
                         .await?;
-                    // The agent may have committed on the branch itself: that is the candidate.
-                    let committed = match committed {
-                        Some(c) => Some(c),
-                        None => self
-                            .branch_commits(&path, &base, &branch)
-                            .await?
-                            .into_iter()
-                            .next(),
-                    };
                     match committed {
                         Some(c) => c,
                         None => {
@@ -175,13 +155,6 @@ impl Core {
             goal.title,
             block["summary"].as_str().unwrap_or("")
         );
-        let p2 = path.clone();
-        let committed = self
-            .blocking(move |_| {
-                wt::commit_all(&p2, &message)
-                    .map_err(|e| ApiError::internal(format!("could not commit the follow-up: {e}")))
-            })
-            .await?;
         // A Round that continues an earlier one starts from that one's candidate.
         let previous = work
             .candidate_commit
@@ -190,14 +163,9 @@ impl Core {
         let base = work.base_commit.clone().unwrap_or_default();
         let branch = work.branch.clone().unwrap_or_default();
         // A commit of the agent's own on the branch counts as well.
-        let candidate = match committed {
-            Some(c) => Some(c),
-            None => self
-                .branch_commits(&path, &base, &branch)
-                .await?
-                .into_iter()
-                .next(),
-        };
+        let candidate = self
+            .commit_candidate(&path, message, &base, &branch)
+            .await?;
         let run_id = answer.run_id.clone();
         let resumed = resumable;
         self.record_work(&goal.id, round, move |w| {
@@ -215,5 +183,28 @@ impl Core {
         .await?;
         self.step_transition(goal, round, Action::Advance(WorkflowState::Quality), None)
             .await
+    }
+
+    /// The implement phase's prompt: the base prompt, the latest plan, the answer format.
+    pub(crate) fn implement_prompt(
+        &self,
+        app: &App,
+        goal: &Goal,
+        round: u32,
+        work: &refine_model::agents::RoundWork,
+    ) -> String {
+        let mut prompt = self.base_prompt(app, goal, round, Phase::Implement, work);
+        let plan = goal
+            .rounds
+            .iter()
+            .filter(|r| r.number <= round)
+            .filter_map(|r| r.plan.clone())
+            .next_back()
+            .unwrap_or_default();
+        section(&mut prompt, "Plan", &plan);
+        prompt
+            .push_str("\nImplement the change in this worktree. Refine commits what you leave.\n");
+        prompt.push_str(&answer_format(crate::agents::prompt::IMPLEMENT_ANSWER));
+        prompt
     }
 }

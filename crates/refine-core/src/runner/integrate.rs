@@ -16,6 +16,9 @@ impl Core {
         let round = goal.rounds.iter().map(|r| r.number).max().unwrap_or(1);
         let id = goal.id.clone();
         let work = self.read(move |c| table::round_work(c, &id, round)).await?;
+        if !work.candidates.is_empty() && work.picked.is_none() {
+            return Err(crate::bestof::pick_first(goal, work.candidates.len()));
+        }
         let (Some(integration), Some(candidate)) =
             (work.integration.clone(), work.candidate_commit.clone())
         else {

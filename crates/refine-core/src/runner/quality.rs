@@ -16,6 +16,34 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
+/// One line on a failed check: the test, its command and exit code (and with `excerpt` the
+/// last lines of its output).
+pub(crate) fn failed_check(bad: &QualityCheck, excerpt: bool) -> String {
+    let tail: String = if excerpt {
+        let lines: Vec<&str> = bad.log_excerpt.lines().rev().take(3).collect();
+        lines.into_iter().rev().collect::<Vec<_>>().join(" / ")
+    } else {
+        String::new()
+    };
+    format!(
+        "quality: test “{}” failed ({}{}){}",
+        bad.test,
+        if bad.command.is_empty() {
+            "no command".to_string()
+        } else {
+            format!("`{}`", bad.command)
+        },
+        bad.exit_code
+            .map(|c| format!(", exit {c}"))
+            .unwrap_or_default(),
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!(": {tail}")
+        }
+    )
+}
+
 /// What a supervised command did.
 pub(crate) struct CommandRun {
     pub exit_code: Option<i32>,
@@ -38,6 +66,7 @@ impl Core {
         work: &RoundWork,
         tests: &[String],
         instructions: &str,
+        candidate: Option<u32>,
     ) -> Result<Vec<QualityCheck>, AgentFailure> {
         let settings = self.effective_settings(Some(app.id.clone())).await?;
         let mut prompt = self.base_prompt(app, goal, round, Phase::Quality, work);
@@ -52,7 +81,7 @@ impl Core {
         prompt.push_str(&answer_format(
             "{\"tests\": [{\"test\": 1, \"command\": \"npm test\"}]}",
         ));
-        let spec = self.spec(
+        let mut spec = self.spec(
             app,
             profile,
             goal,
@@ -62,6 +91,7 @@ impl Core {
             prompt,
             &settings,
         );
+        spec.for_candidate(candidate);
         let (block, _) = self.run_phase(&spec, &self.on_process(&goal.id)).await?;
         let proposed = block["tests"].as_array().cloned().unwrap_or_default();
         let mut checks = Vec::new();
@@ -235,6 +265,17 @@ impl Core {
         stop: &AtomicBool,
     ) -> Result<Next, AgentFailure> {
         let work = self.ensure_round_setup(app, profile, goal, round).await?;
+        if !work.candidates.is_empty() && work.picked.is_none() {
+            // Best-of-N: each candidate was checked on its own; a person picks in review.
+            return self
+                .step_transition(
+                    goal,
+                    round,
+                    Action::Advance(WorkflowState::Governance),
+                    None,
+                )
+                .await;
+        }
         let app_id = app.id.clone();
         let (tests, instructions) = self.read(move |c| table::quality_tests(c, &app_id)).await?;
         let done = !work.quality.is_empty() && work.quality.len() == tests.len();
@@ -255,6 +296,7 @@ impl Core {
                     &work,
                     &tests,
                     &instructions,
+                    None,
                 )
                 .await?;
             if stop.load(Ordering::SeqCst) || !self.unchanged(goal, round).await {
@@ -276,33 +318,7 @@ impl Core {
             checks
         };
         if let Some(bad) = checks.iter().find(|c| !c.passed) {
-            let excerpt: String = bad
-                .log_excerpt
-                .lines()
-                .rev()
-                .take(3)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join(" / ");
-            let finding = format!(
-                "quality: test “{}” failed ({}{}){}",
-                bad.test,
-                if bad.command.is_empty() {
-                    "no command".to_string()
-                } else {
-                    format!("`{}`", bad.command)
-                },
-                bad.exit_code
-                    .map(|c| format!(", exit {c}"))
-                    .unwrap_or_default(),
-                if excerpt.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {excerpt}")
-                }
-            );
+            let finding = failed_check(bad, true);
             return self.finding(app, goal, round, finding).await;
         }
         self.step_transition(

@@ -292,13 +292,17 @@ impl Core {
         if slots.contains_key(goal_id) {
             return true;
         }
-        let running = Running {
-            total: slots.len() as u32,
-            in_app: slots.values().filter(|s| s.info.app_id == app.id).count() as u32,
-            of_provider: slots
+        let weight = |f: &dyn Fn(&Slot) -> bool| -> u32 {
+            slots
                 .values()
-                .filter(|s| s.provider == profile.provider)
-                .count() as u32,
+                .filter(|s| f(s))
+                .map(|s| s.weight.max(1))
+                .sum()
+        };
+        let running = Running {
+            total: weight(&|_| true),
+            in_app: weight(&|s| s.info.app_id == app.id),
+            of_provider: weight(&|s| s.provider == profile.provider),
         };
         let limits = Limits {
             global: global.runner.max_concurrent_goals,
@@ -330,6 +334,7 @@ impl Core {
                 },
                 provider: profile.provider,
                 stop: stop.clone(),
+                weight: 1,
             },
         );
         drop(slots);

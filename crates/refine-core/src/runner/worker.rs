@@ -389,6 +389,7 @@ impl Core {
             timeout: Duration::from_secs(settings.agents.run_timeout_minutes as u64 * 60),
             resume: None,
             kind: "run",
+            candidate: None,
         }
     }
 
@@ -398,6 +399,32 @@ impl Core {
         move |pid: &str| {
             let pid = pid.to_string();
             core.update_slot(&goal_id, |w| w.process_id = Some(pid));
+        }
+    }
+
+    /// Commit what the agent left in `dir` as the candidate; when it left nothing, a commit it
+    /// made on the branch itself is the candidate (none: it made no change).
+    pub(crate) async fn commit_candidate(
+        &self,
+        dir: &Path,
+        message: String,
+        base: &str,
+        branch: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let d2 = dir.to_path_buf();
+        let committed = self
+            .blocking(move |_| {
+                wt::commit_all(&d2, &message)
+                    .map_err(|e| ApiError::internal(format!("could not commit the candidate: {e}")))
+            })
+            .await?;
+        match committed {
+            Some(c) => Ok(Some(c)),
+            None => Ok(self
+                .branch_commits(dir, base, branch)
+                .await?
+                .into_iter()
+                .next()),
         }
     }
 

@@ -333,6 +333,9 @@ fn script() -> Vec<(&'static str, Value)> {
         ("review.comments.delete", json!({"id": 1})),
         ("review.comments.resolve", json!({"id": 1})),
         ("review.request_changes", json!({"goalId": "#1"})),
+        ("review.pick", json!({"goalId": "#1", "candidate": 2})),
+        ("review.pick", json!({"goalId": "#404", "candidate": 1})),
+        ("review.cleanup_candidates", json!({"id": "#1"})),
         ("webhooks.list", json!({})),
         (
             "webhooks.create",

@@ -650,6 +650,7 @@ async fn page_totals_stop_counting_at_ten_thousand() {
                     created_at: now.into(),
                     updated_at: now.into(),
                     deleted_at: None,
+                    candidates: None,
                     rounds: vec![],
                 };
                 refine_store::goals::insert(tx, &g)?;
@@ -665,4 +666,42 @@ async fn page_totals_stop_counting_at_ten_thousand() {
         (few["total"].as_u64(), few["totalIsLowerBound"].as_bool()),
         (Some(1), Some(false))
     );
+}
+
+#[tokio::test]
+async fn best_of_n_is_asked_per_goal_within_one_to_five() {
+    let d = with_app().await;
+    let g = goal(&d, json!({"title": "Three ways", "candidates": 3})).await;
+    assert_eq!(g["candidates"], 3);
+    let plain = goal(&d, json!({"title": "One way"})).await;
+    assert_eq!(plain["candidates"], Value::Null, "the app's setting");
+    for bad in [0, 6] {
+        let r = d
+            .call("goals.update", json!({"id": g["id"], "candidates": bad}))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {:?}", r.body);
+        assert!(r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("between 1 and 5"));
+    }
+    let kept = d.call("goals.get", json!({"id": g["id"]})).await;
+    assert_eq!(kept.body["candidates"], 3, "a refused patch stores nothing");
+    let two = d
+        .call("goals.update", json!({"id": g["id"], "candidates": 2}))
+        .await;
+    assert_eq!(two.body["candidates"], 2);
+    let cleared = d
+        .call("goals.update", json!({"id": g["id"], "candidates": null}))
+        .await;
+    assert_eq!(cleared.body["candidates"], Value::Null);
+    // A Goal in the backlog has no candidates to pick from.
+    let r = d
+        .call("review.pick", json!({"goalId": g["id"], "candidate": 1}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("picked in review"));
 }

@@ -11,6 +11,7 @@ import { DiffModeToggle, DiffView, useDiffMode } from '../changes/DiffView';
 import { isRunning } from '../work/states';
 import { AgentOutput } from './AgentOutput';
 import { elapsedMs, formatMs, runLabel, runTone, shortSha } from './runs';
+import { CandidatesPanel } from './Candidates';
 import { ReviewPanel } from './ReviewPanel';
 import { useDiffReview, useReviewComments } from './ReviewComments';
 import { UsageLine } from './Transcript';
@@ -118,6 +119,8 @@ function fullWork(w: RoundWork) {
     waiting: w.waiting ?? null,
     followUps: w.followUps ?? [],
     environment: w.environment ?? [],
+    candidates: w.candidates ?? [],
+    picked: w.picked ?? null,
   };
 }
 
@@ -156,6 +159,19 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
   const candidate = w?.candidateCommit && w.baseCommit && (
     <RoundSection title="Candidate" testId="round-candidate" aside={<span className="mono small muted">{`${shortSha(w.baseCommit)}..${shortSha(w.candidateCommit)}`}</span>}>
       <CandidateDiff goalId={goal.id} appId={goal.appId} base={w.baseCommit} candidate={w.candidateCommit} branch={w.branch} initiallyOpen={latest && (goal.status === 'review' || goal.status === 'done')} focus={focus} canComment={inReview} />
+    </RoundSection>
+  );
+  // Best-of-N: while a Round's candidates wait for a pick, the comparison takes the review's place.
+  const deciding = inReview && !!w && w.candidates.length > 0 && w.picked === null;
+  const candidates = w && w.baseCommit && w.candidates.length > 0 && (
+    <RoundSection title="Candidates" count={w.candidates.length} testId="round-candidates" aside={w.picked !== null ? <Badge tone="success">{`picked ${w.picked}`}</Badge> : null}>
+      <CandidatesPanel
+        goal={goal}
+        candidates={w.candidates}
+        picked={w.picked}
+        deciding={deciding}
+        diff={(c) => c.commit && <CandidateDiff key={c.index} goalId={goal.id} appId={goal.appId} base={w.baseCommit ?? ''} candidate={c.commit} branch={c.branch} initiallyOpen focus={null} canComment={false} />}
+      />
     </RoundSection>
   );
   return (
@@ -197,7 +213,8 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
               </Banner>
             )}
             {w?.waiting && <Waiting reason={w.waiting} hold={holds.find((h) => h.profile === w.profile) ?? null} />}
-            {inReview && <ReviewPanel goal={goal} />}
+            {deciding && candidates}
+            {inReview && !deciding && <ReviewPanel goal={goal} />}
             {inReview && candidate}
             {w && w.followUps.length > 0 && (
               <RoundSection title="Follow-ups" count={w.followUps.length} testId="round-follow-ups">
@@ -254,6 +271,7 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
               </RoundSection>
             )}
             {!inReview && candidate}
+            {!deciding && candidates}
             {w?.integration && (
               <RoundSection title="Integration" testId="round-integration" aside={<IntegrationBadge integration={w.integration} />}>
                 <IntegrationView integration={w.integration} />
