@@ -7,15 +7,11 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
-import { addApp, callCli, eventually } from './work.mjs';
+import { addApp, callCli, eventually, scripted } from './work.mjs';
 
 const run = promisify(execFile);
 
 /** A Goal prompt with instructions for the scripted agent. */
-function scripted(lines) {
-  return ['Make the change below.', '', '```refine-script', ...lines, '```', ''].join('\n');
-}
-
 describe('agents and the runner', () => {
   let daemon;
   let browser;

@@ -8,13 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
-import { addApp, callCli, eventually } from './work.mjs';
+import { addApp, callCli, eventually, scripted } from './work.mjs';
 
 const run = promisify(execFile);
-
-function scripted(lines) {
-  return ['Make the change below.', '', '```refine-script', ...lines, '```', ''].join('\n');
-}
 
 describe('review comments', () => {
   let daemon;

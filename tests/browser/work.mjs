@@ -8,6 +8,11 @@ export async function addApp(daemon, name = 'shop') {
   return repo;
 }
 
+/** A Goal prompt carrying instructions for the scripted agent (`refine agent-script`). */
+export function scripted(lines) {
+  return ['Make the change below.', '', '```refine-script', ...lines, '```', ''].join('\n');
+}
+
 /** `refine call OP INPUT` against the test's daemon (REFINE_HOME = its data dir); parsed JSON. */
 export async function callCli(daemon, op, input = {}) {
   const out = await daemon.cli('call', op, JSON.stringify(input));

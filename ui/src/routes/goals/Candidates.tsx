@@ -21,7 +21,9 @@ export function CandidatesPanel({ goal, candidates, picked, deciding, diff }: { 
   const toast = useToast();
   const putGoal = usePutGoal();
   const firstPassed = candidates.find((c) => c.status === 'passed')?.index ?? candidates[0]?.index ?? 1;
-  const [shown, setShown] = useState<number>(picked ?? firstPassed);
+  // The candidate whose diff is shown: the one a person chose, else the picked one, else the first that passed.
+  const [chosen, setShown] = useState<number | null>(null);
+  const shown = chosen ?? picked ?? firstPassed;
   const pick = useAction(
     async (p: Pick, call): Promise<string> => {
       const done = await call('review.pick', { goalId: goal.id, candidate: p.candidate });
@@ -53,7 +55,7 @@ export function CandidatesPanel({ goal, candidates, picked, deciding, diff }: { 
         {candidates.map((c) => {
           const checks = c.quality.filter((q) => q.passed).length;
           return (
-            <article key={c.index} className={`candidate-card${c.index === shown ? ' shown' : ''}${c.index === picked ? ' picked' : ''}`} data-testid="candidate" data-index={c.index} data-status={c.status}>
+            <article key={c.index} className={`candidate-card${c.index === shown && c.removedAt === null ? ' shown' : ''}${c.index === picked ? ' picked' : ''}`} data-testid="candidate" data-index={c.index} data-status={c.status}>
               <header className="row">
                 <strong>Candidate {c.index}</strong>
                 <Badge tone={STATUS_TONE[c.status]}>{c.status}</Badge>
@@ -98,7 +100,7 @@ export function CandidatesPanel({ goal, candidates, picked, deciding, diff }: { 
                 </p>
               )}
               <div className="row candidate-actions">
-                {c.commit && (
+                {c.commit && c.removedAt === null && (
                   <button type="button" className="button small" aria-pressed={c.index === shown} onClick={() => setShown(c.index)} data-testid="candidate-show">
                     Show diff
                   </button>
@@ -128,8 +130,9 @@ export function CandidatesPanel({ goal, candidates, picked, deciding, diff }: { 
           </button>
         </div>
       )}
-      {current?.commit && current.removedAt === null && (
-        <div className="candidate-diff-of" data-testid="candidate-diff" data-index={current.index}>
+      {/* The picked candidate's diff is the Round's own, shown above. */}
+      {current?.commit && current.removedAt === null && current.index !== picked && (
+        <div className="candidate-diff-of" data-testid="candidate-compare-diff" data-index={current.index}>
           <h4>Candidate {current.index}’s diff</h4>
           {diff(current)}
         </div>

@@ -14,6 +14,8 @@ interface Form {
   assignee: string;
   reporterId: string;
   featureId: string;
+  /** '' = the app's setting, else 1-5. */
+  candidates: string;
 }
 
 function formOf(g: Goal): Form {
@@ -26,6 +28,7 @@ function formOf(g: Goal): Form {
     assignee: g.assignee ?? '',
     reporterId: g.reporterId ?? '',
     featureId: g.featureId ?? '',
+    candidates: g.candidates === null ? '' : String(g.candidates),
   };
 }
 
@@ -48,6 +51,8 @@ function patchOf(g: Goal, f: Form): Omit<UpdateGoalInput, 'id'> | string {
   if (f.assignee.trim() !== (g.assignee ?? '')) patch.assignee = f.assignee.trim() || null;
   if (f.reporterId !== (g.reporterId ?? '')) patch.reporterId = f.reporterId || null;
   if (f.featureId !== (g.featureId ?? '')) patch.featureId = f.featureId || null;
+  const candidates = f.candidates === '' ? null : Number(f.candidates);
+  if (candidates !== g.candidates) patch.candidates = candidates;
   return patch;
 }
 
@@ -134,6 +139,16 @@ export function GoalEditor({ goal, features, reporters }: { goal: Goal; features
         <label className="field">
           <span className="field-label">Priority</span>
           <input type="number" step={1} value={form.priority} onChange={(e) => set('priority', e.target.value)} data-testid="edit-priority" />
+        </label>
+        <label className="field">
+          <span className="field-label">Candidates per Round</span>
+          <select value={form.candidates} onChange={(e) => set('candidates', e.target.value)} data-testid="edit-candidates">
+            <option value="">The app’s setting</option>
+            <option value="1">1 (one candidate)</option>
+            {[2, 3, 4, 5].map((n) => (
+              <option key={n} value={String(n)}>{`best of ${n}`}</option>
+            ))}
+          </select>
         </label>
         <label className="field">
           <span className="field-label">Labels</span>

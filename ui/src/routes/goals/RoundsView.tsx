@@ -28,7 +28,8 @@ function outcomeTone(outcome: string): 'success' | 'danger' | 'warning' | 'neutr
 function useGoalWork(goalId: string, queued: boolean) {
   const work = useQuery('runner.rounds', { goalId });
   const runner = useQuery('runner.status', {}, { enabled: queued });
-  const worker = runner.data?.workers.find((w) => w.goalId === goalId) ?? null;
+  // Only a queued or running Goal has a worker (an older answer may still be cached).
+  const worker = queued ? (runner.data?.workers.find((w) => w.goalId === goalId) ?? null) : null;
   return { work, worker, waiting: runner.data?.waiting ?? [], holds: runner.data?.holds ?? [], paused: runner.data?.paused ?? false };
 }
 

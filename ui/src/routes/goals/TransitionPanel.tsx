@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { useAction } from '../../api/hooks';
+import { useAction, useQuery } from '../../api/hooks';
 import { Banner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { useToast } from '../../components/toastContext';
@@ -23,7 +23,11 @@ function Transitions({ goal }: { goal: Goal }) {
   const [reason, setReason] = useState('');
   const [cancelInstead, setCancelInstead] = useState(false);
 
-  const targets = allowedTargets(goal.status);
+  // Best-of-N: approve waits for a pick among the Round's candidates.
+  const rounds = useQuery('runner.rounds', { goalId: goal.id }, { enabled: goal.status === 'review' });
+  const latest = rounds.data?.reduce((a, b) => (b.number > a.number ? b : a), rounds.data[0]);
+  const pickDue = goal.status === 'review' && !!latest && (latest.work.candidates ?? []).length > 0 && (latest.work.picked ?? null) === null;
+  const targets = allowedTargets(goal.status).filter((t) => !(pickDue && t === 'done'));
   // Approve first: it is what a goal in review waits for.
   const human = targets
     .filter((t) => {
@@ -69,6 +73,11 @@ function Transitions({ goal }: { goal: Goal }) {
         <Banner tone="error" testId="transition-error">
           <strong>Refused.</strong> {refusal}
         </Banner>
+      )}
+      {pickDue && (
+        <p className="muted small" data-testid="transition-pick-first">
+          Pick one of the Round’s {latest?.work.candidates?.length} candidates to approve it.
+        </p>
       )}
       {human.length > 0 && (
         <div className="transition-buttons">

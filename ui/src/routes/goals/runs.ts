@@ -2,10 +2,11 @@ import type { AgentRun } from '../../gen/bindings';
 
 export type Tone = 'neutral' | 'accent' | 'success' | 'warning' | 'danger';
 
-/** "implement", "implement · repair 1", "implement · follow-up". */
-export function runLabel(run: Pick<AgentRun, 'phase' | 'attempt'> & Partial<Pick<AgentRun, 'kind'>>): string {
-  if (run.kind === 'follow-up') return `${run.phase} · follow-up`;
-  return run.attempt > 0 ? `${run.phase} · repair ${run.attempt}` : run.phase;
+/** "implement", "implement · repair 1", "implement · follow-up", "implement · c2" (best-of-N candidate 2). */
+export function runLabel(run: Pick<AgentRun, 'phase' | 'attempt'> & Partial<Pick<AgentRun, 'kind' | 'candidate'>>): string {
+  const base = run.candidate ? `${run.phase} · c${run.candidate}` : run.phase;
+  if (run.kind === 'follow-up') return `${base} · follow-up`;
+  return run.attempt > 0 ? `${base} · repair ${run.attempt}` : base;
 }
 
 /** running, done, invalid, failed, stopped, lost. */
