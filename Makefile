@@ -48,6 +48,7 @@ test-browser: build
 test-desktop: desktop
 	cargo clippy -p refine-desktop -- -D warnings
 	tests/desktop/smoke.sh $(BIN)/refine-desktop $(BIN)/refine
+	tests/desktop/notify.sh $(BIN)/refine-desktop $(BIN)/refine
 
 ## A .deb of the desktop app with the `refine` CLI on PATH (release build; Tauri's bundler).
 package: ui

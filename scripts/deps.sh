@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   git pkg-config build-essential file curl
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libssl-dev libxdo-dev
-  xvfb xauth imagemagick x11-apps xdotool fonts-dejavu-core chromium tmux
+  xvfb xauth imagemagick x11-apps xdotool fonts-dejavu-core chromium tmux dbus dunst
 )
 missing=()
 for p in "${packages[@]}"; do

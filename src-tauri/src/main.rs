@@ -5,6 +5,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod notify;
 mod terminal;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +25,7 @@ use terminal::{Endpoint, Terminals};
 const EVENT: &str = "refine://event";
 
 /// Where the window's calls go.
-enum Backend {
+pub(crate) enum Backend {
     /// The daemon runs inside this process.
     Embedded(Core),
     /// Another process owns the data dir; talk to it over loopback HTTP.
@@ -45,19 +46,30 @@ async fn rpc(
     actor: Option<String>,
 ) -> Result<Value, ApiError> {
     tracing::debug!(%op, "rpc");
-    match backend.inner() {
+    call_as(backend.inner(), &op, input, idempotency_key, actor).await
+}
+
+/// Run an operation as the desktop surface (for the window, and for the shell's own reads).
+async fn call_as(
+    backend: &Backend,
+    op: &str,
+    input: Value,
+    idempotency_key: Option<String>,
+    actor: Option<String>,
+) -> Result<Value, ApiError> {
+    match backend {
         Backend::Embedded(core) => {
             let mut ctx = Ctx::new(Surface::Desktop);
             ctx.idempotency_key = idempotency_key;
             if let Some(a) = actor {
                 ctx.actor = a;
             }
-            refine_api::dispatch(core, ctx, &op, input)
+            refine_api::dispatch(core, ctx, op, input)
                 .await
                 .map(|r| r.body)
         }
         Backend::Attached(client) => client
-            .call_keyed(&op, input, idempotency_key)
+            .call_keyed(op, input, idempotency_key)
             .await
             .map(|(_, v)| v)
             .map_err(|e| match e {
@@ -65,6 +77,13 @@ async fn rpc(
                 other => ApiError::unavailable(other.to_string()),
             }),
     }
+}
+
+/// A read the shell makes itself; errors as their message.
+pub(crate) async fn call(backend: &Backend, op: &str, input: Value) -> Result<Value, String> {
+    call_as(backend, op, input, None, None)
+        .await
+        .map_err(|e| e.message)
 }
 
 /// The backend, and where its terminal sockets are (the daemon's loopback URL and token).
@@ -130,6 +149,7 @@ fn bridge_embedded(app: AppHandle, core: Core) {
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => resync_event(&core),
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             };
+            notify::on_event(&app, &ev);
             let _ = app.emit(EVENT, &ev);
         }
     });
@@ -140,6 +160,7 @@ fn bridge_attached(app: AppHandle, client: Client) {
         loop {
             let r = client
                 .follow(None, |ev| {
+                    notify::on_event(&app, &ev);
                     let _ = app.emit(EVENT, &ev);
                     true
                 })
@@ -152,7 +173,7 @@ fn bridge_attached(app: AppHandle, client: Client) {
     });
 }
 
-fn show_main(app: &AppHandle) {
+pub(crate) fn show_main(app: &AppHandle) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.show();
         let _ = w.unminimize();
@@ -237,6 +258,8 @@ fn main() {
                 Ok(()) => HAS_TRAY.store(true, Ordering::SeqCst),
                 Err(e) => tracing::warn!(error = %e, "no tray icon (no system tray here?)"),
             }
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move { notify::refresh_count(&handle).await });
             Ok(())
         })
         .on_page_load(|webview, payload| {

@@ -48,13 +48,22 @@ const ARG_PROMPT_LIMIT: usize = 60 * 1024;
 pub const MAX_REPAIRS: u32 = 2;
 
 /// The program the scripted agent runs: `REFINE_SCRIPTED_AGENT` when set (tests that embed the
-/// daemon), else this executable.
+/// daemon), else this executable when it is the `refine` CLI, else the `refine` next to it (the
+/// desktop app is installed beside the CLI).
 pub fn self_exe() -> String {
-    std::env::var("REFINE_SCRIPTED_AGENT").unwrap_or_else(|_| {
-        std::env::current_exe()
-            .map(|p| p.to_string_lossy().to_string())
-            .unwrap_or_else(|_| "refine".to_string())
-    })
+    if let Ok(p) = std::env::var("REFINE_SCRIPTED_AGENT") {
+        return p;
+    }
+    let Ok(me) = std::env::current_exe() else {
+        return "refine".to_string();
+    };
+    let sibling = me.with_file_name("refine");
+    let chosen = if me.file_name().is_some_and(|n| n == "refine") || !sibling.is_file() {
+        me
+    } else {
+        sibling
+    };
+    chosen.to_string_lossy().to_string()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]

@@ -355,6 +355,44 @@ impl EventBus {
     }
 }
 
+/// Something that needs a person, as a notification says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attention {
+    pub title: String,
+    pub body: String,
+    /// The Goal a click opens (none: the Runner page).
+    pub goal_id: Option<String>,
+}
+
+/// Whether an event needs a person: a Goal reached review or failed, or a provider is held (a
+/// rate limit, refused credentials). The desktop's native notifications follow these rules, as
+/// the browser's bell does (`ui/src/components/Notifier.tsx`).
+pub fn needs_you(kind_name: &str, data: &serde_json::Value) -> Option<Attention> {
+    if kind_name == kind::WORKFLOW_TRANSITIONED.name() {
+        let g = &data["goal"];
+        let (number, title, id) = (&g["number"], g["title"].as_str()?, g["id"].as_str()?);
+        let title_of = |what: &str| format!("#{number} {what}");
+        let head = match data["to"].as_str()? {
+            "review" => title_of("is ready for review"),
+            "failed" => title_of("failed"),
+            _ => return None,
+        };
+        return Some(Attention {
+            title: head,
+            body: title.to_string(),
+            goal_id: Some(id.to_string()),
+        });
+    }
+    if kind_name == kind::RUNNER_HOLD.name() {
+        return Some(Attention {
+            title: format!("{} is held", data["profile"].as_str()?),
+            body: data["reason"].as_str().unwrap_or_default().to_string(),
+            goal_id: None,
+        });
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,6 +456,19 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(a.data, json!(1));
+    }
+
+    #[test]
+    fn a_goal_in_review_failed_or_a_held_provider_needs_a_person() {
+        let moved = |to: &str| json!({"goalId": "g1", "from": "governance", "to": to, "newRound": false, "goal": {"id": "g1", "number": 12, "title": "Coupon field"}});
+        let review = needs_you("workflow.transitioned", &moved("review")).unwrap();
+        assert_eq!(review.title, "#12 is ready for review");
+        assert_eq!((review.body.as_str(), review.goal_id.as_deref()), ("Coupon field", Some("g1")));
+        assert_eq!(needs_you("workflow.transitioned", &moved("failed")).unwrap().title, "#12 failed");
+        assert_eq!(needs_you("workflow.transitioned", &moved("quality")), None);
+        let held = needs_you("runner.hold", &json!({"profile": "claude-code", "kind": "limit", "reason": "rate limited until 10:00", "since": "t"})).unwrap();
+        assert_eq!((held.title.as_str(), held.goal_id), ("claude-code is held", None));
+        assert_eq!(needs_you("work.goal_created", &json!({})), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
-import { useState } from 'react';
+import { listen } from '@tauri-apps/api/event';
+import { useEffect, useState } from 'react';
 import { useLiveEvents } from '../api/hooks';
+import { isTauri } from '../api/transport';
 import type { GoalTransitioned, ProviderHold } from '../gen/bindings';
 import { navigate } from '../state/router';
 import { Icon } from './Icon';
@@ -34,8 +36,27 @@ export function needsYou(kind: string, data: unknown): { title: string; body: st
  */
 export function Notifier() {
   const [on, setOn] = useState(wanted);
+  // The desktop app shows native notifications itself; a click on one opens its Goal here.
+  useEffect(() => {
+    if (!isTauri()) return;
+    let stopped = false;
+    let unlisten: (() => void) | undefined;
+    listen<{ goalId: string | null }>('refine://open', (e) => {
+      if (e.payload.goalId) navigate('goals', [e.payload.goalId]);
+      else navigate('runner');
+    })
+      .then((fn) => {
+        if (stopped) fn();
+        else unlisten = fn;
+      })
+      .catch((error: unknown) => console.error('cannot listen to refine://open', error));
+    return () => {
+      stopped = true;
+      unlisten?.();
+    };
+  }, []);
   useLiveEvents((event) => {
-    if (!on || !wanted()) return;
+    if (isTauri() || !on || !wanted()) return;
     const what = needsYou(event.kind, event.data);
     if (!what) return;
     const n = new Notification(what.title, { body: what.body, tag: `refine-${what.goalId ?? event.kind}` });
@@ -46,7 +67,7 @@ export function Notifier() {
       n.close();
     };
   });
-  if (typeof Notification === 'undefined') return null;
+  if (isTauri() || typeof Notification === 'undefined') return null;
   const toggle = async () => {
     if (on) {
       localStorage.setItem(KEY, 'off');
