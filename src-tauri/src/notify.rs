@@ -16,8 +16,7 @@ pub fn on_event(app: &AppHandle, ev: &Event) {
     if let Some(a) = needs_you(&ev.kind, &ev.data) {
         show(app.clone(), a);
     }
-    if ev.kind.starts_with("workflow.") || ev.kind.starts_with("work.goal") || ev.kind == "resync"
-    {
+    if ev.kind.starts_with("workflow.") || ev.kind.starts_with("work.goal") || ev.kind == "resync" {
         let app = app.clone();
         tauri::async_runtime::spawn(async move { refresh_count(&app).await });
     }

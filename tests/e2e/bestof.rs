@@ -209,3 +209,103 @@ fn a_round_whose_candidates_all_fail_fails_the_goal_saying_why() {
     assert!(why.contains("none of the 2 candidates passed"), "{why}");
     assert!(why.contains("c1") && why.contains("c2"), "{why}");
 }
+
+/// "No worktree" mode: Goals run in the app's own checkout, one at a time, each on its branch;
+/// the next starts once the one in review is decided; a checkout with someone's uncommitted work
+/// is left alone until it is clean; best-of-N makes one candidate there.
+#[test]
+fn no_worktree_mode_runs_goals_one_at_a_time_in_the_apps_checkout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_d, repo, h) = setup(tmp.path(), json!({}));
+    let s = h.ok("settings.get", json!({}));
+    let r = h.call(
+        "settings.update",
+        json!({"scope": "app", "revision": s["app"]["revision"], "patch": {"worktree": {"mode": "elsewhere"}}}),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    h.ok(
+        "settings.update",
+        json!({"scope": "app", "revision": s["app"]["revision"], "patch": {"worktree": {"mode": "checkout"}}}),
+    );
+    let a = create(
+        &h,
+        "Add a",
+        "implement: write a.txt a\\n\nquality: test 1 test -f a.txt",
+    );
+    let b = create(
+        &h,
+        "Add b",
+        "implement: write b.txt b\\n\nquality: test 1 test -f a.txt && test -f b.txt",
+    );
+    let ga = wait_status(&h, &a, "review", 90);
+    let n = ga["number"].as_u64().unwrap();
+    let w = work(&h, &a)["work"].clone();
+    assert_eq!(w["inCheckout"], true, "{w}");
+    let root = std::fs::canonicalize(&repo).unwrap();
+    assert_eq!(
+        std::fs::canonicalize(w["worktree"].as_str().unwrap()).unwrap(),
+        root
+    );
+    assert_eq!(
+        git(&repo, &["symbolic-ref", "--short", "HEAD"]),
+        format!("refine/{n}/round-1")
+    );
+    assert!(
+        repo.join("a.txt").exists(),
+        "the agent worked in the checkout"
+    );
+    assert!(
+        !tmp.path().join("data/worktrees").exists(),
+        "no worktree was made"
+    );
+    // One at a time: b waits while a is in review.
+    for _ in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        assert_eq!(
+            goal(&h, &b)["status"],
+            "todo",
+            "b started while a was in review"
+        );
+    }
+
+    // Approved: the checkout is back on main with a merged; then b runs on top of it.
+    h.ok("workflow.approve", json!({"goalId": a}));
+    assert_eq!(git(&repo, &["symbolic-ref", "--short", "HEAD"]), "main");
+    assert!(repo.join("a.txt").exists());
+    wait_status(&h, &b, "review", 90);
+    let wb = work(&h, &b)["work"].clone();
+    assert_eq!(wb["quality"][0]["passed"], true, "b saw a's change: {wb}");
+    h.ok("workflow.approve", json!({"goalId": b}));
+
+    // Someone's uncommitted file keeps the next Goal out of the checkout, untouched.
+    std::fs::write(repo.join("mine.txt"), "my work\n").unwrap();
+    let c = h.ok(
+        "goals.create",
+        json!({"title": "Add c", "status": "todo", "candidates": 3,
+               "prompt": "Add c.\n\n```refine-script\nimplement: write c.txt c\\n\nquality: test 1 test -f c.txt\n```\n"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert_ne!(goal(&h, &c)["status"], "review");
+    assert_eq!(git(&repo, &["symbolic-ref", "--short", "HEAD"]), "main");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("mine.txt")).unwrap(),
+        "my work\n"
+    );
+    assert!(!repo.join("c.txt").exists());
+    let waiting = work(&h, &c)["work"]["waiting"].clone();
+    assert!(
+        waiting.as_str().unwrap_or_default().contains("uncommitted"),
+        "the Goal says why it waits: {waiting}"
+    );
+    std::fs::remove_file(repo.join("mine.txt")).unwrap();
+    wait_status(&h, &c, "review", 120);
+    let wc = work(&h, &c)["work"].clone();
+    assert!(
+        wc["candidates"].as_array().unwrap().is_empty(),
+        "one checkout, one candidate: {wc}"
+    );
+    assert!(wc["candidateCommit"].is_string());
+}

@@ -94,6 +94,16 @@ fn the_candidate_is_pushed_and_a_pull_request_opened() {
     assert_eq!(p["remote"], "origin");
     assert_eq!(p["tool"], "gh");
     assert_eq!(p["requestUrl"], "https://github.com/acme/shop/pull/7");
+    // The request's URL is stored on the Goal, as evidence of its Round.
+    let g = h.ok("goals.get", json!({"id": id}));
+    let evidence = g["rounds"][0]["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["kind"] == "pull-request"
+                && e["href"] == "https://github.com/acme/shop/pull/7"),
+        "{evidence:?}"
+    );
     let branch = w["branch"].as_str().unwrap();
     assert_eq!(
         git(&remote, &["rev-parse", &format!("refs/heads/{branch}")]),

@@ -463,11 +463,22 @@ mod tests {
         let moved = |to: &str| json!({"goalId": "g1", "from": "governance", "to": to, "newRound": false, "goal": {"id": "g1", "number": 12, "title": "Coupon field"}});
         let review = needs_you("workflow.transitioned", &moved("review")).unwrap();
         assert_eq!(review.title, "#12 is ready for review");
-        assert_eq!((review.body.as_str(), review.goal_id.as_deref()), ("Coupon field", Some("g1")));
-        assert_eq!(needs_you("workflow.transitioned", &moved("failed")).unwrap().title, "#12 failed");
+        assert_eq!(
+            (review.body.as_str(), review.goal_id.as_deref()),
+            ("Coupon field", Some("g1"))
+        );
+        assert_eq!(
+            needs_you("workflow.transitioned", &moved("failed"))
+                .unwrap()
+                .title,
+            "#12 failed"
+        );
         assert_eq!(needs_you("workflow.transitioned", &moved("quality")), None);
         let held = needs_you("runner.hold", &json!({"profile": "claude-code", "kind": "limit", "reason": "rate limited until 10:00", "since": "t"})).unwrap();
-        assert_eq!((held.title.as_str(), held.goal_id), ("claude-code is held", None));
+        assert_eq!(
+            (held.title.as_str(), held.goal_id),
+            ("claude-code is held", None)
+        );
         assert_eq!(needs_you("work.goal_created", &json!({})), None);
     }
 

@@ -301,6 +301,23 @@ impl Core {
             let mut w = refine_store::agents::round_work(tx, &gid, round)?;
             w.publication = Some(p.clone());
             refine_store::agents::set_round_work(tx, &gid, round, &w)?;
+            if let Some(url) = &p.request_url {
+                // The request is evidence of the Goal's Round (shown with the Goal everywhere).
+                let label = match p.tool.as_deref() {
+                    Some("glab") => "Merge request",
+                    _ => "Pull request",
+                };
+                refine_store::goals::add_evidence(
+                    tx,
+                    &gid,
+                    round,
+                    &refine_model::work::EvidenceLink {
+                        kind: "pull-request".into(),
+                        label: format!("{label} {url}"),
+                        href: url.clone(),
+                    },
+                )?;
+            }
             let summary = match &p.request_url {
                 Some(u) => format!("Published #{number} to {} and opened {u}", p.remote),
                 None => format!(

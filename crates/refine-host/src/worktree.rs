@@ -122,6 +122,43 @@ pub fn ensure_worktree(repo: &Path, path: &Path, branch: &str, base: &str) -> Re
     Ok(())
 }
 
+/// The branch the repository's own (main) checkout has checked out (`None`: detached).
+pub fn current_branch(repo: &Path) -> Result<Option<String>, GitError> {
+    let o = git(repo, &["symbolic-ref", "--quiet", "--short", "HEAD"], None)?;
+    Ok(o.ok.then(|| o.stdout.trim().to_string()))
+}
+
+/// "No worktree" mode: the repository's main checkout on `branch` (made from `base` when new).
+/// Refused while the checkout has changes of its own (tracked or untracked; ignored files
+/// aside), so nobody's uncommitted work is swept into a candidate. Already on `branch`: left as
+/// it is (a resumed Round keeps what its agent did).
+pub fn checkout_in_place(repo: &Path, branch: &str, base: &str) -> Result<(), GitError> {
+    if current_branch(repo)?.as_deref() == Some(branch) {
+        return Ok(());
+    }
+    let status = ok(repo, &["status", "--porcelain", "--untracked-files=all"])?;
+    if !status.trim().is_empty() {
+        let n = status.lines().count();
+        return Err(GitError::Failed(format!(
+            "the app's checkout has {n} uncommitted change(s); commit or stash them so a Goal can run in it"
+        )));
+    }
+    if branch_exists(repo, branch)? {
+        ok(repo, &["checkout", "--quiet", branch])?;
+    } else {
+        ok(repo, &["checkout", "--quiet", "-b", branch, base])?;
+    }
+    Ok(())
+}
+
+/// "No worktree" mode, after the Goal: the main checkout back on `branch` (the target).
+pub fn return_to(repo: &Path, branch: &str) -> Result<(), GitError> {
+    if current_branch(repo)?.as_deref() == Some(branch) {
+        return Ok(());
+    }
+    ok(repo, &["checkout", "--quiet", branch]).map(|_| ())
+}
+
 /// Commit everything in the worktree (new, changed, deleted files). `None` when nothing changed.
 pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
     ok(worktree, &["add", "--all"])?;
@@ -394,6 +431,30 @@ mod tests {
         sh(r, &["add", "."]);
         sh(r, &["commit", "-qm", "init"]);
         t
+    }
+
+    #[test]
+    fn the_main_checkout_moves_to_a_goal_branch_only_when_clean() {
+        let t = repo();
+        let repo = t.path().to_path_buf();
+        let base = sh(&repo, &["rev-parse", "HEAD"]);
+        std::fs::write(repo.join("mine.txt"), "uncommitted\n").unwrap();
+        let refused = checkout_in_place(&repo, "refine/1/round-1", &base).unwrap_err();
+        assert!(refused.to_string().contains("uncommitted"), "{refused}");
+        assert_eq!(current_branch(&repo).unwrap().as_deref(), Some("main"));
+        std::fs::remove_file(repo.join("mine.txt")).unwrap();
+        checkout_in_place(&repo, "refine/1/round-1", &base).unwrap();
+        assert_eq!(
+            current_branch(&repo).unwrap().as_deref(),
+            Some("refine/1/round-1")
+        );
+        // Resumed with the agent's edits in it: left as it is.
+        std::fs::write(repo.join("a.txt"), "edited\n").unwrap();
+        checkout_in_place(&repo, "refine/1/round-1", &base).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(repo.join("a.txt")).unwrap(),
+            "edited\n"
+        );
     }
 
     #[test]

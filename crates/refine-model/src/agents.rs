@@ -534,6 +534,9 @@ pub struct RoundWork {
     /// The candidate a person picked (1-based); its branch, commit, checks and verdict are then
     /// the Round's own.
     pub picked: Option<u32>,
+    /// "No worktree" mode: the Round worked in the app's main checkout (`worktree` is the app's
+    /// root), one Goal at a time.
+    pub in_checkout: bool,
 }
 
 /// Where a best-of-N candidate stands.

@@ -24,6 +24,10 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct WorktreeSettings {
+    /// `worktree` (default): each Goal's Round works in a worktree of its own. `checkout`: for
+    /// apps that cannot use worktrees — Goals run in the app's main checkout, one at a time
+    /// (the next starts when the one before is decided), on their own branch.
+    pub mode: WorktreeMode,
     /// Shell commands run in order in each new worktree before the agent starts (`npm ci`);
     /// a failing one fails the Round with its log as evidence.
     #[schemars(length(max = 20))]
@@ -38,6 +42,16 @@ pub struct WorktreeSettings {
     /// The same, symlinked instead of copied (large folders such as `node_modules`).
     #[schemars(length(max = 50))]
     pub link: Vec<String>,
+}
+
+/// Where a Goal's Round works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorktreeMode {
+    #[default]
+    Worktree,
+    /// The app's main checkout, one Goal at a time ("no worktree" mode).
+    Checkout,
 }
 
 impl WorktreeSettings {

@@ -253,6 +253,35 @@ pub fn insert_round(
     Ok(())
 }
 
+/// Add a link to a Round's evidence (once per address).
+pub fn add_evidence(
+    conn: &Connection,
+    goal_id: &str,
+    round: u32,
+    link: &EvidenceLink,
+) -> Result<()> {
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT evidence FROM rounds WHERE goal_id = ?1 AND number = ?2",
+            params![goal_id, round],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(json) = json else {
+        return Ok(());
+    };
+    let mut links: Vec<EvidenceLink> = serde_json::from_str(&json)?;
+    if links.iter().any(|l| l.href == link.href) {
+        return Ok(());
+    }
+    links.push(link.clone());
+    conn.execute(
+        "UPDATE rounds SET evidence = ?3 WHERE goal_id = ?1 AND number = ?2",
+        params![goal_id, round, serde_json::to_string(&links)?],
+    )?;
+    Ok(())
+}
+
 /// Close the goal's open round with an outcome.
 pub fn end_round(conn: &Connection, goal_id: &str, outcome: &str, at: &str) -> Result<()> {
     conn.execute(

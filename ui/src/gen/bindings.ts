@@ -2378,6 +2378,11 @@ export type RoundWork = {
 	 *  the Round's own.
 	 */
 	picked?: number | null,
+	/**
+	 *  "No worktree" mode: the Round worked in the app's main checkout (`worktree` is the app's
+	 *  root), one Goal at a time.
+	 */
+	inCheckout?: boolean,
 };
 
 export type RowError = {
@@ -3065,11 +3070,22 @@ export type WorktreeInfo = {
 	branch: string | null,
 };
 
+/**  Where a Goal's Round works. */
+export type WorktreeMode = "worktree" | 
+/**  The app's main checkout, one Goal at a time ("no worktree" mode). */
+"checkout";
+
 /**
  *  What each new Goal worktree gets before its agent starts, and what runs before Refine
  *  removes it (usually set per app).
  */
 export type WorktreeSettings = {
+	/**
+	 *  `worktree` (default): each Goal's Round works in a worktree of its own. `checkout`: for
+	 *  apps that cannot use worktrees — Goals run in the app's main checkout, one at a time
+	 *  (the next starts when the one before is decided), on their own branch.
+	 */
+	mode?: WorktreeMode,
 	/**
 	 *  Shell commands run in order in each new worktree before the agent starts (`npm ci`);
 	 *  a failing one fails the Round with its log as evidence.

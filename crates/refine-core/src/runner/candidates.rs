@@ -21,8 +21,12 @@ use std::time::Instant;
 use super::*;
 
 /// How many candidates the Goal's Round implements: the Goal's own number or the app's setting;
-/// a Round that continues another (request changes, a follow-up) refines one candidate.
+/// a Round that continues another (request changes, a follow-up) refines one candidate, and
+/// "no worktree" mode has one checkout for one.
 pub(crate) fn candidate_count(goal: &Goal, settings: &Settings, work: &RoundWork) -> u32 {
+    if work.in_checkout {
+        return 1; // one checkout, one candidate
+    }
     if work.continues_round.is_some() || !work.follow_ups.is_empty() {
         return if work.candidates.is_empty() {
             1

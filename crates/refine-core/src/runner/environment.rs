@@ -252,13 +252,16 @@ impl Core {
             let work = self
                 .read(move |c| refine_store::agents::round_work(c, &id, r))
                 .await?;
-            // The Round's worktree and those of its best-of-N candidates.
+            // The Round's worktree and those of its best-of-N candidates — never the app's own
+            // checkout ("no worktree" mode works there; it is not Refine's to remove).
             let paths: Vec<PathBuf> = work
                 .worktree
                 .clone()
+                .filter(|_| !work.in_checkout)
                 .map(PathBuf::from)
                 .into_iter()
                 .chain(Self::candidate_worktrees(&work))
+                .filter(|p| p != Path::new(&app.path))
                 .collect();
             for path in paths {
                 if seen.contains(&path) || !path.exists() {

@@ -69,6 +69,18 @@ impl Core {
             })
             .await?;
         let (branch, target_commit, merge) = merged;
+        if work.in_checkout {
+            // "No worktree" mode: the app's checkout goes back to the target, now merged.
+            let (repo, target) = (PathBuf::from(&app.path), branch.clone());
+            let back = self
+                .blocking(move |_| {
+                    wt::return_to(&repo, &target).map_err(|e| ApiError::conflict(e.to_string()))
+                })
+                .await;
+            if let Err(e) = back {
+                tracing::warn!(goal = %goal.id, error = %e.message, "the checkout stays on the Goal's branch");
+            }
+        }
         self.record_work(&goal.id, round, move |w| {
             if let Some(i) = w.integration.as_mut() {
                 i.target_branch = branch;

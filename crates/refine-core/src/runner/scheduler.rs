@@ -174,8 +174,13 @@ impl Core {
                             .is_some();
                     Ok((paused, c, app_id)).map(|(p, c, a)| {
                         let e = crate::workflow::eligibility(c, &a);
+                        // Goals being worked on, and whether one waits in review.
                         let active = refine_store::goals::facts(c, &a).map(|f| {
-                            f.into_iter()
+                            let in_review = f
+                                .iter()
+                                .any(|g| g.node_id == node && g.status == WorkflowState::Review);
+                            let running = f
+                                .into_iter()
                                 .filter(|g| {
                                     g.node_id == node
                                         && matches!(
@@ -187,7 +192,8 @@ impl Core {
                                         )
                                 })
                                 .map(|g| (g.id, g.priority))
-                                .collect::<Vec<_>>()
+                                .collect::<Vec<_>>();
+                            (running, in_review)
                         });
                         (p, e, active)
                     })
@@ -197,7 +203,7 @@ impl Core {
                 continue;
             }
             let eligible = eligible?;
-            let mut active = active?;
+            let (mut active, in_review) = active?;
             active.sort_by_key(|g| std::cmp::Reverse(g.1));
             let profile = match self.profile(&settings.agents.default_profile).await {
                 Ok(p) => p,
@@ -206,11 +212,16 @@ impl Core {
                     continue;
                 }
             };
-            let candidates: Vec<String> = active
-                .into_iter()
-                .map(|(id, _)| id)
+            let mut candidates: Vec<String> = active
+                .iter()
+                .map(|(id, _)| id.clone())
                 .chain(eligible.eligible.into_iter().map(|g| g.goal_id))
                 .collect();
+            if settings.worktree.mode == refine_model::settings::WorktreeMode::Checkout {
+                // "No worktree" mode: one Goal at a time in the app's checkout, and the next only
+                // once the one in review is decided.
+                candidates.truncate(if active.is_empty() && in_review { 0 } else { 1 });
+            }
             if candidates.is_empty() {
                 self.set_waiting(&app.id, None);
                 continue;

@@ -132,6 +132,13 @@ impl Core {
                         *n
                     };
                     tracing::warn!(goal = %goal.id, error = %e.message, attempt = n, "runner step failed");
+                    if e.code == refine_model::ErrorCode::PreconditionFailed {
+                        // Something a person can fix (a dirty checkout…): the Goal page says so.
+                        let why = e.message.clone();
+                        let _ = self
+                            .record_work(&goal.id, round, move |w| w.waiting = Some(why))
+                            .await;
+                    }
                     if n >= MAX_STEP_ERRORS
                         && !stop.load(Ordering::SeqCst)
                         && self.unchanged(&goal, round).await
@@ -279,6 +286,7 @@ impl Core {
             .await?;
         let settings = self.effective_settings(Some(app.id.clone())).await?;
         let repo = PathBuf::from(&app.path);
+        let in_checkout = settings.worktree.mode == refine_model::settings::WorktreeMode::Checkout;
         if work.base_commit.is_none() {
             let target = target_branch(app);
             let base = refine_host::changes::resolve(&repo, &format!("refs/heads/{target}"))
@@ -294,7 +302,12 @@ impl Core {
                 "{}{}/round-{round}",
                 settings.git.branch_prefix, goal.number
             );
-            let path = self.worktree_path(app, goal, round);
+            // "No worktree" mode works in the app's own checkout.
+            let path = if in_checkout {
+                repo.clone()
+            } else {
+                self.worktree_path(app, goal, round)
+            };
             let name = profile.name.clone();
             work = self
                 .record_work(&goal.id, round, move |w| {
@@ -304,6 +317,7 @@ impl Core {
                         w.worktree = Some(path.to_string_lossy().to_string());
                         w.guidance = guidance;
                         w.profile = Some(name);
+                        w.in_checkout = in_checkout;
                     }
                 })
                 .await?;
@@ -327,14 +341,30 @@ impl Core {
             branch.clone(),
             base.clone(),
         );
+        let checkout = work.in_checkout;
         self.blocking(move |_| {
-            wt::ensure_worktree(&repo2, &path2, &branch2, &base2).map_err(|e| {
-                ApiError::precondition(format!("could not create the Goal's worktree: {e}"))
-            })
+            if checkout {
+                // Never a worktree here: the path is the app's own checkout.
+                wt::checkout_in_place(&repo2, &branch2, &base2).map_err(|e| {
+                    ApiError::precondition(format!(
+                        "the Goal cannot run in the app's checkout: {e}"
+                    ))
+                })
+            } else {
+                wt::ensure_worktree(&repo2, &path2, &branch2, &base2).map_err(|e| {
+                    ApiError::precondition(format!("could not create the Goal's worktree: {e}"))
+                })
+            }
         })
         .await?;
-        // A new worktree (not one a later Round continues) gets the app's environment once.
-        let env = &settings.worktree;
+        // A new worktree (not one a later Round continues) gets the app's environment once; the
+        // app's own checkout has its files already (only the setup commands run there).
+        let mut env = settings.worktree.clone();
+        if checkout {
+            env.copy.clear();
+            env.link.clear();
+        }
+        let env = &env;
         let wanted = !(env.setup.is_empty() && env.copy.is_empty() && env.link.is_empty());
         if wanted && work.environment.is_empty() && work.continues_round.is_none() {
             let (steps, failed) = self

@@ -122,6 +122,7 @@ function fullWork(w: RoundWork) {
     environment: w.environment ?? [],
     candidates: w.candidates ?? [],
     picked: w.picked ?? null,
+    inCheckout: w.inCheckout ?? false,
   };
 }
 
@@ -191,7 +192,12 @@ function RoundItem({ goal, round: r, detail, latest, worker, holds, open, onTogg
               {worker.phase}…
             </Badge>
           )}
-          {w?.fault && <Badge tone="warning">fault</Badge>}
+          {w?.inCheckout && (
+            <Badge tone="neutral" testId="round-in-checkout">
+              main checkout
+            </Badge>
+          )}
+                    {w?.fault && <Badge tone="warning">fault</Badge>}
           {w?.waiting && <Badge tone="warning">waiting</Badge>}
           {runs.some((x) => x.usage.inputTokens + x.usage.outputTokens > 0) && <UsageLine usage={sumUsage(runs)} testId="round-usage" />}
         </button>
