@@ -53,6 +53,25 @@ describe('settings page', () => {
     await context.close();
   });
 
+  test('lists of words are one per line; the worktree mode is a choice', async () => {
+    const { page, context } = await openUi(browser, daemon);
+    await goTo(page, 'settings');
+    await page.getByTestId('settings-form').waitFor();
+    assert.equal(await page.getByTestId('setting-worktree.mode').evaluate((el) => el.tagName), 'SELECT');
+    const setup = page.getByTestId('setting-worktree.setup');
+    assert.equal(await setup.evaluate((el) => el.tagName), 'TEXTAREA');
+    assert.equal(await setup.inputValue(), '', 'an empty list is an empty box, not []');
+    await setup.fill('npm ci\n\n  make assets  \n');
+    await page.getByTestId('settings-save').click();
+    await page.getByText('All changes saved').waitFor();
+    const shown = JSON.parse(await daemon.cli('settings', 'get', '--json'));
+    assert.deepEqual(shown.effective.worktree.setup, ['npm ci', 'make assets']);
+    await page.reload();
+    assert.equal(await page.getByTestId('setting-worktree.setup').inputValue(), 'npm ci\nmake assets');
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+
   test('a stale revision shows the conflict banner', async () => {
     const { page, context } = await openUi(browser, daemon, { colorScheme: 'dark' });
     await goTo(page, 'settings');

@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
 import { Badge } from '../../components/Feedback';
-import type { FieldSpec, Option } from './schema';
+import { jsonEqual, type FieldSpec, type Option } from './schema';
 
 export type Origin = 'layer' | 'global' | 'default';
 
@@ -92,6 +92,9 @@ export function SettingsField({ field, value, origin, scope, changed, resetting,
         />
       );
       break;
+    case 'lines':
+      control = <LinesInput common={common} value={value} onChange={onChange} />;
+      break;
     default:
       control = <JsonInput common={common} value={value} onChange={onChange} />;
   }
@@ -146,6 +149,42 @@ export function SettingsField({ field, value, origin, scope, changed, resetting,
 }
 
 /** Fallback for schema types the form has no widget for: edit as JSON. */
+/** A list of strings, one per line (blank lines dropped). */
+function toLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+function LinesInput({
+  common,
+  value,
+  onChange,
+}: {
+  common: { id: string; name: string; disabled: boolean };
+  value: unknown;
+  onChange: (value: unknown) => void;
+}) {
+  const list = Array.isArray(value) ? value.map(String) : [];
+  const [text, setText] = useState(() => list.join('\n'));
+  // Typed text stays as typed; a value changed elsewhere (undo, reset) shows as it is.
+  const shown = jsonEqual(toLines(text), list) ? text : list.join('\n');
+  return (
+    <textarea
+      {...common}
+      className="code-input"
+      rows={Math.max(3, list.length + 1)}
+      placeholder="One per line"
+      value={shown}
+      onChange={(e) => {
+        setText(e.target.value);
+        onChange(toLines(e.target.value));
+      }}
+    />
+  );
+}
+
 function JsonInput({
   common,
   value,

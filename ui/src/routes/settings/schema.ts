@@ -5,7 +5,7 @@
 
 export type JsonObject = { [key: string]: unknown };
 
-export type Control = 'select' | 'integer' | 'number' | 'text' | 'checkbox' | 'json';
+export type Control = 'select' | 'integer' | 'number' | 'text' | 'checkbox' | 'lines' | 'json';
 
 export interface Option {
   value: string | number | boolean | null;
@@ -184,7 +184,9 @@ function fieldsOf(
             ? 'number'
             : type === 'string'
               ? 'text'
-              : 'json';
+              : type === 'array' && isObject(prop.items) && primaryType(resolveSchema(prop.items, root)).type === 'string'
+                ? 'lines'
+                : 'json';
     out.push({
       path: fieldPath,
       label,
