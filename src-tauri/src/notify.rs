@@ -6,7 +6,11 @@
 use refine_core::events::{needs_you, Attention};
 use refine_model::Event;
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tauri::{AppHandle, Emitter, Manager};
+
+/// A recount of the tray is on its way.
+static RECOUNT: AtomicBool = AtomicBool::new(false);
 
 /// The event the window listens to for "open this Goal" (a notification was clicked).
 pub const OPEN: &str = "refine://open";
@@ -16,9 +20,15 @@ pub fn on_event(app: &AppHandle, ev: &Event) {
     if let Some(a) = needs_you(&ev.kind, &ev.data) {
         show(app.clone(), a);
     }
-    if ev.kind.starts_with("workflow.") || ev.kind.starts_with("work.goal") || ev.kind == "resync" {
+    let moves = ev.kind.starts_with("workflow.") || ev.kind.starts_with("work.goal");
+    // A burst of events makes one recount, a moment later.
+    if (moves || ev.kind == "resync") && !RECOUNT.swap(true, Ordering::SeqCst) {
         let app = app.clone();
-        tauri::async_runtime::spawn(async move { refresh_count(&app).await });
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            RECOUNT.store(false, Ordering::SeqCst);
+            refresh_count(&app).await;
+        });
     }
 }
 
@@ -51,7 +61,10 @@ fn show(app: AppHandle, a: Attention) {
 
 /// Goals in review or failed, over every app.
 async fn needing(app: &AppHandle) -> Result<u64, String> {
-    let backend = app.state::<crate::Backend>();
+    // Events can arrive before the backend is managed (the bridge starts while connecting).
+    let backend = app
+        .try_state::<crate::Backend>()
+        .ok_or_else(|| "not connected yet".to_string())?;
     let apps = crate::call(backend.inner(), "apps.list", json!({})).await?;
     let mut total = 0;
     for a in apps.as_array().into_iter().flatten() {

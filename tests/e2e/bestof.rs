@@ -230,7 +230,7 @@ fn no_worktree_mode_runs_goals_one_at_a_time_in_the_apps_checkout() {
     let a = create(
         &h,
         "Add a",
-        "implement: write a.txt a\\n\nquality: test 1 test -f a.txt",
+        "implement: write a.txt a\\n\nround 2 implement: append a.txt again\\n\nquality: test 1 test -f a.txt",
     );
     let b = create(
         &h,
@@ -267,6 +267,49 @@ fn no_worktree_mode_runs_goals_one_at_a_time_in_the_apps_checkout() {
             "b started while a was in review"
         );
     }
+
+    // The person looks at main meanwhile and leaves a file: changes can't be requested (the
+    // file would go into the candidate); once it is gone, Round 2 runs in the checkout again.
+    git(&repo, &["checkout", "-q", "main"]);
+    std::fs::write(repo.join("notes.txt"), "mine\n").unwrap();
+    let r = h.call(
+        "review.request_changes",
+        json!({"goalId": a, "message": "say it again"}),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("uncommitted"),
+        "{}",
+        r.body
+    );
+    std::fs::remove_file(repo.join("notes.txt")).unwrap();
+    h.ok(
+        "review.request_changes",
+        json!({"goalId": a, "message": "say it again"}),
+    );
+    let ga = wait_status(&h, &a, "review", 90);
+    assert_eq!(ga["rounds"].as_array().unwrap().len(), 2);
+    let all = h.ok("runner.rounds", json!({"goalId": a}));
+    let w2 = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["number"] == 2)
+        .unwrap()["work"]
+        .clone();
+    assert_eq!(w2["inCheckout"], true, "{w2}");
+    assert!(
+        repo.join(".git").is_dir(),
+        "the checkout is still a repository"
+    );
+    assert_eq!(
+        git(&repo, &["symbolic-ref", "--short", "HEAD"]),
+        format!("refine/{n}/round-1")
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("a.txt")).unwrap(),
+        "a\nagain\n"
+    );
 
     // Approved: the checkout is back on main with a merged; then b runs on top of it.
     h.ok("workflow.approve", json!({"goalId": a}));

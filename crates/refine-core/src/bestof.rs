@@ -84,6 +84,35 @@ impl Core {
         Ok(())
     }
 
+    /// In "no worktree" mode, a follow-up must not sweep a person's uncommitted edits of the
+    /// app's checkout into the candidate: refused while it has any.
+    pub(crate) async fn require_clean_checkout(
+        &self,
+        goal: &Goal,
+        round: u32,
+    ) -> Result<(), ApiError> {
+        let id = goal.id.clone();
+        let w = self
+            .read(move |c| atable::round_work(c, &id, round))
+            .await?;
+        let Some(dir) = w.worktree.filter(|_| w.in_checkout).map(PathBuf::from) else {
+            return Ok(());
+        };
+        let n = self
+            .blocking(move |_| {
+                refine_host::worktree::uncommitted(&dir)
+                    .map_err(|e| ApiError::internal(e.to_string()))
+            })
+            .await?;
+        if n > 0 {
+            return Err(ApiError::conflict(format!(
+                "the app's checkout has {n} uncommitted change(s) that would go into Goal #{}'s candidate; commit or stash them first",
+                goal.number
+            )));
+        }
+        Ok(())
+    }
+
     /// `review.pick`: make candidate `k` of the latest Round the Round's candidate.
     pub async fn review_pick(&self, ctx: &Ctx, i: PickInput) -> Result<Mutated<Picked>, ApiError> {
         let goal = self
@@ -129,16 +158,29 @@ impl Core {
                     c.failure.as_deref().unwrap_or("removed")
                 )));
             }
-            if let Some(p) = w.picked.filter(|p| *p != k) {
+            let commit = c.commit.clone().unwrap_or_default();
+            let picked = |w: &RoundWork| Picked {
+                goal_id: g.id.clone(),
+                round,
+                candidate: k,
+                branch: c.branch.clone(),
+                commit: w.candidate_commit.clone().unwrap_or_default(),
+            };
+            if w.picked == Some(k) {
+                // Picked already: nothing changes (a follow-up may have moved its commit on).
+                let change = round_event(&g, round, &w, format!("Candidate {k} of Goal #{} stays picked", g.number));
+                return Ok((picked(&w), change));
+            }
+            if let Some(p) = w.picked {
                 let commented = refine_store::review::of_goal(tx, &g.id, Some(round))?;
-                if !commented.is_empty() {
+                let first = w.candidates.iter().find(|x| x.index == p).and_then(|x| x.commit.clone());
+                if !commented.is_empty() || first != w.candidate_commit {
                     return Err(ApiError::conflict(format!(
-                        "candidate {p} of Goal #{} has review comments; it stays picked",
+                        "candidate {p} of Goal #{} has review comments or follow-ups; it stays picked",
                         g.number
                     )));
                 }
             }
-            let commit = c.commit.clone().unwrap_or_default();
             w.picked = Some(k);
             w.branch = Some(c.branch.clone());
             w.worktree = Some(c.worktree.clone());
@@ -157,16 +199,8 @@ impl Core {
                     g.number
                 ),
             );
-            Ok((
-                Picked {
-                    goal_id: g.id.clone(),
-                    round,
-                    candidate: k,
-                    branch: c.branch,
-                    commit,
-                },
-                change,
-            ))
+            let _ = commit;
+            Ok((picked(&w), change))
         })
         .await
     }
@@ -179,6 +213,8 @@ impl Core {
         i: GoalIdInput,
     ) -> Result<Mutated<CandidatesRemoved>, ApiError> {
         let goal = self.goals_get(ctx, i.clone()).await?;
+        // Not while a pick (or a decision) is being made: what is removed is decided once.
+        let _decision = self.0.review_lock.lock().await;
         let latest = goal.rounds.iter().map(|r| r.number).max().unwrap_or(1);
         let id = goal.id.clone();
         let works = self.read(move |c| atable::works_of_goal(c, &id)).await?;
@@ -225,7 +261,7 @@ impl Core {
         let prepare = self.blocking(move |_| {
             for (_, _, branch, worktree) in &gone {
                 let path = PathBuf::from(worktree);
-                if path.exists() {
+                if path.exists() && !crate::runner::same_dir(&path, &repo) {
                     refine_host::worktree::remove_worktree(&repo, &path).map_err(|e| {
                         ApiError::internal(format!("could not remove {worktree}: {e}"))
                     })?;

@@ -532,6 +532,7 @@ impl Core {
             wire::text("message", m, 20_000, true)?;
         }
         let cand = self.candidate(ctx, &i.goal_id).await?;
+        self.require_clean_checkout(&cand.goal, cand.round).await?;
         let _decision = self.0.review_lock.lock().await;
         let actor = ctx.actor.clone();
         let (round, commit) = (cand.round, cand.commit.clone());
@@ -566,6 +567,7 @@ impl Core {
                 worktree: prev.worktree.clone(),
                 guidance: prev.guidance.clone(),
                 profile: prev.profile.clone(),
+                in_checkout: prev.in_checkout,
                 continues_round: Some(round),
                 follow_ups: vec![FollowUp {
                     at,

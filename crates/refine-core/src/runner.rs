@@ -35,6 +35,7 @@ use crate::agents::AgentFailure;
 mod candidates;
 mod follow_up;
 pub use follow_up::TellInput;
+pub(crate) use worker::same_dir;
 mod environment;
 mod governance;
 pub mod holds;

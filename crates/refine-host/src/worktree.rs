@@ -75,6 +75,16 @@ fn checked_out_branch(path: &Path) -> Option<String> {
 
 /// A worktree at `path` on `branch`, created from `base` unless it (or the branch) exists.
 pub fn ensure_worktree(repo: &Path, path: &Path, branch: &str, base: &str) -> Result<(), GitError> {
+    // Never the repository itself, nor any directory with a repository of its own: those are
+    // not Refine's to replace.
+    let is_repo = path.join(".git").is_dir();
+    let is_root = matches!((path.canonicalize(), repo.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    if is_repo || is_root {
+        return Err(GitError::Failed(format!(
+            "refusing to use {} as a worktree: it is a repository's own checkout",
+            path.display()
+        )));
+    }
     let wanted = path.to_string_lossy().to_string();
     if checked_out_branch(path).as_deref() == Some(branch) {
         return Ok(()); // the common case, read from files: no git process
@@ -128,6 +138,13 @@ pub fn current_branch(repo: &Path) -> Result<Option<String>, GitError> {
     Ok(o.ok.then(|| o.stdout.trim().to_string()))
 }
 
+/// Paths with changes not committed in the checkout at `dir` (tracked or untracked; ignored
+/// files aside).
+pub fn uncommitted(dir: &Path) -> Result<usize, GitError> {
+    let status = ok(dir, &["status", "--porcelain", "--untracked-files=all"])?;
+    Ok(status.lines().filter(|l| !l.trim().is_empty()).count())
+}
+
 /// "No worktree" mode: the repository's main checkout on `branch` (made from `base` when new).
 /// Refused while the checkout has changes of its own (tracked or untracked; ignored files
 /// aside), so nobody's uncommitted work is swept into a candidate. Already on `branch`: left as
@@ -136,17 +153,16 @@ pub fn checkout_in_place(repo: &Path, branch: &str, base: &str) -> Result<(), Gi
     if current_branch(repo)?.as_deref() == Some(branch) {
         return Ok(());
     }
-    let status = ok(repo, &["status", "--porcelain", "--untracked-files=all"])?;
-    if !status.trim().is_empty() {
-        let n = status.lines().count();
+    let n = uncommitted(repo)?;
+    if n > 0 {
         return Err(GitError::Failed(format!(
             "the app's checkout has {n} uncommitted change(s); commit or stash them so a Goal can run in it"
         )));
     }
     if branch_exists(repo, branch)? {
-        ok(repo, &["checkout", "--quiet", branch])?;
+        ok(repo, &["checkout", "--quiet", branch, "--"])?;
     } else {
-        ok(repo, &["checkout", "--quiet", "-b", branch, base])?;
+        ok(repo, &["checkout", "--quiet", "-b", branch, base, "--"])?;
     }
     Ok(())
 }
@@ -156,7 +172,7 @@ pub fn return_to(repo: &Path, branch: &str) -> Result<(), GitError> {
     if current_branch(repo)?.as_deref() == Some(branch) {
         return Ok(());
     }
-    ok(repo, &["checkout", "--quiet", branch]).map(|_| ())
+    ok(repo, &["checkout", "--quiet", branch, "--"]).map(|_| ())
 }
 
 /// Commit everything in the worktree (new, changed, deleted files). `None` when nothing changed.
@@ -403,6 +419,8 @@ pub fn delete_branch(repo: &Path, branch: &str) -> Result<(), GitError> {
     if !branch_exists(repo, branch)? {
         return Ok(());
     }
+    // A worktree directory deleted by hand still holds its branch until pruned.
+    let _ = ok(repo, &["worktree", "prune"]);
     ok(repo, &["branch", "-D", "--end-of-options", branch]).map(|_| ())
 }
 
@@ -431,6 +449,19 @@ mod tests {
         sh(r, &["add", "."]);
         sh(r, &["commit", "-qm", "init"]);
         t
+    }
+
+    #[test]
+    fn a_repository_is_never_made_a_worktree() {
+        let t = repo();
+        let root = t.path();
+        let base = sh(root, &["rev-parse", "HEAD"]);
+        let e = ensure_worktree(root, root, "refine/1/round-1", &base).unwrap_err();
+        assert!(e.to_string().contains("refusing"), "{e}");
+        assert!(
+            root.join(".git").is_dir() && root.join("a.txt").exists(),
+            "left alone"
+        );
     }
 
     #[test]

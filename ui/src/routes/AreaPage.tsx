@@ -1,25 +1,47 @@
-import { ActivityPage } from './activity/ActivityPage';
-import { AppsPage } from './apps/AppsPage';
+import { lazy, Suspense, type ComponentType } from 'react';
+import { Spinner } from '../components/Feedback';
 import type { AreaId } from './areas';
-import { BoardPage } from './board/BoardPage';
-import { ChangesPage } from './changes/ChangesPage';
-import { ChatPage } from './chat/ChatPage';
-import { DashboardPage } from './dashboard/DashboardPage';
-import { FeaturesPage } from './features/FeaturesPage';
-import { FilesPage } from './files/FilesPage';
-import { GoalsPage } from './goals/GoalsPage';
-import { ImportPage } from './import/ImportPage';
-import { LogsPage } from './logs/LogsPage';
-import { PerformancePage } from './performance/PerformancePage';
-import { ProcessesPage } from './processes/ProcessesPage';
-import { RunnerPage } from './runner/RunnerPage';
-import { SettingsArea } from './settings/SettingsArea';
-import { SystemPage } from './system/SystemPage';
-import { TodosPage } from './todos/TodosPage';
-import { TerminalPage } from './terminal/TerminalPage';
+
+/** A page loaded when first shown (each area is its own chunk; the first paint loads one). */
+function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  return lazy(() => load().then((m) => ({ default: m[name] })));
+}
+
+const ActivityPage = page(() => import('./activity/ActivityPage'), 'ActivityPage');
+const AppsPage = page(() => import('./apps/AppsPage'), 'AppsPage');
+const BoardPage = page(() => import('./board/BoardPage'), 'BoardPage');
+const ChangesPage = page(() => import('./changes/ChangesPage'), 'ChangesPage');
+const ChatPage = page(() => import('./chat/ChatPage'), 'ChatPage');
+const DashboardPage = page(() => import('./dashboard/DashboardPage'), 'DashboardPage');
+const FeaturesPage = page(() => import('./features/FeaturesPage'), 'FeaturesPage');
+const FilesPage = page(() => import('./files/FilesPage'), 'FilesPage');
+const GoalsPage = page(() => import('./goals/GoalsPage'), 'GoalsPage');
+const ImportPage = page(() => import('./import/ImportPage'), 'ImportPage');
+const LogsPage = page(() => import('./logs/LogsPage'), 'LogsPage');
+const PerformancePage = page(() => import('./performance/PerformancePage'), 'PerformancePage');
+const ProcessesPage = page(() => import('./processes/ProcessesPage'), 'ProcessesPage');
+const RunnerPage = page(() => import('./runner/RunnerPage'), 'RunnerPage');
+const SettingsArea = page(() => import('./settings/SettingsArea'), 'SettingsArea');
+const SystemPage = page(() => import('./system/SystemPage'), 'SystemPage');
+const TodosPage = page(() => import('./todos/TodosPage'), 'TodosPage');
+const TerminalPage = page(() => import('./terminal/TerminalPage'), 'TerminalPage');
 
 /** Picks the page for an area. */
 export function AreaPage({ area }: { area: AreaId }) {
+  return (
+    <Suspense
+      fallback={
+        <div className="page-loading" data-testid="page-loading">
+          <Spinner />
+        </div>
+      }
+    >
+      <Area area={area} />
+    </Suspense>
+  );
+}
+
+function Area({ area }: { area: AreaId }) {
   switch (area) {
     case 'dashboard':
       return <DashboardPage />;

@@ -343,20 +343,25 @@ impl Core {
                 c.branch.clone(),
                 base.clone(),
             );
-            self.blocking(move |_| {
-                wt::ensure_worktree(&repo, &d2, &br, &b2).map_err(|e| {
-                    ApiError::precondition(format!(
-                        "could not create the candidate's worktree: {e}"
-                    ))
-                })
-            })
-            .await?;
+            // A worktree that cannot be made fails this candidate, not the others.
+            let made = self
+                .blocking(move |_| Ok::<_, ApiError>(wt::ensure_worktree(&repo, &d2, &br, &b2)))
+                .await?;
+            if let Err(e) = made {
+                return Ok(Some(format!(
+                    "could not create the candidate's worktree: {e}"
+                )));
+            }
             let env = &settings.worktree;
             let wanted = !(env.setup.is_empty() && env.copy.is_empty() && env.link.is_empty());
             if wanted && c.environment.is_empty() {
                 let (steps, failed) = self
                     .prepare_environment(app, goal, round, &dir, env)
                     .await?;
+                if stop.load(Ordering::SeqCst) || !self.unchanged(goal, round).await {
+                    // Stopped mid-way: prepared afresh when the worker resumes.
+                    return Err(AgentFailure::Stopped);
+                }
                 c = self
                     .record_candidate(&goal.id, round, k, move |c| c.environment = steps)
                     .await?;

@@ -45,6 +45,7 @@ impl Core {
         }
         let round = goal.rounds.iter().map(|r| r.number).max().unwrap_or(1);
         self.require_picked(&goal, round).await?;
+        self.require_clean_checkout(&goal, round).await?;
         // Pending first: the worker that picks the Goal up in implement must find it.
         let f = FollowUp {
             at: clock::now(),
@@ -105,14 +106,37 @@ impl Core {
 
     /// The provider session of the latest implement run of the Round (or of the Round it
     /// continues), to resume.
+    /// The Goal's runs that made its candidates: in a best-of-N Round only the picked
+    /// candidate's (another candidate's session is another worktree, maybe another provider).
+    async fn picked_runs(
+        &self,
+        goal_id: &str,
+    ) -> Result<Vec<refine_model::agents::AgentRun>, ApiError> {
+        let id = goal_id.to_string();
+        let (runs, works) = self
+            .read(move |c| Ok((table::runs_of_goal(c, &id)?, table::works_of_goal(c, &id)?)))
+            .await?;
+        let picks: std::collections::HashMap<u32, Option<u32>> = works
+            .into_iter()
+            .filter(|(_, w)| !w.candidates.is_empty())
+            .map(|(n, w)| (n, w.picked))
+            .collect();
+        Ok(runs
+            .into_iter()
+            .filter(|r| match r.round.and_then(|n| picks.get(&n)) {
+                Some(picked) => r.candidate == *picked,
+                None => true,
+            })
+            .collect())
+    }
+
     pub(crate) async fn implement_session(
         &self,
         goal_id: &str,
         round: u32,
     ) -> Result<Option<String>, ApiError> {
         let chain = self.continued_rounds(goal_id, round).await?;
-        let id = goal_id.to_string();
-        let runs = self.read(move |c| table::runs_of_goal(c, &id)).await?;
+        let runs = self.picked_runs(goal_id).await?;
         Ok(chain.iter().find_map(|n| {
             runs.iter()
                 .rev()
@@ -130,8 +154,7 @@ impl Core {
         round: u32,
     ) -> Result<String, ApiError> {
         let chain = self.continued_rounds(goal_id, round).await?;
-        let id = goal_id.to_string();
-        let runs = self.read(move |c| table::runs_of_goal(c, &id)).await?;
+        let runs = self.picked_runs(goal_id).await?;
         let mut out = String::new();
         for r in runs.iter().filter(|r| {
             r.round.is_some_and(|n| chain.contains(&n))

@@ -124,6 +124,15 @@ impl Core {
     ) -> Result<Next, AgentFailure> {
         let path = PathBuf::from(work.worktree.clone().unwrap_or_default());
         let settings = self.effective_settings(Some(app.id.clone())).await?;
+        // The profile that made the candidate (a picked best-of-N candidate may have had its own).
+        let own;
+        let profile = match work.profile.as_deref() {
+            Some(name) if name != profile.name => {
+                own = self.profile(name).await?;
+                &own
+            }
+            _ => profile,
+        };
         let session = self.implement_session(&goal.id, round).await?;
         let resumable = session.is_some() && !profile.resume_args.is_empty();
         let prompt = if resumable {

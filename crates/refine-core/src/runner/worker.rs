@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
+/// Whether two paths name the same directory.
+pub(crate) fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
 impl Core {
     /// The worker: step the Goal until it leaves the automation or is stopped.
     pub(crate) async fn work_goal(
@@ -118,6 +123,18 @@ impl Core {
                     }
                     return Ok(());
                 }
+                Err(AgentFailure::Error(e))
+                    if e.code == refine_model::ErrorCode::PreconditionFailed =>
+                {
+                    // Something a person can fix (a dirty checkout…): the Goal waits, saying
+                    // why, and tries again now and then; it does not count against the Goal.
+                    let why = e.message.clone();
+                    let _ = self
+                        .record_work(&goal.id, round, move |w| w.waiting = Some(why))
+                        .await;
+                    self.hold(&goal.id, Duration::from_secs(10));
+                    return Ok(());
+                }
                 Err(AgentFailure::Error(e)) => {
                     // Refine's own trouble (busy database, process cap, git): try again with
                     // back-off; after MAX_STEP_ERRORS in a row the Goal fails, saying why.
@@ -132,13 +149,7 @@ impl Core {
                         *n
                     };
                     tracing::warn!(goal = %goal.id, error = %e.message, attempt = n, "runner step failed");
-                    if e.code == refine_model::ErrorCode::PreconditionFailed {
-                        // Something a person can fix (a dirty checkout…): the Goal page says so.
-                        let why = e.message.clone();
-                        let _ = self
-                            .record_work(&goal.id, round, move |w| w.waiting = Some(why))
-                            .await;
-                    }
+
                     if n >= MAX_STEP_ERRORS
                         && !stop.load(Ordering::SeqCst)
                         && self.unchanged(&goal, round).await
@@ -341,7 +352,8 @@ impl Core {
             branch.clone(),
             base.clone(),
         );
-        let checkout = work.in_checkout;
+        // The app's own checkout is never made a worktree (nor removed), whatever was recorded.
+        let checkout = work.in_checkout || same_dir(Path::new(path), &repo);
         self.blocking(move |_| {
             if checkout {
                 // Never a worktree here: the path is the app's own checkout.

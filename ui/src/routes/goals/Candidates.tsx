@@ -7,7 +7,8 @@ import { formatMs, shortSha } from './runs';
 import { UsageLine } from './Transcript';
 import { usePutGoal } from './useGoal';
 
-const STATUS_TONE: Record<CandidateStatus, 'accent' | 'success' | 'danger'> = { running: 'accent', passed: 'success', failed: 'danger' };
+const STATUS_TONE: Record<CandidateStatus | 'stopped', 'accent' | 'success' | 'danger' | 'warning'> = { running: 'accent', passed: 'success', failed: 'danger', stopped: 'warning' };
+const ACTIVE = ['plan', 'implement', 'quality', 'governance'];
 
 type Pick = { candidate: number; approve: boolean };
 
@@ -54,11 +55,13 @@ export function CandidatesPanel({ goal, candidates, picked, deciding, diff }: { 
       <div className="candidate-grid" style={{ gridTemplateColumns: `repeat(${Math.min(candidates.length, 5)}, minmax(0, 1fr))` }}>
         {candidates.map((c) => {
           const checks = c.quality.filter((q) => q.passed).length;
+          // A candidate still "running" when its Goal left the automation was stopped there.
+          const status = c.status === 'running' && !ACTIVE.includes(goal.status) ? 'stopped' : c.status;
           return (
-            <article key={c.index} className={`candidate-card${c.index === shown && c.removedAt === null ? ' shown' : ''}${c.index === picked ? ' picked' : ''}`} data-testid="candidate" data-index={c.index} data-status={c.status}>
+            <article key={c.index} className={`candidate-card${c.index === shown && c.removedAt === null ? ' shown' : ''}${c.index === picked ? ' picked' : ''}`} data-testid="candidate" data-index={c.index} data-status={status}>
               <header className="row">
                 <strong>Candidate {c.index}</strong>
-                <Badge tone={STATUS_TONE[c.status]}>{c.status}</Badge>
+                <Badge tone={STATUS_TONE[status]}>{status}</Badge>
                 {c.index === picked && (
                   <Badge tone="success" testId="candidate-picked">
                     picked

@@ -26,7 +26,9 @@ function Transitions({ goal }: { goal: Goal }) {
   // Best-of-N: approve waits for a pick among the Round's candidates.
   const rounds = useQuery('runner.rounds', { goalId: goal.id }, { enabled: goal.status === 'review' });
   const latest = rounds.data?.reduce((a, b) => (b.number > a.number ? b : a), rounds.data[0]);
-  const pickDue = goal.status === 'review' && !!latest && (latest.work.candidates ?? []).length > 0 && (latest.work.picked ?? null) === null;
+  // Until the Round's work is known, approve is not offered (it may need a pick first).
+  const loading = !rounds.data && !rounds.error;
+  const pickDue = goal.status === 'review' && (loading || (!!latest && (latest.work.candidates ?? []).length > 0 && (latest.work.picked ?? null) === null));
   const targets = allowedTargets(goal.status).filter((t) => !(pickDue && t === 'done'));
   // Approve first: it is what a goal in review waits for.
   const human = targets
@@ -74,7 +76,7 @@ function Transitions({ goal }: { goal: Goal }) {
           <strong>Refused.</strong> {refusal}
         </Banner>
       )}
-      {pickDue && (
+      {pickDue && latest && (
         <p className="muted small" data-testid="transition-pick-first">
           Pick one of the Round’s {latest?.work.candidates?.length} candidates to approve it.
         </p>
