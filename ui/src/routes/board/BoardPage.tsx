@@ -1,4 +1,4 @@
-import { useMemo, useState, type CSSProperties, type DragEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactNode } from 'react';
 import { useAction, useQuery } from '../../api/hooks';
 import { DebouncedInput } from '../../components/DebouncedInput';
 import { Dialog } from '../../components/Dialog';
@@ -217,20 +217,23 @@ function Board({ app }: { app: App }) {
                 </span>
               </header>
               <div className="board-column-body" hidden={isFolded}>
-                {cards.map((g) => (
-                  <BoardCard
-                    key={g.id}
-                    goal={g}
-                    blockedReason={g.status === 'todo' ? blocked.get(g.id) : undefined}
-                    pending={g.id in pending}
-                    onDragStart={setDragging}
-                    onDragEnd={() => {
-                      setDragging(null);
-                      setOver(null);
-                    }}
-                    onMove={requestMove}
-                  />
-                ))}
+                <ColumnCards
+                  cards={cards}
+                  render={(g) => (
+                    <BoardCard
+                      key={g.id}
+                      goal={g}
+                      blockedReason={g.status === 'todo' ? blocked.get(g.id) : undefined}
+                      pending={g.id in pending}
+                      onDragStart={setDragging}
+                      onDragEnd={() => {
+                        setDragging(null);
+                        setOver(null);
+                      }}
+                      onMove={requestMove}
+                    />
+                  )}
+                />
                 {cards.length === 0 && <div className="board-empty">{dragging && state !== dragging.status ? 'Drop here' : 'Nothing here'}</div>}
               </div>
             </section>
@@ -271,6 +274,38 @@ function Board({ app }: { app: App }) {
             <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="move-dialog-reason" />
           </label>
         </Dialog>
+      )}
+    </>
+  );
+}
+
+/** Cards a column renders before more are asked for. */
+const CARD_PAGE = 60;
+
+/**
+ * A long column renders its first cards only, and the next page each time its end scrolls into
+ * view (a column of thousands paints as fast as one of sixty).
+ */
+function ColumnCards({ cards, render }: { cards: Goal[]; render: (g: Goal) => ReactNode }) {
+  const [limit, setLimit] = useState(CARD_PAGE);
+  const end = useRef<HTMLDivElement>(null);
+  const more = cards.length > limit;
+  useEffect(() => {
+    const el = end.current;
+    if (!more || !el || typeof IntersectionObserver === 'undefined') return;
+    const seen = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) setLimit((l) => l + CARD_PAGE);
+    }, { rootMargin: '400px' });
+    seen.observe(el);
+    return () => seen.disconnect();
+  }, [more, limit]);
+  return (
+    <>
+      {cards.slice(0, limit).map(render)}
+      {more && (
+        <div ref={end} className="board-more muted small" data-testid="board-more" data-rendered={limit}>
+          {cards.length - limit} more…
+        </div>
       )}
     </>
   );
