@@ -95,6 +95,7 @@ bench: ui
 	cargo build --release -p refine-cli -p refine-e2e --bin refine --bin refine-bench
 	$(CARGO_TARGET_DIR)/release/refine-bench $(CARGO_TARGET_DIR)/release/refine
 	REFINE_BIN=$(CARGO_TARGET_DIR)/release/refine node tests/bench/ui-requests.mjs
+	REFINE_BIN=$(CARGO_TARGET_DIR)/release/refine node tests/bench/ui-paint.mjs
 
 clean:
 	rm -rf $(CARGO_TARGET_DIR) ui/dist ui/node_modules artifacts
