@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode, type Ref } from 'react';
 import { useAction, useQuery } from '../../api/hooks';
 import { Badge, Banner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
@@ -134,81 +134,57 @@ export function ReviewPanel({ goal }: { goal: Goal }) {
         </Banner>
       )}
       {form === 'request' && (
-        <form
-          className="reason-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void review.run({ kind: 'request', message: message.trim() || null });
-          }}
-          data-testid="review-request-form"
-        >
-          <p className="small">
-            {drafts.length === 0 ? 'No draft comments: say what should change below, or comment on lines of the candidate first.' : `${drafts.length} draft comment${drafts.length === 1 ? '' : 's'} go to the agent with file, lines and the quoted code.`} It continues in the same worktree
-            and session; the new candidate is checked again.
-          </p>
-          <label className="field">
-            <span className="field-label">A message with them (optional)</span>
-            <textarea ref={requestBox} rows={2} value={message} onChange={(e) => setMessage(e.target.value)} data-testid="review-request-message" />
-          </label>
-          <div className="row">
-            <button type="submit" className="button primary small" disabled={busy || (drafts.length === 0 && !message.trim())} data-testid="review-request-submit">
-              Send to the agent
-            </button>
-            <button type="button" className="button ghost small" onClick={() => setForm(null)}>
-              Never mind
-            </button>
-          </div>
-        </form>
+        <MessageForm
+          testId="review-request"
+          intro={`${drafts.length === 0 ? 'No draft comments: say what should change below, or comment on lines of the candidate first.' : `${drafts.length} draft comment${drafts.length === 1 ? '' : 's'} go to the agent with file, lines and the quoted code.`} It continues in the same worktree and session; the new candidate is checked again.`}
+          label="A message with them (optional)"
+          rows={2}
+          value={message}
+          onChange={setMessage}
+          inputRef={requestBox}
+          inputTestId="review-request-message"
+          submit="Send to the agent"
+          submitTestId="review-request-submit"
+          disabled={busy || (drafts.length === 0 && !message.trim())}
+          onSubmit={() => void review.run({ kind: 'request', message: message.trim() || null })}
+          onCancel={() => setForm(null)}
+        />
       )}
       {form === 'tell' && (
-        <form
-          className="reason-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void review.run({ kind: 'tell', message: message.trim() });
-          }}
-          data-testid="review-tell-form"
-        >
-          <label className="field">
-            <span className="field-label">What should the agent change? It continues its session in the same worktree; the new candidate is checked again.</span>
-            <textarea rows={3} value={message} onChange={(e) => setMessage(e.target.value)} autoFocus data-testid="review-tell-message" />
-          </label>
-          <div className="row">
-            <button type="submit" className="button primary small" disabled={busy || !message.trim()} data-testid="review-tell-submit">
-              Send to the agent
-            </button>
-            <button type="button" className="button ghost small" onClick={() => setForm(null)}>
-              Never mind
-            </button>
-          </div>
-        </form>
+        <MessageForm
+          testId="review-tell"
+          label="What should the agent change? It continues its session in the same worktree; the new candidate is checked again."
+          value={message}
+          onChange={setMessage}
+          autoFocus
+          inputTestId="review-tell-message"
+          submit="Send to the agent"
+          submitTestId="review-tell-submit"
+          disabled={busy || !message.trim()}
+          onSubmit={() => void review.run({ kind: 'tell', message: message.trim() })}
+          onCancel={() => setForm(null)}
+        />
       )}
       {form === 'decline' && (
-        <form
-          className="reason-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void review.run({ kind: 'decline', reason: reason.trim() || null, cancel });
-          }}
-          data-testid="review-decline-form"
+        <MessageForm
+          testId="review-decline"
+          label="What should change in the next attempt?"
+          value={reason}
+          onChange={setReason}
+          autoFocus
+          inputTestId="review-decline-reason"
+          submit={cancel ? 'Decline and cancel' : 'Decline'}
+          submitTestId="review-decline-submit"
+          danger={cancel}
+          disabled={busy}
+          onSubmit={() => void review.run({ kind: 'decline', reason: reason.trim() || null, cancel })}
+          onCancel={() => setForm(null)}
         >
-          <label className="field">
-            <span className="field-label">What should change in the next attempt?</span>
-            <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus data-testid="review-decline-reason" />
-          </label>
           <label className="check-item">
             <input type="checkbox" checked={cancel} onChange={(e) => setCancel(e.target.checked)} data-testid="review-decline-cancel" />
             Cancel the goal instead of sending it back
           </label>
-          <div className="row">
-            <button type="submit" className={cancel ? 'button danger small' : 'button primary small'} disabled={busy} data-testid="review-decline-submit">
-              {cancel ? 'Decline and cancel' : 'Decline'}
-            </button>
-            <button type="button" className="button ghost small" onClick={() => setForm(null)}>
-              Never mind
-            </button>
-          </div>
-        </form>
+        </MessageForm>
       )}
       <section className="review-comments" data-testid="review-comments" aria-label="Review comments">
         <h4>
@@ -233,6 +209,52 @@ export function ReviewPanel({ goal }: { goal: Goal }) {
         <CommentComposer goalId={goal.id} target={{ path: null, side: null, startLine: null, endLine: null }} placeholder="A comment on the whole candidate…" />
       </section>
     </div>
+  );
+}
+
+/** One of the review's text forms (request changes, tell, decline): a text, a send and a "never mind". */
+function MessageForm({ testId, intro, label, rows, value, onChange, autoFocus, inputRef, inputTestId, submit, submitTestId, danger, disabled, onSubmit, onCancel, children }: {
+  testId: string;
+  intro?: string;
+  label: string;
+  rows?: number;
+  value: string;
+  onChange: (v: string) => void;
+  autoFocus?: boolean;
+  inputRef?: Ref<HTMLTextAreaElement>;
+  inputTestId: string;
+  submit: string;
+  submitTestId: string;
+  danger?: boolean;
+  disabled: boolean;
+  onSubmit: () => void;
+  onCancel: () => void;
+  children?: ReactNode;
+}) {
+  return (
+    <form
+      className="reason-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+      data-testid={`${testId}-form`}
+    >
+      {intro && <p className="small">{intro}</p>}
+      <label className="field">
+        <span className="field-label">{label}</span>
+        <textarea ref={inputRef} rows={rows ?? 3} value={value} onChange={(e) => onChange(e.target.value)} autoFocus={autoFocus} data-testid={inputTestId} />
+      </label>
+      {children}
+      <div className="row">
+        <button type="submit" className={danger ? 'button danger small' : 'button primary small'} disabled={disabled} data-testid={submitTestId}>
+          {submit}
+        </button>
+        <button type="button" className="button ghost small" onClick={onCancel}>
+          Never mind
+        </button>
+      </div>
+    </form>
   );
 }
 
