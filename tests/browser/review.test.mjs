@@ -168,4 +168,25 @@ describe('review comments', () => {
     assert.deepEqual(page.errors, []);
     await context.close();
   });
+
+  test('tell the agent, then decline and cancel, from the review panel', async () => {
+    const { page, context } = await openUi(browser, daemon, { viewport: { width: 1360, height: 1000 } });
+    const goal = await callCli(daemon, 'goals.create', { title: 'Say more', status: 'todo', prompt: scripted(['implement: append notes.txt more\\n', 'quality: test 1 true']) });
+    await page.goto(`${daemon.baseUrl}#/goals/${goal.id}`);
+    await page.locator('[data-testid="goal-status"][data-status="review"]').waitFor({ timeout: 90_000 });
+    await page.getByTestId('review-tell').click();
+    assert.equal(await page.getByTestId('review-tell-submit').isDisabled(), true, 'nothing to send yet');
+    await page.getByTestId('review-tell-message').fill('say it twice');
+    await page.getByTestId('review-tell-submit').click();
+    await eventually(async () => (await callCli(daemon, 'runner.rounds', { goalId: goal.id }))[0].work.followUps.length === 1, { message: 'the follow-up is recorded' });
+    await page.locator('[data-testid="goal-status"][data-status="review"]').waitFor({ timeout: 90_000 });
+    await page.getByTestId('review-decline').click();
+    await page.getByTestId('review-decline-cancel').check();
+    assert.equal(await page.getByTestId('review-decline-submit').innerText(), 'Decline and cancel');
+    await page.getByTestId('review-decline-reason').fill('not needed after all');
+    await page.getByTestId('review-decline-submit').click();
+    await page.locator('[data-testid="goal-status"][data-status="cancelled"]').waitFor({ timeout: 20_000 });
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
 });
