@@ -127,11 +127,21 @@ fn comments_go_back_to_the_agent_and_round_2_addresses_them() {
 
     // Request changes: Round 2 on the same worktree and branch, with every comment in its
     // request; the drafts are now sent and can no longer be edited.
-    let rc = h.ok(
-        "review.request_changes",
-        json!({"goalId": id, "message": "thanks!"}),
+    // In the shell: the transition and what Round 2 asks the agent, comments included.
+    let o = d.sh(
+        &format!("refine review request-changes {n} -m 'thanks!'"),
+        tmp.path(),
     );
-    assert_eq!(rc["to"], "implement", "{rc}");
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("review → implement: Round 2 asks the agent"),
+        "{out}"
+    );
+    assert!(
+        out.contains("app.py:2") && out.contains("y should be 20"),
+        "{out}"
+    );
     let g = goal(&h, &id);
     let r2 = &g["rounds"][1];
     assert_eq!(r2["number"], 2, "{g}");

@@ -191,7 +191,18 @@ pub async fn run(r: &Run<'_>, cmd: &ReviewCmd) -> Result {
                 goal_id: goal.clone(),
                 message: message.clone(),
             };
-            r.out.show(&c.run(review::REQUEST_CHANGES, &input).await?)
+            let moved = c.run(review::REQUEST_CHANGES, &input).await?;
+            r.out.done(&moved, |t| {
+                let round = t.goal.rounds.iter().max_by_key(|r| r.number);
+                format!(
+                    "Goal #{} {} → {}: Round {} asks the agent:\n{}",
+                    t.goal.number,
+                    crate::render::wire(&t.from),
+                    crate::render::wire(&t.to),
+                    round.map(|r| r.number).unwrap_or(1),
+                    round.map(|r| r.request.as_str()).unwrap_or("")
+                )
+            })
         }
         ReviewCmd::Candidates { goal } => {
             let g = c
