@@ -8,6 +8,14 @@ use std::path::Path;
 use crate::changes::{git_raw, resolve, worktrees};
 use crate::git::GitError;
 
+/// `git worktree add/remove/prune` on one repository must not overlap (git's worktree metadata
+/// is not safe for concurrent writers: best-of-N candidates add theirs at once).
+static WORKTREE_METADATA: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn metadata_lock() -> std::sync::MutexGuard<'static, ()> {
+    WORKTREE_METADATA.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Refine's identity on the commits it makes.
 pub const AUTHOR: (&str, &str) = ("Refine", "refine@localhost");
 
@@ -89,6 +97,7 @@ pub fn ensure_worktree(repo: &Path, path: &Path, branch: &str, base: &str) -> Re
     if checked_out_branch(path).as_deref() == Some(branch) {
         return Ok(()); // the common case, read from files: no git process
     }
+    let _serial = metadata_lock();
     if path.exists() {
         let _ = ok(repo, &["worktree", "prune"]);
     }
@@ -420,12 +429,14 @@ pub fn delete_branch(repo: &Path, branch: &str) -> Result<(), GitError> {
         return Ok(());
     }
     // A worktree directory deleted by hand still holds its branch until pruned.
+    let _serial = metadata_lock();
     let _ = ok(repo, &["worktree", "prune"]);
     ok(repo, &["branch", "-D", "--end-of-options", branch]).map(|_| ())
 }
 
 /// Remove a worktree directory (keeps the branch).
 pub fn remove_worktree(repo: &Path, path: &Path) -> Result<(), GitError> {
+    let _serial = metadata_lock();
     ok(
         repo,
         &["worktree", "remove", "--force", &path.to_string_lossy()],
