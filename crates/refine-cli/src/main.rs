@@ -248,6 +248,13 @@ fn data_dir(cli: &Cli) -> PathBuf {
 }
 
 async fn serve(cli: &Cli) -> std::result::Result<(), String> {
+    // glibc gives each thread that contends for the heap an arena of its own, and freed memory
+    // in one is not reused by another: two arenas keep a daemon of many short blocking tasks
+    // from growing its resident memory with its thread count.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
     let _logs = refine_server::logging::init(&data_dir(cli));
     let mut opts = refine_server::daemon::DaemonOptions::new(data_dir(cli));
     opts.port = cli.port;

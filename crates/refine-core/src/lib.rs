@@ -210,6 +210,8 @@ pub(crate) struct Inner {
     pub(crate) diffs: cache::DiffCache,
     /// Hits and misses of the kept file lists (the `files.index` cache).
     pub(crate) file_index_counters: cache::Counters,
+    /// Each app's last start verdicts, with the facts they were made from.
+    pub(crate) verdicts: workflow::VerdictCache,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -266,6 +268,7 @@ impl Core {
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let owner = owner_mark(&config.data_dir);
         let core = Core(Arc::new(Inner {
+            verdicts: Default::default(),
             store,
             bus: EventBus::new(config.event_buffer),
             data_dir: config.data_dir.clone(),

@@ -11,7 +11,7 @@ use std::time::Instant;
 use refine_model::{Activity, ApiError, ErrorCode, OperationReceipt, OperationStatus};
 use refine_store::idempotency;
 use refine_store::operations::{self as ops_table, NewOperation};
-use refine_store::rusqlite::Transaction;
+use refine_store::rusqlite::Connection;
 use refine_store::{activity as activity_table, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -289,7 +289,7 @@ impl Core {
         T: Serialize + DeserializeOwned + Send + 'static,
         P: Send + 'static,
         Fut: Future<Output = Result<P, ApiError>>,
-        A: FnOnce(&Transaction, P) -> Result<(T, Change), ApiError> + Send + 'static,
+        A: FnOnce(&Connection, P) -> Result<(T, Change), ApiError> + Send + 'static,
     {
         let op = ctx.operation()?;
         ctx.validate()?;
@@ -601,7 +601,7 @@ impl OperationHandle {
     /// with [`OperationHandle::announce`] after the commit.
     pub fn progress_in(
         &self,
-        tx: &Transaction,
+        tx: &Connection,
         percent: u32,
         message: &str,
     ) -> Result<(), StoreError> {

@@ -1131,7 +1131,7 @@ impl Core {
         f: F,
     ) -> Result<Mutated<FeatureDetail>, ApiError>
     where
-        F: FnOnce(&refine_store::rusqlite::Transaction) -> Result<(String, String), ApiError>
+        F: FnOnce(&refine_store::rusqlite::Connection) -> Result<(String, String), ApiError>
             + Send
             + 'static,
     {

@@ -12,6 +12,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use specta::Type;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use refine_model::agents::RoundWork;
 
@@ -160,10 +162,18 @@ fn automation(conn: &Connection, app: &str) -> Result<AutomationState, ApiError>
     )
 }
 
-/// Verdicts for every todo Goal of an app.
+/// Verdicts for every todo Goal of an app, from the database as `conn` sees it (inside a
+/// transition's transaction: the authoritative check).
 pub(crate) fn eligibility(conn: &Connection, app: &str) -> Result<Eligibility, ApiError> {
     let facts = gtable::facts(conn, app)?;
-    let verdicts = rules::eligibility(&facts);
+    let mut e = verdicts(&facts);
+    e.paused = automation(conn, app)?.paused;
+    Ok(e)
+}
+
+/// The start rules applied to an app's facts (`paused` left false).
+fn verdicts(facts: &[rules::GoalFacts]) -> Eligibility {
+    let verdicts = rules::eligibility(facts);
     let mut eligible = Vec::new();
     let mut blocked = Vec::new();
     let by_id: std::collections::HashMap<&str, &rules::GoalFacts> =
@@ -187,11 +197,60 @@ pub(crate) fn eligibility(conn: &Connection, app: &str) -> Result<Eligibility, A
         }
     }
     eligible.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.number.cmp(&b.number)));
-    Ok(Eligibility {
+    Eligibility {
         eligible,
         blocked,
-        paused: automation(conn, app)?.paused,
-    })
+        paused: false,
+    }
+}
+
+/// Each app's last verdicts and the facts snapshot they came from: while no Goal of the app
+/// changed, the store hands out the same snapshot and the verdicts are reused.
+#[derive(Default)]
+pub(crate) struct VerdictCache(
+    Mutex<HashMap<String, (Arc<Vec<rules::GoalFacts>>, Arc<Eligibility>)>>,
+);
+
+impl Core {
+    /// The app's live facts (kept in memory by the store) and the verdicts on them.
+    pub(crate) fn facts_and_verdicts(
+        &self,
+        app: &str,
+    ) -> Result<(Arc<Vec<rules::GoalFacts>>, Arc<Eligibility>), ApiError> {
+        let facts = self.0.store.goal_facts(app)?;
+        let mut cache = self.0.verdicts.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((f, e)) = cache.get(app) {
+            if Arc::ptr_eq(f, &facts) {
+                return Ok((facts, e.clone()));
+            }
+        }
+        let e = Arc::new(verdicts(&facts));
+        cache.insert(app.to_string(), (facts.clone(), e.clone()));
+        Ok((facts, e))
+    }
+
+    /// [`eligibility`] from the kept facts, outside any transaction; at most `blocked` of the
+    /// blocked Goals (all of them with `None`).
+    pub(crate) async fn eligibility_now(
+        &self,
+        app: &str,
+        blocked: Option<usize>,
+    ) -> Result<Eligibility, ApiError> {
+        let app = app.to_string();
+        self.blocking(move |core| {
+            let (_, e) = core.facts_and_verdicts(&app)?;
+            let paused = core.0.store.read(|c| automation(c, &app))?.paused;
+            Ok(Eligibility {
+                eligible: e.eligible.clone(),
+                blocked: match blocked {
+                    Some(n) => e.blocked.iter().take(n).cloned().collect(),
+                    None => e.blocked.clone(),
+                },
+                paused,
+            })
+        })
+        .await
+    }
 }
 
 fn outcome_of(from: WorkflowState, to: WorkflowState, action: Action) -> Option<&'static str> {
@@ -467,7 +526,7 @@ impl Core {
         i: AppScopeInput,
     ) -> Result<Eligibility, ApiError> {
         let app = self.work_app(ctx, i.app_id.as_deref()).await?;
-        self.read(move |c| Ok(eligibility(c, &app))).await?
+        self.eligibility_now(&app, None).await
     }
 
     /// `workflow.automation`

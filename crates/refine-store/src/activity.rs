@@ -1,5 +1,6 @@
 //! The append-only audit log.
 
+use crate::Cached;
 use refine_model::{Activity, Surface};
 use rusqlite::{params, Connection, Row};
 use serde_json::Value;
@@ -7,7 +8,7 @@ use serde_json::Value;
 use crate::{Result, StoreError};
 
 pub fn insert(conn: &Connection, a: &Activity, data: Option<&Value>) -> Result<i64> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO activity(id, at, actor, surface, operation, app_id, target, summary, operation_id, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
@@ -96,7 +97,7 @@ pub fn list(conn: &Connection, f: &ActivityFilter) -> Result<Vec<(i64, Activity)
     }
     args.push(Box::new(f.limit));
     sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", args.len()));
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -111,11 +112,11 @@ pub fn list(conn: &Connection, f: &ActivityFilter) -> Result<Vec<(i64, Activity)
 
 pub fn count(conn: &Connection, app_id: Option<&str>) -> Result<u32> {
     Ok(match app_id {
-        Some(a) => conn.query_row(
+        Some(a) => conn.row(
             "SELECT COUNT(*) FROM activity WHERE app_id = ?1",
             [a],
             |r| r.get(0),
         )?,
-        None => conn.query_row("SELECT COUNT(*) FROM activity", [], |r| r.get(0))?,
+        None => conn.row("SELECT COUNT(*) FROM activity", [], |r| r.get(0))?,
     })
 }

@@ -1,6 +1,7 @@
 //! Agent profiles, agent runs, what the automation records per Round, and the reads the
 //! automation needs from quality, governance and guidance.
 
+use crate::Cached;
 use refine_model::agents::{AgentProfile, AgentRun, GuidanceRef, Phase, RoundWork};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -10,7 +11,7 @@ use crate::Result;
 
 /// Profiles people saved (defaults are not stored until edited).
 pub fn profiles(conn: &Connection) -> Result<Vec<AgentProfile>> {
-    let mut st = conn.prepare("SELECT spec FROM agent_profiles ORDER BY name")?;
+    let mut st = conn.prepare_cached("SELECT spec FROM agent_profiles ORDER BY name")?;
     let rows = st.query_map([], |r| r.get::<_, String>(0))?;
     let mut out = Vec::new();
     for r in rows {
@@ -20,7 +21,7 @@ pub fn profiles(conn: &Connection) -> Result<Vec<AgentProfile>> {
 }
 
 pub fn put_profile(conn: &Connection, p: &AgentProfile, at: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO agent_profiles(name, spec, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
         params![p.name, serde_json::to_string(p)?, at],
@@ -30,7 +31,7 @@ pub fn put_profile(conn: &Connection, p: &AgentProfile, at: &str) -> Result<()> 
 
 /// Remove a saved profile; true when one was removed.
 pub fn delete_profile(conn: &Connection, name: &str) -> Result<bool> {
-    Ok(conn.execute("DELETE FROM agent_profiles WHERE name = ?1", [name])? > 0)
+    Ok(conn.exec("DELETE FROM agent_profiles WHERE name = ?1", [name])? > 0)
 }
 
 // ---- runs ----
@@ -84,7 +85,7 @@ fn run_from_row(r: &Row) -> rusqlite::Result<AgentRun> {
 }
 
 pub fn insert_run(conn: &Connection, run: &AgentRun) -> Result<()> {
-    conn.execute(
+    conn.exec(
         &format!("INSERT INTO agent_runs({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"),
         params![
             run.id,
@@ -118,7 +119,7 @@ pub fn insert_run(conn: &Connection, run: &AgentRun) -> Result<()> {
 }
 
 pub fn update_run(conn: &Connection, run: &AgentRun) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE agent_runs SET process_id = ?2, status = ?3, result = ?4, error = ?5, ended_at = ?6,
            session_id = ?7, model = ?8, input_tokens = ?9, output_tokens = ?10, cached_tokens = ?11,
            cost_usd = ?12, turns = ?13, denials = ?14 WHERE id = ?1",
@@ -144,7 +145,7 @@ pub fn update_run(conn: &Connection, run: &AgentRun) -> Result<()> {
 
 /// Runs of a Goal (all Rounds), oldest first.
 pub fn runs_of_goal(conn: &Connection, goal_id: &str) -> Result<Vec<AgentRun>> {
-    let mut st = conn.prepare(&format!(
+    let mut st = conn.prepare_cached(&format!(
         "SELECT {RUN_COLUMNS} FROM agent_runs WHERE goal_id = ?1 ORDER BY started_at, rowid"
     ))?;
     let rows = st.query_map([goal_id], run_from_row)?;
@@ -153,7 +154,7 @@ pub fn runs_of_goal(conn: &Connection, goal_id: &str) -> Result<Vec<AgentRun>> {
 
 pub fn get_run(conn: &Connection, id: &str) -> Result<Option<AgentRun>> {
     Ok(conn
-        .query_row(
+        .row(
             &format!("SELECT {RUN_COLUMNS} FROM agent_runs WHERE id = ?1"),
             [id],
             run_from_row,
@@ -163,7 +164,7 @@ pub fn get_run(conn: &Connection, id: &str) -> Result<Option<AgentRun>> {
 
 /// Runs still marked running (after a crash: settled at start-up).
 pub fn running_runs(conn: &Connection) -> Result<Vec<AgentRun>> {
-    let mut st = conn.prepare(&format!(
+    let mut st = conn.prepare_cached(&format!(
         "SELECT {RUN_COLUMNS} FROM agent_runs WHERE status = 'running'"
     ))?;
     let rows = st.query_map([], run_from_row)?;
@@ -229,7 +230,7 @@ fn usage_where(
     filter: &str,
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<refine_model::transcript::Usage> {
-    Ok(conn.query_row(
+    Ok(conn.row(
         &format!("SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0), SUM(cost_usd) FROM agent_runs WHERE {filter}"),
         args,
         |r| {
@@ -279,7 +280,7 @@ pub fn daily_usage(
 
 pub fn round_work(conn: &Connection, goal_id: &str, round: u32) -> Result<RoundWork> {
     let raw: Option<String> = conn
-        .query_row(
+        .row(
             "SELECT work FROM rounds WHERE goal_id = ?1 AND number = ?2",
             params![goal_id, round],
             |r| r.get(0),
@@ -292,7 +293,7 @@ pub fn round_work(conn: &Connection, goal_id: &str, round: u32) -> Result<RoundW
 }
 
 pub fn set_round_work(conn: &Connection, goal_id: &str, round: u32, w: &RoundWork) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE rounds SET work = ?3 WHERE goal_id = ?1 AND number = ?2",
         params![goal_id, round, serde_json::to_string(w)?],
     )?;
@@ -300,7 +301,7 @@ pub fn set_round_work(conn: &Connection, goal_id: &str, round: u32, w: &RoundWor
 }
 
 pub fn set_round_plan(conn: &Connection, goal_id: &str, round: u32, plan: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE rounds SET plan = ?3 WHERE goal_id = ?1 AND number = ?2",
         params![goal_id, round, plan],
     )?;
@@ -310,7 +311,7 @@ pub fn set_round_plan(conn: &Connection, goal_id: &str, round: u32, plan: &str) 
 /// Every Round's work of a Goal, by Round number.
 pub fn works_of_goal(conn: &Connection, goal_id: &str) -> Result<Vec<(u32, RoundWork)>> {
     let mut st =
-        conn.prepare("SELECT number, work FROM rounds WHERE goal_id = ?1 ORDER BY number")?;
+        conn.prepare_cached("SELECT number, work FROM rounds WHERE goal_id = ?1 ORDER BY number")?;
     let rows = st.query_map([goal_id], |r| {
         Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
     })?;
@@ -327,7 +328,7 @@ pub fn works_of_goal(conn: &Connection, goal_id: &str) -> Result<Vec<(u32, Round
 /// The project's plain-text tests and instructions.
 pub fn quality_tests(conn: &Connection, app_id: &str) -> Result<(Vec<String>, String)> {
     let row: Option<(String, String)> = conn
-        .query_row(
+        .row(
             "SELECT tests, instructions FROM quality_settings WHERE app_id = ?1",
             [app_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -353,13 +354,13 @@ pub fn governance_texts(
     app_id: &str,
 ) -> Result<(String, String, Vec<RuleText>)> {
     let docs: Option<(String, String)> = conn
-        .query_row(
+        .row(
             "SELECT statement, constitution FROM governance WHERE app_id = ?1",
             [app_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let mut st = conn.prepare(
+    let mut st = conn.prepare_cached(
         "SELECT id, title, body FROM governance_rules WHERE app_id = ?1 ORDER BY position, id",
     )?;
     let rules = st
@@ -377,7 +378,7 @@ pub fn governance_texts(
 
 /// The enabled guidance entries of an app, in order: what a Round snapshots.
 pub fn enabled_guidance(conn: &Connection, app_id: &str) -> Result<Vec<GuidanceRef>> {
-    let mut st = conn.prepare(
+    let mut st = conn.prepare_cached(
         "SELECT id, title, body FROM guidance WHERE app_id = ?1 AND enabled = 1 ORDER BY position, id",
     )?;
     let rows = st.query_map([app_id], |r| {

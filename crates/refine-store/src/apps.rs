@@ -1,5 +1,6 @@
 //! The `apps` table.
 
+use crate::Cached;
 use refine_model::{App, AppShape};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -34,7 +35,7 @@ fn decode((mut app, shape): (App, String)) -> Result<App> {
 }
 
 pub fn insert(conn: &Connection, app: &App) -> Result<()> {
-    conn.execute(
+    conn.exec(
         &format!("INSERT INTO apps({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         params![
             app.id,
@@ -56,7 +57,7 @@ pub fn update_shape(
     branch: Option<&str>,
     at: &str,
 ) -> Result<bool> {
-    let n = conn.execute(
+    let n = conn.exec(
         "UPDATE apps SET shape = ?2, default_branch = COALESCE(?3, default_branch), updated_at = ?4 WHERE id = ?1",
         params![id, serde_json::to_string(shape)?, branch, at],
     )?;
@@ -65,7 +66,7 @@ pub fn update_shape(
 
 pub fn list(conn: &Connection) -> Result<Vec<App>> {
     let active = meta::get(conn, ACTIVE_KEY)?;
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM apps ORDER BY name, created_at"
     ))?;
     let rows = stmt
@@ -77,7 +78,7 @@ pub fn list(conn: &Connection) -> Result<Vec<App>> {
 pub fn get(conn: &Connection, id: &str) -> Result<Option<App>> {
     let active = meta::get(conn, ACTIVE_KEY)?;
     let row = conn
-        .query_row(
+        .row(
             &format!("SELECT {COLUMNS} FROM apps WHERE id = ?1"),
             [id],
             |r| from_row(r, active.as_deref()),
@@ -89,7 +90,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<App>> {
 pub fn find_by_path(conn: &Connection, path: &str) -> Result<Option<App>> {
     let active = meta::get(conn, ACTIVE_KEY)?;
     let row = conn
-        .query_row(
+        .row(
             &format!("SELECT {COLUMNS} FROM apps WHERE path = ?1"),
             [path],
             |r| from_row(r, active.as_deref()),
@@ -99,11 +100,11 @@ pub fn find_by_path(conn: &Connection, path: &str) -> Result<Option<App>> {
 }
 
 pub fn delete(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(conn.execute("DELETE FROM apps WHERE id = ?1", [id])? > 0)
+    Ok(conn.exec("DELETE FROM apps WHERE id = ?1", [id])? > 0)
 }
 
 pub fn count(conn: &Connection) -> Result<u32> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM apps", [], |r| r.get(0))?)
+    Ok(conn.row("SELECT COUNT(*) FROM apps", [], |r| r.get(0))?)
 }
 
 pub fn active_id(conn: &Connection) -> Result<Option<String>> {

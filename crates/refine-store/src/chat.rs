@@ -1,5 +1,6 @@
 //! Chat threads and messages.
 
+use crate::Cached;
 use refine_model::chat::{ChatKind, ChatMessage, ChatRole, ChatStatus, ChatThread};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -43,7 +44,7 @@ pub fn decode_thread((mut t, kind): (ChatThread, String)) -> Result<ChatThread> 
 }
 
 pub fn get_thread(conn: &Connection, id: &str) -> Result<Option<ChatThread>> {
-    conn.query_row(
+    conn.row(
         &format!("{THREAD_SELECT} WHERE t.id = ?1"),
         [id],
         thread_row,
@@ -54,7 +55,7 @@ pub fn get_thread(conn: &Connection, id: &str) -> Result<Option<ChatThread>> {
 }
 
 pub fn list_threads(conn: &Connection, app_id: &str) -> Result<Vec<ChatThread>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{THREAD_SELECT} WHERE t.app_id = ?1 ORDER BY t.updated_at DESC, t.id DESC"
     ))?;
     let rows = stmt
@@ -100,7 +101,7 @@ pub fn decode_message((mut m, role, status): (ChatMessage, String, String)) -> R
 }
 
 pub fn get_message(conn: &Connection, id: &str) -> Result<Option<ChatMessage>> {
-    conn.query_row(
+    conn.row(
         &format!("{MESSAGE_SELECT} WHERE id = ?1"),
         [id],
         message_row,
@@ -111,7 +112,7 @@ pub fn get_message(conn: &Connection, id: &str) -> Result<Option<ChatMessage>> {
 }
 
 pub fn messages_of(conn: &Connection, thread_id: &str) -> Result<Vec<ChatMessage>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{MESSAGE_SELECT} WHERE thread_id = ?1 ORDER BY seq"
     ))?;
     let rows = stmt
@@ -129,7 +130,7 @@ pub fn insert_message(
     status: ChatStatus,
     at: &str,
 ) -> Result<()> {
-    let seq: u32 = conn.query_row(
+    let seq: u32 = conn.row(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages WHERE thread_id = ?1",
         [thread_id],
         |r| r.get(0),
@@ -138,7 +139,7 @@ pub fn insert_message(
         ChatRole::User => "user",
         ChatRole::Assistant => "assistant",
     };
-    conn.execute(
+    conn.exec(
         "INSERT INTO chat_messages(id, thread_id, seq, role, content, status, run_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
         params![id, thread_id, seq, role, content, status.as_str(), at],
@@ -147,7 +148,7 @@ pub fn insert_message(
 }
 
 pub fn touch(conn: &Connection, thread_id: &str, at: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE chat_threads SET updated_at = ?2 WHERE id = ?1",
         params![thread_id, at],
     )?;
@@ -156,7 +157,7 @@ pub fn touch(conn: &Connection, thread_id: &str, at: &str) -> Result<()> {
 
 /// Replies of a thread that are not finished.
 pub fn pending_ids(conn: &Connection, thread_id: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id FROM chat_messages WHERE thread_id = ?1 AND status IN ('pending', 'streaming')",
     )?;
     let ids = stmt
@@ -181,7 +182,7 @@ fn one_line(s: &str, n: usize) -> String {
 
 /// Every reply left pending or streaming (start-up repair: nobody writes them any more).
 pub fn unfinished_replies(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id FROM chat_messages WHERE role = 'assistant' AND status IN ('pending', 'streaming')",
     )?;
     let ids = stmt
@@ -192,7 +193,7 @@ pub fn unfinished_replies(conn: &Connection) -> Result<Vec<String>> {
 
 /// Settle a reply as failed with `why`.
 pub fn fail_reply(conn: &Connection, id: &str, why: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE chat_messages SET status = 'failed', content = ?2 WHERE id = ?1",
         params![id, why],
     )?;

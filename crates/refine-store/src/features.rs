@@ -1,5 +1,6 @@
 //! The `features` table; a Feature's Goals are the goals pointing at it, ordered by position.
 
+use crate::Cached;
 use refine_model::work::{feature_status, Feature};
 use refine_model::workflow::WorkflowState;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -17,7 +18,7 @@ pub struct FeatureRow {
 }
 
 pub fn insert(conn: &Connection, f: &FeatureRow) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO features(id, app_id, name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![f.id, f.app_id, f.name, f.description, f.created_at, f.updated_at],
     )?;
@@ -31,14 +32,14 @@ pub fn update(
     description: &str,
     at: &str,
 ) -> Result<bool> {
-    Ok(conn.execute(
+    Ok(conn.exec(
         "UPDATE features SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, name, description, at],
     )? > 0)
 }
 
 pub fn touch(conn: &Connection, id: &str, at: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE features SET updated_at = ?2 WHERE id = ?1",
         params![id, at],
     )?;
@@ -47,11 +48,11 @@ pub fn touch(conn: &Connection, id: &str, at: &str) -> Result<()> {
 
 /// Delete a feature; its goals stay, without a feature.
 pub fn delete(conn: &Connection, id: &str) -> Result<bool> {
-    conn.execute(
+    conn.exec(
         "UPDATE goals SET feature_id = NULL, position = NULL WHERE feature_id = ?1",
         [id],
     )?;
-    Ok(conn.execute("DELETE FROM features WHERE id = ?1", [id])? > 0)
+    Ok(conn.exec("DELETE FROM features WHERE id = ?1", [id])? > 0)
 }
 
 /// The feature's live goals in order: (id, status).
@@ -118,7 +119,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<FeatureRow> {
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<Feature>> {
     let r = conn
-        .query_row(
+        .row(
             "SELECT id, app_id, name, description, created_at, updated_at FROM features WHERE id = ?1",
             [id],
             row,
@@ -129,7 +130,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Feature>> {
 
 pub fn find_by_name(conn: &Connection, app_id: &str, name: &str) -> Result<Option<Feature>> {
     let id: Option<String> = conn
-        .query_row(
+        .row(
             "SELECT id FROM features WHERE app_id = ?1 AND name = ?2",
             params![app_id, name],
             |r| r.get(0),
@@ -139,7 +140,7 @@ pub fn find_by_name(conn: &Connection, app_id: &str, name: &str) -> Result<Optio
 }
 
 pub fn list(conn: &Connection, app_id: &str) -> Result<Vec<Feature>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, app_id, name, description, created_at, updated_at FROM features WHERE app_id = ?1 ORDER BY created_at, name",
     )?;
     let rows = stmt
@@ -153,10 +154,10 @@ pub type Progress = (String, String, refine_model::work::FeatureStatus, u32, u32
 
 /// Per-feature progress in one grouped query (the dashboard's view; no goal ids).
 pub fn progress(conn: &Connection, app_id: &str) -> Result<Vec<Progress>> {
-    let mut stmt = conn.prepare(
-        "SELECT f.id, f.name, g.status, COUNT(g.id) FROM features f
-         LEFT JOIN goals g ON g.feature_id = f.id AND g.deleted_at IS NULL
-         WHERE f.app_id = ?1 GROUP BY f.id, g.status ORDER BY f.created_at, f.name",
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.id, f.name, c.status, COALESCE(c.n, 0) FROM features f
+         LEFT JOIN goal_counts c ON c.app_id = f.app_id AND c.feature_id = f.id AND c.n > 0
+         WHERE f.app_id = ?1 ORDER BY f.created_at, f.name, f.id",
     )?;
     let rows = stmt
         .query_map([app_id], |r| {

@@ -1,5 +1,6 @@
 //! The `goals`, `goal_labels`, `rounds` and `goal_transitions` tables.
 
+use crate::Cached;
 use std::collections::HashMap;
 
 use refine_model::work::{EvidenceLink, ExternalRef, Goal, Round};
@@ -80,7 +81,7 @@ pub fn rounds_of(conn: &Connection, ids: &[&str]) -> Result<HashMap<String, Vec<
     let mut out: HashMap<String, Vec<Round>> = HashMap::new();
     for chunk in ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(",");
-        let mut stmt = conn.prepare(&format!(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT goal_id, number, request, plan, outcome, evidence, started_at, ended_at FROM rounds WHERE goal_id IN ({marks}) ORDER BY goal_id, number"
         ))?;
         let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
@@ -114,7 +115,7 @@ pub fn rounds_of(conn: &Connection, ids: &[&str]) -> Result<HashMap<String, Vec<
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<Goal>> {
     let g = conn
-        .query_row(&format!("{SELECT} WHERE g.id = ?1"), [id], from_row)
+        .row(&format!("{SELECT} WHERE g.id = ?1"), [id], from_row)
         .optional()?
         .map(decode)
         .transpose()?;
@@ -126,7 +127,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Goal>> {
 
 pub fn get_by_number(conn: &Connection, app_id: &str, number: u32) -> Result<Option<Goal>> {
     let id: Option<String> = conn
-        .query_row(
+        .row(
             "SELECT id FROM goals WHERE app_id = ?1 AND number = ?2",
             params![app_id, number],
             |r| r.get(0),
@@ -145,7 +146,7 @@ pub fn find_external(
     ext_id: &str,
 ) -> Result<Option<Goal>> {
     let id: Option<String> = conn
-        .query_row(
+        .row(
             "SELECT id FROM goals WHERE app_id = ?1 AND ext_source = ?2 AND ext_id = ?3",
             params![app_id, source, ext_id],
             |r| r.get(0),
@@ -158,7 +159,7 @@ pub fn find_external(
 }
 
 pub fn next_number(conn: &Connection, app_id: &str) -> Result<u32> {
-    Ok(conn.query_row(
+    Ok(conn.row(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM goals WHERE app_id = ?1",
         [app_id],
         |r| r.get(0),
@@ -166,7 +167,7 @@ pub fn next_number(conn: &Connection, app_id: &str) -> Result<u32> {
 }
 
 fn sync_labels(conn: &Connection, g: &Goal) -> Result<()> {
-    conn.execute("DELETE FROM goal_labels WHERE goal_id = ?1", [&g.id])?;
+    conn.exec("DELETE FROM goal_labels WHERE goal_id = ?1", [&g.id])?;
     let mut stmt =
         conn.prepare_cached("INSERT OR IGNORE INTO goal_labels(goal_id, label) VALUES (?1, ?2)")?;
     for l in &g.labels {
@@ -178,7 +179,7 @@ fn sync_labels(conn: &Connection, g: &Goal) -> Result<()> {
 /// Insert a new goal (and its labels). Rounds are added with [`insert_round`].
 pub fn insert(conn: &Connection, g: &Goal) -> Result<()> {
     let ext = g.external.as_ref();
-    conn.execute(
+    conn.exec(
         "INSERT INTO goals(id, app_id, number, title, prompt, notes, status, priority, reporter_id, assignee, feature_id, position, node_id, labels, ext_source, ext_id, ext_url, created_at, updated_at, deleted_at, candidates)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         params![
@@ -211,7 +212,7 @@ pub fn insert(conn: &Connection, g: &Goal) -> Result<()> {
 /// Write every column of an existing goal (and its labels).
 pub fn update(conn: &Connection, g: &Goal) -> Result<()> {
     let ext = g.external.as_ref();
-    conn.execute(
+    conn.exec(
         "UPDATE goals SET title = ?2, prompt = ?3, notes = ?4, status = ?5, priority = ?6, reporter_id = ?7, assignee = ?8,
          feature_id = ?9, position = ?10, node_id = ?11, labels = ?12, ext_source = ?13, ext_id = ?14, ext_url = ?15,
          updated_at = ?16, deleted_at = ?17, candidates = ?18 WHERE id = ?1",
@@ -246,7 +247,7 @@ pub fn insert_round(
     request: &str,
     at: &str,
 ) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO rounds(goal_id, number, request, started_at) VALUES (?1, ?2, ?3, ?4)",
         params![goal_id, number, request, at],
     )?;
@@ -261,7 +262,7 @@ pub fn add_evidence(
     link: &EvidenceLink,
 ) -> Result<()> {
     let json: Option<String> = conn
-        .query_row(
+        .row(
             "SELECT evidence FROM rounds WHERE goal_id = ?1 AND number = ?2",
             params![goal_id, round],
             |r| r.get(0),
@@ -275,7 +276,7 @@ pub fn add_evidence(
         return Ok(());
     }
     links.push(link.clone());
-    conn.execute(
+    conn.exec(
         "UPDATE rounds SET evidence = ?3 WHERE goal_id = ?1 AND number = ?2",
         params![goal_id, round, serde_json::to_string(&links)?],
     )?;
@@ -284,7 +285,7 @@ pub fn add_evidence(
 
 /// Close the goal's open round with an outcome.
 pub fn end_round(conn: &Connection, goal_id: &str, outcome: &str, at: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE rounds SET outcome = ?2, ended_at = ?3 WHERE goal_id = ?1 AND ended_at IS NULL",
         params![goal_id, outcome, at],
     )?;
@@ -299,7 +300,7 @@ pub fn record_transition(
     at: &str,
     actor: &str,
 ) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO goal_transitions(goal_id, app_id, from_status, to_status, at, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![g.id, g.app_id, from.map(|s| s.as_str()), to.as_str(), at, actor],
     )?;
@@ -420,7 +421,7 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
             "SELECT COUNT(*) FROM (SELECT 1 FROM goals g{cond} LIMIT {})",
             TOTAL_CAP + 1
         );
-        Some(conn.query_row(&sql, params_from_iter(args.iter()), |r| r.get::<_, u32>(0))?)
+        Some(conn.row(&sql, params_from_iter(args.iter()), |r| r.get::<_, u32>(0))?)
     } else {
         None
     };
@@ -449,7 +450,7 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
         if desc { "DESC" } else { "ASC" },
         args.len()
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(params_from_iter(args.iter()), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -480,7 +481,7 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
 
 /// Every live goal of an app, in number order (exports, eligibility).
 pub fn all(conn: &Connection, app_id: &str) -> Result<Vec<Goal>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{SELECT} WHERE g.app_id = ?1 AND g.deleted_at IS NULL ORDER BY g.number"
     ))?;
     let rows = stmt
@@ -490,49 +491,81 @@ pub fn all(conn: &Connection, app_id: &str) -> Result<Vec<Goal>> {
     with_rounds(conn, goals)
 }
 
-/// The facts eligibility needs, for every live goal of an app (no rounds, no joins beyond names).
-pub fn facts(conn: &Connection, app_id: &str) -> Result<Vec<GoalFacts>> {
-    let mut stmt = conn.prepare(
-        "SELECT g.id, g.title, g.number, g.status, g.priority, g.feature_id, f.name, g.position, g.node_id
-         FROM goals g LEFT JOIN features f ON f.id = g.feature_id
-         WHERE g.app_id = ?1 AND g.deleted_at IS NULL AND g.status NOT IN ('done', 'cancelled', 'backlog')
-            OR (g.app_id = ?1 AND g.deleted_at IS NULL AND g.feature_id IS NOT NULL)",
-    )?;
-    let rows = stmt.query_map([app_id], |r| {
-        let fid: Option<String> = r.get(5)?;
-        let fname: Option<String> = r.get(6)?;
-        let pos: Option<u32> = r.get(7)?;
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, u32>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, i32>(4)?,
-            fid.map(|f| (f, fname.unwrap_or_default(), pos.unwrap_or(0))),
-            r.get::<_, String>(8)?,
-        ))
-    })?;
+/// Which live goals the start rules and the scheduler look at: everything not yet done or
+/// cancelled, backlog only within a Feature (it holds the Feature's later Goals back).
+const FACTS: &str = "SELECT g.rowid, g.app_id, g.id, g.title, g.number, g.status, g.priority, g.feature_id, f.name, g.position, g.node_id
+     FROM goals g LEFT JOIN features f ON f.id = g.feature_id
+     WHERE g.deleted_at IS NULL AND g.status NOT IN ('done', 'cancelled')
+       AND (g.status != 'backlog' OR g.feature_id IS NOT NULL)";
+
+type FactRow = (i64, String, GoalFacts);
+
+fn fact_row(r: &Row) -> rusqlite::Result<(i64, String, String, GoalFacts)> {
+    let fid: Option<String> = r.get(7)?;
+    let fname: Option<String> = r.get(8)?;
+    let pos: Option<u32> = r.get(9)?;
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(5)?,
+        GoalFacts {
+            id: r.get(2)?,
+            title: r.get(3)?,
+            number: r.get(4)?,
+            status: WorkflowState::Backlog,
+            priority: r.get(6)?,
+            feature: fid.map(|f| (f, fname.unwrap_or_default(), pos.unwrap_or(0))),
+            node_id: r.get(10)?,
+        },
+    ))
+}
+
+fn decode_facts(
+    rows: impl Iterator<Item = rusqlite::Result<(i64, String, String, GoalFacts)>>,
+) -> Result<Vec<FactRow>> {
     let mut out = Vec::new();
     for row in rows {
-        let (id, title, number, status, priority, feature, node_id) = row?;
-        let status = WorkflowState::parse(&status)
+        let (rowid, app, status, mut f) = row?;
+        f.status = WorkflowState::parse(&status)
             .ok_or_else(|| StoreError::Decode(format!("goal status {status}")))?;
-        out.push(GoalFacts {
-            id,
-            title,
-            number,
-            status,
-            priority,
-            feature,
-            node_id,
-        });
+        out.push((rowid, app, f));
     }
     Ok(out)
 }
 
-/// Goal count per status for an app (live goals).
+/// The facts eligibility needs, for the goals of an app it looks at (see [`FACTS`]).
+pub fn facts(conn: &Connection, app_id: &str) -> Result<Vec<GoalFacts>> {
+    Ok(facts_rows(conn, app_id)?
+        .into_iter()
+        .map(|(_, _, f)| f)
+        .collect())
+}
+
+/// [`facts`] with each goal's rowid and app.
+pub(crate) fn facts_rows(conn: &Connection, app_id: &str) -> Result<Vec<FactRow>> {
+    let mut stmt = conn.prepare_cached(&format!("{FACTS} AND g.app_id = ?1"))?;
+    let rows = stmt.query_map([app_id], fact_row)?;
+    decode_facts(rows)
+}
+
+/// The facts of these goals (by rowid), of whatever app; goals that are gone or no longer
+/// looked at are missing from the answer.
+pub(crate) fn facts_of_rows(conn: &Connection, rowids: &[i64]) -> Result<Vec<FactRow>> {
+    let mut out = Vec::new();
+    for chunk in rowids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let mut stmt = conn.prepare(&format!("{FACTS} AND g.rowid IN ({marks})"))?;
+        let rows = stmt.query_map(params_from_iter(chunk.iter()), fact_row)?;
+        out.extend(decode_facts(rows)?);
+    }
+    Ok(out)
+}
+
+/// Goal count per status for an app (live goals), from the counts the triggers keep.
 pub fn count_by_status(conn: &Connection, app_id: &str) -> Result<Vec<(WorkflowState, u32)>> {
-    let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM goals WHERE app_id = ?1 AND deleted_at IS NULL GROUP BY status")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, SUM(n) FROM goal_counts WHERE app_id = ?1 GROUP BY status HAVING SUM(n) > 0",
+    )?;
     let rows = stmt
         .query_map([app_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))

@@ -1,6 +1,7 @@
 //! The `governance` and `governance_rules` tables: an app's statement, constitution and rules,
 //! and one revision for all of it.
 
+use crate::Cached;
 use refine_model::governance::{Governance, GovernanceRule};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -13,7 +14,7 @@ pub(crate) fn next_number(conn: &Connection, key: &str, table: &str, prefix: &st
     let stored: u64 = crate::meta::get(conn, key)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let highest: Option<i64> = conn.query_row(
+    let highest: Option<i64> = conn.row(
         &format!(
             "SELECT MAX(CAST(SUBSTR(id, 2) AS INTEGER)) FROM {table} WHERE SUBSTR(id, 1, 1) = ?1"
         ),
@@ -49,7 +50,7 @@ const RULE_SELECT: &str =
 
 /// An app's rules in order.
 pub fn rules(conn: &Connection, app_id: &str) -> Result<Vec<GovernanceRule>> {
-    let mut st = conn.prepare(&format!(
+    let mut st = conn.prepare_cached(&format!(
         "{RULE_SELECT} WHERE app_id = ?1 ORDER BY position, created_at, id"
     ))?;
     let rows = st
@@ -61,7 +62,7 @@ pub fn rules(conn: &Connection, app_id: &str) -> Result<Vec<GovernanceRule>> {
 /// Everything of an app's governance; never edited → empty with revision 0.
 pub fn get(conn: &Connection, app_id: &str) -> Result<Governance> {
     let doc: Option<(String, String, u32, String)> = conn
-        .query_row(
+        .row(
             "SELECT statement, constitution, revision, updated_at FROM governance WHERE app_id = ?1",
             [app_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -90,7 +91,7 @@ pub fn get(conn: &Connection, app_id: &str) -> Result<Governance> {
 
 /// Store the statement, constitution and revision of `g` (not its rules).
 pub fn put_doc(conn: &Connection, g: &Governance, at: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO governance(app_id, statement, constitution, revision, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT(app_id) DO UPDATE SET statement = excluded.statement,
@@ -102,7 +103,7 @@ pub fn put_doc(conn: &Connection, g: &Governance, at: &str) -> Result<()> {
 }
 
 pub fn insert_rule(conn: &Connection, app_id: &str, r: &GovernanceRule) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO governance_rules(id, app_id, position, title, body, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
@@ -120,7 +121,7 @@ pub fn insert_rule(conn: &Connection, app_id: &str, r: &GovernanceRule) -> Resul
 
 /// Write a rule's title, body, position and time (of the app's rule with that id).
 pub fn update_rule(conn: &Connection, app_id: &str, r: &GovernanceRule) -> Result<bool> {
-    Ok(conn.execute(
+    Ok(conn.exec(
         "UPDATE governance_rules SET title = ?3, body = ?4, position = ?5, updated_at = ?6
          WHERE id = ?1 AND app_id = ?2",
         params![r.id, app_id, r.title, r.body, r.position, r.updated_at],
@@ -128,7 +129,7 @@ pub fn update_rule(conn: &Connection, app_id: &str, r: &GovernanceRule) -> Resul
 }
 
 pub fn delete_rule(conn: &Connection, app_id: &str, id: &str) -> Result<bool> {
-    Ok(conn.execute(
+    Ok(conn.exec(
         "DELETE FROM governance_rules WHERE id = ?1 AND app_id = ?2",
         params![id, app_id],
     )? > 0)

@@ -1,6 +1,7 @@
 //! The `guidance` and `guidance_revision` tables: an app's guidance entries and the one
 //! revision of the collection.
 
+use crate::Cached;
 use refine_model::governance::GuidanceEntry;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -9,7 +10,7 @@ use crate::Result;
 /// The collection's revision; never edited → 0.
 pub fn revision(conn: &Connection, app_id: &str) -> Result<u32> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT revision FROM guidance_revision WHERE app_id = ?1",
             [app_id],
             |r| r.get(0),
@@ -19,7 +20,7 @@ pub fn revision(conn: &Connection, app_id: &str) -> Result<u32> {
 }
 
 pub fn set_revision(conn: &Connection, app_id: &str, revision: u32) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO guidance_revision(app_id, revision) VALUES (?1, ?2)
          ON CONFLICT(app_id) DO UPDATE SET revision = excluded.revision",
         params![app_id, revision],
@@ -49,7 +50,7 @@ fn entry(r: &Row) -> rusqlite::Result<GuidanceEntry> {
 
 /// An app's entries in order (enabled or not).
 pub fn entries(conn: &Connection, app_id: &str) -> Result<Vec<GuidanceEntry>> {
-    let mut st = conn.prepare(
+    let mut st = conn.prepare_cached(
         "SELECT id, title, body, enabled, position, created_at, updated_at FROM guidance
          WHERE app_id = ?1 ORDER BY position, created_at, id",
     )?;
@@ -60,7 +61,7 @@ pub fn entries(conn: &Connection, app_id: &str) -> Result<Vec<GuidanceEntry>> {
 }
 
 pub fn insert(conn: &Connection, app_id: &str, e: &GuidanceEntry) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO guidance(id, app_id, position, title, body, enabled, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
@@ -79,7 +80,7 @@ pub fn insert(conn: &Connection, app_id: &str, e: &GuidanceEntry) -> Result<()> 
 
 /// Write an entry's title, body, enabled flag, position and time.
 pub fn update(conn: &Connection, app_id: &str, e: &GuidanceEntry) -> Result<bool> {
-    Ok(conn.execute(
+    Ok(conn.exec(
         "UPDATE guidance SET title = ?3, body = ?4, enabled = ?5, position = ?6, updated_at = ?7
          WHERE id = ?1 AND app_id = ?2",
         params![
@@ -95,7 +96,7 @@ pub fn update(conn: &Connection, app_id: &str, e: &GuidanceEntry) -> Result<bool
 }
 
 pub fn delete(conn: &Connection, app_id: &str, id: &str) -> Result<bool> {
-    Ok(conn.execute(
+    Ok(conn.exec(
         "DELETE FROM guidance WHERE id = ?1 AND app_id = ?2",
         params![id, app_id],
     )? > 0)

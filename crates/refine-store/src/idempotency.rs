@@ -3,6 +3,7 @@
 //! (one daemon per data dir), so a claim costs no write and a request that never reached its
 //! transaction leaves nothing behind.
 
+use crate::Cached;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::Result;
@@ -19,7 +20,7 @@ pub struct Stored {
 /// The stored outcome of `key`, if its request completed.
 pub fn lookup(conn: &Connection, key: &str) -> Result<Option<Stored>> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT operation, request_hash, status, response FROM idempotency WHERE key = ?1 AND state = 'done'",
             [key],
             |r| {
@@ -47,7 +48,7 @@ pub struct Record<'a> {
 
 /// Store the response of a keyed request (inside the mutation's transaction).
 pub fn record(conn: &Connection, r: &Record) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO idempotency(key, operation, request_hash, state, status, response, instance, created_at)
          VALUES (?1, ?2, ?3, 'done', ?4, ?5, ?6, ?7)
          ON CONFLICT(key) DO UPDATE SET operation = excluded.operation, request_hash = excluded.request_hash,
@@ -61,10 +62,10 @@ pub fn record(conn: &Connection, r: &Record) -> Result<()> {
 /// Start-up repair and housekeeping: drop claim rows older daemons left (`running`, from the
 /// time claims were rows) and keys older than `cutoff`.
 pub fn sweep(conn: &Connection, current_instance: &str, cutoff: &str) -> Result<usize> {
-    let a = conn.execute(
+    let a = conn.exec(
         "DELETE FROM idempotency WHERE state = 'running' AND instance != ?1",
         [current_instance],
     )?;
-    let b = conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [cutoff])?;
+    let b = conn.exec("DELETE FROM idempotency WHERE created_at < ?1", [cutoff])?;
     Ok(a + b)
 }

@@ -8,6 +8,7 @@ pub mod apps;
 pub mod backup;
 pub mod chat;
 mod disk;
+mod facts;
 pub mod features;
 pub mod goals;
 pub mod governance;
@@ -25,11 +26,13 @@ pub mod sessions;
 pub mod settings;
 pub mod webhooks;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
 pub use rusqlite;
 
@@ -54,6 +57,8 @@ pub enum StoreError {
     Decode(String),
     #[error("the database schema version {found} is newer than this build supports ({supported})")]
     TooNew { found: i64, supported: i64 },
+    #[error("the write could not be committed")]
+    NotCommitted,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -108,13 +113,111 @@ pub struct Store {
     path: PathBuf,
     disk: disk::Disk,
     /// parking_lot's mutex: a write waits for it only until its deadline (std has no timed lock).
-    writer: parking_lot::Mutex<Connection>,
+    writer: parking_lot::Mutex<Writer>,
+    /// Writes waiting for the writer connection: while any wait, a finished write leaves its
+    /// batch's transaction open for them (group commit).
+    queued: AtomicUsize,
+    /// Writes kept and transactions committed since the store opened (writes per commit is
+    /// what group commit saves).
+    writes: AtomicU64,
+    commits: AtomicU64,
+    /// [`BATCH_AGE`], but for tests.
+    batch_age: Duration,
+    batches: Mutex<Batches>,
+    batch_settled: Condvar,
+    facts: facts::FactsCache,
     readers: Mutex<Vec<Connection>>,
     reader_ready: Condvar,
 }
 
+/// The writer connection and the batch whose transaction is open on it, if any.
+struct Writer {
+    conn: Connection,
+    open: Option<u64>,
+    last: u64,
+    /// Writes in the open batch, and when it began.
+    members: usize,
+    began: Instant,
+}
+
+/// How batches ended, for the writes that wait on a commit another write makes.
+#[derive(Default)]
+struct Batches {
+    /// Every batch up to this one has committed or failed.
+    settled: u64,
+    /// Recent batches that failed, and how.
+    failed: VecDeque<(u64, Failure)>,
+}
+
+/// Why a batch failed, told to each of its writes (a `StoreError` is not `Clone`).
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    Busy,
+    Full,
+    ReadOnly,
+    Other,
+}
+
+impl Failure {
+    fn of(e: &StoreError) -> Failure {
+        match e {
+            StoreError::Busy => Failure::Busy,
+            StoreError::Full => Failure::Full,
+            StoreError::ReadOnly => Failure::ReadOnly,
+            _ => Failure::Other,
+        }
+    }
+    fn error(self) -> StoreError {
+        match self {
+            Failure::Busy => StoreError::Busy,
+            Failure::Full => StoreError::Full,
+            Failure::ReadOnly => StoreError::ReadOnly,
+            Failure::Other => StoreError::NotCommitted,
+        }
+    }
+}
+
+/// How many failed batches are remembered for their waiting writes.
+const FAILED_KEPT: usize = 256;
+/// How often a write waiting on its batch's commit checks that someone is still there to make it.
+const SETTLE_POLL: Duration = Duration::from_millis(5);
+/// A batch commits once it holds this many writes or is this old, queue or not: a steady
+/// stream of writers never holds the first ones back for long.
+const BATCH_MAX: usize = 64;
+const BATCH_AGE: Duration = Duration::from_millis(20);
+
+/// Statements through the connection's statement cache: the same SQL is parsed once per
+/// connection, not once per call.
+pub trait Cached {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
+/// Statements each connection keeps parsed (the store has a few hundred distinct ones).
+const STATEMENT_CACHE: usize = 256;
+
 fn configure(conn: &Connection, writer: bool) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Sorts, statement journals and temporary indexes in memory: no temp file is created and
+    // unlinked for every write.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     if writer {
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -162,11 +265,13 @@ impl Store {
     }
 
     fn open_now(path: &Path) -> Result<Store> {
-        let writer = Connection::open(path)?;
+        let mut writer = Connection::open(path)?;
         configure(&writer, true)?;
         migrations::run(&writer)?;
         // Refresh the planner's statistics where they are stale (cheap when nothing changed).
         writer.execute_batch("PRAGMA optimize=0x10002;")?;
+        let facts = facts::FactsCache::default();
+        facts.watch(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(
@@ -179,7 +284,20 @@ impl Store {
         Ok(Store {
             disk: disk::Disk::new(path),
             path: path.to_path_buf(),
-            writer: parking_lot::Mutex::new(writer),
+            writer: parking_lot::Mutex::new(Writer {
+                conn: writer,
+                open: None,
+                last: 0,
+                members: 0,
+                began: Instant::now(),
+            }),
+            queued: AtomicUsize::new(0),
+            writes: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+            batch_age: BATCH_AGE,
+            batches: Mutex::new(Batches::default()),
+            batch_settled: Condvar::new(),
+            facts,
             readers: Mutex::new(readers),
             reader_ready: Condvar::new(),
         })
@@ -191,10 +309,7 @@ impl Store {
 
     /// Run `f` in one `BEGIN IMMEDIATE` transaction on the single writer; commit on `Ok`.
     /// Waits at most [`WRITE_WAIT`] for the writer and the lock.
-    pub fn write<T, E>(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction) -> Result<T, E>,
-    ) -> Result<T, E>
+    pub fn write<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
@@ -205,38 +320,188 @@ impl Store {
     /// the writer connection (other writes of this daemon) and for the database lock (another
     /// process) both count against it. Past it the answer is `Busy` and nothing is written —
     /// one bound for the whole wait, however many writers queue.
+    ///
+    /// Group commit: writes that queue for the writer while another runs share its
+    /// transaction, each in a savepoint of its own (a failed write undoes only itself), and
+    /// the last of the batch commits for all — one fsync for the batch. A write returns only
+    /// once its batch is durable; when the commit fails, every write of the batch fails.
     pub fn write_by<T, E>(
         &self,
         deadline: Instant,
-        f: impl FnOnce(&rusqlite::Transaction) -> Result<T, E>,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
     ) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        let mut conn = self
-            .writer
-            .try_lock_until(deadline)
-            .ok_or(StoreError::Busy)?;
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let held = self.writer.try_lock_until(deadline);
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let Some(mut w) = held else {
+            // Timed out: a batch left open for the queue must not be left without a committer.
+            if let Some(mut w) = self.writer.try_lock() {
+                self.commit_if_alone(&mut w);
+            }
+            return Err(StoreError::Busy.into());
+        };
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
+            self.commit_if_alone(&mut w);
             return Err(StoreError::Busy.into());
         }
-        conn.busy_timeout(left).map_err(StoreError::from)?;
-        let result = (|| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StoreError::from)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(StoreError::from)?;
-            Ok(out)
-        })();
-        match &result {
-            Ok(_) => self.disk.after_commit(&conn),
-            // Whatever failed: if it was the disk, give back the reserve so that the failure
-            // itself can still be recorded.
-            Err(_) => self.disk.after_failure(),
+        let batch = match Self::begin(&mut w, left) {
+            Ok(b) => b,
+            Err(e) => {
+                self.disk.after_failure();
+                return Err(e.into());
+            }
+        };
+        let out = match w.conn.execute_batch("SAVEPOINT refine_write") {
+            Ok(()) => f(&w.conn),
+            Err(e) => Err(StoreError::from(e).into()),
+        };
+        let kept = match &out {
+            Ok(_) => w.conn.execute_batch("RELEASE refine_write"),
+            Err(_) => w
+                .conn
+                .execute_batch("ROLLBACK TO refine_write; RELEASE refine_write"),
+        };
+        if kept.is_err() || w.conn.is_autocommit() {
+            // The savepoint could not be closed, or SQLite rolled the whole transaction back
+            // (an I/O error, a full disk): the batch's earlier writes are gone with it.
+            let _ = w.conn.execute_batch("ROLLBACK");
+            w.open = None;
+            self.facts.flush();
+            self.disk.after_failure();
+            let failure = kept
+                .err()
+                .map(|e| Failure::of(&StoreError::from(e)))
+                .unwrap_or(if self.disk.has_room() {
+                    Failure::Other
+                } else {
+                    Failure::Full
+                });
+            self.settle(batch, Some(failure));
+            return match out {
+                Err(e) => Err(e),
+                Ok(_) => Err(failure.error().into()),
+            };
         }
-        result
+        if out.is_err() {
+            // Nothing of this write is kept; the batch goes on (or commits, if it is alone).
+            self.disk.after_failure();
+            self.commit_if_alone(&mut w);
+            return out;
+        }
+        w.members += 1;
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        if self.queued.load(Ordering::SeqCst) == 0
+            || w.members >= BATCH_MAX
+            || w.began.elapsed() >= self.batch_age
+        {
+            let committed = self.commit(&mut w);
+            drop(w);
+            return committed.map_err(E::from).and(out);
+        }
+        // Others are queued: the last of them commits this write with theirs.
+        drop(w);
+        match self.wait_settled(batch) {
+            None => out,
+            Some(failure) => Err(failure.error().into()),
+        }
+    }
+
+    /// The open batch, or a new one in a fresh `BEGIN IMMEDIATE` transaction.
+    fn begin(w: &mut Writer, wait: Duration) -> Result<u64> {
+        if let Some(b) = w.open {
+            return Ok(b);
+        }
+        w.conn.busy_timeout(wait)?;
+        w.conn.execute_batch("BEGIN IMMEDIATE")?;
+        w.last += 1;
+        w.open = Some(w.last);
+        w.members = 0;
+        w.began = Instant::now();
+        Ok(w.last)
+    }
+
+    /// Commit the open batch (if any) and tell its waiting writes.
+    fn commit(&self, w: &mut Writer) -> Result<()> {
+        let Some(batch) = w.open.take() else {
+            return Ok(());
+        };
+        let committed = w.conn.execute_batch("COMMIT");
+        if committed.is_err() && !w.conn.is_autocommit() {
+            let _ = w.conn.execute_batch("ROLLBACK");
+        }
+        // Before the batch's writes are told: a write that returned is in the facts' view.
+        self.facts.flush();
+        match committed {
+            Ok(()) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                self.settle(batch, None);
+                self.disk.after_commit(&w.conn);
+                Ok(())
+            }
+            Err(e) => {
+                let e = StoreError::from(e);
+                self.disk.after_failure();
+                self.settle(batch, Some(Failure::of(&e)));
+                Err(e)
+            }
+        }
+    }
+
+    /// Commit the open batch unless a queued write will join it (and commit it) next.
+    fn commit_if_alone(&self, w: &mut Writer) {
+        if w.open.is_some() && self.queued.load(Ordering::SeqCst) == 0 {
+            let _ = self.commit(w);
+        }
+    }
+
+    fn settle(&self, batch: u64, failure: Option<Failure>) {
+        let mut b = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+        b.settled = b.settled.max(batch);
+        if let Some(f) = failure {
+            b.failed.push_back((batch, f));
+            if b.failed.len() > FAILED_KEPT {
+                b.failed.pop_front();
+            }
+        }
+        drop(b);
+        self.batch_settled.notify_all();
+    }
+
+    /// Wait until `batch` committed (`None`) or failed. Should every write queued behind it
+    /// have given up, this write commits the batch itself.
+    fn wait_settled(&self, batch: u64) -> Option<Failure> {
+        let mut b = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if b.settled >= batch {
+                return b.failed.iter().find(|(n, _)| *n == batch).map(|(_, f)| *f);
+            }
+            let (next, timeout) = self
+                .batch_settled
+                .wait_timeout(b, SETTLE_POLL)
+                .unwrap_or_else(|p| p.into_inner());
+            b = next;
+            if timeout.timed_out() && b.settled < batch {
+                drop(b);
+                if let Some(mut w) = self.writer.try_lock() {
+                    if w.open == Some(batch) {
+                        let _ = self.commit(&mut w);
+                    }
+                }
+                b = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+            }
+        }
+    }
+
+    /// (writes kept, transactions committed) since the store opened.
+    pub fn write_counts(&self) -> (u64, u64) {
+        (
+            self.writes.load(Ordering::Relaxed),
+            self.commits.load(Ordering::Relaxed),
+        )
     }
 
     /// Whether a person's write may go ahead: false while the disk is full (the reserve was
@@ -248,8 +513,11 @@ impl Store {
     /// Housekeeping (call every few seconds): checkpoint a grown WAL, restore the reserve once
     /// the disk has room again.
     pub fn maintain(&self) {
-        if let Some(conn) = self.writer.try_lock_for(Duration::from_millis(50)) {
-            self.disk.checkpoint_if_grown(&conn, disk::IDLE_WAL_BOUND);
+        if let Some(mut w) = self.writer.try_lock_for(Duration::from_millis(50)) {
+            self.commit_if_alone(&mut w);
+            if w.open.is_none() {
+                self.disk.checkpoint_if_grown(&w.conn, disk::IDLE_WAL_BOUND);
+            }
         }
         self.disk.restore_reserve();
     }
@@ -287,8 +555,10 @@ impl Store {
 
     /// `PRAGMA integrity_check` on the writer; `Ok(())` when the database is sound.
     pub fn integrity_check(&self) -> Result<Result<(), String>> {
-        let conn = self.writer.lock();
-        let res: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        let w = self.writer.lock();
+        let res: String = w
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         Ok(if res == "ok" { Ok(()) } else { Err(res) })
     }
 
@@ -323,5 +593,140 @@ pub(crate) fn json_col(s: Option<String>) -> Result<Option<serde_json::Value>> {
     match s {
         None => Ok(None),
         Some(s) => Ok(Some(serde_json::from_str(&s)?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn store() -> (tempfile::TempDir, Arc<Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        s.batch_age = Duration::from_secs(600);
+        (dir, Arc::new(s))
+    }
+
+    fn value(s: &Store, key: &str) -> Option<String> {
+        s.read(|c| meta::get(c, key)).unwrap()
+    }
+
+    /// A write that holds the writer until `n` other writes queue behind it.
+    fn hold_until_queued(
+        s: &Arc<Store>,
+        n: usize,
+        key: &'static str,
+    ) -> std::thread::JoinHandle<()> {
+        let s2 = s.clone();
+        std::thread::spawn(move || {
+            s2.write(|c| {
+                meta::set(c, key, "1")?;
+                while s2.queued.load(Ordering::SeqCst) < n {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap()
+        })
+    }
+
+    #[test]
+    fn queued_writes_share_one_commit_and_a_failed_one_leaves_no_trace() {
+        let (_d, s) = store();
+        let (_, commits_before) = s.write_counts();
+        let first = hold_until_queued(&s, 2, "a");
+        while s.writer.try_lock().is_some() {
+            std::thread::yield_now();
+        }
+        let ok = {
+            let s = s.clone();
+            std::thread::spawn(move || s.write(|c| meta::set(c, "b", "1")))
+        };
+        let bad = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                s.write(|c| {
+                    meta::set(c, "c", "1")?;
+                    Err::<(), _>(StoreError::Decode("refused".into()))
+                })
+            })
+        };
+        first.join().unwrap();
+        ok.join().unwrap().unwrap();
+        assert!(matches!(bad.join().unwrap(), Err(StoreError::Decode(_))));
+        assert_eq!(value(&s, "a").as_deref(), Some("1"));
+        assert_eq!(value(&s, "b").as_deref(), Some("1"));
+        assert_eq!(value(&s, "c"), None, "the refused write is rolled back");
+        let (writes, commits) = s.write_counts();
+        assert_eq!(writes, 2);
+        assert_eq!(
+            commits - commits_before,
+            1,
+            "three writes, one batch, one commit"
+        );
+    }
+
+    #[test]
+    fn many_concurrent_writers_all_land_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let s = Arc::new(Store::open(&path).unwrap());
+            let threads: Vec<_> = (0..16)
+                .map(|t| {
+                    let s = s.clone();
+                    std::thread::spawn(move || {
+                        for i in 0..40 {
+                            s.write(|c| meta::set(c, &format!("k{t}-{i}"), "v"))
+                                .unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            let (writes, commits) = s.write_counts();
+            assert_eq!(writes, 640);
+            assert!(commits >= 1 && commits <= writes);
+        }
+        let s = Store::open(&path).unwrap();
+        let n: i64 = s
+            .read(|c| {
+                c.query_row("SELECT COUNT(*) FROM meta WHERE key LIKE 'k%'", [], |r| {
+                    r.get(0)
+                })
+                .map_err(StoreError::from)
+            })
+            .unwrap();
+        assert_eq!(n, 640);
+    }
+
+    #[test]
+    fn a_write_past_its_deadline_is_busy_and_leaves_the_batch_committed() {
+        let (_d, s) = store();
+        let s2 = s.clone();
+        let holder = std::thread::spawn(move || {
+            s2.write(|c| {
+                meta::set(c, "held", "1")?;
+                std::thread::sleep(Duration::from_millis(150));
+                Ok::<_, StoreError>(())
+            })
+        });
+        while s.writer.try_lock().is_some() {
+            std::thread::yield_now();
+        }
+        let late = s.write_by(Instant::now() + Duration::from_millis(20), |c| {
+            meta::set(c, "late", "1")
+        });
+        assert!(matches!(late, Err(StoreError::Busy)));
+        holder.join().unwrap().unwrap();
+        assert_eq!(value(&s, "held").as_deref(), Some("1"));
+        assert_eq!(value(&s, "late"), None);
+        assert!(
+            s.writer.lock().open.is_none(),
+            "no transaction is left open"
+        );
     }
 }

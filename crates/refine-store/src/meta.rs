@@ -1,17 +1,18 @@
 //! Small key/value facts: node id, active app, automation flags.
 
+use crate::Cached;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::Result;
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()?)
 }
 
 pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, value],
     )?;
@@ -19,6 +20,6 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 }
 
 pub fn delete(conn: &Connection, key: &str) -> Result<()> {
-    conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+    conn.exec("DELETE FROM meta WHERE key = ?1", [key])?;
     Ok(())
 }

@@ -406,6 +406,47 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE goals ADD COLUMN candidates INTEGER;
     ALTER TABLE agent_runs ADD COLUMN candidate INTEGER;
     "#,
+    // 12: live Goal counts per app, Feature and status, kept by triggers inside the same
+    // transaction as the change (the dashboard and Feature progress read them, not the goals);
+    // two indexes the partial live ones made redundant go (fewer pages written per Goal), and
+    // the attention lists (failed, review by age) get theirs.
+    r#"
+    CREATE TABLE goal_counts (
+        app_id     TEXT NOT NULL,
+        feature_id TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        n          INTEGER NOT NULL,
+        PRIMARY KEY (app_id, feature_id, status)
+    ) WITHOUT ROWID;
+    INSERT INTO goal_counts(app_id, feature_id, status, n)
+        SELECT app_id, COALESCE(feature_id, ''), status, COUNT(*) FROM goals
+        WHERE deleted_at IS NULL GROUP BY 1, 2, 3;
+    CREATE TRIGGER goal_counts_insert AFTER INSERT ON goals WHEN NEW.deleted_at IS NULL BEGIN
+        INSERT INTO goal_counts(app_id, feature_id, status, n)
+            VALUES (NEW.app_id, COALESCE(NEW.feature_id, ''), NEW.status, 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER goal_counts_delete AFTER DELETE ON goals WHEN OLD.deleted_at IS NULL BEGIN
+        UPDATE goal_counts SET n = n - 1
+            WHERE app_id = OLD.app_id AND feature_id = COALESCE(OLD.feature_id, '') AND status = OLD.status;
+    END;
+    CREATE TRIGGER goal_counts_update AFTER UPDATE OF status, feature_id, deleted_at ON goals
+        WHEN OLD.status IS NOT NEW.status OR OLD.feature_id IS NOT NEW.feature_id
+            OR OLD.deleted_at IS NOT NEW.deleted_at
+    BEGIN
+        UPDATE goal_counts SET n = n - 1
+            WHERE OLD.deleted_at IS NULL AND app_id = OLD.app_id
+              AND feature_id = COALESCE(OLD.feature_id, '') AND status = OLD.status;
+        INSERT INTO goal_counts(app_id, feature_id, status, n)
+            SELECT NEW.app_id, COALESCE(NEW.feature_id, ''), NEW.status, 1 WHERE NEW.deleted_at IS NULL
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    DROP INDEX goals_priority;
+    DROP INDEX goals_status;
+    CREATE INDEX goals_live_attention ON goals(app_id, status, updated_at) WHERE deleted_at IS NULL;
+    DROP INDEX operations_status;
+    CREATE INDEX operations_running ON operations(instance) WHERE status = 'running';
+    "#,
 ];
 
 /// The newest schema version this build knows.

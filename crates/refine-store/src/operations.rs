@@ -1,5 +1,6 @@
 //! The operation journal: durable receipts.
 
+use crate::Cached;
 use refine_model::{ApiError, OperationReceipt, OperationStatus, Surface};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
@@ -30,7 +31,7 @@ pub fn insert(conn: &Connection, op: &NewOperation) -> Result<()> {
     } else {
         0
     };
-    conn.execute(
+    conn.exec(
         "INSERT INTO operations(id, kind, status, progress, input, result, idempotency_key, app_id, actor, surface, instance, created_at, updated_at, finished_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
         params![
@@ -60,7 +61,7 @@ pub fn set_progress(
     message: Option<&str>,
     at: &str,
 ) -> Result<bool> {
-    let n = conn.execute(
+    let n = conn.exec(
         "UPDATE operations SET progress = ?2, message = COALESCE(?3, message), updated_at = ?4 WHERE id = ?1 AND status = 'running'",
         params![id, progress.min(100), message, at],
     )?;
@@ -81,7 +82,7 @@ pub fn finish(
     } else {
         "progress"
     };
-    let n = conn.execute(
+    let n = conn.exec(
         &format!(
             "UPDATE operations SET status = ?2, result = ?3, error = ?4, updated_at = ?5, finished_at = ?5, progress = {progress_sql}
              WHERE id = ?1 AND status = 'running'"
@@ -142,7 +143,7 @@ fn decode((mut op, result, error, status, surface): RawRow) -> Result<OperationR
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<OperationReceipt>> {
-    conn.query_row(
+    conn.row(
         &format!("SELECT {COLUMNS} FROM operations WHERE id = ?1"),
         [id],
         from_row,
@@ -192,7 +193,7 @@ pub fn list(conn: &Connection, f: &OperationFilter) -> Result<Vec<OperationRecei
         " ORDER BY created_at DESC, id DESC LIMIT ?{}",
         args.len()
     ));
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -201,15 +202,15 @@ pub fn list(conn: &Connection, f: &OperationFilter) -> Result<Vec<OperationRecei
 
 /// Start-up repair: every operation left running by another daemon instance becomes interrupted.
 pub fn interrupt_stale(conn: &Connection, current_instance: &str, at: &str) -> Result<Vec<String>> {
-    let mut stmt =
-        conn.prepare("SELECT id FROM operations WHERE status = 'running' AND instance != ?1")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM operations WHERE status = 'running' AND instance != ?1")?;
     let ids = stmt
         .query_map([current_instance], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let err = serde_json::to_string(&ApiError::unavailable(
         "the daemon stopped before this operation finished; retry it",
     ))?;
-    conn.execute(
+    conn.exec(
         "UPDATE operations SET status = 'interrupted', error = ?2, updated_at = ?3, finished_at = ?3
          WHERE status = 'running' AND instance != ?1",
         params![current_instance, err, at],
@@ -218,5 +219,5 @@ pub fn interrupt_stale(conn: &Connection, current_instance: &str, at: &str) -> R
 }
 
 pub fn count(conn: &Connection) -> Result<u32> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM operations", [], |r| r.get(0))?)
+    Ok(conn.row("SELECT COUNT(*) FROM operations", [], |r| r.get(0))?)
 }

@@ -1,5 +1,6 @@
 //! The `processes` table: every supervised process, live or ended.
 
+use crate::Cached;
 use refine_model::process::{ProcessInfo, ProcessOwner, ProcessStatus};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -44,7 +45,7 @@ fn decode((mut p, argv, env, owner, status): Raw) -> Result<ProcessInfo> {
 }
 
 pub fn insert(conn: &Connection, p: &ProcessInfo, instance: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         &format!("INSERT INTO processes({COLUMNS}, instance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
         params![
             p.id,
@@ -75,7 +76,7 @@ pub fn set_running(
     pgid: i32,
     start_ticks: Option<u64>,
 ) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE processes SET status = 'running', pid = ?2, pgid = ?3, start_ticks = ?4 WHERE id = ?1",
         params![id, pid, pgid, start_ticks.map(|t| t as i64)],
     )?;
@@ -91,7 +92,7 @@ pub fn finish(
     error: Option<&str>,
     at: &str,
 ) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE processes SET status = ?2, exit_code = ?3, signal = ?4, error = COALESCE(?5, error), ended_at = ?6 WHERE id = ?1",
         params![id, status.as_str(), code, signal, error, at],
     )?;
@@ -99,7 +100,7 @@ pub fn finish(
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<ProcessInfo>> {
-    conn.query_row(
+    conn.row(
         &format!("SELECT {COLUMNS} FROM processes WHERE id = ?1"),
         [id],
         from_row,
@@ -123,7 +124,7 @@ pub fn list(
         sql.push_str(" AND status IN ('starting', 'running')");
     }
     sql.push_str(&format!(" ORDER BY started_at DESC, id DESC LIMIT {limit}"));
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = match app_id {
         Some(a) => stmt
             .query_map([a], from_row)?
@@ -146,7 +147,7 @@ pub struct StaleProcess {
 
 /// Live records left by other daemon instances.
 pub fn stale(conn: &Connection, instance: &str) -> Result<Vec<StaleProcess>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, pid, pgid, start_ticks FROM processes WHERE status IN ('starting', 'running') AND instance != ?1",
     )?;
     let rows = stmt

@@ -1,5 +1,6 @@
 //! The `quality_settings` and `quality_evaluations` tables.
 
+use crate::Cached;
 use refine_model::quality::{QualityEvaluation, QualitySettings};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -8,7 +9,7 @@ use crate::Result;
 /// An app's settings; never edited → empty with revision 0.
 pub fn settings(conn: &Connection, app_id: &str) -> Result<QualitySettings> {
     let row: Option<(String, String, u32)> = conn
-        .query_row(
+        .row(
             "SELECT tests, instructions, revision FROM quality_settings WHERE app_id = ?1",
             [app_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -32,7 +33,7 @@ pub fn settings(conn: &Connection, app_id: &str) -> Result<QualitySettings> {
 
 /// Store an app's settings as they are in `s` (revision included).
 pub fn put_settings(conn: &Connection, s: &QualitySettings) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO quality_settings(app_id, tests, instructions, revision) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(app_id) DO UPDATE SET tests = excluded.tests,
              instructions = excluded.instructions, revision = excluded.revision",
@@ -75,7 +76,7 @@ fn decode((mut e, checks): (QualityEvaluation, String)) -> Result<QualityEvaluat
 
 /// Record an evaluation (as started, or finished).
 pub fn insert_evaluation(conn: &Connection, e: &QualityEvaluation) -> Result<()> {
-    conn.execute(
+    conn.exec(
         &format!(
             "INSERT INTO quality_evaluations({EVAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         ),
@@ -97,7 +98,7 @@ pub fn insert_evaluation(conn: &Connection, e: &QualityEvaluation) -> Result<()>
 }
 
 pub fn get_evaluation(conn: &Connection, id: &str) -> Result<Option<QualityEvaluation>> {
-    conn.query_row(
+    conn.row(
         &format!("SELECT {EVAL_COLUMNS} FROM quality_evaluations WHERE id = ?1"),
         [id],
         evaluation,
@@ -114,7 +115,7 @@ pub fn evaluations(
     goal_id: Option<&str>,
     limit: u32,
 ) -> Result<Vec<QualityEvaluation>> {
-    let mut st = conn.prepare(&format!(
+    let mut st = conn.prepare_cached(&format!(
         "SELECT {EVAL_COLUMNS} FROM quality_evaluations
          WHERE app_id = ?1 AND (?2 IS NULL OR goal_id = ?2)
          ORDER BY started_at DESC, rowid DESC LIMIT ?3"

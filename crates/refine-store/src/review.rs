@@ -1,5 +1,6 @@
 //! The `review_comments` table: reviewers' comments on a Round's candidate.
 
+use crate::Cached;
 use refine_model::review::{CommentSide, CommentStatus, ReviewComment};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -48,7 +49,7 @@ pub fn of_goal(conn: &Connection, goal_id: &str, round: Option<u32>) -> Result<V
 
 pub fn get(conn: &Connection, id: u32) -> Result<Option<ReviewComment>> {
     Ok(conn
-        .query_row(
+        .row(
             &format!("SELECT {COLUMNS} FROM review_comments WHERE id = ?1"),
             [id],
             comment,
@@ -58,7 +59,7 @@ pub fn get(conn: &Connection, id: u32) -> Result<Option<ReviewComment>> {
 
 /// Store a new comment; answers it with its id.
 pub fn insert(conn: &Connection, c: &ReviewComment) -> Result<ReviewComment> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO review_comments(goal_id, round, commit_sha, author, path, side, start_line,
             end_line, hunk, quote, body, status, sent_round, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
@@ -86,7 +87,7 @@ pub fn insert(conn: &Connection, c: &ReviewComment) -> Result<ReviewComment> {
 
 /// Write a comment's body, status, sent Round and resolution.
 pub fn update(conn: &Connection, c: &ReviewComment) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE review_comments SET body = ?2, status = ?3, sent_round = ?4, updated_at = ?5,
             resolved_at = ?6, resolved_by = ?7 WHERE id = ?1",
         params![
@@ -103,6 +104,6 @@ pub fn update(conn: &Connection, c: &ReviewComment) -> Result<()> {
 }
 
 pub fn delete(conn: &Connection, id: u32) -> Result<()> {
-    conn.execute("DELETE FROM review_comments WHERE id = ?1", [id])?;
+    conn.exec("DELETE FROM review_comments WHERE id = ?1", [id])?;
     Ok(())
 }

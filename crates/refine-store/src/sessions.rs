@@ -1,6 +1,7 @@
 //! Browser sessions: what a browser presents instead of the data dir's token. Only a hash of
 //! each secret is stored.
 
+use crate::Cached;
 use refine_model::session::BrowserSession;
 use rusqlite::{params, Connection, Row};
 
@@ -29,7 +30,7 @@ fn row(r: &Row) -> rusqlite::Result<SessionRow> {
 }
 
 pub fn insert(conn: &Connection, s: &BrowserSession, secret_hash: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO browser_sessions(id, secret_hash, label, created_at, last_used_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![s.id, secret_hash, s.label, s.created_at, s.last_used_at, s.expires_at],
     )?;
@@ -47,7 +48,7 @@ pub fn list(conn: &Connection) -> Result<Vec<SessionRow>> {
 
 /// Revoke a live session; false when there is none with that id (or it was revoked already).
 pub fn revoke(conn: &Connection, id: &str, at: &str) -> Result<bool> {
-    Ok(conn.execute(
+    Ok(conn.exec(
         "UPDATE browser_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
         params![id, at],
     )? > 0)
@@ -55,7 +56,7 @@ pub fn revoke(conn: &Connection, id: &str, at: &str) -> Result<bool> {
 
 /// A session was used: slide its expiry.
 pub fn touch(conn: &Connection, id: &str, at: &str, expires_at: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE browser_sessions SET last_used_at = ?2, expires_at = ?3 WHERE id = ?1 AND revoked_at IS NULL",
         params![id, at, expires_at],
     )?;
@@ -64,7 +65,7 @@ pub fn touch(conn: &Connection, id: &str, at: &str, expires_at: &str) -> Result<
 
 /// Drop sessions that ended (expired or revoked) before `cutoff`.
 pub fn sweep(conn: &Connection, cutoff: &str) -> Result<usize> {
-    Ok(conn.execute(
+    Ok(conn.exec(
         "DELETE FROM browser_sessions WHERE expires_at < ?1 OR revoked_at < ?1",
         [cutoff],
     )?)

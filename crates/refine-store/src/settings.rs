@@ -1,5 +1,6 @@
 //! Stored settings layers (partial objects with a revision each).
 
+use crate::Cached;
 use refine_model::SettingsLayer;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
@@ -17,7 +18,7 @@ pub fn scope_key(app_id: Option<&str>) -> String {
 /// The stored layer, or an empty one at revision 0.
 pub fn get(conn: &Connection, app_id: Option<&str>) -> Result<SettingsLayer> {
     let row: Option<(String, u32)> = conn
-        .query_row(
+        .row(
             "SELECT doc, revision FROM settings_layers WHERE scope = ?1",
             [scope_key(app_id)],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -36,7 +37,7 @@ pub fn get(conn: &Connection, app_id: Option<&str>) -> Result<SettingsLayer> {
 }
 
 pub fn put(conn: &Connection, app_id: Option<&str>, values: &Value, revision: u32) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO settings_layers(scope, app_id, doc, revision) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(scope) DO UPDATE SET doc = excluded.doc, revision = excluded.revision",
         params![

@@ -1,5 +1,6 @@
 //! The `webhooks` and `webhook_deliveries` tables.
 
+use crate::Cached;
 use refine_model::webhooks::{Webhook, WebhookDelivery};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -48,7 +49,7 @@ pub fn list(conn: &Connection, app_id: Option<&str>) -> Result<Vec<(Webhook, Str
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<(Webhook, String)>> {
     Ok(conn
-        .query_row(
+        .row(
             &format!("SELECT {HOOK} FROM webhooks WHERE id = ?1"),
             [id],
             hook,
@@ -58,7 +59,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<(Webhook, String)>> {
 
 /// Store a new webhook.
 pub fn insert(conn: &Connection, w: &Webhook, secret: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         &format!("INSERT INTO webhooks ({HOOK}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
             w.id,
@@ -77,7 +78,7 @@ pub fn insert(conn: &Connection, w: &Webhook, secret: &str) -> Result<()> {
 
 /// Change a webhook in place (its deliveries stay: no delete-and-insert).
 pub fn update(conn: &Connection, w: &Webhook) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE webhooks SET url = ?2, events = ?3, allow_http = ?4, enabled = ?5, updated_at = ?6
          WHERE id = ?1",
         params![
@@ -93,7 +94,7 @@ pub fn update(conn: &Connection, w: &Webhook) -> Result<()> {
 }
 
 pub fn delete(conn: &Connection, id: &str) -> Result<()> {
-    conn.execute("DELETE FROM webhooks WHERE id = ?1", [id])?;
+    conn.exec("DELETE FROM webhooks WHERE id = ?1", [id])?;
     Ok(())
 }
 
@@ -126,7 +127,7 @@ pub fn enqueue(
     payload: &str,
     now: &str,
 ) -> Result<u32> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO webhook_deliveries (webhook_id, event_id, event_kind, payload, status, attempts, next_at, created_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)",
         params![webhook_id, event_id, kind, payload, now],
@@ -148,7 +149,7 @@ pub fn due(conn: &Connection, now: &str, limit: u32) -> Result<Vec<(WebhookDeliv
 
 /// The earliest next attempt of any pending delivery.
 pub fn next_due(conn: &Connection) -> Result<Option<String>> {
-    Ok(conn.query_row(
+    Ok(conn.row(
         "SELECT MIN(next_at) FROM webhook_deliveries WHERE status = 'pending'",
         [],
         |r| r.get(0),
@@ -157,7 +158,7 @@ pub fn next_due(conn: &Connection) -> Result<Option<String>> {
 
 /// Record an attempt's outcome.
 pub fn record(conn: &Connection, d: &WebhookDelivery) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE webhook_deliveries SET status = ?2, attempts = ?3, response_code = ?4, error = ?5,
          next_at = ?6, delivered_at = ?7 WHERE id = ?1",
         params![
@@ -186,7 +187,7 @@ pub fn deliveries(conn: &Connection, webhook_id: &str, limit: u32) -> Result<Vec
 
 pub fn get_delivery(conn: &Connection, id: u32) -> Result<Option<WebhookDelivery>> {
     Ok(conn
-        .query_row(
+        .row(
             &format!("SELECT {DELIVERY} FROM webhook_deliveries WHERE id = ?1"),
             [id],
             delivery,

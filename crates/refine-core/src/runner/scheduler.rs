@@ -56,6 +56,9 @@ pub(crate) fn admission(running: Running, limits: Limits, free: u32) -> Admissio
     }
 }
 
+/// How long the scheduler lets changes gather after it is woken before it makes its pass.
+const WAKE_COALESCE: Duration = Duration::from_millis(5);
+
 impl Core {
     /// Start the scheduler once (the daemon calls this when it listens).
     pub fn start_runner(&self) {
@@ -112,7 +115,11 @@ impl Core {
                 .map(|s| s.runner.poll_seconds)
                 .unwrap_or(5);
             tokio::select! {
-                _ = self.runner().wake.notified() => {}
+                _ = self.runner().wake.notified() => {
+                    // A burst of changes (a bulk edit, an import, many creates) makes one pass,
+                    // not one per change.
+                    tokio::time::sleep(WAKE_COALESCE).await;
+                }
                 _ = tokio::time::sleep(Duration::from_secs(poll as u64)) => {}
                 _ = shutdown.changed() => break,
             }
@@ -168,42 +175,31 @@ impl Core {
             let app_id = app.id.clone();
             let node = self.node_id().to_string();
             let (paused, eligible, active) = self
-                .read(move |c| {
-                    let paused =
-                        refine_store::meta::get(c, &format!("automation_paused:{app_id}"))?
-                            .is_some();
-                    Ok((paused, c, app_id)).map(|(p, c, a)| {
-                        let e = crate::workflow::eligibility(c, &a);
-                        // Goals being worked on, and whether one waits in review.
-                        let active = refine_store::goals::facts(c, &a).map(|f| {
-                            let in_review = f
-                                .iter()
-                                .any(|g| g.node_id == node && g.status == WorkflowState::Review);
-                            let running = f
-                                .into_iter()
-                                .filter(|g| {
-                                    g.node_id == node
-                                        && matches!(
-                                            g.status,
-                                            WorkflowState::Plan
-                                                | WorkflowState::Implement
-                                                | WorkflowState::Quality
-                                                | WorkflowState::Governance
-                                        )
-                                })
-                                .map(|g| (g.id, g.priority))
-                                .collect::<Vec<_>>();
-                            (running, in_review)
-                        });
-                        (p, e, active)
-                    })
+                .blocking(move |core| {
+                    let paused = core
+                        .0
+                        .store
+                        .read(|c| {
+                            refine_store::meta::get(c, &format!("automation_paused:{app_id}"))
+                        })?
+                        .is_some();
+                    let (facts, eligible) = core.facts_and_verdicts(&app_id)?;
+                    // Goals being worked on, and whether one waits in review.
+                    let in_review = facts
+                        .iter()
+                        .any(|g| g.node_id == node && g.status == WorkflowState::Review);
+                    let running = facts
+                        .iter()
+                        .filter(|g| g.node_id == node && g.status.is_running())
+                        .map(|g| (g.id.clone(), g.priority))
+                        .collect::<Vec<_>>();
+                    Ok((paused, eligible, (running, in_review)))
                 })
                 .await?;
             if paused {
                 continue;
             }
-            let eligible = eligible?;
-            let (mut active, in_review) = active?;
+            let (mut active, in_review) = active;
             active.sort_by_key(|g| std::cmp::Reverse(g.1));
             let profile = match self.profile(&settings.agents.default_profile).await {
                 Ok(p) => p,
@@ -215,7 +211,7 @@ impl Core {
             let mut candidates: Vec<String> = active
                 .iter()
                 .map(|(id, _)| id.clone())
-                .chain(eligible.eligible.into_iter().map(|g| g.goal_id))
+                .chain(eligible.eligible.iter().map(|g| g.goal_id.clone()))
                 .collect();
             if settings.worktree.mode == refine_model::settings::WorktreeMode::Checkout {
                 // "No worktree" mode: one Goal at a time in the app's checkout, and the next only
