@@ -26,9 +26,14 @@ pub const CACHES: &[(&str, &str)] = &[
         CHANGES_DIFF,
         "Diffs between two commits (changes.diff with from and to): commits never change, so neither do their diffs",
     ),
+    (
+        WORKFLOW_FACTS,
+        "Each app's open Goals as the start rules see them (workflow.eligible, the dashboard, the scheduler), patched from every committed change",
+    ),
 ];
 pub const FILES_INDEX: &str = "files.index";
 pub const CHANGES_DIFF: &str = "changes.diff";
+pub const WORKFLOW_FACTS: &str = "workflow.facts";
 
 /// Diffs kept at most (and about how many bytes of them).
 const DIFF_ENTRIES: usize = 256;
@@ -219,6 +224,10 @@ impl Core {
                 diff_bytes,
                 self.0.diffs.counters.read(),
             ),
+            {
+                let (facts, bytes, counters) = self.0.store.goal_facts_stats();
+                info(WORKFLOW_FACTS, facts, bytes, counters)
+            },
         ]
     }
 
@@ -230,6 +239,7 @@ impl Core {
                 n
             }
             CHANGES_DIFF => self.0.diffs.clear(),
+            WORKFLOW_FACTS => self.0.store.forget_goal_facts(),
             _ => 0,
         }
     }
@@ -288,10 +298,15 @@ impl Core {
                 } else {
                     Vec::new()
                 };
+                let fact_apps = if names.contains(&WORKFLOW_FACTS) {
+                    core.read(|c| refine_store::apps::list(c)).await?
+                } else {
+                    Vec::new()
+                };
                 for n in &names {
                     core.clear_cache(n);
                 }
-                let total = (apps.len() + diffs.len()).max(1);
+                let total = (apps.len() + diffs.len() + fact_apps.len()).max(1);
                 let mut done = 0usize;
                 let mut rebuilt = 0u32;
                 for app in apps {
@@ -334,6 +349,26 @@ impl Core {
                     done += 1;
                     handle
                         .progress((done * 100 / total) as u32, Some(shown))
+                        .await;
+                }
+                for app in fact_apps {
+                    if handle.is_cancelled() {
+                        return Err(crate::pipeline::OperationHandle::cancelled_error());
+                    }
+                    let c = core.clone();
+                    let id = app.id.clone();
+                    let ok = tokio::task::spawn_blocking(move || c.0.store.goal_facts(&id).is_ok())
+                        .await
+                        .map_err(|_| ApiError::internal("rebuild task failed"))?;
+                    if ok {
+                        rebuilt += 1;
+                    }
+                    done += 1;
+                    handle
+                        .progress(
+                            (done * 100 / total) as u32,
+                            Some(format!("open Goals of {}", app.name)),
+                        )
                         .await;
                 }
                 Ok(serde_json::json!({ "rebuilt": rebuilt, "caches": core.list_caches() }))

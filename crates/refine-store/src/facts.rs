@@ -4,6 +4,7 @@
 //! each time. Only committed state is ever read into it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use refine_model::workflow::GoalFacts;
@@ -39,6 +40,9 @@ pub(crate) struct FactsCache {
     /// harm) and that the cache has not applied yet.
     dirty: Mutex<Changed>,
     apps: Mutex<HashMap<String, AppFacts>>,
+    /// Answers from memory, and full reads of an app's facts.
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,7 +111,10 @@ impl Store {
                 }
             }
         }
-        if !apps.contains_key(app_id) {
+        if apps.contains_key(app_id) {
+            cache.hits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            cache.misses.fetch_add(1, Ordering::Relaxed);
             let rows = self.read(|c| goals::facts_rows(c, app_id))?;
             apps.insert(
                 app_id.to_string(),
@@ -126,9 +133,42 @@ impl Store {
         Ok(snapshot.clone())
     }
 
-    /// Forget every app's facts (they are read afresh on next use): `cache.rebuild`.
-    pub fn forget_goal_facts(&self) {
-        lock(&self.facts.apps).clear();
+    /// Forget every app's facts (they are read afresh on next use); how many were kept.
+    pub fn forget_goal_facts(&self) -> usize {
+        let mut apps = lock(&self.facts.apps);
+        let n = apps.values().map(|a| a.rows.len()).sum();
+        apps.clear();
+        self.facts.hits.store(0, Ordering::Relaxed);
+        self.facts.misses.store(0, Ordering::Relaxed);
+        n
+    }
+
+    /// (Goals whose facts are kept, about how many bytes, (hits, misses)).
+    pub fn goal_facts_stats(&self) -> (usize, usize, (u64, u64)) {
+        let apps = lock(&self.facts.apps);
+        let (mut n, mut bytes) = (0, 0);
+        for a in apps.values() {
+            n += a.rows.len();
+            bytes += a
+                .rows
+                .values()
+                .map(|f| {
+                    std::mem::size_of::<GoalFacts>()
+                        + f.id.len()
+                        + f.title.len()
+                        + f.node_id.len()
+                        + f.feature.as_ref().map_or(0, |x| x.0.len() + x.1.len())
+                })
+                .sum::<usize>();
+        }
+        (
+            n,
+            bytes,
+            (
+                self.facts.hits.load(Ordering::Relaxed),
+                self.facts.misses.load(Ordering::Relaxed),
+            ),
+        )
     }
 }
 

@@ -103,7 +103,7 @@ async fn clearing_or_rebuilding_a_cache_changes_no_answer() {
     let done = until_finished(&d, &r.body["id"]).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["progress"], 100);
-    assert_eq!(done["result"]["rebuilt"], 2, "{done}");
+    assert_eq!(done["result"]["rebuilt"], 3, "{done}");
     let list = d.call("cache.list", json!({})).await.body;
     assert_eq!(cache(&list, "files.index")["entries"], 1);
     assert_eq!(cache(&list, "changes.diff")["entries"], 1);
@@ -121,4 +121,80 @@ async fn clearing_or_rebuilding_a_cache_changes_no_answer() {
         d.count("SELECT count(*) FROM activity WHERE operation = 'cache.clear'"),
         2
     );
+}
+
+/// The start rules' facts are kept in memory: listed, cleared and rebuilt like the others, and
+/// every change to a Goal shows in `workflow.eligible` at once.
+#[tokio::test]
+async fn kept_start_facts_follow_every_change_and_survive_a_clear() {
+    let d = TestDaemon::new();
+    let repo = git_repo(d.dir.path(), "app");
+    assert_eq!(
+        d.call("apps.add", json!({"path": repo})).await.status,
+        StatusCode::OK
+    );
+    d.call("workflow.pause", json!({})).await;
+    let mut ids = Vec::new();
+    for (title, priority) in [("Low", 0), ("High", 5)] {
+        let g = d
+            .call(
+                "goals.create",
+                json!({"title": title, "status": "todo", "priority": priority}),
+            )
+            .await;
+        assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+        ids.push(g.body["id"].as_str().unwrap().to_string());
+    }
+    let titles = |e: &Value, list: &str| -> Vec<String> {
+        e[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let e1 = d.call("workflow.eligible", json!({})).await.body;
+    assert_eq!(titles(&e1, "eligible"), ["High"]);
+    assert_eq!(titles(&e1, "blocked"), ["Low"]);
+    let list = d.call("cache.list", json!({})).await.body;
+    assert_eq!(cache(&list, "workflow.facts")["entries"], 2, "{list}");
+
+    // A change is seen at once: the high one goes back to the backlog.
+    let r = d
+        .call("goals.update", json!({"id": ids[1], "priority": -1}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let e2 = d.call("workflow.eligible", json!({})).await.body;
+    assert_eq!(titles(&e2, "eligible"), ["Low"]);
+    assert_eq!(titles(&e2, "blocked"), ["High"]);
+
+    let cleared = d
+        .call("cache.clear", json!({"name": "workflow.facts"}))
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(cleared.body["dropped"], 2);
+    assert_eq!(
+        cache(&cleared.body["caches"], "workflow.facts")["entries"],
+        0
+    );
+    assert_eq!(d.call("workflow.eligible", json!({})).await.body, e2);
+    let list = d.call("cache.list", json!({})).await.body;
+    assert_eq!(
+        cache(&list, "workflow.facts")["misses"],
+        1.0,
+        "read again once"
+    );
+
+    let r = d
+        .call("cache.rebuild", json!({"name": "workflow.facts"}))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let done = until_finished(&d, &r.body["id"]).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["result"]["rebuilt"], 1, "{done}");
+    assert_eq!(
+        cache(&done["result"]["caches"], "workflow.facts")["entries"],
+        2
+    );
+    assert_eq!(d.call("workflow.eligible", json!({})).await.body, e2);
 }
