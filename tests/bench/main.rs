@@ -1,7 +1,7 @@
 //! `refine-bench PATH/TO/refine [PART...]`: start-up time, idle memory, request latency and keyed
 //! mutation throughput of a real daemon process (`base`), then CLI cold start (`cli`), the work (`work`), host (`host`)
-//! terminal (`term`) and agents (`agents`) benchmarks; name parts to run only those. Prints figures; asserts
-//! nothing. Run with `make bench` (release build).
+//! terminal (`term`) and agents (`agents`) benchmarks, and Refine side by side with vibe-kanban (`peer`); name
+//! parts to run only those. Prints figures; asserts nothing. Run with `make bench` (release build).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 mod agents;
 mod cli;
 mod host;
+mod peer;
 mod term;
 mod transcript;
 mod work;
@@ -149,7 +150,7 @@ async fn mutations(url: &str, token: &str, app_id: &str, conc: usize, dur: Durat
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-const PARTS: [&str; 7] = [
+const PARTS: [&str; 8] = [
     "base",
     "cli",
     "work",
@@ -157,12 +158,13 @@ const PARTS: [&str; 7] = [
     "term",
     "transcript",
     "agents",
+    "peer",
 ];
 
 #[tokio::main]
 async fn main() {
     let usage =
-        "usage: refine-bench PATH/TO/refine [base|cli|work|host|term|transcript|agents ...]";
+        "usage: refine-bench PATH/TO/refine [base|cli|work|host|term|transcript|agents|peer ...]";
     let mut args = std::env::args().skip(1);
     let bin = args.next().expect(usage);
     let parts: Vec<String> = args.collect();
@@ -201,6 +203,9 @@ async fn main() {
         }
         if want("agents") {
             agents::run(&bin, &dir);
+        }
+        if want("peer") {
+            peer::run(&bin, &dir);
         }
     })
     .await
