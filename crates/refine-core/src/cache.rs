@@ -299,7 +299,7 @@ impl Core {
                     Vec::new()
                 };
                 let fact_apps = if names.contains(&WORKFLOW_FACTS) {
-                    core.read(|c| refine_store::apps::list(c)).await?
+                    core.read(refine_store::apps::list).await?
                 } else {
                     Vec::new()
                 };

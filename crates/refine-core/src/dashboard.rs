@@ -109,7 +109,7 @@ impl Core {
         input: AppScopeInput,
     ) -> Result<Dashboard, ApiError> {
         let app = self.work_app(ctx, input.app_id.as_deref()).await?;
-        let elig = self.eligibility_now(&app, Some(50)).await?;
+        let elig = self.eligibility_now(&app, 50).await?;
         let app2 = app.clone();
         let days = days_back(14);
         let since = format!("{}T00:00:00.000Z", days[0]);

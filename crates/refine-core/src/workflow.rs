@@ -108,12 +108,32 @@ pub struct BlockedGoal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Eligibility {
-    /// Highest priority first.
+    /// Highest priority first (at most the asked `limit`).
     pub eligible: Vec<StartableGoal>,
+    /// In number order (at most the asked `limit`).
     pub blocked: Vec<BlockedGoal>,
     /// Automation is paused: nothing starts by itself.
     pub paused: bool,
+    /// How many may start, and how many wait, in all.
+    pub eligible_total: u32,
+    pub blocked_total: u32,
 }
+
+/// Which app, and how many of each list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EligibleInput {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// At most this many Goals in each list (default 200, at most 100,000); the totals count
+    /// them all.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Default and largest `limit` of `workflow.eligible`.
+const ELIGIBLE_LIMIT: u32 = 200;
+const ELIGIBLE_LIMIT_MAX: u32 = 100_000;
 
 /// Pause or resume automation for an app.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
@@ -198,6 +218,8 @@ fn verdicts(facts: &[rules::GoalFacts]) -> Eligibility {
     }
     eligible.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.number.cmp(&b.number)));
     Eligibility {
+        eligible_total: eligible.len() as u32,
+        blocked_total: blocked.len() as u32,
         eligible,
         blocked,
         paused: false,
@@ -206,17 +228,14 @@ fn verdicts(facts: &[rules::GoalFacts]) -> Eligibility {
 
 /// Each app's last verdicts and the facts snapshot they came from: while no Goal of the app
 /// changed, the store hands out the same snapshot and the verdicts are reused.
+type Verdicts = (Arc<Vec<rules::GoalFacts>>, Arc<Eligibility>);
+
 #[derive(Default)]
-pub(crate) struct VerdictCache(
-    Mutex<HashMap<String, (Arc<Vec<rules::GoalFacts>>, Arc<Eligibility>)>>,
-);
+pub(crate) struct VerdictCache(Mutex<HashMap<String, Verdicts>>);
 
 impl Core {
     /// The app's live facts (kept in memory by the store) and the verdicts on them.
-    pub(crate) fn facts_and_verdicts(
-        &self,
-        app: &str,
-    ) -> Result<(Arc<Vec<rules::GoalFacts>>, Arc<Eligibility>), ApiError> {
+    pub(crate) fn facts_and_verdicts(&self, app: &str) -> Result<Verdicts, ApiError> {
         let facts = self.0.store.goal_facts(app)?;
         let mut cache = self.0.verdicts.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((f, e)) = cache.get(app) {
@@ -229,24 +248,23 @@ impl Core {
         Ok((facts, e))
     }
 
-    /// [`eligibility`] from the kept facts, outside any transaction; at most `blocked` of the
-    /// blocked Goals (all of them with `None`).
+    /// [`eligibility`] from the kept facts, outside any transaction; at most `limit` Goals in
+    /// each list.
     pub(crate) async fn eligibility_now(
         &self,
         app: &str,
-        blocked: Option<usize>,
+        limit: usize,
     ) -> Result<Eligibility, ApiError> {
         let app = app.to_string();
         self.blocking(move |core| {
             let (_, e) = core.facts_and_verdicts(&app)?;
             let paused = core.0.store.read(|c| automation(c, &app))?.paused;
             Ok(Eligibility {
-                eligible: e.eligible.clone(),
-                blocked: match blocked {
-                    Some(n) => e.blocked.iter().take(n).cloned().collect(),
-                    None => e.blocked.clone(),
-                },
+                eligible: e.eligible.iter().take(limit).cloned().collect(),
+                blocked: e.blocked.iter().take(limit).cloned().collect(),
                 paused,
+                eligible_total: e.eligible_total,
+                blocked_total: e.blocked_total,
             })
         })
         .await
@@ -523,10 +541,16 @@ impl Core {
     pub async fn workflow_eligible(
         &self,
         ctx: &Ctx,
-        i: AppScopeInput,
+        i: EligibleInput,
     ) -> Result<Eligibility, ApiError> {
+        let limit = i.limit.unwrap_or(ELIGIBLE_LIMIT);
+        if limit == 0 || limit > ELIGIBLE_LIMIT_MAX {
+            return Err(ApiError::invalid(format!(
+                "limit must be 1 to {ELIGIBLE_LIMIT_MAX}"
+            )));
+        }
         let app = self.work_app(ctx, i.app_id.as_deref()).await?;
-        self.eligibility_now(&app, None).await
+        self.eligibility_now(&app, limit as usize).await
     }
 
     /// `workflow.automation`

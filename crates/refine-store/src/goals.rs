@@ -17,43 +17,48 @@ const SELECT: &str = "SELECT g.id, g.app_id, g.number, g.title, g.prompt, g.note
 type RawGoal = (Goal, String, String);
 
 fn from_row(r: &Row) -> rusqlite::Result<RawGoal> {
-    let ext_source: Option<String> = r.get(16)?;
-    let ext_id: Option<String> = r.get(17)?;
+    from_row_at(r, 0)
+}
+
+/// [`from_row`] for a row whose goal columns start at column `at`.
+fn from_row_at(r: &Row, at: usize) -> rusqlite::Result<RawGoal> {
+    let ext_source: Option<String> = r.get(at + 16)?;
+    let ext_id: Option<String> = r.get(at + 17)?;
     let external = match (ext_source, ext_id) {
         (Some(source), Some(id)) => Some(ExternalRef {
             source,
             id,
-            url: r.get(18)?,
+            url: r.get(at + 18)?,
         }),
         _ => None,
     };
     Ok((
         Goal {
-            id: r.get(0)?,
-            app_id: r.get(1)?,
-            number: r.get(2)?,
-            title: r.get(3)?,
-            prompt: r.get(4)?,
-            notes: r.get(5)?,
+            id: r.get(at)?,
+            app_id: r.get(at + 1)?,
+            number: r.get(at + 2)?,
+            title: r.get(at + 3)?,
+            prompt: r.get(at + 4)?,
+            notes: r.get(at + 5)?,
             status: WorkflowState::Backlog,
-            priority: r.get(7)?,
-            reporter_id: r.get(8)?,
-            reporter_name: r.get(9)?,
-            assignee: r.get(10)?,
-            feature_id: r.get(11)?,
-            feature_name: r.get(12)?,
-            position: r.get(13)?,
-            node_id: r.get(14)?,
+            priority: r.get(at + 7)?,
+            reporter_id: r.get(at + 8)?,
+            reporter_name: r.get(at + 9)?,
+            assignee: r.get(at + 10)?,
+            feature_id: r.get(at + 11)?,
+            feature_name: r.get(at + 12)?,
+            position: r.get(at + 13)?,
+            node_id: r.get(at + 14)?,
             labels: Vec::new(),
             external,
-            created_at: r.get(19)?,
-            updated_at: r.get(20)?,
-            deleted_at: r.get(21)?,
-            candidates: r.get(22)?,
+            created_at: r.get(at + 19)?,
+            updated_at: r.get(at + 20)?,
+            deleted_at: r.get(at + 21)?,
+            candidates: r.get(at + 22)?,
             rounds: Vec::new(),
         },
-        r.get(6)?,
-        r.get(15)?,
+        r.get(at + 6)?,
+        r.get(at + 15)?,
     ))
 }
 
@@ -408,17 +413,19 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
     if let Some(n) = &f.node_id {
         push(" AND g.node_id = ?#", Box::new(n.clone()), &mut cond);
     }
+    // Full text: the matches drive the query (joined by rowid), unless there are so many that
+    // walking the sort order and keeping the matching ones is cheaper (see below).
+    let mut from = String::new();
+    let mut text_arg = None;
     if let Some(t) = &f.text {
-        push(
-            " AND g.rowid IN (SELECT rowid FROM goals_fts WHERE goals_fts MATCH ?#)",
-            Box::new(t.clone()),
-            &mut cond,
-        );
+        from.push_str(" JOIN goals_fts ON goals_fts.rowid = g.rowid");
+        push(" AND goals_fts MATCH ?#", Box::new(t.clone()), &mut cond);
+        text_arg = Some(args.len());
     }
     // Counting is bounded: past TOTAL_CAP the page says "at least" instead of reading every row.
     let total = if f.after.is_none() {
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM goals g{cond} LIMIT {})",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM goals g{from}{cond} LIMIT {})",
             TOTAL_CAP + 1
         );
         Some(conn.row(&sql, params_from_iter(args.iter()), |r| r.get::<_, u32>(0))?)
@@ -444,16 +451,24 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
             " AND ({col} {cmp} ?{vi} OR ({col} = ?{vi} AND g.number > ?{ni}))"
         ));
     }
-    args.push(Box::new(f.limit + 1));
-    let sql = format!(
-        "{SELECT}{page_cond} ORDER BY {col} {}, g.number ASC LIMIT ?{}",
-        if desc { "DESC" } else { "ASC" },
-        args.len()
+    let order = format!(
+        "ORDER BY {col} {}, g.number ASC",
+        if desc { "DESC" } else { "ASC" }
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(args.iter()), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = match (&f.text, text_arg) {
+        (Some(text), Some(at)) if sort == Sort::Priority && common_text(conn, text)? => {
+            page_of_common_text(conn, text, at, &page_cond, &args, &order, f.limit + 1)?
+        }
+        _ => {
+            args.push(Box::new(f.limit + 1));
+            let sql = format!("{SELECT}{from}{page_cond} {order} LIMIT ?{}", args.len());
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(args.iter()), from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows
+        }
+    };
     let mut goals = rows.into_iter().map(decode).collect::<Result<Vec<_>>>()?;
     let more = goals.len() > f.limit as usize;
     goals.truncate(f.limit as usize);
@@ -477,6 +492,70 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
         total,
         total_capped,
     })
+}
+
+/// More full-text matches than this (over every app) make a page walk the sort order instead
+/// of sorting every match.
+const COMMON_TEXT: u32 = 2_000;
+
+/// Whether a full-text query matches so many goals that [`page_of_common_text`] is cheaper.
+fn common_text(conn: &Connection, text: &str) -> Result<bool> {
+    let n: u32 = conn.row(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM goals_fts WHERE goals_fts MATCH ?1 LIMIT ?2)",
+        params![text, COMMON_TEXT + 1],
+        |r| r.get(0),
+    )?;
+    Ok(n > COMMON_TEXT)
+}
+
+/// A page of a full-text query that matches many goals: the matching rowids in a set, then the
+/// goals in index order (priority), keeping matches until the page is full — a few hundred
+/// index entries instead of sorting tens of thousands of matches.
+fn page_of_common_text(
+    conn: &Connection,
+    text: &str,
+    text_at: usize,
+    cond: &str,
+    args: &[Box<dyn ToSql>],
+    order: &str,
+    want: u32,
+) -> Result<Vec<RawGoal>> {
+    let mut stmt = conn.prepare_cached("SELECT rowid FROM goals_fts WHERE goals_fts MATCH ?1")?;
+    let matches = stmt
+        .query_map([text], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<std::collections::HashSet<i64>>>()?;
+    // The same conditions, less the text one (the set stands for it).
+    let cond = cond.replace(
+        &format!(" AND goals_fts MATCH ?{text_at}"),
+        &format!(" AND ?{text_at} IS NOT NULL"),
+    );
+    let mut stmt = conn.prepare_cached(&format!("SELECT g.rowid FROM goals g{cond} {order}"))?;
+    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    let mut picked = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if matches.contains(&id) {
+            picked.push(id);
+            if picked.len() >= want as usize {
+                break;
+            }
+        }
+    }
+    if picked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; picked.len()].join(",");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT g.rowid, {} WHERE g.rowid IN ({marks})",
+        &SELECT["SELECT ".len()..]
+    ))?;
+    let mut by_rowid: HashMap<i64, RawGoal> = stmt
+        .query_map(params_from_iter(picked.iter()), |r| {
+            let id: i64 = r.get(0)?;
+            Ok((id, from_row_at(r, 1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(picked.iter().filter_map(|id| by_rowid.remove(id)).collect())
 }
 
 /// Every live goal of an app, in number order (exports, eligibility).
@@ -575,4 +654,122 @@ pub fn count_by_status(conn: &Connection, app_id: &str) -> Result<Vec<(WorkflowS
         .into_iter()
         .filter_map(|(s, n)| WorkflowState::parse(&s).map(|s| (s, n)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    fn goal(n: u32, title: &str, status: WorkflowState, priority: i32) -> Goal {
+        Goal {
+            id: format!("g{n:05}"),
+            app_id: "a1".into(),
+            number: n,
+            title: title.into(),
+            prompt: String::new(),
+            notes: String::new(),
+            status,
+            priority,
+            reporter_id: None,
+            reporter_name: None,
+            assignee: None,
+            feature_id: None,
+            feature_name: None,
+            position: None,
+            node_id: "node".into(),
+            labels: vec![format!("l{}", n % 3)],
+            external: None,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+            deleted_at: None,
+            candidates: None,
+            rounds: vec![],
+        }
+    }
+
+    /// Every page of a search, walked with its cursor.
+    fn all_pages(s: &Store, text: &str, statuses: Vec<WorkflowState>) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = s
+                .read(|c| {
+                    list(
+                        c,
+                        &GoalFilter {
+                            app_id: "a1".into(),
+                            statuses: statuses.clone(),
+                            label: Some("l1".into()),
+                            text: Some(text.into()),
+                            after: after.clone(),
+                            limit: 200,
+                            ..Default::default()
+                        },
+                    )
+                })
+                .unwrap();
+            out.extend(page.goals.iter().map(|g| g.number));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => return out,
+            }
+        }
+    }
+
+    /// A word in thousands of goals pages by walking the priority order; a rare one by its
+    /// matches. Both give what sorting every match would, with the other filters applied.
+    #[test]
+    fn common_and_rare_words_page_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("t.db")).unwrap();
+        s.write(|c| {
+            c.execute(
+                "INSERT INTO apps(id, name, path, shape, created_at, updated_at) VALUES ('a1', 'a', '/a', '{}', 't', 't')",
+                [],
+            )?;
+            for n in 1..=(COMMON_TEXT * 3) {
+                let title = if n % 7 == 0 { "rare coupon" } else { "coupon field" };
+                let status = if n % 2 == 0 { WorkflowState::Todo } else { WorkflowState::Backlog };
+                insert(c, &goal(n, title, status, (n % 5) as i32))?;
+            }
+            insert(c, &goal(90_000, "nothing to see", WorkflowState::Todo, 9))?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        let expected = |pred: &dyn Fn(u32) -> bool| {
+            let mut v: Vec<u32> = (1..=(COMMON_TEXT * 3))
+                .filter(|n| n % 3 == 1 && pred(*n))
+                .collect();
+            v.sort_by_key(|n| (std::cmp::Reverse(n % 5), *n));
+            v
+        };
+        assert!(s.read(|c| common_text(c, "\"coupon\"*")).unwrap());
+        assert!(!s.read(|c| common_text(c, "\"rare\"*")).unwrap());
+        assert_eq!(all_pages(&s, "\"coupon\"*", vec![]), expected(&|_| true));
+        assert_eq!(
+            all_pages(&s, "\"rare\"*", vec![]),
+            expected(&|n| n % 7 == 0)
+        );
+        assert_eq!(
+            all_pages(&s, "\"coupon\"*", vec![WorkflowState::Todo]),
+            expected(&|n| n % 2 == 0)
+        );
+        let first = s
+            .read(|c| {
+                list(
+                    c,
+                    &GoalFilter {
+                        app_id: "a1".into(),
+                        text: Some("\"coupon\"*".into()),
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(first.total, Some(COMMON_TEXT * 3));
+        assert_eq!(first.goals.len(), 10);
+        assert!(first.goals.iter().all(|g| g.priority == 4));
+    }
 }

@@ -930,11 +930,25 @@ export type DraftAction = "create" | "update" | "unchanged";
 
 /**  What may start now, and why everything else in todo waits. */
 export type Eligibility = {
-	/**  Highest priority first. */
+	/**  Highest priority first (at most the asked `limit`). */
 	eligible: StartableGoal[],
+	/**  In number order (at most the asked `limit`). */
 	blocked: BlockedGoal[],
 	/**  Automation is paused: nothing starts by itself. */
 	paused: boolean,
+	/**  How many may start, and how many wait, in all. */
+	eligibleTotal: number,
+	blockedTotal: number,
+};
+
+/**  Which app, and how many of each list. */
+export type EligibleInput = {
+	appId?: string | null,
+	/**
+	 *  At most this many Goals in each list (default 200, at most 100,000); the totals count
+	 *  them all.
+	 */
+	limit?: number | null,
 };
 
 /**  No input. */
@@ -3329,7 +3343,7 @@ export type Operations = {
   "workflow.decline": { input: DeclineInput; output: TransitionResult };
   "workflow.retry": { input: GoalActionInput; output: TransitionResult };
   "workflow.cancel": { input: GoalActionInput; output: TransitionResult };
-  "workflow.eligible": { input: AppScopeInput; output: Eligibility };
+  "workflow.eligible": { input: EligibleInput; output: Eligibility };
   "workflow.automation": { input: AppScopeInput; output: AutomationState };
   "workflow.pause": { input: PauseInput; output: AutomationState };
   "workflow.resume": { input: PauseInput; output: AutomationState };

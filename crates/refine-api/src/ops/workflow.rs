@@ -1,8 +1,8 @@
 //! The workflow: moves, approvals and automation.
 
 use refine_core::workflow::{
-    AdvanceInput, AppScopeInput, AutomationState, DeclineInput, Eligibility, GoalActionInput,
-    MoveInput, PauseInput, TransitionResult,
+    AdvanceInput, AppScopeInput, AutomationState, DeclineInput, Eligibility, EligibleInput,
+    GoalActionInput, MoveInput, PauseInput, TransitionResult,
 };
 
 use crate::registry::{Method::*, Op, OpDef};
@@ -55,11 +55,11 @@ pub const CANCEL: Op<GoalActionInput, TransitionResult> = Op::mutation(
     true,
 );
 
-pub const ELIGIBLE: Op<AppScopeInput, Eligibility> = Op::query(
+pub const ELIGIBLE: Op<EligibleInput, Eligibility> = Op::query(
     "workflow.eligible",
     Get,
     "/api/v1/workflow/eligible",
-    "Which todo Goals may start now, and for every other one why not.",
+    "Which todo Goals may start now, and for the others why not (the first `limit` of each, with totals).",
     true,
 );
 

@@ -10,7 +10,7 @@ use refine_core::work::{
     GoalIdInput, GoalPage, GoalSort, ListGoalsInput, UpdateGoalInput,
 };
 use refine_core::workflow::{
-    AdvanceInput, AppScopeInput, DeclineInput, Eligibility, GoalActionInput, MoveInput,
+    AdvanceInput, DeclineInput, Eligibility, EligibleInput, GoalActionInput, MoveInput,
     TransitionResult,
 };
 use refine_model::process::Preview;
@@ -592,7 +592,7 @@ pub async fn run(r: &Run<'_>, cmd: &GoalCmd) -> Result {
         }
         GoalCmd::Eligible => r
             .out
-            .show(&c.run(workflow::ELIGIBLE, &AppScopeInput::default()).await?),
+            .show(&c.run(workflow::ELIGIBLE, &EligibleInput::default()).await?),
         GoalCmd::Export { format, output } => {
             let input = ExportInput {
                 app_id: None,
@@ -766,6 +766,14 @@ impl Render for Eligibility {
             &["#", "prio", "title", "start"],
             start.chain(wait).collect(),
         );
+        let more = (self.eligible_total as usize - self.eligible.len())
+            + (self.blocked_total as usize - self.blocked.len());
+        if more > 0 {
+            p.line(format!(
+                "… and {more} more ({} may start, {} wait in all)",
+                self.eligible_total, self.blocked_total
+            ));
+        }
     }
 }
 
@@ -952,14 +960,15 @@ pub(crate) mod tests {
             "eligible": [{"goalId": "a", "number": 1, "title": "Coupon field", "priority": 2}],
             "blocked": [{"goalId": "b", "number": 2, "title": "Coupon API", "priority": 0,
                 "reason": "waiting for #1 “Coupon field”"}],
-            "paused": true
+            "paused": true, "eligibleTotal": 1, "blockedTotal": 31
         }))
         .unwrap();
         let text = shown(&e);
         assert!(
             text.starts_with("Automation is paused")
                 && text.contains("#1  2     Coupon field  may start")
-                && text.contains("#2  0     Coupon API    waiting for #1 “Coupon field”"),
+                && text.contains("#2  0     Coupon API    waiting for #1 “Coupon field”")
+                && text.ends_with("… and 30 more (1 may start, 31 wait in all)\n"),
             "{text}"
         );
     }

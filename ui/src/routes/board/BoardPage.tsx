@@ -62,7 +62,7 @@ function Board({ app }: { app: App }) {
 
   const { goals, error, upsert } = useBoardGoals(app.id);
   const features = useFeatures(app.id);
-  const eligibility = useQuery('workflow.eligible', { appId: app.id });
+  const eligibility = useQuery('workflow.eligible', { appId: app.id, limit: 100_000 });
 
   const [dragging, setDragging] = useState<Goal | null>(null);
   const [over, setOver] = useState<WorkflowState | null>(null);

@@ -25,7 +25,7 @@ export function FeatureDetailPage({ id }: { id: string }) {
   const putFeature = usePutFeature();
   const detail = query.data;
   const appId = detail?.feature.appId ?? '';
-  const eligibility = useQuery('workflow.eligible', { appId }, { enabled: appId !== '' });
+  const eligibility = useQuery('workflow.eligible', { appId, limit: 100_000 }, { enabled: appId !== '' });
   // A reorder shows at once (the order being saved), and falls back to the cached one if refused.
   const change = useAction(
     (c: GoalChange, call) => (c.kind === 'reorder' ? call('features.reorder', { id, goalIds: c.ids }) : call('features.remove_goal', { id, goalId: c.goal.id })),
