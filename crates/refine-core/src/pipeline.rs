@@ -308,8 +308,10 @@ impl Core {
                 let at = clock::now();
                 core.0.store.write_by(deadline, |tx| {
                     let (value, change) = apply(tx, prepared)?;
-                    let json = serde_json::to_value(&value).map_err(internal)?;
                     let op_id = new_id();
+                    // The journal keeps what was asked; the answer is the state just written
+                    // (and, under an idempotency key, the stored response below): a Goal's
+                    // create does not store the Goal a third time.
                     ops_table::insert(
                         tx,
                         &NewOperation {
@@ -317,7 +319,7 @@ impl Core {
                             kind: op,
                             status: OperationStatus::Succeeded,
                             input: &redacted(&request),
-                            result: Some(&redacted(&json)),
+                            result: None,
                             idempotency_key: ctx2.idempotency_key.as_deref(),
                             app_id: change.app_id.as_deref(),
                             actor: &ctx2.actor,
@@ -329,6 +331,7 @@ impl Core {
                     let entry = Core::activity_entry(&ctx2, op, &change, Some(&op_id), &at);
                     activity_table::insert(tx, &entry, None)?;
                     if let Some(key) = &ctx2.idempotency_key {
+                        let json = serde_json::to_string(&value).map_err(internal)?;
                         idempotency::record(
                             tx,
                             &idempotency::Record {
@@ -336,7 +339,7 @@ impl Core {
                                 operation: op,
                                 request_hash: &hash,
                                 status: 200,
-                                response: &json.to_string(),
+                                response: &json,
                                 instance: &core.0.instance,
                                 at: &at,
                             },
