@@ -181,7 +181,9 @@ describe('review comments', () => {
     await eventually(async () => (await callCli(daemon, 'runner.rounds', { goalId: goal.id }))[0].work.followUps.length === 1, { message: 'the follow-up is recorded' });
     await page.locator('[data-testid="goal-status"][data-status="review"]').waitFor({ timeout: 90_000 });
     await page.getByTestId('review-decline').click();
-    await page.getByTestId('review-decline-cancel').check();
+    // The status may still read "review" from before the follow-up started: the form is enabled
+    // once the follow-up is over, which on a loaded machine takes a while.
+    await page.getByTestId('review-decline-cancel').check({ timeout: 90_000 });
     assert.equal(await page.getByTestId('review-decline-submit').innerText(), 'Decline and cancel');
     await page.getByTestId('review-decline-reason').fill('not needed after all');
     await page.getByTestId('review-decline-submit').click();
