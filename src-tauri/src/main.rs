@@ -146,11 +146,13 @@ fn bridge_embedded(app: AppHandle, core: Core) {
         loop {
             let ev = match rx.recv().await {
                 Ok(ev) => ev,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => resync_event(&core),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    std::sync::Arc::new(resync_event(&core))
+                }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             };
             notify::on_event(&app, &ev);
-            let _ = app.emit(EVENT, &ev);
+            let _ = app.emit(EVENT, &*ev);
         }
     });
 }

@@ -964,13 +964,13 @@ impl Core {
     /// (then drain what is queued). Output published before the process id is known is kept.
     async fn forward(
         self,
-        mut events: broadcast::Receiver<Event>,
+        mut events: broadcast::Receiver<std::sync::Arc<Event>>,
         mut pid: watch::Receiver<Option<String>>,
         mut stop: watch::Receiver<bool>,
         s: Stream,
     ) {
         let mut known: Option<String> = None;
-        let mut early: Vec<Event> = Vec::new();
+        let mut early: Vec<std::sync::Arc<Event>> = Vec::new();
         let mut fence = false;
         let mut pid_open = true;
         loop {

@@ -1,8 +1,11 @@
 //! The event bus: a broadcast channel plus a bounded replay buffer for `Last-Event-ID` resume.
+//! Each event is built once and shared (`Arc`) by the replay buffer, the broadcast buffer and
+//! every subscriber: the busy streams (process output, transcripts) cost one copy, not one per
+//! buffer and subscriber.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use refine_model::Event;
 use serde::Serialize;
@@ -211,19 +214,19 @@ pub mod kind {
 /// What a subscriber gets first: the events it missed, or a resync marker when they are gone.
 #[derive(Debug)]
 pub enum Backlog {
-    Events(Vec<Event>),
+    Events(Vec<Arc<Event>>),
     /// The client is too far behind (or from another daemon run): reload state, then follow.
     Resync,
 }
 
 struct Ring {
     next_id: u64,
-    buffer: VecDeque<Event>,
+    buffer: VecDeque<Arc<Event>>,
 }
 
 pub struct EventBus {
     ring: Mutex<Ring>,
-    tx: broadcast::Sender<Event>,
+    tx: broadcast::Sender<Arc<Event>>,
     capacity: usize,
     /// Events published by this run.
     published: std::sync::atomic::AtomicU64,
@@ -250,7 +253,12 @@ impl EventBus {
     }
 
     /// Publish an event of a declared kind; returns it with its id.
-    pub fn publish<T: Serialize>(&self, kind: Kind<T>, app_id: Option<String>, data: &T) -> Event {
+    pub fn publish<T: Serialize>(
+        &self,
+        kind: Kind<T>,
+        app_id: Option<String>,
+        data: &T,
+    ) -> Arc<Event> {
         self.publish_value(
             kind.name,
             app_id,
@@ -279,15 +287,15 @@ impl EventBus {
         kind: &'static str,
         app_id: Option<String>,
         data: serde_json::Value,
-    ) -> Event {
+    ) -> Arc<Event> {
         let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        let event = Event {
+        let event = Arc::new(Event {
             id: ring.next_id.to_string(),
             kind: kind.to_string(),
             at: crate::clock::now(),
             app_id,
             data,
-        };
+        });
         ring.next_id += 1;
         self.published
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -301,7 +309,7 @@ impl EventBus {
     }
 
     /// Subscribe; with `last_id`, also get what was published after it (or a resync marker).
-    pub fn subscribe(&self, last_id: Option<&str>) -> (Backlog, broadcast::Receiver<Event>) {
+    pub fn subscribe(&self, last_id: Option<&str>) -> (Backlog, broadcast::Receiver<Arc<Event>>) {
         let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         let rx = self.tx.subscribe();
         let backlog = match last_id {

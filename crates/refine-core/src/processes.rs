@@ -27,34 +27,86 @@ use crate::{clock, new_id, Change, Core, Ctx, Mutated};
 /// How much of a log's end the automation reads for an agent's answer (its result block ends it).
 const STDOUT_TAIL: u64 = 4 * 1024 * 1024;
 
-/// The last `max` bytes of a file as text, starting at a line boundary.
-async fn read_tail(path: &Path, max: u64) -> String {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let Ok(mut f) = tokio::fs::File::open(path).await else {
-        return String::new();
-    };
-    let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
-    let from = len.saturating_sub(max);
-    if f.seek(std::io::SeekFrom::Start(from)).await.is_err() {
-        return String::new();
-    }
-    let mut buf = Vec::with_capacity((len - from) as usize);
-    let _ = f.take(max).read_to_end(&mut buf).await;
-    let mut text = String::from_utf8_lossy(&buf).into_owned();
-    if from > 0 {
-        // The first line is cut: drop it.
-        text = text
-            .split_once('\n')
-            .map(|(_, r)| r.to_string())
-            .unwrap_or_default();
-    }
-    text
+/// Whole-tail reads (up to `STDOUT_TAIL` each) at once: runs that end together take turns, so
+/// their buffers do not add up.
+static TAIL_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// The last `max` bytes of a file, starting at a line boundary (a cut first line is dropped).
+async fn read_tail_bytes(path: &Path, max: u64) -> Vec<u8> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Seek};
+        let Ok(mut f) = std::fs::File::open(&path) else {
+            return Vec::new();
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let from = len.saturating_sub(max);
+        if f.seek(std::io::SeekFrom::Start(from)).is_err() {
+            return Vec::new();
+        }
+        let mut buf = Vec::with_capacity((len - from) as usize);
+        let _ = f.take(max).read_to_end(&mut buf);
+        if from > 0 {
+            let start = buf
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(buf.len(), |i| i + 1);
+            buf.drain(..start);
+        }
+        buf
+    })
+    .await
+    .unwrap_or_default()
 }
 
-/// Lines of output kept in memory per process.
+/// Bytes as text, without a copy when they are UTF-8.
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The last `max` bytes of a file as text, starting at a line boundary.
+async fn read_tail(path: &Path, max: u64) -> String {
+    into_text(read_tail_bytes(path, max).await)
+}
+
+/// A log's stdout lines without their `O ` tags, in place (stderr lines dropped).
+fn stdout_of_log(mut log: Vec<u8>) -> Vec<u8> {
+    let (mut r, mut w) = (0, 0);
+    while r < log.len() {
+        let end = log[r..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(log.len(), |i| r + i);
+        if log[r..end].starts_with(b"O ") || &log[r..end] == b"O" {
+            let from = (r + 2).min(end);
+            log.copy_within(from..end, w);
+            w += end - from;
+            log[w] = b'\n';
+            w += 1;
+        }
+        r = end + 1;
+    }
+    log.truncate(w);
+    log
+}
+
+/// Lines of output kept in memory per process, and the most text they may hold (the log file
+/// keeps everything; a CLI printing long lines must not hold megabytes here).
 const RING: usize = 2000;
+const RING_BYTES: usize = 256 * 1024;
 /// Longest line kept (longer lines are cut).
 const MAX_LINE: usize = 16 * 1024;
+/// Output goes to the log file and out as `processes.output` events at least this often.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Bytes of log waiting before they are written sooner.
+const LOG_BUFFER: usize = 64 * 1024;
+/// An event goes out sooner once its lines cost this much memory (text plus `LINE_COST` each,
+/// about what a line adds as JSON in memory): the event bus keeps its last events whole, so
+/// small events keep it small however fast a program prints.
+const EVENT_BYTES: usize = 4 * 1024;
+const LINE_COST: usize = 256;
+/// Lines read at once are handed on together, up to this much text.
+const READ_BATCH: usize = 64 * 1024;
 /// Longest stdout line handed whole to an agent's transcript parser (the rest of a longer line
 /// is skipped, so a CLI printing megabytes without a newline cannot exhaust memory).
 const TAP_LINE: usize = 4 * 1024 * 1024;
@@ -87,11 +139,68 @@ async fn read_line_capped<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The last lines of a live process's output (stderr or not, text), bounded in count and bytes.
+#[derive(Default)]
+struct Ring {
+    lines: VecDeque<(bool, Box<str>)>,
+    bytes: usize,
+    /// Older lines were let go (they are in the log file).
+    dropped: bool,
+}
+
+impl Ring {
+    fn push(&mut self, stderr: bool, text: &str) {
+        self.lines.push_back((stderr, text.into()));
+        self.bytes += text.len();
+        while self.lines.len() > RING || (self.bytes > RING_BYTES && self.lines.len() > 1) {
+            if let Some((_, t)) = self.lines.pop_front() {
+                self.bytes -= t.len();
+                self.dropped = true;
+            }
+        }
+    }
+
+    /// The last `n` lines, and whether older ones exist.
+    fn tail(&self, n: usize) -> (Vec<LogLine>, bool) {
+        let skip = self.lines.len().saturating_sub(n);
+        let lines = self
+            .lines
+            .iter()
+            .skip(skip)
+            .map(|(err, t)| LogLine {
+                stream: stream_name(*err).into(),
+                text: t.to_string(),
+            })
+            .collect();
+        (lines, skip > 0 || self.dropped)
+    }
+}
+
+fn stream_name(stderr: bool) -> &'static str {
+    if stderr {
+        "stderr"
+    } else {
+        "stdout"
+    }
+}
+
 /// A process this daemon runs right now.
 pub(crate) struct Live {
     pgid: i32,
     stop_requested: AtomicBool,
-    ring: Mutex<VecDeque<LogLine>>,
+    ring: Mutex<Ring>,
     done: tokio::sync::watch::Sender<bool>,
 }
 
@@ -339,7 +448,7 @@ impl Core {
         cwd: PathBuf,
         cwd_rel: String,
         stdin: Option<Vec<u8>>,
-        tap: Option<tokio::sync::mpsc::Sender<String>>,
+        tap: Option<tokio::sync::mpsc::Sender<Arc<Vec<String>>>>,
     ) -> Result<ProcessInfo, ApiError> {
         let env = input.env.clone().unwrap_or_default();
         let mut env_keys: Vec<String> = env.keys().cloned().collect();
@@ -435,7 +544,7 @@ impl Core {
         let live = Arc::new(Live {
             pgid,
             stop_requested: AtomicBool::new(false),
-            ring: Mutex::new(VecDeque::new()),
+            ring: Mutex::new(Ring::default()),
             done: done_tx,
         });
         self.0
@@ -444,61 +553,60 @@ impl Core {
             .unwrap_or_else(|p| p.into_inner())
             .insert(info.id.clone(), live.clone());
 
-        // Output: both streams into one channel → log file, ring, batched events.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<LogLine>(1024);
-        for (stream, name) in [
+        // Output: both streams into one channel, in batches of the lines read at once → log
+        // file (written in batches), ring, events (small batches, see EVENT_BYTES).
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(bool, Arc<Vec<String>>)>(16);
+        for (stream, stderr) in [
             (
                 child
                     .stdout
                     .take()
                     .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-                "stdout",
+                false,
             ),
             (
                 child
                     .stderr
                     .take()
                     .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-                "stderr",
+                true,
             ),
         ] {
             let Some(stream) = stream else { continue };
             let tx = tx.clone();
             // An agent's stdout also goes, whole (up to TAP_LINE bytes a line), to its parser.
-            let tap = if name == "stdout" { tap.clone() } else { None };
+            let tap = if stderr { None } else { tap.clone() };
+            let keep = if tap.is_some() { TAP_LINE } else { MAX_LINE };
             tokio::spawn(async move {
-                let mut reader = BufReader::new(stream);
+                let mut reader = BufReader::with_capacity(32 * 1024, stream);
                 let mut buf = Vec::new();
+                let mut lines: Vec<String> = Vec::new();
+                let mut bytes = 0usize;
                 loop {
                     buf.clear();
-                    match read_line_capped(&mut reader, &mut buf, TAP_LINE).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {
-                            let full = String::from_utf8_lossy(&buf)
-                                .trim_end_matches(['\n', '\r'])
-                                .to_string();
-                            let mut text = full.clone();
-                            if text.len() > MAX_LINE {
-                                let mut cut = MAX_LINE;
-                                while !text.is_char_boundary(cut) {
-                                    cut -= 1;
-                                }
-                                text.truncate(cut);
-                            }
-                            if let Some(t) = &tap {
-                                let _ = t.send(full).await;
-                            }
-                            if tx
-                                .send(LogLine {
-                                    stream: name.to_string(),
-                                    text,
-                                })
-                                .await
-                                .is_err()
-                            {
-                                break;
-                            }
+                    let n = read_line_capped(&mut reader, &mut buf, keep)
+                        .await
+                        .unwrap_or(0);
+                    if n > 0 {
+                        let text = String::from_utf8_lossy(&buf);
+                        let text = text.trim_end_matches(['\n', '\r']);
+                        bytes += text.len();
+                        lines.push(text.to_string());
+                    }
+                    // Hand on what was read once no further whole line is waiting.
+                    let more = n > 0 && bytes < READ_BATCH && reader.buffer().contains(&b'\n');
+                    if !more && !lines.is_empty() {
+                        let batch = Arc::new(std::mem::take(&mut lines));
+                        bytes = 0;
+                        if let Some(t) = &tap {
+                            let _ = t.send(batch.clone()).await;
                         }
+                        if tx.send((stderr, batch)).await.is_err() {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        break;
                     }
                 }
             });
@@ -515,48 +623,78 @@ impl Core {
                 .open(&log)
                 .await
                 .ok();
-            let mut batch: Vec<LogLine> = Vec::new();
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            loop {
-                tokio::select! {
-                    line = rx.recv() => match line {
-                        Some(l) => {
-                            if let Some(f) = file.as_mut() {
-                                let tag = if l.stream == "stderr" { "E " } else { "O " };
-                                let _ = f.write_all(format!("{tag}{}\n", l.text).as_bytes()).await;
-                            }
-                            {
-                                let mut ring = live2.ring.lock().unwrap_or_else(|p| p.into_inner());
-                                if ring.len() == RING {
-                                    ring.pop_front();
-                                }
-                                ring.push_back(l.clone());
-                            }
-                            batch.push(l);
-                            if batch.len() >= 200 {
-                                core.bus().publish(kind::PROCESSES_OUTPUT, Some(app_for_events.clone()), &ProcessOutput { id: pid_id.clone(), lines: std::mem::take(&mut batch) });
-                            }
-                        }
-                        None => break,
-                    },
-                    _ = tick.tick() => {
-                        if !batch.is_empty() {
-                            core.bus().publish(kind::PROCESSES_OUTPUT, Some(app_for_events.clone()), &ProcessOutput { id: pid_id.clone(), lines: std::mem::take(&mut batch) });
-                        }
-                    }
-                }
-            }
-            if !batch.is_empty() {
+            let publish = |lines: Vec<LogLine>| {
                 core.bus().publish(
                     kind::PROCESSES_OUTPUT,
                     Some(app_for_events.clone()),
                     &ProcessOutput {
                         id: pid_id.clone(),
-                        lines: batch,
+                        lines,
                     },
                 );
+            };
+            // Log bytes not written yet; the event batch being filled; batches ready to go.
+            let mut pending: Vec<u8> = Vec::new();
+            let mut batch: Vec<LogLine> = Vec::new();
+            let mut batch_bytes = 0usize;
+            let mut ready: Vec<Vec<LogLine>> = Vec::new();
+            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let ended = tokio::select! {
+                    got = rx.recv() => match got {
+                        Some((stderr, lines)) => {
+                            let mut ring = live2.ring.lock().unwrap_or_else(|p| p.into_inner());
+                            for full in lines.iter() {
+                                let text = cut(full, MAX_LINE);
+                                pending.extend_from_slice(if stderr { b"E " } else { b"O " });
+                                pending.extend_from_slice(text.as_bytes());
+                                pending.push(b'\n');
+                                ring.push(stderr, text);
+                                batch.push(LogLine {
+                                    stream: stream_name(stderr).into(),
+                                    text: text.to_string(),
+                                });
+                                batch_bytes += text.len() + LINE_COST;
+                                if batch_bytes >= EVENT_BYTES {
+                                    ready.push(std::mem::take(&mut batch));
+                                    batch_bytes = 0;
+                                }
+                            }
+                            false
+                        }
+                        None => true,
+                    },
+                    _ = tick.tick() => {
+                        if !batch.is_empty() {
+                            ready.push(std::mem::take(&mut batch));
+                            batch_bytes = 0;
+                        }
+                        if let (Some(f), false) = (file.as_mut(), pending.is_empty()) {
+                            let _ = f.write_all(&pending).await;
+                        }
+                        pending.clear();
+                        false
+                    }
+                };
+                for lines in ready.drain(..) {
+                    publish(lines);
+                }
+                if ended {
+                    break;
+                }
+                if pending.len() >= LOG_BUFFER {
+                    if let Some(f) = file.as_mut() {
+                        let _ = f.write_all(&pending).await;
+                    }
+                    pending.clear();
+                }
+            }
+            if !batch.is_empty() {
+                publish(batch);
             }
             if let Some(f) = file.as_mut() {
+                let _ = f.write_all(&pending).await;
                 let _ = f.flush().await;
             }
         });
@@ -659,14 +797,15 @@ impl Core {
             .await
     }
 
-    /// Like [`Core::start_owned_process`]; every stdout line also goes to `tap`.
+    /// Like [`Core::start_owned_process`]; every stdout line also goes to `tap` (in batches of
+    /// the lines read at once).
     pub(crate) async fn start_tapped_process(
         &self,
         app_id: &str,
         input: StartProcessInput,
         cwd: PathBuf,
         stdin: Option<Vec<u8>>,
-        tap: Option<tokio::sync::mpsc::Sender<String>>,
+        tap: Option<tokio::sync::mpsc::Sender<Arc<Vec<String>>>>,
     ) -> Result<(ProcessInfo, tokio::sync::watch::Receiver<bool>), ApiError> {
         validate(&input)?;
         let shown = cwd.to_string_lossy().to_string();
@@ -697,19 +836,11 @@ impl Core {
         Ok(())
     }
 
-    /// The full stdout text of a process (from its log file).
+    /// The stdout text of a process (from its log file; its last `STDOUT_TAIL` bytes).
     pub(crate) async fn process_stdout(&self, id: &str) -> String {
-        let raw = read_tail(&log_path(&self.0.data_dir, id), STDOUT_TAIL).await;
-        let mut out = String::with_capacity(raw.len());
-        for line in raw.lines() {
-            if let Some(t) = line.strip_prefix("O ") {
-                out.push_str(t);
-                out.push('\n');
-            } else if line == "O" {
-                out.push('\n');
-            }
-        }
-        out
+        let _turn = TAIL_READS.acquire().await;
+        let raw = read_tail_bytes(&log_path(&self.0.data_dir, id), STDOUT_TAIL).await;
+        into_text(stdout_of_log(raw))
     }
 
     /// The last `n` lines of a process's output, both streams, as text.
@@ -854,12 +985,15 @@ impl Core {
             .await?;
         let tail = i.tail.unwrap_or(200).clamp(1, 2000) as usize;
         if let Some(live) = self.live(&p.id) {
-            let ring = live.ring.lock().unwrap_or_else(|p| p.into_inner());
-            let skip = ring.len().saturating_sub(tail);
+            let (lines, truncated) = live
+                .ring
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .tail(tail);
             return Ok(ProcessLogs {
                 id: p.id,
-                truncated: skip > 0,
-                lines: ring.iter().skip(skip).cloned().collect(),
+                truncated,
+                lines,
             });
         }
         let path = log_path(&self.0.data_dir, &p.id);
@@ -884,5 +1018,56 @@ impl Core {
             truncated: skip > 0,
             lines: all.into_iter().skip(skip).collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdout_of_a_log_keeps_stdout_lines_untagged() {
+        let log = b"O first\nE oops\nO \nO\nO last".to_vec();
+        assert_eq!(stdout_of_log(log), b"first\n\n\nlast\n");
+        assert_eq!(stdout_of_log(Vec::new()), b"");
+        assert_eq!(stdout_of_log(b"E only\n".to_vec()), b"");
+    }
+
+    #[test]
+    fn the_ring_is_bounded_in_lines_and_bytes() {
+        let mut r = Ring::default();
+        for i in 0..RING + 10 {
+            r.push(i % 2 == 0, &format!("line {i}"));
+        }
+        assert_eq!(r.lines.len(), RING);
+        let (tail, older) = r.tail(3);
+        assert!(older);
+        assert_eq!(tail[2].text, format!("line {}", RING + 9));
+        assert_eq!(
+            (tail[1].stream.as_str(), tail[2].stream.as_str()),
+            ("stderr", "stdout")
+        );
+        let big = "x".repeat(RING_BYTES / 4);
+        let mut r = Ring::default();
+        for _ in 0..10 {
+            r.push(false, &big);
+        }
+        assert!(
+            r.bytes <= RING_BYTES && r.lines.len() == 4,
+            "{}",
+            r.lines.len()
+        );
+        // One line longer than the budget is still kept.
+        r.push(false, &"y".repeat(RING_BYTES * 2));
+        assert_eq!(r.lines.len(), 1);
+        let (_, older) = Ring::default().tail(10);
+        assert!(!older);
+    }
+
+    #[test]
+    fn cut_keeps_whole_characters() {
+        assert_eq!(cut("héllo", 2), "h");
+        assert_eq!(cut("héllo", 3), "hé");
+        assert_eq!(cut("abc", 10), "abc");
     }
 }

@@ -1,6 +1,7 @@
 //! `GET /api/v1/events`: the event bus as Server-Sent Events, resumable with `Last-Event-ID`.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State as AxState};
@@ -29,8 +30,8 @@ fn sse(e: &Event) -> SseEvent {
 }
 
 /// A resync marker with an id of its own (a client that resumes from it follows on from here).
-fn resync(state: &State, reason: &str) -> Event {
-    state.core.bus().resync(reason)
+fn resync(state: &State, reason: &str) -> Arc<Event> {
+    Arc::new(state.core.bus().resync(reason))
 }
 
 pub(crate) async fn events(
@@ -45,7 +46,7 @@ pub(crate) async fn events(
         .map(str::to_string)
         .or(q.last_event_id);
     let (backlog, rx) = state.core.bus().subscribe(last.as_deref());
-    let first: Vec<Event> = match backlog {
+    let first: Vec<Arc<Event>> = match backlog {
         Backlog::Events(v) => v,
         Backlog::Resync => vec![resync(
             &state,

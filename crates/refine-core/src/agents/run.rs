@@ -22,6 +22,29 @@ use super::*;
 
 /// Transcript entries are stored and sent at least this often while a run speaks.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// A batch is stored (one transaction) sooner once it holds this many entries.
+const BATCH_ENTRIES: usize = 64;
+/// A stored batch goes out as `agents.transcript` events that cost at most this much memory
+/// each (their entries' JSON plus `ENTRY_COST` an entry, about what an entry adds as JSON in
+/// memory; at least one entry): the event bus keeps its last events whole, so small events keep
+/// it small however fast an agent speaks.
+const EVENT_BYTES: usize = 4 * 1024;
+const ENTRY_COST: usize = 512;
+
+/// How much of a run's output an answer keeps outside chat (see `run_agent_once`).
+const ANSWER_TAIL: usize = 16 * 1024;
+
+/// The last `max` bytes of `text` (from a character boundary); a short text as it is.
+fn tail_of(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut from = text.len() - max;
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    text[from..].to_string()
+}
 
 /// Where a transcript belongs.
 struct PumpMeta {
@@ -168,7 +191,7 @@ impl Core {
             .publish(kind::AGENTS_RUN, Some(run.app_id.clone()), &run);
         let stdin =
             (p.prompt_delivery == PromptDelivery::Stdin).then(|| spec.prompt.clone().into_bytes());
-        let (tap_tx, tap_rx) = tokio::sync::mpsc::channel::<String>(256);
+        let (tap_tx, tap_rx) = tokio::sync::mpsc::channel::<Arc<Vec<String>>>(16);
         let started = self
             .start_tapped_process(
                 &spec.app_id,
@@ -353,6 +376,13 @@ impl Core {
         } else {
             Err(run.error.clone().unwrap_or_default())
         };
+        // Only a chat reply is the output itself; elsewhere the block is the answer and the
+        // output's end explains a missing one: a long output is not held on to.
+        let output = if spec.phase == Phase::Chat {
+            output
+        } else {
+            tail_of(output, ANSWER_TAIL)
+        };
         Ok(Answer {
             output,
             block,
@@ -367,10 +397,11 @@ impl Core {
         self,
         meta: PumpMeta,
         collector: Arc<Mutex<Collector>>,
-        mut lines: tokio::sync::mpsc::Receiver<String>,
+        mut lines: tokio::sync::mpsc::Receiver<Arc<Vec<String>>>,
     ) {
         let mut seq = 0u32;
         let mut batch: Vec<TranscriptEntry> = Vec::new();
+        let mut sizes: Vec<usize> = Vec::new();
         let mut last_flush = std::time::Instant::now();
         let entries = |items: Vec<TranscriptItem>, seq: &mut u32| -> Vec<TranscriptEntry> {
             let at = clock::now();
@@ -390,28 +421,49 @@ impl Core {
         };
         loop {
             match tokio::time::timeout(FLUSH_EVERY, lines.recv()).await {
-                Ok(Some(line)) => {
-                    let items = collector
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .line(&line);
-                    batch.extend(entries(items, &mut seq));
+                Ok(Some(got)) => {
+                    for line in got.iter() {
+                        let (items, kept) = {
+                            let mut c = collector.lock().unwrap_or_else(|p| p.into_inner());
+                            let items = c.line(line);
+                            (items, c.take_kept_sizes())
+                        };
+                        batch.extend(entries(items, &mut seq));
+                        sizes.extend(kept);
+                        if batch.len() >= BATCH_ENTRIES {
+                            let (b, s) = (std::mem::take(&mut batch), std::mem::take(&mut sizes));
+                            self.flush_transcript(&meta, b, s).await;
+                            last_flush = std::time::Instant::now();
+                        }
+                    }
                 }
                 Ok(None) => break,
                 Err(_) => {}
             }
-            if !batch.is_empty() && (batch.len() >= 64 || last_flush.elapsed() >= FLUSH_EVERY) {
-                self.flush_transcript(&meta, std::mem::take(&mut batch))
-                    .await;
+            if !batch.is_empty() && last_flush.elapsed() >= FLUSH_EVERY {
+                let (b, s) = (std::mem::take(&mut batch), std::mem::take(&mut sizes));
+                self.flush_transcript(&meta, b, s).await;
                 last_flush = std::time::Instant::now();
             }
         }
-        let items = collector.lock().unwrap_or_else(|p| p.into_inner()).finish();
+        let (items, kept) = {
+            let mut c = collector.lock().unwrap_or_else(|p| p.into_inner());
+            let items = c.finish();
+            (items, c.take_kept_sizes())
+        };
         batch.extend(entries(items, &mut seq));
-        self.flush_transcript(&meta, batch).await;
+        sizes.extend(kept);
+        self.flush_transcript(&meta, batch, sizes).await;
     }
 
-    async fn flush_transcript(&self, meta: &PumpMeta, batch: Vec<TranscriptEntry>) {
+    /// Store a batch (one transaction), then send it in events of at most `EVENT_BYTES`;
+    /// `sizes` are its entries' sizes as JSON (an entry without one counts as small).
+    async fn flush_transcript(
+        &self,
+        meta: &PumpMeta,
+        batch: Vec<TranscriptEntry>,
+        sizes: Vec<usize>,
+    ) {
         if batch.is_empty() {
             return;
         }
@@ -427,17 +479,34 @@ impl Core {
         if let Err(e) = saved {
             tracing::warn!(error = %e.message, run = %meta.run_id, "could not store transcript entries");
         }
-        self.bus().publish(
-            kind::AGENTS_TRANSCRIPT,
-            Some(meta.app_id.clone()),
-            &TranscriptBatch {
-                run_id: meta.run_id.clone(),
-                goal_id: meta.goal_id.clone(),
-                round: meta.round,
-                process_id: meta.process_id.clone(),
-                entries: batch,
-            },
-        );
+        let publish = |entries: Vec<TranscriptEntry>| {
+            self.bus().publish(
+                kind::AGENTS_TRANSCRIPT,
+                Some(meta.app_id.clone()),
+                &TranscriptBatch {
+                    run_id: meta.run_id.clone(),
+                    goal_id: meta.goal_id.clone(),
+                    round: meta.round,
+                    process_id: meta.process_id.clone(),
+                    entries,
+                },
+            );
+        };
+        let mut chunk = Vec::new();
+        let mut cost = 0;
+        let sizes = sizes.into_iter().chain(std::iter::repeat(64));
+        for (entry, size) in batch.into_iter().zip(sizes) {
+            let c = size + ENTRY_COST;
+            if !chunk.is_empty() && cost + c > EVENT_BYTES {
+                publish(std::mem::take(&mut chunk));
+                cost = 0;
+            }
+            chunk.push(entry);
+            cost += c;
+        }
+        if !chunk.is_empty() {
+            publish(chunk);
+        }
     }
 
     pub(crate) async fn save_run(&self, run: &AgentRun) {
@@ -455,5 +524,18 @@ impl Core {
         }
         self.bus()
             .publish(kind::AGENTS_RUN, Some(run.app_id.clone()), run);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tail_of;
+
+    #[test]
+    fn tail_of_keeps_the_end_at_a_character_boundary() {
+        assert_eq!(tail_of("short".into(), 10), "short");
+        assert_eq!(tail_of("abcdef".into(), 3), "def");
+        // "é" is two bytes: a cut inside it starts after it.
+        assert_eq!(tail_of("aéb".into(), 2), "b");
     }
 }

@@ -97,6 +97,8 @@ pub(crate) struct Collector {
     dropped: u32,
     /// The last text item, uncut (the result block may be long).
     last_text: Option<String>,
+    /// Sizes (as JSON) of the items kept since [`Collector::take_kept_sizes`] last asked.
+    fresh: Vec<usize>,
 }
 
 impl Collector {
@@ -108,7 +110,13 @@ impl Collector {
             bytes: 0,
             dropped: 0,
             last_text: None,
+            fresh: Vec::new(),
         }
+    }
+
+    /// Sizes (as JSON) of the items kept since the last call, in order.
+    pub(crate) fn take_kept_sizes(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.fresh)
     }
 
     /// Feed one stdout line; returns the items to keep.
@@ -147,7 +155,10 @@ impl Collector {
                     s.model = model.clone();
                 }
             }
-            TranscriptItem::Text { text } => self.last_text = Some(text.clone()),
+            // Only a structured stream's last text is its answer (see `finish`).
+            TranscriptItem::Text { text } if self.parser.structured() => {
+                self.last_text = Some(text.clone())
+            }
             TranscriptItem::Error { message, status } => s.errors.push((*status, message.clone())),
             TranscriptItem::PermissionDenied { .. } => s.denials += 1,
             TranscriptItem::Usage {
@@ -180,8 +191,6 @@ impl Collector {
         let mut kept = Vec::new();
         for item in items {
             self.note(&item);
-            let item = cap(item);
-            let size = serde_json::to_string(&item).map(|s| s.len()).unwrap_or(0);
             let ends_run = matches!(
                 item,
                 TranscriptItem::Usage { .. }
@@ -189,12 +198,20 @@ impl Collector {
                     | TranscriptItem::Error { .. }
                     | TranscriptItem::SessionStarted { .. }
             );
-            if !ends_run && (self.kept >= MAX_ITEMS || self.bytes + size > MAX_BYTES) {
+            // Past the bounds, what does not end a run is let go before it costs more.
+            if !ends_run && (self.kept >= MAX_ITEMS || self.bytes >= MAX_BYTES) {
+                self.dropped += 1;
+                continue;
+            }
+            let item = cap(item);
+            let size = serde_json::to_string(&item).map(|s| s.len()).unwrap_or(0);
+            if !ends_run && self.bytes + size > MAX_BYTES {
                 self.dropped += 1;
                 continue;
             }
             self.kept += 1;
             self.bytes += size;
+            self.fresh.push(size);
             kept.push(item);
         }
         kept

@@ -41,7 +41,10 @@ async fn ok(d: &TestDaemon, op: &str, input: Value) -> Value {
 }
 
 /// Wait for the reply `id` to end; returns the chat events seen meanwhile (kind, data).
-async fn until_done(rx: &mut Receiver<refine_model::Event>, id: &str) -> Vec<(String, Value)> {
+async fn until_done(
+    rx: &mut Receiver<std::sync::Arc<refine_model::Event>>,
+    id: &str,
+) -> Vec<(String, Value)> {
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -58,7 +61,7 @@ async fn until_done(rx: &mut Receiver<refine_model::Event>, id: &str) -> Vec<(St
                 e.data["message"]["status"].as_str(),
                 Some("done" | "failed")
             );
-        seen.push((e.kind, e.data));
+        seen.push((e.kind.clone(), e.data.clone()));
         if end {
             return seen;
         }

@@ -537,7 +537,7 @@ async fn create_rename_delete_record_activity_and_events() {
     let mut kinds = Vec::new();
     while let Ok(e) = rx.try_recv() {
         if e.kind.starts_with("files.") && e.kind != "files.changed" {
-            kinds.push(e.kind);
+            kinds.push(e.kind.clone());
         }
     }
     assert_eq!(
@@ -551,7 +551,10 @@ async fn create_rename_delete_record_activity_and_events() {
     );
 }
 
-async fn next_change(rx: &mut tokio::sync::broadcast::Receiver<Event>, path: &str) -> Event {
+async fn next_change(
+    rx: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<Event>>,
+    path: &str,
+) -> std::sync::Arc<Event> {
     let wait = async {
         loop {
             match rx.recv().await {

@@ -39,10 +39,10 @@ fn footprint(d: &TestDaemon) -> Vec<i64> {
 }
 
 /// Kinds of the events published since `rx` subscribed.
-fn drain(rx: &mut Receiver<refine_model::Event>) -> Vec<(String, Value)> {
+fn drain(rx: &mut Receiver<std::sync::Arc<refine_model::Event>>) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     while let Ok(e) = rx.try_recv() {
-        out.push((e.kind, e.data));
+        out.push((e.kind.clone(), e.data.clone()));
     }
     out
 }

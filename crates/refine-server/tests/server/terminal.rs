@@ -219,7 +219,7 @@ async fn websocket_output_input_scrollback_resize_and_exit() {
 
     let mut kinds = Vec::new();
     while let Ok(e) = events.try_recv() {
-        kinds.push(e.kind);
+        kinds.push(e.kind.clone());
     }
     for k in ["terminal.created", "terminal.updated", "terminal.exited"] {
         assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
