@@ -56,13 +56,20 @@ pub struct TerminalClient {
 }
 
 impl TerminalClient {
-    /// Send input bytes (off the executor: a full PTY buffer blocks).
+    /// Send input bytes: a keystroke at once when the PTY takes it, else off the executor (a
+    /// full PTY buffer blocks).
     pub async fn input(&self, data: Vec<u8>) -> Result<(), ApiError> {
+        let refused = |e: std::io::Error| {
+            ApiError::conflict(format!("the terminal does not take input: {e}"))
+        };
+        if self.session.pty.write_now(&data).map_err(refused)? {
+            return Ok(());
+        }
         let pty = self.session.pty.clone();
         tokio::task::spawn_blocking(move || pty.write(&data))
             .await
             .map_err(|_| ApiError::internal("input task failed"))?
-            .map_err(|e| ApiError::conflict(format!("the terminal does not take input: {e}")))
+            .map_err(refused)
     }
 
     pub fn resize(&self, cols: u16, rows: u16) -> Result<(), ApiError> {

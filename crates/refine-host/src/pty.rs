@@ -27,6 +27,8 @@ const STALL: Duration = Duration::from_secs(2);
 /// PTY open), and the most a client still draining the output may extend that.
 const LAST_OUTPUT: Duration = Duration::from_millis(500);
 const LAST_OUTPUT_HELD: Duration = Duration::from_secs(30);
+/// Input this short (a keystroke, an escape sequence) may be written by the caller at once.
+const QUICK_INPUT: usize = 32;
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -245,6 +247,40 @@ impl Pty {
             .snapshot(max)
     }
 
+    /// Write a keystroke's worth of input now if the PTY takes it without waiting: it is short
+    /// (`QUICK_INPUT`), no other write is under way and the PTY has room. `Ok(false)`: not
+    /// written, use [`Pty::write`] off the executor. Saves a keystroke the trip through another
+    /// thread, which on a busy machine is most of its echo's delay.
+    pub fn write_now(&self, data: &[u8]) -> std::io::Result<bool> {
+        if data.len() > QUICK_INPUT {
+            return Ok(false);
+        }
+        let Ok(mut w) = self.writer.try_lock() else {
+            return Ok(false);
+        };
+        let Some(fd) = self
+            .master
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_raw_fd()
+        else {
+            return Ok(false);
+        };
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no waiting.
+        let ready = unsafe { libc::poll(&mut p, 1, 0) } == 1 && p.revents & libc::POLLOUT != 0;
+        if !ready {
+            return Ok(false);
+        }
+        w.write_all(data)?;
+        w.flush()?;
+        Ok(true)
+    }
+
     /// Send input bytes (blocks while the program does not read and the PTY buffer is full).
     pub fn write(&self, data: &[u8]) -> std::io::Result<()> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
@@ -418,6 +454,19 @@ mod tests {
             tail.drain(..tail.len().saturating_sub(8));
         }
         assert_eq!(xs, 32_000_000);
+        pty.kill(Duration::from_secs(1)).await;
+    }
+
+    #[tokio::test]
+    async fn a_keystroke_is_written_at_once_and_a_paste_is_left_to_write() {
+        let pty = Pty::spawn(spec(&["bash", "--norc", "--noprofile"])).unwrap();
+        assert!(pty.write_now(b"echo $((6*7))quick\r").unwrap());
+        until(&pty, "42quick").await;
+        let paste = vec![b'x'; QUICK_INPUT + 1];
+        assert!(
+            !pty.write_now(&paste).unwrap(),
+            "longer input is not written here"
+        );
         pty.kill(Duration::from_secs(1)).await;
     }
 
