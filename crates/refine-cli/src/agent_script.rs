@@ -14,6 +14,8 @@
 //! - `reply TEXT` — a chat reply
 //! - `say TEXT` — print a line
 //! - `sleep SECONDS` — wait
+//! - `stream LINES BYTES EVERY_MS SECONDS` — print LINES lines of BYTES bytes (newline
+//!   included) every EVERY_MS ms for SECONDS s, on a fixed schedule (a steady output rate)
 //! - `fail MESSAGE` — exit with code 1
 //! - `garble [N]` — answer without a readable block (for the first N prompts; default all)
 //!
@@ -298,6 +300,12 @@ fn act(prompt: &str) -> Result<String, String> {
                 };
                 std::thread::sleep(Duration::from_secs_f64(secs));
             }
+            "stream" => {
+                let spec = StreamSpec::parse(rest)?;
+                let out = std::io::stdout();
+                spec.run(&mut out.lock(), std::thread::sleep)
+                    .map_err(|e| format!("stream: {e}"))?;
+            }
             "fail" => {
                 return Err(if rest.is_empty() {
                     "told to fail".into()
@@ -360,6 +368,67 @@ fn act(prompt: &str) -> Result<String, String> {
     }
     out.push_str(&block(&result));
     Ok(out)
+}
+
+/// `stream LINES BYTES EVERY_MS SECONDS`: steady output at a fixed rate.
+#[derive(Debug, PartialEq)]
+struct StreamSpec {
+    lines: u32,
+    bytes: usize,
+    every: Duration,
+    ticks: u64,
+}
+
+impl StreamSpec {
+    fn parse(rest: &str) -> Result<StreamSpec, String> {
+        let n: Vec<f64> = rest
+            .split_whitespace()
+            .map(|w| w.parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("stream takes LINES BYTES EVERY_MS SECONDS, got {rest:?}"))?;
+        let [lines, bytes, every_ms, secs] = n[..] else {
+            return Err(format!(
+                "stream takes LINES BYTES EVERY_MS SECONDS, got {rest:?}"
+            ));
+        };
+        if !n.iter().all(|v| v.is_finite() && *v >= 0.0) {
+            return Err(format!("stream takes non-negative numbers, got {rest:?}"));
+        }
+        // Bounded: at most 10,000 lines of 1 MB a tick, ticks of 1 ms to 1 min, one day.
+        let every = Duration::from_secs_f64(every_ms.clamp(1.0, 60_000.0) / 1000.0);
+        let secs = secs.min(86_400.0);
+        Ok(StreamSpec {
+            lines: lines.min(10_000.0) as u32,
+            bytes: (bytes as usize).clamp(1, 1 << 20),
+            every,
+            ticks: (secs / every.as_secs_f64()).round() as u64,
+        })
+    }
+
+    /// Print on schedule: tick `i` is due `i × every` after the start (a slow write does not
+    /// lower the rate; it catches up). `sleep` waits.
+    fn run(&self, out: &mut impl Write, sleep: impl Fn(Duration)) -> std::io::Result<()> {
+        let start = std::time::Instant::now();
+        let mut buf = Vec::with_capacity(self.lines as usize * self.bytes);
+        let mut n = 0u64;
+        for tick in 0..self.ticks {
+            let due = self.every.saturating_mul(tick as u32);
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                sleep(wait);
+            }
+            buf.clear();
+            for _ in 0..self.lines {
+                let head = format!("stream {n:010} ");
+                let body = self.bytes - 1;
+                buf.extend(head.bytes().chain(std::iter::repeat(b'x')).take(body));
+                buf.push(b'\n');
+                n += 1;
+            }
+            out.write_all(&buf)?;
+            out.flush()?;
+        }
+        Ok(())
+    }
 }
 
 /// A tiny interactive session for terminals: echoes what it is told.
@@ -457,6 +526,35 @@ mod tests {
                 "{line}: {out}"
             );
         }
+    }
+
+    #[test]
+    fn stream_prints_its_lines_on_a_schedule() {
+        let spec = StreamSpec::parse("3 40 10 0.05").unwrap();
+        assert_eq!(spec.ticks, 5);
+        let mut out = Vec::new();
+        let waits = std::cell::RefCell::new(Vec::new());
+        spec.run(&mut out, |d| waits.borrow_mut().push(d)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 15);
+        assert!(lines.iter().all(|l| l.len() == 39), "{lines:?}");
+        assert!(lines[14].starts_with("stream 0000000014 x"));
+        // A wait before each tick but the first (which is due at once).
+        assert!(waits.borrow().len() <= 4);
+        for bad in ["", "1 2 3", "a 1 1 1", "1 1 1 -1", "1 1 1 inf"] {
+            assert!(StreamSpec::parse(bad).is_err(), "{bad:?}");
+        }
+        let huge = StreamSpec::parse("1e9 1e12 0 1e9").unwrap();
+        assert_eq!((huge.lines, huge.bytes), (10_000, 1 << 20));
+        assert_eq!(huge.every, Duration::from_millis(1));
+        // Short lines still end in a newline.
+        let mut out = Vec::new();
+        StreamSpec::parse("2 1 1 0.001")
+            .unwrap()
+            .run(&mut out, |_| {})
+            .unwrap();
+        assert_eq!(out, b"\n\n");
     }
 
     #[test]
