@@ -125,8 +125,9 @@ describe('data flow', () => {
     let release;
     const held = new Promise((resolve) => (release = resolve));
     const answers = [];
+    // The moves' answers (the Board also reads from /workflow/: why Goals wait, after it painted).
     page.on('response', (response) => {
-      if (new URL(response.url()).pathname.startsWith('/api/v1/workflow/')) answers.push(response.status());
+      if (response.request().method() === 'POST' && new URL(response.url()).pathname.startsWith('/api/v1/workflow/')) answers.push(response.status());
     });
     await page.route('**/api/v1/workflow/*', async (route) => {
       if (route.request().method() !== 'POST') return route.continue();

@@ -11,7 +11,7 @@ import { TargetPill } from './components/TargetPill';
 import { Notifier } from './components/Notifier';
 import { ThemeToggle } from './components/ThemeToggle';
 import { AREAS, type Area } from './routes/areas';
-import { AreaPage } from './routes/AreaPage';
+import { AreaPage, preloadArea } from './routes/AreaPage';
 import { hrefFor, useArea } from './state/router';
 import { ThemeFromSettings } from './state/ThemeFromSettings';
 import { useIdentity } from './state/identity';
@@ -73,6 +73,8 @@ export function App() {
                       href={hrefFor(a.id)}
                       className={a.id === area ? 'nav-link active' : 'nav-link'}
                       aria-current={a.id === area ? 'page' : undefined}
+                      onPointerEnter={() => void preloadArea(a.id)}
+                      onFocus={() => void preloadArea(a.id)}
                       data-testid={`nav-${a.id}`}
                     >
                       <Icon name={a.icon} />

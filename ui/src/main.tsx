@@ -1,12 +1,14 @@
 import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { EventsProvider } from './api/EventsProvider';
+import { EventsProvider, startLive } from './api/EventsProvider';
 import { createQueryClient } from './api/queries';
-import { completeLoginFromAddress } from './api/session';
+import { completeLoginFromAddress, isSignedOut } from './api/session';
 import { App } from './App';
 import { ToastProvider } from './components/Toasts';
+import { preloadFirstPage } from './routes/preload';
 import { AppsProvider } from './state/AppsProvider';
+import { parseRoute } from './state/router';
 import { applyTheme } from './state/theme';
 import './styles/base.css';
 import './styles/shell.css';
@@ -28,18 +30,27 @@ if (!root) throw new Error('missing #root');
 const queryClient = createQueryClient();
 
 // A login link (`#login=…`) is traded for this browser's session before anything asks the daemon.
-void completeLoginFromAddress().finally(() => {
-  createRoot(root).render(
-    <StrictMode>
-      <ToastProvider>
-        <QueryClientProvider client={queryClient}>
-          <EventsProvider>
-            <AppsProvider>
-              <App />
-            </AppsProvider>
-          </EventsProvider>
-        </QueryClientProvider>
-      </ToastProvider>
-    </StrictMode>,
-  );
-});
+// Then the live events connect, and the first page's data is asked for, both before the first
+// render (which waits for the page's chunk, so it paints without a fallback): nothing that changes
+// while the chunk comes is missed.
+let live: ReturnType<typeof startLive> | undefined;
+void completeLoginFromAddress()
+  .then(() => {
+    live = startLive(queryClient);
+    return isSignedOut() ? undefined : preloadFirstPage(queryClient, parseRoute(window.location.hash));
+  })
+  .finally(() => {
+    createRoot(root).render(
+      <StrictMode>
+        <ToastProvider>
+          <QueryClientProvider client={queryClient}>
+            <EventsProvider live={live}>
+              <AppsProvider>
+                <App />
+              </AppsProvider>
+            </EventsProvider>
+          </QueryClientProvider>
+        </ToastProvider>
+      </StrictMode>,
+    );
+  });

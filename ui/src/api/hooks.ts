@@ -81,6 +81,14 @@ function stateOf<T>(result: UseQueryResult<T> | UseInfiniteQueryResult<T>): Omit
   };
 }
 
+/** How the cache asks `op` with `input` (shared by `useQuery` and prefetching before a screen mounts). */
+export function operationQuery<N extends OperationName>(op: N, input: Input<N>) {
+  return {
+    queryKey: queryKey(op, input),
+    queryFn: ({ signal }: { signal: AbortSignal }) => call(op, input, { signal }),
+  };
+}
+
 /**
  * Runs a query operation through the shared cache, keyed by `[op, input]`: components asking the
  * same thing share one request and one answer, kept current by live events (`gen/events.ts`).
@@ -89,8 +97,7 @@ function stateOf<T>(result: UseQueryResult<T> | UseInfiniteQueryResult<T>): Omit
 export function useQuery<N extends OperationName>(op: N, input: Input<N>, options: QueryOptions<Output<N>> = {}): QueryState<Output<N>> {
   const key = queryKey(op, input);
   const result = useCachedQuery({
-    queryKey: key,
-    queryFn: ({ signal }) => call(op, input, { signal }),
+    ...operationQuery(op, input),
     enabled: options.enabled ?? true,
     refetchInterval: options.pollMs,
     placeholderData: keepPreviousData,
@@ -118,6 +125,17 @@ export interface PagedState<N extends PagedOperation> extends QueryState<Pages<N
   loadMore: () => void;
 }
 
+/** How the cache asks for the pages of a listing (shared by `usePagedQuery` and prefetching). */
+export function pagedQuery<N extends PagedOperation>(op: N, input: Input<N>) {
+  return {
+    queryKey: pagesKey(op, input),
+    queryFn: ({ pageParam, signal }: { pageParam: string | null; signal: AbortSignal }) =>
+      call(op, { ...input, cursor: pageParam } as Input<N>, { signal }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last: Output<N>) => last.nextCursor ?? undefined,
+  };
+}
+
 /**
  * A listing loaded page by page through the cache (key `[op, input, 'pages']`); a refresh after a
  * live event asks for every loaded page again, so "Load more" is not lost.
@@ -125,10 +143,7 @@ export interface PagedState<N extends PagedOperation> extends QueryState<Pages<N
 export function usePagedQuery<N extends PagedOperation>(op: N, input: Input<N>, options: QueryOptions<Pages<N>> = {}): PagedState<N> {
   const key = pagesKey(op, input);
   const result = useInfiniteQuery<Output<N>, ApiFailure, Pages<N>, PagesKey<N>, string | null>({
-    queryKey: key,
-    queryFn: ({ pageParam, signal }) => call(op, { ...input, cursor: pageParam } as Input<N>, { signal }),
-    initialPageParam: null,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...pagedQuery(op, input),
     enabled: options.enabled ?? true,
     placeholderData: keepPreviousData,
   });

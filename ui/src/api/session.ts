@@ -25,6 +25,11 @@ function set(next: Partial<SessionState>): void {
   for (const listener of listeners) listener();
 }
 
+/** The daemon refused this page's credentials, or it has none (outside React). */
+export function isSignedOut(): boolean {
+  return state.unauthorized;
+}
+
 /** This browser's session secret, if it signed in. */
 export function sessionSecret(): string | null {
   try {

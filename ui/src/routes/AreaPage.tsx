@@ -1,43 +1,57 @@
-import { lazy, Suspense, type ComponentType } from 'react';
+import { Suspense, type ComponentType } from 'react';
+import { ChunkBoundary } from '../components/ChunkBoundary';
 import { Spinner } from '../components/Feedback';
 import type { AreaId } from './areas';
+import { lazyPage } from './lazyPage';
+
+const loaders = new Map<AreaId, () => Promise<void>>();
 
 /** A page loaded when first shown (each area is its own chunk; the first paint loads one). */
-function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
-  return lazy(() => load().then((m) => ({ default: m[name] })));
+function page<K extends string>(area: AreaId, load: () => Promise<Record<K, ComponentType>>, name: K) {
+  const { Component, preload } = lazyPage(load, name);
+  loaders.set(area, preload);
+  return Component;
 }
 
-const ActivityPage = page(() => import('./activity/ActivityPage'), 'ActivityPage');
-const AppsPage = page(() => import('./apps/AppsPage'), 'AppsPage');
-const BoardPage = page(() => import('./board/BoardPage'), 'BoardPage');
-const ChangesPage = page(() => import('./changes/ChangesPage'), 'ChangesPage');
-const ChatPage = page(() => import('./chat/ChatPage'), 'ChatPage');
-const DashboardPage = page(() => import('./dashboard/DashboardPage'), 'DashboardPage');
-const FeaturesPage = page(() => import('./features/FeaturesPage'), 'FeaturesPage');
-const FilesPage = page(() => import('./files/FilesPage'), 'FilesPage');
-const GoalsPage = page(() => import('./goals/GoalsPage'), 'GoalsPage');
-const ImportPage = page(() => import('./import/ImportPage'), 'ImportPage');
-const LogsPage = page(() => import('./logs/LogsPage'), 'LogsPage');
-const PerformancePage = page(() => import('./performance/PerformancePage'), 'PerformancePage');
-const ProcessesPage = page(() => import('./processes/ProcessesPage'), 'ProcessesPage');
-const RunnerPage = page(() => import('./runner/RunnerPage'), 'RunnerPage');
-const SettingsArea = page(() => import('./settings/SettingsArea'), 'SettingsArea');
-const SystemPage = page(() => import('./system/SystemPage'), 'SystemPage');
-const TodosPage = page(() => import('./todos/TodosPage'), 'TodosPage');
-const TerminalPage = page(() => import('./terminal/TerminalPage'), 'TerminalPage');
+/** Starts loading an area's chunk before anything renders it (at start; when a link is pointed at). */
+export function preloadArea(area: AreaId): Promise<void> {
+  return loaders.get(area)?.() ?? Promise.resolve();
+}
+
+const ActivityPage = page('activity', () => import('./activity/ActivityPage'), 'ActivityPage');
+const AppsPage = page('apps', () => import('./apps/AppsPage'), 'AppsPage');
+const BoardPage = page('board', () => import('./board/BoardPage'), 'BoardPage');
+const ChangesPage = page('changes', () => import('./changes/ChangesPage'), 'ChangesPage');
+const ChatPage = page('chat', () => import('./chat/ChatPage'), 'ChatPage');
+const DashboardPage = page('dashboard', () => import('./dashboard/DashboardPage'), 'DashboardPage');
+const FeaturesPage = page('features', () => import('./features/FeaturesPage'), 'FeaturesPage');
+const FilesPage = page('files', () => import('./files/FilesPage'), 'FilesPage');
+const GoalsPage = page('goals', () => import('./goals/GoalsPage'), 'GoalsPage');
+const ImportPage = page('import', () => import('./import/ImportPage'), 'ImportPage');
+const LogsPage = page('logs', () => import('./logs/LogsPage'), 'LogsPage');
+const PerformancePage = page('performance', () => import('./performance/PerformancePage'), 'PerformancePage');
+const ProcessesPage = page('processes', () => import('./processes/ProcessesPage'), 'ProcessesPage');
+const RunnerPage = page('runner', () => import('./runner/RunnerPage'), 'RunnerPage');
+const SettingsArea = page('settings', () => import('./settings/SettingsArea'), 'SettingsArea');
+const SystemPage = page('system', () => import('./system/SystemPage'), 'SystemPage');
+const TodosPage = page('todos', () => import('./todos/TodosPage'), 'TodosPage');
+const TerminalPage = page('terminal', () => import('./terminal/TerminalPage'), 'TerminalPage');
 
 /** Picks the page for an area. */
 export function AreaPage({ area }: { area: AreaId }) {
+  // Keyed by area: a page whose code failed does not keep another one from showing.
   return (
-    <Suspense
-      fallback={
-        <div className="page-loading" data-testid="page-loading">
-          <Spinner />
-        </div>
-      }
-    >
-      <Area area={area} />
-    </Suspense>
+    <ChunkBoundary key={area}>
+      <Suspense
+        fallback={
+          <div className="page-loading" data-testid="page-loading">
+            <Spinner />
+          </div>
+        }
+      >
+        <Area area={area} />
+      </Suspense>
+    </ChunkBoundary>
   );
 }
 

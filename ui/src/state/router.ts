@@ -61,8 +61,9 @@ export function useRoute(): Route {
   return useMemo(() => parseRoute(hash), [hash]);
 }
 
+/** The current area; unlike `useRoute`, a change of the query or the rest (a filter) does not re-render. */
 export function useArea(): AreaId {
-  return useRoute().area;
+  return useSyncExternalStore(subscribe, () => parseRoute(readHash()).area);
 }
 
 type QueryInit = URLSearchParams | Record<string, string | null | undefined>;

@@ -1,10 +1,11 @@
-import { useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactNode } from 'react';
+import { useMemo, useState, type CSSProperties, type DragEvent } from 'react';
 import { useAction, useQuery } from '../../api/hooks';
 import { DebouncedInput } from '../../components/DebouncedInput';
 import { Dialog } from '../../components/Dialog';
 import { Banner, Spinner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
+import { useAfterPaint } from '../../components/useAfterPaint';
 import { useElementWidth } from '../../components/useElementWidth';
 import { useToast } from '../../components/toastContext';
 import type { App, Goal, WorkflowState } from '../../gen/bindings';
@@ -16,8 +17,9 @@ import { RequireApp } from '../work/RequireApp';
 import { allowedTargets, moveOpFor, STATE_HINTS, STATE_LABELS, STATES } from '../work/states';
 import { moveGoal, type MoveOptions } from '../work/transition';
 import { BoardCard, DRAG_TYPE } from './BoardCard';
-import { FOLDED, foldedColumns, GAP, loadChosen, OPEN_MIN, saveChosen } from './columns';
-import { useBoardGoals } from './useBoardGoals';
+import { ColumnCards } from './ColumnCards';
+import { boardFilterFromQuery, FOLDED, foldedColumns, GAP, loadChosen, OPEN_MIN, saveChosen } from './columns';
+import { byPriority, useBoardColumns } from './useBoardColumns';
 
 export function BoardPage() {
   return (
@@ -49,10 +51,6 @@ interface Refusal {
   message: string;
 }
 
-function byPriority(a: Goal, b: Goal): number {
-  return b.priority - a.priority || a.number - b.number;
-}
-
 function Board({ app }: { app: App }) {
   const toast = useToast();
   const route = useRoute();
@@ -60,9 +58,15 @@ function Board({ app }: { app: App }) {
   const q = route.query.get('q') ?? '';
   const setQuery = (patch: Record<string, string>) => replaceQuery({ feature: featureFilter, q, ...patch });
 
-  const { goals, error, upsert } = useBoardGoals(app.id);
-  const features = useFeatures(app.id);
-  const eligibility = useQuery('workflow.eligible', { appId: app.id, limit: 100_000 });
+  const filter = useMemo(() => boardFilterFromQuery(route.query), [route.query]);
+  const board = useBoardColumns(app.id, filter);
+  const { columns, ready, error } = board;
+  // What the cards do not need to paint comes once they are painted: the Features (the filter's
+  // choices) and why queued Goals wait (every todo card's reason, in one answer of about 250
+  // bytes a queued Goal: 1.2 MB for 5,000).
+  const painted = useAfterPaint(ready);
+  const features = useFeatures(app.id, painted);
+  const eligibility = useQuery('workflow.eligible', { appId: app.id, limit: 100_000 }, { enabled: painted && columns.todo.total > 0 });
 
   const [dragging, setDragging] = useState<Goal | null>(null);
   const [over, setOver] = useState<WorkflowState | null>(null);
@@ -71,7 +75,7 @@ function Board({ app }: { app: App }) {
   // move leaves `pending`, and the card is back where the cache has it, with the reason shown.
   const move = useAction(({ goal, to, opts }: Move, call) => moveGoal(goal, to, opts, call), {
     onSuccess: (result, { goal }) => {
-      upsert(result.goal);
+      board.moved(result.goal, result.from);
       toast.show('success', `#${goal.number} → ${STATE_LABELS[result.to]}`, result.newRound ? 'A new round was opened.' : undefined);
     },
     onError: (err, { goal, to }) => setRefusal({ goal, to, message: err.message }),
@@ -82,22 +86,26 @@ function Board({ app }: { app: App }) {
 
   const blocked = useMemo(() => new Map((eligibility.data?.blocked ?? []).map((b) => [b.goalId, b.reason])), [eligibility.data]);
 
-  const columns = useMemo(() => {
-    const words = q.toLowerCase().split(/\s+/).filter(Boolean);
-    const byState = new Map<WorkflowState, Goal[]>(STATES.map((s) => [s, []]));
-    for (const g of goals ?? []) {
-      if (featureFilter === 'none' ? g.featureId : featureFilter && g.featureId !== featureFilter) continue;
-      if (words.length && !words.every((w) => `#${g.number} ${g.title} ${g.labels.join(' ')}`.toLowerCase().includes(w))) continue;
-      byState.get(pending[g.id] ?? g.status)?.push(g);
+  // A move shows at once: the card leaves its column for the one it goes to, and the counts follow.
+  const shown = useMemo(() => {
+    const byState = new Map<WorkflowState, { cards: Goal[]; count: number }>();
+    const moving = move.pending;
+    for (const state of STATES) {
+      const column = columns[state];
+      const leaving = moving.filter((m) => m.to !== state && column.cards.some((g) => g.id === m.goal.id));
+      const arriving = moving.filter((m) => m.to === state && !column.cards.some((g) => g.id === m.goal.id)).map((m) => m.goal);
+      const cards = leaving.length || arriving.length ? [...column.cards.filter((g) => !leaving.some((m) => m.goal.id === g.id)), ...arriving].sort(byPriority) : column.cards;
+      byState.set(state, { cards, count: Math.max(0, column.total - leaving.length + arriving.length) });
     }
-    for (const list of byState.values()) list.sort(byPriority);
     return byState;
-  }, [goals, featureFilter, q, pending]);
+  }, [columns, move.pending]);
+  const listed = STATES.reduce((n, s) => n + (shown.get(s)?.count ?? 0), 0);
+  const capped = STATES.some((s) => columns[s].capped);
 
   // Every column fits the board's width: the least actionable fold to strips when room runs out.
   const [boardRef, boardWidth] = useElementWidth<HTMLDivElement>();
   const [chosen, setChosen] = useState(loadChosen);
-  const counts = useMemo(() => new Map(STATES.map((s) => [s, columns.get(s)?.length ?? 0])), [columns]);
+  const counts = useMemo(() => new Map(STATES.map((s) => [s, shown.get(s)?.count ?? 0])), [shown]);
   const folded = foldedColumns(boardWidth, counts, chosen);
   const toggleFold = (state: WorkflowState) => {
     const next = { ...chosen, [state]: !folded.has(state) };
@@ -127,14 +135,19 @@ function Board({ app }: { app: App }) {
     setOver(null);
     const id = e.dataTransfer.getData(DRAG_TYPE) || dragging?.id;
     setDragging(null);
-    const goal = goals?.find((g) => g.id === id);
+    const goal = dragging?.id === id ? dragging : STATES.flatMap((s) => columns[s].cards).find((g) => g.id === id);
     if (goal) requestMove(goal, to);
+  };
+
+  const endDrag = () => {
+    setDragging(null);
+    setOver(null);
   };
 
   const allowed = dragging ? allowedTargets(dragging.status) : [];
 
-  if (error) return <Banner tone="error">{error}</Banner>;
-  if (!goals) return <Spinner />;
+  if (error && !ready) return <Banner tone="error">{error}</Banner>;
+  if (!ready) return <Spinner />;
 
   return (
     <>
@@ -153,8 +166,12 @@ function Board({ app }: { app: App }) {
             </option>
           ))}
         </select>
-        <span className="muted small">{goals.length} goals</span>
+        <span className="muted small" data-testid="board-total">
+          {listed.toLocaleString()}
+          {capped ? '+' : ''} goals
+        </span>
       </div>
+      {error && <Banner tone="error">{error}</Banner>}
       {refusal && (
         <Banner
           tone="error"
@@ -173,7 +190,8 @@ function Board({ app }: { app: App }) {
       )}
       <div className="board" ref={boardRef} style={{ gridTemplateColumns: template, gap: GAP } as CSSProperties} data-testid="board" data-dragging={dragging ? 'true' : undefined}>
         {STATES.map((state) => {
-          const cards = columns.get(state) ?? [];
+          const { cards, count } = shown.get(state) ?? { cards: [], count: 0 };
+          const column = columns[state];
           const isFolded = folded.has(state);
           const classes = ['board-column', `column-${state}`];
           if (isFolded) classes.push('folded');
@@ -183,7 +201,7 @@ function Board({ app }: { app: App }) {
             <section
               key={state}
               className={classes.join(' ')}
-              aria-label={`${STATE_LABELS[state]}: ${cards.length}`}
+              aria-label={`${STATE_LABELS[state]}: ${count}`}
               data-testid={`board-column-${state}`}
               data-folded={isFolded ? 'true' : undefined}
               onDragOver={(e) => {
@@ -213,28 +231,32 @@ function Board({ app }: { app: App }) {
                   {STATE_LABELS[state]}
                 </a>
                 <span className="board-count" data-testid={`board-count-${state}`}>
-                  {cards.length}
+                  {count}
+                  {column.capped ? '+' : ''}
                 </span>
               </header>
               <div className="board-column-body" hidden={isFolded}>
-                <ColumnCards
-                  cards={cards}
-                  render={(g) => (
-                    <BoardCard
-                      key={g.id}
-                      goal={g}
-                      blockedReason={g.status === 'todo' ? blocked.get(g.id) : undefined}
-                      pending={g.id in pending}
-                      onDragStart={setDragging}
-                      onDragEnd={() => {
-                        setDragging(null);
-                        setOver(null);
-                      }}
-                      onMove={requestMove}
-                    />
-                  )}
-                />
-                {cards.length === 0 && <div className="board-empty">{dragging && state !== dragging.status ? 'Drop here' : 'Nothing here'}</div>}
+                {!isFolded && (
+                  <ColumnCards
+                    cards={cards}
+                    count={count}
+                    hasMore={column.hasMore}
+                    loadingMore={column.loadingMore}
+                    loadMore={column.loadMore}
+                    keep={dragging?.id}
+                    render={(g) => (
+                      <BoardCard
+                        goal={g}
+                        blockedReason={g.status === 'todo' ? blocked.get(g.id) : undefined}
+                        pending={g.id in pending}
+                        onDragStart={setDragging}
+                        onDragEnd={endDrag}
+                        onMove={requestMove}
+                      />
+                    )}
+                  />
+                )}
+                {count === 0 && <div className="board-empty">{dragging && state !== dragging.status ? 'Drop here' : 'Nothing here'}</div>}
               </div>
             </section>
           );
@@ -274,38 +296,6 @@ function Board({ app }: { app: App }) {
             <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="move-dialog-reason" />
           </label>
         </Dialog>
-      )}
-    </>
-  );
-}
-
-/** Cards a column renders before more are asked for. */
-const CARD_PAGE = 60;
-
-/**
- * A long column renders its first cards only, and the next page each time its end scrolls into
- * view (a column of thousands paints as fast as one of sixty).
- */
-function ColumnCards({ cards, render }: { cards: Goal[]; render: (g: Goal) => ReactNode }) {
-  const [limit, setLimit] = useState(CARD_PAGE);
-  const end = useRef<HTMLDivElement>(null);
-  const more = cards.length > limit;
-  useEffect(() => {
-    const el = end.current;
-    if (!more || !el || typeof IntersectionObserver === 'undefined') return;
-    const seen = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) setLimit((l) => l + CARD_PAGE);
-    }, { rootMargin: '400px' });
-    seen.observe(el);
-    return () => seen.disconnect();
-  }, [more, limit]);
-  return (
-    <>
-      {cards.slice(0, limit).map(render)}
-      {more && (
-        <div ref={end} className="board-more muted small" data-testid="board-more" data-rendered={limit}>
-          {cards.length - limit} more…
-        </div>
       )}
     </>
   );

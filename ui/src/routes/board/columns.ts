@@ -1,4 +1,4 @@
-import type { WorkflowState } from '../../gen/bindings';
+import type { ListGoalsInput, WorkflowState } from '../../gen/bindings';
 import { STATES } from '../work/states';
 
 /** The narrowest an open column gets before the board folds another one. */
@@ -47,4 +47,23 @@ export function loadChosen(): Partial<Record<WorkflowState, boolean>> {
 
 export function saveChosen(chosen: Partial<Record<WorkflowState, boolean>>): void {
   localStorage.setItem(KEY, JSON.stringify(chosen));
+}
+
+/** What the Board shows: a Feature (an id, `none`, or '' for any) and search words. */
+export interface BoardFilter {
+  featureId: string;
+  q: string;
+}
+
+/** Cards a column asks for at a time: the first page paints, the next come as the column scrolls. */
+export const COLUMN_PAGE = 60;
+
+/** The `goals.list` input of one column (also asked for at start, before the Board mounts). */
+export function columnInput(appId: string, state: WorkflowState, filter: BoardFilter): ListGoalsInput {
+  return { appId, status: [state], featureId: filter.featureId || null, q: filter.q.trim() || null, sort: 'priority', limit: COLUMN_PAGE };
+}
+
+/** The Board's filter in the route's query (`#/board?feature=…&q=…`). */
+export function boardFilterFromQuery(query: URLSearchParams): BoardFilter {
+  return { featureId: query.get('feature') ?? '', q: query.get('q') ?? '' };
 }

@@ -1,8 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAction, usePagedQuery } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
+import { useAfterPaint } from '../../components/useAfterPaint';
 import { useToast } from '../../components/toastContext';
 import type { App, ExportFormat, Goal } from '../../gen/bindings';
 import { useApps } from '../../state/appsContext';
@@ -12,8 +13,8 @@ import { downloadExport } from '../work/download';
 import { useFeatures, useReporters } from '../work/hooks';
 import { RequireApp } from '../work/RequireApp';
 import { BulkBar, BulkResultPanel, type BulkOutcome } from './BulkBar';
-import { filtersFromQuery, filtersToQuery, hasFilters, toInput, type GoalFilters } from './filters';
-import { GoalDetailPage } from './GoalDetailPage';
+import { filtersFromQuery, filtersToQuery, hasFilters, matches, narrows, toInput, type GoalFilters } from './filters';
+import { GoalDetailPage, preloadGoalDetail } from './detailChunk';
 import { GoalFiltersBar } from './GoalFiltersBar';
 import { GoalsTable } from './GoalsTable';
 import { rememberGoalsHref } from './listMemory';
@@ -68,19 +69,33 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
   const toast = useToast();
   const filters = useMemo(() => filtersFromQuery(query), [query]);
   const setFilters = (next: GoalFilters) => replaceQuery(filtersToQuery(next));
-  const features = useFeatures(app.id);
-  const reporters = useReporters();
+  // Every loaded page is asked again when Goals change, so "Load more" is kept.
+  const list = usePagedQuery('goals.list', toInput(filters, app.id));
+  // The filters' choices come once the rows (or a refusal) are painted: they do not hold the
+  // first paint back.
+  const listed = useAfterPaint(list.data !== undefined || list.error !== undefined);
+  const features = useFeatures(app.id, listed);
+  const reporters = useReporters(listed);
 
   const listHref = hrefFor('goals', [], filtersToQuery(filters));
   useEffect(() => rememberGoalsHref(listHref), [listHref]);
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
   const [bulk, setBulk] = useState<BulkOutcome | null>(null);
 
-  // Every loaded page is asked again when Goals change, so "Load more" is kept.
-  const list = usePagedQuery('goals.list', toInput(filters, app.id));
   const error = list.error?.message;
   const first = list.data?.pages[0];
-  const current = list.loading || !list.items ? null : { items: list.items, total: first?.total ?? null, totalIsLowerBound: first?.totalIsLowerBound ?? false };
+  // The last rows the daemon answered, and for which filters.
+  const [answered, setAnswered] = useState<{ filters: GoalFilters; items: Goal[] } | null>(null);
+  if (!list.loading && list.items && (answered?.items !== list.items || answered.filters !== filters)) setAnswered({ filters, items: list.items });
+  // A narrower filter (a status ticked, a Feature chosen) answers at once from the rows shown:
+  // those that match are the first rows of its answer, in order; the rest follow from the daemon.
+  const early = list.loading && answered && narrows(answered.filters, filters) ? answered.items.filter((g) => matches(filters, g)) : null;
+  const current =
+    early && early.length > 0
+      ? { items: early, total: null, totalIsLowerBound: false, partial: true }
+      : list.loading || !list.items
+        ? null
+        : { items: list.items, total: first?.total ?? null, totalIsLowerBound: first?.totalIsLowerBound ?? false, partial: false };
   // Only rows on screen stay selected.
   const selected = useMemo<ReadonlySet<string>>(() => {
     const visible = new Set((list.items ?? []).map((g) => g.id));
@@ -92,11 +107,16 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
     onSuccess: (goal) => toast.show('success', `Restored #${goal.number}`, goal.title),
     onError: (err, goal) => toast.show('error', `Could not restore #${goal.number}`, err.message),
   });
-  const restore = (goal: Goal) => void restoring.run(goal);
+  const restoreRun = restoring.run;
+  const restore = useCallback((goal: Goal) => void restoreRun(goal), [restoreRun]);
   const restoringIds = useMemo<ReadonlySet<string>>(() => new Set(restoring.pending.map((g) => g.id)), [restoring.pending]);
 
   const labels = useMemo(() => [...new Set((list.items ?? []).flatMap((g) => g.labels))].sort(), [list.items]);
-  const toggle = (id: string) => setPicked((s) => (s.has(id) ? new Set([...s].filter((x) => x !== id)) : new Set([...s, id])));
+  const toggle = useCallback((id: string) => setPicked((s) => (s.has(id) ? new Set([...s].filter((x) => x !== id)) : new Set([...s, id]))), []);
+  // A Goal is usually opened from the list: its page's code comes while the list is read.
+  useEffect(() => {
+    if (listed) void preloadGoalDetail();
+  }, [listed]);
   const toggleAll = (all: boolean) => setPicked(all ? new Set((current?.items ?? []).map((g) => g.id)) : new Set());
   const filtered = hasFilters(filters);
 
@@ -156,7 +176,11 @@ function GoalsList({ app, query }: { app: App; query: URLSearchParams }) {
         <>
           <GoalsTable goals={current.items} selected={selected} onToggle={toggle} onToggleAll={toggleAll} deletedView={filters.deleted} onRestore={restore} restoring={restoringIds} />
           <div className="load-more">
-            {list.hasMore ? (
+            {current.partial ? (
+              <span className="muted small" role="status" data-testid="goals-partial">
+                Loading…
+              </span>
+            ) : list.hasMore ? (
               <button type="button" className="button" onClick={list.loadMore} disabled={list.loadingMore} data-testid="goals-load-more">
                 {list.loadingMore ? 'Loading…' : 'Load more'}
               </button>

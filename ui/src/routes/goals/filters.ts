@@ -1,4 +1,4 @@
-import type { GoalSort, ListGoalsInput, WorkflowState } from '../../gen/bindings';
+import type { Goal, GoalSort, ListGoalsInput, WorkflowState } from '../../gen/bindings';
 import { isWorkflowState } from '../work/states';
 
 /** The Goals list's filters; they live in the hash route's query (`#/goals?status=review`). */
@@ -59,6 +59,34 @@ export function filtersToQuery(f: GoalFilters): Record<string, string> {
 
 export function hasFilters(f: GoalFilters): boolean {
   return Boolean(f.status.length || f.feature || f.label.trim() || f.reporter || f.assignee.trim() || f.q.trim());
+}
+
+/**
+ * True when `next` lists only Goals `prev` lists, in the same order (the same search, sort and
+ * view, and each filter the same or narrower): the rows shown for `prev` that match `next` are
+ * then the first rows of `next`'s answer.
+ */
+export function narrows(prev: GoalFilters, next: GoalFilters): boolean {
+  if (prev.q.trim() !== next.q.trim() || (prev.sort || 'priority') !== (next.sort || 'priority') || prev.deleted !== next.deleted) return false;
+  const status = prev.status.length === 0 || (next.status.length > 0 && next.status.every((s) => prev.status.includes(s)));
+  const field = (p: string, n: string) => p === n || p === '';
+  return (
+    status &&
+    field(prev.feature, next.feature) &&
+    field(prev.label.trim(), next.label.trim()) &&
+    field(prev.reporter, next.reporter) &&
+    field(prev.assignee.trim(), next.assignee.trim())
+  );
+}
+
+/** Whether a Goal passes the filters a Goal's own fields tell (all but the search), as the daemon does. */
+export function matches(f: GoalFilters, g: Goal): boolean {
+  if (f.status.length > 0 && !f.status.includes(g.status)) return false;
+  if (f.feature && (f.feature === 'none' ? g.featureId !== null : g.featureId !== f.feature)) return false;
+  if (f.label.trim() && !g.labels.includes(f.label.trim())) return false;
+  if (f.reporter && g.reporterId !== f.reporter) return false;
+  if (f.assignee.trim() && g.assignee !== f.assignee.trim()) return false;
+  return true;
 }
 
 /** The `goals.list` input for the filters. */
