@@ -105,6 +105,65 @@ fn resolve_repo(raw: &str) -> Result<PathBuf, ApiError> {
         .map_err(|_| ApiError::invalid(format!("{} cannot be resolved", root.display())))
 }
 
+/// Apps looked up since the store's apps generation last changed (an app or the active app
+/// was written): by id, and which one is active. Every request names its app or means the
+/// active one, so this spares each a read off the executor.
+#[derive(Default)]
+pub(crate) struct AppsSeen(std::sync::Mutex<Seen>);
+
+#[derive(Default)]
+struct Seen {
+    generation: u64,
+    by_id: std::collections::HashMap<String, App>,
+    /// The active app's id (`Some(None)`: none is active).
+    active: Option<Option<String>>,
+}
+
+/// Apps kept at most (lookups of ids that exist only; more is a sign of churn, start over).
+const APPS_SEEN: usize = 256;
+
+impl AppsSeen {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The answer for `id` (None: the active app) if known under `generation`.
+    fn get(&self, generation: u64, id: Option<&str>) -> Option<Option<App>> {
+        let seen = self.lock();
+        if seen.generation != generation {
+            return None;
+        }
+        let id = match id {
+            Some(id) => id,
+            None => match seen.active.as_ref()? {
+                Some(active) => active.as_str(),
+                None => return Some(None),
+            },
+        };
+        seen.by_id.get(id).cloned().map(Some)
+    }
+
+    /// Keep what was read under `generation` (read before the rows were).
+    fn put(&self, generation: u64, id: Option<&str>, app: Option<&App>) {
+        let mut seen = self.lock();
+        if seen.generation != generation {
+            *seen = Seen {
+                generation,
+                ..Seen::default()
+            };
+        }
+        if id.is_none() {
+            seen.active = Some(app.map(|a| a.id.clone()));
+        }
+        if let Some(app) = app {
+            if seen.by_id.len() >= APPS_SEEN {
+                seen.by_id.clear();
+            }
+            seen.by_id.insert(app.id.clone(), app.clone());
+        }
+    }
+}
+
 impl Core {
     /// Resolve the app a request is about: explicit id, else the context's, else the active app.
     pub async fn resolve_app(&self, ctx: &Ctx, explicit: Option<&str>) -> Result<App, ApiError> {
@@ -112,15 +171,27 @@ impl Core {
         if let Some(id) = &id {
             validate_id("app", id)?;
         }
-        self.read(move |c| match id {
-            Some(id) => table::get(c, &id),
-            None => match table::active_id(c)? {
-                Some(active) => table::get(c, &active),
-                None => Ok(None),
-            },
-        })
-        .await?
-        .ok_or_else(|| match explicit {
+        let generation = self.0.store.apps_generation();
+        let found = match self.0.apps_seen.get(generation, id.as_deref()) {
+            Some(known) => known,
+            None => {
+                let key = id.clone();
+                let found = self
+                    .read(move |c| match key {
+                        Some(id) => table::get(c, &id),
+                        None => match table::active_id(c)? {
+                            Some(active) => table::get(c, &active),
+                            None => Ok(None),
+                        },
+                    })
+                    .await?;
+                self.0
+                    .apps_seen
+                    .put(generation, id.as_deref(), found.as_ref());
+                found
+            }
+        };
+        found.ok_or_else(|| match explicit {
             Some(id) => ApiError::not_found(format!("no app with id {id}")),
             None => ApiError::precondition(
                 "no app is selected; add one or select one first (refine apps select)",

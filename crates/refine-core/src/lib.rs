@@ -212,6 +212,8 @@ pub(crate) struct Inner {
     pub(crate) file_index_counters: cache::Counters,
     /// Each app's last start verdicts, with the facts they were made from.
     pub(crate) verdicts: workflow::VerdictCache,
+    /// Apps as last looked up, while no write changed the apps.
+    pub(crate) apps_seen: apps::AppsSeen,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -269,6 +271,7 @@ impl Core {
         let owner = owner_mark(&config.data_dir);
         let core = Core(Arc::new(Inner {
             verdicts: Default::default(),
+            apps_seen: Default::default(),
             store,
             bus: EventBus::new(config.event_buffer),
             data_dir: config.data_dir.clone(),

@@ -18,11 +18,13 @@ struct Changed {
     rows: HashSet<i64>,
     /// A Feature changed (its name is in the facts): rebuild rather than patch.
     features: bool,
+    /// An app or the active app (`meta`) changed.
+    apps: bool,
 }
 
 impl Changed {
     fn is_empty(&self) -> bool {
-        self.rows.is_empty() && !self.features
+        self.rows.is_empty() && !self.features && !self.apps
     }
 }
 
@@ -40,6 +42,9 @@ pub(crate) struct FactsCache {
     /// harm) and that the cache has not applied yet.
     dirty: Mutex<Changed>,
     apps: Mutex<HashMap<String, AppFacts>>,
+    /// Bumped once a transaction that changed `apps` or `meta` ended: what was read of the
+    /// apps under an older value may be out of date.
+    apps_generation: AtomicU64,
     /// Answers from memory, and full reads of an app's facts.
     hits: AtomicU64,
     misses: AtomicU64,
@@ -59,6 +64,7 @@ impl FactsCache {
                     lock(&pending).rows.insert(rowid);
                 }
                 "features" => lock(&pending).features = true,
+                "apps" | "meta" => lock(&pending).apps = true,
                 _ => {}
             },
         ))?;
@@ -71,6 +77,9 @@ impl FactsCache {
         if taken.is_empty() {
             return;
         }
+        if taken.apps {
+            self.apps_generation.fetch_add(1, Ordering::SeqCst);
+        }
         let mut d = lock(&self.dirty);
         d.rows.extend(taken.rows);
         d.features |= taken.features;
@@ -78,6 +87,13 @@ impl FactsCache {
 }
 
 impl Store {
+    /// Changes with every ended transaction that wrote the `apps` or `meta` table: what a
+    /// caller read of the apps after seeing one value stays true while it is unchanged (read
+    /// the value first, then the apps).
+    pub fn apps_generation(&self) -> u64 {
+        self.facts.apps_generation.load(Ordering::SeqCst)
+    }
+
     /// The start rules' facts of an app's live Goals (as [`goals::facts`] reads them), in
     /// number order: from memory, brought up to date with every committed change first.
     pub fn goal_facts(&self, app_id: &str) -> Result<Arc<Vec<GoalFacts>>> {
