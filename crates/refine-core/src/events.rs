@@ -230,7 +230,23 @@ pub struct EventBus {
     capacity: usize,
     /// Events published by this run.
     published: std::sync::atomic::AtomicU64,
+    /// Subscribers that want only some events (see [`EventBus::subscribe_filtered`]).
+    filtered: Mutex<Vec<Filtered>>,
 }
+
+/// Which events a filtered subscriber takes (asked as each event is published).
+pub type EventFilter = Box<dyn Fn(&Event) -> bool + Send + Sync>;
+
+struct Filtered {
+    wants: EventFilter,
+    tx: tokio::sync::mpsc::Sender<FilteredEvent>,
+    /// Events it could not take (its queue was full), told with the next one it takes.
+    missed: u64,
+}
+
+/// What a filtered subscriber receives: an event, and how many before it were dropped because
+/// its queue was full (it fell behind).
+pub type FilteredEvent = (Arc<Event>, u64);
 
 impl EventBus {
     pub fn new(capacity: usize) -> EventBus {
@@ -249,6 +265,7 @@ impl EventBus {
             tx,
             capacity: capacity.max(1),
             published: Default::default(),
+            filtered: Mutex::new(Vec::new()),
         }
     }
 
@@ -305,7 +322,43 @@ impl EventBus {
         ring.buffer.push_back(event.clone());
         // Sent under the lock so subscribe() sees no gap and no duplicate.
         let _ = self.tx.send(event.clone());
+        let mut filtered = self.filtered.lock().unwrap_or_else(|p| p.into_inner());
+        if !filtered.is_empty() {
+            filtered.retain_mut(|f| {
+                if f.tx.is_closed() {
+                    return false;
+                }
+                if (f.wants)(&event) {
+                    match f.tx.try_send((event.clone(), f.missed)) {
+                        Ok(()) => f.missed = 0,
+                        Err(_) => f.missed += 1,
+                    }
+                }
+                true
+            });
+        }
         event
+    }
+
+    /// Subscribe to the events `wants` takes, from now on. Unlike [`EventBus::subscribe`], an
+    /// uninterested subscriber is not woken for every event (the busy streams — process
+    /// output, transcripts — cost it nothing). Holds up to `queue` events; past that events are
+    /// dropped and counted (the count comes with the next event it gets).
+    pub fn subscribe_filtered(
+        &self,
+        queue: usize,
+        wants: EventFilter,
+    ) -> tokio::sync::mpsc::Receiver<FilteredEvent> {
+        let (tx, rx) = tokio::sync::mpsc::channel(queue.max(1));
+        self.filtered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Filtered {
+                wants,
+                tx,
+                missed: 0,
+            });
+        rx
     }
 
     /// Subscribe; with `last_id`, also get what was published after it (or a resync marker).
@@ -404,6 +457,31 @@ pub fn needs_you(kind_name: &str, data: &serde_json::Value) -> Option<Attention>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_filtered_subscriber_gets_its_events_in_order_and_hears_of_drops() {
+        let bus = EventBus::new(64);
+        let mut rx = bus.subscribe_filtered(2, Box::new(|e| e.kind.starts_with("goals.")));
+        let g = serde_json::json!({});
+        bus.publish_value("goals.created", None, g.clone());
+        bus.publish_value("processes.output", None, g.clone());
+        bus.publish_value("goals.updated", None, g.clone());
+        // The queue holds two: these are dropped and counted.
+        bus.publish_value("goals.deleted", None, g.clone());
+        bus.publish_value("goals.deleted", None, g.clone());
+        let (a, missed) = rx.recv().await.unwrap();
+        assert_eq!((a.kind.as_str(), missed), ("goals.created", 0));
+        let (b, _) = rx.recv().await.unwrap();
+        assert_eq!(b.kind, "goals.updated");
+        bus.publish_value("goals.created", None, g.clone());
+        let (c, missed) = rx.recv().await.unwrap();
+        assert_eq!((c.kind.as_str(), missed), ("goals.created", 2));
+        assert!(rx.try_recv().is_err(), "nothing else was taken");
+        // A dropped receiver is let go at the next publish.
+        drop(rx);
+        bus.publish_value("goals.created", None, g);
+        assert!(bus.filtered.lock().unwrap().is_empty());
+    }
     use serde_json::json;
 
     const XA: Kind<i32> = Kind::new("x.a");

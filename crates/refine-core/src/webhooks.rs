@@ -4,7 +4,9 @@
 //! history. Deliveries are rows, so a restart resumes what was pending. `https` goes anywhere;
 //! plain `http` only to a loopback address and only when the webhook allows it.
 
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -156,6 +158,17 @@ fn changed(w: &Webhook, summary: String) -> Change {
         .app(Some(w.app_id.clone()))
         .target(w.id.clone())
         .event(kind::WEBHOOK_CHANGED, w)
+}
+
+/// Event kinds some enabled webhook wants, per app.
+type Wanted = HashMap<String, HashSet<String>>;
+
+/// What the bus's filter knows of [`Wanted`]: `None` takes every event of an app (not read
+/// yet, or a webhook changed since); `generation` counts webhook changes.
+#[derive(Default)]
+struct SharedWanted {
+    generation: u64,
+    wanted: Option<Wanted>,
 }
 
 impl Core {
@@ -417,39 +430,58 @@ impl Core {
 
     /// The dispatcher (events → pending deliveries) and the sender (due deliveries → POST).
     pub fn start_webhooks(&self) {
-        let (_, mut events) = self.bus().subscribe(None);
+        // The bus asks `shared` as it publishes, so with no webhook (or none for a kind) an
+        // event does not wake the dispatcher. `shared` is never narrower than the truth: a
+        // webhook change resets it to "everything" in publish order, and the dispatcher's
+        // fresh read replaces that only if no later change came meanwhile.
+        let shared: Arc<Mutex<SharedWanted>> = Arc::default();
+        let filter = shared.clone();
+        let mut events = self.bus().subscribe_filtered(
+            1024,
+            Box::new(move |e| {
+                let mut w = filter.lock().unwrap_or_else(|p| p.into_inner());
+                if e.kind == kind::WEBHOOK_CHANGED.name() {
+                    w.generation += 1;
+                    w.wanted = None;
+                    return true;
+                }
+                match (&w.wanted, &e.app_id) {
+                    (Some(w), Some(app)) => w.get(app).is_some_and(|k| k.contains(&e.kind)),
+                    (None, Some(_)) => true,
+                    _ => false,
+                }
+            }),
+        );
         let core = self.clone();
         let mut shutdown = self.shutdown_signal();
         tokio::spawn(async move {
-            let mut wanted: Option<std::collections::HashSet<(String, String)>> = None;
+            let mut wanted: Option<Wanted> = None;
             loop {
                 let event = tokio::select! {
                     e = events.recv() => e,
                     _ = shutdown.wait_for(|v| *v) => return,
                 };
-                let event = match event {
-                    Ok(e) => e,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "webhooks fell behind the event stream");
-                        continue;
-                    }
-                    Err(_) => return,
-                };
-                // Which (app, kind) pairs any webhook wants, re-read when a webhook changes, so
-                // the stream's busy kinds (process output, transcripts) cost no database read.
+                let Some((event, missed)) = event else { return };
+                if missed > 0 {
+                    tracing::warn!(missed, "webhooks fell behind the event stream");
+                }
+                // Which (app, kind) pairs any webhook wants, re-read when a webhook changes.
                 if event.kind == kind::WEBHOOK_CHANGED.name() || wanted.is_none() {
+                    let generation = shared.lock().unwrap_or_else(|p| p.into_inner()).generation;
                     wanted = core.read(|c| table::list(c, None)).await.ok().map(|hooks| {
-                        hooks
-                            .into_iter()
-                            .filter(|(w, _)| w.enabled)
-                            .flat_map(|(w, _)| {
-                                w.events.into_iter().map(move |k| (w.app_id.clone(), k))
-                            })
-                            .collect::<std::collections::HashSet<(String, String)>>()
+                        let mut w = Wanted::new();
+                        for (hook, _) in hooks.into_iter().filter(|(h, _)| h.enabled) {
+                            w.entry(hook.app_id).or_default().extend(hook.events);
+                        }
+                        w
                     });
+                    let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
+                    if s.generation == generation {
+                        s.wanted = wanted.clone();
+                    }
                 }
                 let interesting = match (&wanted, &event.app_id) {
-                    (Some(w), Some(app)) => w.contains(&(app.clone(), event.kind.clone())),
+                    (Some(w), Some(app)) => w.get(app).is_some_and(|k| k.contains(&event.kind)),
                     (None, Some(_)) => true,
                     _ => false,
                 };

@@ -80,19 +80,36 @@ impl Core {
         let _ = std::fs::remove_dir_all(self.0.data_dir.join("evaluations"));
         let core = self.clone();
         tokio::spawn(async move { core.schedule_loop().await });
+        // Only the events that can change what may start wake the scheduler; the bus asks as
+        // it publishes, so the busy streams do not wake this task at all.
+        let mut rx = self.bus().subscribe_filtered(
+            64,
+            Box::new(|e| {
+                let k = e.kind.as_str();
+                // A Goal created in backlog cannot start; one created in todo can.
+                (k == "goals.created" && e.data["status"] == "todo")
+                    || matches!(
+                        k,
+                        "goals.bulk_updated"
+                            | "features.updated"
+                            | "features.deleted"
+                            | "import.committed"
+                    )
+                    || k.starts_with("workflow.")
+                    || k.starts_with("settings.")
+                    || k.starts_with("agents.profile")
+                    || (k.starts_with("runner.") && k != "runner.worker" && k != "runner.round")
+                    || k.starts_with("apps.")
+            }),
+        );
         let core = self.clone();
         tokio::spawn(async move {
-            let (_, mut rx) = core.bus().subscribe(None);
             let mut shutdown = core.shutdown_signal();
             loop {
                 tokio::select! {
                     e = rx.recv() => match e {
-                        Ok(e) if e.kind.starts_with("work.") || e.kind.starts_with("workflow.")
-                            || e.kind.starts_with("settings.") || e.kind.starts_with("agents.profile")
-                            || (e.kind.starts_with("runner.") && e.kind != "runner.worker" && e.kind != "runner.round") || e.kind.starts_with("apps.") => core.wake_runner(),
-                        Ok(_) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => core.wake_runner(),
-                        Err(_) => break,
+                        Some(_) => core.wake_runner(),
+                        None => break,
                     },
                     _ = shutdown.changed() => break,
                 }
