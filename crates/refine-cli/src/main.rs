@@ -291,8 +291,22 @@ async fn serve(cli: &Cli) -> std::result::Result<(), String> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() {
+/// Polls between looks at the runtime's global queue (tokio's default is 61). Work woken from
+/// outside the runtime lands there — a terminal's output read by its PTY thread, a keystroke's
+/// echo among them — and behind 61 polls of terminals printing as fast as they can it waited
+/// tens of milliseconds.
+const GLOBAL_QUEUE_INTERVAL: u32 = 4;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .global_queue_interval(GLOBAL_QUEUE_INTERVAL)
+        .build()
+        .expect("the async runtime");
+    runtime.block_on(run())
+}
+
+async fn run() {
     let cli = Cli::parse_from(normalize_args(std::env::args().collect()));
     if cli.serve && cli.command.is_some() {
         eprintln!("refine: --serve runs the daemon; it takes no subcommand");

@@ -95,6 +95,10 @@ async fn run(
                     if tx.send(Message::Binary(buf.into())).await.is_err() {
                         return;
                     }
+                    // Take turns: a terminal printing as fast as it can would otherwise send
+                    // until its task's budget runs out (megabytes), and every other terminal's
+                    // echo would wait behind it.
+                    tokio::task::yield_now().await;
                 }
                 Err(RecvError::Lagged(n)) => {
                     if tx.send(control(&TerminalServerMessage::Lagged { missed: n.min(u32::MAX as u64) as u32 })).await.is_err() {
