@@ -393,8 +393,19 @@ pub(crate) fn join_feature(
     index: Option<u32>,
     at: &str,
 ) -> Result<(), ApiError> {
-    if g.feature_id.as_deref() != Some(feature.id.as_str()) {
+    let joining = g.feature_id.as_deref() != Some(feature.id.as_str());
+    if joining {
         leave_feature(conn, g, at)?;
+    }
+    if joining && index.is_none() {
+        // Appended: after the last (one index lookup), the others keep their places — an
+        // import of thousands into one Feature does not renumber the Feature per Goal.
+        g.feature_id = Some(feature.id.clone());
+        g.feature_name = Some(feature.name.clone());
+        g.position = Some(ftable::next_position(conn, &feature.id)?);
+        gtable::update(conn, g)?;
+        ftable::touch(conn, &feature.id, at)?;
+        return Ok(());
     }
     let mut order: Vec<String> = ftable::goals_in(conn, &feature.id)?
         .into_iter()

@@ -76,6 +76,15 @@ pub fn goals_in(conn: &Connection, feature_id: &str) -> Result<Vec<(String, Work
         .collect())
 }
 
+/// The position after the Feature's last live goal (0 when it has none).
+pub fn next_position(conn: &Connection, feature_id: &str) -> Result<u32> {
+    Ok(conn.row(
+        "SELECT COALESCE(MAX(position) + 1, 0) FROM goals WHERE feature_id = ?1 AND deleted_at IS NULL",
+        [feature_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Give the listed goals positions 0..n in this order.
 pub fn set_order(conn: &Connection, feature_id: &str, ordered: &[String]) -> Result<()> {
     let mut stmt =
