@@ -1,7 +1,9 @@
 //! Agents benchmark (issue 5): 50 Goals through plan → implement → quality → governance → review
 //! with 4 workers and the instant scripted agent: total time, the daemon's peak RSS, errors; and
 //! the scheduler's overhead per Goal, excluding agent time (time in the automation minus the time
-//! its agent and check processes ran).
+//! its agent and check processes ran). Then many agents (issue 14): 16 Goals whose plan runs
+//! stream output at a fixed rate all at once, and what the daemon itself costs meanwhile (RSS,
+//! its own CPU per MB/s of agent output).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -29,15 +31,20 @@ fn cpu_ms(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) * 1000.0 / hz
 }
 
-fn peak_rss_kib(pid: u32) -> u64 {
+/// A memory figure of /proc/PID/status in KiB (`VmRSS:`, `VmHWM:`).
+fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:")
 }
 
 pub fn run(bin: &Path, tmp: &Path) {
@@ -46,6 +53,236 @@ pub fn run(bin: &Path, tmp: &Path) {
     // One worker: Goals do not overlap, so a Goal's time in the automation minus its
     // processes' time is the overhead alone.
     pass(bin, tmp, 20, 1);
+    many(bin, tmp);
+}
+
+/// Agent runs streaming at once.
+const RUNS: usize = 16;
+/// Each run prints `LINES` lines of `LINE_BYTES` bytes every `EVERY_MS` ms for `SECONDS` s:
+/// 200 KB/s a run, 3.2 MB/s in all.
+const LINES: u32 = 20;
+const LINE_BYTES: u64 = 200;
+const EVERY_MS: u64 = 20;
+const SECONDS: u64 = 20;
+
+/// The daemon's children running the scripted agent right now (from /proc: watching costs the
+/// daemon nothing).
+fn agent_children(daemon: u32) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().nth(1)?.parse::<u32>().ok());
+            ppid == Some(daemon)
+                && std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == b"agent-script"))
+        })
+        .count()
+}
+
+/// Bytes in the daemon's process logs (every output line as `O TEXT\n`).
+fn logged_bytes(data: &Path) -> u64 {
+    std::fs::read_dir(data.join("logs/processes"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Calls routed once: `Http::call` reads `system.operations` (a large answer that leaves its
+/// mark on the daemon's memory) before every call, which would blur the daemon's own figures.
+struct Routed<'a> {
+    h: &'a Http,
+    ops: HashMap<String, (String, String)>,
+}
+
+impl Routed<'_> {
+    fn new(h: &Http) -> Routed<'_> {
+        let ops = h
+            .get("/api/v1/system/operations")
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| {
+                Some((
+                    o["name"].as_str()?.to_string(),
+                    (
+                        o["method"].as_str()?.to_uppercase(),
+                        o["path"].as_str()?.to_string(),
+                    ),
+                ))
+            })
+            .collect();
+        Routed { h, ops }
+    }
+
+    /// An operation: `{param}` path segments from the input; a GET's input goes in the query
+    /// (plain values only).
+    fn ok(&self, op: &str, input: Value) -> Value {
+        let (method, path) = self
+            .ops
+            .get(op)
+            .unwrap_or_else(|| panic!("no operation {op}"));
+        let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or(v.to_string());
+        let mut fields = input.as_object().cloned().unwrap_or_default();
+        let path: Vec<String> = path
+            .split('/')
+            .map(
+                |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(param) => text(
+                        &fields
+                            .remove(param)
+                            .unwrap_or_else(|| panic!("{op} needs {param}")),
+                    ),
+                    None => seg.to_string(),
+                },
+            )
+            .collect();
+        let path = path.join("/");
+        let r = if method == "GET" {
+            let q: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{k}={}", text(v)))
+                .collect();
+            self.h
+                .send("GET", &format!("{path}?{}", q.join("&")), None, None)
+        } else {
+            self.h
+                .send(method, &path, Some(&Value::Object(fields)), None)
+        }
+        .unwrap();
+        assert_eq!(r.status, 200, "{op} {input}: {}", r.body);
+        r.body
+    }
+}
+
+/// 16 agent runs at once, each streaming output at a fixed rate: the daemon's RSS and its own
+/// CPU (utime + stime of the daemon, not its children) while all 16 stream. The runs are chat
+/// replies: the same path as a Goal's phases (a supervised process, its output parsed into a
+/// transcript, stored and sent as events), all started at once, where the runner admits Goals
+/// by the machine's load (on a busy 2-core machine, one at a time).
+fn many(bin: &Path, tmp: &Path) {
+    let repo = git_repo(tmp, "agents-many-app");
+    let data = tmp.join("agents-many");
+    let (mut child, url, token, _) = start(bin, &data);
+    let pid = child.id();
+    let h = Http {
+        base: url,
+        token,
+        http: reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    };
+    let h = Routed::new(&h);
+    let app = h.ok("apps.add", json!({"path": repo}));
+    h.ok("apps.select", json!({"id": app["id"]}));
+    let threads: Vec<String> = (0..RUNS)
+        .map(|i| {
+            h.ok(
+                "chat.create",
+                json!({"kind": "project", "title": format!("Stream {i}"), "profile": "scripted"}),
+            )["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let idle = status_kib(pid, "VmRSS:");
+    let t0 = Instant::now();
+    for t in &threads {
+        h.ok(
+            "chat.send",
+            json!({"threadId": t, "content": format!(
+                "Stream output.\n```refine-script\nchat: stream {LINES} {LINE_BYTES} {EVERY_MS} {SECONDS}\n```\n"
+            )}),
+        );
+    }
+    // The window: from all runs streaming to the first one done.
+    let limit = Duration::from_secs(SECONDS + 60);
+    let mut peak_sampled = 0u64;
+    let mut most = 0;
+    loop {
+        let n = agent_children(pid);
+        most = most.max(n);
+        if n >= RUNS || t0.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        peak_sampled = peak_sampled.max(status_kib(pid, "VmRSS:"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if most < RUNS {
+        println!(
+            "{RUNS} agent runs streaming at once: at most {most} ran at once within 30 s; no figures"
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
+    let all_at = t0.elapsed();
+    let (w0, cpu0, bytes0) = (Instant::now(), cpu_ms(pid), logged_bytes(&data));
+    let mut samples = 0usize;
+    while agent_children(pid) >= RUNS && t0.elapsed() < limit {
+        peak_sampled = peak_sampled.max(status_kib(pid, "VmRSS:"));
+        samples += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (window, cpu, logged) = (
+        w0.elapsed().as_secs_f64(),
+        cpu_ms(pid) - cpu0,
+        logged_bytes(&data).saturating_sub(bytes0),
+    );
+    let streaming_peak = peak_sampled;
+    // Then every reply to its end (the output read back, the reply stored).
+    let mut done = 0;
+    while t0.elapsed() < limit {
+        peak_sampled = peak_sampled.max(status_kib(pid, "VmRSS:"));
+        done = threads
+            .iter()
+            .filter(|t| h.ok("chat.get", json!({"id": t}))["thread"]["replying"] == json!(false))
+            .count();
+        if done == RUNS {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let last = status_kib(pid, "VmRSS:");
+    let peak = peak_rss_kib(pid);
+    // A logged line is `O ` + the line: count lines, then the agent's bytes.
+    let agent_bytes = logged / (LINE_BYTES + 2) * LINE_BYTES;
+    let mbps = agent_bytes as f64 / 1e6 / window.max(0.001);
+    let core_pct = cpu / (window * 10.0);
+    let mib = |k: u64| k as f64 / 1024.0;
+    println!(
+        "{RUNS} agent runs streaming at once (chat replies of the scripted agent, each {LINES} lines × {LINE_BYTES} B every {EVERY_MS} ms; {:.1} MB/s asked in all), all streaming {:.1} s after the sends, measured over {window:.1} s ({samples} samples):",
+        RUNS as f64 * (LINES as u64 * LINE_BYTES) as f64 * (1000 / EVERY_MS) as f64 / 1e6,
+        all_at.as_secs_f64()
+    );
+    println!(
+        "  agent output that reached the daemon: {mbps:.2} MB/s ({:.1} MB logged in the window)",
+        logged as f64 / 1e6
+    );
+    println!(
+        "  daemon RSS: before the runs {:.1} MiB; while streaming up to {:.1} MiB (sampled every 100 ms); peak {:.1} MiB (VmHWM, the replies' ends included); final {:.1} MiB  (aim < 80 MiB)",
+        mib(idle),
+        mib(streaming_peak),
+        mib(peak.max(peak_sampled)),
+        mib(last)
+    );
+    println!(
+        "  daemon CPU (its own threads, not the agents): {core_pct:.1}% of one core = {:.1}% of one core per MB/s  (aim < 10% per MB/s); {done} of {RUNS} replies done afterwards",
+        core_pct / mbps.max(0.001)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn pass(bin: &Path, tmp: &Path, n: usize, workers: u32) {

@@ -1,7 +1,8 @@
 //! Terminal benchmark (issue 4), side by side in one run with a peer: PTY → WebSocket throughput
 //! of `cat` of a 200 MB file and keystroke echo latency, Refine's daemon against a node-pty + ws
-//! relay (the stack behind VS Code's and wetty's terminals, `term/relay.mjs`). One client,
-//! `term/measure.mjs`, measures both the same way (see its header for how).
+//! relay (the stack behind VS Code's and wetty's terminals, `term/relay.mjs`); and keystroke echo
+//! under load (issue 14): the same echo while 16 other terminals of the same server flood output.
+//! One client, `term/measure.mjs`, measures both the same way (see its header for how).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -19,6 +20,11 @@ const FILE_BYTES: u64 = 200_000_000;
 const SENTINEL: &str = "__REFINE_BENCH_END__";
 const RUNS: usize = 3;
 const SAMPLES: usize = 1000;
+/// Echo under load: terminals flooding output meanwhile, keystrokes measured.
+const FLOODS: usize = 16;
+const LOADED_SAMPLES: usize = 500;
+/// The floods end by themselves after this long (`timeout`), whatever happens to the client.
+const FLOOD_SECONDS: u64 = 300;
 
 fn version(dir: &Path, package: &str) -> String {
     std::fs::read(dir.join("node_modules").join(package).join("package.json"))
@@ -108,6 +114,7 @@ pub fn run(bin: &Path, tmp: &Path) {
         "samples": SAMPLES,
         "warmup": 100,
         "gapMs": 2,
+        "load": {"floods": FLOODS, "samples": LOADED_SAMPLES, "seconds": FLOOD_SECONDS},
     });
     let out = if port == 0 {
         None
@@ -198,5 +205,22 @@ pub fn run(bin: &Path, tmp: &Path) {
         "  slowest echo: refine {:.3} ms  |  peer {:.3} ms",
         e("refine", "max"),
         e("peer", "max")
+    );
+    let l = |side: &str, k: &str| r[side]["loaded"][k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "keystroke echo while {FLOODS} other terminals flood output (`yes`; {} samples each): refine p50 {:.3} ms  p99 {:.3} ms  vs  {peer} p50 {:.3} ms  p99 {:.3} ms  (p99 {:.2}× the peer's; aim p99 < 10 ms and ≤ the peer's)",
+        r["refine"]["loaded"]["samples"],
+        l("refine", "p50"),
+        l("refine", "p99"),
+        l("peer", "p50"),
+        l("peer", "p99"),
+        l("refine", "p99") / l("peer", "p99")
+    );
+    println!(
+        "  slowest echo: refine {:.3} ms  |  peer {:.3} ms;  flood output delivered meanwhile: refine {:.1} MB/s  |  peer {:.1} MB/s (all {FLOODS} together)",
+        l("refine", "max"),
+        l("peer", "max"),
+        l("refine", "floodMBps"),
+        l("peer", "floodMBps")
     );
 }

@@ -5,7 +5,8 @@
 //   { "refine": { "url": "http://127.0.0.1:N", "token": "...", "app": "<app id>" },
 //     "peer": { "url": "ws://127.0.0.1:M" },
 //     "cwd": "<dir>", "file": "<text file>", "sentinel": "<text not in the file>",
-//     "runs": 3, "samples": 1000, "warmup": 100, "gapMs": 2 }
+//     "runs": 3, "samples": 1000, "warmup": 100, "gapMs": 2,
+//     "load": { "floods": 16, "samples": 500, "seconds": 300 } }
 // and prints one JSON object with the figures (the bench binary formats them).
 //
 // Throughput: the program is `bash -c 'read -r _; cat FILE; echo SENTINEL; exec sleep 600'`;
@@ -14,10 +15,15 @@
 // Echo: the program is `bash -c 'stty -icanon; exec cat >/dev/null'`, so the PTY's own line
 // discipline echoes each typed byte; the client sends one byte, waits until it comes back, pauses
 // `gapMs`, and repeats. Both sides get the same argv, size and working directory.
+// Echo under load: the same echo, while `load.floods` other terminals on the same server flood
+// output (`timeout SECONDS yes LINE`), each attached and read to the end by a client in a worker
+// thread (its own event loop, so reading the floods does not queue behind the echo or the other
+// way round); the worker also counts the flood bytes delivered while the echo is measured.
 
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { WebSocket } from "ws";
 
-const cfg = JSON.parse(process.argv[2]);
+const cfg = isMainThread ? JSON.parse(process.argv[2]) : workerData.cfg;
 const SENTINEL = cfg.sentinel ?? "__REFINE_BENCH_END__";
 const COLS = 120;
 const ROWS = 40;
@@ -164,25 +170,106 @@ function pct(sorted, p) {
   return sorted[Math.min(i, sorted.length - 1)];
 }
 
-const result = { refine: { runs: [] }, peer: { runs: [] } };
-const runs = cfg.runs ?? 3;
-// Alternate which side goes first so neither always runs on a warmer (or busier) machine.
-for (let r = 0; r < runs; r++) {
-  const order = r % 2 === 0 ? ["refine", "peer"] : ["peer", "refine"];
-  for (const t of order) result[t].runs.push(await throughput(t));
+/** The flood clients (worker thread): open `n` flooding terminals on `target`, read them all. */
+async function floods(target, n) {
+  const line = "flood 0123456789 the quick brown fox jumps over the lazy dog ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const argv = ["timeout", String(cfg.load?.seconds ?? 300), "yes", line];
+  const sessions = [];
+  let bytes = 0;
+  let started = 0;
+  for (let i = 0; i < n; i++) {
+    const s = await open(target, argv);
+    let first = true;
+    s.ws.on("message", (data, isBinary) => {
+      if (!isBinary) return;
+      bytes += data.length;
+      if (first && data.length > 0) {
+        first = false;
+        started += 1;
+      }
+    });
+    sessions.push(s);
+  }
+  const t = Date.now();
+  while (started < n && Date.now() - t < 10000) await new Promise((r) => setTimeout(r, 20));
+  let t0 = process.hrtime.bigint();
+  let b0 = bytes;
+  parentPort.on("message", async (m) => {
+    if (m === "mark") {
+      t0 = process.hrtime.bigint();
+      b0 = bytes;
+    } else if (m === "stop") {
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const got = bytes - b0;
+      await Promise.all(sessions.map((s) => s.close()));
+      parentPort.postMessage({ type: "done", bytes: got, secs, started });
+    }
+  });
+  parentPort.postMessage({ type: "ready", started });
 }
-// Echo in ABBA halves for the same reason.
-const half = Math.ceil((cfg.samples ?? 1000) / 2);
-const lat = { refine: [], peer: [] };
-for (const t of ["refine", "peer", "peer", "refine"]) lat[t].push(...(await echo(t, half)));
-for (const t of ["refine", "peer"]) {
-  const s = lat[t].sort((a, b) => a - b);
-  result[t].echo = {
-    samples: s.length,
-    p50: pct(s, 0.5),
-    p99: pct(s, 0.99),
-    max: s[s.length - 1],
+
+/** Echo on one terminal while `load.floods` others flood output on the same server. */
+async function echoUnderLoad(target, samples) {
+  const n = cfg.load?.floods ?? 16;
+  const worker = new Worker(new URL(import.meta.url), { workerData: { cfg, target, n } });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+  const ready = await next();
+  if (ready.started < n) throw new Error(`${target}: only ${ready.started} of ${n} floods started`);
+  // Let the floods reach their steady state first.
+  await new Promise((r) => setTimeout(r, 500));
+  worker.postMessage("mark");
+  const lat = await echo(target, samples);
+  const finished = next();
+  worker.postMessage("stop");
+  const done = await finished;
+  await worker.terminate();
+  return { lat, floodBytes: done.bytes, floodSecs: done.secs };
+}
+
+if (!isMainThread) {
+  await floods(workerData.target, workerData.n);
+} else {
+  const result = { refine: { runs: [] }, peer: { runs: [] } };
+  const runs = cfg.runs ?? 3;
+  // Alternate which side goes first so neither always runs on a warmer (or busier) machine.
+  for (let r = 0; r < runs; r++) {
+    const order = r % 2 === 0 ? ["refine", "peer"] : ["peer", "refine"];
+    for (const t of order) result[t].runs.push(await throughput(t));
+  }
+  const summary = (v) => {
+    const s = v.sort((a, b) => a - b);
+    return { samples: s.length, p50: pct(s, 0.5), p99: pct(s, 0.99), max: s[s.length - 1] };
   };
+  // Echo in ABBA halves for the same reason.
+  const half = Math.ceil((cfg.samples ?? 1000) / 2);
+  const lat = { refine: [], peer: [] };
+  if (half > 0) {
+    for (const t of ["refine", "peer", "peer", "refine"]) lat[t].push(...(await echo(t, half)));
+    for (const t of ["refine", "peer"]) result[t].echo = summary(lat[t]);
+  }
+  if (cfg.load) {
+    // Under load, ABBA too.
+    const halfLoaded = Math.ceil((cfg.load.samples ?? 500) / 2);
+    const loaded = { refine: [], peer: [] };
+    const flood = { refine: { bytes: 0, secs: 0 }, peer: { bytes: 0, secs: 0 } };
+    for (const t of ["refine", "peer", "peer", "refine"]) {
+      const r = await echoUnderLoad(t, halfLoaded);
+      loaded[t].push(...r.lat);
+      flood[t].bytes += r.floodBytes;
+      flood[t].secs += r.floodSecs;
+    }
+    for (const t of ["refine", "peer"]) {
+      result[t].loaded = {
+        ...summary(loaded[t]),
+        floods: cfg.load.floods ?? 16,
+        floodMBps: flood[t].bytes / 1e6 / Math.max(flood[t].secs, 1e-9),
+      };
+    }
+  }
+  process.stdout.write(JSON.stringify(result) + "\n");
+  process.exit(0);
 }
-process.stdout.write(JSON.stringify(result) + "\n");
-process.exit(0);
