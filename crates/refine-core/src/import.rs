@@ -6,7 +6,7 @@
 use crate::events::kind;
 use std::collections::HashMap;
 
-use refine_model::work::{ExternalRef, Goal};
+use refine_model::work::{ExternalRef, Feature, Goal};
 use refine_model::workflow::WorkflowState;
 use refine_model::{ApiError, OperationReceipt};
 use refine_store::features::{self as ftable, FeatureRow};
@@ -789,9 +789,12 @@ fn apply_batch(
     summary: &mut ImportSummary,
 ) -> Result<(), ApiError> {
     let at = clock::now();
+    // A Feature is looked up once a batch (a lookup builds its whole Goal list).
+    let mut known: std::collections::HashMap<String, Feature> = Default::default();
     for d in drafts {
         let feature = match &d.feature {
             None => None,
+            Some(name) if known.contains_key(name) => known.get(name).cloned(),
             Some(name) => Some(match ftable::find_by_name(conn, app, name)? {
                 Some(f) => f,
                 None => {
@@ -810,6 +813,9 @@ fn apply_batch(
                 }
             }),
         };
+        if let (Some(name), Some(f)) = (&d.feature, &feature) {
+            known.entry(name.clone()).or_insert_with(|| f.clone());
+        }
         match gtable::find_external(conn, app, &d.external.source, &d.external.id)? {
             None => {
                 let input = CreateGoalInput {
@@ -861,7 +867,7 @@ fn apply_batch(
                 gtable::update(conn, &g)?;
                 match &feature {
                     Some(f) if g.feature_id.as_deref() != Some(f.id.as_str()) => {
-                        join_feature(conn, &mut g, f, None, &at)?
+                        join_feature(conn, &mut g, f.into(), None, &at)?
                     }
                     _ => {}
                 }

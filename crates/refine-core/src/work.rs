@@ -389,25 +389,25 @@ fn leave_feature(conn: &Connection, g: &mut Goal, at: &str) -> Result<(), ApiErr
 pub(crate) fn join_feature(
     conn: &Connection,
     g: &mut Goal,
-    feature: &Feature,
+    feature: FeatureRef<'_>,
     index: Option<u32>,
     at: &str,
 ) -> Result<(), ApiError> {
-    let joining = g.feature_id.as_deref() != Some(feature.id.as_str());
+    let joining = g.feature_id.as_deref() != Some(feature.id);
     if joining {
         leave_feature(conn, g, at)?;
     }
     if joining && index.is_none() {
         // Appended: after the last (one index lookup), the others keep their places — an
         // import of thousands into one Feature does not renumber the Feature per Goal.
-        g.feature_id = Some(feature.id.clone());
-        g.feature_name = Some(feature.name.clone());
-        g.position = Some(ftable::next_position(conn, &feature.id)?);
+        g.feature_id = Some(feature.id.to_string());
+        g.feature_name = Some(feature.name.to_string());
+        g.position = Some(ftable::next_position(conn, feature.id)?);
         gtable::update(conn, g)?;
-        ftable::touch(conn, &feature.id, at)?;
+        ftable::touch(conn, feature.id, at)?;
         return Ok(());
     }
-    let mut order: Vec<String> = ftable::goals_in(conn, &feature.id)?
+    let mut order: Vec<String> = ftable::goals_in(conn, feature.id)?
         .into_iter()
         .map(|(id, _)| id)
         .filter(|id| id != &g.id)
@@ -416,13 +416,38 @@ pub(crate) fn join_feature(
         .map(|i| (i as usize).min(order.len()))
         .unwrap_or(order.len());
     order.insert(i, g.id.clone());
-    g.feature_id = Some(feature.id.clone());
-    g.feature_name = Some(feature.name.clone());
+    g.feature_id = Some(feature.id.to_string());
+    g.feature_name = Some(feature.name.to_string());
     g.position = Some(i as u32);
     gtable::update(conn, g)?;
-    ftable::set_order(conn, &feature.id, &order)?;
-    ftable::touch(conn, &feature.id, at)?;
+    ftable::set_order(conn, feature.id, &order)?;
+    ftable::touch(conn, feature.id, at)?;
     Ok(())
+}
+
+/// The Feature a Goal joins: its id and name are all a join needs.
+#[derive(Clone, Copy)]
+pub(crate) struct FeatureRef<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a Feature> for FeatureRef<'a> {
+    fn from(f: &'a Feature) -> Self {
+        FeatureRef {
+            id: &f.id,
+            name: &f.name,
+        }
+    }
+}
+
+impl<'a> From<&'a ftable::FeatureRow> for FeatureRef<'a> {
+    fn from(f: &'a ftable::FeatureRow) -> Self {
+        FeatureRef {
+            id: &f.id,
+            name: &f.name,
+        }
+    }
 }
 
 /// Best-of-N asks for 1 to 5 candidates per Round.
@@ -479,11 +504,19 @@ pub(crate) fn insert_goal(
             )));
         }
     }
-    let feature = input
-        .feature_id
-        .as_deref()
-        .map(|f| find_feature(conn, app_id, f))
-        .transpose()?;
+    // The Feature's row only: building it would read its whole Goal list (per Goal of an
+    // import into one Feature, that was quadratic).
+    let feature = match input.feature_id.as_deref() {
+        None => None,
+        Some(id) => {
+            validate_id("feature", id)?;
+            Some(
+                ftable::get_row(conn, id)?
+                    .filter(|f| f.app_id == app_id)
+                    .ok_or_else(|| ApiError::not_found(format!("no Feature {id} in this app")))?,
+            )
+        }
+    };
     let mut g = Goal {
         id: new_id(),
         app_id: app_id.to_string(),
@@ -512,7 +545,7 @@ pub(crate) fn insert_goal(
     gtable::insert_round(conn, &g.id, 1, "First attempt", at)?;
     gtable::record_transition(conn, &g, None, status, at, &ctx.actor)?;
     if let Some(f) = &feature {
-        join_feature(conn, &mut g, f, None, at)?;
+        join_feature(conn, &mut g, f.into(), None, at)?;
     }
     gtable::get(conn, &g.id)?.ok_or_else(|| not_found_goal(&g.id))
 }
@@ -631,7 +664,7 @@ impl Core {
                     Some(fid) => {
                         let feature = find_feature(tx, &g.app_id, fid)?;
                         if g.feature_id.as_deref() != Some(fid.as_str()) {
-                            join_feature(tx, &mut g, &feature, None, &at)?;
+                            join_feature(tx, &mut g, (&feature).into(), None, &at)?;
                         }
                     }
                     None => leave_feature(tx, &mut g, &at)?,
@@ -959,7 +992,7 @@ impl Core {
                 ftable::get(tx, &row.id)?.ok_or_else(|| ApiError::internal("feature vanished"))?;
             for gid in i.goal_ids.as_deref().unwrap_or(&[]) {
                 let mut g = find_goal(tx, Some(&app), gid)?;
-                join_feature(tx, &mut g, &feature, None, &at)?;
+                join_feature(tx, &mut g, (&feature).into(), None, &at)?;
             }
             let detail = feature_detail(tx, &row.id)?;
             let change = Change::new(format!(
@@ -1063,7 +1096,7 @@ impl Core {
         self.feature_change(ctx, &input, move |tx| {
             let f = find_feature(tx, &app, &i.id)?;
             let mut g = find_goal(tx, Some(&app), &i.goal_id)?;
-            join_feature(tx, &mut g, &f, i.index, &clock::now())?;
+            join_feature(tx, &mut g, (&f).into(), i.index, &clock::now())?;
             Ok((
                 f.id,
                 format!(
@@ -1235,7 +1268,7 @@ fn bulk_one(
     gtable::update(conn, &g)?;
     match feature {
         Some(Some(f)) if g.feature_id.as_deref() != Some(f.id.as_str()) => {
-            join_feature(conn, &mut g, &f, None, at)?
+            join_feature(conn, &mut g, (&f).into(), None, at)?
         }
         Some(None) => leave_feature(conn, &mut g, at)?,
         _ => {}

@@ -126,6 +126,17 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<FeatureRow> {
     })
 }
 
+/// A Feature's own row, without its Goals (cheap).
+pub fn get_row(conn: &Connection, id: &str) -> Result<Option<FeatureRow>> {
+    Ok(conn
+        .row(
+            "SELECT id, app_id, name, description, created_at, updated_at FROM features WHERE id = ?1",
+            [id],
+            row,
+        )
+        .optional()?)
+}
+
 pub fn get(conn: &Connection, id: &str) -> Result<Option<Feature>> {
     let r = conn
         .row(
