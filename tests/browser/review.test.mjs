@@ -179,10 +179,18 @@ describe('review comments', () => {
     await page.getByTestId('review-tell-message').fill('say it twice');
     await page.getByTestId('review-tell-submit').click();
     await eventually(async () => (await callCli(daemon, 'runner.rounds', { goalId: goal.id }))[0].work.followUps.length === 1, { message: 'the follow-up is recorded' });
+    // Until the follow-up has run, the status still reads "review" from before it: opening the
+    // decline form then races the follow-up's start (which closes the panel). Wait for its run
+    // to be over — the run is named and the Goal is back in review.
+    await eventually(
+      async () => {
+        const followUp = (await callCli(daemon, 'runner.rounds', { goalId: goal.id }))[0].work.followUps[0];
+        return Boolean(followUp.runId) && (await callCli(daemon, 'goals.get', { id: goal.id })).status === 'review';
+      },
+      { message: 'the follow-up ran and the Goal is back in review', timeout: 90_000 },
+    );
     await page.locator('[data-testid="goal-status"][data-status="review"]').waitFor({ timeout: 90_000 });
     await page.getByTestId('review-decline').click();
-    // The status may still read "review" from before the follow-up started: the form is enabled
-    // once the follow-up is over, which on a loaded machine takes a while.
     await page.getByTestId('review-decline-cancel').check({ timeout: 90_000 });
     assert.equal(await page.getByTestId('review-decline-submit').innerText(), 'Decline and cancel');
     await page.getByTestId('review-decline-reason').fill('not needed after all');
