@@ -96,73 +96,6 @@ fn logged_bytes(data: &Path) -> u64 {
         .sum()
 }
 
-/// Calls routed once: `Http::call` reads `system.operations` (a large answer that leaves its
-/// mark on the daemon's memory) before every call, which would blur the daemon's own figures.
-struct Routed<'a> {
-    h: &'a Http,
-    ops: HashMap<String, (String, String)>,
-}
-
-impl Routed<'_> {
-    fn new(h: &Http) -> Routed<'_> {
-        let ops = h
-            .get("/api/v1/system/operations")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|o| {
-                Some((
-                    o["name"].as_str()?.to_string(),
-                    (
-                        o["method"].as_str()?.to_uppercase(),
-                        o["path"].as_str()?.to_string(),
-                    ),
-                ))
-            })
-            .collect();
-        Routed { h, ops }
-    }
-
-    /// An operation: `{param}` path segments from the input; a GET's input goes in the query
-    /// (plain values only).
-    fn ok(&self, op: &str, input: Value) -> Value {
-        let (method, path) = self
-            .ops
-            .get(op)
-            .unwrap_or_else(|| panic!("no operation {op}"));
-        let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or(v.to_string());
-        let mut fields = input.as_object().cloned().unwrap_or_default();
-        let path: Vec<String> = path
-            .split('/')
-            .map(
-                |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    Some(param) => text(
-                        &fields
-                            .remove(param)
-                            .unwrap_or_else(|| panic!("{op} needs {param}")),
-                    ),
-                    None => seg.to_string(),
-                },
-            )
-            .collect();
-        let path = path.join("/");
-        let r = if method == "GET" {
-            let q: Vec<String> = fields
-                .iter()
-                .map(|(k, v)| format!("{k}={}", text(v)))
-                .collect();
-            self.h
-                .send("GET", &format!("{path}?{}", q.join("&")), None, None)
-        } else {
-            self.h
-                .send(method, &path, Some(&Value::Object(fields)), None)
-        }
-        .unwrap();
-        assert_eq!(r.status, 200, "{op} {input}: {}", r.body);
-        r.body
-    }
-}
-
 /// 16 agent runs at once, each streaming output at a fixed rate: the daemon's RSS and its own
 /// CPU (utime + stime of the daemon, not its children) while all 16 stream. The runs are chat
 /// replies: the same path as a Goal's phases (a supervised process, its output parsed into a
@@ -181,7 +114,6 @@ fn many(bin: &Path, tmp: &Path) {
             .build()
             .unwrap(),
     };
-    let h = Routed::new(&h);
     let app = h.ok("apps.add", json!({"path": repo}));
     h.ok("apps.select", json!({"id": app["id"]}));
     let threads: Vec<String> = (0..RUNS)
@@ -297,9 +229,6 @@ fn pass(bin: &Path, tmp: &Path, n: usize, workers: u32) {
             .build()
             .unwrap(),
     };
-    // Routed once: the registry answer is large, and asking for it before every poll made the
-    // daemon's own peak RSS mostly the benchmark's doing.
-    let h = Routed::new(&h);
     h.ok("apps.add", json!({"path": repo}));
     h.ok(
         "settings.update",

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: a real `refine --serve` process in a temp data dir, the real CLI
 //! run through bash, and a blocking HTTP client.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -151,6 +152,9 @@ pub struct Http {
     pub http: reqwest::blocking::Client,
 }
 
+/// Operation name → (method, path).
+type Routes = HashMap<String, (String, String)>;
+
 pub struct Resp {
     pub status: u16,
     pub replayed: bool,
@@ -190,20 +194,13 @@ impl Http {
     /// Call an operation by name, routed as the registry declares it (`system.operations`):
     /// `{param}` path segments come from the input, GET inputs go in the query.
     pub fn call(&self, op: &str, input: Value) -> Resp {
-        let ops = self.get("/api/v1/system/operations");
-        let def = ops
-            .as_array()
-            .and_then(|a| a.iter().find(|o| o["name"] == op))
-            .unwrap_or_else(|| panic!("no operation {op}"))
-            .clone();
+        let routes = self.routes();
+        let (method, route) = routes
+            .get(op)
+            .unwrap_or_else(|| panic!("no operation {op}"));
         let mut fields = input.as_object().cloned().unwrap_or_default();
         let mut path = String::new();
-        for seg in def["path"]
-            .as_str()
-            .unwrap()
-            .split('/')
-            .filter(|s| !s.is_empty())
-        {
+        for seg in route.split('/').filter(|s| !s.is_empty()) {
             path.push('/');
             match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(param) => {
@@ -219,7 +216,6 @@ impl Http {
                 None => path.push_str(seg),
             }
         }
-        let method = def["method"].as_str().unwrap().to_uppercase();
         if method == "GET" {
             let q: Vec<String> = fields
                 .iter()
@@ -244,8 +240,40 @@ impl Http {
             }
             return self.send("GET", &path, None, None).unwrap();
         }
-        self.send(&method, &path, Some(&Value::Object(fields)), None)
+        self.send(method, &path, Some(&Value::Object(fields)), None)
             .unwrap()
+    }
+
+    /// Operation name → (method, path) of this daemon. `system.operations` answers the whole
+    /// registry with its schemas (megabytes): it is asked once per daemon address, not per call.
+    fn routes(&self) -> std::sync::Arc<Routes> {
+        static ROUTES: std::sync::LazyLock<
+            std::sync::Mutex<HashMap<String, std::sync::Arc<Routes>>>,
+        > = std::sync::LazyLock::new(Default::default);
+        if let Some(r) = ROUTES.lock().unwrap().get(&self.base) {
+            return r.clone();
+        }
+        let ops = self.get("/api/v1/system/operations");
+        let routes: Routes = ops
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| {
+                Some((
+                    o["name"].as_str()?.to_string(),
+                    (
+                        o["method"].as_str()?.to_uppercase(),
+                        o["path"].as_str()?.to_string(),
+                    ),
+                ))
+            })
+            .collect();
+        let routes = std::sync::Arc::new(routes);
+        ROUTES
+            .lock()
+            .unwrap()
+            .insert(self.base.clone(), routes.clone());
+        routes
     }
 
     /// [`Http::call`] that must answer 200.
