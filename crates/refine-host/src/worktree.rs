@@ -434,14 +434,33 @@ pub fn delete_branch(repo: &Path, branch: &str) -> Result<(), GitError> {
     ok(repo, &["branch", "-D", "--end-of-options", branch]).map(|_| ())
 }
 
-/// Remove a worktree directory (keeps the branch).
+/// Remove a worktree directory (keeps the branch). Idempotent: a worktree someone else removed
+/// first (the Goal's teardown racing a candidate cleanup) is not an error, and a leftover
+/// directory git no longer knows as a worktree is deleted (never one with a repository of its own).
 pub fn remove_worktree(repo: &Path, path: &Path) -> Result<(), GitError> {
     let _serial = metadata_lock();
-    ok(
+    if !path.exists() {
+        let _ = ok(repo, &["worktree", "prune"]);
+        return Ok(());
+    }
+    match ok(
         repo,
         &["worktree", "remove", "--force", &path.to_string_lossy()],
-    )
-    .map(|_| ())
+    ) {
+        Ok(_) => Ok(()),
+        Err(GitError::Failed(e)) if e.contains("is not a working tree") => {
+            if path.join(".git").is_dir() {
+                return Err(GitError::Failed(e));
+            }
+            std::fs::remove_dir_all(path).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(GitError::Io(e)),
+            })?;
+            let _ = ok(repo, &["worktree", "prune"]);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -460,6 +479,31 @@ mod tests {
         sh(r, &["add", "."]);
         sh(r, &["commit", "-qm", "init"]);
         t
+    }
+
+    #[test]
+    fn removing_a_worktree_twice_or_a_leftover_directory_is_fine() {
+        let t = repo();
+        let root = t.path();
+        let base = sh(root, &["rev-parse", "HEAD"]);
+        let dir = tempfile::tempdir().unwrap();
+        let wt = dir.path().join("1-r1-c2");
+        ensure_worktree(root, &wt, "refine/1/round-1-c2", &base).unwrap();
+        assert!(wt.join("a.txt").exists());
+        remove_worktree(root, &wt).unwrap();
+        assert!(!wt.exists());
+        remove_worktree(root, &wt).unwrap(); // already gone
+                                             // A directory git does not know (a half-removed worktree) is deleted too.
+        std::fs::create_dir_all(wt.join("sub")).unwrap();
+        std::fs::write(wt.join("sub/x"), "x").unwrap();
+        remove_worktree(root, &wt).unwrap();
+        assert!(!wt.exists());
+        // ... but never a repository of its own.
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        sh(&other, &["init", "-q"]);
+        assert!(remove_worktree(root, &other).is_err());
+        assert!(other.join(".git").is_dir());
     }
 
     #[test]
