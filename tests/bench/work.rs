@@ -66,6 +66,7 @@ fn seed(db: &Path, app_id: &str, features: &[String]) -> Duration {
                         updated_at: now.into(),
                         deleted_at: None,
                         candidates: None,
+                        pinned_node: None,
                         rounds: vec![],
                     };
                     refine_store::goals::insert(tx, &g)?;

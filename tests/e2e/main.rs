@@ -6,6 +6,7 @@ mod bestof;
 mod changes;
 mod chat;
 mod cli;
+mod cluster;
 mod crash;
 mod environment;
 mod governance;

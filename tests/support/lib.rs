@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests: a real `refine --serve` process in a temp data dir, the real CLI
 //! run through bash, and a blocking HTTP client.
 
+pub mod nats;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -41,9 +43,15 @@ impl Daemon {
 
     /// Start a daemon with extra environment (`PATH` without git, `REFINE_LOG=info`, …).
     pub fn start_with(data: &Path, env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_args(data, &[], env)
+    }
+
+    /// Start a daemon with extra arguments (`--cluster URL`, …) and environment.
+    pub fn start_args(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(refine_bin())
             .args(["--serve", "--port", "0", "--data-dir"])
             .arg(data)
+            .args(args)
             .env("REFINE_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())

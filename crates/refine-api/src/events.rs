@@ -40,6 +40,18 @@ const STALE: &[(&str, &[&str])] = &[
     ),
     (kind::AGENTS_DETECTED.name(), &["agents.detect"]),
     (
+        kind::NODES_UPDATED.name(),
+        &["nodes.list", "nodes.get", "cluster.status"],
+    ),
+    (
+        kind::NODES_REMOVED.name(),
+        &["nodes.list", "nodes.get", "cluster.status"],
+    ),
+    (
+        kind::CLUSTER_CHANGED.name(),
+        &["cluster.status", "nodes.list", "nodes.get"],
+    ),
+    (
         kind::AGENTS_PROFILE_DELETED.name(),
         &["agents.profiles.list", "runner.status"],
     ),
@@ -201,7 +213,13 @@ const STALE: &[(&str, &[&str])] = &[
     ),
     (
         kind::RUNNER_WORKER_ENDED.name(),
-        &["runner.status", "runner.rounds"],
+        &[
+            "runner.status",
+            "runner.rounds",
+            "cluster.status",
+            "nodes.list",
+            "nodes.get",
+        ],
     ),
     (kind::SESSIONS_CHANGED.name(), &["sessions.list"]),
     (
@@ -269,6 +287,7 @@ const STALE: &[(&str, &[&str])] = &[
         &[
             "goals.list",
             "goals.get",
+            "cluster.status",
             "features.list",
             "features.get",
             "workflow.eligible",
@@ -291,6 +310,7 @@ const STALE: &[(&str, &[&str])] = &[
         &[
             "goals.list",
             "goals.get",
+            "cluster.status",
             "features.list",
             "features.get",
             "workflow.eligible",
@@ -317,6 +337,7 @@ const STALE: &[(&str, &[&str])] = &[
         &[
             "goals.list",
             "goals.get",
+            "cluster.status",
             "features.list",
             "features.get",
             "workflow.eligible",

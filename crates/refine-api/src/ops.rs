@@ -7,6 +7,7 @@ pub mod apps;
 pub mod cache;
 pub mod changes;
 pub mod chat;
+pub mod cluster;
 pub mod dashboard;
 pub mod diagnostics;
 pub mod features;
@@ -15,6 +16,7 @@ pub mod goals;
 pub mod governance;
 pub mod guidance;
 pub mod import;
+pub mod nodes;
 pub mod operations;
 pub mod performance;
 pub mod previews;
@@ -70,5 +72,7 @@ pub(crate) fn all() -> Vec<OpDef> {
     v.extend(diagnostics::ops());
     v.extend(upgrade::ops());
     v.extend(cache::ops());
+    v.extend(nodes::ops());
+    v.extend(cluster::ops());
     v
 }

@@ -41,6 +41,8 @@ pub async fn run(
         Command::Doctor(a) => crate::cmd::doctor::run(&run, a).await?,
         Command::Logs(a) => crate::cmd::logs::run(&run, a).await?,
         Command::Cache(cmd) => crate::cmd::cache::run(&run, cmd).await?,
+        Command::Nodes(cmd) => crate::cmd::nodes::run_nodes(&run, cmd).await?,
+        Command::Cluster(cmd) => crate::cmd::nodes::run_cluster(&run, cmd).await?,
         Command::Upgrade(a) => crate::cmd::upgrade::status(&run, a).await?,
         Command::Backup(a) => crate::cmd::upgrade::backup(&run, a).await?,
         Command::Files(cmd) => crate::cmd::files::run(&run, cmd).await?,

@@ -47,6 +47,14 @@ pub struct Cli {
     /// Serve the UI from this folder instead of the built-in bundle.
     #[arg(long, value_name = "DIR")]
     ui_dir: Option<PathBuf>,
+    /// With --serve: join the cluster on this NATS server (repeat for several; credentials from
+    /// REFINE_CLUSTER_USER and REFINE_CLUSTER_PASSWORD). Without it a node rejoins the cluster
+    /// it was in.
+    #[arg(long, value_name = "NATS_URL")]
+    cluster: Vec<String>,
+    /// With --serve: this node's name (default: the host name); kept for later starts.
+    #[arg(long, value_name = "NAME")]
+    node_name: Option<String>,
 
     /// Data directory (default: $REFINE_HOME, else ~/.local/share/refine).
     #[arg(long, global = true, value_name = "DIR")]
@@ -115,6 +123,12 @@ pub enum Command {
     /// The daemon's caches: list, clear, rebuild.
     #[command(subcommand)]
     Cache(cmd::cache::CacheCmd),
+    /// The nodes: this one and, in a cluster, the others; drain one.
+    #[command(subcommand)]
+    Nodes(cmd::nodes::NodesCmd),
+    /// The cluster: status, join (NATS), leave.
+    #[command(subcommand)]
+    Cluster(cmd::nodes::ClusterCmd),
     /// This version, the newest release (the release feed), the schema, the backups.
     Upgrade(cmd::upgrade::UpgradeArgs),
     /// Copy the database now (works with or without a running daemon).
@@ -261,6 +275,8 @@ async fn serve(cli: &Cli) -> std::result::Result<(), String> {
     opts.bind = cli.bind;
     opts.allow_remote = cli.allow_remote;
     opts.ui_dir = cli.ui_dir.clone();
+    opts.cluster = (!cli.cluster.is_empty()).then(|| cli.cluster.clone());
+    opts.node_name = cli.node_name.clone();
     let daemon = refine_server::daemon::start(opts)
         .await
         .map_err(|e| e.to_string())?;

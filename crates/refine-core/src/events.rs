@@ -106,6 +106,12 @@ pub mod kind {
         SESSIONS_CHANGED = "sessions.changed": IdRef;
         /// The daemon is stopping.
         SYSTEM_SHUTDOWN = "system.shutdown": Empty;
+        /// A node's announcement, health or drain state changed.
+        NODES_UPDATED = "nodes.updated": crate::cluster::NodeInfo;
+        /// A node left the cluster.
+        NODES_REMOVED = "nodes.removed": IdRef;
+        /// This node joined or left a cluster, or its link to NATS went down or came back.
+        CLUSTER_CHANGED = "cluster.changed": crate::cluster::ClusterMembership;
         /// A Goal was created.
         GOAL_CREATED = "goals.created": Goal;
         /// A Goal changed (edited, moved, restored, a bulk edit).

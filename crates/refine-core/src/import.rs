@@ -1137,6 +1137,7 @@ mod tests {
             updated_at: "t".into(),
             deleted_at: None,
             candidates: None,
+            pinned_node: None,
             rounds: vec![],
         };
         let csv = jira_csv(&[g]);

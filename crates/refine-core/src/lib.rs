@@ -9,6 +9,7 @@ pub mod cache;
 pub mod changes;
 pub mod chat;
 pub mod clock;
+pub mod cluster;
 pub mod daemon;
 pub mod dashboard;
 pub mod diagnostics;
@@ -214,6 +215,8 @@ pub(crate) struct Inner {
     pub(crate) verdicts: workflow::VerdictCache,
     /// Apps as last looked up, while no write changed the apps.
     pub(crate) apps_seen: apps::AppsSeen,
+    /// The cluster link (standalone until joined).
+    pub(crate) cluster: cluster::ClusterState,
 }
 
 /// The handle every surface holds. Cheap to clone.
@@ -272,6 +275,7 @@ impl Core {
         let core = Core(Arc::new(Inner {
             verdicts: Default::default(),
             apps_seen: Default::default(),
+            cluster: Default::default(),
             store,
             bus: EventBus::new(config.event_buffer),
             data_dir: config.data_dir.clone(),

@@ -105,6 +105,7 @@ impl Drop for SlotGuard {
             },
         );
         self.core.wake_runner();
+        self.core.announce_now();
     }
 }
 
@@ -256,17 +257,21 @@ impl Core {
         self.runner().wake.notify_one();
     }
 
-    /// `runner.status`
-    pub async fn runner_status(&self) -> Result<RunnerStatus, ApiError> {
-        let s = self.effective_settings(None).await?;
-        let mut workers: Vec<WorkerInfo> = self
-            .runner()
+    /// The workers running now.
+    pub(crate) fn workers(&self) -> Vec<WorkerInfo> {
+        self.runner()
             .slots
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .values()
             .map(|s| s.info.clone())
-            .collect();
+            .collect()
+    }
+
+    /// `runner.status`
+    pub async fn runner_status(&self) -> Result<RunnerStatus, ApiError> {
+        let s = self.effective_settings(None).await?;
+        let mut workers = self.workers();
         workers.sort_by(|a, b| a.started_at.cmp(&b.started_at));
         let (free, load, mem) = resource_slots();
         Ok(RunnerStatus {

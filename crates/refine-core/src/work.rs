@@ -539,6 +539,7 @@ pub(crate) fn insert_goal(
         updated_at: at.to_string(),
         deleted_at: None,
         candidates: input.candidates.map(check_candidates).transpose()?,
+        pinned_node: None,
         rounds: Vec::new(),
     };
     gtable::insert(conn, &g)?;

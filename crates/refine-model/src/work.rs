@@ -72,6 +72,8 @@ pub struct Goal {
     /// Best-of-N: candidates each Round implements side by side (2-5; `None`: the app's
     /// `runner.candidates` setting).
     pub candidates: Option<u32>,
+    /// The node this Goal must run on (`goals.assign`); `None`: whichever node has room.
+    pub pinned_node: Option<String>,
     pub rounds: Vec<Round>,
 }
 

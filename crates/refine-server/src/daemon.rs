@@ -19,6 +19,11 @@ pub struct DaemonOptions {
     /// A non-loopback `bind` must be confirmed explicitly.
     pub allow_remote: bool,
     pub ui_dir: Option<PathBuf>,
+    /// Join the cluster on these NATS servers at start (`--cluster`); else rejoin the one the
+    /// data dir was in, if any.
+    pub cluster: Option<Vec<String>>,
+    /// This node's name (`--node-name`; default: the host name).
+    pub node_name: Option<String>,
 }
 
 impl DaemonOptions {
@@ -29,6 +34,8 @@ impl DaemonOptions {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             allow_remote: false,
             ui_dir: None,
+            cluster: None,
+            node_name: None,
         }
     }
 }
@@ -45,6 +52,8 @@ pub enum StartError {
     PortInUse(u16),
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    #[error("--cluster: {0}")]
+    Cluster(String),
 }
 
 /// A daemon that is up and listening.
@@ -98,6 +107,11 @@ pub async fn start(opts: DaemonOptions) -> Result<RunningDaemon, StartError> {
         .await
         .map_err(|e| StartError::Core(e.to_string()))?
         .map_err(|e| StartError::Core(e.message))?;
+    // Connecting happens in the background (a node starts while NATS is away); a bad URL
+    // stops the start here.
+    core.resume_cluster(opts.cluster.clone(), opts.node_name.clone())
+        .await
+        .map_err(|e| StartError::Cluster(e.message))?;
     let addr = SocketAddr::new(opts.bind, opts.port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {

@@ -218,6 +218,7 @@ mod tests {
             updated_at: "2026-01-01T00:00:00.000Z".into(),
             deleted_at: None,
             candidates: None,
+            pinned_node: None,
             rounds: vec![],
         }
     }

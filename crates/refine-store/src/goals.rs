@@ -11,7 +11,7 @@ use crate::{Result, StoreError};
 
 const SELECT: &str = "SELECT g.id, g.app_id, g.number, g.title, g.prompt, g.notes, g.status, g.priority, \
     g.reporter_id, r.name, g.assignee, g.feature_id, f.name, g.position, g.node_id, g.labels, \
-    g.ext_source, g.ext_id, g.ext_url, g.created_at, g.updated_at, g.deleted_at, g.candidates \
+    g.ext_source, g.ext_id, g.ext_url, g.created_at, g.updated_at, g.deleted_at, g.candidates, g.pinned_node \
     FROM goals g LEFT JOIN reporters r ON r.id = g.reporter_id LEFT JOIN features f ON f.id = g.feature_id";
 
 type RawGoal = (Goal, String, String);
@@ -55,6 +55,7 @@ fn from_row_at(r: &Row, at: usize) -> rusqlite::Result<RawGoal> {
             updated_at: r.get(at + 20)?,
             deleted_at: r.get(at + 21)?,
             candidates: r.get(at + 22)?,
+            pinned_node: r.get(at + 23)?,
             rounds: Vec::new(),
         },
         r.get(at + 6)?,
@@ -185,8 +186,8 @@ fn sync_labels(conn: &Connection, g: &Goal) -> Result<()> {
 pub fn insert(conn: &Connection, g: &Goal) -> Result<()> {
     let ext = g.external.as_ref();
     conn.exec(
-        "INSERT INTO goals(id, app_id, number, title, prompt, notes, status, priority, reporter_id, assignee, feature_id, position, node_id, labels, ext_source, ext_id, ext_url, created_at, updated_at, deleted_at, candidates)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+        "INSERT INTO goals(id, app_id, number, title, prompt, notes, status, priority, reporter_id, assignee, feature_id, position, node_id, labels, ext_source, ext_id, ext_url, created_at, updated_at, deleted_at, candidates, pinned_node)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
         params![
             g.id,
             g.app_id,
@@ -209,6 +210,7 @@ pub fn insert(conn: &Connection, g: &Goal) -> Result<()> {
             g.updated_at,
             g.deleted_at,
             g.candidates,
+            g.pinned_node,
         ],
     )?;
     sync_labels(conn, g)
@@ -220,7 +222,7 @@ pub fn update(conn: &Connection, g: &Goal) -> Result<()> {
     conn.exec(
         "UPDATE goals SET title = ?2, prompt = ?3, notes = ?4, status = ?5, priority = ?6, reporter_id = ?7, assignee = ?8,
          feature_id = ?9, position = ?10, node_id = ?11, labels = ?12, ext_source = ?13, ext_id = ?14, ext_url = ?15,
-         updated_at = ?16, deleted_at = ?17, candidates = ?18 WHERE id = ?1",
+         updated_at = ?16, deleted_at = ?17, candidates = ?18, pinned_node = ?19 WHERE id = ?1",
         params![
             g.id,
             g.title,
@@ -240,6 +242,7 @@ pub fn update(conn: &Connection, g: &Goal) -> Result<()> {
             g.updated_at,
             g.deleted_at,
             g.candidates,
+            g.pinned_node,
         ],
     )?;
     sync_labels(conn, g)
@@ -684,6 +687,7 @@ mod tests {
             updated_at: "2026-01-01T00:00:00.000Z".into(),
             deleted_at: None,
             candidates: None,
+            pinned_node: None,
             rounds: vec![],
         }
     }

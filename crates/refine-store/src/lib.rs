@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod lifecycle;
 pub mod meta;
 pub mod migrations;
+pub mod nodes;
 pub mod operations;
 pub mod processes;
 pub mod quality;

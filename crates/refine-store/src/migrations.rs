@@ -447,6 +447,17 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX operations_status;
     CREATE INDEX operations_running ON operations(instance) WHERE status = 'running';
     "#,
+    // 13: nodes. A Goal may be pinned to one node; the nodes this one has heard of (itself, and
+    // in a cluster the others' announcements) with when each was last heard from.
+    r#"
+    ALTER TABLE goals ADD COLUMN pinned_node TEXT;
+    CREATE INDEX goals_pinned ON goals(app_id, pinned_node) WHERE pinned_node IS NOT NULL AND deleted_at IS NULL;
+    CREATE TABLE nodes (
+        id          TEXT PRIMARY KEY,
+        info        TEXT NOT NULL,
+        last_seen   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -207,6 +207,20 @@ export type AppIdInput = {
 	id: string,
 };
 
+/**  One app's queue. */
+export type AppQueue = {
+	appId: string,
+	appName: string,
+	/**  Goals waiting in todo. */
+	depth: number,
+	/**  When the oldest of them was created. */
+	oldest: string | null,
+	/**  Goals being worked on (plan … governance). */
+	running: number,
+	/**  Goals waiting for a person in review. */
+	review: number,
+};
+
 /**  Something of one app changed; fetch it again. */
 export type AppRef = {
 	appId: string,
@@ -237,6 +251,13 @@ export type AppShape = {
 	filesScanned: number,
 	/**  True when detection stopped at its file limit. */
 	truncated: boolean,
+};
+
+export type AssignInput = {
+	/**  The Goal (`#12`, `12` or its id). */
+	goalId: string,
+	/**  The node (id or name) it must run on; `null` unpins it. */
+	nodeId?: string | null,
 };
 
 /**  Something a person should look at (at most 50 of each kind; `counts` has the totals). */
@@ -591,6 +612,48 @@ export type ChurnInput = {
 	top?: number | null,
 };
 
+/**  What `cluster.join` / `cluster.leave` answer. */
+export type ClusterMembership = {
+	mode: ClusterMode,
+	nodeId: string,
+	nodeName: string,
+	urls: string[],
+};
+
+/**  How this node stands with the cluster. */
+export type ClusterMode = 
+/**  One machine, no NATS. */
+"standalone" | 
+/**  Joined: announcing to and hearing from the other nodes through NATS. */
+"connected" | 
+/**  Joined, but NATS does not answer: local work goes on; it reconnects by itself. */
+"unreachable";
+
+/**  `cluster.status`: membership, health, queues and counts. */
+export type ClusterStatus = {
+	mode: ClusterMode,
+	nodeId: string,
+	nodeName: string,
+	/**  The NATS servers (empty when standalone). */
+	urls: string[],
+	user: string | null,
+	/**  Seconds without a heartbeat before a node counts as down. */
+	ttlSecs: number,
+	/**  Why NATS cannot be reached, when it cannot. */
+	error: string | null,
+	/**  When this node was last connected to NATS. */
+	connectedSince: string | null,
+	/**
+	 *  Messages from the bus refused (malformed, oversized, a newer state version), and the
+	 *  last reasons.
+	 */
+	rejected: number,
+	problems: string[],
+	nodes: NodeInfo[],
+	queues: AppQueue[],
+	counts: FleetCounts,
+};
+
 export type CommentIdInput = {
 	id: number,
 };
@@ -928,6 +991,13 @@ export type DoctorReport = {
 
 export type DraftAction = "create" | "update" | "unchanged";
 
+export type DrainInput = {
+	/**  A node id or name. */
+	id: string,
+	/**  `true` (default): finish running work and take no new; `false`: take work again. */
+	drain?: boolean,
+};
+
 /**  What may start now, and why everything else in todo waits. */
 export type Eligibility = {
 	/**  Highest priority first (at most the asked `limit`). */
@@ -1246,6 +1316,20 @@ export type FindResult = {
 	truncated: boolean,
 };
 
+/**  Fleet-wide counts. */
+export type FleetCounts = {
+	nodes: number,
+	up: number,
+	down: number,
+	draining: number,
+	/**  Goals the nodes that are up run at once, together. */
+	capacity: number,
+	/**  Goals they run now. */
+	load: number,
+	queued: number,
+	review: number,
+};
+
 /**
  *  A person's message to a Goal's agent: it resumes the Round's implement session, the
  *  candidate is refreshed and checked again.
@@ -1305,6 +1389,8 @@ export type Goal = {
 	 *  `runner.candidates` setting).
 	 */
 	candidates: number | null,
+	/**  The node this Goal must run on (`goals.assign`); `None`: whichever node has room. */
+	pinnedNode: string | null,
 	rounds: Round[],
 };
 
@@ -1553,6 +1639,18 @@ export type Integration = {
 
 export type IntegrationStrategy = "merge" | "squash" | "rebase";
 
+export type JoinInput = {
+	/**  NATS server URLs (`nats://host:4222`; `tls://` for TLS). Non-loopback servers must use TLS. */
+	urls: string[],
+	user?: string | null,
+	/**  Stored with the node's secrets; never shown again. */
+	password?: string | null,
+	/**  This node's name in the cluster (default: the host name). */
+	name?: string | null,
+	/**  Seconds without a heartbeat before a node counts as down (3–300, default 15). */
+	ttlSecs?: number | null,
+};
+
 export type LanguageCount = {
 	name: string,
 	files: number,
@@ -1741,6 +1839,49 @@ export type NameMatch = {
 	score: number,
 	/**  Character indexes within `path` that matched the query (for highlighting). */
 	positions: number[],
+};
+
+/**  A Goal a node is working on. */
+export type NodeGoal = {
+	goalId: string,
+	appId: string,
+	number: number,
+	title: string,
+	phase: string,
+	startedAt: string,
+};
+
+/**  Whether a node is heard from. */
+export type NodeHealth = 
+/**  Heard from within the cluster's TTL (this node itself always is). */
+"up" | 
+/**  Not heard from for longer than the TTL. */
+"down" | 
+/**  This node cannot reach the bus, so it cannot tell. */
+"unknown";
+
+export type NodeIdInput = {
+	/**  A node id, or a node's name. */
+	id: string,
+};
+
+/**  One node as this node knows it. */
+export type NodeInfo = {
+	id: string,
+	name: string,
+	host: string,
+	version: string,
+	profiles: string[],
+	capacity: number,
+	load: number,
+	draining: boolean,
+	running: NodeGoal[],
+	startedAt: string,
+	health: NodeHealth,
+	/**  When it was last heard from. */
+	lastSeen: string,
+	/**  This node (the one answering). */
+	isSelf: boolean,
 };
 
 /**  Counts of Refine's own objects for the app. */
@@ -3295,6 +3436,13 @@ export const operations = {
   "cache.list": { method: "GET", path: "/api/v1/cache", kind: "query", mcp: true },
   "cache.clear": { method: "POST", path: "/api/v1/cache/clear", kind: "mutation", mcp: true },
   "cache.rebuild": { method: "POST", path: "/api/v1/cache/rebuild", kind: "long_running", mcp: true },
+  "nodes.list": { method: "GET", path: "/api/v1/nodes", kind: "query", mcp: true },
+  "nodes.get": { method: "GET", path: "/api/v1/nodes/{id}", kind: "query", mcp: true },
+  "nodes.drain": { method: "POST", path: "/api/v1/nodes/drain", kind: "mutation", mcp: true },
+  "goals.assign": { method: "POST", path: "/api/v1/work/goals/assign", kind: "mutation", mcp: true },
+  "cluster.status": { method: "GET", path: "/api/v1/cluster", kind: "query", mcp: true },
+  "cluster.join": { method: "POST", path: "/api/v1/cluster/join", kind: "mutation", mcp: true },
+  "cluster.leave": { method: "POST", path: "/api/v1/cluster/leave", kind: "mutation", mcp: true },
 } as const;
 
 export type Operations = {
@@ -3464,6 +3612,13 @@ export type Operations = {
   "cache.list": { input: Empty; output: CacheInfo[] };
   "cache.clear": { input: CacheInput; output: CacheCleared };
   "cache.rebuild": { input: CacheInput; output: OperationReceipt };
+  "nodes.list": { input: Empty; output: NodeInfo[] };
+  "nodes.get": { input: NodeIdInput; output: NodeInfo };
+  "nodes.drain": { input: DrainInput; output: NodeInfo };
+  "goals.assign": { input: AssignInput; output: Goal };
+  "cluster.status": { input: Empty; output: ClusterStatus };
+  "cluster.join": { input: JoinInput; output: ClusterMembership };
+  "cluster.leave": { input: Empty; output: ClusterMembership };
 };
 
 export type OperationName = keyof Operations;
@@ -3492,6 +3647,12 @@ export type EventData = {
   "sessions.changed": IdRef;
   /** The daemon is stopping. */
   "system.shutdown": Empty;
+  /** A node's announcement, health or drain state changed. */
+  "nodes.updated": NodeInfo;
+  /** A node left the cluster. */
+  "nodes.removed": IdRef;
+  /** This node joined or left a cluster, or its link to NATS went down or came back. */
+  "cluster.changed": ClusterMembership;
   /** A Goal was created. */
   "goals.created": Goal;
   /** A Goal changed (edited, moved, restored, a bulk edit). */

@@ -189,6 +189,16 @@ pub enum GoalCmd {
     Delete { goal: String },
     /// Restore a deleted Goal.
     Restore { goal: String },
+    /// Pin a Goal to a node (only that node starts it), or unpin it with --unpin.
+    Assign {
+        goal: String,
+        /// The node's name or id (see `refine nodes list`).
+        #[arg(long, required_unless_present = "unpin", conflicts_with = "unpin")]
+        node: Option<String>,
+        /// Let whichever node has room start it.
+        #[arg(long)]
+        unpin: bool,
+    },
     /// Which todo Goals may start now, and why the others wait.
     Eligible,
     /// Export the app's Goals: json (lossless) or csv (Jira columns).
@@ -285,6 +295,7 @@ pub const COMMANDS: Commands = &[
     ),
     ("delete", &[goals::DELETE.name]),
     ("restore", &[goals::RESTORE.name]),
+    ("assign", &[refine_api::ops::nodes::ASSIGN.name]),
     ("eligible", &[workflow::ELIGIBLE.name]),
     ("export", &[goals::EXPORT.name]),
 ];
@@ -584,6 +595,21 @@ pub async fn run(r: &Run<'_>, cmd: &GoalCmd) -> Result {
                 )
             })
         }
+        GoalCmd::Assign { goal, node, .. } => {
+            let g = c
+                .run(
+                    refine_api::ops::nodes::ASSIGN,
+                    &refine_core::cluster::AssignInput {
+                        goal_id: goal.clone(),
+                        node_id: node.clone(),
+                    },
+                )
+                .await?;
+            r.out.done(&g, |g| match &node {
+                Some(n) => format!("Pinned Goal #{} to node {n}", g.number),
+                None => format!("Unpinned Goal #{}: any node may start it", g.number),
+            })
+        }
         GoalCmd::Restore { goal } => {
             let g = c
                 .run(goals::RESTORE, &GoalIdInput { id: goal.clone() })
@@ -682,6 +708,9 @@ impl Render for Goal {
         ];
         if let Some(n) = self.candidates {
             fields.push(("candidates", Cell::from(format!("best of {n}"))));
+        }
+        if let Some(n) = &self.pinned_node {
+            fields.push(("pinned to", Cell::from(n)));
         }
         if let Some(e) = &self.external {
             fields.push(("from", Cell::from(format!("{} {}", e.source, e.id))));

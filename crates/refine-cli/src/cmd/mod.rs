@@ -22,6 +22,7 @@ pub mod governance;
 pub mod guidance;
 pub mod import;
 pub mod logs;
+pub mod nodes;
 pub mod open;
 pub mod ops;
 pub mod perf;
@@ -101,6 +102,8 @@ pub const GROUPS: &[(&str, Commands)] = &[
     ("chat", chat::COMMANDS),
     ("agent", agent::COMMANDS),
     ("runner", runner::COMMANDS),
+    ("nodes", nodes::NODES_COMMANDS),
+    ("cluster", nodes::CLUSTER_COMMANDS),
 ];
 
 /// The command that does what `op` does (the first operation a command lists is the one it is

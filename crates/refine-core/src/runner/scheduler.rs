@@ -187,11 +187,16 @@ impl Core {
             .retain(|_, until| *until > now);
         // Goals that could go ahead but did not get a worker in this pass.
         let mut waiting = 0u32;
+        // A draining node finishes what it runs and starts nothing new.
+        let draining = {
+            let core = self.clone();
+            self.blocking(move |_| Ok(core.draining())).await?
+        };
         for app in apps {
             let settings = self.effective_settings(Some(app.id.clone())).await?;
             let app_id = app.id.clone();
             let node = self.node_id().to_string();
-            let (paused, eligible, active) = self
+            let (paused, eligible, active, pinned) = self
                 .blocking(move |core| {
                     let paused = core
                         .0
@@ -201,6 +206,8 @@ impl Core {
                         })?
                         .is_some();
                     let (facts, eligible) = core.facts_and_verdicts(&app_id)?;
+                    // Goals pinned to another node are that node's to start.
+                    let pinned = core.0.store.read(|c| core.pinned_elsewhere(c, &app_id))?;
                     // Goals being worked on, and whether one waits in review.
                     let in_review = facts
                         .iter()
@@ -210,7 +217,7 @@ impl Core {
                         .filter(|g| g.node_id == node && g.status.is_running())
                         .map(|g| (g.id.clone(), g.priority))
                         .collect::<Vec<_>>();
-                    Ok((paused, eligible, (running, in_review)))
+                    Ok((paused, eligible, (running, in_review), pinned))
                 })
                 .await?;
             if paused {
@@ -228,7 +235,13 @@ impl Core {
             let mut candidates: Vec<String> = active
                 .iter()
                 .map(|(id, _)| id.clone())
-                .chain(eligible.eligible.iter().map(|g| g.goal_id.clone()))
+                .chain(
+                    eligible
+                        .eligible
+                        .iter()
+                        .filter(|g| !draining && !pinned.contains(&g.goal_id))
+                        .map(|g| g.goal_id.clone()),
+                )
                 .collect();
             if settings.worktree.mode == refine_model::settings::WorktreeMode::Checkout {
                 // "No worktree" mode: one Goal at a time in the app's checkout, and the next only
@@ -395,6 +408,7 @@ impl Core {
         };
         self.bus()
             .publish(kind::RUNNER_WORKER, Some(info.app_id.clone()), &info);
+        self.announce_now();
     }
 }
 

@@ -405,6 +405,15 @@ fn script() -> Vec<(&'static str, Value)> {
         ("upgrade.check", json!({})),
         ("upgrade.backup", json!({})),
         ("upgrade.backup", json!({"path": "relative.db"})),
+        ("nodes.list", json!({})),
+        ("nodes.get", json!({"id": "nobody"})),
+        ("nodes.drain", json!({"id": "nobody"})),
+        ("goals.assign", json!({"goalId": "#999", "nodeId": null})),
+        ("cluster.status", json!({})),
+        ("cluster.join", json!({"urls": []})),
+        ("cluster.join", json!({"urls": ["nats://example.com:4222"]})),
+        ("cluster.join", json!({"urls": ["nats://127.0.0.1:9"]})),
+        ("cluster.leave", json!({})),
         ("system.shutdown", json!({})),
     ]
 }

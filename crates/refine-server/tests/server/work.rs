@@ -651,6 +651,7 @@ async fn page_totals_stop_counting_at_ten_thousand() {
                     updated_at: now.into(),
                     deleted_at: None,
                     candidates: None,
+                    pinned_node: None,
                     rounds: vec![],
                 };
                 refine_store::goals::insert(tx, &g)?;

@@ -1,0 +1,363 @@
+//! The NATS side of the cluster: the connection (its own reconnects tracked as the link's
+//! state), two JetStream key-value buckets (`refine-nodes`: each node's announcement under its
+//! id, refreshed every beat; `refine-control`: drain requests under `drain.<node id>`), the
+//! heartbeat, and the watchers that hand what they hear to the core, validated.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv};
+use futures::StreamExt;
+
+use super::{parse_announcement, ClusterConfig, MAX_MESSAGE, STATE_VERSION};
+use crate::{clock, Core};
+
+const NODES: &str = "refine-nodes";
+const CONTROL: &str = "refine-control";
+
+/// Why a connection could not be made.
+#[derive(Debug)]
+pub(crate) enum ConnectFailure {
+    /// The servers answered and refused (credentials, TLS).
+    Refused(String),
+    /// No server answered.
+    Unreachable(String),
+}
+
+impl std::fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectFailure::Refused(m) | ConnectFailure::Unreachable(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A live connection and its buckets. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Bus {
+    js: jetstream::Context,
+    replicas: usize,
+    nodes: kv::Store,
+    control: kv::Store,
+    poke: Arc<tokio::sync::Notify>,
+    _client: async_nats::Client,
+}
+
+impl Bus {
+    /// Connect once (no retry: a join wants the answer now) and open the buckets.
+    pub(crate) async fn connect(config: &ClusterConfig, node: &str) -> Result<Bus, ConnectFailure> {
+        Self::open(config, node, None).await
+    }
+
+    async fn open(
+        config: &ClusterConfig,
+        node: &str,
+        link: Option<std::sync::Weak<crate::Inner>>,
+    ) -> Result<Bus, ConnectFailure> {
+        let mut opts = async_nats::ConnectOptions::new()
+            .name(format!("refine node {node}"))
+            .connection_timeout(Duration::from_secs(5))
+            .request_timeout(Some(Duration::from_secs(5)));
+        if let (Some(u), Some(p)) = (&config.user, &config.password) {
+            opts = opts.user_and_password(u.clone(), p.clone());
+        }
+        if config.urls.iter().any(|u| u.starts_with("tls://")) {
+            opts = opts.require_tls(true);
+        }
+        if let Some(weak) = link {
+            opts = opts.event_callback(move |event| {
+                let weak = weak.clone();
+                async move {
+                    let Some(inner) = weak.upgrade() else { return };
+                    let core = Core(inner);
+                    match event {
+                        async_nats::Event::Connected => core.set_link(|l| {
+                            l.connected = true;
+                            l.error = None;
+                            l.since = Some(clock::now());
+                        }),
+                        async_nats::Event::Disconnected => core.set_link(|l| {
+                            l.connected = false;
+                            l.error = Some("lost the connection to NATS; reconnecting".into());
+                        }),
+                        other => tracing::debug!(event = %other, "NATS"),
+                    }
+                }
+            });
+        }
+        let urls = config.urls.join(",");
+        let client = opts.connect(config.urls.clone()).await.map_err(|e| {
+            use async_nats::ConnectErrorKind as K;
+            match e.kind() {
+                K::AuthorizationViolation | K::Authentication => ConnectFailure::Refused(format!(
+                    "the NATS server at {urls} refused the credentials ({e}); nothing was saved"
+                )),
+                K::Tls => ConnectFailure::Refused(format!(
+                    "TLS with the NATS server at {urls} failed ({e}); nothing was saved"
+                )),
+                K::ServerParse => {
+                    ConnectFailure::Refused(format!("cannot read the server URLs {urls}: {e}"))
+                }
+                _ => ConnectFailure::Unreachable(format!(
+                    "could not reach NATS at {urls} ({e}); nothing was saved"
+                )),
+            }
+        })?;
+        let js = jetstream::new(client.clone());
+        // Three replicas when the servers are clustered (a bucket must outlive one of them),
+        // one on a lone server.
+        let replicas = if client.server_info().cluster.is_some() {
+            3
+        } else {
+            1
+        };
+        let nodes = bucket(&js, NODES, Duration::from_secs(3600), replicas).await?;
+        let control = bucket(&js, CONTROL, Duration::ZERO, replicas).await?;
+        Ok(Bus {
+            js,
+            replicas,
+            nodes,
+            control,
+            poke: Arc::new(tokio::sync::Notify::new()),
+            _client: client,
+        })
+    }
+
+    /// Ask node `id` to drain (or take work again).
+    pub(crate) async fn request_drain(&self, id: &str, drain: bool) -> Result<(), String> {
+        let body = serde_json::json!({ "stateVersion": STATE_VERSION, "draining": drain });
+        // Tried for a few seconds: while a server that led the bucket is replaced, writes are
+        // refused for a moment.
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match self
+                .control
+                .put(format!("drain.{id}"), body.to_string().into())
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if wait > Duration::from_secs(3) => {
+                    return Err(format!("could not reach the cluster: {e}"))
+                }
+                Err(_) => {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+            }
+        }
+    }
+
+    /// Say this node has left (best effort).
+    pub(crate) async fn withdraw(&self, id: &str) {
+        let _ = self.nodes.delete(id).await;
+    }
+
+    /// Make the buckets again if they are gone (the servers lost their storage).
+    async fn ensure_buckets(&self) {
+        for (name, age) in [
+            (NODES, Duration::from_secs(3600)),
+            (CONTROL, Duration::ZERO),
+        ] {
+            if let Err(e) = bucket(&self.js, name, age, self.replicas).await {
+                tracing::debug!(error = %e, bucket = name, "re-making a bucket");
+            }
+        }
+    }
+
+    pub(crate) fn poke(&self) {
+        self.poke.notify_one();
+    }
+}
+
+/// Open a bucket, making it if nobody has (tried a few times: a cluster that just formed may
+/// not have placed it yet).
+async fn bucket(
+    js: &jetstream::Context,
+    name: &str,
+    max_age: Duration,
+    replicas: usize,
+) -> Result<kv::Store, ConnectFailure> {
+    let mut last = String::new();
+    for attempt in 0..5 {
+        if let Ok(s) = js.get_key_value(name).await {
+            return Ok(s);
+        }
+        match js
+            .create_key_value(kv::Config {
+                bucket: name.to_string(),
+                description: "Refine cluster".into(),
+                max_value_size: MAX_MESSAGE as i32,
+                history: 1,
+                max_age,
+                num_replicas: replicas,
+                ..Default::default()
+            })
+            .await
+        {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+    }
+    Err(ConnectFailure::Unreachable(format!(
+        "NATS JetStream could not make the {name} bucket: {last}"
+    )))
+}
+
+/// Keep this node in the cluster until `stop`: connect (again and again while NATS is away),
+/// announce every beat, hear the others and the drain requests.
+pub(crate) async fn run(
+    core: Core,
+    config: ClusterConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let node = core.node_id().to_string();
+    let ttl = Duration::from_secs(config.ttl_secs as u64);
+    let beat = (ttl / 5).max(Duration::from_millis(500));
+    let mut backoff = Duration::from_millis(500);
+    let bus = loop {
+        if *stop.borrow() {
+            return;
+        }
+        match Bus::open(&config, &node, Some(Arc::downgrade(&core.0))).await {
+            Ok(b) => break b,
+            Err(e) => {
+                core.set_link(|l| {
+                    l.connected = false;
+                    l.error = Some(e.to_string().replace("; nothing was saved", ""));
+                });
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => return,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    };
+    core.set_link(|l| {
+        l.connected = true;
+        l.error = None;
+        l.since = Some(clock::now());
+        l.bus = Some(bus.clone());
+    });
+    tracing::info!(urls = %config.urls.join(","), "joined the cluster");
+    let tasks = [
+        tokio::spawn(heartbeat(core.clone(), bus.clone(), beat)),
+        tokio::spawn(watch_nodes(core.clone(), bus.clone(), ttl)),
+        tokio::spawn(watch_control(
+            core.clone(),
+            bus.clone(),
+            node.clone(),
+            ttl * 2,
+        )),
+    ];
+    let mut shutdown = core.shutdown_signal();
+    tokio::select! {
+        _ = stop.changed() => {}
+        _ = shutdown.changed() => {}
+    }
+    for t in tasks {
+        t.abort();
+    }
+}
+
+async fn heartbeat(core: Core, bus: Bus, beat: Duration) {
+    let mut failing = false;
+    loop {
+        let a = core.announcement().await;
+        let body = serde_json::to_vec(&a).expect("announcement serializes");
+        match bus.nodes.put(&a.id, body.into()).await {
+            Ok(_) => {
+                if failing {
+                    failing = false;
+                    core.set_link(|l| {
+                        l.connected = true;
+                        l.error = None;
+                    });
+                }
+            }
+            Err(e) => {
+                failing = true;
+                core.set_link(|l| {
+                    l.connected = false;
+                    l.error = Some(format!("cannot announce this node: {e}"));
+                });
+                if e.to_string().contains("no stream") {
+                    bus.ensure_buckets().await;
+                }
+            }
+        }
+        core.sweep_health(false).await;
+        tokio::select! {
+            _ = tokio::time::sleep(beat) => {}
+            _ = bus.poke.notified() => {}
+        }
+    }
+}
+
+/// Hear every node's announcements. A watch that goes quiet for a TTL while announcements are
+/// due every beat has lost its consumer (its server went away): it is made again, and a new
+/// watch starts with every key's latest value, so nothing is missed.
+async fn watch_nodes(core: Core, bus: Bus, quiet: Duration) {
+    loop {
+        match bus.nodes.watch_all().await {
+            Ok(mut w) => loop {
+                let e = match tokio::time::timeout(quiet, w.next()).await {
+                    Ok(Some(Ok(e))) => e,
+                    _ => break,
+                };
+                match e.operation {
+                    kv::Operation::Put => match parse_announcement(&e.key, &e.value) {
+                        Ok(a) => core.heard(a, clock::format(e.created)).await,
+                        Err(why) => core.reject(why),
+                    },
+                    kv::Operation::Delete | kv::Operation::Purge => core.forget_node(&e.key).await,
+                }
+            },
+            Err(e) => tracing::debug!(error = %e, "watching the nodes bucket"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Hear drain requests for this node. Each revision is applied once (a re-made watch delivers
+/// the latest again).
+async fn watch_control(core: Core, bus: Bus, node: String, quiet: Duration) {
+    let mut applied = 0u64;
+    loop {
+        match bus.control.watch(format!("drain.{node}")).await {
+            Ok(mut w) => loop {
+                let e = match tokio::time::timeout(quiet, w.next()).await {
+                    Ok(Some(Ok(e))) => e,
+                    _ => break,
+                };
+                if e.operation != kv::Operation::Put || e.revision <= applied {
+                    continue;
+                }
+                applied = e.revision;
+                match parse_drain(&e.value) {
+                    Ok(d) => core.apply_drain(d).await,
+                    Err(why) => core.reject(format!("{}: {why}", e.key)),
+                }
+            },
+            Err(e) => tracing::debug!(error = %e, "watching the control bucket"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn parse_drain(raw: &[u8]) -> Result<bool, String> {
+    if raw.len() > MAX_MESSAGE {
+        return Err("oversized".into());
+    }
+    let v: serde_json::Value = serde_json::from_slice(raw).map_err(|e| format!("not JSON: {e}"))?;
+    let version = v["stateVersion"].as_u64().unwrap_or(0);
+    if version > STATE_VERSION as u64 {
+        return Err(format!(
+            "cluster state version {version}, this node only {STATE_VERSION}: upgrade this node"
+        ));
+    }
+    v["draining"]
+        .as_bool()
+        .ok_or_else(|| "no draining flag".to_string())
+}

@@ -1,0 +1,130 @@
+//! The `nodes` table (every node this one has heard of, with what it last announced) and Goal
+//! pins (`goals.pinned_node`).
+
+use crate::Cached;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::Result;
+
+/// One node as last heard of: its announcement (JSON) and when (RFC 3339, the bus's clock for
+/// other nodes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeRow {
+    pub id: String,
+    pub info: String,
+    pub last_seen: String,
+}
+
+pub fn upsert(conn: &Connection, id: &str, info: &str, last_seen: &str) -> Result<()> {
+    conn.exec(
+        "INSERT INTO nodes(id, info, last_seen) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET info = excluded.info, last_seen = excluded.last_seen",
+        params![id, info, last_seen],
+    )?;
+    Ok(())
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<NodeRow>> {
+    let mut stmt = conn.prepare_cached("SELECT id, info, last_seen FROM nodes ORDER BY id")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(NodeRow {
+                id: r.get(0)?,
+                info: r.get(1)?,
+                last_seen: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Option<NodeRow>> {
+    Ok(conn
+        .row(
+            "SELECT id, info, last_seen FROM nodes WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(NodeRow {
+                    id: r.get(0)?,
+                    info: r.get(1)?,
+                    last_seen: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Forget a node (it left the cluster).
+pub fn delete(conn: &Connection, id: &str) -> Result<usize> {
+    Ok(conn.exec("DELETE FROM nodes WHERE id = ?1", [id])?)
+}
+
+/// Live Goals of an app by status (from the counts the triggers keep).
+pub fn status_counts(conn: &Connection, app_id: &str) -> Result<Vec<(String, u32)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, sum(n) FROM goal_counts WHERE app_id = ?1 GROUP BY status",
+    )?;
+    let rows = stmt
+        .query_map([app_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Forget every node but `keep` (leaving a cluster).
+pub fn forget_others(conn: &Connection, keep: &str) -> Result<usize> {
+    Ok(conn.exec("DELETE FROM nodes WHERE id <> ?1", [keep])?)
+}
+
+/// Pin a Goal to a node, or unpin it (`None`). The row's `updated_at` moves too.
+pub fn set_pin(conn: &Connection, goal_id: &str, node: Option<&str>, at: &str) -> Result<usize> {
+    Ok(conn.exec(
+        "UPDATE goals SET pinned_node = ?2, updated_at = ?3 WHERE id = ?1",
+        params![goal_id, node, at],
+    )?)
+}
+
+/// The live Goals of an app pinned to some node: (Goal id, node id).
+pub fn pins(conn: &Connection, app_id: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, pinned_node FROM goals WHERE app_id = ?1 AND pinned_node IS NOT NULL AND deleted_at IS NULL",
+    )?;
+    let rows = stmt
+        .query_map([app_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Queued Goals (todo) of every app: (app id, how many, the oldest's creation time).
+pub fn queues(conn: &Connection) -> Result<Vec<(String, u32, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT app_id, count(*), min(created_at) FROM goals WHERE status = 'todo' AND deleted_at IS NULL GROUP BY app_id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_upserted_listed_and_forgotten() {
+        let t = tempfile::tempdir().unwrap();
+        let s = crate::Store::open(&t.path().join("db")).unwrap();
+        s.write(|tx| {
+            upsert(tx, "b", "{\"n\":1}", "2026-01-01T00:00:00Z")?;
+            upsert(tx, "a", "{}", "2026-01-01T00:00:00Z")?;
+            upsert(tx, "b", "{\"n\":2}", "2026-01-01T00:00:05Z")
+        })
+        .unwrap();
+        let all = s.read(list).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].info, "{\"n\":2}");
+        assert_eq!(all[1].last_seen, "2026-01-01T00:00:05Z");
+        assert_eq!(s.write(|c| forget_others(c, "a")).unwrap(), 1);
+        assert!(s.read(|c| get(c, "b")).unwrap().is_none());
+        assert!(s.read(|c| get(c, "a")).unwrap().is_some());
+    }
+}
