@@ -8,6 +8,7 @@
 //! counted, never applied. See [`bus`] for the NATS side.
 
 pub(crate) mod bus;
+pub(crate) mod share;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -269,6 +270,8 @@ pub(crate) struct ClusterState {
     pub(crate) stop: Mutex<Option<tokio::sync::watch::Sender<bool>>>,
     /// The health each other node had when last looked at (to announce changes once).
     pub(crate) seen_health: Mutex<std::collections::HashMap<String, NodeHealth>>,
+    /// Shared apps' Features and Goals, numbers and leases.
+    pub(crate) shared: share::Shared,
 }
 
 #[derive(Default, Clone)]
@@ -354,7 +357,7 @@ impl Core {
         &self.0.cluster
     }
 
-    fn link(&self) -> Link {
+    pub(crate) fn link(&self) -> Link {
         self.cluster()
             .link
             .lock()

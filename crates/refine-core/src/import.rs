@@ -832,7 +832,7 @@ fn apply_batch(
                     reporter_id: None,
                     candidates: None,
                 };
-                insert_goal(conn, ctx, app, node, &input, &at)?;
+                insert_goal(conn, ctx, app, node, &input, &at, None)?;
                 summary.created += 1;
             }
             Some(mut g) => {

@@ -165,7 +165,7 @@ fn batch(cmd: &mut Command) -> &mut Command {
         .stdin(std::process::Stdio::null())
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     let o = batch(Command::new("git").arg("-C").arg(dir).args(args))
         .output()
         .map_err(|e| e.to_string())?;

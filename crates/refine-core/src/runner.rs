@@ -106,6 +106,10 @@ impl Drop for SlotGuard {
         );
         self.core.wake_runner();
         self.core.announce_now();
+        let (core, goal) = (self.core.clone(), self.goal_id.clone());
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { core.release(&goal).await });
+        }
     }
 }
 

@@ -469,6 +469,7 @@ pub(crate) fn insert_goal(
     node_id: &str,
     input: &CreateGoalInput,
     at: &str,
+    number: Option<u32>,
 ) -> Result<Goal, ApiError> {
     let title = wire::name("title", &input.title, 300)?;
     let prompt = input.prompt.clone().unwrap_or_default();
@@ -520,7 +521,10 @@ pub(crate) fn insert_goal(
     let mut g = Goal {
         id: new_id(),
         app_id: app_id.to_string(),
-        number: gtable::next_number(conn, app_id)?,
+        number: match number {
+            Some(n) => n.max(gtable::next_number(conn, app_id)?),
+            None => gtable::next_number(conn, app_id)?,
+        },
         title,
         prompt,
         notes,
@@ -571,8 +575,10 @@ impl Core {
         let node = self.node_id().to_string();
         let ctx2 = ctx.clone();
         let i = input.clone();
+        // A shared app's numbers come from the cluster, so no two nodes make the same #.
+        let number = self.cluster_number(&app).await;
         self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
-            let g = insert_goal(tx, &ctx2, &app, &node, &i, &clock::now())?;
+            let g = insert_goal(tx, &ctx2, &app, &node, &i, &clock::now(), number)?;
             let change = Change::new(format!("Created Goal #{} “{}”", g.number, g.title))
                 .app(Some(app.clone()))
                 .target(g.id.clone());

@@ -473,6 +473,7 @@ impl Core {
                 },
             )
             .await?;
+        self.guard_owner(&goal).await?;
         if goal.status == WorkflowState::Review {
             self.integrate_on_approve(&goal).await?;
         }
@@ -506,8 +507,22 @@ impl Core {
             cancel: i.cancel.unwrap_or(false),
         };
         let _decision = self.0.review_lock.lock().await;
+        self.guard_decision(ctx, &i.goal_id).await?;
         self.transition(ctx, &i, i.goal_id.clone(), action, i.reason.clone())
             .await
+    }
+
+    /// In a cluster: a decision on a Goal another node works is taken on that node.
+    async fn guard_decision(&self, ctx: &Ctx, goal_id: &str) -> Result<(), ApiError> {
+        let goal = self
+            .goals_get(
+                ctx,
+                crate::work::GoalIdInput {
+                    id: goal_id.to_string(),
+                },
+            )
+            .await?;
+        self.guard_owner(&goal).await
     }
 
     /// `workflow.retry`
@@ -516,6 +531,7 @@ impl Core {
         ctx: &Ctx,
         i: GoalActionInput,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
+        self.guard_decision(ctx, &i.goal_id).await?;
         self.transition(ctx, &i, i.goal_id.clone(), Action::Retry, i.reason.clone())
             .await
     }
@@ -529,6 +545,7 @@ impl Core {
         // Cancelled first, so no worker step goes on; then its processes are stopped. The
         // worktree and branch stay as evidence.
         let decision = self.0.review_lock.lock().await;
+        self.guard_decision(ctx, &i.goal_id).await?;
         let r = self
             .transition(ctx, &i, i.goal_id.clone(), Action::Cancel, i.reason.clone())
             .await?;

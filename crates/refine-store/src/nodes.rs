@@ -2,6 +2,7 @@
 //! pins (`goals.pinned_node`).
 
 use crate::Cached;
+use refine_model::work::Round;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::Result;
@@ -103,6 +104,76 @@ pub fn queues(conn: &Connection) -> Result<Vec<(String, u32, Option<String>)>> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Goals of an app written after `since` (RFC 3339, fixed width): (id, updated_at), oldest first.
+pub fn goals_changed_since(
+    conn: &Connection,
+    app_id: &str,
+    since: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, updated_at FROM goals WHERE app_id = ?1 AND updated_at > ?2 ORDER BY updated_at",
+    )?;
+    let rows = stmt
+        .query_map(params![app_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Features of an app written after `since`: (id, updated_at), oldest first.
+pub fn features_changed_since(
+    conn: &Connection,
+    app_id: &str,
+    since: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, updated_at FROM features WHERE app_id = ?1 AND updated_at > ?2 ORDER BY updated_at",
+    )?;
+    let rows = stmt
+        .query_map(params![app_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Make a Goal's Rounds exactly these (another node's copy of them).
+pub fn replace_rounds(conn: &Connection, goal_id: &str, rounds: &[Round]) -> Result<()> {
+    conn.exec("DELETE FROM rounds WHERE goal_id = ?1", [goal_id])?;
+    for r in rounds {
+        conn.exec(
+            "INSERT INTO rounds(goal_id, number, request, plan, outcome, evidence, started_at, ended_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                goal_id,
+                r.number,
+                r.request,
+                r.plan,
+                r.outcome,
+                serde_json::to_string(&r.evidence)?,
+                r.started_at,
+                r.ended_at
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// A Feature as another node has it (created or overwritten).
+pub fn upsert_feature(conn: &Connection, f: &crate::features::FeatureRow) -> Result<()> {
+    conn.exec(
+        "INSERT INTO features(id, app_id, name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description, updated_at = excluded.updated_at",
+        params![f.id, f.app_id, f.name, f.description, f.created_at, f.updated_at],
+    )?;
+    Ok(())
+}
+
+/// The node a Goal is worked on.
+pub fn set_owner(conn: &Connection, goal_id: &str, node: &str, at: &str) -> Result<usize> {
+    Ok(conn.exec(
+        "UPDATE goals SET node_id = ?2, updated_at = ?3 WHERE id = ?1 AND node_id <> ?2",
+        params![goal_id, node, at],
+    )?)
 }
 
 #[cfg(test)]

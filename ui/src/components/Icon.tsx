@@ -72,6 +72,14 @@ const PATHS = {
       <path d="M7 7.5h.01M7 16.5h.01" />
     </>
   ),
+  cluster: (
+    <>
+      <circle cx="12" cy="5" r="2.5" />
+      <circle cx="5" cy="18" r="2.5" />
+      <circle cx="19" cy="18" r="2.5" />
+      <path d="M10.8 7.2 6.2 15.8M13.2 7.2l4.6 8.6M7.5 18h9" />
+    </>
+  ),
   gauge: (
     <>
       <path d="M3.5 17a8.5 8.5 0 1 1 17 0" />

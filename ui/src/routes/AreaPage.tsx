@@ -23,6 +23,7 @@ const AppsPage = page('apps', () => import('./apps/AppsPage'), 'AppsPage');
 const BoardPage = page('board', () => import('./board/BoardPage'), 'BoardPage');
 const ChangesPage = page('changes', () => import('./changes/ChangesPage'), 'ChangesPage');
 const ChatPage = page('chat', () => import('./chat/ChatPage'), 'ChatPage');
+const ClusterPage = page('cluster', () => import('./cluster/ClusterPage'), 'ClusterPage');
 const DashboardPage = page('dashboard', () => import('./dashboard/DashboardPage'), 'DashboardPage');
 const FeaturesPage = page('features', () => import('./features/FeaturesPage'), 'FeaturesPage');
 const FilesPage = page('files', () => import('./files/FilesPage'), 'FilesPage');
@@ -85,6 +86,8 @@ function Area({ area }: { area: AreaId }) {
       return <SettingsArea />;
     case 'system':
       return <SystemPage />;
+    case 'cluster':
+      return <ClusterPage />;
     case 'performance':
       return <PerformancePage />;
     case 'logs':

@@ -17,6 +17,7 @@ export type AreaId =
   | 'apps'
   | 'settings'
   | 'system'
+  | 'cluster'
   | 'performance'
   | 'logs';
 
@@ -49,6 +50,7 @@ export const AREAS: readonly Area[] = [
   { id: 'apps', label: 'Apps', icon: 'apps', section: 'Daemon', hint: 'Registered target apps' },
   { id: 'settings', label: 'Settings', icon: 'settings', section: 'Daemon', hint: 'Global and per-app settings' },
   { id: 'system', label: 'System', icon: 'system', section: 'Daemon', hint: 'Daemon info, doctor, upgrades and backups, caches, the operation catalogue' },
+  { id: 'cluster', label: 'Cluster', icon: 'cluster', section: 'Daemon', hint: 'Nodes, their health and load, drain one; join or leave a cluster (NATS)' },
   { id: 'performance', label: 'Performance', icon: 'gauge', section: 'Daemon', hint: 'Latency per operation, memory and CPU, busiest operations' },
   { id: 'logs', label: 'Logs', icon: 'logs', section: 'Daemon', hint: 'The daemon’s log file: levels, modules, follow live' },
 ];

@@ -34,6 +34,7 @@ export function preloadFirstPage(client: QueryClient, route: Route): Promise<voi
     const filter = boardFilterFromQuery(route.query);
     for (const state of STATES) void client.prefetchInfiniteQuery(pagedQuery('goals.list', columnInput(appId, state, filter)));
   }
+  if (route.area === 'cluster') void client.prefetchQuery(operationQuery('cluster.status', {}));
   const chunks = [preloadArea(route.area)];
   if (route.area === 'goals' && route.rest.length > 0) chunks.push(preloadGoalDetail());
   // A chunk that is slow to come does not keep the shell from showing (the page then suspends).

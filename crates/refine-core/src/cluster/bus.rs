@@ -14,6 +14,8 @@ use crate::{clock, Core};
 
 const NODES: &str = "refine-nodes";
 const CONTROL: &str = "refine-control";
+const WORK: &str = "refine-work";
+const LEASES: &str = "refine-leases";
 
 /// Why a connection could not be made.
 #[derive(Debug)]
@@ -32,6 +34,20 @@ impl std::fmt::Display for ConnectFailure {
     }
 }
 
+/// Why a lease could not be renewed.
+pub(crate) enum LeaseLost {
+    /// Another node holds it now.
+    Lost(String),
+    /// The bus did not answer (the lease may still be this node's).
+    Unknown(String),
+}
+
+fn lease_value(node: &str) -> Vec<u8> {
+    serde_json::json!({ "stateVersion": STATE_VERSION, "node": node, "at": clock::now() })
+        .to_string()
+        .into_bytes()
+}
+
 /// A live connection and its buckets. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Bus {
@@ -39,6 +55,8 @@ pub(crate) struct Bus {
     replicas: usize,
     nodes: kv::Store,
     control: kv::Store,
+    work: kv::Store,
+    leases: kv::Store,
     poke: Arc<tokio::sync::Notify>,
     _client: async_nats::Client,
 }
@@ -113,11 +131,15 @@ impl Bus {
         };
         let nodes = bucket(&js, NODES, Duration::from_secs(3600), replicas).await?;
         let control = bucket(&js, CONTROL, Duration::ZERO, replicas).await?;
+        let work = bucket(&js, WORK, Duration::ZERO, replicas).await?;
+        let leases = bucket(&js, LEASES, Duration::ZERO, replicas).await?;
         Ok(Bus {
             js,
             replicas,
             nodes,
             control,
+            work,
+            leases,
             poke: Arc::new(tokio::sync::Notify::new()),
             _client: client,
         })
@@ -147,6 +169,105 @@ impl Bus {
         }
     }
 
+    /// Put a Feature or Goal (JSON) under its key.
+    pub(crate) async fn put_work<T: serde::Serialize>(
+        &self,
+        key: &str,
+        doc: &T,
+    ) -> Result<(), String> {
+        let body = serde_json::to_vec(doc).map_err(|e| e.to_string())?;
+        self.work
+            .put(key, body.into())
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("could not publish {key}: {e}"))
+    }
+
+    /// The app's next Goal number (never below `floor`), taken with compare-and-set.
+    pub(crate) async fn next_number(&self, app_key: &str, floor: u32) -> Result<u32, String> {
+        let key = format!("n.{app_key}");
+        for _ in 0..50 {
+            let entry = self.work.entry(&key).await.map_err(|e| e.to_string())?;
+            let (last, rev) = match &entry {
+                Some(e) if e.operation == kv::Operation::Put => (
+                    std::str::from_utf8(&e.value)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u32>().ok())
+                        .unwrap_or(0),
+                    Some(e.revision),
+                ),
+                Some(e) => (0, Some(e.revision)),
+                None => (0, None),
+            };
+            let next = (last + 1).max(floor);
+            let value = next.to_string().into_bytes();
+            let done = match rev {
+                Some(r) => self.work.update(&key, value.into(), r).await.is_ok(),
+                None => self.work.create(&key, value.into()).await.is_ok(),
+            };
+            if done {
+                return Ok(next);
+            }
+        }
+        Err("too many nodes took numbers at once".into())
+    }
+
+    /// Take a Goal's lease: `Some(revision)` when this node holds it now (it was free, or its
+    /// holder let it go stale for `ttl`), `None` when another node holds it.
+    pub(crate) async fn take_lease(
+        &self,
+        goal: &str,
+        node: &str,
+        ttl: Duration,
+    ) -> Result<Option<u64>, String> {
+        let value = lease_value(node);
+        match self.leases.create(goal, value.clone().into()).await {
+            Ok(rev) => return Ok(Some(rev)),
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        let Some(e) = self.leases.entry(goal).await.map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        let holder = serde_json::from_slice::<serde_json::Value>(&e.value)
+            .ok()
+            .and_then(|v| v["node"].as_str().map(str::to_string));
+        let age = time::OffsetDateTime::now_utc() - e.created;
+        let stale = age > time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX);
+        if e.operation == kv::Operation::Put && holder.as_deref() != Some(node) && !stale {
+            return Ok(None);
+        }
+        match self.leases.update(goal, value.into(), e.revision).await {
+            Ok(rev) => Ok(Some(rev)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Renew a lease held at revision `rev`.
+    pub(crate) async fn keep_lease(
+        &self,
+        goal: &str,
+        node: &str,
+        rev: u64,
+    ) -> Result<u64, LeaseLost> {
+        match self
+            .leases
+            .update(goal, lease_value(node).into(), rev)
+            .await
+        {
+            Ok(r) => Ok(r),
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Err(LeaseLost::Lost(
+                "another node took it after it went stale".into(),
+            )),
+            Err(e) => Err(LeaseLost::Unknown(e.to_string())),
+        }
+    }
+
+    /// Let a lease go (only if still this node's, at `rev`).
+    pub(crate) async fn drop_lease(&self, goal: &str, rev: u64) {
+        let _ = self.leases.delete_expect_revision(goal, Some(rev)).await;
+    }
+
     /// Say this node has left (best effort).
     pub(crate) async fn withdraw(&self, id: &str) {
         let _ = self.nodes.delete(id).await;
@@ -157,6 +278,8 @@ impl Bus {
         for (name, age) in [
             (NODES, Duration::from_secs(3600)),
             (CONTROL, Duration::ZERO),
+            (WORK, Duration::ZERO),
+            (LEASES, Duration::ZERO),
         ] {
             if let Err(e) = bucket(&self.js, name, age, self.replicas).await {
                 tracing::debug!(error = %e, bucket = name, "re-making a bucket");
@@ -241,7 +364,10 @@ pub(crate) async fn run(
         l.bus = Some(bus.clone());
     });
     tracing::info!(urls = %config.urls.join(","), "joined the cluster");
+    core.republish_all();
     let tasks = [
+        tokio::spawn(watch_work(core.clone(), bus.clone())),
+        tokio::spawn(publish(core.clone(), bus.clone())),
         tokio::spawn(heartbeat(core.clone(), bus.clone(), beat)),
         tokio::spawn(watch_nodes(core.clone(), bus.clone(), ttl)),
         tokio::spawn(watch_control(
@@ -287,6 +413,7 @@ async fn heartbeat(core: Core, bus: Bus, beat: Duration) {
                 }
             }
         }
+        core.keep_leases(&bus).await;
         core.sweep_health(false).await;
         tokio::select! {
             _ = tokio::time::sleep(beat) => {}
@@ -317,6 +444,61 @@ async fn watch_nodes(core: Core, bus: Bus, quiet: Duration) {
             Err(e) => tracing::debug!(error = %e, "watching the nodes bucket"),
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Hear the shared Features and Goals. Work may be quiet for long, so this watch is not remade
+/// on silence; it is remade when it ends or errs (and after a reconnect everything is heard
+/// again from the start: applying is idempotent).
+async fn watch_work(core: Core, bus: Bus) {
+    loop {
+        match bus.work.watch_all().await {
+            Ok(mut w) => {
+                while let Some(Ok(e)) = w.next().await {
+                    if e.operation == kv::Operation::Put {
+                        core.heard_work(&e.key, &e.value).await;
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "watching the work bucket"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Publish this node's changes: woken by its own events, and every few seconds anyway (what
+/// could not go out while NATS was away goes out then).
+async fn publish(core: Core, bus: Bus) {
+    let mut rx = core.bus().subscribe_filtered(
+        256,
+        Box::new(|e| {
+            let k = e.kind.as_str();
+            k.starts_with("goals.")
+                || k.starts_with("features.")
+                || k.starts_with("apps.")
+                || k == "workflow.transitioned"
+                || k == "import.committed"
+        }),
+    );
+    loop {
+        if let Err(e) = core.publish_work(&bus).await {
+            tracing::debug!(error = %e, "publishing shared work");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        tokio::select! {
+            e = rx.recv() => match e {
+                Some((e, _)) => {
+                    if e.kind.starts_with("apps.") {
+                        core.forget_app_keys();
+                    }
+                }
+                None => return,
+            },
+            _ = core.cluster().shared.wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(3)) => {}
+        }
+        // Let a burst of changes gather.
+        tokio::time::sleep(Duration::from_millis(30)).await;
     }
 }
 

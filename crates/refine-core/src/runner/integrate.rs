@@ -37,6 +37,33 @@ impl Core {
             "Merge Goal #{}: {} (round {round})",
             goal.number, goal.title
         );
+        // A shared app: first catch up with what other nodes merged and pushed.
+        let shared = self.link().bus.is_some() && self.app_key(&app).await.is_some();
+        if shared {
+            let (repo, target) = (repo.clone(), integration.target_branch.clone());
+            let caught_up = self
+                .blocking(move |_| {
+                    crate::publish::git(&repo, &["fetch", "--quiet", "origin", &target])
+                        .map_err(ApiError::unavailable)?;
+                    let theirs = crate::publish::git(&repo, &["rev-parse", "FETCH_HEAD"])
+                        .map_err(ApiError::internal)?;
+                    let ours =
+                        crate::publish::git(&repo, &["rev-parse", &format!("refs/heads/{target}")])
+                            .map_err(ApiError::internal)?;
+                    if ours != theirs && wt::is_ancestor(&repo, &ours, &theirs).unwrap_or(false) {
+                        wt::advance_branch(&repo, &target, &ours, &theirs)
+                            .map_err(|e| ApiError::conflict(e.to_string()))?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = caught_up {
+                return Err(ApiError::conflict(format!(
+                    "could not catch up with origin's {} before merging: {}",
+                    integration.target_branch, e.message
+                )));
+            }
+        }
         let merged = self
             .blocking(move |_| {
                 let mut plan_target = integration.target_commit.clone();
@@ -79,6 +106,25 @@ impl Core {
                 .await;
             if let Err(e) = back {
                 tracing::warn!(goal = %goal.id, error = %e.message, "the checkout stays on the Goal's branch");
+            }
+        }
+        // A shared app: the merge goes to the remote every node works from (once: a push only
+        // moves the remote's branch from what it was).
+        if shared {
+            let (repo, target) = (PathBuf::from(&app.path), branch.clone());
+            let pushed = self
+                .blocking(move |_| {
+                    let spec = format!("refs/heads/{target}:refs/heads/{target}");
+                    crate::publish::git(&repo, &["push", "--quiet", "origin", &spec])
+                        .map_err(ApiError::internal)
+                })
+                .await;
+            if let Err(e) = pushed {
+                tracing::warn!(goal = %goal.id, error = %e.message, "could not push the merge to origin");
+                self.reject(format!(
+                    "Goal #{}: merged here, but pushing {branch} to origin failed: {}",
+                    goal.number, e.message
+                ));
             }
         }
         self.record_work(&goal.id, round, move |w| {

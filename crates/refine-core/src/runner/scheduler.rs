@@ -269,7 +269,21 @@ impl Core {
             self.set_waiting(&app.id, None);
             let mut left = candidates.len() as u32;
             for goal_id in candidates {
+                // In a cluster, a Goal of a shared app is worked by the node holding its lease.
+                let running_here = self
+                    .runner()
+                    .slots
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .contains_key(&goal_id);
+                if !running_here && !self.take_goal(&goal_id, &app.id).await {
+                    left -= 1;
+                    continue;
+                }
                 if !self.admit(&global, &settings, &app, &profile, &goal_id, &mut free) {
+                    if !running_here {
+                        self.release(&goal_id).await;
+                    }
                     break;
                 }
                 left -= 1;

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { useAction } from '../../api/hooks';
+import { useAction, useQuery } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatRelative, formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
@@ -122,6 +122,14 @@ function GoalFacts({ goalId }: { goalId: string }) {
         <dd>{goal.labels.length ? <Labels labels={goal.labels} /> : <span className="muted">—</span>}</dd>
         <dt>Node</dt>
         <dd className="mono small">{goal.nodeId.slice(0, 12)}</dd>
+        {goal.pinnedNode && (
+          <>
+            <dt>Pinned to</dt>
+            <dd>
+              <PinnedNode id={goal.pinnedNode} />
+            </dd>
+          </>
+        )}
         <dt>Created</dt>
         <dd title={formatTime(goal.createdAt)}>{formatRelative(goal.createdAt)}</dd>
         {goal.external && (
@@ -142,6 +150,17 @@ function GoalFacts({ goalId }: { goalId: string }) {
         )}
       </dl>
     </div>
+  );
+}
+
+/** The node a pinned Goal runs on (only there), by name once the nodes are known. */
+function PinnedNode({ id }: { id: string }) {
+  const node = useQuery('nodes.list', {}).data?.find((n) => n.id === id);
+  return (
+    <a href={hrefFor('cluster')} title={`Only this node starts it (${id})`} data-testid="goal-pinned">
+      {node ? node.name : <span className="mono small">{id.slice(0, 12)}</span>}
+      {node?.isSelf && <span className="muted"> (this node)</span>}
+    </a>
   );
 }
 

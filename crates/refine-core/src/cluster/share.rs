@@ -1,0 +1,481 @@
+//! Shared work: the apps several nodes have (a clone of the same Git remote), their Features and
+//! Goals in a JetStream key-value bucket every node projects into its SQLite, cluster-wide Goal
+//! numbers, and leases that make one node, and only one, work a Goal.
+//!
+//! - `refine-work`: `f.<app key>.<feature id>` and `g.<app key>.<goal id>` hold each Feature and
+//!   Goal (with its Rounds) as the node that last changed it wrote it; `n.<app key>` is the app's
+//!   last Goal number (compare-and-set). The app key is a digest of the app's `origin` URL.
+//! - `refine-leases`: `<goal id>` names the node working the Goal. It is taken with a create
+//!   (one node wins), kept by updating it at its last revision every beat, and taken over by
+//!   another node only after it went stale for the TTL. A node that fails to keep it stops the
+//!   Goal's worker: it pushes and transitions nothing more for it.
+//!
+//! Changes made here are published after their commit (a pass over what changed since the last
+//! one, so what happened while NATS was away goes out when it is back); what is heard is applied
+//! when it is newer than the local copy. Both skip what they just did for the other side.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use refine_model::app::App;
+use refine_model::work::Goal;
+use refine_model::workflow::WorkflowState;
+use refine_model::ApiError;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use super::{MAX_MESSAGE, STATE_VERSION};
+use crate::events::kind;
+use crate::{clock, Core};
+
+/// A Goal on the bus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct GoalDoc {
+    pub state_version: u32,
+    pub app_key: String,
+    /// The node that wrote this copy.
+    pub origin: String,
+    pub goal: Goal,
+}
+
+/// A Feature on the bus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FeatureDoc {
+    pub state_version: u32,
+    pub app_key: String,
+    pub origin: String,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What the sharing remembers between passes.
+#[derive(Default)]
+pub(crate) struct Shared {
+    /// App id → its key (None: no `origin`, so not shared).
+    keys: Mutex<HashMap<String, Option<String>>>,
+    /// App id → (Goals, Features) published up to these times.
+    published: Mutex<HashMap<String, (String, String)>>,
+    /// Record id → the `updated_at` last applied from the bus (not published back).
+    applied: Mutex<HashMap<String, String>>,
+    /// Goal id → revision of the lease this node holds.
+    pub(crate) leases: Mutex<HashMap<String, u64>>,
+    pub(crate) wake: tokio::sync::Notify,
+}
+
+/// The key of an app shared by its `origin` remote (`None` without one).
+fn key_of(path: &str) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["-C", path, "remote", "get-url", "origin"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let url = url.trim_end_matches('/');
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    if url.is_empty() {
+        return None;
+    }
+    let digest = sha2::Sha256::digest(url.as_bytes());
+    Some(hex::encode(&digest[..8]))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Parse and check a work document read off the bus under `key`.
+pub(crate) enum WorkDoc {
+    Goal(Box<GoalDoc>),
+    Feature(FeatureDoc),
+    Number,
+}
+
+pub(crate) fn parse_work(key: &str, raw: &[u8]) -> Result<WorkDoc, String> {
+    if raw.len() > MAX_MESSAGE * 4 {
+        return Err(format!("{key}: {} bytes, too large", raw.len()));
+    }
+    let mut parts = key.splitn(3, '.');
+    let (kind, app, id) = (parts.next(), parts.next(), parts.next());
+    if kind == Some("n") {
+        return Ok(WorkDoc::Number);
+    }
+    let (Some(kind), Some(app), Some(id)) = (kind, app, id) else {
+        return Err(format!("{key}: not a work key"));
+    };
+    let v: serde_json::Value =
+        serde_json::from_slice(raw).map_err(|e| format!("{key}: not JSON: {e}"))?;
+    let version = v["stateVersion"].as_u64().unwrap_or(0);
+    if version > STATE_VERSION as u64 {
+        return Err(format!(
+            "{key}: cluster state version {version}, this node only {STATE_VERSION}: upgrade this node to work with it"
+        ));
+    }
+    match kind {
+        "g" => {
+            let d: GoalDoc = serde_json::from_value(v).map_err(|e| format!("{key}: {e}"))?;
+            if d.app_key != app || d.goal.id != id {
+                return Err(format!("{key}: holds another Goal"));
+            }
+            crate::apps::validate_id("goal", id).map_err(|e| format!("{key}: {}", e.message))?;
+            Ok(WorkDoc::Goal(Box::new(d)))
+        }
+        "f" => {
+            let d: FeatureDoc = serde_json::from_value(v).map_err(|e| format!("{key}: {e}"))?;
+            if d.app_key != app || d.id != id {
+                return Err(format!("{key}: holds another Feature"));
+            }
+            crate::apps::validate_id("feature", id).map_err(|e| format!("{key}: {}", e.message))?;
+            Ok(WorkDoc::Feature(d))
+        }
+        _ => Err(format!("{key}: not a work key")),
+    }
+}
+
+impl Core {
+    fn shared(&self) -> &Shared {
+        &self.cluster().shared
+    }
+
+    /// The key an app is shared under, if it has an `origin`.
+    pub(crate) async fn app_key(&self, app: &App) -> Option<String> {
+        if let Some(k) = lock(&self.shared().keys).get(&app.id) {
+            return k.clone();
+        }
+        let path = app.path.clone();
+        let k = tokio::task::spawn_blocking(move || key_of(&path))
+            .await
+            .ok()
+            .flatten();
+        lock(&self.shared().keys).insert(app.id.clone(), k.clone());
+        k
+    }
+
+    /// The shared app's key, when this node is in a cluster and the app is shared.
+    async fn shared_key(&self, app_id: &str) -> Option<(super::bus::Bus, String)> {
+        let bus = self.link().bus?;
+        let app = self
+            .apps_get(crate::apps::AppIdInput {
+                id: app_id.to_string(),
+            })
+            .await
+            .ok()?;
+        Some((bus, self.app_key(&app).await?))
+    }
+
+    /// Forget the app keys (an app was added, removed or rescanned).
+    pub(crate) fn forget_app_keys(&self) {
+        lock(&self.shared().keys).clear();
+    }
+
+    /// Publish what changed here since the last pass (everything, after a (re)connect).
+    pub(crate) async fn publish_work(&self, bus: &super::bus::Bus) -> Result<usize, String> {
+        let apps = self.apps_list().await.map_err(|e| e.message)?;
+        let me = self.node_id().to_string();
+        let mut sent = 0;
+        for app in apps {
+            let Some(key) = self.app_key(&app).await else {
+                continue;
+            };
+            let (g_since, f_since) = lock(&self.shared().published)
+                .get(&app.id)
+                .cloned()
+                .unwrap_or_default();
+            let id = app.id.clone();
+            let (gs, fs) = self
+                .read(move |c| {
+                    Ok((
+                        refine_store::nodes::goals_changed_since(c, &id, &g_since)?,
+                        refine_store::nodes::features_changed_since(c, &id, &f_since)?,
+                    ))
+                })
+                .await
+                .map_err(|e| e.message)?;
+            for (fid, at) in fs {
+                if lock(&self.shared().applied).get(&fid) != Some(&at) {
+                    let f2 = fid.clone();
+                    let row = self
+                        .read(move |c| refine_store::features::get_row(c, &f2))
+                        .await
+                        .map_err(|e| e.message)?;
+                    if let Some(f) = row {
+                        let doc = FeatureDoc {
+                            state_version: STATE_VERSION,
+                            app_key: key.clone(),
+                            origin: me.clone(),
+                            id: f.id,
+                            name: f.name,
+                            description: f.description,
+                            created_at: f.created_at,
+                            updated_at: f.updated_at,
+                        };
+                        bus.put_work(&format!("f.{key}.{fid}"), &doc).await?;
+                        sent += 1;
+                    }
+                }
+                lock(&self.shared().published)
+                    .entry(app.id.clone())
+                    .or_default()
+                    .1 = at;
+            }
+            for (gid, at) in gs {
+                if lock(&self.shared().applied).get(&gid) != Some(&at) {
+                    let g2 = gid.clone();
+                    let goal = self
+                        .read(move |c| refine_store::goals::get(c, &g2))
+                        .await
+                        .map_err(|e| e.message)?;
+                    if let Some(goal) = goal {
+                        let doc = GoalDoc {
+                            state_version: STATE_VERSION,
+                            app_key: key.clone(),
+                            origin: me.clone(),
+                            goal,
+                        };
+                        bus.put_work(&format!("g.{key}.{gid}"), &doc).await?;
+                        sent += 1;
+                    }
+                }
+                lock(&self.shared().published)
+                    .entry(app.id.clone())
+                    .or_default()
+                    .0 = at;
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Start publishing from scratch (after a (re)connect: the bus may have missed anything).
+    pub(crate) fn republish_all(&self) {
+        lock(&self.shared().published).clear();
+        self.shared().wake.notify_one();
+    }
+
+    /// A work document heard on the bus.
+    pub(crate) async fn heard_work(&self, key: &str, raw: &[u8]) {
+        let doc = match parse_work(key, raw) {
+            Ok(WorkDoc::Number) => return,
+            Ok(d) => d,
+            Err(why) => return self.reject(why),
+        };
+        let app_key = match &doc {
+            WorkDoc::Goal(d) => d.app_key.clone(),
+            WorkDoc::Feature(d) => d.app_key.clone(),
+            WorkDoc::Number => return,
+        };
+        if matches!(&doc, WorkDoc::Goal(d) if d.origin == self.node_id())
+            || matches!(&doc, WorkDoc::Feature(d) if d.origin == self.node_id())
+        {
+            return; // this node's own write coming back
+        }
+        let Ok(apps) = self.apps_list().await else {
+            return;
+        };
+        let mut local = None;
+        for a in apps {
+            if self.app_key(&a).await.as_deref() == Some(app_key.as_str()) {
+                local = Some(a.id);
+                break;
+            }
+        }
+        let Some(app_id) = local else {
+            return; // an app this node does not have
+        };
+        let applied = match doc {
+            WorkDoc::Goal(d) => self.apply_goal(&app_id, d.goal).await,
+            WorkDoc::Feature(d) => self.apply_feature(&app_id, d).await,
+            WorkDoc::Number => return,
+        };
+        if let Err(e) = applied {
+            self.reject(format!("{key}: {}", e.message));
+        }
+    }
+
+    async fn apply_goal(&self, app_id: &str, mut g: Goal) -> Result<(), ApiError> {
+        g.app_id = app_id.to_string();
+        let (id, at) = (g.id.clone(), g.updated_at.clone());
+        let rounds = std::mem::take(&mut g.rounds);
+        let written = self
+            .blocking(move |core| {
+                core.0
+                    .store
+                    .write(|tx| {
+                        if let Some(r) = g.reporter_id.as_deref() {
+                            if refine_store::reporters::get(tx, r)?.is_none() {
+                                g.reporter_id = None;
+                            }
+                        }
+                        if let Some(f) = g.feature_id.as_deref() {
+                            if refine_store::features::get_row(tx, f)?.is_none() {
+                                g.feature_id = None;
+                                g.position = None;
+                            }
+                        }
+                        match refine_store::goals::get(tx, &g.id)? {
+                            Some(old) if old.updated_at >= g.updated_at => return Ok(Ok(None)),
+                            Some(_) => refine_store::goals::update(tx, &g)?,
+                            None => {
+                                if let Some(other) =
+                                    refine_store::goals::get_by_number(tx, &g.app_id, g.number)?
+                                {
+                                    return Ok(Err(format!(
+                                        "Goal #{} is {} here and {} on the bus",
+                                        g.number, other.id, g.id
+                                    )));
+                                }
+                                refine_store::goals::insert(tx, &g)?;
+                            }
+                        }
+                        refine_store::nodes::replace_rounds(tx, &g.id, &rounds)?;
+                        refine_store::goals::get(tx, &g.id).map(Ok)
+                    })
+                    .map_err(ApiError::from)
+            })
+            .await?
+            .map_err(ApiError::conflict)?;
+        lock(&self.shared().applied).insert(id, at);
+        if let Some(g) = written {
+            self.bus()
+                .publish(kind::GOAL_UPDATED, Some(g.app_id.clone()), &g);
+            self.wake_runner();
+        }
+        Ok(())
+    }
+
+    async fn apply_feature(&self, app_id: &str, d: FeatureDoc) -> Result<(), ApiError> {
+        let row = refine_store::features::FeatureRow {
+            id: d.id.clone(),
+            app_id: app_id.to_string(),
+            name: d.name,
+            description: d.description,
+            created_at: d.created_at,
+            updated_at: d.updated_at.clone(),
+        };
+        let id = d.id.clone();
+        let f = self
+            .blocking(move |core| {
+                core.0
+                    .store
+                    .write(|tx| {
+                        if let Some(old) = refine_store::features::get_row(tx, &row.id)? {
+                            if old.updated_at >= row.updated_at {
+                                return Ok(None);
+                            }
+                        }
+                        refine_store::nodes::upsert_feature(tx, &row)?;
+                        refine_store::features::get(tx, &row.id)
+                    })
+                    .map_err(ApiError::from)
+            })
+            .await?;
+        lock(&self.shared().applied).insert(id, d.updated_at);
+        if let Some(f) = f {
+            self.bus()
+                .publish(kind::FEATURE_UPDATED, Some(app_id.to_string()), &f);
+            self.wake_runner();
+        }
+        Ok(())
+    }
+
+    /// The number for a new Goal of a shared app: the cluster's next (compare-and-set on the
+    /// bus), never below this node's own next. `None`: not shared, or the bus is away (then the
+    /// local next is used).
+    pub(crate) async fn cluster_number(&self, app_id: &str) -> Option<u32> {
+        let (bus, key) = self.shared_key(app_id).await?;
+        let id = app_id.to_string();
+        let local = self
+            .read(move |c| refine_store::goals::next_number(c, &id))
+            .await
+            .ok()?;
+        bus.next_number(&key, local).await.ok()
+    }
+
+    /// Take the lease of a Goal of a shared app (true when this node may work it; always true
+    /// outside a cluster or for an app nobody else has).
+    pub(crate) async fn take_goal(&self, goal_id: &str, app_id: &str) -> bool {
+        let Some((bus, _)) = self.shared_key(app_id).await else {
+            return true;
+        };
+        if lock(&self.shared().leases).contains_key(goal_id) {
+            return true;
+        }
+        let ttl = Duration::from_secs(self.link().config.map_or(15, |c| c.ttl_secs) as u64);
+        match bus.take_lease(goal_id, self.node_id(), ttl).await {
+            Ok(Some(rev)) => {
+                lock(&self.shared().leases).insert(goal_id.to_string(), rev);
+                // Every node sees who works it.
+                let (g, me) = (goal_id.to_string(), self.node_id().to_string());
+                let _ = self
+                    .record(move |tx| {
+                        refine_store::nodes::set_owner(tx, &g, &me, &clock::now()).map(|_| ())
+                    })
+                    .await;
+                self.shared().wake.notify_one();
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::debug!(goal = goal_id, error = %e, "could not take a lease");
+                false
+            }
+        }
+    }
+
+    /// Give a Goal's lease back (its worker ended here).
+    pub(crate) async fn release(&self, goal_id: &str) {
+        let rev = lock(&self.shared().leases).remove(goal_id);
+        if let (Some(rev), Some(bus)) = (rev, self.link().bus) {
+            bus.drop_lease(goal_id, rev).await;
+        }
+    }
+
+    /// Keep every lease this node holds; a lease lost stops its Goal's worker at once.
+    pub(crate) async fn keep_leases(&self, bus: &super::bus::Bus) {
+        let held: Vec<(String, u64)> = lock(&self.shared().leases)
+            .iter()
+            .map(|(g, r)| (g.clone(), *r))
+            .collect();
+        for (goal, rev) in held {
+            match bus.keep_lease(&goal, self.node_id(), rev).await {
+                Ok(new) => {
+                    lock(&self.shared().leases).insert(goal, new);
+                }
+                Err(super::bus::LeaseLost::Lost(why)) => {
+                    lock(&self.shared().leases).remove(&goal);
+                    tracing::warn!(goal = %goal, reason = %why, "lost the lease of a Goal: its worker stops here and changes nothing more");
+                    self.reject(format!("lost the lease of Goal {goal}: {why}"));
+                    self.stop_goal_work(&goal).await;
+                }
+                Err(super::bus::LeaseLost::Unknown(e)) => {
+                    tracing::debug!(goal = %goal, error = %e, "could not renew a lease");
+                }
+            }
+        }
+    }
+
+    /// A person's decision on a Goal of a shared app that another node works: refused here.
+    pub(crate) async fn guard_owner(&self, goal: &Goal) -> Result<(), ApiError> {
+        if goal.node_id == self.node_id()
+            || !(goal.status.is_running() || goal.status == WorkflowState::Review)
+            || self.shared_key(&goal.app_id).await.is_none()
+        {
+            return Ok(());
+        }
+        let name = self
+            .find_node(&goal.node_id)
+            .await
+            .map(|n| n.name)
+            .unwrap_or_else(|_| goal.node_id.clone());
+        Err(ApiError::conflict(format!(
+            "Goal #{} is worked on node {name}, where its candidate is: decide it there",
+            goal.number
+        )))
+    }
+}
