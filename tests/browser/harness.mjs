@@ -31,16 +31,18 @@ function requireFile(path, hint) {
  * Starts `refine --serve --port 0` on a fresh data dir and waits for its ready line.
  * Returns the one-time login URL it printed (`/#login=…`), the base URL, `loginLink()` for a
  * fresh one, a CLI runner bound to the same data dir, and `stop()` (SIGTERM, then SIGKILL if it
- * lingers; removes the data dir).
+ * lingers; removes the data dir it made). Options: `dataDir` (kept at stop), extra `args` and
+ * `env` for the daemon.
  */
-export async function startDaemon() {
+export async function startDaemon({ dataDir: givenDir, args = [], env: extraEnv = {} } = {}) {
   requireFile(REFINE_BIN, 'build the daemon (cargo build -p refine-cli) or set REFINE_BIN');
   requireFile(join(UI_DIR, 'index.html'), 'build the UI first (cd ui && npm ci && npm run build) or set REFINE_UI_DIR');
-  const dataDir = await mkdtemp(join(tmpdir(), 'refine-browser-'));
-  const env = { ...process.env, REFINE_HOME: dataDir, NO_COLOR: '1' };
+  const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'refine-browser-')));
+  if (givenDir) await mkdir(givenDir, { recursive: true });
+  const env = { ...process.env, REFINE_HOME: dataDir, NO_COLOR: '1', ...extraEnv };
   delete env.REFINE_URL;
   delete env.REFINE_PORT;
-  const child = spawn(REFINE_BIN, ['--serve', '--port', '0', '--data-dir', dataDir, '--ui-dir', UI_DIR], {
+  const child = spawn(REFINE_BIN, ['--serve', '--port', '0', '--data-dir', dataDir, '--ui-dir', UI_DIR, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,8 +79,8 @@ export async function startDaemon() {
     return stdout;
   };
 
-  /** Calls the HTTP API directly with the data dir's token (as an agent would). */
-  const http = async (method, path, body) => {
+  /** Calls the HTTP API directly with the data dir's token (as an agent would): status and body. */
+  const call = async (method, path, body) => {
     const token = (await readFile(join(dataDir, 'token'), 'utf8')).trim();
     const headers = { Authorization: `Bearer ${token}`, 'X-Refine-Actor': 'e2e-agent' };
     if (body !== undefined) {
@@ -87,8 +89,14 @@ export async function startDaemon() {
     }
     const response = await fetch(new URL(path, baseUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
-    return text ? JSON.parse(text) : undefined;
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  /** `call`, throwing on an error status; the body. */
+  const http = async (method, path, body) => {
+    const r = await call(method, path, body);
+    if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status}: ${JSON.stringify(r.body)}`);
+    return r.body;
   };
 
   /** A fresh one-time login link (what `refine open` prints). */
@@ -102,10 +110,10 @@ export async function startDaemon() {
       await exited;
       clearTimeout(timer);
     }
-    await rm(dataDir, { recursive: true, force: true });
+    if (!givenDir) await rm(dataDir, { recursive: true, force: true });
   };
 
-  return { dataDir, loginUrl, baseUrl, loginLink, cli, http, stop, child, stderr: () => stderr };
+  return { dataDir, dir: dataDir, loginUrl, baseUrl, loginLink, cli, call, http, stop, child, stderr: () => stderr };
 }
 
 export const CHROMIUM_ARGS = [

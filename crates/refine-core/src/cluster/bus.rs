@@ -169,18 +169,34 @@ impl Bus {
         }
     }
 
-    /// Put a Feature or Goal (JSON) under its key.
+    /// Put a Feature or Goal (JSON) under its key, over the revision last seen there (`None`:
+    /// only if the key is new). `Ok(None)`: someone else wrote it meanwhile.
     pub(crate) async fn put_work<T: serde::Serialize>(
         &self,
         key: &str,
         doc: &T,
-    ) -> Result<(), String> {
+        over: Option<u64>,
+    ) -> Result<Option<u64>, String> {
         let body = serde_json::to_vec(doc).map_err(|e| e.to_string())?;
-        self.work
-            .put(key, body.into())
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("could not publish {key}: {e}"))
+        let written = match over {
+            Some(rev) => self.work.update(key, body.into(), rev).await.map_err(|e| {
+                (
+                    e.kind() == kv::UpdateErrorKind::WrongLastRevision,
+                    e.to_string(),
+                )
+            }),
+            None => self.work.create(key, body.into()).await.map_err(|e| {
+                (
+                    e.kind() == kv::CreateErrorKind::AlreadyExists,
+                    e.to_string(),
+                )
+            }),
+        };
+        match written {
+            Ok(rev) => Ok(Some(rev)),
+            Err((true, _)) => Ok(None),
+            Err((false, e)) => Err(format!("could not publish {key}: {e}")),
+        }
     }
 
     /// The app's next Goal number (never below `floor`), taken with compare-and-set.
@@ -427,7 +443,7 @@ async fn heartbeat(core: Core, bus: Bus, beat: Duration) {
 /// watch starts with every key's latest value, so nothing is missed.
 async fn watch_nodes(core: Core, bus: Bus, quiet: Duration) {
     loop {
-        match bus.nodes.watch_all().await {
+        match bus.nodes.watch_with_history(">").await {
             Ok(mut w) => loop {
                 let e = match tokio::time::timeout(quiet, w.next()).await {
                     Ok(Some(Ok(e))) => e,
@@ -449,14 +465,28 @@ async fn watch_nodes(core: Core, bus: Bus, quiet: Duration) {
 
 /// Hear the shared Features and Goals. Work may be quiet for long, so this watch is not remade
 /// on silence; it is remade when it ends or errs (and after a reconnect everything is heard
-/// again from the start: applying is idempotent).
+/// again from the start: applying is idempotent). Every watch here starts with each key's latest
+/// value (`watch_with_history`; a plain `watch` would hear only what changes afterwards).
 async fn watch_work(core: Core, bus: Bus) {
     loop {
-        match bus.work.watch_all().await {
+        core.set_synced(false);
+        let empty = bus
+            .work
+            .status()
+            .await
+            .map(|s| s.values() == 0)
+            .unwrap_or(false);
+        match bus.work.watch_with_history(">").await {
             Ok(mut w) => {
+                if empty {
+                    core.set_synced(true);
+                }
                 while let Some(Ok(e)) = w.next().await {
                     if e.operation == kv::Operation::Put {
-                        core.heard_work(&e.key, &e.value).await;
+                        core.heard_work(&e.key, &e.value, e.revision).await;
+                    }
+                    if e.delta == 0 {
+                        core.set_synced(true);
                     }
                 }
             }
@@ -481,6 +511,10 @@ async fn publish(core: Core, bus: Bus) {
         }),
     );
     loop {
+        // Not before the bus's copies were heard: a stale local copy must not overwrite them.
+        while core.synced_for().is_none() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         if let Err(e) = core.publish_work(&bus).await {
             tracing::debug!(error = %e, "publishing shared work");
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -507,7 +541,11 @@ async fn publish(core: Core, bus: Bus) {
 async fn watch_control(core: Core, bus: Bus, node: String, quiet: Duration) {
     let mut applied = 0u64;
     loop {
-        match bus.control.watch(format!("drain.{node}")).await {
+        match bus
+            .control
+            .watch_with_history(format!("drain.{node}"))
+            .await
+        {
             Ok(mut w) => loop {
                 let e = match tokio::time::timeout(quiet, w.next()).await {
                     Ok(Some(Ok(e))) => e,

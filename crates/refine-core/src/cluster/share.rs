@@ -61,11 +61,17 @@ pub(crate) struct Shared {
     keys: Mutex<HashMap<String, Option<String>>>,
     /// App id → (Goals, Features) published up to these times.
     published: Mutex<HashMap<String, (String, String)>>,
-    /// Record id → the `updated_at` last applied from the bus (not published back).
-    applied: Mutex<HashMap<String, String>>,
+    /// Bus key → the `updated_at` and revision of the copy last seen there (own or not): a
+    /// copy is published only when newer, and only over that revision.
+    seen: Mutex<HashMap<String, (String, u64)>>,
     /// Goal id → revision of the lease this node holds.
     pub(crate) leases: Mutex<HashMap<String, u64>>,
+    /// Held while a lease is renewed (the beat and a step's fence must not race on a revision).
+    renewing: tokio::sync::Mutex<()>,
     pub(crate) wake: tokio::sync::Notify,
+    /// Since when this node has heard the whole work bucket (after each connect): before that
+    /// its copy may be stale, so it takes no Goal of a shared app.
+    pub(crate) synced: Mutex<Option<std::time::Instant>>,
 }
 
 /// The key of an app shared by its `origin` remote (`None` without one).
@@ -199,7 +205,9 @@ impl Core {
                 .await
                 .map_err(|e| e.message)?;
             for (fid, at) in fs {
-                if lock(&self.shared().applied).get(&fid) != Some(&at) {
+                let bus_key = format!("f.{key}.{fid}");
+                let seen = lock(&self.shared().seen).get(&bus_key).cloned();
+                if seen.as_ref().is_none_or(|(t, _)| *t < at) {
                     let f2 = fid.clone();
                     let row = self
                         .read(move |c| refine_store::features::get_row(c, &f2))
@@ -216,8 +224,12 @@ impl Core {
                             created_at: f.created_at,
                             updated_at: f.updated_at,
                         };
-                        bus.put_work(&format!("f.{key}.{fid}"), &doc).await?;
-                        sent += 1;
+                        if let Some(rev) = bus.put_work(&bus_key, &doc, seen.map(|s| s.1)).await? {
+                            lock(&self.shared().seen).insert(bus_key, (at.clone(), rev));
+                            sent += 1;
+                        } else {
+                            continue; // another node wrote it first: heard next, then settled
+                        }
                     }
                 }
                 lock(&self.shared().published)
@@ -226,7 +238,9 @@ impl Core {
                     .1 = at;
             }
             for (gid, at) in gs {
-                if lock(&self.shared().applied).get(&gid) != Some(&at) {
+                let bus_key = format!("g.{key}.{gid}");
+                let seen = lock(&self.shared().seen).get(&bus_key).cloned();
+                if seen.as_ref().is_none_or(|(t, _)| *t < at) {
                     let g2 = gid.clone();
                     let goal = self
                         .read(move |c| refine_store::goals::get(c, &g2))
@@ -239,8 +253,12 @@ impl Core {
                             origin: me.clone(),
                             goal,
                         };
-                        bus.put_work(&format!("g.{key}.{gid}"), &doc).await?;
-                        sent += 1;
+                        if let Some(rev) = bus.put_work(&bus_key, &doc, seen.map(|s| s.1)).await? {
+                            lock(&self.shared().seen).insert(bus_key, (at.clone(), rev));
+                            sent += 1;
+                        } else {
+                            continue;
+                        }
                     }
                 }
                 lock(&self.shared().published)
@@ -252,19 +270,27 @@ impl Core {
         Ok(sent)
     }
 
-    /// Start publishing from scratch (after a (re)connect: the bus may have missed anything).
+    /// Start publishing from scratch (after a (re)connect: the bus may have missed anything);
+    /// what the bus holds is heard again first.
     pub(crate) fn republish_all(&self) {
         lock(&self.shared().published).clear();
+        lock(&self.shared().seen).clear();
         self.shared().wake.notify_one();
     }
 
-    /// A work document heard on the bus.
-    pub(crate) async fn heard_work(&self, key: &str, raw: &[u8]) {
+    /// A work document heard on the bus at `revision`.
+    pub(crate) async fn heard_work(&self, key: &str, raw: &[u8], revision: u64) {
         let doc = match parse_work(key, raw) {
             Ok(WorkDoc::Number) => return,
             Ok(d) => d,
             Err(why) => return self.reject(why),
         };
+        let at = match &doc {
+            WorkDoc::Goal(d) => d.goal.updated_at.clone(),
+            WorkDoc::Feature(d) => d.updated_at.clone(),
+            WorkDoc::Number => return,
+        };
+        lock(&self.shared().seen).insert(key.to_string(), (at, revision));
         let app_key = match &doc {
             WorkDoc::Goal(d) => d.app_key.clone(),
             WorkDoc::Feature(d) => d.app_key.clone(),
@@ -340,7 +366,7 @@ impl Core {
             })
             .await?
             .map_err(ApiError::conflict)?;
-        lock(&self.shared().applied).insert(id, at);
+        let _ = (id, at);
         if let Some(g) = written {
             self.bus()
                 .publish(kind::GOAL_UPDATED, Some(g.app_id.clone()), &g);
@@ -375,7 +401,7 @@ impl Core {
                     .map_err(ApiError::from)
             })
             .await?;
-        lock(&self.shared().applied).insert(id, d.updated_at);
+        let _ = id;
         if let Some(f) = f {
             self.bus()
                 .publish(kind::FEATURE_UPDATED, Some(app_id.to_string()), &f);
@@ -400,8 +426,24 @@ impl Core {
     /// Take the lease of a Goal of a shared app (true when this node may work it; always true
     /// outside a cluster or for an app nobody else has).
     pub(crate) async fn take_goal(&self, goal_id: &str, app_id: &str) -> bool {
-        let Some((bus, _)) = self.shared_key(app_id).await else {
+        let link = self.link();
+        if link.config.is_none() {
             return true;
+        }
+        let Ok(app) = self
+            .apps_get(crate::apps::AppIdInput {
+                id: app_id.to_string(),
+            })
+            .await
+        else {
+            return false;
+        };
+        if self.app_key(&app).await.is_none() {
+            return true; // nobody else has this app
+        }
+        // A shared app while the bus is away, or before this node heard it all: wait.
+        let (Some(bus), true) = (link.bus, link.connected && self.synced_for().is_some()) else {
+            return false;
         };
         if lock(&self.shared().leases).contains_key(goal_id) {
             return true;
@@ -438,6 +480,7 @@ impl Core {
 
     /// Keep every lease this node holds; a lease lost stops its Goal's worker at once.
     pub(crate) async fn keep_leases(&self, bus: &super::bus::Bus) {
+        let _one = self.shared().renewing.lock().await;
         let held: Vec<(String, u64)> = lock(&self.shared().leases)
             .iter()
             .map(|(g, r)| (g.clone(), *r))
@@ -458,6 +501,86 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Renew the lease of a Goal of a shared app now; `Err` when this node does not hold it (it
+    /// must change nothing more for it). Outside a cluster, or for an app nobody shares: `Ok`.
+    pub(crate) async fn fence(&self, goal_id: &str, app_id: &str) -> Result<(), String> {
+        let Some((bus, _)) = self.shared_key(app_id).await else {
+            return Ok(());
+        };
+        let _one = self.shared().renewing.lock().await;
+        let Some(rev) = lock(&self.shared().leases).get(goal_id).copied() else {
+            return Err("this node holds no lease for it".into());
+        };
+        match bus.keep_lease(goal_id, self.node_id(), rev).await {
+            Ok(new) => {
+                lock(&self.shared().leases).insert(goal_id.to_string(), new);
+                Ok(())
+            }
+            Err(super::bus::LeaseLost::Lost(why)) => {
+                lock(&self.shared().leases).remove(goal_id);
+                self.reject(format!("lost the lease of Goal {goal_id}: {why}"));
+                Err(why)
+            }
+            // The bus is away: the lease may still be ours; the step waits for the bus.
+            Err(super::bus::LeaseLost::Unknown(e)) => {
+                Err(format!("the cluster is unreachable: {e}"))
+            }
+        }
+    }
+
+    /// How long this node has had the whole work bucket.
+    pub(crate) fn synced_for(&self) -> Option<Duration> {
+        lock(&self.shared().synced).map(|t| t.elapsed())
+    }
+
+    pub(crate) fn set_synced(&self, yes: bool) {
+        let mut s = lock(&self.shared().synced);
+        match (yes, s.is_some()) {
+            (true, false) => {
+                *s = Some(std::time::Instant::now());
+                drop(s);
+                tracing::info!("heard all of the cluster's shared work");
+                self.wake_runner();
+            }
+            (false, _) => *s = None,
+            _ => {}
+        }
+    }
+
+    /// Goals of a shared app another node was working when it went down: this node may take
+    /// them over (their leases went stale) and go on from where they stand. Only once this node
+    /// has been in touch for a TTL (it has heard every live node by then).
+    pub(crate) async fn orphans(&self, app_id: &str) -> Vec<String> {
+        let ttl = Duration::from_secs(self.link().config.map_or(15, |c| c.ttl_secs) as u64);
+        if self.shared_key(app_id).await.is_none() || self.synced_for().is_none_or(|d| d < ttl) {
+            return Vec::new();
+        }
+        let Ok(nodes) = self.nodes_list().await else {
+            return Vec::new();
+        };
+        let down: std::collections::HashSet<String> = nodes
+            .into_iter()
+            .filter(|n| n.health == super::NodeHealth::Down)
+            .map(|n| n.id)
+            .collect();
+        if down.is_empty() {
+            return Vec::new();
+        }
+        let app = app_id.to_string();
+        let facts = match self
+            .blocking(move |core| core.facts_and_verdicts(&app))
+            .await
+        {
+            Ok((facts, _)) => facts,
+            Err(_) => return Vec::new(),
+        };
+        facts
+            .iter()
+            .filter(|g| g.status.is_running() && down.contains(&g.node_id))
+            .map(|g| g.id.clone())
+            .collect()
     }
 
     /// A person's decision on a Goal of a shared app that another node works: refused here.

@@ -232,9 +232,16 @@ impl Core {
                     continue;
                 }
             };
+            // Goals a node that went down was working (cluster): taken over, unless draining.
+            let orphans = if draining {
+                Vec::new()
+            } else {
+                self.orphans(&app.id).await
+            };
             let mut candidates: Vec<String> = active
                 .iter()
                 .map(|(id, _)| id.clone())
+                .chain(orphans)
                 .chain(
                     eligible
                         .eligible

@@ -219,6 +219,12 @@ impl Core {
         if !self.unchanged(goal, round).await {
             return Ok(Next::Done);
         }
+        // Fenced: in a cluster, a step lands only while this node still holds the Goal's lease
+        // (renewed right now, at the revision it was held at).
+        if let Err(why) = self.fence(&goal.id, &goal.app_id).await {
+            tracing::warn!(goal = %goal.id, reason = %why, "not transitioning a Goal this node no longer holds");
+            return Err(AgentFailure::Stopped);
+        }
         let reason = reason.as_deref().map(clean_reason);
         let input = json!({ "goalId": goal.id, "action": format!("{action:?}"), "round": round, "reason": reason });
         let r = self

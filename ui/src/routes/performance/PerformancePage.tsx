@@ -1,9 +1,9 @@
-import type { ReactNode } from 'react';
 import { useQuery } from '../../api/hooks';
 import { Banner, EmptyState, Spinner } from '../../components/Feedback';
 import { formatBytes, formatDuration, formatTime } from '../../components/format';
 import { Icon } from '../../components/Icon';
 import { Page } from '../../components/Page';
+import { StatCard } from '../../components/StatCard';
 import type { PerformanceSummary } from '../../gen/bindings';
 import { replaceQuery, useRoute } from '../../state/router';
 import { HistoryChart, HistoryLegend } from './HistoryChart';
@@ -59,22 +59,22 @@ function Summary({ d }: { d: PerformanceSummary }) {
   return (
     <div className="stack perf-stack" data-testid="performance">
       <div className="perf-stats">
-        <Stat label="Daemon" value={daemon?.rssBytes == null ? '—' : formatBytes(daemon.rssBytes)} testId="stat-daemon">
+        <StatCard label="Daemon" value={daemon?.rssBytes == null ? '—' : formatBytes(daemon.rssBytes)} testId="stat-daemon">
           CPU {daemon?.cpuPercent == null ? '—' : formatPercent(daemon.cpuPercent)} · up {formatDuration(d.uptimeSeconds)}
-        </Stat>
-        <Stat label="Connections" value={d.connections.sse + d.connections.websocket} testId="stat-connections">
+        </StatCard>
+        <StatCard label="Connections" value={d.connections.sse + d.connections.websocket} testId="stat-connections">
           {d.connections.sse} event stream{d.connections.sse === 1 ? '' : 's'} · {d.connections.websocket} terminal{d.connections.websocket === 1 ? '' : 's'}
-        </Stat>
-        <Stat label="Event bus" value={d.bus.subscribers} unit={d.bus.subscribers === 1 ? 'subscriber' : 'subscribers'} testId="stat-bus" warn={d.bus.lag > 0 || (d.bus.missed ?? 0) > 0}>
+        </StatCard>
+        <StatCard label="Event bus" value={d.bus.subscribers} unit={d.bus.subscribers === 1 ? 'subscriber' : 'subscribers'} testId="stat-bus" tone={d.bus.lag > 0 || (d.bus.missed ?? 0) > 0 ? 'warn' : undefined}>
           lag {d.bus.lag} · missed {d.bus.missed ?? '—'}
           {d.bus.published !== null && ` · ${d.bus.published.toLocaleString('en-US')} published`}
-        </Stat>
-        <Stat label="Database" value={d.database.bytes === null ? '—' : formatBytes(d.database.bytes)} testId="stat-database">
+        </StatCard>
+        <StatCard label="Database" value={d.database.bytes === null ? '—' : formatBytes(d.database.bytes)} testId="stat-database">
           WAL {d.database.walBytes === null ? '—' : formatBytes(d.database.walBytes)}
-        </Stat>
-        <Stat label="Runner queue" value={d.queue.waiting} unit="waiting" testId="stat-queue">
+        </StatCard>
+        <StatCard label="Runner queue" value={d.queue.waiting} unit="waiting" testId="stat-queue">
           {d.queue.running} being worked on
-        </Stat>
+        </StatCard>
       </div>
 
       <div className="perf-grid">
@@ -148,19 +148,6 @@ function Summary({ d }: { d: PerformanceSummary }) {
         </div>
         <ProcessTable processes={d.processes} />
       </section>
-    </div>
-  );
-}
-
-function Stat({ label, value, unit, children, testId, warn = false }: { label: string; value: ReactNode; unit?: string; children: ReactNode; testId: string; warn?: boolean }) {
-  return (
-    <div className={warn ? 'perf-stat warn' : 'perf-stat'} data-testid={testId}>
-      <span className="stat-label">{label}</span>
-      <span className="perf-stat-value">
-        {value}
-        {unit && <span className="perf-stat-unit"> {unit}</span>}
-      </span>
-      <span className="muted small">{children}</span>
     </div>
   );
 }
