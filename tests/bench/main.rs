@@ -1,6 +1,7 @@
 //! `refine-bench PATH/TO/refine [PART...]`: start-up time, idle memory, request latency and keyed
 //! mutation throughput of a real daemon process (`base`), then CLI cold start (`cli`), the work (`work`), host (`host`)
-//! terminal (`term`) and agents (`agents`) benchmarks, and Refine side by side with vibe-kanban (`peer`); name
+//! terminal (`term`) and agents (`agents`) benchmarks, Refine side by side with vibe-kanban (`peer`), and the
+//! cluster (`cluster`: Goals/s through 1 and 3 nodes, failover, bus writes per Goal); name
 //! parts to run only those. Prints figures; asserts nothing. Run with `make bench` (release build).
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 mod agents;
 mod cli;
+mod cluster;
 mod host;
 mod peer;
 mod term;
@@ -150,7 +152,7 @@ async fn mutations(url: &str, token: &str, app_id: &str, conc: usize, dur: Durat
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-const PARTS: [&str; 8] = [
+const PARTS: [&str; 9] = [
     "base",
     "cli",
     "work",
@@ -159,12 +161,13 @@ const PARTS: [&str; 8] = [
     "transcript",
     "agents",
     "peer",
+    "cluster",
 ];
 
 #[tokio::main]
 async fn main() {
     let usage =
-        "usage: refine-bench PATH/TO/refine [base|cli|work|host|term|transcript|agents|peer ...]";
+        "usage: refine-bench PATH/TO/refine [base|cli|work|host|term|transcript|agents|peer|cluster ...]";
     let mut args = std::env::args().skip(1);
     let bin = args.next().expect(usage);
     let parts: Vec<String> = args.collect();
@@ -206,6 +209,9 @@ async fn main() {
         }
         if want("peer") {
             peer::run(&bin, &dir);
+        }
+        if want("cluster") {
+            cluster::run(&bin, &dir);
         }
     })
     .await

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::agents::{create, goal, wait_status};
 
 /// A daemon joined to the cluster as `name` (a short TTL so the test sees a node go down soon).
-fn node(tmp: &Path, nats: &Nats, name: &str, server: usize) -> Daemon {
+pub(super) fn node(tmp: &Path, nats: &Nats, name: &str, server: usize) -> Daemon {
     let url = nats.url(server);
     Daemon::start_args(
         &tmp.join(name),
@@ -25,7 +25,7 @@ fn node(tmp: &Path, nats: &Nats, name: &str, server: usize) -> Daemon {
     )
 }
 
-fn until(what: &str, secs: u64, mut f: impl FnMut() -> Option<Value>) -> Value {
+pub(super) fn until(what: &str, secs: u64, mut f: impl FnMut() -> Option<Value>) -> Value {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         if let Some(v) = f() {
@@ -52,14 +52,14 @@ fn health(h: &Http) -> Vec<(String, String, bool)> {
         .collect()
 }
 
-fn sees(h: &Http, want: &[(&str, &str)]) -> Option<Value> {
+pub(super) fn sees(h: &Http, want: &[(&str, &str)]) -> Option<Value> {
     let got = health(h);
     want.iter()
         .all(|(n, s)| got.iter().any(|(gn, gs, _)| gn == n && gs == s))
         .then(|| json!(got))
 }
 
-fn short_ttl(h: &Http) {
+pub(super) fn short_ttl(h: &Http) {
     // The node joined from --cluster with the default TTL; join again with a short one.
     let s = h.ok("cluster.status", json!({}));
     let urls = s["urls"].clone();

@@ -7,6 +7,7 @@ mod changes;
 mod chat;
 mod cli;
 mod cluster;
+mod cluster_share;
 mod crash;
 mod environment;
 mod governance;

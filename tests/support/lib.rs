@@ -48,7 +48,12 @@ impl Daemon {
 
     /// Start a daemon with extra arguments (`--cluster URL`, …) and environment.
     pub fn start_args(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
-        let mut child = Command::new(refine_bin())
+        Daemon::start_bin(&refine_bin(), data, args, env)
+    }
+
+    /// `start_args` with a given `refine` binary (the benchmark's release build).
+    pub fn start_bin(bin: &Path, data: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let mut child = Command::new(bin)
             .args(["--serve", "--port", "0", "--data-dir"])
             .arg(data)
             .args(args)
@@ -348,4 +353,47 @@ pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     std::fs::write(p.join("package-lock.json"), "{}").unwrap();
     commit_all(&p);
     p.canonicalize().unwrap()
+}
+
+/// A bare remote (`remote.git` in `parent`, one commit on `main`) and a clone of it per name
+/// (`clone-NAME`): one app as several machines would have it.
+pub fn remote_with_clones(parent: &Path, names: &[&str]) -> (PathBuf, Vec<PathBuf>) {
+    let remote = parent.join("remote.git");
+    git(
+        parent,
+        &["init", "-q", "--bare", "-b", "main", "remote.git"],
+    );
+    let seed = git_repo(parent, "seed");
+    git(
+        &seed,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    git(&seed, &["push", "-q", "origin", "main"]);
+    let clones = names
+        .iter()
+        .map(|n| {
+            let c = parent.join(format!("clone-{n}"));
+            git(
+                parent,
+                &["clone", "-q", remote.to_str().unwrap(), c.to_str().unwrap()],
+            );
+            c
+        })
+        .collect();
+    (remote, clones)
+}
+
+/// Add `repo` as the daemon's app, worked by the scripted agent (`slots` Goals at once, a
+/// one-second poll), with one quality test the scripts check.
+pub fn scripted_app(h: &Http, repo: &Path, slots: u32) -> Value {
+    let app = h.ok("apps.add", serde_json::json!({"path": repo}));
+    h.ok(
+        "settings.update",
+        serde_json::json!({"scope": "global", "revision": 0, "patch": {"agents": {"defaultProfile": "scripted"}, "runner": {"pollSeconds": 1, "maxConcurrentGoals": slots}}}),
+    );
+    h.ok(
+        "quality.settings.update",
+        serde_json::json!({"revision": 0, "tests": ["the Goal's file exists"], "instructions": ""}),
+    );
+    app
 }

@@ -135,6 +135,17 @@ impl Nats {
         }
     }
 
+    /// How many messages stream `name` has taken in (its last sequence), asked through server 0.
+    pub fn stream_seq(&self, name: &str) -> u64 {
+        let reply = self
+            .request(0, &format!("$JS.API.STREAM.INFO.{name}"), b"")
+            .unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&reply)
+            .ok()
+            .and_then(|v| v["state"]["last_seq"].as_u64())
+            .unwrap_or(0)
+    }
+
     /// A request (`PUB` with a reply inbox) and the first reply's payload.
     fn request(&self, i: usize, subject: &str, payload: &[u8]) -> std::io::Result<String> {
         let mut s = self.connect(i)?;

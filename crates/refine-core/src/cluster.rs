@@ -953,6 +953,36 @@ impl Core {
         }
     }
 
+    /// Something the cluster did to this node's work that a person should be able to find
+    /// later (a lease lost to another node, a merge that could not be pushed): logged, and in
+    /// the activity log of the Goal's app.
+    pub(crate) async fn notice(&self, app_id: &str, goal_id: &str, summary: String) {
+        tracing::warn!(goal = goal_id, "{summary}");
+        let entry = refine_model::Activity {
+            id: uuid::Uuid::now_v7().to_string(),
+            at: clock::now(),
+            actor: "refine".to_string(),
+            surface: refine_model::activity::Surface::System,
+            operation: "cluster.notice".to_string(),
+            app_id: Some(app_id.to_string()),
+            target: Some(goal_id.to_string()),
+            summary,
+            operation_id: None,
+        };
+        let saved = entry.clone();
+        if self
+            .record(move |tx| refine_store::activity::insert(tx, &saved, None).map(|_| ()))
+            .await
+            .is_ok()
+        {
+            self.bus().publish(
+                crate::events::kind::ACTIVITY_CREATED,
+                Some(app_id.to_string()),
+                &entry,
+            );
+        }
+    }
+
     /// A message from the bus that was refused: logged, counted, kept among the last problems.
     pub(crate) fn reject(&self, why: String) {
         tracing::warn!(reason = %why, "refused a message from the cluster bus");

@@ -259,6 +259,17 @@ impl Bus {
         }
     }
 
+    /// The value and revision under a work key now (`None`: never written, or deleted).
+    pub(crate) async fn work_entry(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>, String> {
+        match self.work.entry(key).await {
+            Ok(Some(e)) if e.operation == kv::Operation::Put => {
+                Ok(Some((e.value.to_vec(), e.revision)))
+            }
+            Ok(_) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// Renew a lease held at revision `rev`.
     pub(crate) async fn keep_lease(
         &self,

@@ -72,6 +72,17 @@ pub(crate) struct Shared {
     /// Since when this node has heard the whole work bucket (after each connect): before that
     /// its copy may be stale, so it takes no Goal of a shared app.
     pub(crate) synced: Mutex<Option<std::time::Instant>>,
+    /// Goal id → when this node first left it to another node (see `defer_to_peer`).
+    deferred: Mutex<HashMap<String, std::time::Instant>>,
+}
+
+/// How long a queued Goal left to a better-placed node waits before this node takes it anyway.
+const DEFER_GRACE: Duration = Duration::from_secs(2);
+
+/// A node's rank for a Goal: every node computes the same, so they agree whose turn it is.
+fn rank(node: &str, goal: &str) -> u64 {
+    let d = sha2::Sha256::digest(format!("{node}/{goal}").as_bytes());
+    u64::from_be_bytes(d[..8].try_into().expect("eight bytes"))
 }
 
 /// The key of an app shared by its `origin` remote (`None` without one).
@@ -326,7 +337,6 @@ impl Core {
 
     async fn apply_goal(&self, app_id: &str, mut g: Goal) -> Result<(), ApiError> {
         g.app_id = app_id.to_string();
-        let (id, at) = (g.id.clone(), g.updated_at.clone());
         let rounds = std::mem::take(&mut g.rounds);
         let written = self
             .blocking(move |core| {
@@ -366,7 +376,6 @@ impl Core {
             })
             .await?
             .map_err(ApiError::conflict)?;
-        let _ = (id, at);
         if let Some(g) = written {
             self.bus()
                 .publish(kind::GOAL_UPDATED, Some(g.app_id.clone()), &g);
@@ -452,6 +461,14 @@ impl Core {
         match bus.take_lease(goal_id, self.node_id(), ttl).await {
             Ok(Some(rev)) => {
                 lock(&self.shared().leases).insert(goal_id.to_string(), rev);
+                // Only from a current copy: the Goal may have moved on elsewhere while this node
+                // was not listening (suspended, say) and its lease been let go since. Holding
+                // the lease, read the bus's copy; if it is newer than ours, take it in, let the
+                // lease go, and decide again at the next pass.
+                if !self.current_with_bus(&bus, &app, goal_id).await {
+                    self.release(goal_id).await;
+                    return false;
+                }
                 // Every node sees who works it.
                 let (g, me) = (goal_id.to_string(), self.node_id().to_string());
                 let _ = self
@@ -470,12 +487,66 @@ impl Core {
         }
     }
 
+    /// Whether this node's copy of a Goal is as new as the bus's (which is taken in if newer).
+    async fn current_with_bus(&self, bus: &super::bus::Bus, app: &App, goal_id: &str) -> bool {
+        let Some(key) = self.app_key(app).await else {
+            return true;
+        };
+        let bus_key = format!("g.{key}.{goal_id}");
+        let (value, revision) = match bus.work_entry(&bus_key).await {
+            Ok(Some(e)) => e,
+            Ok(None) => return true, // never published: this node has the only copy
+            Err(e) => {
+                tracing::debug!(goal = goal_id, error = %e, "could not read a Goal off the bus");
+                return false;
+            }
+        };
+        let before = self.get_goal_any(goal_id).await.ok().map(|g| g.updated_at);
+        self.heard_work(&bus_key, &value, revision).await;
+        let after = self.get_goal_any(goal_id).await.ok().map(|g| g.updated_at);
+        before.is_some() && before == after
+    }
+
     /// Give a Goal's lease back (its worker ended here).
     pub(crate) async fn release(&self, goal_id: &str) {
         let rev = lock(&self.shared().leases).remove(goal_id);
         if let (Some(rev), Some(bus)) = (rev, self.link().bus) {
             bus.drop_lease(goal_id, rev).await;
         }
+    }
+
+    /// Whether a queued Goal of a shared app is better left, for now, to another node. The nodes
+    /// up, not draining and with room, that run the fewest Goals are preferred; among them, the
+    /// one ranking highest for this Goal. Every node reaches the same answer from the same
+    /// announcements, so queued Goals spread over the cluster rather than going to whichever
+    /// node polls first. Left this way for more than `DEFER_GRACE` (the preferred node may not
+    /// have the app, or its announcement was stale), a Goal is taken here anyway.
+    pub(crate) async fn defer_to_peer(&self, goal_id: &str, app_id: &str) -> bool {
+        if self.shared_key(app_id).await.is_none() {
+            return false;
+        }
+        let Ok(nodes) = self.nodes_list().await else {
+            return false;
+        };
+        let room: Vec<&super::NodeInfo> = nodes
+            .iter()
+            .filter(|n| n.health == super::NodeHealth::Up && !n.draining && n.load < n.capacity)
+            .collect();
+        let fewest = room.iter().map(|n| n.load).min();
+        let best = room
+            .iter()
+            .filter(|n| Some(n.load) == fewest)
+            .max_by_key(|n| rank(&n.id, goal_id));
+        let mut deferred = lock(&self.shared().deferred);
+        deferred.retain(|_, since| since.elapsed() < Duration::from_secs(60));
+        if best.is_none_or(|b| b.is_self) {
+            deferred.remove(goal_id);
+            return false;
+        }
+        let since = *deferred
+            .entry(goal_id.to_string())
+            .or_insert_with(std::time::Instant::now);
+        since.elapsed() < DEFER_GRACE
     }
 
     /// Keep every lease this node holds; a lease lost stops its Goal's worker at once.
@@ -492,8 +563,7 @@ impl Core {
                 }
                 Err(super::bus::LeaseLost::Lost(why)) => {
                     lock(&self.shared().leases).remove(&goal);
-                    tracing::warn!(goal = %goal, reason = %why, "lost the lease of a Goal: its worker stops here and changes nothing more");
-                    self.reject(format!("lost the lease of Goal {goal}: {why}"));
+                    self.lease_lost(&goal, &why).await;
                     self.stop_goal_work(&goal).await;
                 }
                 Err(super::bus::LeaseLost::Unknown(e)) => {
@@ -520,7 +590,7 @@ impl Core {
             }
             Err(super::bus::LeaseLost::Lost(why)) => {
                 lock(&self.shared().leases).remove(goal_id);
-                self.reject(format!("lost the lease of Goal {goal_id}: {why}"));
+                self.lease_lost(goal_id, &why).await;
                 Err(why)
             }
             // The bus is away: the lease may still be ours; the step waits for the bus.
@@ -528,6 +598,23 @@ impl Core {
                 Err(format!("the cluster is unreachable: {e}"))
             }
         }
+    }
+
+    /// Say that this node lost a Goal's lease, so it stopped working the Goal and changed
+    /// nothing more for it.
+    async fn lease_lost(&self, goal_id: &str, why: &str) {
+        let Ok(g) = self.get_goal_any(goal_id).await else {
+            return;
+        };
+        self.notice(
+            &g.app_id,
+            goal_id,
+            format!(
+                "Stopped working Goal #{} here: {why} (this node lost its lease, so it changes nothing more for it)",
+                g.number
+            ),
+        )
+        .await;
     }
 
     /// How long this node has had the whole work bucket.

@@ -120,11 +120,15 @@ impl Core {
                 })
                 .await;
             if let Err(e) = pushed {
-                tracing::warn!(goal = %goal.id, error = %e.message, "could not push the merge to origin");
-                self.reject(format!(
-                    "Goal #{}: merged here, but pushing {branch} to origin failed: {}",
-                    goal.number, e.message
-                ));
+                self.notice(
+                    &goal.app_id,
+                    &goal.id,
+                    format!(
+                        "Goal #{}: merged here, but pushing {branch} to origin failed: {}",
+                        goal.number, e.message
+                    ),
+                )
+                .await;
             }
         }
         self.record_work(&goal.id, round, move |w| {

@@ -238,6 +238,11 @@ impl Core {
             } else {
                 self.orphans(&app.id).await
             };
+            let queued: std::collections::HashSet<&str> = eligible
+                .eligible
+                .iter()
+                .map(|g| g.goal_id.as_str())
+                .collect();
             let mut candidates: Vec<String> = active
                 .iter()
                 .map(|(id, _)| id.clone())
@@ -283,6 +288,14 @@ impl Core {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .contains_key(&goal_id);
+                // A queued Goal another node is better placed to start is left to it a moment.
+                if !running_here
+                    && queued.contains(goal_id.as_str())
+                    && self.defer_to_peer(&goal_id, &app.id).await
+                {
+                    left -= 1;
+                    continue;
+                }
                 if !running_here && !self.take_goal(&goal_id, &app.id).await {
                     left -= 1;
                     continue;

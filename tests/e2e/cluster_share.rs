@@ -1,0 +1,355 @@
+//! Shared work: three nodes, each with its own clone of one bare remote (so one app to the
+//! cluster), joined through three real `nats-server` processes. Goals and Features made on any
+//! node reach every node with one numbering; each Goal runs on exactly one node; a decision is
+//! taken on the node that worked the Goal and its merge reaches the remote once; a node killed
+//! mid-Goal has the Goal taken over, runs nothing again when it comes back, and a node frozen
+//! past its lease lands nothing when it thaws.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use refine_e2e::nats::Nats;
+use refine_e2e::{git, remote_with_clones, scripted_app, Daemon, Http};
+use refine_store::rusqlite::{Connection, OpenFlags};
+use serde_json::{json, Value};
+
+use super::cluster::{node, sees, short_ttl, until};
+
+const NAMES: [&str; 3] = ["alpha", "beta", "gamma"];
+
+/// A scripted Goal that sleeps `secs` while implementing, then writes its own file, which the
+/// quality gate checks.
+fn prompt(title: &str, file: &str, secs: u32) -> String {
+    format!(
+        "{title}.\n\n```refine-script\nimplement: sleep {secs}\nimplement: write {file} {title}\\n\nquality: test 1 test -f {file}\n```\n"
+    )
+}
+
+fn db(data: &Path) -> Connection {
+    Connection::open_with_flags(data.join("refine.db"), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
+}
+
+/// How many rows of `sql` (one `?1` for the Goal id) each node's database holds.
+fn count_each(datas: &[PathBuf], sql: &str, goal: &str) -> Vec<i64> {
+    datas
+        .iter()
+        .map(|d| db(d).query_row(sql, [goal], |r| r.get(0)).unwrap())
+        .collect()
+}
+
+const PLANS: &str = "SELECT COUNT(*) FROM agent_runs WHERE goal_id = ?1 AND phase = 'plan'";
+const RUNS: &str = "SELECT COUNT(*) FROM agent_runs WHERE goal_id = ?1";
+const TO_REVIEW: &str =
+    "SELECT COUNT(*) FROM goal_transitions WHERE goal_id = ?1 AND to_status = 'review'";
+
+/// When the Goal first made a transition matching `cond`, on any node.
+fn first_at(datas: &[PathBuf], goal: &str, cond: &str) -> String {
+    datas
+        .iter()
+        .filter_map(|d| {
+            db(d)
+                .query_row(
+                    &format!("SELECT MIN(at) FROM goal_transitions WHERE goal_id = ?1 AND {cond}"),
+                    [goal],
+                    |r| r.get::<_, Option<String>>(0),
+                )
+                .unwrap()
+        })
+        .min()
+        .unwrap_or_else(|| panic!("Goal {goal} made no transition where {cond}"))
+}
+
+/// Every node's transitions of a Goal, for a failure's message.
+fn history(datas: &[PathBuf], goal: &str) -> String {
+    let mut out = String::new();
+    for (i, d) in datas.iter().enumerate() {
+        let c = db(d);
+        let mut st = c
+            .prepare("SELECT from_status, to_status, at, actor FROM goal_transitions WHERE goal_id = ?1 ORDER BY seq")
+            .unwrap();
+        let rows: Vec<String> = st
+            .query_map([goal], |r| {
+                Ok(format!(
+                    "{:?}→{} at {} by {}",
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?
+                ))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        out.push_str(&format!("node {i} ({}): {}\n", NAMES[i], rows.join("; ")));
+    }
+    out
+}
+
+/// `id → (number, status, node)` as `h` sees the app's Goals.
+fn goals(h: &Http) -> BTreeMap<String, (u64, String, String)> {
+    h.ok("goals.list", json!({"limit": 500}))["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["id"].as_str().unwrap().to_string(),
+                (
+                    g["number"].as_u64().unwrap(),
+                    g["status"].as_str().unwrap().to_string(),
+                    g["nodeId"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn node_id(h: &Http) -> String {
+    h.ok("cluster.status", json!({}))["nodeId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Wait until `h` sees Goal `id` in `status` on a node other than `not` (any node when `None`).
+fn wait_goal(h: &Http, id: &str, status: &str, not: Option<&str>, secs: u64) -> Value {
+    until(&format!("Goal {id} {status}"), secs, || {
+        let g = h.ok("goals.get", json!({"id": id}));
+        (g["status"] == status && not.is_none_or(|n| g["nodeId"] != n)).then_some(g)
+    })
+}
+
+#[test]
+fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = Nats::start(tmp.path());
+
+    // One remote, three clones of it.
+    let (remote, clones) = remote_with_clones(tmp.path(), &NAMES);
+    let mut daemons: Vec<Daemon> = NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| node(tmp.path(), &nats, n, i))
+        .collect();
+    let datas: Vec<PathBuf> = daemons.iter().map(|d| d.data.clone()).collect();
+    let hs: Vec<Http> = daemons.iter().map(Daemon::client).collect();
+    for h in &hs {
+        short_ttl(h);
+    }
+    for h in &hs {
+        until("three nodes up", 30, || {
+            sees(h, &[("alpha", "up"), ("beta", "up"), ("gamma", "up")])
+        });
+    }
+    let ids: Vec<String> = hs.iter().map(node_id).collect();
+    for (h, clone) in hs.iter().zip(&clones) {
+        scripted_app(h, clone, 2);
+    }
+
+    // Two Features made on alpha reach the others.
+    let features: Vec<String> = ["Checkout", "Search"]
+        .iter()
+        .map(|n| {
+            hs[0].ok("features.create", json!({"name": n}))["feature"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for h in &hs[1..] {
+        until("the Features on every node", 30, || {
+            let got = h.ok("features.list", json!({})).to_string();
+            features
+                .iter()
+                .all(|f| got.contains(f.as_str()))
+                .then(|| json!(true))
+        });
+    }
+
+    // Twelve Goals in the two Features (in turn), made on all three nodes in turn.
+    let mut made = Vec::new();
+    for i in 0..12usize {
+        let feature = &features[i % 2];
+        let title = format!("Goal {i}");
+        let g = hs[i % 3].ok(
+            "goals.create",
+            json!({"title": title, "prompt": prompt(&title, &format!("f{i}.txt"), 2), "status": "todo", "featureId": feature}),
+        );
+        let id = g["id"].as_str().unwrap().to_string();
+        // The next one is made on the next node: once it has heard of this one (a Feature's
+        // order is by position, which each node counts from the Goals it knows).
+        until("the Goal on the next node", 30, || {
+            (hs[(i + 1) % 3].call("goals.get", json!({"id": id})).status == 200)
+                .then(|| json!(true))
+        });
+        made.push(id);
+    }
+
+    // Every node ends with all twelve in review, numbered 1..12 alike, worked across the nodes.
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    for h in &hs {
+        loop {
+            let gs = goals(h);
+            if gs.len() == 12 && gs.values().all(|(_, s, _)| s == "review") {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                let views: Vec<_> = hs.iter().map(goals).collect();
+                let mut why = String::new();
+                for id in &made {
+                    why.push_str(&format!("{}\n", history(&datas, id)));
+                }
+                panic!("twelve Goals not in review: {views:#?}\n{why}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    let views: Vec<_> = hs.iter().map(goals).collect();
+    let numbers = |v: &BTreeMap<String, (u64, String, String)>| -> BTreeMap<String, u64> {
+        v.iter().map(|(id, (n, _, _))| (id.clone(), *n)).collect()
+    };
+    assert_eq!(numbers(&views[0]), numbers(&views[1]));
+    assert_eq!(numbers(&views[0]), numbers(&views[2]));
+    let all: BTreeSet<u64> = views[0].values().map(|(n, _, _)| *n).collect();
+    assert_eq!(all, (1..=12).collect(), "one numbering for the cluster");
+    let workers: BTreeSet<&String> = views[0].values().map(|(_, _, w)| w).collect();
+    assert_eq!(
+        workers.len(),
+        3,
+        "the Goals were spread over the nodes: {views:?}"
+    );
+    assert_eq!(views[0], views[1]);
+    assert_eq!(views[0], views[2]);
+    for id in &made {
+        let plans = count_each(&datas, PLANS, id);
+        assert_eq!(
+            plans.iter().sum::<i64>(),
+            1,
+            "Goal {id} planned once: {plans:?}"
+        );
+        let reviews = count_each(&datas, TO_REVIEW, id);
+        assert_eq!(
+            reviews.iter().sum::<i64>(),
+            1,
+            "one node moved {id} to review"
+        );
+        let worker = &views[0][id].2;
+        let at = ids.iter().position(|n| n == worker).unwrap();
+        assert_eq!(reviews[at], 1, "the node that worked {id} moved it");
+    }
+
+    // Feature order held across the nodes: each Goal started after the one before it in its
+    // Feature reached review.
+    for f in 0..2 {
+        let chain: Vec<&String> = made.iter().skip(f).step_by(2).collect();
+        for pair in chain.windows(2) {
+            let reviewed = first_at(&datas, pair[0], "to_status = 'review'");
+            let started = first_at(&datas, pair[1], "from_status = 'todo'");
+            assert!(
+                started >= reviewed,
+                "{} started at {started}, before {} reached review at {reviewed}",
+                pair[1],
+                pair[0]
+            );
+        }
+    }
+
+    // A decision is taken where the Goal was worked; its merge reaches the remote once.
+    let first = &made[6];
+    let owner = ids.iter().position(|n| *n == views[0][first].2).unwrap();
+    let other = (owner + 1) % 3;
+    let r = hs[other].call("workflow.approve", json!({"goalId": first}));
+    assert_eq!(r.status, 409, "{}", r.body);
+    let says = r.body["message"].as_str().unwrap();
+    assert!(
+        says.contains(NAMES[owner]) && says.contains("decide it there"),
+        "{says}"
+    );
+    hs[owner].ok("workflow.approve", json!({"goalId": first}));
+    for h in &hs {
+        wait_goal(h, first, "done", None, 60);
+    }
+    let remote_git = |args: &[&str]| git(&remote, args);
+    assert_eq!(remote_git(&["show", "main:f6.txt"]), "Goal 6");
+    let touching = remote_git(&["log", "--format=%H", "main", "--", "f6.txt"]);
+    assert_eq!(touching.lines().count(), 1, "merged once: {touching}");
+
+    // A node dies mid-Goal: another takes it over and finishes it.
+    let long = hs[0].ok(
+        "goals.create",
+        json!({"title": "Long", "prompt": prompt("Long", "long.txt", 8), "status": "todo"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let g = wait_goal(&hs[0], &long, "implement", None, 60);
+    let dead = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
+    daemons[dead].signal(libc::SIGKILL);
+    let survivor = (dead + 1) % 3;
+    let g = wait_goal(&hs[survivor], &long, "review", Some(&ids[dead]), 120);
+    let taker = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
+    assert_ne!(taker, dead);
+    let runs_before = count_each(&datas[dead..=dead], RUNS, &long)[0];
+
+    // Back again, it hears the Goal finished elsewhere and runs nothing of it.
+    daemons[dead] = node(tmp.path(), &nats, NAMES[dead], dead);
+    let back = daemons[dead].client();
+    short_ttl(&back);
+    wait_goal(&back, &long, "review", Some(&ids[dead]), 60);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        count_each(&datas[dead..=dead], RUNS, &long)[0],
+        runs_before,
+        "the restarted node ran nothing of a Goal taken over"
+    );
+    assert_eq!(count_each(&datas, TO_REVIEW, &long).iter().sum::<i64>(), 1);
+    let hs: Vec<Http> = daemons.iter().map(Daemon::client).collect();
+    for h in &hs {
+        until("three nodes up again", 30, || {
+            sees(h, &[("alpha", "up"), ("beta", "up"), ("gamma", "up")])
+        });
+    }
+
+    // A node frozen past its lease: the Goal is taken over; thawed, it lands nothing.
+    let frozen_goal = hs[0].ok(
+        "goals.create",
+        json!({"title": "Frozen", "prompt": prompt("Frozen", "frozen.txt", 10), "status": "todo"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let g = wait_goal(&hs[0], &frozen_goal, "implement", None, 60);
+    let frozen = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
+    unsafe {
+        libc::kill(daemons[frozen].pid(), libc::SIGSTOP);
+    }
+    let awake = (frozen + 1) % 3;
+    let g = wait_goal(&hs[awake], &frozen_goal, "review", Some(&ids[frozen]), 120);
+    unsafe {
+        libc::kill(daemons[frozen].pid(), libc::SIGCONT);
+    }
+    // Its agent's sleep is over by now; give the thawed node time to try to land its step.
+    std::thread::sleep(Duration::from_secs(6));
+    let reviews = count_each(&datas, TO_REVIEW, &frozen_goal);
+    assert_eq!(
+        reviews[frozen],
+        0,
+        "the thawed node (#{frozen}) moved nothing: {reviews:?}\n{}",
+        history(&datas, &frozen_goal)
+    );
+    assert_eq!(reviews.iter().sum::<i64>(), 1, "{reviews:?}");
+    // It says so in its activity log.
+    let n = g["number"].as_u64().unwrap();
+    until("the thawed node saying it stopped", 30, || {
+        let acts = hs[frozen]
+            .ok("activity.list", json!({"limit": 50}))
+            .to_string();
+        acts.contains(&format!("Stopped working Goal #{n} here"))
+            .then(|| json!(true))
+    });
+    for h in &hs {
+        let seen = wait_goal(h, &frozen_goal, "review", Some(&ids[frozen]), 30);
+        assert_eq!(seen["nodeId"], g["nodeId"]);
+    }
+}
