@@ -123,7 +123,7 @@ fn wait_goal(h: &Http, id: &str, status: &str, not: Option<&str>, secs: u64) -> 
 #[test]
 fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes() {
     let tmp = tempfile::tempdir().unwrap();
-    let nats = Nats::start(tmp.path());
+    let mut nats = Nats::start(tmp.path());
 
     // One remote, three clones of it.
     let (remote, clones) = remote_with_clones(tmp.path(), &NAMES);
@@ -352,4 +352,63 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         let seen = wait_goal(h, &frozen_goal, "review", Some(&ids[frozen]), 30);
         assert_eq!(seen["nodeId"], g["nodeId"]);
     }
+
+    // Every NATS server gone for 10 s: a Goal in progress goes on where it is and lands its
+    // steps when the bus is back; a new Goal of the shared app is refused meanwhile (its number
+    // comes from the cluster), and nothing is stored.
+    let outage = hs[0].ok(
+        "goals.create",
+        json!({"title": "Outage", "prompt": prompt("Outage", "outage.txt", 4), "status": "todo"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let g = wait_goal(&hs[0], &outage, "implement", None, 60);
+    let worker = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
+    for i in 0..3 {
+        nats.kill(i);
+    }
+    let other = (worker + 1) % 3;
+    until("the outage seen", 20, || {
+        (hs[other].ok("cluster.status", json!({}))["mode"] == "unreachable").then(|| json!(true))
+    });
+    let before = goals(&hs[other]).len();
+    let r = hs[other].call(
+        "goals.create",
+        json!({"title": "Meanwhile", "prompt": "x", "status": "todo"}),
+    );
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("unreachable"),
+        "{}",
+        r.body
+    );
+    assert_eq!(goals(&hs[other]).len(), before, "nothing was stored");
+    std::thread::sleep(Duration::from_secs(10));
+    for i in 0..3 {
+        nats.start_one(i);
+    }
+    for h in &hs {
+        wait_goal(h, &outage, "review", None, 120);
+    }
+    let reviews = count_each(&datas, TO_REVIEW, &outage);
+    assert_eq!(
+        reviews[worker],
+        1,
+        "the node that worked it through the outage landed it: {reviews:?}\n{}",
+        history(&datas, &outage)
+    );
+    assert_eq!(reviews.iter().sum::<i64>(), 1, "{reviews:?}");
+    let plans = count_each(&datas, PLANS, &outage);
+    assert_eq!(plans.iter().sum::<i64>(), 1, "nothing ran twice: {plans:?}");
+    until("Goals made again once the cluster is back", 60, || {
+        (hs[other]
+            .call(
+                "goals.create",
+                json!({"title": "After", "prompt": "x", "status": "backlog"}),
+            )
+            .status
+            == 200)
+            .then(|| json!(true))
+    });
 }

@@ -1091,7 +1091,7 @@ fn mode_of(link: &Link) -> ClusterMode {
 }
 
 /// How long ago an RFC 3339 time was (`None`: unreadable or in the future by more than a beat).
-fn age(at: &str) -> Option<Duration> {
+pub(crate) fn age(at: &str) -> Option<Duration> {
     let t = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
     let d = time::OffsetDateTime::now_utc() - t;
     Some(d.try_into().unwrap_or(Duration::ZERO))

@@ -787,6 +787,7 @@ fn apply_batch(
     node: &str,
     drafts: &[GoalDraft],
     summary: &mut ImportSummary,
+    mut numbers: Option<u32>,
 ) -> Result<(), ApiError> {
     let at = clock::now();
     // A Feature is looked up once a batch (a lookup builds its whole Goal list).
@@ -832,7 +833,10 @@ fn apply_batch(
                     reporter_id: None,
                     candidates: None,
                 };
-                insert_goal(conn, ctx, app, node, &input, &at, None)?;
+                // A shared app's numbers were taken from the cluster for this batch.
+                let number = numbers;
+                numbers = numbers.map(|n| n + 1);
+                insert_goal(conn, ctx, app, node, &input, &at, number)?;
                 summary.created += 1;
             }
             Some(mut g) => {
@@ -925,6 +929,15 @@ impl Core {
                     return Err(crate::pipeline::OperationHandle::cancelled_error());
                 }
                 let chunk = chunk.to_vec();
+                let creates = chunk
+                    .iter()
+                    .filter(|g| g.action == DraftAction::Create)
+                    .count() as u32;
+                let numbers = if creates > 0 {
+                    core.cluster_numbers(&app, creates).await?
+                } else {
+                    None
+                };
                 let (app3, node3, ctx3, mut s) =
                     (app.clone(), node.clone(), ctx2.clone(), summary.clone());
                 let done = ((i + 1) * BATCH).min(total);
@@ -932,7 +945,7 @@ impl Core {
                 summary = core
                     .blocking(move |core| {
                         core.store().write(|tx| {
-                            apply_batch(tx, &ctx3, &app3, &node3, &chunk, &mut s)?;
+                            apply_batch(tx, &ctx3, &app3, &node3, &chunk, &mut s, numbers)?;
                             // Progress commits with the rows it counts.
                             h.progress_in(
                                 tx,

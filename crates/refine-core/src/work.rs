@@ -576,7 +576,7 @@ impl Core {
         let ctx2 = ctx.clone();
         let i = input.clone();
         // A shared app's numbers come from the cluster, so no two nodes make the same #.
-        let number = self.cluster_number(&app).await;
+        let number = self.cluster_number(&app).await?;
         self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
             let g = insert_goal(tx, &ctx2, &app, &node, &i, &clock::now(), number)?;
             let change = Change::new(format!("Created Goal #{} “{}”", g.number, g.title))

@@ -199,8 +199,14 @@ impl Bus {
         }
     }
 
-    /// The app's next Goal number (never below `floor`), taken with compare-and-set.
-    pub(crate) async fn next_number(&self, app_key: &str, floor: u32) -> Result<u32, String> {
+    /// The first of `count` consecutive Goal numbers for the app (never below `floor`), taken
+    /// with compare-and-set.
+    pub(crate) async fn next_number(
+        &self,
+        app_key: &str,
+        floor: u32,
+        count: u32,
+    ) -> Result<u32, String> {
         let key = format!("n.{app_key}");
         for _ in 0..50 {
             let entry = self.work.entry(&key).await.map_err(|e| e.to_string())?;
@@ -216,7 +222,7 @@ impl Bus {
                 None => (0, None),
             };
             let next = (last + 1).max(floor);
-            let value = next.to_string().into_bytes();
+            let value = (next + count.max(1) - 1).to_string().into_bytes();
             let done = match rev {
                 Some(r) => self.work.update(&key, value.into(), r).await.is_ok(),
                 None => self.work.create(&key, value.into()).await.is_ok(),

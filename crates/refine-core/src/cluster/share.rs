@@ -420,16 +420,40 @@ impl Core {
     }
 
     /// The number for a new Goal of a shared app: the cluster's next (compare-and-set on the
-    /// bus), never below this node's own next. `None`: not shared, or the bus is away (then the
-    /// local next is used).
-    pub(crate) async fn cluster_number(&self, app_id: &str) -> Option<u32> {
-        let (bus, key) = self.shared_key(app_id).await?;
+    /// bus), never below this node's own next. `None`: not shared (the local next is used); a
+    /// 503 while the bus is away (two nodes must never make the same number).
+    pub(crate) async fn cluster_number(&self, app_id: &str) -> Result<Option<u32>, ApiError> {
+        self.cluster_numbers(app_id, 1).await
+    }
+
+    /// `count` consecutive numbers for new Goals of a shared app (an import's batch): the first.
+    pub(crate) async fn cluster_numbers(
+        &self,
+        app_id: &str,
+        count: u32,
+    ) -> Result<Option<u32>, ApiError> {
+        let Some((bus, key)) = self.shared_key(app_id).await else {
+            return Ok(None);
+        };
+        let away = || {
+            ApiError::unavailable(
+                "the cluster is unreachable: this app is shared, and its Goals take their numbers from the cluster; nothing was saved, try again when it is back",
+            )
+        };
+        if !self.link().connected {
+            return Err(away());
+        }
         let id = app_id.to_string();
         let local = self
             .read(move |c| refine_store::goals::next_number(c, &id))
-            .await
-            .ok()?;
-        bus.next_number(&key, local).await.ok()
+            .await?;
+        match bus.next_number(&key, local, count).await {
+            Ok(n) => Ok(Some(n)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take a Goal number from the cluster");
+                Err(away())
+            }
+        }
     }
 
     /// Take the lease of a Goal of a shared app (true when this node may work it; always true
@@ -579,23 +603,40 @@ impl Core {
         let Some((bus, _)) = self.shared_key(app_id).await else {
             return Ok(());
         };
-        let _one = self.shared().renewing.lock().await;
-        let Some(rev) = lock(&self.shared().leases).get(goal_id).copied() else {
-            return Err("this node holds no lease for it".into());
-        };
-        match bus.keep_lease(goal_id, self.node_id(), rev).await {
-            Ok(new) => {
-                lock(&self.shared().leases).insert(goal_id.to_string(), new);
-                Ok(())
-            }
-            Err(super::bus::LeaseLost::Lost(why)) => {
-                lock(&self.shared().leases).remove(goal_id);
-                self.lease_lost(goal_id, &why).await;
-                Err(why)
-            }
-            // The bus is away: the lease may still be ours; the step waits for the bus.
-            Err(super::bus::LeaseLost::Unknown(e)) => {
-                Err(format!("the cluster is unreachable: {e}"))
+        let mut said = false;
+        loop {
+            let renewed = {
+                let _one = self.shared().renewing.lock().await;
+                let Some(rev) = lock(&self.shared().leases).get(goal_id).copied() else {
+                    return Err("this node holds no lease for it".into());
+                };
+                bus.keep_lease(goal_id, self.node_id(), rev).await
+            };
+            match renewed {
+                Ok(new) => {
+                    lock(&self.shared().leases).insert(goal_id.to_string(), new);
+                    if said {
+                        tracing::info!(goal = goal_id, "the cluster is back: landing the step");
+                    }
+                    return Ok(());
+                }
+                Err(super::bus::LeaseLost::Lost(why)) => {
+                    lock(&self.shared().leases).remove(goal_id);
+                    self.lease_lost(goal_id, &why).await;
+                    return Err(why);
+                }
+                // The bus is away: the lease may still be ours, so the step waits for the bus
+                // (the work done so far is kept) rather than landing unfenced or being lost.
+                Err(super::bus::LeaseLost::Unknown(e)) => {
+                    if *self.shutdown_signal().borrow() {
+                        return Err(format!("the cluster is unreachable: {e}"));
+                    }
+                    if !said {
+                        said = true;
+                        tracing::warn!(goal = goal_id, error = %e, "the cluster is unreachable: this step lands when it is back");
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
             }
         }
     }
@@ -642,6 +683,18 @@ impl Core {
     pub(crate) async fn orphans(&self, app_id: &str) -> Vec<String> {
         let ttl = Duration::from_secs(self.link().config.map_or(15, |c| c.ttl_secs) as u64);
         if self.shared_key(app_id).await.is_none() || self.synced_for().is_none_or(|d| d < ttl) {
+            return Vec::new();
+        }
+        // Not until connected for a TTL: after a reconnect, every live node has announced
+        // itself by then, so none is taken for down because this node was not listening.
+        let link = self.link();
+        if !link.connected
+            || link
+                .since
+                .as_deref()
+                .and_then(super::age)
+                .is_none_or(|a| a < ttl)
+        {
             return Vec::new();
         }
         let Ok(nodes) = self.nodes_list().await else {
