@@ -288,6 +288,10 @@ impl Core {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .contains_key(&goal_id);
+                // No lease is taken for a Goal this node has no room for.
+                if !running_here && !self.has_room(&global, &settings, &app, &profile, free) {
+                    break;
+                }
                 // A queued Goal another node is better placed to start is left to it a moment.
                 if !running_here
                     && queued.contains(goal_id.as_str())
@@ -336,6 +340,23 @@ impl Core {
         }
     }
 
+    /// Whether one more Goal of `app` would be admitted now (nothing is started).
+    pub(crate) fn has_room(
+        &self,
+        global: &Settings,
+        settings: &Settings,
+        app: &App,
+        profile: &AgentProfile,
+        free: u32,
+    ) -> bool {
+        let slots = self
+            .runner()
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        room(&slots, global, settings, app, profile, free)
+    }
+
     /// Start a worker for the Goal if capacity allows; false when the app is full.
     pub(crate) fn admit(
         &self,
@@ -363,27 +384,7 @@ impl Core {
         if slots.contains_key(goal_id) {
             return true;
         }
-        let weight = |f: &dyn Fn(&Slot) -> bool| -> u32 {
-            slots
-                .values()
-                .filter(|s| f(s))
-                .map(|s| s.weight.max(1))
-                .sum()
-        };
-        let running = Running {
-            total: weight(&|_| true),
-            in_app: weight(&|s| s.info.app_id == app.id),
-            of_provider: weight(&|s| s.provider == profile.provider),
-        };
-        let limits = Limits {
-            global: global.runner.max_concurrent_goals,
-            per_app: settings
-                .runner
-                .max_per_app
-                .min(settings.runner.max_concurrent_goals),
-            per_provider: settings.runner.max_per_provider,
-        };
-        if admission(running, limits, *free) != Admission::Start {
+        if !room(&slots, global, settings, app, profile, *free) {
             return false;
         }
         *free = free.saturating_sub(1);
@@ -444,6 +445,39 @@ impl Core {
             .publish(kind::RUNNER_WORKER, Some(info.app_id.clone()), &info);
         self.announce_now();
     }
+}
+
+/// Whether the limits (global, per app, per provider) and the machine's free slots let one
+/// more Goal of `app` start beside the running `slots`.
+fn room(
+    slots: &HashMap<String, Slot>,
+    global: &Settings,
+    settings: &Settings,
+    app: &App,
+    profile: &AgentProfile,
+    free: u32,
+) -> bool {
+    let weight = |f: &dyn Fn(&Slot) -> bool| -> u32 {
+        slots
+            .values()
+            .filter(|s| f(s))
+            .map(|s| s.weight.max(1))
+            .sum()
+    };
+    let running = Running {
+        total: weight(&|_| true),
+        in_app: weight(&|s| s.info.app_id == app.id),
+        of_provider: weight(&|s| s.provider == profile.provider),
+    };
+    let limits = Limits {
+        global: global.runner.max_concurrent_goals,
+        per_app: settings
+            .runner
+            .max_per_app
+            .min(settings.runner.max_concurrent_goals),
+        per_provider: settings.runner.max_per_provider,
+    };
+    admission(running, limits, free) == Admission::Start
 }
 
 #[cfg(test)]
