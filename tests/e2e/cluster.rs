@@ -320,10 +320,13 @@ fn a_draining_node_starts_nothing_and_a_pinned_goal_waits_for_its_node() {
     wait_status(&h, &first, "review", 60);
 
     // Pinned to beta: alpha leaves it alone; pinned to alpha (by name, in a shell), it runs.
+    // (Made while alpha drains, so alpha cannot start it before the pin lands.)
+    h.ok("nodes.drain", json!({"id": "alpha"}));
     let second = create(&h, "Greet again", script);
     let n = goal(&h, &second)["number"].as_u64().unwrap();
     let g = h.ok("goals.assign", json!({"goalId": second, "nodeId": "beta"}));
     assert!(g["pinnedNode"].is_string(), "{g}");
+    h.ok("nodes.drain", json!({"id": "alpha", "drain": false}));
     let _ = h.ok("goals.list", json!({}));
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(

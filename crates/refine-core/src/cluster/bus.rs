@@ -422,6 +422,7 @@ pub(crate) async fn run(
 
 async fn heartbeat(core: Core, bus: Bus, beat: Duration) {
     let mut failing = false;
+    let mut kept = std::time::Instant::now() - beat;
     loop {
         let a = core.announcement().await;
         let body = serde_json::to_vec(&a).expect("announcement serializes");
@@ -446,7 +447,11 @@ async fn heartbeat(core: Core, bus: Bus, beat: Duration) {
                 }
             }
         }
-        core.keep_leases(&bus).await;
+        // Leases are renewed every beat, not on each announcement a change of work asks for.
+        if kept.elapsed() >= beat {
+            kept = std::time::Instant::now();
+            core.keep_leases(&bus).await;
+        }
         core.sweep_health(false).await;
         tokio::select! {
             _ = tokio::time::sleep(beat) => {}
