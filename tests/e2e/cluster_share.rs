@@ -239,6 +239,25 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         assert_eq!(reviews[at], 1, "the node that worked {id} moved it");
     }
 
+    // Each Goal's candidate is on the remote, on its Round's branch: one commit over main.
+    let branches = git(
+        &remote,
+        &["for-each-ref", "--format=%(refname:short)", "refs/heads/"],
+    );
+    for (i, id) in made.iter().enumerate() {
+        let n = views[0][id].0;
+        let suffix = format!("/{n}/round-1");
+        let on: Vec<&str> = branches.lines().filter(|b| b.ends_with(&suffix)).collect();
+        assert_eq!(on.len(), 1, "Goal #{n}'s round 1 on the remote: {branches}");
+        let count = git(
+            &remote,
+            &["rev-list", "--count", &format!("main..{}", on[0])],
+        );
+        assert_eq!(count, "1", "one candidate commit for Goal #{n}'s round 1");
+        let file = git(&remote, &["show", &format!("{}:f{i}.txt", on[0])]);
+        assert_eq!(file, format!("Goal {i}"));
+    }
+
     // Feature order held across the nodes: each Goal started after the one before it in its
     // Feature reached review.
     for f in 0..2 {

@@ -641,6 +641,47 @@ impl Core {
         }
     }
 
+    /// Push a Round's candidate to a shared app's remote, on the Round's branch (forced: a Round
+    /// redone by a node that took the Goal over replaces it), so the other nodes and people see
+    /// it. Called only once the step is fenced; a failure is a notice, not a failed step.
+    pub(crate) async fn push_candidate(&self, goal: &Goal, round: u32) {
+        if self.shared_key(&goal.app_id).await.is_none() {
+            return;
+        }
+        let id = goal.id.clone();
+        let Ok(w) = self
+            .read(move |c| refine_store::agents::round_work(c, &id, round))
+            .await
+        else {
+            return;
+        };
+        let (Some(commit), Some(branch), Some(tree)) = (w.candidate_commit, w.branch, w.worktree)
+        else {
+            return;
+        };
+        let pushed = self
+            .blocking(move |_| {
+                let spec = format!("{commit}:refs/heads/{branch}");
+                crate::publish::git(
+                    std::path::Path::new(&tree),
+                    &["push", "--quiet", "--force", "origin", &spec],
+                )
+                .map_err(ApiError::internal)
+            })
+            .await;
+        if let Err(e) = pushed {
+            self.notice(
+                &goal.app_id,
+                &goal.id,
+                format!(
+                    "Goal #{}: could not push the candidate of round {round} to origin: {}",
+                    goal.number, e.message
+                ),
+            )
+            .await;
+        }
+    }
+
     /// Say that this node lost a Goal's lease, so it stopped working the Goal and changed
     /// nothing more for it.
     async fn lease_lost(&self, goal_id: &str, why: &str) {

@@ -225,6 +225,10 @@ impl Core {
             tracing::warn!(goal = %goal.id, reason = %why, "not transitioning a Goal this node no longer holds");
             return Err(AgentFailure::Stopped);
         }
+        // Leaving implement with a candidate: a shared app's remote gets it (fenced above).
+        if matches!(action, Action::Advance(WorkflowState::Quality)) {
+            self.push_candidate(goal, round).await;
+        }
         let reason = reason.as_deref().map(clean_reason);
         let input = json!({ "goalId": goal.id, "action": format!("{action:?}"), "round": round, "reason": reason });
         let r = self
