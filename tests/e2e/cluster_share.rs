@@ -330,6 +330,45 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         });
     }
 
+    // A node killed once it pushed its candidate (the Goal in quality): the node taking over
+    // goes on from that candidate, with no implement run of its own.
+    let resume = hs[0].ok(
+        "goals.create",
+        json!({"title": "Resume", "status": "todo", "prompt": "Resume.\n\n```refine-script\nimplement: write resume.txt Resume\\n\nquality: test 1 sleep 8 && test -f resume.txt\n```\n"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let g = wait_goal(&hs[0], &resume, "quality", None, 60);
+    let gone = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
+    daemons[gone].signal(libc::SIGKILL);
+    let g = wait_goal(
+        &hs[(gone + 1) % 3],
+        &resume,
+        "review",
+        Some(&ids[gone]),
+        120,
+    );
+    let taker = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
+    let implements = count_each(
+        &datas,
+        "SELECT COUNT(*) FROM agent_runs WHERE goal_id = ?1 AND phase = 'implement'",
+        &resume,
+    );
+    assert_eq!(
+        implements[taker], 0,
+        "the taker went on from the pushed candidate: {implements:?}"
+    );
+    assert_eq!(implements.iter().sum::<i64>(), 1, "{implements:?}");
+    daemons[gone] = node(tmp.path(), &nats, NAMES[gone], gone);
+    short_ttl(&daemons[gone].client());
+    let hs: Vec<Http> = daemons.iter().map(Daemon::client).collect();
+    for h in &hs {
+        until("three nodes up once more", 30, || {
+            sees(h, &[("alpha", "up"), ("beta", "up"), ("gamma", "up")])
+        });
+    }
+
     // A node frozen past its lease: the Goal is taken over; thawed, it lands nothing.
     let frozen_goal = hs[0].ok(
         "goals.create",

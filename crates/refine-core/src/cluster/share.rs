@@ -682,6 +682,43 @@ impl Core {
         }
     }
 
+    /// A Round's candidate another node pushed to a shared app's remote (see `push_candidate`),
+    /// fetched into this clone as the Round's branch: `(base, candidate)`, the base being where
+    /// the candidate branched from `base`'s history. `None` when the app is not shared or the
+    /// remote has no such branch.
+    pub(crate) async fn fetch_candidate(
+        &self,
+        app: &App,
+        branch: &str,
+        base: &str,
+    ) -> Option<(String, String)> {
+        self.app_key(app).await?;
+        let (repo, branch, base) = (
+            std::path::PathBuf::from(&app.path),
+            branch.to_string(),
+            base.to_string(),
+        );
+        self.blocking(move |_| {
+            let found = || -> Option<(String, String)> {
+                let git = |args: &[&str]| crate::publish::git(&repo, args).ok();
+                let spec = format!("+refs/heads/{branch}:refs/heads/{branch}");
+                git(&["fetch", "--quiet", "origin", &spec])?;
+                let tip = git(&[
+                    "rev-parse",
+                    "--verify",
+                    &format!("refs/heads/{branch}^{{commit}}"),
+                ])?;
+                let from = git(&["merge-base", &tip, &base])?;
+                let (from, tip) = (from.trim().to_string(), tip.trim().to_string());
+                (from != tip).then_some((from, tip))
+            };
+            Ok(found())
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
     /// Say that this node lost a Goal's lease, so it stopped working the Goal and changed
     /// nothing more for it.
     async fn lease_lost(&self, goal_id: &str, why: &str) {

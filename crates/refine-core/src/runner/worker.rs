@@ -330,9 +330,19 @@ impl Core {
                 self.worktree_path(app, goal, round)
             };
             let name = profile.name.clone();
+            // A shared app's Round another node left a candidate of on the remote (it went
+            // down, this node took the Goal over): go on from that candidate, on its base.
+            let resumed = if in_checkout {
+                None
+            } else {
+                self.fetch_candidate(app, &branch, &base).await
+            };
+            let base = resumed.as_ref().map_or(base, |(b, _)| b.clone());
+            let candidate = resumed.map(|(_, c)| c);
             work = self
                 .record_work(&goal.id, round, move |w| {
                     if w.base_commit.is_none() {
+                        w.candidate_commit = w.candidate_commit.take().or(candidate);
                         w.base_commit = Some(base);
                         w.branch = Some(branch);
                         w.worktree = Some(path.to_string_lossy().to_string());
