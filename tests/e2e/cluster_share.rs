@@ -274,20 +274,35 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         }
     }
 
-    // A decision is taken where the Goal was worked; its merge reaches the remote once.
+    // A decision asked on any node is taken by the node that worked the Goal (in a shell, as a
+    // person would); its merge reaches the remote once, and every node shows it done.
     let first = &made[6];
     let owner = ids.iter().position(|n| *n == views[0][first].2).unwrap();
     let other = (owner + 1) % 3;
-    let r = hs[other].call("workflow.approve", json!({"goalId": first}));
-    assert_eq!(r.status, 409, "{}", r.body);
-    let says = r.body["message"].as_str().unwrap();
-    assert!(
-        says.contains(NAMES[owner]) && says.contains("decide it there"),
-        "{says}"
-    );
-    hs[owner].ok("workflow.approve", json!({"goalId": first}));
+    let n6 = views[0][first].0;
+    let o = daemons[other].sh(&format!("refine goal approve {n6}"), tmp.path());
+    assert!(o.status.success(), "{}", refine_e2e::text(&o));
     for h in &hs {
         wait_goal(h, first, "done", None, 60);
+    }
+    let merges = count_each(
+        &datas,
+        "SELECT COUNT(*) FROM goal_transitions WHERE goal_id = ?1 AND to_status = 'done'",
+        first,
+    );
+    assert_eq!(merges[owner], 1, "the owner took the decision: {merges:?}");
+    assert_eq!(merges.iter().sum::<i64>(), 1, "{merges:?}");
+    // Cancel through another node's HTTP API: the answer is the owner's.
+    let second = &made[9];
+    let owner2 = ids.iter().position(|n| *n == views[0][second].2).unwrap();
+    let r = hs[(owner2 + 2) % 3].call(
+        "workflow.cancel",
+        json!({"goalId": second, "reason": "not needed"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["to"], "cancelled", "{}", r.body);
+    for h in &hs {
+        wait_goal(h, second, "cancelled", None, 60);
     }
     let remote_git = |args: &[&str]| git(&remote, args);
     assert_eq!(remote_git(&["show", "main:f6.txt"]), "Goal 6");

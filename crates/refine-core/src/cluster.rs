@@ -8,6 +8,7 @@
 //! counted, never applied. See [`bus`] for the NATS side.
 
 pub(crate) mod bus;
+pub(crate) mod decide;
 pub(crate) mod share;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,6 +1,7 @@
 //! workflow: moving Goals through the states (the table is `refine_model::workflow`), start
 //! eligibility, and the durable pause flag of the automation.
 
+use crate::cluster::decide::DecisionOp;
 use crate::events::kind;
 use refine_model::event::GoalTransitioned;
 use refine_model::work::Goal;
@@ -463,6 +464,13 @@ impl Core {
         ctx: &Ctx,
         i: GoalActionInput,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
+        // In a cluster, the node that works the Goal takes the decision.
+        if let Some(r) = self
+            .decision_elsewhere(ctx, &i.goal_id, DecisionOp::Approve, &i)
+            .await?
+        {
+            return Ok(r);
+        }
         // The prepared merge lands on the target branch first; a conflict refuses the approval.
         let _decision = self.0.review_lock.lock().await;
         let goal = self
@@ -473,7 +481,6 @@ impl Core {
                 },
             )
             .await?;
-        self.guard_owner(&goal).await?;
         if goal.status == WorkflowState::Review {
             self.integrate_on_approve(&goal).await?;
         }
@@ -506,14 +513,26 @@ impl Core {
         let action = Action::Decline {
             cancel: i.cancel.unwrap_or(false),
         };
+        if let Some(r) = self
+            .decision_elsewhere(ctx, &i.goal_id, DecisionOp::Decline, &i)
+            .await?
+        {
+            return Ok(r);
+        }
         let _decision = self.0.review_lock.lock().await;
-        self.guard_decision(ctx, &i.goal_id).await?;
         self.transition(ctx, &i, i.goal_id.clone(), action, i.reason.clone())
             .await
     }
 
-    /// In a cluster: a decision on a Goal another node works is taken on that node.
-    async fn guard_decision(&self, ctx: &Ctx, goal_id: &str) -> Result<(), ApiError> {
+    /// In a cluster: a decision on a Goal another node works is taken on that node, and its
+    /// answer is this one's.
+    async fn decision_elsewhere<T: serde::Serialize>(
+        &self,
+        ctx: &Ctx,
+        goal_id: &str,
+        op: DecisionOp,
+        input: &T,
+    ) -> Result<Option<Mutated<TransitionResult>>, ApiError> {
         let goal = self
             .goals_get(
                 ctx,
@@ -522,7 +541,7 @@ impl Core {
                 },
             )
             .await?;
-        self.guard_owner(&goal).await
+        self.decide_elsewhere(ctx, &goal, op, input).await
     }
 
     /// `workflow.retry`
@@ -531,7 +550,12 @@ impl Core {
         ctx: &Ctx,
         i: GoalActionInput,
     ) -> Result<Mutated<TransitionResult>, ApiError> {
-        self.guard_decision(ctx, &i.goal_id).await?;
+        if let Some(r) = self
+            .decision_elsewhere(ctx, &i.goal_id, DecisionOp::Retry, &i)
+            .await?
+        {
+            return Ok(r);
+        }
         self.transition(ctx, &i, i.goal_id.clone(), Action::Retry, i.reason.clone())
             .await
     }
@@ -544,8 +568,13 @@ impl Core {
     ) -> Result<Mutated<TransitionResult>, ApiError> {
         // Cancelled first, so no worker step goes on; then its processes are stopped. The
         // worktree and branch stay as evidence.
+        if let Some(r) = self
+            .decision_elsewhere(ctx, &i.goal_id, DecisionOp::Cancel, &i)
+            .await?
+        {
+            return Ok(r);
+        }
         let decision = self.0.review_lock.lock().await;
-        self.guard_decision(ctx, &i.goal_id).await?;
         let r = self
             .transition(ctx, &i, i.goal_id.clone(), Action::Cancel, i.reason.clone())
             .await?;

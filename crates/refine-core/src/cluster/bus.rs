@@ -58,7 +58,7 @@ pub(crate) struct Bus {
     work: kv::Store,
     leases: kv::Store,
     poke: Arc<tokio::sync::Notify>,
-    _client: async_nats::Client,
+    client: async_nats::Client,
 }
 
 impl Bus {
@@ -141,7 +141,7 @@ impl Bus {
             work,
             leases,
             poke: Arc::new(tokio::sync::Notify::new()),
-            _client: client,
+            client,
         })
     }
 
@@ -276,6 +276,38 @@ impl Bus {
         }
     }
 
+    /// A request to one node and its answer (`Err` with why when none came within `wait`).
+    pub(crate) async fn request(
+        &self,
+        subject: String,
+        body: Vec<u8>,
+        wait: Duration,
+    ) -> Result<Vec<u8>, String> {
+        match tokio::time::timeout(wait, self.client.request(subject, body.into())).await {
+            Ok(Ok(m)) => Ok(m.payload.to_vec()),
+            Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
+                Err("it is not listening".into())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} s", wait.as_secs())),
+        }
+    }
+
+    pub(crate) async fn subscribe(
+        &self,
+        subject: String,
+    ) -> Result<async_nats::Subscriber, String> {
+        self.client
+            .subscribe(subject)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Answer a request on its reply subject (best effort: the asker times out otherwise).
+    pub(crate) async fn answer(&self, reply: async_nats::Subject, body: Vec<u8>) {
+        let _ = self.client.publish(reply, body.into()).await;
+    }
+
     /// Renew a lease held at revision `rev`.
     pub(crate) async fn keep_lease(
         &self,
@@ -403,6 +435,11 @@ pub(crate) async fn run(
         tokio::spawn(publish(core.clone(), bus.clone())),
         tokio::spawn(heartbeat(core.clone(), bus.clone(), beat)),
         tokio::spawn(watch_nodes(core.clone(), bus.clone(), ttl)),
+        tokio::spawn(super::decide::serve(
+            core.clone(),
+            bus.clone(),
+            node.clone(),
+        )),
         tokio::spawn(watch_control(
             core.clone(),
             bus.clone(),

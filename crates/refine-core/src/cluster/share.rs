@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use refine_model::app::App;
 use refine_model::work::Goal;
-use refine_model::workflow::WorkflowState;
 use refine_model::ApiError;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -176,7 +175,7 @@ impl Core {
     }
 
     /// The shared app's key, when this node is in a cluster and the app is shared.
-    async fn shared_key(&self, app_id: &str) -> Option<(super::bus::Bus, String)> {
+    pub(crate) async fn shared_key(&self, app_id: &str) -> Option<(super::bus::Bus, String)> {
         let bus = self.link().bus?;
         let app = self
             .apps_get(crate::apps::AppIdInput {
@@ -799,24 +798,5 @@ impl Core {
             .filter(|g| g.status.is_running() && down.contains(&g.node_id))
             .map(|g| g.id.clone())
             .collect()
-    }
-
-    /// A person's decision on a Goal of a shared app that another node works: refused here.
-    pub(crate) async fn guard_owner(&self, goal: &Goal) -> Result<(), ApiError> {
-        if goal.node_id == self.node_id()
-            || !(goal.status.is_running() || goal.status == WorkflowState::Review)
-            || self.shared_key(&goal.app_id).await.is_none()
-        {
-            return Ok(());
-        }
-        let name = self
-            .find_node(&goal.node_id)
-            .await
-            .map(|n| n.name)
-            .unwrap_or_else(|_| goal.node_id.clone());
-        Err(ApiError::conflict(format!(
-            "Goal #{} is worked on node {name}, where its candidate is: decide it there",
-            goal.number
-        )))
     }
 }
