@@ -399,7 +399,10 @@ describe('cluster page', () => {
     await page.goto(`${alpha.baseUrl}#/goals/${pinned.id}`);
     const pin = page.getByTestId('goal-pinned');
     await pin.waitFor();
-    assert.equal(await pin.innerText(), 'beta');
+    // By name once the nodes are loaded.
+    await eventually(async () => (await pin.innerText()) === 'beta', { message: 'the pin by name' });
+    const worker = page.getByTestId('goal-node');
+    await eventually(async () => (await worker.innerText()) === 'alpha (this node)', { message: 'the node that works it, by name' });
     assert.deepEqual(page.errors, []);
     await context.close();
   });

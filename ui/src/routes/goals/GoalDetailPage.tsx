@@ -121,12 +121,14 @@ function GoalFacts({ goalId }: { goalId: string }) {
         <dt>Labels</dt>
         <dd>{goal.labels.length ? <Labels labels={goal.labels} /> : <span className="muted">—</span>}</dd>
         <dt>Node</dt>
-        <dd className="mono small">{goal.nodeId.slice(0, 12)}</dd>
+        <dd>
+          <NodeName id={goal.nodeId} title="The node that works this Goal (in a cluster, its decisions are taken there)" testId="goal-node" />
+        </dd>
         {goal.pinnedNode && (
           <>
             <dt>Pinned to</dt>
             <dd>
-              <PinnedNode id={goal.pinnedNode} />
+              <NodeName id={goal.pinnedNode} title="Only this node starts it" testId="goal-pinned" />
             </dd>
           </>
         )}
@@ -153,11 +155,11 @@ function GoalFacts({ goalId }: { goalId: string }) {
   );
 }
 
-/** The node a pinned Goal runs on (only there), by name once the nodes are known. */
-function PinnedNode({ id }: { id: string }) {
+/** A node by name once the nodes are known (its id until then), linking to the Cluster page. */
+function NodeName({ id, title, testId }: { id: string; title: string; testId: string }) {
   const node = useQuery('nodes.list', {}).data?.find((n) => n.id === id);
   return (
-    <a href={hrefFor('cluster')} title={`Only this node starts it (${id})`} data-testid="goal-pinned">
+    <a href={hrefFor('cluster')} title={`${title} (${id})`} data-testid={testId}>
       {node ? node.name : <span className="mono small">{id.slice(0, 12)}</span>}
       {node?.isSelf && <span className="muted"> (this node)</span>}
     </a>
