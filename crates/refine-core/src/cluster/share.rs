@@ -214,6 +214,9 @@ impl Core {
                 })
                 .await
                 .map_err(|e| e.message)?;
+            // A write refused because another node wrote first keeps the mark before it, so
+            // the next pass tries it again (once the other write has been heard).
+            let (mut held_f, mut held_g) = (false, false);
             for (fid, at) in fs {
                 let bus_key = format!("f.{key}.{fid}");
                 let seen = lock(&self.shared().seen).get(&bus_key).cloned();
@@ -238,14 +241,19 @@ impl Core {
                             lock(&self.shared().seen).insert(bus_key, (at.clone(), rev));
                             sent += 1;
                         } else {
-                            continue; // another node wrote it first: heard next, then settled
+                            // Another node wrote it first: heard next, then tried again from
+                            // here (the mark stays before it).
+                            held_f = true;
+                            continue;
                         }
                     }
                 }
-                lock(&self.shared().published)
-                    .entry(app.id.clone())
-                    .or_default()
-                    .1 = at;
+                if !held_f {
+                    lock(&self.shared().published)
+                        .entry(app.id.clone())
+                        .or_default()
+                        .1 = at;
+                }
             }
             for (gid, at) in gs {
                 let bus_key = format!("g.{key}.{gid}");
@@ -267,14 +275,17 @@ impl Core {
                             lock(&self.shared().seen).insert(bus_key, (at.clone(), rev));
                             sent += 1;
                         } else {
+                            held_g = true;
                             continue;
                         }
                     }
                 }
-                lock(&self.shared().published)
-                    .entry(app.id.clone())
-                    .or_default()
-                    .0 = at;
+                if !held_g {
+                    lock(&self.shared().published)
+                        .entry(app.id.clone())
+                        .or_default()
+                        .0 = at;
+                }
             }
         }
         Ok(sent)
@@ -300,7 +311,14 @@ impl Core {
             WorkDoc::Feature(d) => d.updated_at.clone(),
             WorkDoc::Number => return,
         };
-        lock(&self.shared().seen).insert(key.to_string(), (at, revision));
+        {
+            // Only ever forward: the watch may deliver a revision older than one this node
+            // has written since (its own write's answer came first).
+            let mut seen = lock(&self.shared().seen);
+            if seen.get(key).is_none_or(|(_, r)| *r < revision) {
+                seen.insert(key.to_string(), (at, revision));
+            }
+        }
         let app_key = match &doc {
             WorkDoc::Goal(d) => d.app_key.clone(),
             WorkDoc::Feature(d) => d.app_key.clone(),
