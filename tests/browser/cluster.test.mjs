@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { goTo, launchBrowser, makeGitRepo, openUi, REFINE_BIN, REPO_ROOT, startDaemon } from './harness.mjs';
+import { freePort, goTo, launchBrowser, makeGitRepo, openUi, REFINE_BIN, REPO_ROOT, startDaemon } from './harness.mjs';
 import { eventually, scripted } from './work.mjs';
 
 const run = promisify(execFile);
@@ -52,16 +52,6 @@ async function kill(child, signal = 'SIGKILL') {
   clearTimeout(timer);
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function natsBinary() {
   if (process.env.REFINE_NATS_SERVER) return process.env.REFINE_NATS_SERVER;

@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -192,4 +193,16 @@ export async function makePlainDir(name) {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'notes.txt'), 'not a repository\n');
   return { dir, cleanup: () => rm(parent, { recursive: true, force: true }) };
+}
+
+/** A loopback port nothing listens on right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -2,22 +2,10 @@
 // running) and streams the output; the top-bar pill configures a start command and a health URL,
 // starts the app, turns "healthy", opens its logs, and stops it.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
+import { freePort, goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
 import { addApp, callCli } from './work.mjs';
 
-/** A port nothing listens on right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('processes', () => {
   let daemon;

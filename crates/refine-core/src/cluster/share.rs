@@ -676,14 +676,34 @@ impl Core {
         else {
             return;
         };
+        self.push_to_origin(
+            goal,
+            std::path::PathBuf::from(tree),
+            format!("{commit}:refs/heads/{branch}"),
+            true,
+            format!("the candidate of round {round}"),
+        )
+        .await;
+    }
+
+    /// Push `spec` from the clone or worktree `dir` to the app's `origin` (`force`: replace what
+    /// is there). A failure is a notice on the Goal naming `what` was not pushed.
+    pub(crate) async fn push_to_origin(
+        &self,
+        goal: &Goal,
+        dir: std::path::PathBuf,
+        spec: String,
+        force: bool,
+        what: String,
+    ) {
         let pushed = self
             .blocking(move |_| {
-                let spec = format!("{commit}:refs/heads/{branch}");
-                crate::publish::git(
-                    std::path::Path::new(&tree),
-                    &["push", "--quiet", "--force", "origin", &spec],
-                )
-                .map_err(ApiError::internal)
+                let mut args = vec!["push", "--quiet"];
+                if force {
+                    args.push("--force");
+                }
+                args.extend(["origin", spec.as_str()]);
+                crate::publish::git(&dir, &args).map_err(ApiError::internal)
             })
             .await;
         if let Err(e) = pushed {
@@ -691,7 +711,7 @@ impl Core {
                 &goal.app_id,
                 &goal.id,
                 format!(
-                    "Goal #{}: could not push the candidate of round {round} to origin: {}",
+                    "Goal #{}: could not push {what} to origin: {}",
                     goal.number, e.message
                 ),
             )

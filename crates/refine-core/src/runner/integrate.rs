@@ -111,25 +111,14 @@ impl Core {
         // A shared app: the merge goes to the remote every node works from (once: a push only
         // moves the remote's branch from what it was).
         if shared {
-            let (repo, target) = (PathBuf::from(&app.path), branch.clone());
-            let pushed = self
-                .blocking(move |_| {
-                    let spec = format!("refs/heads/{target}:refs/heads/{target}");
-                    crate::publish::git(&repo, &["push", "--quiet", "origin", &spec])
-                        .map_err(ApiError::internal)
-                })
-                .await;
-            if let Err(e) = pushed {
-                self.notice(
-                    &goal.app_id,
-                    &goal.id,
-                    format!(
-                        "Goal #{}: merged here, but pushing {branch} to origin failed: {}",
-                        goal.number, e.message
-                    ),
-                )
-                .await;
-            }
+            self.push_to_origin(
+                goal,
+                PathBuf::from(&app.path),
+                format!("refs/heads/{branch}:refs/heads/{branch}"),
+                false,
+                format!("the merge into {branch} (it is merged here)"),
+            )
+            .await;
         }
         self.record_work(&goal.id, round, move |w| {
             if let Some(i) = w.integration.as_mut() {
