@@ -308,9 +308,9 @@ async fn serve(cli: &Cli) -> std::result::Result<(), String> {
 }
 
 /// Polls between looks at the runtime's global queue (tokio's default is 61). Work woken from
-/// outside the runtime lands there — a terminal's output read by its PTY thread, a keystroke's
-/// echo among them — and behind 61 polls of terminals printing as fast as they can it waited
-/// tens of milliseconds.
+/// outside the runtime lands there (results of the blocking pool, output read by process
+/// threads), and behind 61 polls of terminals printing as fast as they can it waited tens of
+/// milliseconds.
 const GLOBAL_QUEUE_INTERVAL: u32 = 4;
 
 fn main() {

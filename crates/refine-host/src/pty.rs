@@ -1,6 +1,12 @@
 //! Pseudo-terminals (portable-pty): a program from an argv array on a new PTY in its own session,
-//! a clean environment, a reader thread that keeps a bounded scrollback and fans output out to
-//! attached clients, input, resize, and kill (the whole session) on close.
+//! a clean environment, a reader that keeps a bounded scrollback and fans output out to attached
+//! clients, input, resize, and kill (the whole session) on close.
+//!
+//! The reader is a task on the async runtime, not a thread: the PTY's master is non-blocking and
+//! registered with the runtime's reactor, and each turn reads at most one chunk, then yields. So
+//! terminals take turns in one place, a keystroke's echo waits behind at most a chunk of each
+//! terminal printing meanwhile, and a terminal flooding output does not add a runnable thread
+//! per terminal to the machine.
 //!
 //! Flow control: while the slowest attached client has `HIGH_WATER` chunks queued the reader
 //! stops reading, the PTY fills and the program blocks on its writes, as in any terminal; output
@@ -8,13 +14,16 @@
 //! stops holding the program back and lags instead (it gets a `lagged` note and can reattach).
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{Read, Write};
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::sync::{broadcast, watch};
 
 /// Live output chunks waiting for a slow client before it lags.
@@ -29,6 +38,8 @@ const LAST_OUTPUT: Duration = Duration::from_millis(500);
 const LAST_OUTPUT_HELD: Duration = Duration::from_secs(30);
 /// Input this short (a keystroke, an escape sequence) may be written by the caller at once.
 const QUICK_INPUT: usize = 32;
+/// The most output read in one turn of the reader.
+const READ_CHUNK: usize = 16 * 1024;
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -100,9 +111,9 @@ pub struct Pty {
     held: AtomicBool,
 }
 
-/// Backpressure: block while the slowest receiver has `HIGH_WATER` chunks queued, unless it took
+/// Backpressure: wait while the slowest receiver has `HIGH_WATER` chunks queued, unless it took
 /// nothing for `STALL`. Without receivers nothing is queued and this returns at once.
-fn wait_for_room(tx: &broadcast::Sender<Arc<[u8]>>, held: &AtomicBool) {
+async fn wait_for_room(tx: &broadcast::Sender<Arc<[u8]>>, held: &AtomicBool) {
     let mut queued = tx.len();
     if queued < HIGH_WATER {
         return;
@@ -110,7 +121,7 @@ fn wait_for_room(tx: &broadcast::Sender<Arc<[u8]>>, held: &AtomicBool) {
     held.store(true, Ordering::SeqCst);
     let mut progress = Instant::now();
     while queued >= HIGH_WATER && progress.elapsed() < STALL {
-        std::thread::sleep(Duration::from_millis(1));
+        tokio::time::sleep(Duration::from_millis(1)).await;
         let now = tx.len();
         if now < queued {
             progress = Instant::now();
@@ -118,6 +129,91 @@ fn wait_for_room(tx: &broadcast::Sender<Arc<[u8]>>, held: &AtomicBool) {
         queued = now;
     }
     held.store(false, Ordering::SeqCst);
+}
+
+/// A second descriptor of the PTY's master, non-blocking. (`O_NONBLOCK` belongs to the open file,
+/// so the writer is non-blocking too: see [`write_all`].)
+fn nonblocking_dup(fd: RawFd) -> std::io::Result<OwnedFd> {
+    // SAFETY: plain syscalls on a descriptor this process owns; the new one is owned once made.
+    unsafe {
+        let dup = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0);
+        if dup < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let owned = OwnedFd::from_raw_fd(dup);
+        let flags = libc::fcntl(dup, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(dup, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(owned)
+    }
+}
+
+/// Wait until `fd` takes a write (`timeout_ms` -1: as long as it takes).
+fn wait_writable(fd: RawFd, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let ready = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    ready == 1 && p.revents & libc::POLLOUT != 0
+}
+
+/// Write all of `data` to the non-blocking writer, waiting for room when the PTY is full.
+fn write_all(w: &mut dyn Write, fd: RawFd, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        match w.write(data) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                wait_writable(fd, -1);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    w.flush()
+}
+
+/// Read the PTY on the runtime until every slave descriptor is closed: a chunk per turn, into
+/// the ring and out to the clients. Reports the end on `eof`.
+async fn read_output(p: Arc<Pty>, fd: AsyncFd<OwnedFd>, eof: std::sync::mpsc::Sender<()>) {
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        wait_for_room(&p.tx, &p.held).await;
+        let Ok(mut ready) = fd.readable().await else {
+            break;
+        };
+        let read = ready.try_io(|fd| {
+            // SAFETY: reads into a buffer of `buf.len()` bytes this task owns.
+            let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        });
+        match read {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => {
+                let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
+                // Ring and fan-out under one lock: an attach sees each byte once.
+                let mut ring = p.ring.lock().unwrap_or_else(|e| e.into_inner());
+                ring.push(&chunk);
+                let _ = p.tx.send(chunk);
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // EIO: every slave fd is closed.
+            Ok(Err(_)) => break,
+            // Not readable after all; the readiness was cleared, wait again.
+            Err(_) => continue,
+        }
+        // One chunk a turn: other terminals (and the echo of a keystroke) go next.
+        tokio::task::yield_now().await;
+    }
+    let _ = eof.send(());
 }
 
 impl std::fmt::Debug for Pty {
@@ -132,10 +228,13 @@ fn io_err(e: impl std::fmt::Display) -> std::io::Error {
 
 impl Pty {
     /// Open a PTY and start `spec.argv` on it (own session, the PTY as controlling terminal).
+    /// Called within a tokio runtime (a task or `spawn_blocking`), whose reactor reads the PTY.
     pub fn spawn(spec: PtySpec) -> std::io::Result<Arc<Pty>> {
         if spec.argv.is_empty() {
             return Err(io_err("argv is empty"));
         }
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| io_err("a PTY is read by the async runtime; none is running here"))?;
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: spec.rows,
@@ -162,7 +261,18 @@ impl Pty {
         // Only the child may hold the slave side, or the reader never sees the end.
         drop(pair.slave);
         let pid = child.process_id().unwrap_or(0);
-        let mut reader = pair.master.try_clone_reader().map_err(io_err)?;
+        let master_fd = pair
+            .master
+            .as_raw_fd()
+            .ok_or_else(|| io_err("the PTY has no descriptor"))?;
+        let reader = {
+            let _entered = runtime.enter();
+            // SAFETY: an OwnedFd stays open, and names the same file, until it is dropped.
+            unsafe {
+                AsyncFd::register_with_interest(nonblocking_dup(master_fd)?, Interest::READABLE)
+            }
+            .map_err(|e| e.into_parts().1)?
+        };
         let writer = pair.master.take_writer().map_err(io_err)?;
         let (tx, _) = broadcast::channel(FANOUT);
         let (exit, _) = watch::channel(None);
@@ -180,29 +290,7 @@ impl Pty {
             held: AtomicBool::new(false),
         });
         let (eof_tx, eof_rx) = std::sync::mpsc::channel::<()>();
-        let p = pty.clone();
-        std::thread::Builder::new()
-            .name(format!("pty-read-{pid}"))
-            .spawn(move || {
-                let mut buf = vec![0u8; 16 * 1024];
-                loop {
-                    match reader.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            wait_for_room(&p.tx, &p.held);
-                            let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
-                            // Ring and fan-out under one lock: an attach sees each byte once.
-                            let mut ring = p.ring.lock().unwrap_or_else(|e| e.into_inner());
-                            ring.push(&chunk);
-                            let _ = p.tx.send(chunk);
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        // EIO: every slave fd is closed.
-                        Err(_) => break,
-                    }
-                }
-                let _ = eof_tx.send(());
-            })?;
+        runtime.spawn(read_output(pty.clone(), reader, eof_tx));
         let p = pty.clone();
         std::thread::Builder::new()
             .name(format!("pty-wait-{pid}"))
@@ -266,26 +354,23 @@ impl Pty {
         else {
             return Ok(false);
         };
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLOUT,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, no waiting.
-        let ready = unsafe { libc::poll(&mut p, 1, 0) } == 1 && p.revents & libc::POLLOUT != 0;
-        if !ready {
+        if !wait_writable(fd, 0) {
             return Ok(false);
         }
-        w.write_all(data)?;
-        w.flush()?;
+        write_all(&mut **w, fd, data)?;
         Ok(true)
     }
 
     /// Send input bytes (blocks while the program does not read and the PTY buffer is full).
     pub fn write(&self, data: &[u8]) -> std::io::Result<()> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        w.write_all(data)?;
-        w.flush()
+        let fd = self
+            .master
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_raw_fd()
+            .ok_or_else(|| io_err("the PTY has no descriptor"))?;
+        write_all(&mut **w, fd, data)
     }
 
     pub fn resize(&self, cols: u16, rows: u16) -> std::io::Result<()> {
