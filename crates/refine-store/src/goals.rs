@@ -172,12 +172,29 @@ pub fn next_number(conn: &Connection, app_id: &str) -> Result<u32> {
     )?)
 }
 
-fn sync_labels(conn: &Connection, g: &Goal) -> Result<()> {
-    conn.exec("DELETE FROM goal_labels WHERE goal_id = ?1", [&g.id])?;
-    let mut stmt =
-        conn.prepare_cached("INSERT OR IGNORE INTO goal_labels(goal_id, label) VALUES (?1, ?2)")?;
+/// Make the goal's label rows its labels. Rows already right are not written (the trigger
+/// `goal_labels_follow` keeps their status, priority and number), so most updates write none.
+fn sync_labels(conn: &Connection, g: &Goal, new: bool) -> Result<()> {
+    if !new {
+        conn.prepare_cached(
+            "DELETE FROM goal_labels WHERE goal_id = ?1 AND label NOT IN (SELECT value FROM json_each(?2))",
+        )?
+        .execute(params![g.id, serde_json::to_string(&g.labels)?])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO goal_labels(goal_id, label, app_id, live, status, priority, number) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
     for l in &g.labels {
-        stmt.execute(params![g.id, l])?;
+        stmt.execute(params![
+            g.id,
+            l,
+            g.app_id,
+            g.deleted_at.is_none(),
+            g.status.as_str(),
+            g.priority,
+            g.number
+        ])?;
     }
     Ok(())
 }
@@ -213,7 +230,7 @@ pub fn insert(conn: &Connection, g: &Goal) -> Result<()> {
             g.pinned_node,
         ],
     )?;
-    sync_labels(conn, g)
+    sync_labels(conn, g, true)
 }
 
 /// Write every column of an existing goal (and its labels).
@@ -245,7 +262,7 @@ pub fn update(conn: &Connection, g: &Goal) -> Result<()> {
             g.pinned_node,
         ],
     )?;
-    sync_labels(conn, g)
+    sync_labels(conn, g, false)
 }
 
 pub fn insert_round(
@@ -375,16 +392,26 @@ pub struct GoalPage {
 pub const TOTAL_CAP: u32 = 10_000;
 
 pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
-    let mut cond = String::from(" WHERE g.app_id = ?1");
+    // A label filter is driven from the label's rows (`goal_labels_page`: app, label, live,
+    // status, priority, number): the app, status and priority conditions and the priority order
+    // are asked of them, so the page and its count read one index range.
+    let t = if f.label.is_some() { "gl" } else { "g" };
+    let mut cond = format!(" WHERE {t}.app_id = ?1");
     let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(f.app_id.clone())];
     let mut push = |sql: &str, v: Box<dyn ToSql>, cond: &mut String| {
         args.push(v);
         cond.push_str(&sql.replace("?#", &format!("?{}", args.len())));
     };
-    cond.push_str(if f.deleted {
-        " AND g.deleted_at IS NOT NULL"
-    } else {
-        " AND g.deleted_at IS NULL"
+    cond.push_str(match (f.label.is_some(), f.deleted) {
+        (true, deleted) => {
+            if deleted {
+                " AND gl.live = 0"
+            } else {
+                " AND gl.live = 1"
+            }
+        }
+        (false, true) => " AND g.deleted_at IS NOT NULL",
+        (false, false) => " AND g.deleted_at IS NULL",
     });
     if !f.statuses.is_empty() {
         let list = f
@@ -393,19 +420,19 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
             .map(|s| format!("'{}'", s.as_str()))
             .collect::<Vec<_>>()
             .join(",");
-        cond.push_str(&format!(" AND g.status IN ({list})"));
+        cond.push_str(&format!(" AND {t}.status IN ({list})"));
     }
+    let mut join = String::new();
+    if let Some(l) = &f.label {
+        join.push_str(" JOIN goal_labels gl ON gl.goal_id = g.id");
+        push(" AND gl.label = ?#", Box::new(l.clone()), &mut cond);
+    }
+    // Conditions only the goal row answers.
+    let label_only = cond.len();
     match &f.feature_id {
         Some(Some(fid)) => push(" AND g.feature_id = ?#", Box::new(fid.clone()), &mut cond),
         Some(None) => cond.push_str(" AND g.feature_id IS NULL"),
         None => {}
-    }
-    if let Some(l) = &f.label {
-        push(
-            " AND g.id IN (SELECT goal_id FROM goal_labels WHERE label = ?#)",
-            Box::new(l.clone()),
-            &mut cond,
-        );
     }
     if let Some(r) = &f.reporter_id {
         push(" AND g.reporter_id = ?#", Box::new(r.clone()), &mut cond);
@@ -418,7 +445,7 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
     }
     // Full text: the matches drive the query (joined by rowid), unless there are so many that
     // walking the sort order and keeping the matching ones is cheaper (see below).
-    let mut from = String::new();
+    let mut from = join.clone();
     let mut text_arg = None;
     if let Some(t) = &f.text {
         from.push_str(" JOIN goals_fts ON goals_fts.rowid = g.rowid");
@@ -427,8 +454,13 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
     }
     // Counting is bounded: past TOTAL_CAP the page says "at least" instead of reading every row.
     let total = if f.after.is_none() {
+        let rows = if f.label.is_some() && cond.len() == label_only {
+            format!("goal_labels gl{cond}")
+        } else {
+            format!("goals g{from}{cond}")
+        };
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM goals g{from}{cond} LIMIT {})",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {rows} LIMIT {})",
             TOTAL_CAP + 1
         );
         Some(conn.row(&sql, params_from_iter(args.iter()), |r| r.get::<_, u32>(0))?)
@@ -439,6 +471,7 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
     let total = total.map(|t| t.min(TOTAL_CAP));
     let sort = f.sort.unwrap_or(Sort::Priority);
     let (col, desc) = sort.column();
+    let col = col.replace("g.priority", &format!("{t}.priority"));
     let mut page_cond = cond.clone();
     if let Some((v, n)) = &f.after {
         let v: Box<dyn ToSql> = match v {
@@ -451,16 +484,17 @@ pub fn list(conn: &Connection, f: &GoalFilter) -> Result<GoalPage> {
         let ni = args.len();
         let cmp = if desc { "<" } else { ">" };
         page_cond.push_str(&format!(
-            " AND ({col} {cmp} ?{vi} OR ({col} = ?{vi} AND g.number > ?{ni}))"
+            " AND ({col} {cmp} ?{vi} OR ({col} = ?{vi} AND {t}.number > ?{ni}))"
         ));
     }
     let order = format!(
-        "ORDER BY {col} {}, g.number ASC",
+        "ORDER BY {col} {}, {t}.number ASC",
         if desc { "DESC" } else { "ASC" }
     );
     let rows = match (&f.text, text_arg) {
         (Some(text), Some(at)) if sort == Sort::Priority && common_text(conn, text)? => {
-            page_of_common_text(conn, text, at, &page_cond, &args, &order, f.limit + 1)?
+            let cond = format!("{join}{page_cond}");
+            page_of_common_text(conn, text, at, &cond, &args, &order, f.limit + 1)?
         }
         _ => {
             args.push(Box::new(f.limit + 1));
@@ -692,49 +726,64 @@ mod tests {
         }
     }
 
-    /// Every page of a search, walked with its cursor.
-    fn all_pages(s: &Store, text: &str, statuses: Vec<WorkflowState>) -> Vec<u32> {
-        let mut out = Vec::new();
-        let mut after = None;
+    /// A new store with app `a1`.
+    fn store_with_app() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("t.db")).unwrap();
+        s.write(|c| {
+            Ok::<_, StoreError>(c.execute(
+                "INSERT INTO apps(id, name, path, shape, created_at, updated_at) VALUES ('a1', 'a', '/a', '{}', 't', 't')",
+                [],
+            )?)
+        })
+        .unwrap();
+        (dir, s)
+    }
+
+    /// Every page of a filter, walked with its cursor: the Goals, and the first page's total.
+    fn walk(s: &Store, mut filter: GoalFilter) -> (Vec<Goal>, Option<u32>) {
+        let (mut out, mut total) = (Vec::new(), None);
         loop {
-            let page = s
-                .read(|c| {
-                    list(
-                        c,
-                        &GoalFilter {
-                            app_id: "a1".into(),
-                            statuses: statuses.clone(),
-                            label: Some("l1".into()),
-                            text: Some(text.into()),
-                            after: after.clone(),
-                            limit: 200,
-                            ..Default::default()
-                        },
-                    )
-                })
-                .unwrap();
-            out.extend(page.goals.iter().map(|g| g.number));
+            let page = s.read(|c| list(c, &filter)).unwrap();
+            total = total.or(page.total);
+            out.extend(page.goals);
             match page.next {
-                Some(n) => after = Some(n),
-                None => return out,
+                Some(n) => filter.after = Some(n),
+                None => return (out, total),
             }
         }
+    }
+
+    /// Every page of a search among the Goals labelled l1.
+    fn all_pages(s: &Store, text: &str, statuses: Vec<WorkflowState>) -> Vec<u32> {
+        let filter = GoalFilter {
+            app_id: "a1".into(),
+            statuses,
+            label: Some("l1".into()),
+            text: Some(text.into()),
+            limit: 200,
+            ..Default::default()
+        };
+        walk(s, filter).0.iter().map(|g| g.number).collect()
     }
 
     /// A word in thousands of goals pages by walking the priority order; a rare one by its
     /// matches. Both give what sorting every match would, with the other filters applied.
     #[test]
     fn common_and_rare_words_page_alike() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("t.db")).unwrap();
+        let (_dir, s) = store_with_app();
         s.write(|c| {
-            c.execute(
-                "INSERT INTO apps(id, name, path, shape, created_at, updated_at) VALUES ('a1', 'a', '/a', '{}', 't', 't')",
-                [],
-            )?;
             for n in 1..=(COMMON_TEXT * 3) {
-                let title = if n % 7 == 0 { "rare coupon" } else { "coupon field" };
-                let status = if n % 2 == 0 { WorkflowState::Todo } else { WorkflowState::Backlog };
+                let title = if n % 7 == 0 {
+                    "rare coupon"
+                } else {
+                    "coupon field"
+                };
+                let status = if n % 2 == 0 {
+                    WorkflowState::Todo
+                } else {
+                    WorkflowState::Backlog
+                };
                 insert(c, &goal(n, title, status, (n % 5) as i32))?;
             }
             insert(c, &goal(90_000, "nothing to see", WorkflowState::Todo, 9))?;
@@ -775,5 +824,98 @@ mod tests {
         assert_eq!(first.total, Some(COMMON_TEXT * 3));
         assert_eq!(first.goals.len(), 10);
         assert!(first.goals.iter().all(|g| g.priority == 4));
+    }
+
+    /// A label filter reads the label's own rows; they follow the Goal's status, priority,
+    /// labels and deletion, and page and count like any other filter.
+    #[test]
+    fn label_pages_follow_the_goals() {
+        let (_dir, s) = store_with_app();
+        s.write(|c| {
+            for n in 1..=300 {
+                let status = if n % 2 == 0 {
+                    WorkflowState::Todo
+                } else {
+                    WorkflowState::Backlog
+                };
+                insert(c, &goal(n, "task", status, (n % 5) as i32))?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        let pages = |label: &str, statuses: Vec<WorkflowState>, deleted: bool| {
+            let filter = GoalFilter {
+                app_id: "a1".into(),
+                statuses,
+                label: Some(label.into()),
+                deleted,
+                limit: 7,
+                ..Default::default()
+            };
+            let (goals, total) = walk(&s, filter);
+            let got: Vec<(u32, i32)> = goals.iter().map(|g| (g.number, g.priority)).collect();
+            (got, total)
+        };
+        let by_priority = |mut v: Vec<(u32, i32)>| {
+            v.sort_by_key(|(n, p)| (std::cmp::Reverse(*p), *n));
+            v
+        };
+        let l1_todo: Vec<(u32, i32)> = (1..=300u32)
+            .filter(|n| n % 3 == 1 && n % 2 == 0)
+            .map(|n| (n, (n % 5) as i32))
+            .collect();
+        let (got, total) = pages("l1", vec![WorkflowState::Todo], false);
+        assert_eq!(got, by_priority(l1_todo.clone()));
+        assert_eq!(total, Some(l1_todo.len() as u32));
+
+        // Goal 4 (l1, todo, priority 4): raised, moved on, relabelled; goal 10 deleted.
+        s.write(|c| {
+            let mut g = get(c, "g00004")?.unwrap();
+            g.priority = 9;
+            update(c, &g)?;
+            let mut g = get(c, "g00016")?.unwrap();
+            g.status = WorkflowState::Done;
+            update(c, &g)?;
+            let mut g = get(c, "g00022")?.unwrap();
+            g.labels = vec!["l2".into(), "urgent".into()];
+            update(c, &g)?;
+            let mut g = get(c, "g00010")?.unwrap();
+            g.deleted_at = Some("2026-01-02T00:00:00.000Z".into());
+            update(c, &g)?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        let mut want: Vec<(u32, i32)> = l1_todo
+            .iter()
+            .copied()
+            .filter(|(n, _)| ![16, 22, 10].contains(n))
+            .map(|(n, p)| if n == 4 { (n, 9) } else { (n, p) })
+            .collect();
+        want = by_priority(want);
+        let (got, total) = pages("l1", vec![WorkflowState::Todo], false);
+        assert_eq!(got[0], (4, 9), "the raised Goal leads");
+        assert_eq!(got, want);
+        assert_eq!(total, Some(want.len() as u32));
+        assert_eq!(pages("urgent", vec![], false).0, vec![(22, 22 % 5)]);
+        assert_eq!(
+            pages("l1", vec![WorkflowState::Done], false).0,
+            vec![(16, 1)]
+        );
+        assert_eq!(
+            pages("l1", vec![], true).0,
+            vec![(10, 0)],
+            "the trash by label"
+        );
+        assert!(pages("l1", vec![], false).0.iter().all(|(n, _)| *n != 10));
+        let rows: u32 = s
+            .read(|c| {
+                Ok::<_, StoreError>(c.query_row(
+                    "SELECT COUNT(*) FROM goal_labels WHERE goal_id = 'g00022'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(rows, 2, "the old label's row is gone");
     }
 }

@@ -458,6 +458,36 @@ const MIGRATIONS: &[&str] = &[
         last_seen   TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 14: a label filter reads its own index. Each label row carries what a Goals page filters
+    // and sorts by (app, whether the Goal is live, status, priority, number), kept by a trigger,
+    // so "todo Goals labelled area-4, by priority" is one index range instead of every todo Goal
+    // checked against the label's members.
+    r#"
+    CREATE TABLE goal_labels_new (
+        goal_id  TEXT NOT NULL REFERENCES goals(id) ON DELETE CASCADE,
+        label    TEXT NOT NULL,
+        app_id   TEXT NOT NULL,
+        live     INTEGER NOT NULL,
+        status   TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        number   INTEGER NOT NULL,
+        PRIMARY KEY (goal_id, label)
+    ) WITHOUT ROWID;
+    INSERT INTO goal_labels_new(goal_id, label, app_id, live, status, priority, number)
+        SELECT gl.goal_id, gl.label, g.app_id, g.deleted_at IS NULL, g.status, g.priority, g.number
+        FROM goal_labels gl JOIN goals g ON g.id = gl.goal_id;
+    DROP TABLE goal_labels;
+    ALTER TABLE goal_labels_new RENAME TO goal_labels;
+    CREATE INDEX goal_labels_page ON goal_labels(app_id, label, live, status, priority DESC, number);
+    CREATE TRIGGER goal_labels_follow AFTER UPDATE OF status, priority, number, deleted_at ON goals
+        WHEN OLD.status IS NOT NEW.status OR OLD.priority IS NOT NEW.priority
+          OR OLD.number IS NOT NEW.number OR (OLD.deleted_at IS NULL) IS NOT (NEW.deleted_at IS NULL)
+    BEGIN
+        UPDATE goal_labels SET live = NEW.deleted_at IS NULL, status = NEW.status,
+            priority = NEW.priority, number = NEW.number
+        WHERE goal_id = NEW.id;
+    END;
+    "#,
 ];
 
 /// The newest schema version this build knows.
