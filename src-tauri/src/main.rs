@@ -66,7 +66,7 @@ async fn call_as(
             }
             refine_api::dispatch(core, ctx, op, input)
                 .await
-                .map(|r| r.body)
+                .map(|r| r.value())
         }
         Backend::Attached(client) => client
             .call_keyed(op, input, idempotency_key)

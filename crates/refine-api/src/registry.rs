@@ -10,6 +10,7 @@ use refine_model::ApiError;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use specta::Type;
 
@@ -49,11 +50,20 @@ impl Method {
 }
 
 /// The answer of an operation on any transport.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
-    pub body: Value,
+    /// The answer as JSON text, serialized once straight from the handler's output (no
+    /// intermediate `Value`: for a page of 500 Goals that tree was most of the request's work).
+    pub body: Box<RawValue>,
     pub replayed: bool,
+}
+
+impl Reply {
+    /// The answer as a JSON value, for callers that take it apart.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.body.get()).unwrap_or(Value::Null)
+    }
 }
 
 type Handler =
@@ -179,8 +189,8 @@ pub(crate) fn decode<I: DeserializeOwned>(value: Value) -> Result<I, ApiError> {
     serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("invalid input: {e}")))
 }
 
-fn encode<O: Serialize>(o: &O) -> Result<Value, ApiError> {
-    serde_json::to_value(o).map_err(|e| {
+fn encode<O: Serialize>(o: &O) -> Result<Box<RawValue>, ApiError> {
+    serde_json::value::to_raw_value(o).map_err(|e| {
         tracing::error!(error = %e, "output did not serialize");
         ApiError::internal("internal error")
     })

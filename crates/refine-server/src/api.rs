@@ -448,7 +448,13 @@ async fn call(
     match outcome {
         Some(Ok(Ok(reply))) => {
             let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
-            let mut r = (status, axum::Json(reply.body)).into_response();
+            let body: Box<str> = reply.body.into();
+            let mut r = (
+                status,
+                [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                String::from(body),
+            )
+                .into_response();
             if reply.replayed {
                 r.headers_mut()
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));

@@ -229,9 +229,9 @@ async fn answer(
                 Ok(reply) => {
                     let (_, wrapped) = output_schema(op);
                     let structured = if wrapped {
-                        json!({ "value": reply.body })
+                        json!({ "value": reply.value() })
                     } else {
-                        reply.body
+                        reply.value()
                     };
                     rpc_result(
                         id,

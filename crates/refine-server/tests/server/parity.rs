@@ -577,7 +577,7 @@ async fn dispatch_and_http_answer_identically() {
             let (status, body) = if i == 0 {
                 match refine_api::dispatch(&side.d.core, Ctx::new(Surface::Http), name, input).await
                 {
-                    Ok(r) => (r.status, r.body),
+                    Ok(r) => (r.status, r.value()),
                     Err(e) => (e.status(), serde_json::to_value(&e).unwrap()),
                 }
             } else {
