@@ -219,6 +219,16 @@ const STATEMENT_CACHE: usize = 256;
 fn configure(conn: &Connection, writer: bool) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // One plan per statement whatever its parameters (the query planner stability guarantee).
+    // Without it SQLite marks a statement whose parameter it compared with a partial index's
+    // condition or a sampled key (`sqlite_stat4`) to be parsed and planned again whenever that
+    // parameter gets a new value: most cached statements were re-prepared on nearly every use
+    // (a Goal's create re-prepared a dozen). Conditions a partial index depends on are written
+    // as literals in the SQL, so the plans stay the same.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     // Sorts, statement journals and temporary indexes in memory: no temp file is created and
     // unlinked for every write.
     conn.pragma_update(None, "temp_store", "MEMORY")?;

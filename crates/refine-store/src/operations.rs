@@ -168,8 +168,8 @@ pub fn list(conn: &Connection, f: &OperationFilter) -> Result<Vec<OperationRecei
     let mut sql = format!("SELECT {COLUMNS} FROM operations WHERE 1=1");
     let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
     if let Some(s) = f.status {
-        args.push(Box::new(s.as_str()));
-        sql.push_str(&format!(" AND status = ?{}", args.len()));
+        // A literal, so the planner may use `operations_running` (plans do not look at values).
+        sql.push_str(&format!(" AND status = '{}'", s.as_str()));
     }
     if let Some(k) = f.kind {
         args.push(Box::new(k.to_string()));
