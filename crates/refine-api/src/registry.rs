@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use futures::future::BoxFuture;
 use refine_core::{Core, Ctx, Mutated};
@@ -108,9 +108,16 @@ pub struct OpDef {
     pub input_type: TypeFn,
     pub output_type: TypeFn,
     handler: Handler,
+    /// [`OpDef::input_schema_value`], made the first time it is asked for.
+    input_schema_made: OnceLock<Value>,
 }
 
 impl OpDef {
+    /// The input's JSON schema, made once (each HTTP request reads it to take path and query
+    /// parameters apart; making it is a walk of the input type by schemars).
+    pub fn input_schema_value(&self) -> &Value {
+        self.input_schema_made.get_or_init(self.input_schema)
+    }
     /// The names of `{param}` segments of the path.
     pub fn path_params(&self) -> Vec<&'static str> {
         self.path
@@ -363,6 +370,7 @@ where
             input_type: type_of::<I>,
             output_type: type_of::<O>,
             handler,
+            input_schema_made: OnceLock::new(),
         }
     }
 }

@@ -244,13 +244,13 @@ async fn input_of(
 ) -> Result<Value, ApiError> {
     let (parts, body) = req.into_parts();
     let mut obj = Map::new();
-    let schema = (op.input_schema)();
+    let schema = op.input_schema_value();
     if op.method == Method::Get {
         // A list goes either as `status=todo&status=plan` (what generated clients send) or,
         // for lists of names, as `status=todo,plan`.
         let mut repeated: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in parse_query(parts.uri.query())? {
-            if schema_types(&schema, &k).iter().any(|t| t == "array") {
+            if schema_types(schema, &k).iter().any(|t| t == "array") {
                 repeated.entry(k).or_default().push(v);
                 continue;
             }
@@ -259,12 +259,12 @@ async fn input_of(
                     "query parameter {k:?} is given twice"
                 )));
             }
-            let v = coerce(&schema, &k, v)?;
+            let v = coerce(schema, &k, v)?;
             obj.insert(k, v);
         }
         for (k, values) in repeated {
             let v = if values.len() == 1 {
-                coerce(&schema, &k, values.into_iter().next().unwrap_or_default())?
+                coerce(schema, &k, values.into_iter().next().unwrap_or_default())?
             } else {
                 Value::Array(values.into_iter().map(Value::String).collect())
             };
@@ -299,7 +299,7 @@ async fn input_of(
     }
     // A path parameter is typed like the input field it fills (`/comments/{id}` with a numeric id).
     for (k, v) in params {
-        let v = coerce(&schema, &k, v)?;
+        let v = coerce(schema, &k, v)?;
         match obj.get(&k) {
             Some(existing) if existing != &v => {
                 return Err(ApiError::invalid(format!(
