@@ -91,8 +91,21 @@ fn canonical(v: &Value) -> Value {
 }
 
 /// A copy for the journal: secret-looking values replaced (the journal is shown and exported).
+/// The request as the journal keeps it: secrets redacted, and fields left out (`null`) not
+/// written (a Goal's create named eleven of them: half its operation row).
 fn redacted(v: &Value) -> Value {
+    fn drop_nulls(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|_, x| !x.is_null());
+                m.values_mut().for_each(drop_nulls);
+            }
+            Value::Array(a) => a.iter_mut().for_each(drop_nulls),
+            _ => {}
+        }
+    }
     let mut v = v.clone();
+    drop_nulls(&mut v);
     refine_model::redact::redact_json(&mut v);
     v
 }

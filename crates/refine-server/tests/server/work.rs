@@ -706,3 +706,22 @@ async fn best_of_n_is_asked_per_goal_within_one_to_five() {
         .unwrap()
         .contains("picked in review"));
 }
+
+/// The journal keeps what was asked, not the fields left out: a create that names only a
+/// title and labels stores just those.
+#[tokio::test]
+async fn the_journal_keeps_the_fields_asked_for() {
+    let d = with_app().await;
+    goal(
+        &d,
+        json!({"title": "Journal me", "labels": ["a"], "prompt": null}),
+    )
+    .await;
+    let kept = d.count(
+        "SELECT COUNT(*) FROM operations WHERE kind = 'goals.create'
+           AND json_extract(input, '$.title') = 'Journal me'
+           AND json_extract(input, '$.labels[0]') = 'a'
+           AND instr(input, 'null') = 0 AND json_type(input, '$.prompt') IS NULL",
+    );
+    assert_eq!(kept, 1);
+}
