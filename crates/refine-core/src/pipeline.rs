@@ -91,23 +91,21 @@ fn canonical(v: &Value) -> Value {
 }
 
 /// A copy for the journal: secret-looking values replaced (the journal is shown and exported).
-/// The request as the journal keeps it: secrets redacted, and fields left out (`null`) not
-/// written (a Goal's create named eleven of them: half its operation row).
 fn redacted(v: &Value) -> Value {
-    fn drop_nulls(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.retain(|_, x| !x.is_null());
-                m.values_mut().for_each(drop_nulls);
-            }
-            Value::Array(a) => a.iter_mut().for_each(drop_nulls),
-            _ => {}
-        }
-    }
     let mut v = v.clone();
-    drop_nulls(&mut v);
     refine_model::redact::redact_json(&mut v);
     v
+}
+
+/// A request without its top-level `null` fields, for inputs where `null` only means "not
+/// given" (a create's optional fields; never a patch, where `null` clears): the journal keeps
+/// what was asked (a Goal's create named eleven `null`s, half its operation row).
+pub(crate) fn without_nulls(request: &impl Serialize) -> Result<Value, ApiError> {
+    let mut v = serde_json::to_value(request).map_err(internal)?;
+    if let Value::Object(m) = &mut v {
+        m.retain(|_, x| !x.is_null());
+    }
+    Ok(v)
 }
 
 fn in_flight() -> ApiError {

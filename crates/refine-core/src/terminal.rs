@@ -62,11 +62,12 @@ impl TerminalClient {
         let refused = |e: std::io::Error| {
             ApiError::conflict(format!("the terminal does not take input: {e}"))
         };
-        if self.session.pty.write_now(&data).map_err(refused)? {
+        let taken = self.session.pty.write_now(&data).map_err(refused)?;
+        if taken == data.len() {
             return Ok(());
         }
         let pty = self.session.pty.clone();
-        tokio::task::spawn_blocking(move || pty.write(&data))
+        tokio::task::spawn_blocking(move || pty.write(&data[taken..]))
             .await
             .map_err(|_| ApiError::internal("input task failed"))?
             .map_err(refused)

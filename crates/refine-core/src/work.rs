@@ -577,7 +577,8 @@ impl Core {
         let i = input.clone();
         // A shared app's numbers come from the cluster, so no two nodes make the same #.
         let number = self.cluster_number(&app).await?;
-        self.mutate(ctx, &input, async { Ok(()) }, move |tx, ()| {
+        let request = crate::pipeline::without_nulls(&input)?;
+        self.mutate(ctx, &request, async { Ok(()) }, move |tx, ()| {
             let g = insert_goal(tx, &ctx2, &app, &node, &i, &clock::now(), number)?;
             let change = Change::new(format!("Created Goal #{} “{}”", g.number, g.title))
                 .app(Some(app.clone()))

@@ -335,16 +335,17 @@ impl Pty {
             .snapshot(max)
     }
 
-    /// Write a keystroke's worth of input now if the PTY takes it without waiting: it is short
-    /// (`QUICK_INPUT`), no other write is under way and the PTY has room. `Ok(false)`: not
-    /// written, use [`Pty::write`] off the executor. Saves a keystroke the trip through another
-    /// thread, which on a busy machine is most of its echo's delay.
-    pub fn write_now(&self, data: &[u8]) -> std::io::Result<bool> {
+    /// Write a keystroke's worth of input now, as far as the PTY takes it without waiting: it
+    /// is short (`QUICK_INPUT`), no other write is under way and the PTY has room. Answers how
+    /// many bytes were taken (never waits); write the rest with [`Pty::write`] off the
+    /// executor. Saves a keystroke the trip through another thread, which on a busy machine is
+    /// most of its echo's delay.
+    pub fn write_now(&self, data: &[u8]) -> std::io::Result<usize> {
         if data.len() > QUICK_INPUT {
-            return Ok(false);
+            return Ok(0);
         }
         let Ok(mut w) = self.writer.try_lock() else {
-            return Ok(false);
+            return Ok(0);
         };
         let Some(fd) = self
             .master
@@ -352,13 +353,25 @@ impl Pty {
             .unwrap_or_else(|e| e.into_inner())
             .as_raw_fd()
         else {
-            return Ok(false);
+            return Ok(0);
         };
         if !wait_writable(fd, 0) {
-            return Ok(false);
+            return Ok(0);
         }
-        write_all(&mut **w, fd, data)?;
-        Ok(true)
+        let taken = match w.write(data) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                0
+            }
+            Err(e) => return Err(e),
+        };
+        w.flush()?;
+        Ok(taken)
     }
 
     /// Send input bytes (blocks while the program does not read and the PTY buffer is full).
@@ -545,11 +558,13 @@ mod tests {
     #[tokio::test]
     async fn a_keystroke_is_written_at_once_and_a_paste_is_left_to_write() {
         let pty = Pty::spawn(spec(&["bash", "--norc", "--noprofile"])).unwrap();
-        assert!(pty.write_now(b"echo $((6*7))quick\r").unwrap());
+        let keys = b"echo $((6*7))quick\r";
+        assert_eq!(pty.write_now(keys).unwrap(), keys.len());
         until(&pty, "42quick").await;
         let paste = vec![b'x'; QUICK_INPUT + 1];
-        assert!(
-            !pty.write_now(&paste).unwrap(),
+        assert_eq!(
+            pty.write_now(&paste).unwrap(),
+            0,
             "longer input is not written here"
         );
         pty.kill(Duration::from_secs(1)).await;

@@ -181,20 +181,13 @@ fn sync_labels(conn: &Connection, g: &Goal, new: bool) -> Result<()> {
         )?
         .execute(params![g.id, serde_json::to_string(&g.labels)?])?;
     }
+    // What the rows carry is read from the Goal's row as written, not from `g`.
     let mut stmt = conn.prepare_cached(
         "INSERT OR IGNORE INTO goal_labels(goal_id, label, app_id, live, status, priority, number) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         SELECT id, ?2, app_id, deleted_at IS NULL, status, priority, number FROM goals WHERE id = ?1",
     )?;
     for l in &g.labels {
-        stmt.execute(params![
-            g.id,
-            l,
-            g.app_id,
-            g.deleted_at.is_none(),
-            g.status.as_str(),
-            g.priority,
-            g.number
-        ])?;
+        stmt.execute(params![g.id, l])?;
     }
     Ok(())
 }

@@ -708,13 +708,13 @@ async fn best_of_n_is_asked_per_goal_within_one_to_five() {
 }
 
 /// The journal keeps what was asked, not the fields left out: a create that names only a
-/// title and labels stores just those.
+/// title and labels stores just those; an edit that clears a field keeps its `null`.
 #[tokio::test]
 async fn the_journal_keeps_the_fields_asked_for() {
     let d = with_app().await;
-    goal(
+    let g = goal(
         &d,
-        json!({"title": "Journal me", "labels": ["a"], "prompt": null}),
+        json!({"title": "Journal me", "labels": ["a"], "prompt": null, "assignee": "ann"}),
     )
     .await;
     let kept = d.count(
@@ -724,4 +724,14 @@ async fn the_journal_keeps_the_fields_asked_for() {
            AND instr(input, 'null') = 0 AND json_type(input, '$.prompt') IS NULL",
     );
     assert_eq!(kept, 1);
+    let cleared = d
+        .call("goals.update", json!({"id": g["id"], "assignee": null}))
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{:?}", cleared.body);
+    assert_eq!(cleared.body["assignee"], Value::Null);
+    let kept_clear = d.count(
+        "SELECT COUNT(*) FROM operations WHERE kind = 'goals.update'
+           AND json_type(input, '$.assignee') = 'null'",
+    );
+    assert_eq!(kept_clear, 1, "clearing a field is journaled as such");
 }
