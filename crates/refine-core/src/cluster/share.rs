@@ -191,6 +191,24 @@ impl Core {
         lock(&self.shared().keys).clear();
     }
 
+    /// Write `doc` under `bus_key` over the revision this node last saw of it, and remember the
+    /// new revision as seen at `at`. `Ok(false)`: another node wrote it first; it is heard next
+    /// and tried again from here (the caller keeps its mark before it).
+    async fn put_seen<T: serde::Serialize>(
+        &self,
+        bus: &super::bus::Bus,
+        bus_key: String,
+        at: &str,
+        doc: &T,
+        seen: Option<(String, u64)>,
+    ) -> Result<bool, String> {
+        let Some(rev) = bus.put_work(&bus_key, doc, seen.map(|s| s.1)).await? else {
+            return Ok(false);
+        };
+        lock(&self.shared().seen).insert(bus_key, (at.to_string(), rev));
+        Ok(true)
+    }
+
     /// Publish what changed here since the last pass (everything, after a (re)connect).
     pub(crate) async fn publish_work(&self, bus: &super::bus::Bus) -> Result<usize, String> {
         let apps = self.apps_list().await.map_err(|e| e.message)?;
@@ -237,15 +255,11 @@ impl Core {
                             created_at: f.created_at,
                             updated_at: f.updated_at,
                         };
-                        if let Some(rev) = bus.put_work(&bus_key, &doc, seen.map(|s| s.1)).await? {
-                            lock(&self.shared().seen).insert(bus_key, (at.clone(), rev));
-                            sent += 1;
-                        } else {
-                            // Another node wrote it first: heard next, then tried again from
-                            // here (the mark stays before it).
+                        if !self.put_seen(bus, bus_key, &at, &doc, seen).await? {
                             held_f = true;
                             continue;
                         }
+                        sent += 1;
                     }
                 }
                 if !held_f {
@@ -271,13 +285,11 @@ impl Core {
                             origin: me.clone(),
                             goal,
                         };
-                        if let Some(rev) = bus.put_work(&bus_key, &doc, seen.map(|s| s.1)).await? {
-                            lock(&self.shared().seen).insert(bus_key, (at.clone(), rev));
-                            sent += 1;
-                        } else {
+                        if !self.put_seen(bus, bus_key, &at, &doc, seen).await? {
                             held_g = true;
                             continue;
                         }
+                        sent += 1;
                     }
                 }
                 if !held_g {
