@@ -754,8 +754,8 @@ impl Core {
                     .collect::<Result<_, _>>()?;
                 Ok(v)
             };
-            let ops = rows("SELECT id, kind, status, progress, message, error, actor, surface, created_at, finished_at FROM operations ORDER BY created_at DESC LIMIT 200")?;
-            let failed = rows("SELECT id, kind, status, message, input, error, actor, surface, created_at FROM operations WHERE status IN ('failed', 'interrupted') ORDER BY created_at DESC LIMIT 100")?;
+            let ops = rows("SELECT id, kind, status, progress, message, error, actor, surface, created_at, finished_at FROM operations ORDER BY rowid DESC LIMIT 200")?;
+            let failed = rows("SELECT id, kind, status, message, input, error, actor, surface, created_at FROM operations WHERE status IN ('failed', 'interrupted') ORDER BY rowid DESC LIMIT 100")?;
             let activity = rows("SELECT at, actor, surface, operation, target, summary FROM activity ORDER BY seq DESC LIMIT 200")?;
             let layers = rows("SELECT scope, doc, revision FROM settings_layers ORDER BY scope")?;
             Ok::<_, refine_store::StoreError>((schema, counts, ops, failed, activity, layers))

@@ -64,14 +64,14 @@ impl Core {
         if let Some(a) = &input.app_id {
             validate_id("app", a)?;
         }
-        // Cursor: "<createdAt>|<id>" of the last item of the previous page.
+        // Cursor: "<createdAt>|<id>" of the last item of the previous page (the id places it).
         let cursor = match &input.cursor {
             None => None,
             Some(c) => {
-                let (at, id) = c.split_once('|').ok_or_else(|| {
+                let (_, id) = c.split_once('|').ok_or_else(|| {
                     ApiError::invalid("cursor is malformed; pass nextCursor unchanged")
                 })?;
-                Some((at.to_string(), id.to_string()))
+                Some(id.to_string())
             }
         };
         let items = self
@@ -82,7 +82,7 @@ impl Core {
                         status: input.status,
                         kind: input.kind.as_deref(),
                         app_id: input.app_id.as_deref(),
-                        before: cursor.as_ref().map(|(at, id)| (id.as_str(), at.as_str())),
+                        before: cursor.as_deref(),
                         limit: limit + 1,
                     },
                 )

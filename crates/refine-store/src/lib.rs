@@ -26,6 +26,7 @@ pub mod reporters;
 pub mod review;
 pub mod sessions;
 pub mod settings;
+mod walbuf;
 pub mod webhooks;
 
 use std::collections::VecDeque;
@@ -216,6 +217,12 @@ impl Cached for Connection {
 /// Statements each connection keeps parsed (the store has a few hundred distinct ones).
 const STATEMENT_CACHE: usize = 256;
 
+/// Run one statement kept parsed (the writer's `BEGIN`, savepoints and `COMMIT` run for every
+/// write).
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn configure(conn: &Connection, writer: bool) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -279,7 +286,10 @@ impl Store {
     }
 
     fn open_now(path: &Path) -> Result<Store> {
-        let mut writer = Connection::open(path)?;
+        // The writer's log writes are gathered into one write per commit (see `walbuf`).
+        walbuf::register().map_err(StoreError::Decode)?;
+        let mut writer =
+            Connection::open_with_flags_and_vfs(path, OpenFlags::default(), walbuf::VFS_NAME)?;
         configure(&writer, true)?;
         migrations::run(&writer)?;
         // Refresh the planner's statistics where they are stale (cheap when nothing changed).
@@ -371,12 +381,12 @@ impl Store {
                 return Err(e.into());
             }
         };
-        let out = match w.conn.execute_batch("SAVEPOINT refine_write") {
+        let out = match run(&w.conn, "SAVEPOINT refine_write") {
             Ok(()) => f(&w.conn),
             Err(e) => Err(StoreError::from(e).into()),
         };
         let kept = match &out {
-            Ok(_) => w.conn.execute_batch("RELEASE refine_write"),
+            Ok(_) => run(&w.conn, "RELEASE refine_write"),
             Err(_) => w
                 .conn
                 .execute_batch("ROLLBACK TO refine_write; RELEASE refine_write"),
@@ -432,7 +442,7 @@ impl Store {
             return Ok(b);
         }
         w.conn.busy_timeout(wait)?;
-        w.conn.execute_batch("BEGIN IMMEDIATE")?;
+        run(&w.conn, "BEGIN IMMEDIATE")?;
         w.last += 1;
         w.open = Some(w.last);
         w.members = 0;
@@ -445,7 +455,7 @@ impl Store {
         let Some(batch) = w.open.take() else {
             return Ok(());
         };
-        let committed = w.conn.execute_batch("COMMIT");
+        let committed = run(&w.conn, "COMMIT");
         if committed.is_err() && !w.conn.is_autocommit() {
             let _ = w.conn.execute_batch("ROLLBACK");
         }

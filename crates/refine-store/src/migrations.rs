@@ -488,6 +488,49 @@ const MIGRATIONS: &[&str] = &[
         WHERE goal_id = NEW.id;
     END;
     "#,
+    // 15: fewer B-trees written per mutation (each is a page of the log per commit). The
+    // journal of operations is listed in the order its rows were inserted (their rowid), so its
+    // time index goes; the activity and transition logs number their rows without
+    // AUTOINCREMENT (no `sqlite_sequence` row rewritten by every write: neither log deletes its
+    // newest rows, so numbers still only grow), and activity ids, made unique by construction
+    // and never looked up, lose their unique index.
+    r#"
+    DROP INDEX operations_created;
+    CREATE TABLE activity_new (
+        seq          INTEGER PRIMARY KEY,
+        id           TEXT NOT NULL,
+        at           TEXT NOT NULL,
+        actor        TEXT NOT NULL,
+        surface      TEXT NOT NULL,
+        operation    TEXT NOT NULL,
+        app_id       TEXT,
+        target       TEXT,
+        summary      TEXT NOT NULL,
+        operation_id TEXT,
+        data         TEXT
+    );
+    INSERT INTO activity_new(seq, id, at, actor, surface, operation, app_id, target, summary, operation_id, data)
+        SELECT seq, id, at, actor, surface, operation, app_id, target, summary, operation_id, data FROM activity;
+    DROP TABLE activity;
+    ALTER TABLE activity_new RENAME TO activity;
+    CREATE INDEX activity_app ON activity(app_id, seq);
+    CREATE INDEX activity_at ON activity(at);
+    CREATE TABLE goal_transitions_new (
+        seq         INTEGER PRIMARY KEY,
+        goal_id     TEXT NOT NULL REFERENCES goals(id) ON DELETE CASCADE,
+        app_id      TEXT NOT NULL,
+        from_status TEXT,
+        to_status   TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL
+    );
+    INSERT INTO goal_transitions_new(seq, goal_id, app_id, from_status, to_status, at, actor)
+        SELECT seq, goal_id, app_id, from_status, to_status, at, actor FROM goal_transitions;
+    DROP TABLE goal_transitions;
+    ALTER TABLE goal_transitions_new RENAME TO goal_transitions;
+    CREATE INDEX goal_transitions_goal ON goal_transitions(goal_id, seq);
+    CREATE INDEX goal_transitions_to ON goal_transitions(app_id, to_status, at);
+    "#,
 ];
 
 /// The newest schema version this build knows.
@@ -526,4 +569,65 @@ fn run_to(conn: &Connection, target: i64) -> Result<()> {
         ))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(c: &Connection, sql: &str) -> i64 {
+        c.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn the_logs_keep_their_rows_and_numbers_without_autoincrement() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        create_at(&db, 14).unwrap();
+        let c = Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO apps(id, name, path, shape, created_at, updated_at) VALUES ('a1', 'a', '/a', '{}', 't', 't');
+             INSERT INTO goals(id, app_id, number, title, status, node_id, created_at, updated_at) VALUES ('g1', 'a1', 1, 'G', 'todo', 'n', 't', 't');
+             INSERT INTO goal_transitions(goal_id, app_id, to_status, at, actor) VALUES ('g1', 'a1', 'todo', 't1', 'me'), ('g1', 'a1', 'running', 't2', 'me');
+             INSERT INTO activity(id, at, actor, surface, operation, summary) VALUES ('x1', 't1', 'me', 'cli', 'goals.create', 'one'), ('x2', 't2', 'me', 'cli', 'goals.update', 'two');
+             INSERT INTO operations(id, kind, status, actor, surface, instance, created_at, updated_at) VALUES ('o1', 'k', 'succeeded', 'me', 'cli', 'i', 't', 't');",
+        )
+        .unwrap();
+        run(&c).unwrap();
+        assert_eq!(count(&c, "PRAGMA user_version"), LATEST);
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM goal_transitions WHERE goal_id = 'g1'"
+            ),
+            2
+        );
+        assert_eq!(count(&c, "SELECT MAX(seq) FROM activity"), 2);
+        assert_eq!(count(&c, "SELECT COUNT(*) FROM operations"), 1);
+        // New rows number on from the old ones; nothing is kept in sqlite_sequence.
+        c.execute_batch(
+            "INSERT INTO activity(id, at, actor, surface, operation, summary) VALUES ('x3', 't3', 'me', 'cli', 'goals.update', 'three');
+             INSERT INTO goal_transitions(goal_id, app_id, from_status, to_status, at, actor) VALUES ('g1', 'a1', 'running', 'review', 't3', 'me');",
+        )
+        .unwrap();
+        assert_eq!(count(&c, "SELECT seq FROM activity WHERE id = 'x3'"), 3);
+        assert_eq!(count(&c, "SELECT MAX(seq) FROM goal_transitions"), 3);
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM sqlite_sequence WHERE name IN ('activity', 'goal_transitions')"
+            ),
+            0
+        );
+        // The transitions still go with their Goal.
+        c.execute_batch("PRAGMA foreign_keys = ON; DELETE FROM goals WHERE id = 'g1';")
+            .unwrap();
+        assert_eq!(count(&c, "SELECT COUNT(*) FROM goal_transitions"), 0);
+        assert_eq!(
+            c.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+                .unwrap(),
+            "ok"
+        );
+    }
 }

@@ -159,8 +159,8 @@ pub struct OperationFilter<'a> {
     pub status: Option<OperationStatus>,
     pub kind: Option<&'a str>,
     pub app_id: Option<&'a str>,
-    /// Only operations created strictly before this (id, created_at) cursor.
-    pub before: Option<(&'a str, &'a str)>,
+    /// Only operations created before this one (by id).
+    pub before: Option<&'a str>,
     pub limit: u32,
 }
 
@@ -179,20 +179,17 @@ pub fn list(conn: &Connection, f: &OperationFilter) -> Result<Vec<OperationRecei
         args.push(Box::new(a.to_string()));
         sql.push_str(&format!(" AND app_id = ?{}", args.len()));
     }
-    if let Some((id, at)) = f.before {
-        args.push(Box::new(at.to_string()));
+    // Newest first is the reverse of the order rows were inserted in (their rowid): the
+    // journal keeps no time index.
+    if let Some(id) = f.before {
         args.push(Box::new(id.to_string()));
         sql.push_str(&format!(
-            " AND (created_at < ?{a} OR (created_at = ?{a} AND id < ?{b}))",
-            a = args.len() - 1,
-            b = args.len()
+            " AND rowid < (SELECT rowid FROM operations WHERE id = ?{})",
+            args.len()
         ));
     }
     args.push(Box::new(f.limit));
-    sql.push_str(&format!(
-        " ORDER BY created_at DESC, id DESC LIMIT ?{}",
-        args.len()
-    ));
+    sql.push_str(&format!(" ORDER BY rowid DESC LIMIT ?{}", args.len()));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
