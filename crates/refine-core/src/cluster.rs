@@ -9,6 +9,7 @@
 
 pub(crate) mod bus;
 pub(crate) mod decide;
+pub(crate) mod rounds;
 pub(crate) mod share;
 
 use std::sync::atomic::{AtomicU64, Ordering};

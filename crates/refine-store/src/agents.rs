@@ -152,6 +152,24 @@ pub fn runs_of_goal(conn: &Connection, goal_id: &str) -> Result<Vec<AgentRun>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Runs of one Round of a Goal, oldest first.
+pub fn runs_of_round(conn: &Connection, goal_id: &str, round: u32) -> Result<Vec<AgentRun>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {RUN_COLUMNS} FROM agent_runs WHERE goal_id = ?1 AND round = ?2 ORDER BY started_at, rowid"
+    ))?;
+    let rows = st.query_map(params![goal_id, round], run_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A run as another node recorded it: inserted, or its row brought up to date.
+pub fn upsert_run(conn: &Connection, run: &AgentRun) -> Result<()> {
+    if get_run(conn, &run.id)?.is_some() {
+        update_run(conn, run)
+    } else {
+        insert_run(conn, run)
+    }
+}
+
 pub fn get_run(conn: &Connection, id: &str) -> Result<Option<AgentRun>> {
     Ok(conn
         .row(
@@ -222,6 +240,32 @@ pub fn transcript(
         });
     }
     Ok(out)
+}
+
+/// The last `limit` entries of a run's transcript, in order, and how many it has in all.
+pub fn transcript_tail(
+    conn: &Connection,
+    run_id: &str,
+    limit: u32,
+) -> Result<(Vec<refine_model::transcript::TranscriptEntry>, u32)> {
+    let total: u32 = conn.row(
+        "SELECT COUNT(*) FROM agent_transcript WHERE run_id = ?1",
+        [run_id],
+        |r| r.get(0),
+    )?;
+    if limit == 0 {
+        return Ok((Vec::new(), total));
+    }
+    // The first entry of the tail: the `limit`-th from the end (none: the run has fewer).
+    let first: Option<u32> = conn
+        .row(
+            "SELECT seq FROM agent_transcript WHERE run_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2",
+            params![run_id, limit - 1],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let entries = transcript(conn, run_id, first.and_then(|s| s.checked_sub(1)), limit)?;
+    Ok((entries, total))
 }
 
 /// Tokens and cost summed over runs matching `filter` (an SQL condition on agent_runs).

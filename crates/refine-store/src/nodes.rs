@@ -136,13 +136,22 @@ pub fn features_changed_since(
     Ok(rows)
 }
 
-/// Make a Goal's Rounds exactly these (another node's copy of them).
+/// Make a Goal's Rounds exactly these (another node's copy of them). What the automation
+/// recorded for a Round (`work`) stays, and so does a plan the copy does not have yet: those
+/// travel in their own documents.
 pub fn replace_rounds(conn: &Connection, goal_id: &str, rounds: &[Round]) -> Result<()> {
-    conn.exec("DELETE FROM rounds WHERE goal_id = ?1", [goal_id])?;
+    let numbers: Vec<u32> = rounds.iter().map(|r| r.number).collect();
+    conn.exec(
+        "DELETE FROM rounds WHERE goal_id = ?1 AND number NOT IN (SELECT value FROM json_each(?2))",
+        params![goal_id, serde_json::to_string(&numbers)?],
+    )?;
     for r in rounds {
         conn.exec(
             "INSERT INTO rounds(goal_id, number, request, plan, outcome, evidence, started_at, ended_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(goal_id, number) DO UPDATE SET request = excluded.request,
+               plan = COALESCE(excluded.plan, rounds.plan), outcome = excluded.outcome,
+               evidence = excluded.evidence, started_at = excluded.started_at, ended_at = excluded.ended_at",
             params![
                 goal_id,
                 r.number,
@@ -156,6 +165,33 @@ pub fn replace_rounds(conn: &Connection, goal_id: &str, rounds: &[Round]) -> Res
         )?;
     }
     Ok(())
+}
+
+/// A Round's plan and recorded work as another node has them (false: no such Round here yet).
+pub fn set_round_evidence(
+    conn: &Connection,
+    goal_id: &str,
+    round: u32,
+    plan: Option<&str>,
+    work: &str,
+) -> Result<bool> {
+    Ok(conn.exec(
+        "UPDATE rounds SET plan = COALESCE(?3, plan), work = ?4 WHERE goal_id = ?1 AND number = ?2",
+        params![goal_id, round, plan, work],
+    )? > 0)
+}
+
+/// The Rounds of the live Goals `node` works or has in review: (Goal id, Round).
+pub fn owned_rounds(conn: &Connection, node: &str) -> Result<Vec<(String, u32)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT g.id, r.number FROM goals g JOIN rounds r ON r.goal_id = g.id
+         WHERE g.node_id = ?1 AND g.deleted_at IS NULL
+           AND g.status IN ('plan', 'implement', 'quality', 'governance', 'review')",
+    )?;
+    let rows = stmt
+        .query_map([node], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 /// A Feature as another node has it (created or overwritten).
@@ -197,5 +233,63 @@ mod tests {
         assert_eq!(s.write(|c| forget_others(c, "a")).unwrap(), 1);
         assert!(s.read(|c| get(c, "b")).unwrap().is_none());
         assert!(s.read(|c| get(c, "a")).unwrap().is_some());
+    }
+
+    #[test]
+    fn another_nodes_rounds_keep_the_work_and_plan_recorded_here() {
+        let t = tempfile::tempdir().unwrap();
+        let s = crate::Store::open(&t.path().join("db")).unwrap();
+        let round = |n: u32, plan: Option<&str>| Round {
+            number: n,
+            request: "first attempt".into(),
+            plan: plan.map(str::to_string),
+            outcome: None,
+            evidence: vec![],
+            started_at: "2026-01-01T00:00:00Z".into(),
+            ended_at: None,
+        };
+        s.write(|c| {
+            c.execute_batch(
+                "INSERT INTO apps(id, name, path, shape, created_at, updated_at) VALUES ('a1', 'a', '/a', '{}', 't', 't');
+                 INSERT INTO goals(id, app_id, number, title, status, node_id, created_at, updated_at)
+                   VALUES ('g1', 'a1', 1, 'G', 'implement', 'n1', 't', 't');",
+            )?;
+            replace_rounds(c, "g1", &[round(1, Some("the plan")), round(2, None)])?;
+            let w = refine_model::agents::RoundWork {
+                base_commit: Some("abc".into()),
+                ..Default::default()
+            };
+            crate::agents::set_round_work(c, "g1", 1, &w)?;
+            // A copy without the plan (older) and without Round 2.
+            replace_rounds(c, "g1", &[round(1, None)])
+        })
+        .unwrap();
+        let (work, plan, rounds) = s
+            .read(|c| {
+                Ok::<_, crate::StoreError>((
+                    crate::agents::round_work(c, "g1", 1)?,
+                    c.row(
+                        "SELECT plan FROM rounds WHERE goal_id = 'g1' AND number = 1",
+                        [],
+                        |r| r.get::<_, Option<String>>(0),
+                    )?,
+                    c.row(
+                        "SELECT COUNT(*) FROM rounds WHERE goal_id = 'g1'",
+                        [],
+                        |r| r.get::<_, u32>(0),
+                    )?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(work.base_commit.as_deref(), Some("abc"), "the work stays");
+        assert_eq!(plan.as_deref(), Some("the plan"), "the plan stays");
+        assert_eq!(rounds, 1, "a Round the copy does not have goes");
+        // Evidence from another node lands on an existing Round only.
+        s.write(|c| {
+            assert!(set_round_evidence(c, "g1", 1, Some("p"), "{}")?);
+            assert!(!set_round_evidence(c, "g1", 9, None, "{}")?);
+            Ok::<_, crate::StoreError>(())
+        })
+        .unwrap();
     }
 }

@@ -178,6 +178,16 @@ impl Bus {
         over: Option<u64>,
     ) -> Result<Option<u64>, String> {
         let body = serde_json::to_vec(doc).map_err(|e| e.to_string())?;
+        self.put_work_raw(key, body, over).await
+    }
+
+    /// Put a work document already serialized (see `put_work`).
+    pub(crate) async fn put_work_raw(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        over: Option<u64>,
+    ) -> Result<Option<u64>, String> {
         let written = match over {
             Some(rev) => self.work.update(key, body.into(), rev).await.map_err(|e| {
                 (
@@ -567,6 +577,9 @@ async fn publish(core: Core, bus: Bus) {
                 || k.starts_with("apps.")
                 || k == "workflow.transitioned"
                 || k == "import.committed"
+                || k == "runner.round"
+                || k == "agents.run"
+                || k == "quality.evaluated"
         }),
     );
     loop {
@@ -583,6 +596,12 @@ async fn publish(core: Core, bus: Bus) {
                 Some((e, _)) => {
                     if e.kind.starts_with("apps.") {
                         core.forget_app_keys();
+                    }
+                    // A Round's evidence changed (its work, a run, an evaluation).
+                    if let (Some(goal), Some(round)) =
+                        (e.data["goalId"].as_str(), e.data["round"].as_u64())
+                    {
+                        core.round_changed(goal, round as u32);
                     }
                 }
                 None => return,

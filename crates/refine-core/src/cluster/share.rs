@@ -62,7 +62,7 @@ pub(crate) struct Shared {
     published: Mutex<HashMap<String, (String, String)>>,
     /// Bus key → the `updated_at` and revision of the copy last seen there (own or not): a
     /// copy is published only when newer, and only over that revision.
-    seen: Mutex<HashMap<String, (String, u64)>>,
+    pub(crate) seen: Mutex<HashMap<String, (String, u64)>>,
     /// Goal id → revision of the lease this node holds.
     pub(crate) leases: Mutex<HashMap<String, u64>>,
     /// Held while a lease is renewed (the beat and a step's fence must not race on a revision).
@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     pub(crate) synced: Mutex<Option<std::time::Instant>>,
     /// Goal id → when this node first left it to another node (see `defer_to_peer`).
     deferred: Mutex<HashMap<String, std::time::Instant>>,
+    /// Round evidence (see `rounds`).
+    pub(crate) rounds: super::rounds::RoundState,
 }
 
 /// How long a queued Goal left to a better-placed node waits before this node takes it anyway.
@@ -110,6 +112,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Parse and check a work document read off the bus under `key`.
 pub(crate) enum WorkDoc {
     Goal(Box<GoalDoc>),
+    Round(Box<super::rounds::RoundDoc>),
     Feature(FeatureDoc),
     Number,
 }
@@ -150,6 +153,12 @@ pub(crate) fn parse_work(key: &str, raw: &[u8]) -> Result<WorkDoc, String> {
             }
             crate::apps::validate_id("feature", id).map_err(|e| format!("{key}: {}", e.message))?;
             Ok(WorkDoc::Feature(d))
+        }
+        "r" => {
+            let d: super::rounds::RoundDoc =
+                serde_json::from_value(v).map_err(|e| format!("{key}: {e}"))?;
+            d.check(key, app, id)?;
+            Ok(WorkDoc::Round(Box::new(d)))
         }
         _ => Err(format!("{key}: not a work key")),
     }
@@ -214,10 +223,13 @@ impl Core {
         let apps = self.apps_list().await.map_err(|e| e.message)?;
         let me = self.node_id().to_string();
         let mut sent = 0;
+        // Shared apps' keys, and the Goals whose documents went out (their Rounds follow).
+        let (mut keys, mut went) = (HashMap::new(), Vec::new());
         for app in apps {
             let Some(key) = self.app_key(&app).await else {
                 continue;
             };
+            keys.insert(app.id.clone(), key.clone());
             let (g_since, f_since) = lock(&self.shared().published)
                 .get(&app.id)
                 .cloned()
@@ -279,6 +291,7 @@ impl Core {
                         .await
                         .map_err(|e| e.message)?;
                     if let Some(goal) = goal {
+                        went.push(goal.id.clone());
                         let doc = GoalDoc {
                             state_version: STATE_VERSION,
                             app_key: key.clone(),
@@ -300,7 +313,7 @@ impl Core {
                 }
             }
         }
-        Ok(sent)
+        Ok(sent + self.publish_rounds(bus, &keys, went).await?)
     }
 
     /// Start publishing from scratch (after a (re)connect: the bus may have missed anything);
@@ -308,6 +321,7 @@ impl Core {
     pub(crate) fn republish_all(&self) {
         lock(&self.shared().published).clear();
         lock(&self.shared().seen).clear();
+        self.sweep_rounds();
         self.shared().wake.notify_one();
     }
 
@@ -321,6 +335,7 @@ impl Core {
         let at = match &doc {
             WorkDoc::Goal(d) => d.goal.updated_at.clone(),
             WorkDoc::Feature(d) => d.updated_at.clone(),
+            WorkDoc::Round(_) => String::new(),
             WorkDoc::Number => return,
         };
         {
@@ -334,6 +349,7 @@ impl Core {
         let app_key = match &doc {
             WorkDoc::Goal(d) => d.app_key.clone(),
             WorkDoc::Feature(d) => d.app_key.clone(),
+            WorkDoc::Round(d) => d.app_key.clone(),
             WorkDoc::Number => return,
         };
         if matches!(&doc, WorkDoc::Goal(d) if d.origin == self.node_id())
@@ -355,8 +371,15 @@ impl Core {
             return; // an app this node does not have
         };
         let applied = match doc {
-            WorkDoc::Goal(d) => self.apply_goal(&app_id, d.goal).await,
+            WorkDoc::Goal(d) => {
+                let id = d.goal.id.clone();
+                let applied = self.apply_goal(&app_id, d.goal).await;
+                // Its Rounds' documents heard before it (or before its owner changed) now.
+                self.retry_pending_rounds(&id, &app_id).await;
+                applied
+            }
             WorkDoc::Feature(d) => self.apply_feature(&app_id, d).await,
+            WorkDoc::Round(d) => return self.heard_round(key, raw, *d, &app_id).await,
             WorkDoc::Number => return,
         };
         if let Err(e) = applied {

@@ -61,6 +61,7 @@ impl Core {
                     .map_err(ApiError::from)
             })
             .await?;
+            self.round_changed(&goal.id, round);
         }
         self.step_transition(goal, round, Action::Advance(WorkflowState::Implement), None)
             .await

@@ -352,6 +352,17 @@ impl Core {
                     }
                 })
                 .await?;
+        } else if work.worktree.is_none() {
+            // Another node's Round, heard over the bus (that node went down and this one took
+            // the Goal over): map it onto a worktree here and go on from its evidence.
+            let path = if in_checkout {
+                repo.clone()
+            } else {
+                self.worktree_path(app, goal, round)
+            };
+            work = self
+                .adopt_round(app, goal, round, work, path, in_checkout)
+                .await?;
         }
         if work.waiting.is_some() {
             // The provider answers again: the Goal no longer waits.
