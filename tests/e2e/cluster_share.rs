@@ -39,7 +39,6 @@ fn count_each(datas: &[PathBuf], sql: &str, goal: &str) -> Vec<i64> {
 }
 
 const PLANS: &str = "SELECT COUNT(*) FROM agent_runs WHERE goal_id = ?1 AND phase = 'plan'";
-const RUNS: &str = "SELECT COUNT(*) FROM agent_runs WHERE goal_id = ?1";
 const TO_REVIEW: &str =
     "SELECT COUNT(*) FROM goal_transitions WHERE goal_id = ?1 AND to_status = 'review'";
 
@@ -120,6 +119,213 @@ fn wait_goal(h: &Http, id: &str, status: &str, not: Option<&str>, secs: u64) -> 
     })
 }
 
+/// Have node `name`'s scripted agent append each run to the shared log `log`.
+fn log_runs(h: &Http, log: &Path, name: &str) {
+    let all = h.ok("agents.profiles.list", json!({}));
+    let mut p = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "scripted")
+        .expect("the scripted profile")
+        .clone();
+    p["env"]["REFINE_SCRIPTED_RUN_LOG"] = json!(log);
+    p["env"]["REFINE_SCRIPTED_NODE"] = json!(name);
+    h.ok("agents.profiles.save", json!({ "profile": p }));
+}
+
+fn micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64
+}
+
+/// Put what the test did to a node (`killed`, `frozen`, `thawed`, `restarted`) in the run log,
+/// on the same clock as the runs.
+fn mark(log: &Path, event: &str, node: &str) -> u64 {
+    use std::io::Write;
+    let at = micros();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    writeln!(f, "{}", json!({"event": event, "node": node, "at": at})).unwrap();
+    at
+}
+
+/// One agent run as the shared log has it.
+#[derive(Debug, Clone)]
+struct LoggedRun {
+    node: String,
+    goal: u64,
+    round: u64,
+    phase: String,
+    candidate: Value,
+    start: u64,
+    end: Option<u64>,
+}
+
+/// The runs in the log, and the marks (`(event, node, at)`).
+fn read_log(log: &Path) -> (Vec<LoggedRun>, Vec<(String, String, u64)>) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut runs: BTreeMap<String, LoggedRun> = BTreeMap::new();
+    let mut marks = Vec::new();
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        let at = v["at"].as_u64().unwrap();
+        let node = v["node"].as_str().unwrap().to_string();
+        match v["event"].as_str().unwrap() {
+            "start" => {
+                runs.insert(
+                    v["run"].as_str().unwrap().to_string(),
+                    LoggedRun {
+                        node,
+                        goal: v["goal"].as_u64().unwrap_or(0),
+                        round: v["round"].as_u64().unwrap(),
+                        phase: v["phase"].as_str().unwrap().to_string(),
+                        candidate: v["candidate"].clone(),
+                        start: at,
+                        end: None,
+                    },
+                );
+            }
+            "end" => {
+                let run = v["run"].as_str().unwrap();
+                runs.get_mut(run)
+                    .unwrap_or_else(|| panic!("{run} ended unstarted"))
+                    .end = Some(at);
+            }
+            other => marks.push((other.to_string(), node, at)),
+        }
+    }
+    (runs.into_values().collect(), marks)
+}
+
+/// When each run was active: from its start to its end, less the time its node was frozen; a
+/// run with no end was ended by its node's kill (after its start); with neither it still runs.
+fn active(run: &LoggedRun, marks: &[(String, String, u64)]) -> Vec<(u64, u64)> {
+    let on_node = |what: &str| {
+        marks
+            .iter()
+            .filter(|(e, n, at)| e == what && *n == run.node && *at >= run.start)
+            .map(|(_, _, at)| *at)
+            .min()
+    };
+    let end = run.end.or_else(|| on_node("killed")).unwrap_or(u64::MAX);
+    let mut spans = vec![(run.start, end)];
+    let frozen: Vec<(u64, u64)> = marks
+        .iter()
+        .filter(|(e, n, _)| e == "frozen" && *n == run.node)
+        .map(|(_, _, from)| {
+            let to = marks
+                .iter()
+                .filter(|(e, n, at)| e == "thawed" && *n == run.node && at > from)
+                .map(|(_, _, at)| *at)
+                .min()
+                .unwrap_or(u64::MAX);
+            (*from, to)
+        })
+        .collect();
+    for (from, to) in frozen {
+        spans = spans
+            .into_iter()
+            .flat_map(|(a, b)| {
+                if to <= a || from >= b {
+                    vec![(a, b)]
+                } else {
+                    [(a, from), (to, b)]
+                        .into_iter()
+                        .filter(|(x, y)| x < y)
+                        .collect()
+                }
+            })
+            .collect();
+    }
+    spans
+}
+
+/// No two runs of one Goal's Round and phase (and candidate) were active at the same time,
+/// across the cluster. Returns the runs.
+fn assert_no_overlap(log: &Path) -> Vec<LoggedRun> {
+    let (runs, marks) = read_log(log);
+    assert!(!runs.is_empty(), "the scripted agents logged no run");
+    for (i, a) in runs.iter().enumerate() {
+        for b in &runs[i + 1..] {
+            if (a.goal, a.round, &a.phase, &a.candidate)
+                != (b.goal, b.round, &b.phase, &b.candidate)
+            {
+                continue;
+            }
+            for (x0, x1) in active(a, &marks) {
+                for (y0, y1) in active(b, &marks) {
+                    assert!(
+                        x1 <= y0 || y1 <= x0,
+                        "two runs of Goal #{} round {} {} overlap: {a:?} and {b:?}\nmarks: {marks:?}",
+                        a.goal,
+                        a.round,
+                        a.phase
+                    );
+                }
+            }
+        }
+    }
+    runs
+}
+
+/// The logged runs of Goal number `n` in `phase` (round 1).
+fn logged(runs: &[LoggedRun], n: u64, phase: &str) -> Vec<LoggedRun> {
+    runs.iter()
+        .filter(|r| r.goal == n && r.round == 1 && r.phase == phase)
+        .cloned()
+        .collect()
+}
+
+/// The pids of a daemon's descendants (its agents and their commands).
+fn descendants(pid: i32) -> Vec<i32> {
+    let parent = |p: i32| -> Option<i32> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        stat[stat.rfind(')')? + 2..]
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    let all: Vec<i32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    let mut out = vec![pid];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for &p in &all {
+            if !out.contains(&p) && parent(p).is_some_and(|pp| out.contains(&pp)) {
+                out.push(p);
+                grew = true;
+            }
+        }
+    }
+    out.remove(0);
+    out
+}
+
+/// Every node's agent run ids of a Goal (sorted), through its HTTP API (`runner.rounds`).
+fn run_ids(h: &Http, goal: &str) -> Vec<String> {
+    let rounds = h.ok("runner.rounds", json!({"goalId": goal}));
+    let mut ids: Vec<String> = rounds
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["runs"].as_array().unwrap().iter())
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
 #[test]
 fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -143,8 +349,11 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         });
     }
     let ids: Vec<String> = hs.iter().map(node_id).collect();
-    for (h, clone) in hs.iter().zip(&clones) {
+    // Every node's scripted agent logs its runs in one shared file.
+    let log = tmp.path().join("runs.log");
+    for ((h, clone), name) in hs.iter().zip(&clones).zip(NAMES) {
         scripted_app(h, clone, 2);
+        log_runs(h, &log, name);
     }
 
     // Two Features made on alpha reach the others.
@@ -221,13 +430,17 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
     );
     assert_eq!(views[0], views[1]);
     assert_eq!(views[0], views[2]);
+    let runs = assert_no_overlap(&log);
     for id in &made {
+        let n = views[0][id].0;
+        assert_eq!(logged(&runs, n, "plan").len(), 1, "Goal #{n} planned once");
+        // Its Round's evidence went out: every node shows the same runs, the plan among them.
+        until("the same Round evidence on every node", 30, || {
+            let each: Vec<Vec<String>> = hs.iter().map(|h| run_ids(h, id)).collect();
+            (!each[0].is_empty() && each.iter().all(|e| *e == each[0])).then(|| json!(each))
+        });
         let plans = count_each(&datas, PLANS, id);
-        assert_eq!(
-            plans.iter().sum::<i64>(),
-            1,
-            "Goal {id} planned once: {plans:?}"
-        );
+        assert_eq!(plans, [1, 1, 1], "Goal {id}'s plan run on every node");
         let reviews = count_each(&datas, TO_REVIEW, id);
         assert_eq!(
             reviews.iter().sum::<i64>(),
@@ -318,25 +531,86 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         .unwrap()
         .to_string();
     let g = wait_goal(&hs[0], &long, "implement", None, 60);
+    let long_n = g["number"].as_u64().unwrap();
     let dead = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
-    daemons[dead].signal(libc::SIGKILL);
+    // Its plan reached the others before it dies (the Round's evidence on the bus).
     let survivor = (dead + 1) % 3;
+    until("the plan on another node", 30, || {
+        let rounds = hs[survivor].ok("runner.rounds", json!({"goalId": long}));
+        rounds[0]["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["phase"] == "plan" && r["status"] != "running")
+            .then(|| json!(true))
+    });
+    daemons[dead].signal(libc::SIGKILL);
+    mark(&log, "killed", NAMES[dead]);
     let g = wait_goal(&hs[survivor], &long, "review", Some(&ids[dead]), 120);
     let taker = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
     assert_ne!(taker, dead);
-    let runs_before = count_each(&datas[dead..=dead], RUNS, &long)[0];
+    let runs = assert_no_overlap(&log);
+    // The taker went on from the pushed evidence: the plan was not made again, and the
+    // implement it ran began after the killed node's ended.
+    let plans = logged(&runs, long_n, "plan");
+    assert_eq!(plans.len(), 1, "planned once across the cluster: {plans:?}");
+    assert_eq!(plans[0].node, NAMES[dead]);
+    let implements = logged(&runs, long_n, "implement");
+    assert!(
+        implements
+            .iter()
+            .any(|r| r.node == NAMES[taker] && r.end.is_some()),
+        "{implements:?}"
+    );
+    // Its Round's evidence reads the same on the taker and the third node: the killed
+    // node's runs (its implement settled as lost) and the taker's.
+    let third = 3 - dead - taker;
+    let evidence = until("the taken-over Round's evidence alike", 30, || {
+        let (a, b) = (run_ids(&hs[taker], &long), run_ids(&hs[third], &long));
+        (a == b).then(|| json!(a))
+    });
+    let rounds = hs[third].ok("runner.rounds", json!({"goalId": long}));
+    let r1 = &rounds[0];
+    assert!(r1["work"]["candidateCommit"].is_string(), "{r1}");
+    assert!(
+        r1["work"]["worktree"].is_null(),
+        "no other node's path: {r1}"
+    );
+    assert_eq!(r1["work"]["quality"][0]["passed"], true, "{r1}");
+    assert!(
+        r1["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["phase"] == "implement" && r["status"] == "lost"),
+        "the killed node's implement, settled: {r1}"
+    );
+    assert_eq!(
+        evidence.as_array().unwrap().len(),
+        r1["runs"].as_array().unwrap().len()
+    );
 
     // Back again, it hears the Goal finished elsewhere and runs nothing of it.
     daemons[dead] = node(tmp.path(), &nats, NAMES[dead], dead);
+    let back_at = mark(&log, "restarted", NAMES[dead]);
     let back = daemons[dead].client();
     short_ttl(&back);
     wait_goal(&back, &long, "review", Some(&ids[dead]), 60);
     std::thread::sleep(Duration::from_secs(4));
-    assert_eq!(
-        count_each(&datas[dead..=dead], RUNS, &long)[0],
-        runs_before,
-        "the restarted node ran nothing of a Goal taken over"
+    let runs = assert_no_overlap(&log);
+    let again: Vec<&LoggedRun> = runs
+        .iter()
+        .filter(|r| r.goal == long_n && r.node == NAMES[dead] && r.start > back_at)
+        .collect();
+    assert!(
+        again.is_empty(),
+        "the restarted node ran nothing of a Goal taken over: {again:?}"
     );
+    // ...and now shows the same evidence as the others.
+    until("the restarted node's evidence", 30, || {
+        let (a, b) = (run_ids(&back, &long), run_ids(&hs[taker], &long));
+        (a == b).then(|| json!(a))
+    });
     assert_eq!(count_each(&datas, TO_REVIEW, &long).iter().sum::<i64>(), 1);
     let hs: Vec<Http> = daemons.iter().map(Daemon::client).collect();
     for h in &hs {
@@ -357,6 +631,7 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
     let g = wait_goal(&hs[0], &resume, "quality", None, 60);
     let gone = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
     daemons[gone].signal(libc::SIGKILL);
+    mark(&log, "killed", NAMES[gone]);
     let g = wait_goal(
         &hs[(gone + 1) % 3],
         &resume,
@@ -365,16 +640,23 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         120,
     );
     let taker = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
-    let implements = count_each(
-        &datas,
+    let resume_n = g["number"].as_u64().unwrap();
+    let runs = assert_no_overlap(&log);
+    let implements = logged(&runs, resume_n, "implement");
+    assert_eq!(
+        implements.len(),
+        1,
+        "the taker went on from the pushed candidate: {implements:?}"
+    );
+    assert_eq!(implements[0].node, NAMES[gone], "{implements:?}");
+    assert_eq!(logged(&runs, resume_n, "plan").len(), 1);
+    // The one implement run (the killed node's) is what the taker shows too.
+    let on_taker = count_each(
+        &datas[taker..=taker],
         "SELECT COUNT(*) FROM agent_runs WHERE goal_id = ?1 AND phase = 'implement'",
         &resume,
     );
-    assert_eq!(
-        implements[taker], 0,
-        "the taker went on from the pushed candidate: {implements:?}"
-    );
-    assert_eq!(implements.iter().sum::<i64>(), 1, "{implements:?}");
+    assert_eq!(on_taker, [1], "the killed node's implement run, replicated");
     daemons[gone] = node(tmp.path(), &nats, NAMES[gone], gone);
     short_ttl(&daemons[gone].client());
     let hs: Vec<Http> = daemons.iter().map(Daemon::client).collect();
@@ -394,16 +676,39 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         .to_string();
     let g = wait_goal(&hs[0], &frozen_goal, "implement", None, 60);
     let frozen = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
+    let frozen_n = g["number"].as_u64().unwrap();
+    // The whole node is suspended, as a machine going to sleep: the daemon, then its agents.
+    let pid = daemons[frozen].pid();
     unsafe {
-        libc::kill(daemons[frozen].pid(), libc::SIGSTOP);
+        libc::kill(pid, libc::SIGSTOP);
     }
+    let children = descendants(pid);
+    for &c in &children {
+        unsafe {
+            libc::kill(c, libc::SIGSTOP);
+        }
+    }
+    mark(&log, "frozen", NAMES[frozen]);
     let awake = (frozen + 1) % 3;
     let g = wait_goal(&hs[awake], &frozen_goal, "review", Some(&ids[frozen]), 120);
-    unsafe {
-        libc::kill(daemons[frozen].pid(), libc::SIGCONT);
+    let thawed = mark(&log, "thawed", NAMES[frozen]);
+    for &c in children.iter().chain([pid].iter()) {
+        unsafe {
+            libc::kill(c, libc::SIGCONT);
+        }
     }
-    // Its agent's sleep is over by now; give the thawed node time to try to land its step.
-    std::thread::sleep(Duration::from_secs(6));
+    // Give the thawed node time to try to land its step (its agent's sleep may end now).
+    std::thread::sleep(Duration::from_secs(12));
+    let runs = assert_no_overlap(&log);
+    let late: Vec<&LoggedRun> = runs
+        .iter()
+        .filter(|r| r.goal == frozen_n && r.node == NAMES[frozen] && r.start > thawed)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "the thawed node started runs of the Goal it lost: {late:?}"
+    );
+    assert_eq!(logged(&runs, frozen_n, "plan").len(), 1, "planned once");
     let reviews = count_each(&datas, TO_REVIEW, &frozen_goal);
     assert_eq!(
         reviews[frozen],
@@ -472,8 +777,10 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         history(&datas, &outage)
     );
     assert_eq!(reviews.iter().sum::<i64>(), 1, "{reviews:?}");
-    let plans = count_each(&datas, PLANS, &outage);
-    assert_eq!(plans.iter().sum::<i64>(), 1, "nothing ran twice: {plans:?}");
+    let outage_n = g["number"].as_u64().unwrap();
+    let runs = assert_no_overlap(&log);
+    let plans = logged(&runs, outage_n, "plan");
+    assert_eq!(plans.len(), 1, "nothing ran twice: {plans:?}");
     until("Goals made again once the cluster is back", 60, || {
         (hs[other]
             .call(
@@ -484,4 +791,47 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
             == 200)
             .then(|| json!(true))
     });
+}
+
+#[test]
+fn the_run_log_check_fails_on_overlapping_runs_and_allows_killed_and_frozen_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("runs.log");
+    let line = |run: &str, node: &str, event: &str, phase: &str, at: u64| {
+        json!({"run": run, "node": node, "goal": 3, "round": 1, "phase": phase, "candidate": null, "event": event, "at": at})
+            .to_string()
+    };
+    let write = |lines: &[String]| std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let mark = |event: &str, node: &str, at: u64| {
+        json!({"event": event, "node": node, "at": at}).to_string()
+    };
+    // A killed node's run (no end) ends at the kill; a frozen node's is idle while frozen.
+    write(&[
+        line("a1", "alpha", "start", "implement", 10),
+        mark("killed", "alpha", 20),
+        line("b1", "beta", "start", "implement", 30),
+        line("b1", "beta", "end", "implement", 40),
+        line("c1", "gamma", "start", "quality", 50),
+        mark("frozen", "gamma", 55),
+        line("b2", "beta", "start", "quality", 60),
+        line("b2", "beta", "end", "quality", 70),
+        mark("thawed", "gamma", 80),
+        line("c1", "gamma", "end", "quality", 85),
+    ]);
+    assert_eq!(assert_no_overlap(&log).len(), 4);
+    // Without the kill, the first run still runs when the second starts: caught.
+    write(&[
+        line("a1", "alpha", "start", "implement", 10),
+        line("b1", "beta", "start", "implement", 30),
+        line("b1", "beta", "end", "implement", 40),
+    ]);
+    assert!(std::panic::catch_unwind(|| assert_no_overlap(&log)).is_err());
+    // A frozen node's agent that kept running (only the daemon stopped): caught.
+    write(&[
+        line("c1", "gamma", "start", "quality", 50),
+        line("c1", "gamma", "end", "quality", 75),
+        line("b2", "beta", "start", "quality", 60),
+        line("b2", "beta", "end", "quality", 70),
+    ]);
+    assert!(std::panic::catch_unwind(|| assert_no_overlap(&log)).is_err());
 }

@@ -189,7 +189,8 @@ pub fn run(args: &[String]) -> i32 {
         std::eprintln!("scripted agent: cannot read the prompt: {e}");
         return 2;
     }
-    match act(&prompt) {
+    let log = RunLog::open(&parse(&prompt));
+    let code = match act(&prompt) {
         Ok(out) => {
             std::println!("{out}");
             0
@@ -198,7 +199,67 @@ pub fn run(args: &[String]) -> i32 {
             std::eprintln!("scripted agent: {e}");
             1
         }
+    };
+    if let Some(log) = log {
+        log.write("end", code);
     }
+    code
+}
+
+/// The shared run log (opt-in): with `REFINE_SCRIPTED_RUN_LOG` set (a profile's environment,
+/// say), each run appends a `start` line when it begins and an `end` line when it ends, JSON,
+/// naming the run, the node (`REFINE_SCRIPTED_NODE`), the Goal's number, Round, phase,
+/// candidate and repair, and the time in microseconds since the epoch. Several agents (of
+/// several nodes) may share one file: each line is one append. A run killed midway leaves its
+/// `start` line only.
+struct RunLog {
+    path: String,
+    line: Value,
+}
+
+impl RunLog {
+    fn open(p: &Prompt) -> Option<RunLog> {
+        let path = std::env::var("REFINE_SCRIPTED_RUN_LOG")
+            .ok()
+            .filter(|p| !p.is_empty())?;
+        let node = std::env::var("REFINE_SCRIPTED_NODE").unwrap_or_default();
+        let run = format!("{node}-{}-{}", std::process::id(), now_micros());
+        let log = RunLog {
+            path,
+            line: json!({
+                "run": run, "node": node, "goal": p.goal_number, "round": p.round,
+                "phase": p.phase, "candidate": p.candidate, "repair": p.repair,
+            }),
+        };
+        log.write("start", 0);
+        Some(log)
+    }
+
+    fn write(&self, event: &str, code: i32) {
+        let mut line = self.line.clone();
+        line["event"] = json!(event);
+        line["at"] = json!(now_micros());
+        if event == "end" {
+            line["exit"] = json!(code);
+        }
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+        if let Err(e) = appended {
+            std::eprintln!(
+                "scripted agent: cannot append to the run log {}: {e}",
+                self.path
+            );
+        }
+    }
+}
+
+fn now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 fn act(prompt: &str) -> Result<String, String> {
@@ -555,6 +616,37 @@ mod tests {
             .run(&mut out, |_| {})
             .unwrap();
         assert_eq!(out, b"\n\n");
+    }
+
+    #[test]
+    fn each_run_appends_a_start_and_an_end_line_to_the_shared_log() {
+        let file = std::env::temp_dir().join(format!(
+            "refine-run-log-{}-{}",
+            std::process::id(),
+            now_micros()
+        ));
+        let p = parse("Phase: plan\nRound: 2\nGoal: #5 Add a thing\n");
+        let log = RunLog {
+            path: file.to_string_lossy().to_string(),
+            line: json!({"run": "n-1", "node": "n", "goal": p.goal_number, "round": p.round, "phase": p.phase}),
+        };
+        log.write("start", 0);
+        log.write("end", 0);
+        let lines: Vec<Value> = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["event"], "start");
+        assert_eq!(
+            (lines[0]["goal"].as_u64(), lines[0]["round"].as_u64()),
+            (Some(5), Some(2))
+        );
+        assert_eq!(lines[1]["event"], "end");
+        assert_eq!(lines[1]["exit"], 0);
+        assert!(lines[1]["at"].as_u64() >= lines[0]["at"].as_u64());
+        let _ = std::fs::remove_file(&file);
     }
 
     #[test]
