@@ -735,8 +735,25 @@ mod tests {
         let mut other = d.clone();
         other.runs[0].run.round = Some(2);
         assert!(other.check("r.k.x.1", "k", &format!("{GOAL}.1")).is_err());
-        let mut bad = d;
+        let mut bad = d.clone();
         bad.runs[0].run.id = "not-a-uuid".into();
         assert!(bad.check("r.k.x.1", "k", &format!("{GOAL}.1")).is_err());
+        // Off the bus: the key is checked, a newer state version and junk are refused.
+        use super::super::share::{parse_work, WorkDoc};
+        let key = format!("r.k.{GOAL}.1");
+        let raw = serde_json::to_vec(&d).unwrap();
+        assert!(matches!(parse_work(&key, &raw), Ok(WorkDoc::Round(_))));
+        assert!(parse_work(&format!("r.k.{GOAL}.2"), &raw).is_err());
+        let mut newer = serde_json::to_value(&d).unwrap();
+        newer["stateVersion"] = serde_json::json!(STATE_VERSION + 1);
+        let e = parse_work(&key, newer.to_string().as_bytes())
+            .err()
+            .unwrap();
+        assert!(e.contains("upgrade this node"), "{e}");
+        let mut extra = serde_json::to_value(&d).unwrap();
+        extra["surprise"] = serde_json::json!(1);
+        assert!(parse_work(&key, extra.to_string().as_bytes()).is_err());
+        assert!(parse_work(&key, b"{not json").is_err());
+        assert!(parse_work(&key, &vec![b' '; MAX_MESSAGE * 4 + 1]).is_err());
     }
 }
