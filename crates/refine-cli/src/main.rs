@@ -20,7 +20,7 @@ mod render;
 
 use std::path::PathBuf;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use refine_client::CliError;
 
@@ -32,29 +32,8 @@ use refine_client::CliError;
     after_help = "Global options (--json, --jq, --url, --data-dir, --actor) go before or after the subcommand.\nEnvironment: REFINE_URL, REFINE_TOKEN (instead of the data dir's token file), REFINE_ACTOR, REFINE_HOME, NO_COLOR."
 )]
 pub struct Cli {
-    /// Run the daemon headless in the foreground.
-    #[arg(long)]
-    serve: bool,
-    /// Port for --serve (0 picks a free one).
-    #[arg(long, env = "REFINE_PORT", default_value_t = refine_core::daemon::DEFAULT_PORT)]
-    port: u16,
-    /// Address for --serve to listen on (loopback by default).
-    #[arg(long, default_value = "127.0.0.1")]
-    bind: std::net::IpAddr,
-    /// Allow --bind to a non-loopback address.
-    #[arg(long)]
-    allow_remote: bool,
-    /// Serve the UI from this folder instead of the built-in bundle.
-    #[arg(long, value_name = "DIR")]
-    ui_dir: Option<PathBuf>,
-    /// With --serve: join the cluster on this NATS server (repeat for several; credentials from
-    /// REFINE_CLUSTER_USER and REFINE_CLUSTER_PASSWORD). Without it a node rejoins the cluster
-    /// it was in.
-    #[arg(long, value_name = "NATS_URL")]
-    cluster: Vec<String>,
-    /// With --serve: this node's name (default: the host name); kept for later starts.
-    #[arg(long, value_name = "NAME")]
-    node_name: Option<String>,
+    #[command(flatten)]
+    daemon: DaemonArgs,
 
     /// Data directory (default: $REFINE_HOME, else ~/.local/share/refine).
     #[arg(long, global = true, value_name = "DIR")]
@@ -83,6 +62,46 @@ pub struct Cli {
 
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// The daemon's own options (`refine --serve …`).
+#[derive(Args, Debug)]
+struct DaemonArgs {
+    /// Run the daemon headless in the foreground.
+    #[arg(long)]
+    serve: bool,
+    /// Port for --serve (0 picks a free one).
+    #[arg(long, env = "REFINE_PORT", default_value_t = refine_core::daemon::DEFAULT_PORT)]
+    port: u16,
+    /// Address for --serve to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Allow --bind to a non-loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Serve the UI from this folder instead of the built-in bundle.
+    #[arg(long, value_name = "DIR")]
+    ui_dir: Option<PathBuf>,
+    /// With --serve: join the cluster on this NATS server (repeat for several; credentials from
+    /// REFINE_CLUSTER_USER and REFINE_CLUSTER_PASSWORD). Without it a node rejoins the cluster
+    /// it was in.
+    #[arg(long, value_name = "NATS_URL")]
+    cluster: Vec<String>,
+    /// With --serve: this node's name (default: the host name); kept for later starts.
+    #[arg(long, value_name = "NAME")]
+    node_name: Option<String>,
+}
+
+/// `refine --serve` and the daemon's options only: the daemon does not build the whole command
+/// tree (every subcommand, and the ones made from the operation registry) just to start, which
+/// kept a few MiB of code resident for nothing. Anything else falls back to [`Cli`].
+#[derive(Parser, Debug)]
+#[command(name = "refine")]
+struct ServeCli {
+    #[command(flatten)]
+    daemon: DaemonArgs,
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,12 +275,15 @@ fn normalize_args(args: Vec<String>) -> Vec<String> {
 }
 
 fn data_dir(cli: &Cli) -> PathBuf {
-    cli.data_dir
-        .clone()
+    dir_or_default(&cli.data_dir)
+}
+
+fn dir_or_default(dir: &Option<PathBuf>) -> PathBuf {
+    dir.clone()
         .unwrap_or_else(refine_core::daemon::default_data_dir)
 }
 
-async fn serve(cli: &Cli) -> std::result::Result<(), String> {
+async fn serve(cli: &DaemonArgs, data_dir: PathBuf) -> std::result::Result<(), String> {
     // glibc gives each thread that contends for the heap an arena of its own, and freed memory
     // in one is not reused by another: two arenas keep a daemon of many short blocking tasks
     // from growing its resident memory with its thread count.
@@ -269,8 +291,8 @@ async fn serve(cli: &Cli) -> std::result::Result<(), String> {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
-    let _logs = refine_server::logging::init(&data_dir(cli));
-    let mut opts = refine_server::daemon::DaemonOptions::new(data_dir(cli));
+    let _logs = refine_server::logging::init(&data_dir);
+    let mut opts = refine_server::daemon::DaemonOptions::new(data_dir);
     opts.port = cli.port;
     opts.bind = cli.bind;
     opts.allow_remote = cli.allow_remote;
@@ -307,6 +329,13 @@ async fn serve(cli: &Cli) -> std::result::Result<(), String> {
     Ok(())
 }
 
+async fn start_daemon(daemon: &DaemonArgs, data_dir: PathBuf) {
+    if let Err(e) = serve(daemon, data_dir).await {
+        eprintln!("refine: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// Polls between looks at the runtime's global queue (tokio's default is 61). Work woken from
 /// outside the runtime lands there (results of the blocking pool, output read by process
 /// threads), and behind 61 polls of terminals printing as fast as they can it waited tens of
@@ -323,16 +352,20 @@ fn main() {
 }
 
 async fn run() {
-    let cli = Cli::parse_from(normalize_args(std::env::args().collect()));
-    if cli.serve && cli.command.is_some() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--serve") {
+        if let Ok(s) = ServeCli::try_parse_from(&args) {
+            start_daemon(&s.daemon, dir_or_default(&s.data_dir)).await;
+            return;
+        }
+    }
+    let cli = Cli::parse_from(normalize_args(args));
+    if cli.daemon.serve && cli.command.is_some() {
         eprintln!("refine: --serve runs the daemon; it takes no subcommand");
         std::process::exit(2);
     }
-    if cli.serve {
-        if let Err(e) = serve(&cli).await {
-            eprintln!("refine: {e}");
-            std::process::exit(1);
-        }
+    if cli.daemon.serve {
+        start_daemon(&cli.daemon, data_dir(&cli)).await;
         return;
     }
     // A CLI whose output is piped into `head` should end quietly, not panic.

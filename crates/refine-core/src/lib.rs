@@ -457,6 +457,7 @@ impl Core {
                 let _ = core
                     .blocking(move |core| {
                         core.0.store.maintain();
+                        trim_heap();
                         if hourly {
                             let (instance, cutoff) =
                                 (core.0.instance.clone(), clock::hours_ago(24));
@@ -496,6 +497,16 @@ impl Core {
     {
         self.blocking(move |core| core.0.store.read(f).map_err(ApiError::from))
             .await
+    }
+}
+
+/// Give the heap's free pages back to the system (glibc keeps what start-up and bursts of
+/// work freed resident otherwise: the command-line tree, schema parsing, request buffers).
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of glibc's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -502,25 +502,32 @@ impl Core {
         let core = self.clone();
         let mut shutdown = self.shutdown_signal();
         tokio::spawn(async move {
-            let http = match reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-            {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::error!(error = %e, "no HTTP client for webhooks");
-                    return;
-                }
-            };
+            // Made for the first delivery (its TLS set-up is not worth holding when no hook
+            // ever fires).
+            let mut http: Option<reqwest::Client> = None;
             loop {
                 let now = clock::now();
                 let due = core
                     .read(move |c| table::due(c, &now, 32))
                     .await
                     .unwrap_or_default();
-                for (d, body) in due {
-                    core.attempt(&http, d, body).await;
+                if !due.is_empty() && http.is_none() {
+                    match reqwest::Client::builder()
+                        .timeout(Duration::from_secs(10))
+                        .redirect(reqwest::redirect::Policy::none())
+                        .build()
+                    {
+                        Ok(h) => http = Some(h),
+                        Err(e) => {
+                            tracing::error!(error = %e, "no HTTP client for webhooks");
+                            return;
+                        }
+                    }
+                }
+                if let Some(http) = &http {
+                    for (d, body) in due {
+                        core.attempt(http, d, body).await;
+                    }
                 }
                 let wait = match core.read(table::next_due).await {
                     Ok(Some(at)) => clock::until(&at)
