@@ -32,6 +32,11 @@ pub const STATE_VERSION: u32 = 1;
 /// The longest announcement or control message accepted from the bus.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 
+/// A mutex's guard, also after a holder panicked.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 const META_CONFIG: &str = "cluster";
 const META_NAME: &str = "node_name";
 const META_DRAINING: &str = "node_draining";

@@ -585,7 +585,7 @@ impl Core {
 }
 
 /// The branch Goals integrate into: the app's default branch.
-fn target_branch(app: &App) -> String {
+pub(crate) fn target_branch(app: &App) -> String {
     app.default_branch
         .clone()
         .unwrap_or_else(|| "main".to_string())

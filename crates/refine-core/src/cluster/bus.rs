@@ -169,20 +169,9 @@ impl Bus {
         }
     }
 
-    /// Put a Feature or Goal (JSON) under its key, over the revision last seen there (`None`:
-    /// only if the key is new). `Ok(None)`: someone else wrote it meanwhile.
-    pub(crate) async fn put_work<T: serde::Serialize>(
-        &self,
-        key: &str,
-        doc: &T,
-        over: Option<u64>,
-    ) -> Result<Option<u64>, String> {
-        let body = serde_json::to_vec(doc).map_err(|e| e.to_string())?;
-        self.put_work_raw(key, body, over).await
-    }
-
-    /// Put a work document already serialized (see `put_work`).
-    pub(crate) async fn put_work_raw(
+    /// Put a work document (JSON) under its key, over the revision last seen there (`None`:
+    /// only if the key is new): its new revision; `Ok(None)`: someone else wrote it meanwhile.
+    pub(crate) async fn put_work(
         &self,
         key: &str,
         body: Vec<u8>,
@@ -593,15 +582,27 @@ async fn publish(core: Core, bus: Bus) {
         }
         tokio::select! {
             e = rx.recv() => match e {
-                Some((e, _)) => {
-                    if e.kind.starts_with("apps.") {
-                        core.forget_app_keys();
+                Some(first) => {
+                    // All that came, not one event a pass: the queue is bounded.
+                    let mut missed = 0;
+                    let mut next = Some(first);
+                    while let Some((e, m)) = next {
+                        missed += m;
+                        if e.kind.starts_with("apps.") {
+                            core.forget_app_keys();
+                        }
+                        // A Round's evidence changed (its work, a run, an evaluation).
+                        if let (Some(goal), Some(round)) =
+                            (e.data["goalId"].as_str(), e.data["round"].as_u64())
+                        {
+                            core.round_changed(goal, round as u32);
+                        }
+                        next = rx.try_recv().ok();
                     }
-                    // A Round's evidence changed (its work, a run, an evaluation).
-                    if let (Some(goal), Some(round)) =
-                        (e.data["goalId"].as_str(), e.data["round"].as_u64())
-                    {
-                        core.round_changed(goal, round as u32);
+                    if missed > 0 {
+                        // Changes were dropped from the full queue: look over every Round.
+                        core.forget_app_keys();
+                        core.sweep_rounds_soon();
                     }
                 }
                 None => return,

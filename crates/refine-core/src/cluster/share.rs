@@ -24,7 +24,7 @@ use refine_model::ApiError;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use super::{MAX_MESSAGE, STATE_VERSION};
+use super::{lock, MAX_MESSAGE, STATE_VERSION};
 use crate::events::kind;
 use crate::{clock, Core};
 
@@ -62,7 +62,7 @@ pub(crate) struct Shared {
     published: Mutex<HashMap<String, (String, String)>>,
     /// Bus key → the `updated_at` and revision of the copy last seen there (own or not): a
     /// copy is published only when newer, and only over that revision.
-    pub(crate) seen: Mutex<HashMap<String, (String, u64)>>,
+    seen: Mutex<HashMap<String, (String, u64)>>,
     /// Goal id → revision of the lease this node holds.
     pub(crate) leases: Mutex<HashMap<String, u64>>,
     /// Held while a lease is renewed (the beat and a step's fence must not race on a revision).
@@ -103,10 +103,6 @@ fn key_of(path: &str) -> Option<String> {
     }
     let digest = sha2::Sha256::digest(url.as_bytes());
     Some(hex::encode(&digest[..8]))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Parse and check a work document read off the bus under `key`.
@@ -200,18 +196,24 @@ impl Core {
         lock(&self.shared().keys).clear();
     }
 
-    /// Write `doc` under `bus_key` over the revision this node last saw of it, and remember the
-    /// new revision as seen at `at`. `Ok(false)`: another node wrote it first; it is heard next
-    /// and tried again from here (the caller keeps its mark before it).
-    async fn put_seen<T: serde::Serialize>(
+    /// The `updated_at` and revision of the copy last seen under a bus key.
+    pub(crate) fn seen(&self, bus_key: &str) -> Option<(String, u64)> {
+        lock(&self.shared().seen).get(bus_key).cloned()
+    }
+
+    /// Write the document `raw` under `bus_key` over the revision this node last saw of it
+    /// (`seen`), and remember the new revision as seen at `at`. `Ok(false)`: another node wrote
+    /// it first; it is heard next and tried again from here (the caller keeps its mark before
+    /// it).
+    pub(crate) async fn put_seen(
         &self,
         bus: &super::bus::Bus,
         bus_key: String,
         at: &str,
-        doc: &T,
+        raw: Vec<u8>,
         seen: Option<(String, u64)>,
     ) -> Result<bool, String> {
-        let Some(rev) = bus.put_work(&bus_key, doc, seen.map(|s| s.1)).await? else {
+        let Some(rev) = bus.put_work(&bus_key, raw, seen.map(|s| s.1)).await? else {
             return Ok(false);
         };
         lock(&self.shared().seen).insert(bus_key, (at.to_string(), rev));
@@ -249,7 +251,7 @@ impl Core {
             let (mut held_f, mut held_g) = (false, false);
             for (fid, at) in fs {
                 let bus_key = format!("f.{key}.{fid}");
-                let seen = lock(&self.shared().seen).get(&bus_key).cloned();
+                let seen = self.seen(&bus_key);
                 if seen.as_ref().is_none_or(|(t, _)| *t < at) {
                     let f2 = fid.clone();
                     let row = self
@@ -267,7 +269,8 @@ impl Core {
                             created_at: f.created_at,
                             updated_at: f.updated_at,
                         };
-                        if !self.put_seen(bus, bus_key, &at, &doc, seen).await? {
+                        let raw = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
+                        if !self.put_seen(bus, bus_key, &at, raw, seen).await? {
                             held_f = true;
                             continue;
                         }
@@ -283,7 +286,7 @@ impl Core {
             }
             for (gid, at) in gs {
                 let bus_key = format!("g.{key}.{gid}");
-                let seen = lock(&self.shared().seen).get(&bus_key).cloned();
+                let seen = self.seen(&bus_key);
                 if seen.as_ref().is_none_or(|(t, _)| *t < at) {
                     let g2 = gid.clone();
                     let goal = self
@@ -298,7 +301,8 @@ impl Core {
                             origin: me.clone(),
                             goal,
                         };
-                        if !self.put_seen(bus, bus_key, &at, &doc, seen).await? {
+                        let raw = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
+                        if !self.put_seen(bus, bus_key, &at, raw, seen).await? {
                             held_g = true;
                             continue;
                         }
@@ -352,9 +356,19 @@ impl Core {
             WorkDoc::Round(d) => d.app_key.clone(),
             WorkDoc::Number => return,
         };
-        if matches!(&doc, WorkDoc::Goal(d) if d.origin == self.node_id())
-            || matches!(&doc, WorkDoc::Feature(d) if d.origin == self.node_id())
-        {
+        let own = match &doc {
+            WorkDoc::Goal(d) => d.origin == self.node_id(),
+            WorkDoc::Feature(d) => d.origin == self.node_id(),
+            WorkDoc::Round(d) => {
+                let own = d.origin == self.node_id();
+                if own {
+                    self.heard_own_round(key, d);
+                }
+                own
+            }
+            WorkDoc::Number => return,
+        };
+        if own {
             return; // this node's own write coming back
         }
         let Ok(apps) = self.apps_list().await else {
@@ -374,12 +388,13 @@ impl Core {
             WorkDoc::Goal(d) => {
                 let id = d.goal.id.clone();
                 let applied = self.apply_goal(&app_id, d.goal).await;
-                // Its Rounds' documents heard before it (or before its owner changed) now.
-                self.retry_pending_rounds(&id, &app_id).await;
+                // Its Rounds' documents heard before it (or before its owner changed), read
+                // again off the bus now.
+                self.heard_goal_rounds(&app_key, &id, &app_id).await;
                 applied
             }
             WorkDoc::Feature(d) => self.apply_feature(&app_id, d).await,
-            WorkDoc::Round(d) => return self.heard_round(key, raw, *d, &app_id).await,
+            WorkDoc::Round(d) => return self.heard_round(key, revision, *d, &app_id).await,
             WorkDoc::Number => return,
         };
         if let Err(e) = applied {
@@ -638,7 +653,7 @@ impl Core {
                     lock(&self.shared().leases).insert(goal, new);
                 }
                 Err(super::bus::LeaseLost::Lost(why)) => {
-                    lock(&self.shared().leases).remove(&goal);
+                    self.lost_lease_here(&goal);
                     self.lease_lost(&goal, &why).await;
                     self.stop_goal_work(&goal).await;
                 }
@@ -657,23 +672,18 @@ impl Core {
         };
         let mut said = false;
         loop {
-            let renewed = {
-                let _one = self.shared().renewing.lock().await;
-                let Some(rev) = lock(&self.shared().leases).get(goal_id).copied() else {
-                    return Err("this node holds no lease for it".into());
-                };
-                bus.keep_lease(goal_id, self.node_id(), rev).await
+            let Some(renewed) = self.renew_lease(&bus, goal_id).await else {
+                return Err("this node holds no lease for it".into());
             };
             match renewed {
-                Ok(new) => {
-                    lock(&self.shared().leases).insert(goal_id.to_string(), new);
+                Ok(_) => {
                     if said {
                         tracing::info!(goal = goal_id, "the cluster is back: landing the step");
                     }
                     return Ok(());
                 }
                 Err(super::bus::LeaseLost::Lost(why)) => {
-                    lock(&self.shared().leases).remove(goal_id);
+                    self.lost_lease_here(goal_id);
                     self.lease_lost(goal_id, &why).await;
                     return Err(why);
                 }
@@ -691,6 +701,50 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Renew the lease of a Goal this node holds, now (`None`: it holds none). The new revision
+    /// is recorded before another renewal may read it.
+    async fn renew_lease(
+        &self,
+        bus: &super::bus::Bus,
+        goal_id: &str,
+    ) -> Option<Result<u64, super::bus::LeaseLost>> {
+        let _one = self.shared().renewing.lock().await;
+        let rev = lock(&self.shared().leases).get(goal_id).copied()?;
+        let renewed = bus.keep_lease(goal_id, self.node_id(), rev).await;
+        if let Ok(new) = renewed {
+            lock(&self.shared().leases).insert(goal_id.to_string(), new);
+        }
+        Some(renewed)
+    }
+
+    /// Whether this node still holds a Goal's lease, renewed right now: its new revision, or
+    /// `None` when it holds none (a lease found lost stops the Goal's worker, as in a beat).
+    /// `Err` when the bus did not answer.
+    pub(crate) async fn confirm_lease(
+        &self,
+        bus: &super::bus::Bus,
+        goal_id: &str,
+    ) -> Result<Option<u64>, String> {
+        match self.renew_lease(bus, goal_id).await {
+            None => Ok(None),
+            Some(Ok(rev)) => Ok(Some(rev)),
+            Some(Err(super::bus::LeaseLost::Lost(why))) => {
+                self.lost_lease_here(goal_id);
+                self.lease_lost(goal_id, &why).await;
+                self.stop_goal_work(goal_id).await;
+                Ok(None)
+            }
+            Some(Err(super::bus::LeaseLost::Unknown(e))) => Err(e),
+        }
+    }
+
+    /// This node no longer holds a Goal's lease: it forgets it, and the changes of its Rounds
+    /// not yet published are dropped (nothing more of the Goal goes out from here).
+    pub(crate) fn lost_lease_here(&self, goal_id: &str) {
+        lock(&self.shared().leases).remove(goal_id);
+        self.forget_round_changes(goal_id);
     }
 
     /// Push a Round's candidate to a shared app's remote, on the Round's branch (forced: a Round

@@ -308,6 +308,12 @@ impl Core {
         let settings = self.effective_settings(Some(app.id.clone())).await?;
         let repo = PathBuf::from(&app.path);
         let in_checkout = settings.worktree.mode == refine_model::settings::WorktreeMode::Checkout;
+        // "No worktree" mode works in the app's own checkout.
+        let path = if in_checkout {
+            repo.clone()
+        } else {
+            self.worktree_path(app, goal, round)
+        };
         if work.base_commit.is_none() {
             let target = target_branch(app);
             let base = refine_host::changes::resolve(&repo, &format!("refs/heads/{target}"))
@@ -323,12 +329,6 @@ impl Core {
                 "{}{}/round-{round}",
                 settings.git.branch_prefix, goal.number
             );
-            // "No worktree" mode works in the app's own checkout.
-            let path = if in_checkout {
-                repo.clone()
-            } else {
-                self.worktree_path(app, goal, round)
-            };
             let name = profile.name.clone();
             // A shared app's Round another node left a candidate of on the remote (it went
             // down, this node took the Goal over): go on from that candidate, on its base.
@@ -355,11 +355,6 @@ impl Core {
         } else if work.worktree.is_none() {
             // Another node's Round, heard over the bus (that node went down and this one took
             // the Goal over): map it onto a worktree here and go on from its evidence.
-            let path = if in_checkout {
-                repo.clone()
-            } else {
-                self.worktree_path(app, goal, round)
-            };
             work = self
                 .adopt_round(app, goal, round, work, path, in_checkout)
                 .await?;
@@ -579,6 +574,15 @@ impl Core {
     }
 
     /// Stop a Goal's worker and every process it owns (cancel, stop).
+    /// Whether a worker of this node is working the Goal now.
+    pub(crate) fn slot_running(&self, goal_id: &str) -> bool {
+        self.runner()
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(goal_id)
+    }
+
     pub(crate) async fn stop_goal_work(&self, goal_id: &str) {
         if let Some(s) = self
             .runner()
