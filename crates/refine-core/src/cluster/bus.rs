@@ -528,6 +528,7 @@ async fn watch_nodes(core: Core, bus: Bus, quiet: Duration) {
 async fn watch_work(core: Core, bus: Bus) {
     loop {
         core.set_synced(false);
+        core.forget_heard_rounds();
         let empty = bus
             .work
             .status()

@@ -436,6 +436,15 @@ impl Core {
         self.sweep_rounds_soon();
     }
 
+    /// The work bucket is watched anew, every key's latest document heard again: what was
+    /// learnt of the Round documents (revisions applied, tokens) is learnt again from them, as
+    /// the buckets may have been made again and their revisions started over.
+    pub(crate) fn forget_heard_rounds(&self) {
+        let state = self.rounds_state();
+        lock(&state.applied).clear();
+        lock(&state.tokens).clear();
+    }
+
     /// Look over every Round this node works at the next pass (changes may have been missed).
     pub(crate) fn sweep_rounds_soon(&self) {
         self.rounds_state().sweep.store(true, Ordering::SeqCst);
