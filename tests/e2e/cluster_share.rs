@@ -172,7 +172,9 @@ fn read_log(log: &Path) -> (Vec<LoggedRun>, Vec<(String, String, u64)>) {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let mut runs: BTreeMap<String, LoggedRun> = BTreeMap::new();
     let mut marks = Vec::new();
-    for line in text.lines() {
+    // A last line without its newline is still being written: not read yet.
+    let whole = text.rfind('\n').map_or("", |i| &text[..i]);
+    for line in whole.lines() {
         let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
         let at = v["at"].as_u64().unwrap();
         let node = v["node"].as_str().unwrap().to_string();
@@ -539,13 +541,23 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         let rounds = hs[survivor].ok("runner.rounds", json!({"goalId": long}));
         rounds[0]["runs"]
             .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["phase"] == "plan" && r["status"] != "running")
+            .is_some_and(|runs| {
+                runs.iter()
+                    .any(|r| r["phase"] == "plan" && r["status"] != "running")
+            })
             .then(|| json!(true))
     });
     daemons[dead].signal(libc::SIGKILL);
     mark(&log, "killed", NAMES[dead]);
+    // Killed mid-implement (its agent's sleep had not ended), else the rest proves nothing.
+    let (runs, _) = read_log(&log);
+    assert!(
+        logged(&runs, long_n, "implement")
+            .iter()
+            .any(|r| r.node == NAMES[dead] && r.end.is_none()),
+        "the node was killed during its implement: {:?}",
+        logged(&runs, long_n, "implement")
+    );
     let g = wait_goal(&hs[survivor], &long, "review", Some(&ids[dead]), 120);
     let taker = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
     assert_ne!(taker, dead);
@@ -567,7 +579,13 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
     let third = 3 - dead - taker;
     let evidence = until("the taken-over Round's evidence alike", 30, || {
         let (a, b) = (run_ids(&hs[taker], &long), run_ids(&hs[third], &long));
-        (a == b).then(|| json!(a))
+        // The work too: its candidate and checks, not only the runs.
+        let work = |h: &Http| h.ok("runner.rounds", json!({"goalId": long}))[0]["work"].clone();
+        let (wa, wb) = (work(&hs[taker]), work(&hs[third]));
+        let settled = wb["candidateCommit"].is_string()
+            && wb["quality"][0]["passed"] == true
+            && wa["candidateCommit"] == wb["candidateCommit"];
+        (a == b && settled).then(|| json!(a))
     });
     let rounds = hs[third].ok("runner.rounds", json!({"goalId": long}));
     let r1 = &rounds[0];
@@ -691,6 +709,24 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
     mark(&log, "frozen", NAMES[frozen]);
     let awake = (frozen + 1) % 3;
     let g = wait_goal(&hs[awake], &frozen_goal, "review", Some(&ids[frozen]), 120);
+    // The Round's evidence as the taker left it, on the third node.
+    let third = 3 - frozen - awake;
+    let evidence = |h: &Http| {
+        let r = &h.ok("runner.rounds", json!({"goalId": frozen_goal}))[0];
+        let runs: Vec<(Value, Value)> = r["runs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| (r["id"].clone(), r["status"].clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        json!({"candidate": r["work"]["candidateCommit"], "runs": runs})
+    };
+    let settled = until("the taker's evidence on the third node", 30, || {
+        let (a, b) = (evidence(&hs[awake]), evidence(&hs[third]));
+        (a == b && b["candidate"].is_string()).then_some(b)
+    });
     let thawed = mark(&log, "thawed", NAMES[frozen]);
     for &c in children.iter().chain([pid].iter()) {
         unsafe {
@@ -707,6 +743,12 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
     assert!(
         late.is_empty(),
         "the thawed node started runs of the Goal it lost: {late:?}"
+    );
+    // Nor did it publish its Round over the taker's (its implement ended after the thaw).
+    assert_eq!(
+        evidence(&hs[third]),
+        settled,
+        "the thawed node's copy of the Round reached the third node"
     );
     assert_eq!(logged(&runs, frozen_n, "plan").len(), 1, "planned once");
     let reviews = count_each(&datas, TO_REVIEW, &frozen_goal);
