@@ -695,6 +695,14 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
     let g = wait_goal(&hs[0], &frozen_goal, "implement", None, 60);
     let frozen = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
     let frozen_n = g["number"].as_u64().unwrap();
+    // Its implement agent has started (a run it logs after the thaw is then a new one).
+    until("the frozen node's implement started", 30, || {
+        let (runs, _) = read_log(&log);
+        logged(&runs, frozen_n, "implement")
+            .iter()
+            .any(|r| r.node == NAMES[frozen])
+            .then(|| json!(true))
+    });
     // The whole node is suspended, as a machine going to sleep: the daemon, then its agents.
     let pid = daemons[frozen].pid();
     unsafe {

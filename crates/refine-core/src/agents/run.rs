@@ -111,6 +111,20 @@ impl Core {
         {
             return Err(AgentFailure::Stopped);
         }
+        // Fenced: in a cluster, a running Goal's agent starts only while this node still holds
+        // the Goal's lease (renewed now: a node that was suspended past it starts nothing).
+        if let Some(goal) = spec.goal_id.as_deref() {
+            let running = self
+                .get_goal_any(goal)
+                .await
+                .is_ok_and(|g| g.status.is_running());
+            if running {
+                if let Err(why) = self.fence(goal, &spec.app_id).await {
+                    tracing::warn!(goal, reason = %why, "not starting a run of a Goal this node no longer holds");
+                    return Err(AgentFailure::Stopped);
+                }
+            }
+        }
         let run_id = new_id();
         let dir = self.0.data_dir.join("runs").join(&run_id);
         // The private prompt file goes with the run, however it ends.

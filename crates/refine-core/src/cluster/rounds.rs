@@ -610,6 +610,9 @@ impl Core {
         if lock(&self.rounds_state().digests).get(&bus_key) == Some(&d) {
             return Ok(Some(false)); // the bus has this very copy
         }
+        // Written over the revision seen before the lease is confirmed: should this node stall
+        // after confirming it (suspended), a taker's write since makes this one fail.
+        let seen = self.seen(&bus_key);
         // Fenced: while the Goal runs, only under a lease renewed right now.
         if goal.status.is_running() && self.confirm_lease(bus, goal_id).await?.is_none() {
             return Ok(Some(false));
@@ -619,7 +622,6 @@ impl Core {
         };
         doc.lease = token;
         let raw = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
-        let seen = self.seen(&bus_key);
         if !self.put_seen(bus, bus_key.clone(), "", raw, seen).await? {
             return Ok(None);
         }
