@@ -758,6 +758,15 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
         settled,
         "the thawed node's copy of the Round reached the third node"
     );
+    // ...nor wrote one to the bus at all: the other nodes would have refused it (its lease is
+    // older than the taker's) and said so.
+    for h in [&hs[awake], &hs[third]] {
+        let problems = h.ok("cluster.status", json!({}))["problems"].to_string();
+        assert!(
+            !problems.contains(&format!("written by {} under lease", ids[frozen])),
+            "the thawed node wrote a Round document: {problems}"
+        );
+    }
     assert_eq!(logged(&runs, frozen_n, "plan").len(), 1, "planned once");
     let reviews = count_each(&datas, TO_REVIEW, &frozen_goal);
     assert_eq!(
