@@ -338,9 +338,13 @@ impl RoundDoc {
         if !worktrees_of(w).is_empty() {
             return bad("carries a node's worktree path".into());
         }
-        let suffix = format!("/round-{}", self.round);
+        // A Round's branch, `…/round-<n>`: its own, or an earlier Round's it continues.
         let branch = w.branch.as_deref().unwrap_or_default();
-        if w.branch.is_some() && !(branch_ok(branch) && branch.ends_with(&suffix)) {
+        let of_round = branch
+            .rsplit_once("/round-")
+            .and_then(|(_, n)| n.parse::<u32>().ok())
+            .is_some_and(|n| (1..=self.round).contains(&n));
+        if w.branch.is_some() && !(branch_ok(branch) && of_round) {
             return bad(format!("{branch:?} is not a Round's branch"));
         }
         for c in &w.candidates {
@@ -1166,6 +1170,13 @@ mod tests {
         let mut ok = d.clone();
         ok.work.candidate_commit = Some(TIP.into());
         assert!(ok.check("r", "k", &rest).is_ok());
+        // A Round that continues an earlier one (changes requested) keeps its branch.
+        let mut later = ok.clone();
+        later.round = 2;
+        later.runs.clear();
+        assert!(later.check("r", "k", &format!("{GOAL}.2")).is_ok());
+        later.work.branch = Some("refine/1/round-3".into());
+        assert!(later.check("r", "k", &format!("{GOAL}.2")).is_err());
         let mut cand = d.clone();
         cand.work.candidates.push(refine_model::agents::Candidate {
             index: 2,
