@@ -664,24 +664,23 @@ impl Core {
         {
             return; // this copy, or a newer one, is in already
         }
-        {
-            let mut tokens = lock(&state.tokens);
-            let t = tokens.entry(doc.goal_id.clone()).or_default();
-            let newest = *t;
-            if doc.lease < newest {
-                drop(tokens);
-                return self.reject(format!(
-                    "{key}: written by {} under lease {}, older than {newest} seen for the Goal: a node that lost the Goal wrote it",
-                    doc.origin, doc.lease
-                ));
-            }
-            *t = doc.lease;
+        let newest = lock(&state.tokens).get(&doc.goal_id).copied().unwrap_or(0);
+        if doc.lease < newest {
+            return self.reject(format!(
+                "{key}: written by {} under lease {}, older than {newest} seen for the Goal: a node that lost the Goal wrote it",
+                doc.origin, doc.lease
+            ));
         }
         lock(&state.digests).insert(key.to_string(), content_digest(&doc));
-        let goal_id = doc.goal_id.clone();
+        let (goal_id, token) = (doc.goal_id.clone(), doc.lease);
         match self.apply_round(local_app, doc).await {
             Ok(true) => {
+                // Only an applied document's token counts (one from a node that does not
+                // work the Goal could name any).
                 lock(&state.applied).insert(key.to_string(), revision);
+                let mut tokens = lock(&state.tokens);
+                let t = tokens.entry(goal_id).or_default();
+                *t = (*t).max(token);
             }
             Ok(false) => {
                 let mut waiting = lock(&state.waiting);
@@ -1300,8 +1299,10 @@ mod tests {
         // An older revision of the key, heard late (a lease check read it, say): not applied.
         core.heard_round(KEY, 4, heard("other", 3, BASE), APP).await;
         assert_eq!(candidate(&core).as_deref(), Some(TIP), "a stale revision");
-        // From a node that does not work the Goal: not applied, waits for the Goal.
-        core.heard_round(KEY, 6, heard("third", 3, BASE), APP).await;
+        // From a node that does not work the Goal: not applied, waits for the Goal; whatever
+        // lease it names does not count.
+        core.heard_round(KEY, 6, heard("third", u64::MAX, BASE), APP)
+            .await;
         assert_eq!(
             candidate(&core).as_deref(),
             Some(TIP),

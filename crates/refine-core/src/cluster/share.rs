@@ -562,11 +562,15 @@ impl Core {
                 }
                 // Every node sees who works it.
                 let (g, me) = (goal_id.to_string(), self.node_id().to_string());
-                let _ = self
+                let owned = self
                     .record(move |tx| {
                         refine_store::nodes::set_owner(tx, &g, &me, &clock::now()).map(|_| ())
                     })
                     .await;
+                if let Err(e) = owned {
+                    // The lease still guards the Goal here (see `apply_round`).
+                    tracing::warn!(goal = goal_id, error = %e.message, "could not record this node as the Goal's");
+                }
                 self.shared().wake.notify_one();
                 true
             }
