@@ -838,9 +838,17 @@ impl Core {
 
     /// The stdout text of a process (from its log file; its last `STDOUT_TAIL` bytes).
     pub(crate) async fn process_stdout(&self, id: &str) -> String {
+        self.process_stdout_tail(id, STDOUT_TAIL).await.0
+    }
+
+    /// The stdout text in the last `max` bytes of a process's log, and whether the log holds
+    /// more before it.
+    pub(crate) async fn process_stdout_tail(&self, id: &str, max: u64) -> (String, bool) {
         let _turn = TAIL_READS.acquire().await;
-        let raw = read_tail_bytes(&log_path(&self.0.data_dir, id), STDOUT_TAIL).await;
-        into_text(stdout_of_log(raw))
+        let path = log_path(&self.0.data_dir, id);
+        let longer = std::fs::metadata(&path).is_ok_and(|m| m.len() > max);
+        let raw = read_tail_bytes(&path, max).await;
+        (into_text(stdout_of_log(raw)), longer)
     }
 
     /// The last `n` lines of a process's output, both streams, as text.

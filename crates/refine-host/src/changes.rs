@@ -117,6 +117,9 @@ pub fn resolve(root: &Path, rev: &str) -> Result<String, GitError> {
     if !valid_rev(rev) {
         return Err(GitError::Failed(format!("{rev:?} is not a revision name")));
     }
+    if let Some(sha) = crate::refs::commit(root, rev) {
+        return Ok(sha);
+    }
     let spec = format!("{rev}^{{commit}}");
     text(
         root,

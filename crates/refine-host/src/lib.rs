@@ -5,5 +5,6 @@ pub mod files;
 pub mod git;
 pub mod process;
 pub mod pty;
+pub mod refs;
 pub mod shape;
 pub mod worktree;

@@ -53,6 +53,9 @@ fn ok(dir: &Path, args: &[&str]) -> Result<String, GitError> {
 
 /// Whether a local branch exists.
 pub fn branch_exists(repo: &Path, branch: &str) -> Result<bool, GitError> {
+    if let Some(known) = crate::refs::exists(repo, &format!("refs/heads/{branch}")) {
+        return Ok(known);
+    }
     let o = git(
         repo,
         &[
@@ -101,7 +104,8 @@ pub fn ensure_worktree(repo: &Path, path: &Path, branch: &str, base: &str) -> Re
     if path.exists() {
         let _ = ok(repo, &["worktree", "prune"]);
     }
-    if let Ok(list) = worktrees(repo).map(|l| if path.exists() { l } else { Vec::new() }) {
+    // (Listed only when something is at the path: a new Round's worktree skips the lookup.)
+    if let Some(list) = path.exists().then(|| worktrees(repo).ok()).flatten() {
         let canon = path.canonicalize().ok();
         if list.iter().any(|w| {
             w.branch.as_deref() == Some(branch)
@@ -187,9 +191,19 @@ pub fn return_to(repo: &Path, branch: &str) -> Result<(), GitError> {
 /// Commit everything in the worktree (new, changed, deleted files). `None` when nothing changed.
 pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
     ok(worktree, &["add", "--all"])?;
+    // No automatic maintenance from Refine's own commits: it would start another git process
+    // at every step of every Goal (the person's own git commands still run it).
     let o = git(
         worktree,
-        &["commit", "--quiet", "--no-verify", "-F", "-"],
+        &[
+            "-c",
+            "maintenance.auto=false",
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-F",
+            "-",
+        ],
         Some(message.as_bytes()),
     )?;
     if !o.ok {
@@ -208,6 +222,9 @@ pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitE
 
 /// The commits on `head` that `base` does not have, newest first.
 pub fn commits_between(dir: &Path, base: &str, head: &str) -> Result<Vec<String>, GitError> {
+    if let Some(commits) = crate::refs::between(dir, base, head) {
+        return Ok(commits);
+    }
     let out = ok(
         dir,
         &["rev-list", "--end-of-options", &format!("{base}..{head}")],
@@ -217,6 +234,9 @@ pub fn commits_between(dir: &Path, base: &str, head: &str) -> Result<Vec<String>
 
 /// Whether `a` is an ancestor of (or the same as) `b`.
 pub fn is_ancestor(dir: &Path, a: &str, b: &str) -> Result<bool, GitError> {
+    if let Some(known) = crate::refs::is_ancestor(dir, a, b) {
+        return Ok(known);
+    }
     let o = git(
         dir,
         &["merge-base", "--is-ancestor", "--end-of-options", a, b],

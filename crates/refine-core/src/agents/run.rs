@@ -33,6 +33,11 @@ const ENTRY_COST: usize = 512;
 
 /// How much of a run's output an answer keeps outside chat (see `run_agent_once`).
 const ANSWER_TAIL: usize = 16 * 1024;
+/// How much of a plain-text agent's output ends up as its chat reply (the output's end), and
+/// the line that starts a reply cut to it.
+const CHAT_REPLY_TAIL: u64 = 256 * 1024;
+pub(crate) const CHAT_REPLY_CUT: &str =
+    "[The output's beginning is left out here; the whole output is in the run's log.]";
 
 /// The last `max` bytes of `text` (from a character boundary); a short text as it is.
 fn tail_of(text: String, max: usize) -> String {
@@ -113,12 +118,14 @@ impl Core {
         }
         // Fenced: in a cluster, a running Goal's agent starts only while this node still holds
         // the Goal's lease (renewed now: a node that was suspended past it starts nothing).
+        // (The Goal is read only where the app is shared.)
         if let Some(goal) = spec.goal_id.as_deref() {
-            let running = self
-                .get_goal_any(goal)
-                .await
-                .is_ok_and(|g| g.status.is_running());
-            if running {
+            let fenced = self.shared_key(&spec.app_id).await.is_some()
+                && self
+                    .get_goal_any(goal)
+                    .await
+                    .is_ok_and(|g| g.status.is_running());
+            if fenced {
                 if let Err(why) = self.fence(goal, &spec.app_id).await {
                     tracing::warn!(goal, reason = %why, "not starting a run of a Goal this node no longer holds");
                     return Err(AgentFailure::Stopped);
@@ -304,6 +311,14 @@ impl Core {
         }
         let output = match &summary.final_text {
             Some(t) => t.clone(),
+            // A chat reply of a plain-text agent is its output: its end, as much as a message
+            // sensibly holds (the whole output stays in the run's log and transcript).
+            None if spec.phase == Phase::Chat => {
+                match self.process_stdout_tail(&info.id, CHAT_REPLY_TAIL).await {
+                    (text, true) => format!("{CHAT_REPLY_CUT}\n{text}"),
+                    (text, false) => text,
+                }
+            }
             None => self.process_stdout(&info.id).await,
         };
         let failed_run = final_info.exit_code != Some(0) || summary.finished_ok == Some(false);

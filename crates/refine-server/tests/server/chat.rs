@@ -215,6 +215,68 @@ async fn a_reply_streams_live_then_is_stored() {
 }
 
 #[tokio::test]
+async fn a_long_plain_text_reply_keeps_the_outputs_end() {
+    let (d, _) = with_app().await;
+    let (_, mut rx) = d.core.bus().subscribe(None);
+    // A plain-text reply longer than a message holds keeps the output's end, says so, and the
+    // run's log keeps the whole output.
+    shell_agent(
+        &d,
+        "long-agent",
+        "cat >/dev/null; i=0; while [ $i -lt 4000 ]; do printf 'line %05d %0100d\\n' $i 0; i=$((i+1)); done",
+    )
+    .await;
+    let t3 = ok(
+        &d,
+        "chat.create",
+        json!({"kind": "project", "profile": "long-agent", "title": "Long"}),
+    )
+    .await;
+    let t3id = t3["id"].as_str().unwrap().to_string();
+    let sent = ok(
+        &d,
+        "chat.send",
+        json!({"threadId": t3id, "content": "all of it"}),
+    )
+    .await;
+    until_done(&mut rx, sent["reply"]["id"].as_str().unwrap()).await;
+    let view = ok(&d, "chat.get", json!({"id": t3id})).await;
+    let reply = view["messages"][1]["content"].as_str().unwrap();
+    assert_eq!(view["messages"][1]["status"], "done");
+    assert!(
+        reply.starts_with("[The output's beginning is left out here; the whole output is in the run's log.]\nline "),
+        "{}",
+        &reply[..200]
+    );
+    assert!(
+        reply.ends_with(&format!("line 03999 {:0100}", 0)),
+        "the end is kept"
+    );
+    assert!(!reply.contains("line 00000 "), "the beginning is left out");
+    assert!(
+        reply.len() <= 256 * 1024 + 200 && reply.len() > 200 * 1024,
+        "{}",
+        reply.len()
+    );
+    let process: String = refine_store::rusqlite::Connection::open(d.dir.path().join("refine.db"))
+        .unwrap()
+        .query_row(
+            "SELECT process_id FROM agent_runs WHERE id = ?1",
+            [view["messages"][1]["runId"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let log = std::fs::read_to_string(
+        d.dir
+            .path()
+            .join("logs/processes")
+            .join(format!("{process}.log")),
+    )
+    .unwrap();
+    assert!(log.contains("O line 00000 "), "the log keeps it all");
+}
+
+#[tokio::test]
 async fn failing_agents_and_deleting_mid_reply() {
     let (d, _) = with_app().await;
     shell_agent(&d, "broken", "echo 'cannot reach the model' >&2; exit 3").await;
