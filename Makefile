@@ -5,7 +5,7 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug
 PORT ?= 7878
 
-.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop test-real test-contract test-package package bench clean
+.PHONY: run test deps ui build desktop bindings lint test-rust test-browser test-desktop test-real test-contract test-package package bench order clean
 
 deps:
 	@scripts/deps.sh
@@ -96,6 +96,15 @@ bench: ui
 	$(CARGO_TARGET_DIR)/release/refine-bench $(CARGO_TARGET_DIR)/release/refine
 	REFINE_BIN=$(CARGO_TARGET_DIR)/release/refine node tests/bench/ui-requests.mjs
 	REFINE_BIN=$(CARGO_TARGET_DIR)/release/refine node tests/bench/ui-paint.mjs
+
+## Re-list the functions an idle release daemon runs (crates/refine-cli/startup-order.txt, from a
+## run under valgrind); release links place them together. Run it after large changes, then
+## `make bench` to see the idle RSS.
+order:
+	@command -v valgrind >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends valgrind >/dev/null; }
+	cargo build --release -p refine-cli --bin refine
+	scripts/startup-order.sh $(CARGO_TARGET_DIR)/release/refine
 
 clean:
 	rm -rf $(CARGO_TARGET_DIR) ui/dist ui/node_modules artifacts
