@@ -100,7 +100,7 @@ bench: ui
 ## Re-list the functions an idle release daemon runs (crates/refine-cli/startup-order.txt, from a
 ## run under valgrind); release links place them together. Run it after large changes, then
 ## `make bench` to see the idle RSS.
-order:
+order: ui
 	@command -v valgrind >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends valgrind >/dev/null; }
 	cargo build --release -p refine-cli --bin refine

@@ -15,7 +15,10 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let release = std::env::var("PROFILE").as_deref() == Ok("release");
     let linux = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux");
-    if !release || !linux {
+    // lld (Rust's default here) and GNU ld take the script; mold and gold do not.
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let other_linker = flags.contains("mold") || flags.contains("gold");
+    if !release || !linux || other_linker {
         return;
     }
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -37,5 +40,9 @@ fn main() {
     script.push_str("  }\n}\nINSERT BEFORE .text;\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("idle-order.ld");
     std::fs::write(&out, script).unwrap();
-    println!("cargo:rustc-link-arg-bin=refine=-Wl,-T,{}", out.display());
+    // (-Xlinker, not -Wl: a comma in the path would split it.)
+    println!("cargo:rustc-link-arg-bin=refine=-Xlinker");
+    println!("cargo:rustc-link-arg-bin=refine=-T");
+    println!("cargo:rustc-link-arg-bin=refine=-Xlinker");
+    println!("cargo:rustc-link-arg-bin=refine={}", out.display());
 }

@@ -28,7 +28,7 @@ pub use refine_model::chat::{
 };
 use refine_store::chat::{self as chat_store, *};
 
-use crate::agents::{AgentFailure, Answer, RunSpec};
+use crate::agents::{AgentFailure, Answer, RunSpec, CHAT_REPLY_CUT};
 use crate::apps::validate_id;
 use crate::import::{parse_markdown, ImportFormat, ImportInput, ImportPreview};
 use crate::work::find_goal;
@@ -1092,7 +1092,11 @@ impl Core {
         let import = ImportInput {
             app_id: Some(app.id.clone()),
             format: ImportFormat::Markdown,
-            content: draft_markdown(&reply, &fallback),
+            // (A long plain-text answer's note that its beginning was left out is no Goal.)
+            content: draft_markdown(
+                reply.strip_prefix(CHAT_REPLY_CUT).unwrap_or(&reply),
+                &fallback,
+            ),
             mapping: None,
         };
         let preview = self.import_preview(ctx, import.clone()).await?;

@@ -838,17 +838,34 @@ impl Core {
 
     /// The stdout text of a process (from its log file; its last `STDOUT_TAIL` bytes).
     pub(crate) async fn process_stdout(&self, id: &str) -> String {
-        self.process_stdout_tail(id, STDOUT_TAIL).await.0
+        self.process_stdout_tail(id, STDOUT_TAIL, STDOUT_TAIL as usize)
+            .await
+            .0
     }
 
-    /// The stdout text in the last `max` bytes of a process's log, and whether the log holds
-    /// more before it.
-    pub(crate) async fn process_stdout_tail(&self, id: &str, max: u64) -> (String, bool) {
+    /// The last `max` bytes of a process's stdout text (from a line start; read from the last
+    /// `window` bytes of its log, stderr left out), and whether there was more before it.
+    pub(crate) async fn process_stdout_tail(
+        &self,
+        id: &str,
+        window: u64,
+        max: usize,
+    ) -> (String, bool) {
         let _turn = TAIL_READS.acquire().await;
         let path = log_path(&self.0.data_dir, id);
-        let longer = std::fs::metadata(&path).is_ok_and(|m| m.len() > max);
-        let raw = read_tail_bytes(&path, max).await;
-        (into_text(stdout_of_log(raw)), longer)
+        let whole = std::fs::metadata(&path).is_ok_and(|m| m.len() <= window);
+        let mut out = stdout_of_log(read_tail_bytes(&path, window).await);
+        let cut = out.len() > max;
+        if cut {
+            let from = out.len() - max;
+            let start = out[from..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(out.len(), |i| from + i + 1);
+            out.drain(..start);
+            out.shrink_to_fit();
+        }
+        (into_text(out), cut || !whole)
     }
 
     /// The last `n` lines of a process's output, both streams, as text.

@@ -5,12 +5,22 @@
 //! open or read, a name it refuses): callers then ask the `git` CLI, which stays the authority.
 //!
 //! The repository is opened isolated (no global or system configuration, no environment
-//! overrides): these reads depend on refs and objects only.
+//! overrides): these reads depend on refs and objects only. A repository whose refs are not
+//! stored as files (`extensions.refStorage`, e.g. reftable) is left to git: gix would find no
+//! refs there and answer wrongly rather than not at all.
 
 use std::path::Path;
 
 fn open(dir: &Path) -> Option<gix::Repository> {
-    gix::open_opts(dir, gix::open::Options::isolated()).ok()
+    let repo = gix::open_opts(dir, gix::open::Options::isolated()).ok()?;
+    let storage = repo.config_snapshot().string("extensions.refStorage");
+    if storage.is_some_and(|s| !s.eq_ignore_ascii_case(b"files")) {
+        return None;
+    }
+    if !repo.common_dir().join("refs").join("heads").is_dir() {
+        return None;
+    }
+    Some(repo)
 }
 
 fn commit_id(repo: &gix::Repository, rev: &str) -> Option<gix::ObjectId> {
@@ -155,5 +165,10 @@ mod tests {
         // Not a repository: nothing answered (git is asked and says so).
         assert_eq!(commit(tmp.path(), "HEAD"), None);
         assert_eq!(exists(tmp.path(), "refs/heads/main"), None);
+
+        // Refs stored some other way (reftable) are left to git, not reported missing.
+        git(&repo, &["config", "extensions.refStorage", "reftable"]);
+        assert_eq!(exists(&repo, "refs/heads/main"), None);
+        assert_eq!(commit(&repo, "refs/heads/main"), None);
     }
 }

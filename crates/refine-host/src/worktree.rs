@@ -191,19 +191,9 @@ pub fn return_to(repo: &Path, branch: &str) -> Result<(), GitError> {
 /// Commit everything in the worktree (new, changed, deleted files). `None` when nothing changed.
 pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
     ok(worktree, &["add", "--all"])?;
-    // No automatic maintenance from Refine's own commits: it would start another git process
-    // at every step of every Goal (the person's own git commands still run it).
     let o = git(
         worktree,
-        &[
-            "-c",
-            "maintenance.auto=false",
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "-F",
-            "-",
-        ],
+        &["commit", "--quiet", "--no-verify", "-F", "-"],
         Some(message.as_bytes()),
     )?;
     if !o.ok {

@@ -33,9 +33,9 @@ const ENTRY_COST: usize = 512;
 
 /// How much of a run's output an answer keeps outside chat (see `run_agent_once`).
 const ANSWER_TAIL: usize = 16 * 1024;
-/// How much of a plain-text agent's output ends up as its chat reply (the output's end), and
-/// the line that starts a reply cut to it.
-const CHAT_REPLY_TAIL: u64 = 256 * 1024;
+/// How much of a plain-text agent's output ends up as its chat reply (the end of its stdout,
+/// looked for in the last 1 MiB of its log), and the line that starts a reply cut to it.
+const CHAT_REPLY_TAIL: usize = 256 * 1024;
 pub(crate) const CHAT_REPLY_CUT: &str =
     "[The output's beginning is left out here; the whole output is in the run's log.]";
 
@@ -314,9 +314,13 @@ impl Core {
             // A chat reply of a plain-text agent is its output: its end, as much as a message
             // sensibly holds (the whole output stays in the run's log and transcript).
             None if spec.phase == Phase::Chat => {
-                match self.process_stdout_tail(&info.id, CHAT_REPLY_TAIL).await {
-                    (text, true) => format!("{CHAT_REPLY_CUT}\n{text}"),
-                    (text, false) => text,
+                let window = 4 * CHAT_REPLY_TAIL as u64;
+                match self
+                    .process_stdout_tail(&info.id, window, CHAT_REPLY_TAIL)
+                    .await
+                {
+                    (text, true) if !text.trim().is_empty() => format!("{CHAT_REPLY_CUT}\n{text}"),
+                    (text, _) => text,
                 }
             }
             None => self.process_stdout(&info.id).await,

@@ -214,10 +214,34 @@ async fn a_reply_streams_live_then_is_stored() {
     );
 }
 
+/// Send `content` to a new project thread of `profile`; the stored reply once it has ended (its
+/// message read back, not watched as events: a long reply's output outruns the event buffer).
+async fn reply_of(d: &TestDaemon, profile: &str, content: &str) -> Value {
+    let t = ok(
+        d,
+        "chat.create",
+        json!({"kind": "project", "profile": profile}),
+    )
+    .await;
+    let tid = t["id"].as_str().unwrap().to_string();
+    ok(d, "chat.send", json!({"threadId": tid, "content": content})).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = ok(d, "chat.get", json!({"id": tid})).await;
+        if view["thread"]["replying"] == false {
+            return view["messages"][1].clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reply within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_long_plain_text_reply_keeps_the_outputs_end() {
     let (d, _) = with_app().await;
-    let (_, mut rx) = d.core.bus().subscribe(None);
     // A plain-text reply longer than a message holds keeps the output's end, says so, and the
     // run's log keeps the whole output.
     shell_agent(
@@ -226,23 +250,9 @@ async fn a_long_plain_text_reply_keeps_the_outputs_end() {
         "cat >/dev/null; i=0; while [ $i -lt 4000 ]; do printf 'line %05d %0100d\\n' $i 0; i=$((i+1)); done",
     )
     .await;
-    let t3 = ok(
-        &d,
-        "chat.create",
-        json!({"kind": "project", "profile": "long-agent", "title": "Long"}),
-    )
-    .await;
-    let t3id = t3["id"].as_str().unwrap().to_string();
-    let sent = ok(
-        &d,
-        "chat.send",
-        json!({"threadId": t3id, "content": "all of it"}),
-    )
-    .await;
-    until_done(&mut rx, sent["reply"]["id"].as_str().unwrap()).await;
-    let view = ok(&d, "chat.get", json!({"id": t3id})).await;
-    let reply = view["messages"][1]["content"].as_str().unwrap();
-    assert_eq!(view["messages"][1]["status"], "done");
+    let m = reply_of(&d, "long-agent", "all of it").await;
+    assert_eq!(m["status"], "done");
+    let reply = m["content"].as_str().unwrap();
     assert!(
         reply.starts_with("[The output's beginning is left out here; the whole output is in the run's log.]\nline "),
         "{}",
@@ -262,7 +272,7 @@ async fn a_long_plain_text_reply_keeps_the_outputs_end() {
         .unwrap()
         .query_row(
             "SELECT process_id FROM agent_runs WHERE id = ?1",
-            [view["messages"][1]["runId"].as_str().unwrap()],
+            [m["runId"].as_str().unwrap()],
             |r| r.get(0),
         )
         .unwrap();
@@ -274,6 +284,18 @@ async fn a_long_plain_text_reply_keeps_the_outputs_end() {
     )
     .unwrap();
     assert!(log.contains("O line 00000 "), "the log keeps it all");
+
+    // Whatever the agent says on stderr does not count: a short answer after 400 KB of
+    // diagnostics is the whole reply, with no note.
+    shell_agent(
+        &d,
+        "noisy-agent",
+        "cat >/dev/null; i=0; while [ $i -lt 4000 ]; do printf 'debug %05d %0100d\\n' $i 0 >&2; i=$((i+1)); done; echo 'The short answer.'",
+    )
+    .await;
+    let m = reply_of(&d, "noisy-agent", "and?").await;
+    assert_eq!(m["status"], "done");
+    assert_eq!(m["content"], "The short answer.");
 }
 
 #[tokio::test]
