@@ -547,6 +547,15 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
             })
             .then(|| json!(true))
     });
+    // Its implement agent has started (the Goal enters implement a little before: worktree,
+    // lease renewal); killed then, mid-implement.
+    until("its implement agent running", 60, || {
+        let (runs, _) = read_log(&log);
+        logged(&runs, long_n, "implement")
+            .iter()
+            .any(|r| r.node == NAMES[dead] && r.end.is_none())
+            .then(|| json!(true))
+    });
     daemons[dead].signal(libc::SIGKILL);
     mark(&log, "killed", NAMES[dead]);
     // Killed mid-implement (its agent's sleep had not ended), else the rest proves nothing.
