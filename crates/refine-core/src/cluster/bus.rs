@@ -327,9 +327,18 @@ impl Bus {
         }
     }
 
-    /// Let a lease go (only if still this node's, at `rev`).
-    pub(crate) async fn drop_lease(&self, goal: &str, rev: u64) {
-        let _ = self.leases.delete_expect_revision(goal, Some(rev)).await;
+    /// Let a lease go (only if still `node`'s, at `rev`). `Some(holder)`: it was not, another
+    /// node holds it now.
+    pub(crate) async fn drop_lease(&self, goal: &str, node: &str, rev: u64) -> Option<String> {
+        match self.leases.delete_expect_revision(goal, Some(rev)).await {
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {}
+            _ => return None,
+        }
+        let e = self.leases.entry(goal).await.ok()??;
+        let holder = serde_json::from_slice::<serde_json::Value>(&e.value).ok()?["node"]
+            .as_str()?
+            .to_string();
+        (e.operation == kv::Operation::Put && holder != node).then_some(holder)
     }
 
     /// Say this node has left (best effort).

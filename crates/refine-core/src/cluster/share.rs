@@ -602,11 +602,16 @@ impl Core {
         before.is_some() && before == after
     }
 
-    /// Give a Goal's lease back (its worker ended here).
+    /// Give a Goal's lease back (its worker ended here). A worker that ended because its Goal
+    /// moved on elsewhere (this node was suspended past its lease, and another node took it)
+    /// says so, as when a beat finds the lease lost.
     pub(crate) async fn release(&self, goal_id: &str) {
         let rev = lock(&self.shared().leases).remove(goal_id);
         if let (Some(rev), Some(bus)) = (rev, self.link().bus) {
-            bus.drop_lease(goal_id, rev).await;
+            if let Some(holder) = bus.drop_lease(goal_id, self.node_id(), rev).await {
+                let why = format!("node {holder} took it after this node's lease went stale");
+                self.lease_lost(goal_id, &why).await;
+            }
         }
     }
 
