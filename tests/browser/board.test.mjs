@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
-import { addApp, callCli, dragAcross, eventually } from './work.mjs';
+import { addApp, callCli, drag, dragAcross, eventually } from './work.mjs';
 
 describe('board', () => {
   let daemon;
@@ -41,7 +41,7 @@ describe('board', () => {
     assert.match(await card(page, second).getByTestId('card-blocked').innerText(), /waiting for #1/);
 
     // Drag the 2nd goal of the feature to "plan" while the 1st is still in todo.
-    await card(page, second).dragTo(column(page, 'plan'));
+    await drag(page, card(page, second), column(page, 'plan'));
     const refusal = page.getByTestId('board-refusal');
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /#2 “Welcome email” was not moved to plan/);
@@ -55,7 +55,7 @@ describe('board', () => {
     await screenshot(page, 'board-refused-light');
 
     // The 1st goal may start: it lands in "plan".
-    await card(page, first).dragTo(column(page, 'plan'));
+    await drag(page, card(page, first), column(page, 'plan'));
     await column(page, 'plan').locator(`[data-goal-id="${first.id}"]`).waitFor();
     await eventually(async () => (await callCli(daemon, 'goals.get', { id: first.id })).status === 'plan', { message: '#1 in plan' });
     assert.equal(await page.getByTestId('board-refusal').count(), 0, 'a successful move clears the old refusal');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
-import { addApp, callCli } from './work.mjs';
+import { addApp, callCli, drag } from './work.mjs';
 
 /** Counts the page's API requests (not the event stream) by `METHOD /path`. */
 function countRequests(page) {
@@ -136,7 +136,7 @@ describe('data flow', () => {
     });
 
     // The 2nd Goal of the Feature may not start while the 1st is in todo.
-    await card.dragTo(page.getByTestId('board-column-plan'));
+    await drag(page, card, page.getByTestId('board-column-plan'));
     const moved = page.getByTestId('board-column-plan').locator(`[data-goal-id="${second.id}"]`);
     await moved.waitFor({ timeout: 2000 });
     assert.equal(await moved.getAttribute('aria-busy'), 'true', 'shown in its new column while the daemon is asked');
@@ -154,7 +154,7 @@ describe('data flow', () => {
     await page.unroute('**/api/v1/workflow/*');
 
     // An allowed move (the highest-priority Goal in todo) lands and stays.
-    await page.locator(`[data-testid="board-card"][data-goal-id="${goal.id}"]`).dragTo(page.getByTestId('board-column-plan'));
+    await drag(page, page.locator(`[data-testid="board-card"][data-goal-id="${goal.id}"]`), page.getByTestId('board-column-plan'));
     await page.getByTestId('board-column-plan').locator(`[data-goal-id="${goal.id}"]:not([aria-busy])`).waitFor();
     assert.equal(await page.getByTestId('board-refusal').count(), 0);
     assert.equal((await callCli(daemon, 'goals.get', { id: goal.id })).status, 'plan');

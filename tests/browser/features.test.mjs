@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
-import { addApp, callCli, eventually } from './work.mjs';
+import { addApp, callCli, drag, eventually } from './work.mjs';
 
 describe('features', () => {
   let daemon;
@@ -46,7 +46,7 @@ describe('features', () => {
 
     // Drag the third row onto the upper half of the first: it goes before it.
     const rows = page.getByTestId('feature-goal');
-    await rows.nth(2).dragTo(rows.nth(0), { targetPosition: { x: 60, y: 5 } });
+    await drag(page, rows.nth(2), rows.nth(0), { position: { x: 60, y: 5 } });
     await page.waitForFunction(() => document.querySelector('[data-testid="feature-goal"] .feature-goal-title a')?.textContent === 'One-click pay');
     assert.deepEqual(await goalTitles(page), ['One-click pay', 'Basket total with tax', 'Saved cards']);
 

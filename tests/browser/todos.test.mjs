@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, openUi, screenshot, startDaemon, goTo } from './harness.mjs';
-import { addApp, callCli, eventually } from './work.mjs';
+import { addApp, callCli, drag, eventually } from './work.mjs';
 
 describe('identity, shortcuts and todos', () => {
   let daemon;
@@ -123,7 +123,7 @@ describe('identity, shortcuts and todos', () => {
 
     // Drag the last one to the top.
     const todos = page.getByTestId('todo');
-    await todos.nth(2).dragTo(todos.nth(0), { targetPosition: { x: 80, y: 4 } });
+    await drag(page, todos.nth(2), todos.nth(0), { position: { x: 80, y: 4 } });
     const order = await eventually(
       async () => {
         const list = await callCli(daemon, 'todos.list', { reporterId: dana.id });

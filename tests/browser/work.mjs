@@ -50,19 +50,57 @@ export async function texts(locator) {
 }
 
 /**
+ * Runs `gesture` (a drag and drop) until the page receives a `drop`, at most three times.
+ *
+ * Playwright emulates HTML5 drag and drop in Chromium by intercepting the drag its mouse move
+ * starts, and it decides whether one started from a listener it puts on that move. When the page
+ * is busy (several browsers and daemons on two cores), that check can miss a drag Chromium did
+ * start: the page sees `dragstart` and then nothing, no dragover, no drop. That is the emulation
+ * failing, not the page, so only then is the gesture repeated. A page that refuses the drop (its
+ * dragover not accepting) gets no `drop` either, and still fails the test on what it shows.
+ */
+async function untilDropped(page, gesture) {
+  for (let attempt = 1; ; attempt++) {
+    await page.evaluate(() => {
+      if (!window.__dropsSeen) addEventListener('drop', () => (window.__dropsSeen.count += 1), true);
+      window.__dropsSeen = { count: 0 };
+    });
+    await gesture();
+    if ((await page.evaluate(() => window.__dropsSeen.count)) > 0 || attempt === 3) return;
+    console.warn(`drag and drop: the page received no drop (attempt ${attempt}); dragging again`);
+  }
+}
+
+/**
+ * HTML5 drag and drop as a person does it: press on `source`, move over `target` and let go.
+ * `position` is a point in the target, as `locator.hover` takes it.
+ */
+export async function drag(page, source, target, { position } = {}) {
+  await untilDropped(page, async () => {
+    await source.hover();
+    await page.mouse.down();
+    await target.hover({ position });
+    await target.hover({ position });
+    await page.mouse.up();
+  });
+}
+
+/**
  * HTML5 drag and drop from `source` to `target` when the target is scrolled out of view (board
  * columns): the drag starts on the source first, then the target is scrolled to and dropped on.
  * (`locator.dragTo` scrolls the target into view before the drag starts, which moves the source
  * out from under the pointer.)
  */
 export async function dragAcross(page, source, target) {
-  await source.scrollIntoViewIfNeeded();
-  await source.hover();
-  await page.mouse.down();
-  const from = await source.boundingBox();
-  await page.mouse.move(from.x + from.width / 2 + 12, from.y + from.height / 2 + 12, { steps: 2 });
-  await target.scrollIntoViewIfNeeded();
-  const to = await target.boundingBox();
-  await page.mouse.move(to.x + to.width / 2, to.y + Math.min(60, to.height / 2), { steps: 4 });
-  await page.mouse.up();
+  await untilDropped(page, async () => {
+    await source.scrollIntoViewIfNeeded();
+    await source.hover();
+    await page.mouse.down();
+    const from = await source.boundingBox();
+    await page.mouse.move(from.x + from.width / 2 + 12, from.y + from.height / 2 + 12, { steps: 2 });
+    await target.scrollIntoViewIfNeeded();
+    const to = await target.boundingBox();
+    await page.mouse.move(to.x + to.width / 2, to.y + Math.min(60, to.height / 2), { steps: 4 });
+    await page.mouse.up();
+  });
 }
