@@ -1,6 +1,9 @@
 // Chat: start a thread, send a message, watch the scripted agent's reply stream in and settle,
-// turn the conversation into goals through import's preview and commit, and a goal thread.
+// turn the conversation into goals through import's preview and commit, and a goal thread. A
+// plain-text agent's long reply keeps its end and links its whole output.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { goTo, launchBrowser, openUi, screenshot, startDaemon } from './harness.mjs';
 import { addApp, callCli, eventually } from './work.mjs';
@@ -136,6 +139,61 @@ describe('chat', () => {
       threads.map((t) => t.title),
       ['Coupons'],
     );
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+  test('a long plain-text reply shows its end, says so, and links the whole output', async () => {
+    // A plain-text agent printing 600 KB (3,000 lines of 200 bytes, paced), then, once the test
+    // has looked at the streaming reply (the gate file exists), a last line.
+    const gate = join(daemon.dataDir, 'long-talker-go');
+    await callCli(daemon, 'agents.profiles.save', {
+      profile: {
+        name: 'long-talker',
+        provider: 'generic',
+        command: 'sh',
+        args: [
+          '-c',
+          `cat >/dev/null; i=0; while [ $i -lt 3000 ]; do printf 'line %05d %0190d\\n' $i 0; i=$((i+1)); [ $((i % 100)) -eq 0 ] && sleep 0.02; done; while [ ! -e '${gate}' ]; do sleep 0.05; done; echo 'That is all.'`,
+        ],
+        promptDelivery: 'stdin',
+      },
+    });
+    const thread = await callCli(daemon, 'chat.create', { kind: 'project', profile: 'long-talker', title: 'Everything at once' });
+    const { page, context } = await openUi(browser, daemon);
+    await goTo(page, 'chat');
+    await page.locator('[data-testid="chat-thread-row"]', { hasText: 'Everything at once' }).click();
+    await page.getByTestId('chat-thread').waitFor();
+    await page.getByTestId('chat-input').fill('Tell me everything.');
+    await page.getByTestId('chat-send').click();
+
+    // While it streams past what a reply holds, the page keeps the end and says so.
+    const reply = page.locator('[data-testid="chat-message"][data-role="assistant"]');
+    await reply.and(page.locator('[data-status="streaming"]')).getByTestId('chat-message-cut').waitFor({ timeout: 20_000 });
+    const streamed = await reply.getByTestId('chat-message-body').innerText();
+    assert.match(streamed, /^line \d{5} 0+\n/, 'from the start of a line');
+    assert.ok(streamed.length <= 2 * 262_144, `the page holds the end, not all of it (${streamed.length})`);
+    await writeFile(gate, '');
+
+    await reply.and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
+    const body = await reply.getByTestId('chat-message-body').innerText();
+    assert.ok(body.trimEnd().endsWith('That is all.'), body.slice(-200));
+    assert.doesNotMatch(body, /line 00000 /);
+    assert.ok(body.length <= 262_144, `${body.length}`);
+    assert.match(await reply.getByTestId('chat-message-cut').innerText(), /only its end is shown here/);
+    await screenshot(page, 'chat-long-reply-light');
+    assert.match(await page.locator('[data-testid="chat-thread-row"]', { hasText: 'Everything at once' }).innerText(), /line \d{5} 0+/, 'the preview is the reply, not the note');
+    await reply.getByTestId('chat-message-cut').scrollIntoViewIfNeeded();
+    await screenshot(page, 'chat-long-reply-note-light');
+
+    // The note and the header link to the run's process, whose log has every line.
+    const stored = (await callCli(daemon, 'chat.get', { id: thread.id })).messages[1];
+    assert.ok(stored.processId, 'the reply names its process');
+    assert.equal(await reply.getByTestId('chat-message-log').getAttribute('href'), `#/processes/${stored.processId}`);
+    await reply.getByTestId('chat-message-cut-log').click();
+    await page.locator(`[data-testid="process-detail"][data-id="${stored.processId}"]`).waitFor();
+    const log = await readFile(join(daemon.dataDir, 'logs/processes', `${stored.processId}.log`), 'utf8');
+    assert.match(log, /line 00000 /);
+    assert.match(log, /That is all\./);
     assert.deepEqual(page.errors, []);
     await context.close();
   });

@@ -48,13 +48,22 @@ pub fn typescript() -> Result<String, String> {
     map.push_str("};\n");
     let events = event_map(&ts, &mut types)?;
     let workflow = workflow_table();
+    let chat = chat_constants();
     let body = ts
         .header(HEADER)
         .export(&types, specta_serde::Format)
         .map_err(|e| e.to_string())?;
     Ok(format!(
-        "{body}\n{table}\n{map}\nexport type OperationName = keyof Operations;\nexport type Input<N extends OperationName> = Operations[N][\"input\"];\nexport type Output<N extends OperationName> = Operations[N][\"output\"];\n\n{events}\n{workflow}"
+        "{body}\n{table}\n{map}\nexport type OperationName = keyof Operations;\nexport type Input<N extends OperationName> = Operations[N][\"input\"];\nexport type Output<N extends OperationName> = Operations[N][\"output\"];\n\n{events}\n{workflow}\n{chat}"
     ))
+}
+
+/// What the UI needs to show a long chat reply as the daemon stores it.
+fn chat_constants() -> String {
+    use refine_core::chat::{REPLY_CUT, REPLY_TAIL};
+    format!(
+        "/** How much of an agent's output a chat reply holds (bytes, its end); a streaming reply too. */\nexport const chatReplyTail = {REPLY_TAIL};\n/** The line that starts a reply cut to `chatReplyTail`. */\nexport const chatReplyCut = {REPLY_CUT:?};\n"
+    )
 }
 
 /// The typed event map: `EventData` (the data type of each kind) and `TypedEvent`.

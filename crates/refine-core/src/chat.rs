@@ -24,11 +24,12 @@ use specta::Type;
 use tokio::sync::{broadcast, watch};
 
 pub use refine_model::chat::{
-    ChatKind, ChatMessage, ChatRole, ChatSent, ChatStatus, ChatThread, ChatView,
+    ChatKind, ChatMessage, ChatRole, ChatSent, ChatStatus, ChatThread, ChatView, REPLY_CUT,
+    REPLY_TAIL,
 };
 use refine_store::chat::{self as chat_store, *};
 
-use crate::agents::{AgentFailure, Answer, RunSpec, CHAT_REPLY_CUT};
+use crate::agents::{end_of, AgentFailure, Answer, RunSpec};
 use crate::apps::validate_id;
 use crate::import::{parse_markdown, ImportFormat, ImportInput, ImportPreview};
 use crate::work::find_goal;
@@ -116,8 +117,41 @@ pub struct ChatDraftInput {
 pub(crate) struct LiveReply {
     thread_id: String,
     process: Option<String>,
-    /// What streamed so far (shown by `chat.get` while streaming).
+    /// The end of what streamed so far (at most twice [`REPLY_TAIL`]: cut back as it grows).
     partial: String,
+    /// Something was cut from the front of `partial`.
+    cut: bool,
+}
+
+impl LiveReply {
+    fn push(&mut self, text: &str) {
+        self.partial.push_str(text);
+        if self.partial.len() > 2 * REPLY_TAIL {
+            self.partial = end_lines(&self.partial, REPLY_TAIL).to_string();
+            self.cut = true;
+        }
+    }
+
+    /// What `chat.get` shows of a streaming reply: its end, as the stored reply will be.
+    fn shown(&self) -> String {
+        if !self.cut && self.partial.len() <= REPLY_TAIL {
+            return self.partial.clone();
+        }
+        format!("{REPLY_CUT}\n{}", end_lines(&self.partial, REPLY_TAIL))
+    }
+}
+
+/// The last `max` bytes of `text` from the start of a line (as the stored reply is cut), or
+/// from a character boundary when the end is one long line.
+fn end_lines(text: &str, max: usize) -> &str {
+    let end = end_of(text, max);
+    if end.len() == text.len() || text[..text.len() - end.len()].ends_with('\n') {
+        return end;
+    }
+    match end.find('\n') {
+        Some(at) if at + 1 < end.len() => &end[at + 1..],
+        _ => end,
+    }
 }
 
 /// Replies being written by this daemon, by message id.
@@ -437,7 +471,7 @@ fn forward_lines(core: &Core, s: &Stream, data: &serde_json::Value, fence: &mut 
         return;
     }
     if let Some(l) = core.chat_replies().get_mut(&s.message_id) {
-        l.partial.push_str(&text);
+        l.push(&text);
     }
     core.bus().publish(
         kind::CHAT_DELTA,
@@ -544,7 +578,8 @@ impl Core {
         for m in &mut view.messages {
             if m.status == ChatStatus::Streaming {
                 if let Some(r) = l.get(&m.id) {
-                    m.content = r.partial.clone();
+                    m.content = r.shown();
+                    m.process_id = m.process_id.take().or_else(|| r.process.clone());
                 }
             }
         }
@@ -1041,7 +1076,8 @@ impl Core {
                     .map_err(ApiError::from)
             })
             .await;
-        if let Ok(Some(m)) = updated {
+        if let Ok(Some(mut m)) = updated {
+            m.process_id = Some(process.to_string());
             self.publish_message(&s.app_id, &m);
         }
     }
@@ -1093,10 +1129,7 @@ impl Core {
             app_id: Some(app.id.clone()),
             format: ImportFormat::Markdown,
             // (A long plain-text answer's note that its beginning was left out is no Goal.)
-            content: draft_markdown(
-                reply.strip_prefix(CHAT_REPLY_CUT).unwrap_or(&reply),
-                &fallback,
-            ),
+            content: draft_markdown(reply.strip_prefix(REPLY_CUT).unwrap_or(&reply), &fallback),
             mapping: None,
         };
         let preview = self.import_preview(ctx, import.clone()).await?;
@@ -1112,6 +1145,26 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_streaming_reply_keeps_the_end_of_a_long_output() {
+        let mut live = LiveReply::default();
+        live.push("Short so far.\n");
+        assert_eq!(live.shown(), "Short so far.\n");
+        // 1.2 MB in lines of 100 bytes: memory stays within twice the tail, and what is shown
+        // is the end with the note, as the stored reply will be.
+        for i in 0..12_000 {
+            live.push(&format!("line {i:05} {:089}\n", 0));
+            assert!(live.partial.len() <= 2 * REPLY_TAIL + 100);
+        }
+        let shown = live.shown();
+        assert!(shown.starts_with(&format!("{REPLY_CUT}\nline ")));
+        assert!(shown.len() <= REPLY_CUT.len() + 1 + REPLY_TAIL);
+        assert!(shown.ends_with(&format!("line 11999 {:089}\n", 0)));
+        assert!(!shown.contains("line 00000 "));
+        // Cut once, it says so even when what is kept is short of the tail.
+        assert!(live.cut);
+    }
 
     #[test]
     fn result_blocks_are_stripped_from_replies() {
@@ -1202,6 +1255,7 @@ mod tests {
             content: text,
             status: ChatStatus::Done,
             run_id: None,
+            process_id: None,
             created_at: String::new(),
         };
         let history: Vec<ChatMessage> = (1..=40)

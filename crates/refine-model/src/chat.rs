@@ -87,6 +87,13 @@ pub struct ChatThread {
     pub replying: bool,
 }
 
+/// How much of a plain-text agent's output a chat reply holds: the end of it (the whole output
+/// stays in the run's log). The same bound holds while the reply streams.
+pub const REPLY_TAIL: usize = 256 * 1024;
+/// The line that starts a reply cut to [`REPLY_TAIL`].
+pub const REPLY_CUT: &str =
+    "[The output's beginning is left out here; the whole output is in the run's log.]";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
@@ -100,6 +107,9 @@ pub struct ChatMessage {
     pub status: ChatStatus,
     /// The agent run that wrote it (`agents.runs.list`).
     pub run_id: Option<String>,
+    /// That run's process, whose log holds the agent's whole output (`processes.log`); known
+    /// from when the reply starts streaming.
+    pub process_id: Option<String>,
     pub created_at: String,
 }
 

@@ -1,7 +1,7 @@
 //! Chat threads and messages.
 
 use crate::Cached;
-use refine_model::chat::{ChatKind, ChatMessage, ChatRole, ChatStatus, ChatThread};
+use refine_model::chat::{ChatKind, ChatMessage, ChatRole, ChatStatus, ChatThread, REPLY_CUT};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{Result, StoreError};
@@ -30,7 +30,8 @@ pub fn thread_row(r: &Row) -> rusqlite::Result<(ChatThread, String)> {
             created_at: r.get(8)?,
             updated_at: r.get(9)?,
             message_count: r.get(10)?,
-            preview: preview.map(|p| one_line(&p, 140)),
+            // A long reply's note that its beginning is left out says nothing about the thread.
+            preview: preview.map(|p| one_line(p.strip_prefix(REPLY_CUT).unwrap_or(&p), 140)),
             replying: r.get::<_, i64>(12)? > 0,
         },
         r.get(2)?,
@@ -64,8 +65,9 @@ pub fn list_threads(conn: &Connection, app_id: &str) -> Result<Vec<ChatThread>> 
     rows.into_iter().map(decode_thread).collect()
 }
 
-const MESSAGE_SELECT: &str =
-    "SELECT id, thread_id, seq, role, content, status, run_id, created_at FROM chat_messages";
+const MESSAGE_SELECT: &str = "SELECT id, thread_id, seq, role, content, status, run_id, \
+    created_at, (SELECT r.process_id FROM agent_runs r WHERE r.id = chat_messages.run_id) \
+    FROM chat_messages";
 
 pub fn message_row(r: &Row) -> rusqlite::Result<(ChatMessage, String, String)> {
     Ok((
@@ -77,6 +79,7 @@ pub fn message_row(r: &Row) -> rusqlite::Result<(ChatMessage, String, String)> {
             content: r.get(4)?,
             status: ChatStatus::Done,
             run_id: r.get(6)?,
+            process_id: r.get(8)?,
             created_at: r.get(7)?,
         },
         r.get(3)?,

@@ -537,6 +537,11 @@ export type ChatMessage = {
 	status: ChatStatus,
 	/**  The agent run that wrote it (`agents.runs.list`). */
 	runId: string | null,
+	/**
+	 *  That run's process, whose log holds the agent's whole output (`processes.log`); known
+	 *  from when the reply starts streaming.
+	 */
+	processId: string | null,
 	createdAt: string,
 };
 
@@ -3799,3 +3804,8 @@ export const workflowMoves: readonly WorkflowMove[] = [
   { from: "failed", to: "todo", op: "workflow.retry", cancel: false, newRound: true },
   { from: "failed", to: "cancelled", op: "workflow.cancel", cancel: false, newRound: false },
 ];
+
+/** How much of an agent's output a chat reply holds (bytes, its end); a streaming reply too. */
+export const chatReplyTail = 262144;
+/** The line that starts a reply cut to `chatReplyTail`. */
+export const chatReplyCut = "[The output's beginning is left out here; the whole output is in the run's log.]";

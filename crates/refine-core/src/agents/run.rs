@@ -1,6 +1,7 @@
 //! One headless agent run: a supervised process in the worktree, its output parsed into the
 //! run's transcript as it arrives, the run recorded; and interactive sessions on a terminal.
 
+use crate::chat::{REPLY_CUT, REPLY_TAIL};
 use crate::events::kind;
 use crate::processes::StartProcessInput;
 use crate::terminal::CreateTerminalInput;
@@ -33,14 +34,8 @@ const ENTRY_COST: usize = 512;
 
 /// How much of a run's output an answer keeps outside chat (see `run_agent_once`).
 const ANSWER_TAIL: usize = 16 * 1024;
-/// How much of a plain-text agent's output ends up as its chat reply (the end of its stdout,
-/// looked for in the last 1 MiB of its log), and the line that starts a reply cut to it.
-const CHAT_REPLY_TAIL: usize = 256 * 1024;
-pub(crate) const CHAT_REPLY_CUT: &str =
-    "[The output's beginning is left out here; the whole output is in the run's log.]";
-
 /// The last `max` bytes of `text` (from a character boundary); a short text as it is.
-fn tail_of(text: String, max: usize) -> String {
+pub(crate) fn end_of(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
@@ -48,7 +43,15 @@ fn tail_of(text: String, max: usize) -> String {
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    text[from..].to_string()
+    &text[from..]
+}
+
+/// [`end_of`], owned: a short text is kept without a copy.
+fn tail_of(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    end_of(&text, max).to_string()
 }
 
 /// Where a transcript belongs.
@@ -314,12 +317,9 @@ impl Core {
             // A chat reply of a plain-text agent is its output: its end, as much as a message
             // sensibly holds (the whole output stays in the run's log and transcript).
             None if spec.phase == Phase::Chat => {
-                let window = 4 * CHAT_REPLY_TAIL as u64;
-                match self
-                    .process_stdout_tail(&info.id, window, CHAT_REPLY_TAIL)
-                    .await
-                {
-                    (text, true) if !text.trim().is_empty() => format!("{CHAT_REPLY_CUT}\n{text}"),
+                let window = 4 * REPLY_TAIL as u64;
+                match self.process_stdout_tail(&info.id, window, REPLY_TAIL).await {
+                    (text, true) if !text.trim().is_empty() => format!("{REPLY_CUT}\n{text}"),
                     (text, _) => text,
                 }
             }

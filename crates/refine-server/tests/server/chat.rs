@@ -214,9 +214,8 @@ async fn a_reply_streams_live_then_is_stored() {
     );
 }
 
-/// Send `content` to a new project thread of `profile`; the stored reply once it has ended (its
-/// message read back, not watched as events: a long reply's output outruns the event buffer).
-async fn reply_of(d: &TestDaemon, profile: &str, content: &str) -> Value {
+/// Send `content` to a new project thread of `profile`; the thread's id.
+async fn send_new(d: &TestDaemon, profile: &str, content: &str) -> String {
     let t = ok(
         d,
         "chat.create",
@@ -225,6 +224,12 @@ async fn reply_of(d: &TestDaemon, profile: &str, content: &str) -> Value {
     .await;
     let tid = t["id"].as_str().unwrap().to_string();
     ok(d, "chat.send", json!({"threadId": tid, "content": content})).await;
+    tid
+}
+
+/// The reply of thread `tid` once it has ended (its message read back, not watched as events: a
+/// long reply's output outruns the event buffer).
+async fn stored_reply(d: &TestDaemon, tid: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let view = ok(d, "chat.get", json!({"id": tid})).await;
@@ -237,6 +242,12 @@ async fn reply_of(d: &TestDaemon, profile: &str, content: &str) -> Value {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Send `content` to a new project thread of `profile`; the stored reply once it has ended.
+async fn reply_of(d: &TestDaemon, profile: &str, content: &str) -> Value {
+    let tid = send_new(d, profile, content).await;
+    stored_reply(d, &tid).await
 }
 
 #[tokio::test]
@@ -284,6 +295,65 @@ async fn a_long_plain_text_reply_keeps_the_outputs_end() {
     )
     .unwrap();
     assert!(log.contains("O line 00000 "), "the log keeps it all");
+    assert_eq!(m["processId"], process.as_str(), "the reply names its log");
+
+    // While it streams, the reply is bounded the same way: `chat.get` shows the end of what
+    // arrived (600 KB here, within what a run's transcript keeps), with the note, and names the
+    // process whose log has it all.
+    let gate = tempfile::tempdir().unwrap();
+    let go = gate.path().join("go");
+    shell_agent(
+        &d,
+        "streaming-agent",
+        &format!(
+            "cat >/dev/null; i=0; while [ $i -lt 3000 ]; do printf 'line %05d %0190d\\n' $i 0; i=$((i+1)); \
+             [ $((i % 100)) -eq 0 ] && sleep 0.02; done; while [ ! -e '{}' ]; do sleep 0.05; done; echo 'That is all.'",
+            go.display()
+        ),
+    )
+    .await;
+    let tid = send_new(&d, "streaming-agent", "go on").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let streaming = loop {
+        let view = ok(&d, "chat.get", json!({"id": tid})).await;
+        let m = view["messages"][1].clone();
+        let text = m["content"].as_str().unwrap_or_default();
+        if m["status"] == "streaming" && text.contains("line 02999 ") {
+            break m;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the output's end did not stream within 30 s: {} {} …{}",
+            m["status"],
+            text.len(),
+            &text[text.len().saturating_sub(120)..]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let text = streaming["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("[The output's beginning is left out here; the whole output is in the run's log.]\nline "),
+        "{}",
+        &text[..200]
+    );
+    assert!(text.len() <= 256 * 1024 + 200, "{}", text.len());
+    assert!(!text.contains("line 00000 "));
+    let process = streaming["processId"]
+        .as_str()
+        .expect("a streaming reply names its process");
+    let out = ok(&d, "processes.get", json!({"id": process})).await;
+    assert_eq!(out["status"], "running", "{out}");
+    std::fs::write(&go, "").unwrap();
+    let done = stored_reply(&d, &tid).await;
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["processId"], process);
+    let stored = done["content"].as_str().unwrap();
+    assert!(
+        stored.trim_end().ends_with("That is all."),
+        "{}",
+        &stored[stored.len() - 200..]
+    );
+    assert!(stored.len() <= 256 * 1024 + 200, "{}", stored.len());
 
     // Whatever the agent says on stderr does not count: a short answer after 400 KB of
     // diagnostics is the whole reply, with no note.

@@ -10,7 +10,7 @@ import { useToast } from '../../components/toastContext';
 import type { ChatGoalDraft, ChatMessage, ChatSent, ChatThread, ChatView } from '../../gen/bindings';
 import { hrefFor, navigate } from '../../state/router';
 import { DraftDialog } from './DraftDialog';
-import { aboutLabel, appendDelta, isOpen, mergeSent, upsertMessage } from './thread';
+import { aboutLabel, appendDelta, isOpen, mergeSent, splitCut, upsertMessage } from './thread';
 
 interface ChatMessageEvent {
   threadId: string;
@@ -215,6 +215,8 @@ function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update:
 
 function Message({ message: m, profile }: { message: ChatMessage; profile: string }) {
   const mine = m.role === 'user';
+  const { cut, body } = splitCut(m.content);
+  const log = m.processId ? hrefFor('processes', [m.processId]) : null;
   return (
     <article className={`chat-message ${mine ? 'from-user' : 'from-agent'} status-${m.status}`} data-testid="chat-message" data-role={m.role} data-status={m.status} data-id={m.id}>
       <header className="chat-message-head">
@@ -223,16 +225,35 @@ function Message({ message: m, profile }: { message: ChatMessage; profile: strin
           {formatTime(m.createdAt)}
         </time>
         {m.status === 'failed' && <Badge tone="danger">failed</Badge>}
+        {log && (
+          <a className="chat-message-log muted small" href={log} title="The agent's whole output, as it ran" data-testid="chat-message-log">
+            output
+          </a>
+        )}
       </header>
       {m.status === 'pending' ? (
         <p className="chat-waiting muted" data-testid="chat-waiting">
           <span className="spinner" aria-hidden="true" /> Waiting for {profile}…
         </p>
       ) : (
-        <div className="chat-message-body" data-testid="chat-message-body">
-          {m.status === 'streaming' ? m.content.replace(/\n$/, '') : m.content}
-          {m.status === 'streaming' && <span className="chat-cursor" aria-hidden="true" />}
-        </div>
+        <>
+          {cut && (
+            <p className="chat-message-cut muted small" data-testid="chat-message-cut">
+              <Icon name="info" size={13} /> A long output: only its end is shown here.{' '}
+              {log ? (
+                <a href={log} data-testid="chat-message-cut-log">
+                  The whole output is in the run’s log.
+                </a>
+              ) : (
+                'The whole output is in the run’s log.'
+              )}
+            </p>
+          )}
+          <div className="chat-message-body" data-testid="chat-message-body">
+            {m.status === 'streaming' ? body.replace(/\n$/, '') : body}
+            {m.status === 'streaming' && <span className="chat-cursor" aria-hidden="true" />}
+          </div>
+        </>
       )}
     </article>
   );
