@@ -181,7 +181,8 @@ describe('chat', () => {
     assert.ok(body.length <= 262_144, `${body.length}`);
     assert.match(await reply.getByTestId('chat-message-cut').innerText(), /only its end is shown here/);
     await screenshot(page, 'chat-long-reply-light');
-    assert.match(await page.locator('[data-testid="chat-thread-row"]', { hasText: 'Everything at once' }).innerText(), /line \d{5} 0+/, 'the preview is the reply, not the note');
+    const row = page.locator('[data-testid="chat-thread-row"]', { hasText: 'Everything at once' });
+    await eventually(async () => /line \d{5} 0+/.test(await row.innerText()), { message: 'the preview is the reply, not the note' });
     await reply.getByTestId('chat-message-cut').scrollIntoViewIfNeeded();
     await screenshot(page, 'chat-long-reply-note-light');
 

@@ -1,7 +1,8 @@
 //! `refine chat` against a real daemon answered by the scripted agent (`refine agent-script`):
 //! a reply that streams (as `chat.delta` events on the SSE stream and in the CLI's output), the
 //! thread shown, Goal drafts previewed and imported, exit codes for bad input, and a reply cut
-//! off by `kill -9` settled as failed after the restart, with every message kept.
+//! off by `kill -9` settled as failed after the restart, with every message kept; a long reply
+//! printed once.
 
 use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
@@ -233,4 +234,37 @@ fn chat_in_the_shell_with_the_scripted_agent() {
     assert!(out.contains("Deleted chat “Coupons”"), "{out}");
     let o = d.sh(&format!("refine chat show {id}"), dir);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+}
+
+#[test]
+fn a_long_reply_is_printed_once() {
+    // A plain-text agent printing 600 KB: `refine chat send` prints it as it streams, and the
+    // stored reply (its end, after a note line) is not printed again.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&tmp.path().join("data"));
+    git_repo(tmp.path(), "shop");
+    let dir = tmp.path();
+    let profile = serde_json::json!({"profile": {
+        "name": "long-talker", "provider": "generic", "command": "sh", "promptDelivery": "stdin",
+        "args": ["-c", "cat >/dev/null; i=0; while [ $i -lt 3000 ]; do printf 'line %05d %0190d\\n' $i 0; i=$((i+1)); done; echo 'That is all.'"],
+    }});
+    std::fs::write(dir.join("profile.json"), profile.to_string()).unwrap();
+    ok(&d.sh(
+        "refine apps add shop && refine call agents.profiles.save \"$(cat profile.json)\"",
+        dir,
+    ));
+    let out = ok(&d.sh("refine chat new --profile long-talker --title Long", dir));
+    let id = out.trim().rsplit(' ').next().unwrap().to_string();
+    let out = ok(&d.sh(&format!("refine chat send {id} 'Everything, please.'"), dir));
+    assert!(out.contains("line 00000 "), "streamed from its start");
+    assert_eq!(out.matches("That is all.").count(), 1, "printed once");
+    assert_eq!(out.matches("line 02999 ").count(), 1, "printed once");
+    assert!(
+        !out.contains("beginning is left out"),
+        "the note is not printed"
+    );
+    let v = json(&d.sh(&format!("refine chat show {id} --json"), dir));
+    let reply = v["messages"][1]["content"].as_str().unwrap();
+    assert!(reply.starts_with("[The output's beginning is left out here"));
+    assert!(reply.trim_end().ends_with("That is all."));
 }

@@ -1164,6 +1164,14 @@ mod tests {
         assert!(!shown.contains("line 00000 "));
         // Cut once, it says so even when what is kept is short of the tail.
         assert!(live.cut);
+        live.partial = "the end\n".into();
+        assert_eq!(live.shown(), format!("{REPLY_CUT}\nthe end\n"));
+        // One long line is kept from a character in it.
+        let mut one = LiveReply::default();
+        one.push(&"é".repeat(REPLY_TAIL + 1));
+        assert!(
+            one.shown().ends_with('é') && one.shown().len() <= REPLY_CUT.len() + 1 + REPLY_TAIL
+        );
     }
 
     #[test]

@@ -90,6 +90,27 @@ fn stdout_of_log(mut log: Vec<u8>) -> Vec<u8> {
     log
 }
 
+/// Keeps the last `max` bytes of `text` from a line start (from a character, when the end is
+/// one long line); whether anything was left out.
+fn keep_end(text: &mut Vec<u8>, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mut from = text.len() - max;
+    let start = match text[from..].iter().position(|b| *b == b'\n') {
+        Some(i) if from + i + 1 < text.len() => from + i + 1,
+        _ => {
+            while from < text.len() && text[from] & 0xC0 == 0x80 {
+                from += 1;
+            }
+            from
+        }
+    };
+    text.drain(..start);
+    text.shrink_to_fit();
+    true
+}
+
 /// Lines of output kept in memory per process, and the most text they may hold (the log file
 /// keeps everything; a CLI printing long lines must not hold megabytes here).
 const RING: usize = 2000;
@@ -855,16 +876,7 @@ impl Core {
         let path = log_path(&self.0.data_dir, id);
         let whole = std::fs::metadata(&path).is_ok_and(|m| m.len() <= window);
         let mut out = stdout_of_log(read_tail_bytes(&path, window).await);
-        let cut = out.len() > max;
-        if cut {
-            let from = out.len() - max;
-            let start = out[from..]
-                .iter()
-                .position(|b| *b == b'\n')
-                .map_or(out.len(), |i| from + i + 1);
-            out.drain(..start);
-            out.shrink_to_fit();
-        }
+        let cut = keep_end(&mut out, max);
         (into_text(out), cut || !whole)
     }
 
@@ -1056,6 +1068,13 @@ mod tests {
         assert_eq!(stdout_of_log(log), b"first\n\n\nlast\n");
         assert_eq!(stdout_of_log(Vec::new()), b"");
         assert_eq!(stdout_of_log(b"E only\n".to_vec()), b"");
+        let mut t = b"one\ntwo\nthree\n".to_vec();
+        assert!(!keep_end(&mut t, 64));
+        assert!(keep_end(&mut t, 9));
+        assert_eq!(t, b"three\n", "from a line start");
+        let mut t = "ééé\n".as_bytes().to_vec();
+        assert!(keep_end(&mut t, 4));
+        assert_eq!(t, "é\n".as_bytes(), "one long line: from a character in it");
     }
 
     #[test]

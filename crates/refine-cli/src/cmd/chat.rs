@@ -14,7 +14,9 @@ use refine_core::chat::{
 };
 use refine_core::events::kind;
 use refine_core::import::{ImportPreview, ImportSummary};
-use refine_model::chat::{ChatKind, ChatMessage, ChatRole, ChatStatus, ChatThread, ChatView};
+use refine_model::chat::{
+    ChatKind, ChatMessage, ChatRole, ChatStatus, ChatThread, ChatView, REPLY_CUT, REPLY_TAIL,
+};
 use refine_model::{ApiError, Event, OperationStatus};
 
 use super::{event_data, pick_one, text_or_file, wait, Commands, Run};
@@ -272,6 +274,14 @@ async fn follow_reply(
                         let _ = out.flush();
                     }
                     printed.push_str(&d.text);
+                    // Only its end is compared with the stored reply, which is at most the tail.
+                    if printed.len() > 4 * REPLY_TAIL {
+                        let mut from = printed.len() - 2 * REPLY_TAIL;
+                        while !printed.is_char_boundary(from) {
+                            from += 1;
+                        }
+                        printed.drain(..from);
+                    }
                 } else if let Some(m) = event_data(&ev, kind::CHAT_MESSAGE) {
                     if m.message.id == reply_id && finished(&m.message) {
                         break m.message;
@@ -289,8 +299,10 @@ async fn follow_reply(
     if !quiet && done.status == ChatStatus::Done {
         let content = done.content.trim();
         // What streamed is the agent's raw output; when it does not end with the stored reply
-        // (a result block, or nothing streamed), print the reply itself.
-        if !printed.trim_end().ends_with(content) {
+        // (a result block, or nothing streamed), print the reply itself. A long output's reply
+        // is its end after a note line: that end has streamed already.
+        let end = content.strip_prefix(REPLY_CUT).unwrap_or(content).trim();
+        if !printed.trim_end().ends_with(end) {
             if !printed.is_empty() && !printed.ends_with('\n') {
                 println!();
             }

@@ -215,7 +215,7 @@ function Thread({ view, onChange, onSent }: { view: ChatView; onChange: (update:
 
 function Message({ message: m, profile }: { message: ChatMessage; profile: string }) {
   const mine = m.role === 'user';
-  const { cut, body } = splitCut(m.content);
+  const { cut, body } = mine ? { cut: false, body: m.content } : splitCut(m.content);
   const log = m.processId ? hrefFor('processes', [m.processId]) : null;
   return (
     <article className={`chat-message ${mine ? 'from-user' : 'from-agent'} status-${m.status}`} data-testid="chat-message" data-role={m.role} data-status={m.status} data-id={m.id}>
