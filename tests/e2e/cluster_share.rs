@@ -113,10 +113,22 @@ fn node_id(h: &Http) -> String {
 
 /// Wait until `h` sees Goal `id` in `status` on a node other than `not` (any node when `None`).
 fn wait_goal(h: &Http, id: &str, status: &str, not: Option<&str>, secs: u64) -> Value {
-    until(&format!("Goal {id} {status}"), secs, || {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
         let g = h.ok("goals.get", json!({"id": id}));
-        (g["status"] == status && not.is_none_or(|n| g["nodeId"] != n)).then_some(g)
-    })
+        if g["status"] == status && not.is_none_or(|n| g["nodeId"] != n) {
+            return g;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {secs}s for Goal {id} {status} (not on {not:?}) at {}: it is {} on {} (updated {})",
+            h.base,
+            g["status"],
+            g["nodeId"],
+            g["updatedAt"]
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Have node `name`'s scripted agent append each run to the shared log `log`.
@@ -795,7 +807,7 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
             .then(|| json!(true))
     });
     for h in &hs {
-        let seen = wait_goal(h, &frozen_goal, "review", Some(&ids[frozen]), 30);
+        let seen = wait_goal(h, &frozen_goal, "review", Some(&ids[frozen]), 60);
         assert_eq!(seen["nodeId"], g["nodeId"]);
     }
 

@@ -849,7 +849,7 @@ fn slow_clients_are_cut_and_idle_floods_do_not_lock_out() {
     // Connections that never send a request are cut by the header timeout (10 s), while the
     // client still holds them open.
     let back = wait_until(Duration::from_secs(30), || {
-        fd_count(d.pid()) <= before_flood + 8
+        fd_count(d.pid()) <= before_flood + 8 && idle.iter().all(closed_by_peer)
     });
     assert!(
         back,
