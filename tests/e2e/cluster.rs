@@ -12,6 +12,13 @@ use serde_json::{json, Value};
 
 use super::agents::{create, goal, wait_status};
 
+/// One cluster test at a time: each runs three NATS servers and daemons (most of them three,
+/// with agents), and two at once on a two-core machine starve each other's leases and watches.
+pub(super) fn one_cluster_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static CLUSTERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    CLUSTERS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A daemon joined to the cluster as `name` (a short TTL so the test sees a node go down soon).
 pub(super) fn node(tmp: &Path, nats: &Nats, name: &str, server: usize) -> Daemon {
     let url = nats.url(server);
@@ -72,6 +79,7 @@ pub(super) fn short_ttl(h: &Http) {
 
 #[test]
 fn three_nodes_see_each_other_drain_through_the_bus_and_notice_a_dead_node() {
+    let _one = one_cluster_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let mut nats = Nats::start(tmp.path());
     let a = node(tmp.path(), &nats, "alpha", 0);
@@ -187,6 +195,7 @@ fn three_nodes_see_each_other_drain_through_the_bus_and_notice_a_dead_node() {
 
 #[test]
 fn refused_credentials_bad_urls_and_bad_bus_messages_get_clear_errors() {
+    let _one = one_cluster_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let nats = Nats::start(tmp.path());
     let d = Daemon::start(&tmp.path().join("solo"));
@@ -286,6 +295,7 @@ fn refused_credentials_bad_urls_and_bad_bus_messages_get_clear_errors() {
 
 #[test]
 fn a_draining_node_starts_nothing_and_a_pinned_goal_waits_for_its_node() {
+    let _one = one_cluster_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let nats = Nats::start(tmp.path());
     let repo = git_repo(tmp.path(), "shop");

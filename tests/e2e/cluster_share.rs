@@ -342,6 +342,7 @@ fn run_ids(h: &Http, goal: &str) -> Vec<String> {
 
 #[test]
 fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes() {
+    let _one = super::cluster::one_cluster_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let mut nats = Nats::start(tmp.path());
 
