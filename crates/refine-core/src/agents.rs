@@ -13,7 +13,6 @@ pub(crate) mod transcript;
 pub mod usage;
 
 pub(crate) use detect::DetectCache;
-pub(crate) use run::end_of;
 
 /// Parse a whole CLI output as a run's transcript would (what the transcript benchmark
 /// measures): the items kept and the number of lines read.

@@ -29,9 +29,10 @@ pub use refine_model::chat::{
 };
 use refine_store::chat::{self as chat_store, *};
 
-use crate::agents::{end_of, AgentFailure, Answer, RunSpec};
+use crate::agents::{AgentFailure, Answer, RunSpec};
 use crate::apps::validate_id;
 use crate::import::{parse_markdown, ImportFormat, ImportInput, ImportPreview};
+use crate::processes::end_lines;
 use crate::work::find_goal;
 use crate::{clock, new_id, wire, Change, Core, Ctx, Mutated};
 
@@ -138,19 +139,6 @@ impl LiveReply {
             return self.partial.clone();
         }
         format!("{REPLY_CUT}\n{}", end_lines(&self.partial, REPLY_TAIL))
-    }
-}
-
-/// The last `max` bytes of `text` from the start of a line (as the stored reply is cut), or
-/// from a character boundary when the end is one long line.
-fn end_lines(text: &str, max: usize) -> &str {
-    let end = end_of(text, max);
-    if end.len() == text.len() || text[..text.len() - end.len()].ends_with('\n') {
-        return end;
-    }
-    match end.find('\n') {
-        Some(at) if at + 1 < end.len() => &end[at + 1..],
-        _ => end,
     }
 }
 

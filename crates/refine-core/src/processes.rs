@@ -90,25 +90,29 @@ fn stdout_of_log(mut log: Vec<u8>) -> Vec<u8> {
     log
 }
 
-/// Keeps the last `max` bytes of `text` from a line start (from a character, when the end is
-/// one long line); whether anything was left out.
-fn keep_end(text: &mut Vec<u8>, max: usize) -> bool {
+/// The last `max` bytes of `text` (from a character boundary); a short text as it is.
+pub(crate) fn end_of(text: &str, max: usize) -> &str {
     if text.len() <= max {
-        return false;
+        return text;
     }
     let mut from = text.len() - max;
-    let start = match text[from..].iter().position(|b| *b == b'\n') {
-        Some(i) if from + i + 1 < text.len() => from + i + 1,
-        _ => {
-            while from < text.len() && text[from] & 0xC0 == 0x80 {
-                from += 1;
-            }
-            from
-        }
-    };
-    text.drain(..start);
-    text.shrink_to_fit();
-    true
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    &text[from..]
+}
+
+/// The last `max` bytes of `text` from the start of a line, or from a character when the end is
+/// one long line.
+pub(crate) fn end_lines(text: &str, max: usize) -> &str {
+    let end = end_of(text, max);
+    if end.len() == text.len() || text[..text.len() - end.len()].ends_with('\n') {
+        return end;
+    }
+    match end.find('\n') {
+        Some(at) if at + 1 < end.len() => &end[at + 1..],
+        _ => end,
+    }
 }
 
 /// Lines of output kept in memory per process, and the most text they may hold (the log file
@@ -875,9 +879,11 @@ impl Core {
         let _turn = TAIL_READS.acquire().await;
         let path = log_path(&self.0.data_dir, id);
         let whole = std::fs::metadata(&path).is_ok_and(|m| m.len() <= window);
-        let mut out = stdout_of_log(read_tail_bytes(&path, window).await);
-        let cut = keep_end(&mut out, max);
-        (into_text(out), cut || !whole)
+        let out = into_text(stdout_of_log(read_tail_bytes(&path, window).await));
+        if out.len() <= max {
+            return (out, !whole);
+        }
+        (end_lines(&out, max).to_string(), true)
     }
 
     /// The last `n` lines of a process's output, both streams, as text.
@@ -1068,13 +1074,23 @@ mod tests {
         assert_eq!(stdout_of_log(log), b"first\n\n\nlast\n");
         assert_eq!(stdout_of_log(Vec::new()), b"");
         assert_eq!(stdout_of_log(b"E only\n".to_vec()), b"");
-        let mut t = b"one\ntwo\nthree\n".to_vec();
-        assert!(!keep_end(&mut t, 64));
-        assert!(keep_end(&mut t, 9));
-        assert_eq!(t, b"three\n", "from a line start");
-        let mut t = "ééé\n".as_bytes().to_vec();
-        assert!(keep_end(&mut t, 4));
-        assert_eq!(t, "é\n".as_bytes(), "one long line: from a character in it");
+        assert_eq!(end_lines("one\ntwo\nthree\n", 64), "one\ntwo\nthree\n");
+        assert_eq!(
+            end_lines("one\ntwo\nthree\n", 9),
+            "three\n",
+            "from a line start"
+        );
+        assert_eq!(
+            end_lines("one\ntwo\nthree\n", 10),
+            "two\nthree\n",
+            "a cut at a line start"
+        );
+        assert_eq!(
+            end_lines("ééé\n", 4),
+            "é\n",
+            "one long line: from a character in it"
+        );
+        assert_eq!(end_of("aéb", 2), "b");
     }
 
     #[test]

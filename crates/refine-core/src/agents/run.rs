@@ -3,6 +3,7 @@
 
 use crate::chat::{REPLY_CUT, REPLY_TAIL};
 use crate::events::kind;
+use crate::processes::end_of;
 use crate::processes::StartProcessInput;
 use crate::terminal::CreateTerminalInput;
 use crate::{clock, new_id, Core, Ctx, Mutated};
@@ -34,18 +35,6 @@ const ENTRY_COST: usize = 512;
 
 /// How much of a run's output an answer keeps outside chat (see `run_agent_once`).
 const ANSWER_TAIL: usize = 16 * 1024;
-/// The last `max` bytes of `text` (from a character boundary); a short text as it is.
-pub(crate) fn end_of(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut from = text.len() - max;
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    &text[from..]
-}
-
 /// [`end_of`], owned: a short text is kept without a copy.
 fn tail_of(text: String, max: usize) -> String {
     if text.len() <= max {
