@@ -343,7 +343,12 @@ fn run_ids(h: &Http, goal: &str) -> Vec<String> {
 #[test]
 fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes() {
     let _one = super::cluster::one_cluster_at_a_time();
-    let tmp = tempfile::tempdir().unwrap();
+    let mut tmp = tempfile::tempdir().unwrap();
+    // REFINE_E2E_KEEP=1 keeps the nodes' data dirs (their logs) for a look after a failure.
+    if std::env::var_os("REFINE_E2E_KEEP").is_some() {
+        tmp.disable_cleanup(true);
+        eprintln!("keeping {}", tmp.path().display());
+    }
     let mut nats = Nats::start(tmp.path());
 
     // One remote, three clones of it.
@@ -550,24 +555,32 @@ fn three_nodes_share_one_apps_work_run_each_goal_once_and_take_over_a_dead_nodes
     let dead = ids.iter().position(|n| g["nodeId"] == *n).unwrap();
     // Its plan reached the others before it dies (the Round's evidence on the bus).
     let survivor = (dead + 1) % 3;
-    until("the plan on another node", 30, || {
-        let rounds = hs[survivor].ok("runner.rounds", json!({"goalId": long}));
-        rounds[0]["runs"]
-            .as_array()
-            .is_some_and(|runs| {
-                runs.iter()
-                    .any(|r| r["phase"] == "plan" && r["status"] != "running")
-            })
-            .then(|| json!(true))
-    });
+    // A run of the Round in `phase` whose status passes `settled`, on the survivor.
+    let on_survivor = |what: &str, phase: &str, settled: fn(&Value) -> bool| {
+        until(what, 30, || {
+            let rounds = hs[survivor].ok("runner.rounds", json!({"goalId": long}));
+            rounds[0]["runs"]
+                .as_array()
+                .is_some_and(|runs| {
+                    runs.iter()
+                        .any(|r| r["phase"] == phase && settled(&r["status"]))
+                })
+                .then(|| json!(true))
+        })
+    };
+    on_survivor("the plan on another node", "plan", |s| s != "running");
     // Its implement agent has started (the Goal enters implement a little before: worktree,
-    // lease renewal); killed then, mid-implement.
+    // lease renewal), and the run has reached the others (a run the node had not yet published
+    // when it died is one the cluster never heard of); killed then, mid-implement.
     until("its implement agent running", 60, || {
         let (runs, _) = read_log(&log);
         logged(&runs, long_n, "implement")
             .iter()
             .any(|r| r.node == NAMES[dead] && r.end.is_none())
             .then(|| json!(true))
+    });
+    on_survivor("its implement run on another node", "implement", |s| {
+        s == "running"
     });
     daemons[dead].signal(libc::SIGKILL);
     mark(&log, "killed", NAMES[dead]);

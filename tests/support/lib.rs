@@ -57,7 +57,10 @@ impl Daemon {
             .args(["--serve", "--port", "0", "--data-dir"])
             .arg(data)
             .args(args)
-            .env("REFINE_LOG", "warn")
+            .env(
+                "REFINE_LOG",
+                std::env::var("REFINE_E2E_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

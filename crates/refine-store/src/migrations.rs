@@ -531,6 +531,36 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX goal_transitions_goal ON goal_transitions(goal_id, seq);
     CREATE INDEX goal_transitions_to ON goal_transitions(app_id, to_status, at);
     "#,
+    // 16: each Goal and Feature write gets the app's next change number, in commit order (a
+    // trigger, so no writer can miss it). A node in a cluster publishes what changed after the
+    // last number it published: an `updated_at` cursor missed writes that committed after a
+    // newer-stamped one (the stamp is taken before the write waits its turn).
+    r#"
+    ALTER TABLE goals ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE features ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX goals_changes ON goals(app_id, change_seq);
+    CREATE INDEX features_changes ON features(app_id, change_seq);
+    CREATE TRIGGER goals_change_insert AFTER INSERT ON goals BEGIN
+        UPDATE goals SET change_seq =
+            (SELECT MAX(change_seq) + 1 FROM goals WHERE app_id = NEW.app_id)
+        WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER goals_change_update AFTER UPDATE OF updated_at ON goals BEGIN
+        UPDATE goals SET change_seq =
+            (SELECT MAX(change_seq) + 1 FROM goals WHERE app_id = NEW.app_id)
+        WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER features_change_insert AFTER INSERT ON features BEGIN
+        UPDATE features SET change_seq =
+            (SELECT MAX(change_seq) + 1 FROM features WHERE app_id = NEW.app_id)
+        WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER features_change_update AFTER UPDATE OF updated_at ON features BEGIN
+        UPDATE features SET change_seq =
+            (SELECT MAX(change_seq) + 1 FROM features WHERE app_id = NEW.app_id)
+        WHERE id = NEW.id;
+    END;
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -106,32 +106,38 @@ pub fn queues(conn: &Connection) -> Result<Vec<(String, u32, Option<String>)>> {
     Ok(rows)
 }
 
-/// Goals of an app written after `since` (RFC 3339, fixed width): (id, updated_at), oldest first.
+/// Goals of an app written after change number `since`: (id, updated_at, change number), in
+/// the order they were written.
 pub fn goals_changed_since(
     conn: &Connection,
     app_id: &str,
-    since: &str,
-) -> Result<Vec<(String, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, updated_at FROM goals WHERE app_id = ?1 AND updated_at > ?2 ORDER BY updated_at",
-    )?;
-    let rows = stmt
-        .query_map(params![app_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    since: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    changed_since(conn, "goals", app_id, since)
 }
 
-/// Features of an app written after `since`: (id, updated_at), oldest first.
+/// Features of an app written after change number `since`, as `goals_changed_since`.
 pub fn features_changed_since(
     conn: &Connection,
     app_id: &str,
-    since: &str,
-) -> Result<Vec<(String, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, updated_at FROM features WHERE app_id = ?1 AND updated_at > ?2 ORDER BY updated_at",
-    )?;
+    since: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    changed_since(conn, "features", app_id, since)
+}
+
+fn changed_since(
+    conn: &Connection,
+    table: &str,
+    app_id: &str,
+    since: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, updated_at, change_seq FROM {table} WHERE app_id = ?1 AND change_seq > ?2 ORDER BY change_seq"
+    ))?;
     let rows = stmt
-        .query_map(params![app_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![app_id, since], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
@@ -233,6 +239,57 @@ mod tests {
         assert_eq!(s.write(|c| forget_others(c, "a")).unwrap(), 1);
         assert!(s.read(|c| get(c, "b")).unwrap().is_none());
         assert!(s.read(|c| get(c, "a")).unwrap().is_some());
+    }
+
+    #[test]
+    fn changes_are_numbered_in_commit_order_whatever_their_stamps() {
+        let t = tempfile::tempdir().unwrap();
+        let s = crate::Store::open(&t.path().join("db")).unwrap();
+        let exec = |sql: &str| {
+            s.write(|c| {
+                c.execute_batch(sql)?;
+                Ok::<_, crate::StoreError>(())
+            })
+            .unwrap()
+        };
+        exec(
+                "INSERT INTO apps(id, name, path, shape, created_at, updated_at) VALUES ('a1', 'a', '/a', '{}', 't', 't');
+                 INSERT INTO apps(id, name, path, shape, created_at, updated_at) VALUES ('a2', 'b', '/b', '{}', 't', 't');
+                 INSERT INTO goals(id, app_id, number, title, status, node_id, created_at, updated_at)
+                   VALUES ('g1', 'a1', 1, 'G', 'todo', 'n1', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:01.000Z');
+                 INSERT INTO goals(id, app_id, number, title, status, node_id, created_at, updated_at)
+                   VALUES ('g2', 'a1', 2, 'G', 'todo', 'n1', '2026-01-01T00:00:02.000Z', '2026-01-01T00:00:02.000Z');
+                 INSERT INTO goals(id, app_id, number, title, status, node_id, created_at, updated_at)
+                   VALUES ('g3', 'a2', 1, 'G', 'todo', 'n1', '2026-01-01T00:00:03.000Z', '2026-01-01T00:00:03.000Z');
+                 INSERT INTO features(id, app_id, name, created_at, updated_at)
+                   VALUES ('f1', 'a1', 'F', '2026-01-01T00:00:09.000Z', '2026-01-01T00:00:09.000Z');",
+        );
+        let changed = |since| s.read(|c| goals_changed_since(c, "a1", since)).unwrap();
+        let all = changed(0);
+        let ids: Vec<&str> = all.iter().map(|(id, _, _)| id.as_str()).collect();
+        assert_eq!(ids, ["g1", "g2"], "{all:?}");
+        // A node published up to g2; g1 is then written with a stamp older than g2's (taken
+        // before its write waited its turn): it still comes after the mark.
+        let mark = all[1].2;
+        exec("UPDATE goals SET status = 'plan', updated_at = '2026-01-01T00:00:01.500Z' WHERE id = 'g1'");
+        let after = changed(mark);
+        assert_eq!(after.len(), 1, "{after:?}");
+        assert_eq!(after[0].0, "g1");
+        assert_eq!(after[0].1, "2026-01-01T00:00:01.500Z");
+        assert!(after[0].2 > mark);
+        // A write that leaves the stamp alone is not a change to publish.
+        exec("UPDATE goals SET position = 3 WHERE id = 'g2'");
+        assert_eq!(changed(after[0].2), []);
+        // Numbers are the app's own; Features have theirs.
+        let other = s.read(|c| goals_changed_since(c, "a2", 0)).unwrap();
+        assert_eq!(other.len(), 1);
+        let fs = s.read(|c| features_changed_since(c, "a1", 0)).unwrap();
+        assert_eq!(fs.len(), 1);
+        exec("UPDATE features SET updated_at = '2026-01-01T00:00:00.000Z' WHERE id = 'f1'");
+        let fs2 = s
+            .read(|c| features_changed_since(c, "a1", fs[0].2))
+            .unwrap();
+        assert_eq!(fs2.len(), 1, "{fs2:?}");
     }
 
     #[test]

@@ -327,18 +327,31 @@ impl Bus {
         }
     }
 
-    /// Let a lease go (only if still `node`'s, at `rev`). `Some(holder)`: it was not, another
-    /// node holds it now.
-    pub(crate) async fn drop_lease(&self, goal: &str, node: &str, rev: u64) -> Option<String> {
+    /// Let a lease go (only if still `node`'s, at `rev`). `Err(why)`: it was not, another node
+    /// took it after this node's went stale (and may have let it go since).
+    pub(crate) async fn drop_lease(&self, goal: &str, node: &str, rev: u64) -> Result<(), String> {
         match self.leases.delete_expect_revision(goal, Some(rev)).await {
             Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {}
-            _ => return None,
+            // Let go, or the bus is away (the lease goes stale on its own).
+            _ => return Ok(()),
         }
-        let e = self.leases.entry(goal).await.ok()??;
-        let holder = serde_json::from_slice::<serde_json::Value>(&e.value).ok()?["node"]
-            .as_str()?
-            .to_string();
-        (e.operation == kv::Operation::Put && holder != node).then_some(holder)
+        let taken = "after this node's lease went stale";
+        match self.leases.entry(goal).await {
+            Ok(Some(e)) if e.operation == kv::Operation::Put => {
+                let holder = serde_json::from_slice::<serde_json::Value>(&e.value)
+                    .ok()
+                    .and_then(|v| v["node"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                if holder == node {
+                    return Ok(()); // not let go (it goes stale), but never another's
+                }
+                Err(format!("node {holder} took it {taken}"))
+            }
+            Ok(_) => Err(format!(
+                "another node took it {taken}, and has let it go since"
+            )),
+            Err(_) => Ok(()),
+        }
     }
 
     /// Say this node has left (best effort).

@@ -58,8 +58,9 @@ pub(crate) struct FeatureDoc {
 pub(crate) struct Shared {
     /// App id → its key (None: no `origin`, so not shared).
     keys: Mutex<HashMap<String, Option<String>>>,
-    /// App id → (Goals, Features) published up to these times.
-    published: Mutex<HashMap<String, (String, String)>>,
+    /// App id → (Goals, Features) published up to these change numbers (see
+    /// `refine_store::nodes::goals_changed_since`).
+    published: Mutex<HashMap<String, (i64, i64)>>,
     /// Bus key → the `updated_at` and revision of the copy last seen there (own or not): a
     /// copy is published only when newer, and only over that revision.
     seen: Mutex<HashMap<String, (String, u64)>>,
@@ -213,9 +214,12 @@ impl Core {
         raw: Vec<u8>,
         seen: Option<(String, u64)>,
     ) -> Result<bool, String> {
-        let Some(rev) = bus.put_work(&bus_key, raw, seen.map(|s| s.1)).await? else {
+        let over = seen.map(|s| s.1);
+        let Some(rev) = bus.put_work(&bus_key, raw, over).await? else {
+            tracing::debug!(key = %bus_key, over, "another node wrote it first: held until heard");
             return Ok(false);
         };
+        tracing::debug!(key = %bus_key, rev, "published");
         lock(&self.shared().seen).insert(bus_key, (at.to_string(), rev));
         Ok(true)
     }
@@ -240,8 +244,8 @@ impl Core {
             let (gs, fs) = self
                 .read(move |c| {
                     Ok((
-                        refine_store::nodes::goals_changed_since(c, &id, &g_since)?,
-                        refine_store::nodes::features_changed_since(c, &id, &f_since)?,
+                        refine_store::nodes::goals_changed_since(c, &id, g_since)?,
+                        refine_store::nodes::features_changed_since(c, &id, f_since)?,
                     ))
                 })
                 .await
@@ -249,7 +253,7 @@ impl Core {
             // A write refused because another node wrote first keeps the mark before it, so
             // the next pass tries it again (once the other write has been heard).
             let (mut held_f, mut held_g) = (false, false);
-            for (fid, at) in fs {
+            for (fid, at, change) in fs {
                 let bus_key = format!("f.{key}.{fid}");
                 let seen = self.seen(&bus_key);
                 if seen.as_ref().is_none_or(|(t, _)| *t < at) {
@@ -281,10 +285,10 @@ impl Core {
                     lock(&self.shared().published)
                         .entry(app.id.clone())
                         .or_default()
-                        .1 = at;
+                        .1 = change;
                 }
             }
-            for (gid, at) in gs {
+            for (gid, at, change) in gs {
                 let bus_key = format!("g.{key}.{gid}");
                 let seen = self.seen(&bus_key);
                 if seen.as_ref().is_none_or(|(t, _)| *t < at) {
@@ -313,7 +317,7 @@ impl Core {
                     lock(&self.shared().published)
                         .entry(app.id.clone())
                         .or_default()
-                        .0 = at;
+                        .0 = change;
                 }
             }
         }
@@ -331,6 +335,7 @@ impl Core {
 
     /// A work document heard on the bus at `revision`.
     pub(crate) async fn heard_work(&self, key: &str, raw: &[u8], revision: u64) {
+        tracing::debug!(key, revision, "heard");
         let doc = match parse_work(key, raw) {
             Ok(WorkDoc::Number) => return,
             Ok(d) => d,
@@ -606,10 +611,14 @@ impl Core {
     /// moved on elsewhere (this node was suspended past its lease, and another node took it)
     /// says so, as when a beat finds the lease lost.
     pub(crate) async fn release(&self, goal_id: &str) {
-        let rev = lock(&self.shared().leases).remove(goal_id);
+        // Not while a renewal is under way: it would put back the revision it renewed.
+        let rev = {
+            let _one = self.shared().renewing.lock().await;
+            lock(&self.shared().leases).remove(goal_id)
+        };
+        tracing::debug!(goal = goal_id, rev, "releasing a lease");
         if let (Some(rev), Some(bus)) = (rev, self.link().bus) {
-            if let Some(holder) = bus.drop_lease(goal_id, self.node_id(), rev).await {
-                let why = format!("node {holder} took it after this node's lease went stale");
+            if let Err(why) = bus.drop_lease(goal_id, self.node_id(), rev).await {
                 self.lease_lost(goal_id, &why).await;
             }
         }
@@ -662,6 +671,7 @@ impl Core {
                     lock(&self.shared().leases).insert(goal, new);
                 }
                 Err(super::bus::LeaseLost::Lost(why)) => {
+                    tracing::debug!(goal = %goal, why, "a beat found a lease lost");
                     self.lost_lease_here(&goal);
                     self.lease_lost(&goal, &why).await;
                     self.stop_goal_work(&goal).await;
